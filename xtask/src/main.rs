@@ -1,0 +1,81 @@
+//! Project tasks: `cargo xtask setup|run|test|bench|demo`.
+//!
+//! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
+//! start with `setup`, so a fresh machine needs nothing else.
+mod setup;
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "gateway project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what this machine lacks: Debian packages, rust-src, bpf-linker, bpffs.
+    Setup,
+    /// Set up, build in release mode and run the gateway on the example configuration.
+    Run {
+        /// Configuration file.
+        #[arg(long, default_value = "examples/gateway.yaml")]
+        config: String,
+    },
+    /// Set up and run every test (unit, kernel, end to end).
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Setup => setup::setup(),
+        Task::Run { config } => {
+            setup::setup()?;
+            run(Command::new("cargo").args(["build", "--release", "--bin", "gateway"]))?;
+            let err =
+                exec(Command::new("target/release/gateway").args(["run", "--config", &config]));
+            Err(err)
+        }
+        Task::Test { args } => {
+            setup::setup()?;
+            run(Command::new("cargo")
+                .args(["test", "--workspace", "--no-fail-fast"])
+                .args(&args))
+        }
+    }
+}
+
+/// Runs a command, failing on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its standard output.
+pub fn cmd_output(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn exec(cmd: &mut Command) -> anyhow::Error {
+    use std::os::unix::process::CommandExt;
+    anyhow::Error::new(cmd.exec()).context("could not start the gateway")
+}
