@@ -1,8 +1,54 @@
 //! Command-line interface: parses arguments and dispatches to the domain modules.
+//!
+//! Each command group lives in its own file (`edge.rs`, `serve.rs`, …) and owns
+//! its argument types; this file only lists them.
 use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod edge;
+mod serve;
+
+/// A security edge for Linux hosts: XDP filter and API gateway in one binary.
+#[derive(Parser)]
+#[command(name = "gateway", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway daemon.
+    Run(serve::RunArgs),
+    /// Validate a configuration file and print every error with its line.
+    Check(serve::CheckArgs),
+    /// Manage the XDP edge filter: attach, detach, status, stats, limits, monitor mode.
+    #[command(subcommand)]
+    Edge(edge::EdgeCommand),
+    /// Manage the blocklist (banned CIDRs) of the edge filter.
+    #[command(subcommand)]
+    Ban(edge::BanCommand),
+    /// Manage the allowlist (CIDRs that skip every check) of the edge filter.
+    #[command(subcommand)]
+    Allow(edge::AllowCommand),
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    println!("xdp object: {} bytes", crate::edge::OBJECT.len());
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => serve::run(args),
+        Command::Check(args) => serve::check(args),
+        Command::Edge(cmd) => edge::edge(cmd),
+        Command::Ban(cmd) => edge::ban(cmd),
+        Command::Allow(cmd) => edge::allow(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
