@@ -569,17 +569,22 @@ fn rate_zero_disables_the_rate_stage() {
 
 #[test]
 fn one_source_spread_over_several_cpus_gets_no_more_than_its_burst() {
-    // pps 1 makes refills negligible: about the burst passes, however the
-    // packets are spread over CPUs. Plain read-modify-write would overshoot.
-    const BURST: u64 = 2000;
+    // pps 1 makes refills negligible: the burst passes and not more, however
+    // the packets are spread over CPUs. Plain read-modify-write of the bucket
+    // would lose updates while the threads overlap, and let more through.
+    const BURST: u64 = 50_000;
     const THREADS: usize = 4;
-    const REPEAT: u32 = 20_000;
+    const REPEAT: u32 = 100_000;
     let filter = Filter::with_config(limited(1, BURST));
     let frame = Frame::new().ipv4_udp(v4(198, 18, 40, 1), DST4, b"x");
     filter.run(&frame); // create the bucket, so no insert race muddies the count
+    let start = std::sync::Barrier::new(THREADS);
     thread::scope(|scope| {
         for _ in 0..THREADS {
-            scope.spawn(|| filter.run_repeat(&frame, REPEAT));
+            scope.spawn(|| {
+                start.wait();
+                filter.run_repeat(&frame, REPEAT)
+            });
         }
     });
     let passed = filter.packets(stat::PASS);
