@@ -2,6 +2,7 @@
 //!
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
+mod bench_edge;
 mod setup;
 
 use std::process::Command;
@@ -32,6 +33,21 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Run a benchmark (never part of the tests); results go to BENCHMARKS.md by hand.
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Per-packet cost of the XDP program vs xdp-filter's, through BPF_PROG_TEST_RUN (root).
+    Edge {
+        /// Runs per measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        repeat: u32,
+    },
 }
 
 fn main() -> Result<()> {
@@ -43,6 +59,12 @@ fn main() -> Result<()> {
             let err =
                 exec(Command::new("target/release/gateway").args(["run", "--config", &config]));
             Err(err)
+        }
+        Task::Bench {
+            what: Bench::Edge { repeat },
+        } => {
+            setup::setup()?;
+            bench_edge::bench_edge(repeat)
         }
         Task::Test { args } => {
             setup::setup()?;
