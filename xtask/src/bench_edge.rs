@@ -35,12 +35,26 @@ const BLOCKED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x66, 6, 0, 0, 0, 6);
 const UNLISTED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x88, 8, 0, 0, 0, 8);
 
 /// Runs the whole edge benchmark and prints the results.
-pub fn bench_edge(repeat: u32) -> Result<()> {
+pub fn bench_edge(repeat: u32, flood: bool) -> Result<()> {
     println!("== gateway XDP program (BPF_PROG_TEST_RUN, repeat {repeat}) ==");
     let ours = run_ours(repeat)?;
     println!("== xdp-filter (bpftool prog run, repeat {repeat}) ==");
     let theirs = run_xdp_filter(repeat)?;
     print_table(&ours, &theirs, repeat);
+    if flood {
+        println!();
+        println!("== veth flood ==");
+        let floods = crate::bench_flood::run_floods("target/release/examples/bench_edge")?;
+        println!();
+        println!("| receiver | sent (pps) | dropped or received (pps) | softirq CPU (ns/packet) |");
+        println!("|---|---|---|---|");
+        for f in floods {
+            println!(
+                "| {} | {:.0} | {:.0} | {:.0} |",
+                f.mode, f.sent_pps, f.handled_pps, f.softirq_ns_per_packet
+            );
+        }
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
 mod bench_edge;
+mod bench_flood;
 mod setup;
 
 use std::process::Command;
@@ -47,6 +48,9 @@ enum Bench {
         /// Runs per measurement.
         #[arg(long, default_value_t = 1_000_000)]
         repeat: u32,
+        /// Skip the veth flood (namespaces, nftables, native and SKB XDP).
+        #[arg(long)]
+        no_flood: bool,
     },
 }
 
@@ -61,10 +65,10 @@ fn main() -> Result<()> {
             Err(err)
         }
         Task::Bench {
-            what: Bench::Edge { repeat },
+            what: Bench::Edge { repeat, no_flood },
         } => {
             setup::setup()?;
-            bench_edge::bench_edge(repeat)
+            bench_edge::bench_edge(repeat, !no_flood)
         }
         Task::Test { args } => {
             setup::setup()?;

@@ -7,8 +7,11 @@
 //! `cargo run --release -p gateway-user --example bench_edge -- [--repeat N]`.
 //! Prints a table, and one `RESULT phase=… case=… ns=…` line per measurement
 //! for the xtask to collect. Needs root. Never run by the tests.
+//! `bench_edge attach …` and `bench_edge flood …` are the two halves of the
+//! veth flood (see flood.rs).
 
-#[path = "../../tests/support/frames.rs"]
+mod flood;
+#[path = "../../../tests/support/frames.rs"]
 mod frames;
 
 use std::{
@@ -87,6 +90,12 @@ fn cases() -> Vec<Case> {
 }
 
 fn main() -> Result<()> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    match all.first().map(String::as_str) {
+        Some("attach") => return flood::attach(&all[1..]),
+        Some("flood") => return flood::flood(&all[1..]),
+        _ => {}
+    }
     let mut repeat: u32 = 1_000_000;
     let mut empty_only = false;
     let mut args = std::env::args().skip(1);
