@@ -1,7 +1,41 @@
 //! `gateway edge|ban|allow`: manage the XDP filter and its maps while it runs.
-use std::process::ExitCode;
+//!
+//! Every command works on the maps pinned in bpffs, with or without a daemon.
+//! This file holds `edge …`; `edge/ban.rs` and `edge/allow.rs` hold the lists,
+//! `edge/stats.rs` the counters view.
+use std::{path::PathBuf, process::ExitCode};
 
-use clap::Subcommand;
+use clap::{Args, Subcommand, ValueEnum};
+use gateway_common::RateLimit;
+
+use crate::edge::{self, AttachMode, Edge};
+
+mod allow;
+mod ban;
+mod stats;
+
+pub use allow::{AllowCommand, allow};
+pub use ban::{BanCommand, ban};
+
+/// Where the pins live (shared by every edge/ban/allow command).
+#[derive(Args, Clone, Debug, Default)]
+pub struct PinArgs {
+    /// Base directory of the pinned maps and links (a versioned subdirectory is used).
+    #[arg(long, env = "GATEWAY_PIN_DIR", value_name = "DIR")]
+    pub pin_dir: Option<PathBuf>,
+}
+
+impl PinArgs {
+    /// The base directory to use.
+    pub fn base(&self) -> PathBuf {
+        edge::pin_base(self.pin_dir.as_deref())
+    }
+
+    /// Opens (creating if needed) the pinned maps.
+    pub fn open(&self) -> anyhow::Result<Edge> {
+        Ok(Edge::open(&self.base())?)
+    }
+}
 
 /// `gateway edge …`
 #[derive(Subcommand)]
@@ -11,34 +45,296 @@ pub enum EdgeCommand {
         /// Interface name.
         #[arg(long)]
         iface: String,
+        /// auto tries native (driver) XDP, then generic (skb).
+        #[arg(long, value_enum, default_value_t = AttachMode::Auto)]
+        mode: AttachMode,
+        /// Replace the filter if it is already attached to this interface.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Detach the filter from an interface (its maps and bans stay pinned).
+    Detach {
+        /// Interface name.
+        #[arg(long)]
+        iface: String,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Show attached interfaces, modes, program ids, settings and map fill levels.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Packets and bytes per verdict and reason, rates, and the top dropped sources.
+    Stats(stats::StatsArgs),
+    /// Per-source rate limits (token buckets).
+    #[command(subcommand)]
+    Limit(LimitCommand),
+    /// Prefix lengths sources are bucketed by (32 = per IPv4 address, 64 = per IPv6 /64).
+    Prefix {
+        /// IPv4 prefix length (1..=32).
+        #[arg(long)]
+        v4: Option<u32>,
+        /// IPv6 prefix length (1..=128).
+        #[arg(long)]
+        v6: Option<u32>,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Monitor mode: count what would be dropped, drop nothing.
+    Monitor {
+        /// on or off.
+        #[arg(value_enum)]
+        state: OnOff,
+        #[command(flatten)]
+        pin: PinArgs,
     },
 }
 
-/// `gateway ban …`
-#[derive(Subcommand)]
-pub enum BanCommand {
-    /// List banned CIDRs.
-    List,
+/// `on` / `off`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OnOff {
+    /// Enable.
+    On,
+    /// Disable.
+    Off,
 }
 
-/// `gateway allow …`
+/// `gateway edge limit …`
 #[derive(Subcommand)]
-pub enum AllowCommand {
-    /// List allowlisted CIDRs.
-    List,
+pub enum LimitCommand {
+    /// Set the default limit, or an override for the sources in --cidr. --pps 0 disables.
+    Set {
+        /// Sustained packets per second per source (0 = no limit).
+        #[arg(long)]
+        pps: u64,
+        /// Bucket depth in packets (defaults to --pps).
+        #[arg(long)]
+        burst: Option<u64>,
+        /// Apply to the sources in this CIDR instead of the default.
+        #[arg(long)]
+        cidr: Option<String>,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Remove the override of a CIDR.
+    Del {
+        /// The CIDR whose override to remove.
+        #[arg(long)]
+        cidr: String,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
+    /// Show the default limit and every override.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        pin: PinArgs,
+    },
 }
 
 /// Runs `gateway edge …`.
-pub fn edge(_cmd: EdgeCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn edge(cmd: EdgeCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EdgeCommand::Attach {
+            iface,
+            mode,
+            force,
+            pin,
+        } => {
+            let a = edge::attach(&pin.base(), &iface, mode, force)?;
+            println!(
+                "attached to {} in {} mode (program id {}, link id {}); pinned under {}",
+                a.iface,
+                a.mode,
+                a.program_id,
+                a.link_id,
+                edge::pin::versioned(&pin.base()).display()
+            );
+        }
+        EdgeCommand::Detach { iface, pin } => {
+            edge::detach(&pin.base(), &iface)?;
+            println!("detached from {iface}; bans and settings stay pinned");
+        }
+        EdgeCommand::Status { json, pin } => status(json, &pin)?,
+        EdgeCommand::Stats(args) => return stats::run(args),
+        EdgeCommand::Limit(cmd) => limit(cmd)?,
+        EdgeCommand::Prefix { v4, v6, pin } => {
+            if v4.is_none() && v6.is_none() {
+                anyhow::bail!("give --v4 N and/or --v6 N");
+            }
+            let mut e = pin.open()?;
+            e.set_prefixes(v4, v6)?;
+            let cfg = e.config()?;
+            println!(
+                "sources are bucketed by IPv4 /{} and IPv6 /{}",
+                cfg.prefix_v4, cfg.prefix_v6
+            );
+        }
+        EdgeCommand::Monitor { state, pin } => {
+            let on = matches!(state, OnOff::On);
+            pin.open()?.set_monitor(on)?;
+            println!(
+                "monitor mode {}",
+                if on {
+                    "on: drops are counted, nothing is dropped"
+                } else {
+                    "off: the filter drops"
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `gateway ban …`.
-pub fn ban(_cmd: BanCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+fn status(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
+    let base = pin.base();
+    let links = edge::status(&base)?;
+    let dir = edge::pin::versioned(&base);
+    let opened = if edge::pin::all_pinned(&dir) {
+        Some(Edge::open_existing(&dir)?)
+    } else {
+        None
+    };
+    let fill = match &opened {
+        Some(e) => e.fill_levels()?,
+        None => Vec::new(),
+    };
+    let cfg = opened.as_ref().map(|e| e.config()).transpose()?;
+    if json {
+        let maps: Vec<_> = fill
+            .iter()
+            .map(|(name, used, cap)| serde_json::json!({"name": name, "entries": used, "capacity": cap}))
+            .collect();
+        let config = cfg.map(|c| {
+            serde_json::json!({
+                "pps": c.rate.pps, "burst": c.rate.burst,
+                "prefix_v4": c.prefix_v4, "prefix_v6": c.prefix_v6,
+                "monitor": c.monitor != 0,
+            })
+        });
+        let out = serde_json::json!({
+            "pin_dir": dir,
+            "interfaces": links,
+            "config": config,
+            "maps": maps,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("pin dir: {}", dir.display());
+    if links.is_empty() {
+        println!("interfaces: none attached");
+    } else {
+        println!(
+            "{:<16} {:<8} {:>10} {:>8}",
+            "INTERFACE", "MODE", "PROGRAM", "LINK"
+        );
+        for l in &links {
+            println!(
+                "{:<16} {:<8} {:>10} {:>8}",
+                l.iface, l.mode, l.program_id, l.link_id
+            );
+        }
+    }
+    match cfg {
+        Some(c) => println!(
+            "default limit: {}; buckets per IPv4 /{} and IPv6 /{}; monitor mode {}",
+            describe_limit(&c.rate),
+            c.prefix_v4,
+            c.prefix_v6,
+            if c.monitor != 0 { "on" } else { "off" }
+        ),
+        None => println!("maps: not pinned yet (attach an interface or add a ban to create them)"),
+    }
+    if !fill.is_empty() {
+        println!(
+            "{:<10} {:>10} {:>10} {:>6}",
+            "MAP", "ENTRIES", "CAPACITY", "FILL"
+        );
+        for (name, used, cap) in fill {
+            let pct = used as f64 * 100.0 / f64::from(cap.max(1));
+            println!("{name:<10} {used:>10} {cap:>10} {pct:>5.1}%");
+        }
+    }
+    Ok(())
 }
 
-/// Runs `gateway allow …`.
-pub fn allow(_cmd: AllowCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+fn describe_limit(l: &RateLimit) -> String {
+    if l.pps == 0 {
+        "off".into()
+    } else {
+        format!("{} pps, burst {}", l.pps, l.burst)
+    }
+}
+
+fn limit(cmd: LimitCommand) -> anyhow::Result<()> {
+    match cmd {
+        LimitCommand::Set {
+            pps,
+            burst,
+            cidr,
+            pin,
+        } => {
+            let limit = RateLimit {
+                pps,
+                burst: burst.unwrap_or(pps),
+            };
+            edge::check_limit(&limit)?;
+            match cidr {
+                None => {
+                    pin.open()?.set_default_limit(limit)?;
+                    println!("default limit: {}", describe_limit(&limit));
+                }
+                Some(text) => {
+                    let net = parse_cidr_warn(&text)?;
+                    pin.open()?.limit_set(net, limit)?;
+                    println!("limit for {net}: {}", describe_limit(&limit));
+                }
+            }
+        }
+        LimitCommand::Del { cidr, pin } => {
+            let net = parse_cidr_warn(&cidr)?;
+            pin.open()?.limit_del(net)?;
+            println!("removed the limit override of {net}");
+        }
+        LimitCommand::Show { json, pin } => {
+            let e = pin.open()?;
+            let cfg = e.config()?;
+            let overrides = e.limits()?;
+            if json {
+                let list: Vec<_> = overrides
+                    .iter()
+                    .map(|(n, l)| serde_json::json!({"cidr": n.to_string(), "pps": l.pps, "burst": l.burst}))
+                    .collect();
+                let out = serde_json::json!({
+                    "default": {"pps": cfg.rate.pps, "burst": cfg.rate.burst},
+                    "overrides": list,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("default: {}", describe_limit(&cfg.rate));
+                for (n, l) in overrides {
+                    println!("{n}: {}", describe_limit(&l));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a CIDR, printing a warning on stderr when host bits were cleared.
+pub(crate) fn parse_cidr_warn(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    let parsed = edge::cidr::parse_cidr(text)?;
+    if let Some(w) = parsed.warning(text) {
+        eprintln!("warning: {w}");
+    }
+    Ok(parsed.net)
 }

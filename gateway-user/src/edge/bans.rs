@@ -1,0 +1,355 @@
+//! The blocklist: adding, removing, listing, importing and sweeping bans.
+//!
+//! Expiries are `CLOCK_MONOTONIC` nanoseconds, the clock the XDP program reads;
+//! an expired entry no longer drops anything and is removed by
+//! [`Edge::sweep_expired`], which the CLI (`ban sweep`) and the daemon call.
+use std::{collections::HashSet, time::Duration};
+
+use aya::{
+    Pod,
+    maps::{
+        MapData,
+        lpm_trie::{Key, LpmTrie},
+    },
+};
+use gateway_common::{BanReason, BanValue, capacity, maps};
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::{
+    Edge, cidr,
+    error::{EdgeError, Result},
+    maps::{is_full, is_not_found, key_v4, key_v6},
+    ttl::{format_duration, format_unix, monotonic_ns, unix_now},
+};
+
+/// One blocklist entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ban {
+    /// The banned network.
+    pub net: IpNet,
+    /// The stored value.
+    pub value: BanValue,
+}
+
+impl Ban {
+    /// The reason, if its code is one we know.
+    pub fn reason(&self) -> Option<BanReason> {
+        BanReason::from_code(self.value.reason)
+    }
+
+    /// The reason's name (`manual`, `waf`, … or `code-N`).
+    pub fn reason_name(&self) -> String {
+        self.reason()
+            .map(|r| r.name().to_string())
+            .unwrap_or_else(|| format!("code-{}", self.value.reason))
+    }
+
+    /// True once the expiry has passed (never for permanent bans).
+    pub fn expired_at(&self, now_mono_ns: u64) -> bool {
+        self.value.expires_ns != 0 && self.value.expires_ns <= now_mono_ns
+    }
+
+    /// Time left, or `None` for a permanent ban.
+    pub fn remaining(&self, now_mono_ns: u64) -> Option<Duration> {
+        (self.value.expires_ns != 0)
+            .then(|| Duration::from_nanos(self.value.expires_ns.saturating_sub(now_mono_ns)))
+    }
+
+    /// A printable/serialisable view with wall-clock times.
+    pub fn view(&self, now_mono_ns: u64, now_unix: u64) -> BanView {
+        let remaining = self.remaining(now_mono_ns);
+        BanView {
+            cidr: self.net.to_string(),
+            reason: self.reason_name(),
+            created: format_unix(self.value.created_unix),
+            expires: remaining.map(|r| format_unix(now_unix + r.as_secs())),
+            remaining: remaining.map(format_duration),
+            remaining_secs: remaining.map(|r| r.as_secs()),
+        }
+    }
+}
+
+/// A ban as `gateway ban list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BanView {
+    /// Network.
+    pub cidr: String,
+    /// Reason name.
+    pub reason: String,
+    /// When it was made (RFC 3339 UTC).
+    pub created: String,
+    /// When it expires (RFC 3339 UTC), `null` when permanent.
+    pub expires: Option<String>,
+    /// Time left, e.g. `59m58s`; `null` when permanent.
+    pub remaining: Option<String>,
+    /// Seconds left; `null` when permanent.
+    pub remaining_secs: Option<u64>,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// New entries.
+    pub added: usize,
+    /// Entries that existed and were refreshed (TTL and reason).
+    pub updated: usize,
+}
+
+/// Parses a reason name as given on the command line.
+pub fn parse_reason(name: &str) -> Result<BanReason> {
+    BanReason::ALL
+        .into_iter()
+        .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| EdgeError::InvalidReason(name.to_string()))
+}
+
+/// Builds the value of a new ban.
+fn ban_value(ttl: Option<Duration>, reason: BanReason) -> BanValue {
+    BanValue {
+        expires_ns: ttl.map_or(0, |t| {
+            monotonic_ns().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
+        }),
+        created_unix: unix_now(),
+        reason: reason as u32,
+        _pad: 0,
+    }
+}
+
+impl Edge {
+    /// Bans a network (replacing an existing ban of exactly that network).
+    pub fn ban_add(&mut self, net: IpNet, ttl: Option<Duration>, reason: BanReason) -> Result<()> {
+        let value = ban_value(ttl, reason);
+        let res = match (key_v4(&net), key_v6(&net)) {
+            (Some(k), _) => self
+                .block_v4
+                .insert(&k, value, 0)
+                .map_err(|e| (maps::BLOCK_V4, e)),
+            (_, Some(k)) => self
+                .block_v6
+                .insert(&k, value, 0)
+                .map_err(|e| (maps::BLOCK_V6, e)),
+            _ => return Ok(()),
+        };
+        res.map_err(|(map, e)| {
+            if is_full(&e) {
+                EdgeError::Full {
+                    map,
+                    used: u64::from(capacity::BLOCK),
+                    adding: 1,
+                    capacity: capacity::BLOCK,
+                }
+            } else {
+                EdgeError::map("insert", map, e)
+            }
+        })
+    }
+
+    /// Removes the ban of exactly this network.
+    pub fn ban_del(&mut self, net: IpNet) -> Result<()> {
+        let res = match (key_v4(&net), key_v6(&net)) {
+            (Some(k), _) => self.block_v4.remove(&k).map_err(|e| (maps::BLOCK_V4, e)),
+            (_, Some(k)) => self.block_v6.remove(&k).map_err(|e| (maps::BLOCK_V6, e)),
+            _ => return Ok(()),
+        };
+        res.map_err(|(map, e)| {
+            if is_not_found(&e) {
+                EdgeError::NotFound {
+                    cidr: net.to_string(),
+                    list: "blocklist",
+                }
+            } else {
+                EdgeError::map("delete", map, e)
+            }
+        })
+    }
+
+    /// Every blocklist entry, expired ones included, IPv4 first.
+    pub fn all_bans(&self) -> Result<Vec<Ban>> {
+        let mut out = Vec::new();
+        for item in self.block_v4.iter() {
+            let (k, value) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V4, e))?;
+            out.push(Ban {
+                net: cidr::from_v4(k.prefix_len(), k.data()),
+                value,
+            });
+        }
+        for item in self.block_v6.iter() {
+            let (k, value) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V6, e))?;
+            out.push(Ban {
+                net: cidr::from_v6(k.prefix_len(), k.data()),
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Live bans (expired ones hidden), sorted by network.
+    pub fn bans(&self) -> Result<Vec<Ban>> {
+        let now = monotonic_ns();
+        let mut bans: Vec<Ban> = self
+            .all_bans()?
+            .into_iter()
+            .filter(|b| !b.expired_at(now))
+            .collect();
+        bans.sort_by_key(|b| b.net);
+        Ok(bans)
+    }
+
+    /// Deletes every expired ban; returns how many were removed.
+    pub fn sweep_expired(&mut self) -> Result<usize> {
+        let now = monotonic_ns();
+        let expired: Vec<IpNet> = self
+            .all_bans()?
+            .into_iter()
+            .filter(|b| b.expired_at(now))
+            .map(|b| b.net)
+            .collect();
+        let mut removed = 0;
+        for net in expired {
+            match self.ban_del(net) {
+                Ok(()) => removed += 1,
+                // Someone else removed it meanwhile: fine.
+                Err(EdgeError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Bans every network of an import, all or nothing: capacity is checked
+    /// first, and a failure part-way removes the entries this call added.
+    pub fn ban_import(
+        &mut self,
+        nets: &[IpNet],
+        ttl: Option<Duration>,
+        reason: BanReason,
+    ) -> Result<ImportReport> {
+        let v4: Vec<Key<[u8; 4]>> = nets.iter().filter_map(key_v4).collect();
+        let v6: Vec<Key<[u8; 16]>> = nets.iter().filter_map(key_v6).collect();
+        let value = ban_value(ttl, reason);
+        let plan4 = plan(&self.block_v4, maps::BLOCK_V4, &v4)?;
+        let plan6 = plan(&self.block_v6, maps::BLOCK_V6, &v6)?;
+        let added4 = insert_all(&mut self.block_v4, maps::BLOCK_V4, &v4, &plan4, value)?;
+        if let Err(e) = insert_all(&mut self.block_v6, maps::BLOCK_V6, &v6, &plan6, value) {
+            rollback(&mut self.block_v4, &v4, &plan4, added4);
+            return Err(e);
+        }
+        let added = plan4.new_keys + plan6.new_keys;
+        Ok(ImportReport {
+            added,
+            updated: v4.len() + v6.len() - added,
+        })
+    }
+}
+
+/// Which keys of an import are new, after checking they fit.
+struct Plan {
+    is_new: Vec<bool>,
+    new_keys: usize,
+}
+
+fn plan<K: Pod + Eq + std::hash::Hash>(
+    trie: &LpmTrie<MapData, K, BanValue>,
+    map: &'static str,
+    keys: &[Key<K>],
+) -> Result<Plan> {
+    if keys.is_empty() {
+        return Ok(Plan {
+            is_new: Vec::new(),
+            new_keys: 0,
+        });
+    }
+    let mut existing = HashSet::new();
+    for k in trie.keys() {
+        let k = k.map_err(|e| EdgeError::map("iterate", map, e))?;
+        existing.insert((k.prefix_len(), k.data()));
+    }
+    let is_new: Vec<bool> = keys
+        .iter()
+        .map(|k| !existing.contains(&(k.prefix_len(), k.data())))
+        .collect();
+    let new_keys = is_new.iter().filter(|n| **n).count();
+    let used = existing.len() as u64;
+    if used + new_keys as u64 > u64::from(capacity::BLOCK) {
+        return Err(EdgeError::Full {
+            map,
+            used,
+            adding: new_keys as u64,
+            capacity: capacity::BLOCK,
+        });
+    }
+    Ok(Plan { is_new, new_keys })
+}
+
+/// Inserts keys in order; on failure removes the new ones it added. Returns how many it inserted.
+fn insert_all<K: Pod>(
+    trie: &mut LpmTrie<MapData, K, BanValue>,
+    map: &'static str,
+    keys: &[Key<K>],
+    plan: &Plan,
+    value: BanValue,
+) -> Result<usize> {
+    for (i, k) in keys.iter().enumerate() {
+        if let Err(e) = trie.insert(k, value, 0) {
+            rollback(trie, keys, plan, i);
+            return Err(if is_full(&e) {
+                EdgeError::Full {
+                    map,
+                    used: u64::from(capacity::BLOCK),
+                    adding: (keys.len() - i) as u64,
+                    capacity: capacity::BLOCK,
+                }
+            } else {
+                EdgeError::map("insert", map, e)
+            });
+        }
+    }
+    Ok(keys.len())
+}
+
+/// Removes the first `done` keys of an import that were new.
+fn rollback<K: Pod>(
+    trie: &mut LpmTrie<MapData, K, BanValue>,
+    keys: &[Key<K>],
+    plan: &Plan,
+    done: usize,
+) {
+    for (k, new) in keys.iter().zip(&plan.is_new).take(done) {
+        if *new {
+            let _ = trie.remove(k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_parse_by_name_case_insensitively() {
+        assert_eq!(parse_reason("WAF").unwrap(), BanReason::Waf);
+        assert_eq!(parse_reason("import").unwrap(), BanReason::Import);
+        assert!(parse_reason("because").is_err());
+    }
+
+    #[test]
+    fn a_permanent_ban_never_expires_and_a_timed_one_does() {
+        let net: IpNet = "198.18.0.1/32".parse().unwrap();
+        let permanent = Ban {
+            net,
+            value: ban_value(None, BanReason::Manual),
+        };
+        assert!(!permanent.expired_at(u64::MAX));
+        assert!(permanent.remaining(0).is_none());
+        let timed = Ban {
+            net,
+            value: ban_value(Some(Duration::from_secs(60)), BanReason::Manual),
+        };
+        assert!(!timed.expired_at(monotonic_ns()));
+        assert!(timed.expired_at(monotonic_ns() + 61_000_000_000));
+        let view = timed.view(monotonic_ns(), unix_now());
+        assert_eq!(view.reason, "manual");
+        assert!(view.expires.is_some());
+    }
+}

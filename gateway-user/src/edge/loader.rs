@@ -1,0 +1,290 @@
+//! Loading the embedded XDP object, attaching it to interfaces, pinning and
+//! unpinning its links, and reporting what is attached.
+//!
+//! Maps are loaded with `map_pin_path`, so a map already pinned in the
+//! versioned directory is reused (bans survive re-attaches and restarts) and a
+//! missing one is created and pinned. The link is an XDP `bpf_link` pinned as
+//! `link_<ifname>`: it keeps the program attached after this process exits,
+//! and removing the pin detaches it.
+use std::{ffi::CString, path::Path, process::Command};
+
+use aya::{
+    Ebpf, EbpfLoader,
+    programs::{
+        Xdp, XdpMode,
+        links::{FdLink, PinnedLink},
+    },
+};
+use gateway_common::{EdgeConfig, LAYOUT_VERSION, PROGRAM_NAME, maps};
+use serde::Serialize;
+
+use super::{
+    OBJECT,
+    error::{EdgeError, Result},
+    pin,
+};
+
+/// How to attach: `auto` tries native (driver) XDP, then generic (skb).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachMode {
+    /// Native if the driver supports it, else skb.
+    #[default]
+    Auto,
+    /// Native (driver) XDP only.
+    Native,
+    /// Generic XDP in the kernel network stack.
+    Skb,
+}
+
+/// What `attach` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attached {
+    /// Interface.
+    pub iface: String,
+    /// Mode actually used (`native` or `skb`).
+    pub mode: &'static str,
+    /// Kernel id of the loaded program.
+    pub program_id: u32,
+    /// Kernel id of the link.
+    pub link_id: u32,
+}
+
+/// One attached interface as `gateway edge status` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkStatus {
+    /// Interface name.
+    pub iface: String,
+    /// `native`, `skb`, `hw`, or `unknown` (interface gone, for example).
+    pub mode: String,
+    /// Kernel id of the attached program.
+    pub program_id: u32,
+    /// Kernel id of the link.
+    pub link_id: u32,
+}
+
+/// Loads the object, creating and pinning its maps (or reusing pinned ones).
+fn load_object(dir: &Path) -> Result<Ebpf> {
+    if OBJECT.is_empty() {
+        return Err(EdgeError::NoProgram);
+    }
+    pin::check_pinned(dir)?;
+    let config_existed = dir.join(maps::CONFIG).exists();
+    let mut loader = EbpfLoader::new();
+    for spec in &pin::SPECS {
+        loader.map_pin_path(spec.name, dir.join(spec.name));
+    }
+    let mut ebpf = loader
+        .load(OBJECT)
+        .map_err(|e| EdgeError::bpf("loading the XDP object", e))?;
+    for spec in &pin::SPECS {
+        if ebpf.map(spec.name).is_none() {
+            return Err(EdgeError::MissingInObject {
+                kind: "map",
+                name: spec.name.to_string(),
+                version: LAYOUT_VERSION,
+            });
+        }
+    }
+    if !config_existed {
+        let map = ebpf
+            .map_mut(maps::CONFIG)
+            .ok_or_else(|| EdgeError::MissingInObject {
+                kind: "map",
+                name: maps::CONFIG.to_string(),
+                version: LAYOUT_VERSION,
+            })?;
+        let mut config: aya::maps::Array<_, EdgeConfig> =
+            aya::maps::Array::try_from(map).map_err(|e| EdgeError::map("open", maps::CONFIG, e))?;
+        config
+            .set(0, EdgeConfig::DEFAULT, 0)
+            .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
+    }
+    Ok(ebpf)
+}
+
+/// Creates and pins every map of the layout in `dir` without attaching anything.
+pub fn create_maps(dir: &Path) -> Result<()> {
+    load_object(dir).map(drop)
+}
+
+/// The kernel index of an interface, or a clear error if there is none.
+fn if_index(iface: &str) -> Result<u32> {
+    let c = CString::new(iface).map_err(|_| EdgeError::UnknownInterface(iface.to_string()))?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    if index == 0 || iface.contains('/') {
+        return Err(EdgeError::UnknownInterface(iface.to_string()));
+    }
+    Ok(index)
+}
+
+/// Loads the program, attaches it to `iface`, pins the link and returns.
+///
+/// With `force`, a filter already pinned on `iface` is detached first.
+pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result<Attached> {
+    if_index(iface)?;
+    let dir = pin::prepare(base)?;
+    let link_pin = pin::link_path(&dir, iface);
+    if link_pin.exists() {
+        let current = link_info(&link_pin);
+        if !force {
+            return Err(EdgeError::AlreadyAttached {
+                iface: iface.to_string(),
+                program_id: current.map_or(0, |(_, prog)| prog),
+            });
+        }
+        detach_pin(&link_pin)?;
+    }
+    let mut ebpf = load_object(&dir)?;
+    let program: &mut Xdp = ebpf
+        .program_mut(PROGRAM_NAME)
+        .ok_or_else(|| EdgeError::MissingInObject {
+            kind: "program",
+            name: PROGRAM_NAME.to_string(),
+            version: LAYOUT_VERSION,
+        })?
+        .try_into()
+        .map_err(|e| EdgeError::bpf(format!("{PROGRAM_NAME} is not an XDP program"), e))?;
+    program
+        .load()
+        .map_err(|e| EdgeError::bpf("the kernel refused the XDP program", e))?;
+
+    let tries: &[(XdpMode, &'static str)] = match mode {
+        AttachMode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "skb")],
+        AttachMode::Native => &[(XdpMode::Driver, "native")],
+        AttachMode::Skb => &[(XdpMode::Skb, "skb")],
+    };
+    let mut failure = None;
+    for (xdp_mode, name) in tries {
+        match program.attach(iface, *xdp_mode) {
+            Ok(id) => {
+                let link = program
+                    .take_link(id)
+                    .map_err(|e| EdgeError::bpf("taking the XDP link", e))?;
+                let fd_link = FdLink::try_from(link).map_err(|e| {
+                    EdgeError::bpf(
+                        "this kernel attached XDP through netlink, not a bpf_link, which cannot be pinned (Linux 5.9+ needed)",
+                        e,
+                    )
+                })?;
+                let info = fd_link
+                    .info()
+                    .map_err(|e| EdgeError::bpf("reading the link's info", e))?;
+                fd_link.pin(&link_pin).map_err(|e| {
+                    EdgeError::bpf(format!("pinning the link at {}", link_pin.display()), e)
+                })?;
+                return Ok(Attached {
+                    iface: iface.to_string(),
+                    mode: name,
+                    program_id: info.program_id(),
+                    link_id: info.id(),
+                });
+            }
+            Err(e) => failure = Some((*name, e)),
+        }
+    }
+    match failure {
+        Some((_, e)) if errno_in(&e, &[libc::EBUSY, libc::EEXIST]) => {
+            Err(EdgeError::ForeignProgram {
+                iface: iface.to_string(),
+            })
+        }
+        Some((name, e)) => Err(EdgeError::bpf(
+            format!("attaching to {iface} in {name} mode"),
+            e,
+        )),
+        None => Err(EdgeError::InvalidSetting("no attach mode to try".into())),
+    }
+}
+
+/// Detaches the filter from `iface` by removing its pinned link.
+pub fn detach(base: &Path, iface: &str) -> Result<()> {
+    let dir = pin::versioned(base);
+    let link_pin = pin::link_path(&dir, iface);
+    if !link_pin.exists() {
+        return Err(EdgeError::NotAttached {
+            iface: iface.to_string(),
+            path: link_pin,
+        });
+    }
+    detach_pin(&link_pin)
+}
+
+/// Unpins a link; the kernel detaches it once the last reference is gone.
+fn detach_pin(path: &Path) -> Result<()> {
+    match PinnedLink::from_pin(path) {
+        Ok(link) => link.unpin().map(drop).map_err(|e| EdgeError::io(path, e)),
+        // Not a link we can open: remove the stale file anyway.
+        Err(_) => std::fs::remove_file(path).map_err(|e| EdgeError::io(path, e)),
+    }
+}
+
+/// (link id, program id) of a pinned link.
+fn link_info(path: &Path) -> Option<(u32, u32)> {
+    let link = PinnedLink::from_pin(path).ok()?;
+    let fd: FdLink = link.into();
+    let info = fd.info().ok()?;
+    Some((info.id(), info.program_id()))
+}
+
+/// Every interface with a pinned link under `base`.
+pub fn status(base: &Path) -> Result<Vec<LinkStatus>> {
+    let dir = pin::versioned(base);
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(EdgeError::io(&dir, e)),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(iface) = name.strip_prefix("link_") else {
+            continue;
+        };
+        let (link_id, program_id) = link_info(&entry.path()).unwrap_or((0, 0));
+        out.push(LinkStatus {
+            iface: iface.to_string(),
+            mode: xdp_mode_of(iface),
+            program_id,
+            link_id,
+        });
+    }
+    out.sort_by(|a, b| a.iface.cmp(&b.iface));
+    Ok(out)
+}
+
+/// The XDP mode the kernel reports for an interface (`ip -j link show`).
+fn xdp_mode_of(iface: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-j", "link", "show", "dev", iface])
+        .output();
+    let Ok(out) = out else {
+        return "unknown".into();
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return "unknown".into();
+    };
+    // XDP_ATTACHED_DRV = 1, SKB = 2, HW = 3, MULTI = 4.
+    match json[0]["xdp"]["mode"].as_u64() {
+        Some(1) => "native".into(),
+        Some(2) => "skb".into(),
+        Some(3) => "hw".into(),
+        Some(4) => "multi".into(),
+        _ => "unknown".into(),
+    }
+}
+
+/// True when an error's cause chain holds an io error with one of these errnos.
+fn errno_in(err: &(dyn std::error::Error + 'static), codes: &[i32]) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.raw_os_error().is_some_and(|c| codes.contains(&c))
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
