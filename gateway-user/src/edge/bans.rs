@@ -63,7 +63,7 @@ impl Ban {
             cidr: self.net.to_string(),
             reason: self.reason_name(),
             created: format_unix(self.value.created_unix),
-            expires: remaining.map(|r| format_unix(now_unix + r.as_secs())),
+            expires: remaining.map(|r| format_unix(now_unix + r.as_secs_f64().ceil() as u64)),
             remaining: remaining.map(format_duration),
             remaining_secs: remaining.map(|r| r.as_secs()),
         }

@@ -1,0 +1,208 @@
+//! End to end: the real `gateway` binary attaches the XDP filter to a veth
+//! whose peer lives in a private network namespace, and bans, unbans, imports
+//! and re-attaches while traffic from the namespace is checked.
+//!
+//! Needs root, bpffs and the real XDP program (not an AYA_BUILD_SKIP build).
+#[path = "support/edge.rs"]
+mod edge;
+#[path = "support/netns.rs"]
+mod netns;
+
+use std::{io::Write, net::TcpListener};
+
+use edge::PinDir;
+use netns::VethNs;
+
+/// Packets counted under a `gateway edge stats --json` counter.
+fn counter(pins: &PinDir, name: &str) -> u64 {
+    let stats = pins.json(&["edge", "stats", "--json", "--interval", "1s"]);
+    stats["counters"][name]["packets"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no counter {name} in {stats}"))
+}
+
+/// Number of live bans `gateway ban list --json` shows.
+fn ban_count(pins: &PinDir) -> usize {
+    pins.json(&["ban", "list", "--json"])
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// Entries of a map as `gateway edge status --json` reports them.
+fn map_entries(pins: &PinDir, map: &str) -> u64 {
+    let status = pins.json(&["edge", "status", "--json"]);
+    status["maps"]
+        .as_array()
+        .and_then(|maps| maps.iter().find(|m| m["name"] == map))
+        .and_then(|m| m["entries"].as_u64())
+        .unwrap_or_else(|| panic!("no map {map} in {status}"))
+}
+
+#[test]
+fn a_ban_drops_traffic_from_the_namespace_and_ban_del_restores_it() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    let listener = TcpListener::bind((net.host_ip, 0)).expect("bind on the host side");
+    let port = listener.local_addr().expect("local addr").port();
+
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    assert!(
+        net.ping_host(),
+        "ping passes with the filter attached and no ban"
+    );
+    assert!(net.tcp_connect(port), "TCP passes with no ban");
+
+    let dropped_before = counter(&pins, "drop_blocklist");
+    pins.ok(&["ban", "add", &format!("{}/32", net.peer_ip), "--ttl", "1h"]);
+    assert!(
+        !net.ping_host(),
+        "ping is dropped once the source is banned"
+    );
+    assert!(
+        !net.tcp_connect(port),
+        "TCP is dropped once the source is banned"
+    );
+    let dropped_after = counter(&pins, "drop_blocklist");
+    assert!(
+        dropped_after > dropped_before,
+        "drop counter rose ({dropped_before} -> {dropped_after})"
+    );
+    let stats = pins.json(&["edge", "stats", "--json", "--interval", "1s"]);
+    let top = stats["top_dropped"].to_string();
+    assert!(
+        top.contains(&net.peer_ip.to_string()),
+        "top dropped sources name the peer: {top}"
+    );
+
+    pins.ok(&["ban", "del", &net.peer_ip.to_string()]);
+    assert!(net.ping_host(), "ping passes again after ban del");
+    assert!(net.tcp_connect(port), "TCP passes again after ban del");
+}
+
+#[test]
+fn a_ban_survives_detach_and_reattach() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
+    assert!(!net.ping_host(), "banned source is dropped");
+
+    pins.ok(&["edge", "detach", "--iface", &net.host_if]);
+    assert!(net.ping_host(), "without the filter, traffic passes");
+    let status = pins.json(&["edge", "status", "--json"]);
+    assert_eq!(
+        status["interfaces"].as_array().map(Vec::len),
+        Some(0),
+        "{status}"
+    );
+
+    // A "restart": a fresh load reuses the pinned maps, bans included.
+    pins.ok(&[
+        "edge",
+        "attach",
+        "--iface",
+        &net.host_if,
+        "--mode",
+        "native",
+    ]);
+    assert_eq!(ban_count(&pins), 1, "the ban is still listed");
+    assert!(!net.ping_host(), "the ban still holds after re-attaching");
+    let status = pins.json(&["edge", "status", "--json"]);
+    assert_eq!(
+        status["interfaces"][0]["iface"],
+        net.host_if.as_str(),
+        "{status}"
+    );
+    assert_eq!(status["interfaces"][0]["mode"], "native", "{status}");
+}
+
+#[test]
+fn attaching_twice_is_refused_unless_forced() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
+    assert!(err.contains("already attached"), "{err}");
+    pins.ok(&[
+        "edge",
+        "attach",
+        "--iface",
+        &net.host_if,
+        "--mode",
+        "skb",
+        "--force",
+    ]);
+    assert!(
+        net.ping_host(),
+        "traffic passes through the replaced filter"
+    );
+    let err = pins.fails(&["edge", "detach", "--iface", "gwt-none0"]);
+    assert!(err.contains("not attached"), "{err}");
+}
+
+#[test]
+fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
+    let pins = PinDir::new();
+    let mut good = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(good, "# generated blocklist").expect("write");
+    for i in 0..100_000u32 {
+        let [_, b, c, d] = i.to_be_bytes();
+        writeln!(good, "10.{b}.{c}.{d}").expect("write");
+    }
+    let path = good.path().to_string_lossy().into_owned();
+    let out = pins.ok(&["ban", "import", &path, "--ttl", "1h"]);
+    assert!(out.contains("100000"), "{out}");
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 100_000);
+
+    let mut bad = tempfile::NamedTempFile::new().expect("temp file");
+    writeln!(
+        bad,
+        "192.0.2.0/24\n# fine so far\n192.0.2.300\n198.51.100.0/24"
+    )
+    .expect("write");
+    let bad_path = bad.path().to_string_lossy().into_owned();
+    let err = pins.fails(&["ban", "import", &bad_path]);
+    assert!(
+        err.contains(":3:") && err.contains("192.0.2.300"),
+        "names the bad line: {err}"
+    );
+    assert_eq!(
+        map_entries(&pins, "BLOCK_V4"),
+        100_000,
+        "nothing was inserted"
+    );
+}
+
+#[test]
+fn bad_input_gives_clear_errors_and_changes_nothing() {
+    let pins = PinDir::new();
+    pins.ok(&["ban", "add", "192.0.2.1"]);
+
+    let err = pins.fails(&["ban", "add", "192.0.2.999"]);
+    assert!(
+        err.contains("invalid CIDR") && err.contains("192.0.2.999"),
+        "{err}"
+    );
+    let err = pins.fails(&["ban", "add", "192.0.2.0/33"]);
+    assert!(err.contains("invalid CIDR"), "{err}");
+    let err = pins.fails(&["ban", "add", "192.0.2.7", "--ttl", "soon"]);
+    assert!(err.contains("invalid TTL") && err.contains("soon"), "{err}");
+    let err = pins.fails(&["ban", "add", "192.0.2.7", "--reason", "vibes"]);
+    assert!(err.contains("unknown ban reason"), "{err}");
+    let err = pins.fails(&["edge", "attach", "--iface", "gwt-nosuch0"]);
+    assert!(
+        err.contains("no network interface") && err.contains("gwt-nosuch0"),
+        "{err}"
+    );
+    let err = pins.fails(&["ban", "del", "192.0.2.2"]);
+    assert!(err.contains("not in the blocklist"), "{err}");
+    assert_eq!(ban_count(&pins), 1, "only the first, valid ban exists");
+
+    let out = pins.gateway(&["ban", "add", "192.0.2.77/24"]);
+    assert!(out.status.success());
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warning.contains("192.0.2.0/24"),
+        "host bits are normalised with a warning: {warning}"
+    );
+}
