@@ -121,17 +121,25 @@ fn attaching_twice_is_refused_unless_forced() {
     let net = VethNs::new();
     let pins = PinDir::new();
     pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    let before = pins.json(&["edge", "status", "--json"]);
     let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
     assert!(err.contains("already attached"), "{err}");
-    pins.ok(&[
-        "edge",
-        "attach",
-        "--iface",
-        &net.host_if,
-        "--mode",
-        "skb",
-        "--force",
-    ]);
+
+    pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--force"]);
+    let after = pins.json(&["edge", "status", "--json"]);
+    let (b, a) = (&before["interfaces"][0], &after["interfaces"][0]);
+    assert_eq!(
+        a["link_id"], b["link_id"],
+        "the link is kept: {before} {after}"
+    );
+    assert_ne!(
+        a["program_id"], b["program_id"],
+        "the program is new: {before} {after}"
+    );
+    assert_eq!(a["mode"], "skb", "{after}");
+    assert!(!net.ping_host(), "the ban holds through the replacement");
+    pins.ok(&["ban", "del", &net.peer_ip.to_string()]);
     assert!(
         net.ping_host(),
         "traffic passes through the replaced filter"

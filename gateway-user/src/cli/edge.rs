@@ -151,7 +151,12 @@ pub fn edge(cmd: EdgeCommand) -> anyhow::Result<ExitCode> {
         } => {
             let a = edge::attach(&pin.base(), &iface, mode, force)?;
             println!(
-                "attached to {} in {} mode (program id {}, link id {}); pinned under {}",
+                "{} {} in {} mode (program id {}, link id {}); pinned under {}",
+                if a.replaced {
+                    "replaced the program on"
+                } else {
+                    "attached to"
+                },
                 a.iface,
                 a.mode,
                 a.program_id,

@@ -270,16 +270,21 @@ fn plan<K: Pod + Eq + std::hash::Hash>(
         .map(|k| !existing.contains(&(k.prefix_len(), k.data())))
         .collect();
     let new_keys = is_new.iter().filter(|n| **n).count();
-    let used = existing.len() as u64;
-    if used + new_keys as u64 > u64::from(capacity::BLOCK) {
+    check_fits(map, existing.len() as u64, new_keys as u64, capacity::BLOCK)?;
+    Ok(Plan { is_new, new_keys })
+}
+
+/// Refuses an insert of `adding` new entries into a map holding `used` of `capacity`.
+fn check_fits(map: &'static str, used: u64, adding: u64, capacity: u32) -> Result<()> {
+    if used + adding > u64::from(capacity) {
         return Err(EdgeError::Full {
             map,
             used,
-            adding: new_keys as u64,
-            capacity: capacity::BLOCK,
+            adding,
+            capacity,
         });
     }
-    Ok(Plan { is_new, new_keys })
+    Ok(())
 }
 
 /// Inserts keys in order; on failure removes the new ones it added. Returns how many it inserted.
@@ -325,6 +330,14 @@ fn rollback<K: Pod>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_that_would_overflow_the_map_is_refused_before_any_insert() {
+        assert!(check_fits("BLOCK_V4", 90, 10, 100).is_ok());
+        let err = check_fits("BLOCK_V4", 90, 11, 100).unwrap_err().to_string();
+        assert!(err.contains("BLOCK_V4 is full"), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+    }
 
     #[test]
     fn reasons_parse_by_name_case_insensitively() {

@@ -13,6 +13,7 @@ use aya::{
     programs::{
         Xdp, XdpMode,
         links::{FdLink, PinnedLink},
+        xdp::XdpLink,
     },
 };
 use gateway_common::{EdgeConfig, LAYOUT_VERSION, PROGRAM_NAME, maps};
@@ -43,11 +44,15 @@ pub struct Attached {
     /// Interface.
     pub iface: String,
     /// Mode actually used (`native` or `skb`).
-    pub mode: &'static str,
+    pub mode: String,
     /// Kernel id of the loaded program.
     pub program_id: u32,
     /// Kernel id of the link.
     pub link_id: u32,
+    /// True when an existing link was kept and its program swapped atomically.
+    pub replaced: bool,
+    /// True when the filter was already attached and left as it was ([`ensure_attached`]).
+    pub unchanged: bool,
 }
 
 /// One attached interface as `gateway edge status` shows it.
@@ -121,34 +126,35 @@ fn if_index(iface: &str) -> Result<u32> {
 
 /// Loads the program, attaches it to `iface`, pins the link and returns.
 ///
-/// With `force`, a filter already pinned on `iface` is detached first.
+/// With `force`, a filter already pinned on `iface` is replaced: atomically
+/// (`bpf_link_update`, no unfiltered gap) when the mode stays the same or is
+/// `auto`, else by detaching and attaching again.
 pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result<Attached> {
     if_index(iface)?;
     let dir = pin::prepare(base)?;
     let link_pin = pin::link_path(&dir, iface);
-    if link_pin.exists() {
-        let current = link_info(&link_pin);
-        if !force {
-            return Err(EdgeError::AlreadyAttached {
-                iface: iface.to_string(),
-                program_id: current.map_or(0, |(_, prog)| prog),
-            });
-        }
+    let existing = link_pin.exists();
+    if existing && !force {
+        return Err(EdgeError::AlreadyAttached {
+            iface: iface.to_string(),
+            program_id: link_info(&link_pin).map_or(0, |(_, prog)| prog),
+        });
+    }
+    let current_mode = xdp_mode_of(iface);
+    let in_place = existing
+        && match mode {
+            AttachMode::Auto => true,
+            AttachMode::Native => current_mode == "native",
+            AttachMode::Skb => current_mode == "skb",
+        };
+    if existing && !in_place {
         detach_pin(&link_pin)?;
     }
     let mut ebpf = load_object(&dir)?;
-    let program: &mut Xdp = ebpf
-        .program_mut(PROGRAM_NAME)
-        .ok_or_else(|| EdgeError::MissingInObject {
-            kind: "program",
-            name: PROGRAM_NAME.to_string(),
-            version: LAYOUT_VERSION,
-        })?
-        .try_into()
-        .map_err(|e| EdgeError::bpf(format!("{PROGRAM_NAME} is not an XDP program"), e))?;
-    program
-        .load()
-        .map_err(|e| EdgeError::bpf("the kernel refused the XDP program", e))?;
+    let program = load_program(&mut ebpf)?;
+    if in_place {
+        return replace_program(program, &link_pin, iface, current_mode);
+    }
 
     let tries: &[(XdpMode, &'static str)] = match mode {
         AttachMode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "skb")],
@@ -176,9 +182,11 @@ pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result
                 })?;
                 return Ok(Attached {
                     iface: iface.to_string(),
-                    mode: name,
+                    mode: (*name).to_string(),
                     program_id: info.program_id(),
                     link_id: info.id(),
+                    replaced: false,
+                    unchanged: false,
                 });
             }
             Err(e) => failure = Some((*name, e)),
@@ -196,6 +204,70 @@ pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result
         )),
         None => Err(EdgeError::InvalidSetting("no attach mode to try".into())),
     }
+}
+
+/// Attaches unless the filter is already pinned on `iface`, in which case it is
+/// left running untouched (what a restarting daemon wants by default).
+pub fn ensure_attached(base: &Path, iface: &str, mode: AttachMode) -> Result<Attached> {
+    let link_pin = pin::link_path(&pin::versioned(base), iface);
+    if let Some((link_id, program_id)) = link_pin.exists().then(|| link_info(&link_pin)).flatten() {
+        return Ok(Attached {
+            iface: iface.to_string(),
+            mode: xdp_mode_of(iface),
+            program_id,
+            link_id,
+            replaced: false,
+            unchanged: true,
+        });
+    }
+    attach(base, iface, mode, true)
+}
+
+/// Finds and loads the XDP program of a loaded object.
+fn load_program(ebpf: &mut Ebpf) -> Result<&mut Xdp> {
+    let program: &mut Xdp = ebpf
+        .program_mut(PROGRAM_NAME)
+        .ok_or_else(|| EdgeError::MissingInObject {
+            kind: "program",
+            name: PROGRAM_NAME.to_string(),
+            version: LAYOUT_VERSION,
+        })?
+        .try_into()
+        .map_err(|e| EdgeError::bpf(format!("{PROGRAM_NAME} is not an XDP program"), e))?;
+    program
+        .load()
+        .map_err(|e| EdgeError::bpf("the kernel refused the XDP program", e))?;
+    Ok(program)
+}
+
+/// Swaps the program behind an existing pinned link; the pin keeps pointing at the same link.
+fn replace_program(
+    program: &mut Xdp,
+    link_pin: &Path,
+    iface: &str,
+    mode: String,
+) -> Result<Attached> {
+    let what = || format!("replacing the program on {iface}");
+    let fd: FdLink = PinnedLink::from_pin(link_pin)
+        .map_err(|e| EdgeError::bpf(what(), e))?
+        .into();
+    let link = XdpLink::try_from(fd).map_err(|e| EdgeError::bpf(what(), e))?;
+    let id = program
+        .attach_to_link(link)
+        .map_err(|e| EdgeError::bpf(what(), e))?;
+    let link = program
+        .take_link(id)
+        .map_err(|e| EdgeError::bpf(what(), e))?;
+    let fd = FdLink::try_from(link).map_err(|e| EdgeError::bpf(what(), e))?;
+    let info = fd.info().map_err(|e| EdgeError::bpf(what(), e))?;
+    Ok(Attached {
+        iface: iface.to_string(),
+        mode,
+        program_id: info.program_id(),
+        link_id: info.id(),
+        replaced: true,
+        unchanged: false,
+    })
 }
 
 /// Detaches the filter from `iface` by removing its pinned link.

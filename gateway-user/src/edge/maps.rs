@@ -18,7 +18,8 @@ use ipnet::IpNet;
 
 use super::{
     error::{EdgeError, Result},
-    loader, pin,
+    loader::{self, AttachMode, Attached},
+    pin,
 };
 
 /// An IPv4 LPM trie with values `V`.
@@ -77,6 +78,22 @@ impl Edge {
     /// The versioned pin directory these maps live in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The base pin directory (the parent of the versioned one).
+    pub fn base(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
+    }
+
+    /// Attaches the filter to `iface` using these maps; if it is already
+    /// attached there, its program is replaced in place (bans are kept).
+    pub fn attach(&self, iface: &str, mode: AttachMode) -> Result<Attached> {
+        loader::attach(self.base(), iface, mode, true)
+    }
+
+    /// Detaches the filter from `iface`; the maps stay pinned.
+    pub fn detach(&self, iface: &str) -> Result<()> {
+        loader::detach(self.base(), iface)
     }
 
     /// Entries in use per map: (name, entries, capacity). Arrays count as full.

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 pub use bans::{Ban, BanView, ImportReport, parse_reason};
 pub use error::{EdgeError, Result};
 pub use lists::check_limit;
-pub use loader::{AttachMode, Attached, LinkStatus, attach, create_maps, detach, status};
+pub use loader::{
+    AttachMode, Attached, LinkStatus, attach, create_maps, detach, ensure_attached, status,
+};
 pub use maps::Edge;
 pub use stats::{DropView, SlotView, Snapshot};
 
