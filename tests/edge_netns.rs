@@ -154,8 +154,9 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     let mut good = tempfile::NamedTempFile::new().expect("temp file");
     writeln!(good, "# generated blocklist").expect("write");
     for i in 0..100_000u32 {
+        // 100,000 host addresses of 198.18.0.0/15.
         let [_, b, c, d] = i.to_be_bytes();
-        writeln!(good, "10.{b}.{c}.{d}").expect("write");
+        writeln!(good, "198.{}.{c}.{d}", 18 + b).expect("write");
     }
     let path = good.path().to_string_lossy().into_owned();
     let out = pins.ok(&["ban", "import", &path, "--ttl", "1h"]);
@@ -165,13 +166,13 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     let mut bad = tempfile::NamedTempFile::new().expect("temp file");
     writeln!(
         bad,
-        "192.0.2.0/24\n# fine so far\n192.0.2.300\n198.51.100.0/24"
+        "198.19.2.0/24\n# fine so far\n198.19.2.300\n198.19.100.0/24"
     )
     .expect("write");
     let bad_path = bad.path().to_string_lossy().into_owned();
     let err = pins.fails(&["ban", "import", &bad_path]);
     assert!(
-        err.contains(":3:") && err.contains("192.0.2.300"),
+        err.contains(":3:") && err.contains("198.19.2.300"),
         "names the bad line: {err}"
     );
     assert_eq!(
@@ -184,33 +185,49 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
 #[test]
 fn bad_input_gives_clear_errors_and_changes_nothing() {
     let pins = PinDir::new();
-    pins.ok(&["ban", "add", "192.0.2.1"]);
+    pins.ok(&["ban", "add", "198.19.2.1"]);
 
-    let err = pins.fails(&["ban", "add", "192.0.2.999"]);
+    let err = pins.fails(&["ban", "add", "198.19.2.999"]);
     assert!(
-        err.contains("invalid CIDR") && err.contains("192.0.2.999"),
+        err.contains("invalid CIDR") && err.contains("198.19.2.999"),
         "{err}"
     );
-    let err = pins.fails(&["ban", "add", "192.0.2.0/33"]);
+    let err = pins.fails(&["ban", "add", "198.19.2.0/33"]);
     assert!(err.contains("invalid CIDR"), "{err}");
-    let err = pins.fails(&["ban", "add", "192.0.2.7", "--ttl", "soon"]);
+    let err = pins.fails(&["ban", "add", "198.19.2.7", "--ttl", "soon"]);
     assert!(err.contains("invalid TTL") && err.contains("soon"), "{err}");
-    let err = pins.fails(&["ban", "add", "192.0.2.7", "--reason", "vibes"]);
+    let err = pins.fails(&["ban", "add", "198.19.2.7", "--reason", " "]);
     assert!(err.contains("unknown ban reason"), "{err}");
     let err = pins.fails(&["edge", "attach", "--iface", "gwt-nosuch0"]);
     assert!(
         err.contains("no network interface") && err.contains("gwt-nosuch0"),
         "{err}"
     );
-    let err = pins.fails(&["ban", "del", "192.0.2.2"]);
+    let err = pins.fails(&["ban", "del", "198.19.2.2"]);
     assert!(err.contains("not in the blocklist"), "{err}");
     assert_eq!(ban_count(&pins), 1, "only the first, valid ban exists");
 
-    let out = pins.gateway(&["ban", "add", "192.0.2.77/24"]);
+    pins.ok(&[
+        "ban",
+        "add",
+        "198.19.2.8",
+        "--reason",
+        "scanner from ticket 42",
+    ]);
+    let bans = pins.json(&["ban", "list", "--json"]);
+    let noted = bans
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["cidr"] == "198.19.2.8/32"))
+        .unwrap_or_else(|| panic!("198.19.2.8 listed: {bans}"));
+    assert_eq!(noted["reason"], "manual", "{noted}");
+    assert_eq!(noted["note"], "scanner from ticket 42", "{noted}");
+    pins.ok(&["ban", "del", "198.19.2.8"]);
+
+    let out = pins.gateway(&["ban", "add", "198.19.2.77/24"]);
     assert!(out.status.success());
     let warning = String::from_utf8_lossy(&out.stderr);
     assert!(
-        warning.contains("192.0.2.0/24"),
+        warning.contains("198.19.2.0/24"),
         "host bits are normalised with a warning: {warning}"
     );
 }

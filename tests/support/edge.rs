@@ -9,10 +9,13 @@ use std::{
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-/// A pin base directory under /sys/fs/bpf unique to this process and call.
+/// A pin base directory under /sys/fs/bpf unique to this process and call,
+/// and a private state directory (ban notes) for the commands run against it.
 pub struct PinDir {
     /// The base directory given as `--pin-dir`.
     pub base: PathBuf,
+    /// `GATEWAY_STATE_DIR` of the commands.
+    pub state: tempfile::TempDir,
 }
 
 impl PinDir {
@@ -24,6 +27,7 @@ impl PinDir {
                 "/sys/fs/bpf/gateway-test-{}-{n}",
                 std::process::id()
             )),
+            state: tempfile::tempdir().expect("state dir"),
         }
     }
 
@@ -32,6 +36,7 @@ impl PinDir {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
         cmd.args(args).arg("--pin-dir").arg(&self.base);
         cmd.env_remove("GATEWAY_PIN_DIR");
+        cmd.env("GATEWAY_STATE_DIR", self.state.path());
         cmd.output().expect("run the gateway binary")
     }
 

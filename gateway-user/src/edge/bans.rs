@@ -20,6 +20,7 @@ use super::{
     Edge, cidr,
     error::{EdgeError, Result},
     maps::{is_full, is_not_found, key_v4, key_v6},
+    notes,
     ttl::{format_duration, format_unix, monotonic_ns, unix_now},
 };
 
@@ -30,6 +31,8 @@ pub struct Ban {
     pub net: IpNet,
     /// The stored value.
     pub value: BanValue,
+    /// Free-text note from the side file, if any.
+    pub note: Option<String>,
 }
 
 impl Ban {
@@ -66,6 +69,7 @@ impl Ban {
             expires: remaining.map(|r| format_unix(now_unix + r.as_secs_f64().ceil() as u64)),
             remaining: remaining.map(format_duration),
             remaining_secs: remaining.map(|r| r.as_secs()),
+            note: self.note.clone(),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct BanView {
     pub remaining: Option<String>,
     /// Seconds left; `null` when permanent.
     pub remaining_secs: Option<u64>,
+    /// Free-text note given with `--reason TEXT`, if any.
+    pub note: Option<String>,
 }
 
 /// What an import did.
@@ -102,6 +108,23 @@ pub fn parse_reason(name: &str) -> Result<BanReason> {
         .into_iter()
         .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| EdgeError::InvalidReason(name.to_string()))
+}
+
+/// Reads `--reason`: a reason name, or free text (reason `manual` plus a note).
+pub fn parse_reason_or_note(text: &str) -> Result<(BanReason, Option<String>)> {
+    if let Ok(r) = parse_reason(text) {
+        return Ok((r, None));
+    }
+    let note = text.trim();
+    if note.is_empty() {
+        return Err(EdgeError::InvalidReason(text.to_string()));
+    }
+    if note.len() > 512 || note.chars().any(char::is_control) {
+        return Err(EdgeError::InvalidSetting(
+            "--reason text must be one line of at most 512 bytes".into(),
+        ));
+    }
+    Ok((BanReason::Manual, Some(note.to_string())))
 }
 
 /// Builds the value of a new ban.
@@ -161,7 +184,9 @@ impl Edge {
             } else {
                 EdgeError::map("delete", map, e)
             }
-        })
+        })?;
+        self.forget_notes(&[net]);
+        Ok(())
     }
 
     /// Every blocklist entry, expired ones included, IPv4 first.
@@ -172,6 +197,7 @@ impl Edge {
             out.push(Ban {
                 net: cidr::from_v4(k.prefix_len(), k.data()),
                 value,
+                note: None,
             });
         }
         for item in self.block_v6.iter() {
@@ -179,21 +205,59 @@ impl Edge {
             out.push(Ban {
                 net: cidr::from_v6(k.prefix_len(), k.data()),
                 value,
+                note: None,
             });
         }
         Ok(out)
     }
 
-    /// Live bans (expired ones hidden), sorted by network.
+    /// Live bans (expired ones hidden) with their notes, sorted by network.
     pub fn bans(&self) -> Result<Vec<Ban>> {
         let now = monotonic_ns();
+        let notes = notes::load(self.base()).unwrap_or_default();
         let mut bans: Vec<Ban> = self
             .all_bans()?
             .into_iter()
             .filter(|b| !b.expired_at(now))
+            .map(|mut b| {
+                b.note = notes.get(&b.net.to_string()).cloned();
+                b
+            })
             .collect();
         bans.sort_by_key(|b| b.net);
         Ok(bans)
+    }
+
+    /// Bans a network with a free-text note kept in the side file (see [`notes`]).
+    pub fn ban_add_noted(
+        &mut self,
+        net: IpNet,
+        ttl: Option<Duration>,
+        reason: BanReason,
+        note: Option<&str>,
+    ) -> Result<()> {
+        self.ban_add(net, ttl, reason)?;
+        let key = net.to_string();
+        notes::update(self.base(), |n| match note {
+            Some(text) => {
+                n.insert(key, text.to_string());
+            }
+            None => {
+                n.remove(&key);
+            }
+        })
+    }
+
+    /// Drops the notes of networks that are no longer banned (best effort).
+    fn forget_notes(&self, nets: &[IpNet]) {
+        if nets.is_empty() || !notes::path_for(self.base()).exists() {
+            return;
+        }
+        let _ = notes::update(self.base(), |n| {
+            for net in nets {
+                n.remove(&net.to_string());
+            }
+        });
     }
 
     /// Deletes every expired ban; returns how many were removed.
@@ -205,16 +269,22 @@ impl Edge {
             .filter(|b| b.expired_at(now))
             .map(|b| b.net)
             .collect();
-        let mut removed = 0;
+        let mut removed = Vec::new();
         for net in expired {
-            match self.ban_del(net) {
-                Ok(()) => removed += 1,
+            let res = match (key_v4(&net), key_v6(&net)) {
+                (Some(k), _) => self.block_v4.remove(&k).map_err(|e| (maps::BLOCK_V4, e)),
+                (_, Some(k)) => self.block_v6.remove(&k).map_err(|e| (maps::BLOCK_V6, e)),
+                _ => continue,
+            };
+            match res {
+                Ok(()) => removed.push(net),
                 // Someone else removed it meanwhile: fine.
-                Err(EdgeError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+                Err((_, e)) if is_not_found(&e) => {}
+                Err((map, e)) => return Err(EdgeError::map("delete", map, e)),
             }
         }
-        Ok(removed)
+        self.forget_notes(&removed);
+        Ok(removed.len())
     }
 
     /// Bans every network of an import, all or nothing: capacity is checked
@@ -340,6 +410,16 @@ mod tests {
     }
 
     #[test]
+    fn free_text_reasons_become_manual_bans_with_a_note() {
+        let (r, note) = parse_reason_or_note("port scanner, ticket 42").unwrap();
+        assert_eq!(r, BanReason::Manual);
+        assert_eq!(note.as_deref(), Some("port scanner, ticket 42"));
+        assert_eq!(parse_reason_or_note("waf").unwrap(), (BanReason::Waf, None));
+        assert!(parse_reason_or_note("  ").is_err());
+        assert!(parse_reason_or_note("two\nlines").is_err());
+    }
+
+    #[test]
     fn reasons_parse_by_name_case_insensitively() {
         assert_eq!(parse_reason("WAF").unwrap(), BanReason::Waf);
         assert_eq!(parse_reason("import").unwrap(), BanReason::Import);
@@ -352,12 +432,14 @@ mod tests {
         let permanent = Ban {
             net,
             value: ban_value(None, BanReason::Manual),
+            note: None,
         };
         assert!(!permanent.expired_at(u64::MAX));
         assert!(permanent.remaining(0).is_none());
         let timed = Ban {
             net,
             value: ban_value(Some(Duration::from_secs(60)), BanReason::Manual),
+            note: None,
         };
         assert!(!timed.expired_at(monotonic_ns()));
         assert!(timed.expired_at(monotonic_ns() + 61_000_000_000));

@@ -10,13 +10,14 @@ pub mod import;
 mod lists;
 mod loader;
 mod maps;
+pub mod notes;
 pub mod pin;
 mod stats;
 pub mod ttl;
 
 use std::path::{Path, PathBuf};
 
-pub use bans::{Ban, BanView, ImportReport, parse_reason};
+pub use bans::{Ban, BanView, ImportReport, parse_reason, parse_reason_or_note};
 pub use error::{EdgeError, Result};
 pub use lists::check_limit;
 pub use loader::{

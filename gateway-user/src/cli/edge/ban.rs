@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use super::{PinArgs, parse_cidr_warn};
 use crate::edge::{
-    self, parse_reason,
+    self, parse_reason, parse_reason_or_note,
     ttl::{format_duration, monotonic_ns, parse_ttl, unix_now},
 };
 
@@ -19,7 +19,7 @@ pub enum BanCommand {
         /// How long, e.g. 30s, 10m, 1h, 7d, 1h30m (default: permanent).
         #[arg(long)]
         ttl: Option<String>,
-        /// manual, waf, auth, rate, cluster or import.
+        /// manual, waf, auth, rate, cluster or import; other text is kept as a note (reason manual).
         #[arg(long, default_value = "manual")]
         reason: String,
         #[command(flatten)]
@@ -72,8 +72,9 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
             // Validate everything before touching a map.
             let net = parse_cidr_warn(&cidr)?;
             let ttl = ttl.as_deref().map(parse_ttl).transpose()?;
-            let reason = parse_reason(&reason)?;
-            pin.open()?.ban_add(net, ttl, reason)?;
+            let (reason, note) = parse_reason_or_note(&reason)?;
+            pin.open()?
+                .ban_add_noted(net, ttl, reason, note.as_deref())?;
             match ttl {
                 Some(t) => println!(
                     "banned {net} for {} ({})",
@@ -110,6 +111,9 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
                         v.expires.as_deref().unwrap_or("never"),
                         v.remaining.as_deref().unwrap_or("-")
                     );
+                    if let Some(note) = &v.note {
+                        println!("    note: {note}");
+                    }
                 }
             }
         }
