@@ -231,3 +231,58 @@ fn bad_input_gives_clear_errors_and_changes_nothing() {
         "host bits are normalised with a warning: {warning}"
     );
 }
+
+#[test]
+fn a_pinned_map_of_another_shape_is_refused_rather_than_reused() {
+    let pins = PinDir::new();
+    let dir = pins.base.join("v1");
+    std::fs::create_dir_all(&dir).expect("create the pin dir on bpffs");
+    let config = dir.join("CONFIG");
+    netns::run(
+        "bpftool",
+        &[
+            "map",
+            "create",
+            &config.to_string_lossy(),
+            "type",
+            "array",
+            "key",
+            "4",
+            "value",
+            "8",
+            "entries",
+            "1",
+            "name",
+            "CONFIG",
+        ],
+    );
+    let err = pins.fails(&["ban", "add", "198.19.3.1"]);
+    assert!(
+        err.contains("incompatible") && err.contains("CONFIG") && err.contains("value size 8"),
+        "{err}"
+    );
+    let err = pins.fails(&["edge", "status"]);
+    assert!(err.contains("incompatible"), "{err}");
+}
+
+#[test]
+fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    // Pretend an older gateway pinned this link under its own layout directory.
+    let old = pins.base.join("v0");
+    std::fs::create_dir_all(&old).expect("create v0");
+    let link = format!("link_{}", net.host_if);
+    std::fs::rename(pins.base.join("v1").join(&link), old.join(&link)).expect("move the pin");
+
+    let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
+    assert!(err.contains("another map layout"), "{err}");
+    let status = pins.ok(&["edge", "status"]);
+    assert!(status.contains("another map layout"), "{status}");
+
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--force"]);
+    assert!(!old.join(&link).exists(), "the old layout's link is gone");
+    pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
+    assert!(!net.ping_host(), "the new filter drops the banned source");
+}

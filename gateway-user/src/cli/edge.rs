@@ -203,6 +203,9 @@ fn status(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
     let base = pin.base();
     let links = edge::status(&base)?;
     let dir = edge::pin::versioned(&base);
+    if dir.exists() {
+        edge::pin::check_pinned(&dir)?;
+    }
     let opened = if edge::pin::all_pinned(&dir) {
         Some(Edge::open_existing(&dir)?)
     } else {
@@ -235,6 +238,13 @@ fn status(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("pin dir: {}", dir.display());
+    for old in edge::pin::other_versions(&base) {
+        println!(
+            "note: {} holds pins of another map layout, unused by this gateway (remove with: rm -r {})",
+            old.display(),
+            old.display()
+        );
+    }
     if links.is_empty() {
         println!("interfaces: none attached");
     } else {

@@ -65,6 +65,16 @@ pub enum EdgeError {
         /// Program currently attached.
         program_id: u32,
     },
+    /// The interface carries the filter of another map layout (an older or newer gateway).
+    #[error(
+        "{iface} runs the edge filter of another map layout (link pinned at {path}); use --force to replace it (its bans are not carried over), or remove that pin"
+    )]
+    OtherLayoutAttached {
+        /// Interface.
+        iface: String,
+        /// The other layout's link pin.
+        path: PathBuf,
+    },
     /// Another XDP program (not pinned by us) occupies the interface.
     #[error(
         "{iface} already runs an XDP program that gateway did not attach; remove it first (ip link set dev {iface} xdp off)"

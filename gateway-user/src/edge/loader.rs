@@ -140,6 +140,18 @@ pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result
             program_id: link_info(&link_pin).map_or(0, |(_, prog)| prog),
         });
     }
+    for other in pin::other_versions(base) {
+        let old = pin::link_path(&other, iface);
+        if old.exists() {
+            if !force {
+                return Err(EdgeError::OtherLayoutAttached {
+                    iface: iface.to_string(),
+                    path: old,
+                });
+            }
+            detach_pin(&old)?;
+        }
+    }
     let current_mode = xdp_mode_of(iface);
     let in_place = existing
         && match mode {

@@ -8,11 +8,11 @@ use std::{
 };
 
 use aya::maps::{
-    Array, HashMap, Map, MapData, MapError, PerCpuArray,
+    Array, HashMap, Map, MapData, MapError, PerCpuArray, RingBuf,
     lpm_trie::{Key, LpmTrie},
 };
 use gateway_common::{
-    BanValue, Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, maps,
+    BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, maps,
 };
 use ipnet::IpNet;
 
@@ -117,6 +117,12 @@ impl Edge {
         Ok(out)
     }
 
+    /// Opens the EVENTS ring buffer (rate-limit overflows) for a consumer such
+    /// as the daemon's ban loop; read items with [`parse_overflow`].
+    pub fn overflow_events(&self) -> Result<RingBuf<MapData>> {
+        typed(&self.dir, maps::EVENTS)
+    }
+
     /// The filter's global settings (CONFIG entry 0).
     pub fn config(&self) -> Result<EdgeConfig> {
         self.config
@@ -192,5 +198,48 @@ pub(crate) fn is_full(e: &MapError) -> bool {
             Some(libc::ENOSPC) | Some(libc::E2BIG)
         ),
         _ => false,
+    }
+}
+
+/// Decodes one EVENTS ring-buffer item; `None` if it is too short.
+pub fn parse_overflow(bytes: &[u8]) -> Option<OverflowEvent> {
+    if bytes.len() < std::mem::size_of::<OverflowEvent>() {
+        return None;
+    }
+    // SAFETY: the length is checked above, OverflowEvent is plain `repr(C)` data
+    // valid for any bit pattern, and read_unaligned copes with any alignment.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<OverflowEvent>()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_handles_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Edge>();
+    }
+
+    #[test]
+    fn overflow_events_decode_and_short_items_are_refused() {
+        let ev = OverflowEvent {
+            source: SourceKey {
+                family: gateway_common::family::V4,
+                prefix_len: 32,
+                addr: [198, 18, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            },
+            dropped: 7,
+            ts_ns: 42,
+        };
+        // SAFETY: viewing a plain repr(C) value as bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                (&ev as *const OverflowEvent).cast::<u8>(),
+                std::mem::size_of::<OverflowEvent>(),
+            )
+        };
+        assert_eq!(parse_overflow(bytes), Some(ev));
+        assert_eq!(parse_overflow(&bytes[..10]), None);
     }
 }

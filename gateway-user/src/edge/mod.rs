@@ -23,7 +23,7 @@ pub use lists::check_limit;
 pub use loader::{
     AttachMode, Attached, LinkStatus, attach, create_maps, detach, ensure_attached, status,
 };
-pub use maps::Edge;
+pub use maps::{Edge, parse_overflow};
 pub use stats::{DropView, SlotView, Snapshot};
 
 /// The compiled XDP object, built by `build.rs` (empty when `AYA_BUILD_SKIP=1`).

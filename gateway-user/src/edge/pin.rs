@@ -262,6 +262,27 @@ pub fn check_shape(spec: &MapSpec, path: &Path, data: &MapData) -> Result<()> {
     }
 }
 
+/// Pin directories of other layout versions under `base` (left by older or newer gateways).
+pub fn other_versions(base: &Path) -> Vec<PathBuf> {
+    let current = versioned(base);
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p != &current
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix('v'))
+                    .is_some_and(|v| v.parse::<u32>().is_ok())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// True when every map of the layout is pinned in `dir`.
 pub fn all_pinned(dir: &Path) -> bool {
     SPECS.iter().all(|s| dir.join(s.name).exists())
