@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use super::{PinArgs, parse_cidr_warn};
 use crate::edge::{
-    self, parse_reason, parse_reason_or_note,
+    self, EdgeError, parse_reason, parse_reason_or_note,
     ttl::{format_duration, monotonic_ns, parse_ttl, unix_now},
 };
 
@@ -73,8 +73,14 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
             let net = parse_cidr_warn(&cidr)?;
             let ttl = ttl.as_deref().map(parse_ttl).transpose()?;
             let (reason, note) = parse_reason_or_note(&reason)?;
-            pin.open()?
-                .ban_add_noted(net, ttl, reason, note.as_deref())?;
+            let mut edge = pin.open()?;
+            edge.ban_add_noted(net, ttl, reason, note.as_deref())?;
+            // The allowlist is checked first in the filter: say when it wins.
+            if let Some(allowed) = edge.allows()?.into_iter().find(|a| overlaps(a, &net)) {
+                eprintln!(
+                    "warning: {net} overlaps the allowlisted {allowed}; allowlisted sources are never dropped"
+                );
+            }
             match ttl {
                 Some(t) => println!(
                     "banned {net} for {} ({})",
@@ -86,7 +92,24 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
         }
         BanCommand::Del { cidr, pin } => {
             let net = parse_cidr_warn(&cidr)?;
-            pin.open()?.ban_del(net)?;
+            let mut edge = pin.open()?;
+            if let Err(err) = edge.ban_del(net) {
+                if let EdgeError::NotFound { .. } = err {
+                    let wider: Vec<String> = edge
+                        .bans()?
+                        .iter()
+                        .filter(|b| b.net.contains(&net))
+                        .map(|b| b.net.to_string())
+                        .collect();
+                    if !wider.is_empty() {
+                        anyhow::bail!(
+                            "{err}; it is covered by the ban of {} (remove that instead)",
+                            wider.join(", ")
+                        );
+                    }
+                }
+                return Err(err.into());
+            }
             println!("unbanned {net}");
         }
         BanCommand::List { json, pin } => {
@@ -158,4 +181,9 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// True when two networks share any address.
+fn overlaps(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
+    a.contains(b) || b.contains(a)
 }

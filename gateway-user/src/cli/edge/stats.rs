@@ -28,7 +28,12 @@ pub struct StatsArgs {
 
 /// Runs `gateway edge stats`.
 pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
-    let interval = parse_ttl(&args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
+    let interval = parse_ttl(&args.interval).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid --interval {:?}: use a duration such as 1s, 5s or 1m",
+            args.interval
+        )
+    })?;
     let dir = crate::edge::pin::versioned(&args.pin.base());
     let edge = Edge::open_existing(&dir)?;
     let mut before = edge.stats()?;
