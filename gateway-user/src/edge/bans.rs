@@ -1,17 +1,10 @@
-//! The blocklist: adding, removing, listing, importing and sweeping bans.
+//! The blocklist: adding, removing, listing and sweeping bans (imports are in `import.rs`).
 //!
 //! Expiries are `CLOCK_MONOTONIC` nanoseconds, the clock the XDP program reads;
 //! an expired entry no longer drops anything and is removed by
 //! [`Edge::sweep_expired`], which the CLI (`ban sweep`) and the daemon call.
-use std::{collections::HashSet, time::Duration};
+use std::time::Duration;
 
-use aya::{
-    Pod,
-    maps::{
-        MapData,
-        lpm_trie::{Key, LpmTrie},
-    },
-};
 use gateway_common::{BanReason, BanValue, capacity, maps};
 use ipnet::IpNet;
 use serde::Serialize;
@@ -128,7 +121,7 @@ pub fn parse_reason_or_note(text: &str) -> Result<(BanReason, Option<String>)> {
 }
 
 /// Builds the value of a new ban.
-fn ban_value(ttl: Option<Duration>, reason: BanReason) -> BanValue {
+pub(crate) fn ban_value(ttl: Option<Duration>, reason: BanReason) -> BanValue {
     BanValue {
         expires_ns: ttl.map_or(0, |t| {
             monotonic_ns().saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
@@ -286,128 +279,11 @@ impl Edge {
         self.forget_notes(&removed);
         Ok(removed.len())
     }
-
-    /// Bans every network of an import, all or nothing: capacity is checked
-    /// first, and a failure part-way removes the entries this call added.
-    pub fn ban_import(
-        &mut self,
-        nets: &[IpNet],
-        ttl: Option<Duration>,
-        reason: BanReason,
-    ) -> Result<ImportReport> {
-        let v4: Vec<Key<[u8; 4]>> = nets.iter().filter_map(key_v4).collect();
-        let v6: Vec<Key<[u8; 16]>> = nets.iter().filter_map(key_v6).collect();
-        let value = ban_value(ttl, reason);
-        let plan4 = plan(&self.block_v4, maps::BLOCK_V4, &v4)?;
-        let plan6 = plan(&self.block_v6, maps::BLOCK_V6, &v6)?;
-        let added4 = insert_all(&mut self.block_v4, maps::BLOCK_V4, &v4, &plan4, value)?;
-        if let Err(e) = insert_all(&mut self.block_v6, maps::BLOCK_V6, &v6, &plan6, value) {
-            rollback(&mut self.block_v4, &v4, &plan4, added4);
-            return Err(e);
-        }
-        let added = plan4.new_keys + plan6.new_keys;
-        Ok(ImportReport {
-            added,
-            updated: v4.len() + v6.len() - added,
-        })
-    }
-}
-
-/// Which keys of an import are new, after checking they fit.
-struct Plan {
-    is_new: Vec<bool>,
-    new_keys: usize,
-}
-
-fn plan<K: Pod + Eq + std::hash::Hash>(
-    trie: &LpmTrie<MapData, K, BanValue>,
-    map: &'static str,
-    keys: &[Key<K>],
-) -> Result<Plan> {
-    if keys.is_empty() {
-        return Ok(Plan {
-            is_new: Vec::new(),
-            new_keys: 0,
-        });
-    }
-    let mut existing = HashSet::new();
-    for k in trie.keys() {
-        let k = k.map_err(|e| EdgeError::map("iterate", map, e))?;
-        existing.insert((k.prefix_len(), k.data()));
-    }
-    let is_new: Vec<bool> = keys
-        .iter()
-        .map(|k| !existing.contains(&(k.prefix_len(), k.data())))
-        .collect();
-    let new_keys = is_new.iter().filter(|n| **n).count();
-    check_fits(map, existing.len() as u64, new_keys as u64, capacity::BLOCK)?;
-    Ok(Plan { is_new, new_keys })
-}
-
-/// Refuses an insert of `adding` new entries into a map holding `used` of `capacity`.
-fn check_fits(map: &'static str, used: u64, adding: u64, capacity: u32) -> Result<()> {
-    if used + adding > u64::from(capacity) {
-        return Err(EdgeError::Full {
-            map,
-            used,
-            adding,
-            capacity,
-        });
-    }
-    Ok(())
-}
-
-/// Inserts keys in order; on failure removes the new ones it added. Returns how many it inserted.
-fn insert_all<K: Pod>(
-    trie: &mut LpmTrie<MapData, K, BanValue>,
-    map: &'static str,
-    keys: &[Key<K>],
-    plan: &Plan,
-    value: BanValue,
-) -> Result<usize> {
-    for (i, k) in keys.iter().enumerate() {
-        if let Err(e) = trie.insert(k, value, 0) {
-            rollback(trie, keys, plan, i);
-            return Err(if is_full(&e) {
-                EdgeError::Full {
-                    map,
-                    used: u64::from(capacity::BLOCK),
-                    adding: (keys.len() - i) as u64,
-                    capacity: capacity::BLOCK,
-                }
-            } else {
-                EdgeError::map("insert", map, e)
-            });
-        }
-    }
-    Ok(keys.len())
-}
-
-/// Removes the first `done` keys of an import that were new.
-fn rollback<K: Pod>(
-    trie: &mut LpmTrie<MapData, K, BanValue>,
-    keys: &[Key<K>],
-    plan: &Plan,
-    done: usize,
-) {
-    for (k, new) in keys.iter().zip(&plan.is_new).take(done) {
-        if *new {
-            let _ = trie.remove(k);
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_import_that_would_overflow_the_map_is_refused_before_any_insert() {
-        assert!(check_fits("BLOCK_V4", 90, 10, 100).is_ok());
-        let err = check_fits("BLOCK_V4", 90, 11, 100).unwrap_err().to_string();
-        assert!(err.contains("BLOCK_V4 is full"), "{err}");
-        assert!(err.contains("nothing was changed"), "{err}");
-    }
 
     #[test]
     fn free_text_reasons_become_manual_bans_with_a_note() {
