@@ -286,3 +286,47 @@ fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
     pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
     assert!(!net.ping_host(), "the new filter drops the banned source");
 }
+
+#[test]
+fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    assert!(net.ping_host(), "no limit: traffic passes");
+
+    pins.ok(&["edge", "limit", "set", "--pps", "1", "--burst", "2"]);
+    let shown = pins.json(&["edge", "limit", "show", "--json"]);
+    assert_eq!(shown["default"]["pps"], 1, "{shown}");
+    let answered = net.ping_burst(30);
+    assert!(
+        answered < 30,
+        "a 1 pps limit drops most of a 100 pps burst ({answered}/30 answered)"
+    );
+    assert!(
+        counter(&pins, "drop_rate") > 0,
+        "the rate drop counter rose"
+    );
+
+    pins.ok(&["edge", "limit", "set", "--pps", "0"]);
+    assert_eq!(net.ping_burst(30), 30, "pps 0 disables the rate stage");
+}
+
+#[test]
+fn monitor_mode_counts_a_banned_source_but_lets_it_through() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
+    assert!(!net.ping_host(), "banned source is dropped");
+
+    pins.ok(&["edge", "monitor", "on"]);
+    let before = counter(&pins, "monitor_blocklist");
+    assert!(net.ping_host(), "monitor mode drops nothing");
+    assert!(
+        counter(&pins, "monitor_blocklist") > before,
+        "would-be drops are counted"
+    );
+
+    pins.ok(&["edge", "monitor", "off"]);
+    assert!(!net.ping_host(), "monitor off: the ban drops again");
+}

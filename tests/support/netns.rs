@@ -113,6 +113,26 @@ impl VethNs {
             .unwrap_or(false)
     }
 
+    /// Sends `count` pings 10 ms apart from the namespace (at most ~`count`/100 + 2 s) and returns how many were answered.
+    pub fn ping_burst(&self, count: u32) -> u32 {
+        let host = self.host_ip.to_string();
+        let count_s = count.to_string();
+        let deadline = (count / 100 + 2).to_string();
+        let out = Command::new("ip")
+            .args([
+                "netns", "exec", &self.ns, "ping", "-q", "-c", &count_s, "-i", "0.01", "-W", "1",
+                "-w", &deadline, &host,
+            ])
+            .output()
+            .expect("run ping");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // "20 packets transmitted, 3 received, ..."
+        text.split(',')
+            .find_map(|part| part.trim().strip_suffix(" received"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Opens a TCP connection from the namespace to `host_ip:port` (2 s timeout); true if it connected.
     pub fn tcp_connect(&self, port: u16) -> bool {
         let script = format!("exec 3<>/dev/tcp/{}/{port}", self.host_ip);
