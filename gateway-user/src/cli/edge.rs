@@ -36,6 +36,20 @@ impl PinArgs {
     pub fn open(&self) -> anyhow::Result<Edge> {
         Ok(Edge::open(&self.base())?)
     }
+
+    /// Opens the pinned maps for reading; `None` when nothing is pinned yet
+    /// (listing commands then show empty lists instead of creating maps).
+    pub fn open_read(&self) -> anyhow::Result<Option<Edge>> {
+        let dir = edge::pin::versioned(&self.base());
+        if !dir.exists() {
+            return Ok(None);
+        }
+        edge::pin::check_pinned(&dir)?;
+        if !edge::pin::all_pinned(&dir) {
+            return Ok(None);
+        }
+        Ok(Some(Edge::open_existing(&dir)?))
+    }
 }
 
 /// `gateway edge …`
@@ -240,9 +254,10 @@ fn limit(cmd: LimitCommand) -> anyhow::Result<()> {
             println!("removed the limit override of {net}");
         }
         LimitCommand::Show { json, pin } => {
-            let e = pin.open()?;
-            let cfg = e.config()?;
-            let overrides = e.limits()?;
+            let (cfg, overrides) = match pin.open_read()? {
+                Some(e) => (e.config()?, e.limits()?),
+                None => (gateway_common::EdgeConfig::DEFAULT, Vec::new()),
+            };
             if json {
                 let list: Vec<_> = overrides
                     .iter()

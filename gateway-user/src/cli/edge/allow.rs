@@ -46,7 +46,10 @@ pub fn allow(cmd: AllowCommand) -> anyhow::Result<ExitCode> {
             println!("removed {net} from the allowlist");
         }
         AllowCommand::List { json, pin } => {
-            let nets = pin.open()?.allows()?;
+            let nets = match pin.open_read()? {
+                Some(e) => e.allows()?,
+                None => Vec::new(),
+            };
             if json {
                 let list: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);

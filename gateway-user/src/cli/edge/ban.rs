@@ -113,7 +113,10 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
             println!("unbanned {net}");
         }
         BanCommand::List { json, pin } => {
-            let bans = pin.open()?.bans()?;
+            let bans = match pin.open_read()? {
+                Some(e) => e.bans()?,
+                None => Vec::new(),
+            };
             let (mono, unix) = (monotonic_ns(), unix_now());
             let views: Vec<_> = bans.iter().map(|b| b.view(mono, unix)).collect();
             if json {
