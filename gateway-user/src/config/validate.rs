@@ -14,7 +14,7 @@ use super::{
     errors::ConfigError,
     model::{ClientAuth, Config, ListenerTls, Upstream},
     routes,
-    tree::{Node, Seg},
+    tree::{Kind, Node, Seg},
 };
 
 pub(crate) use Seg::{Idx as I, Key as K};
@@ -105,13 +105,19 @@ pub(crate) fn valid_name(name: &str) -> bool {
 }
 
 fn listeners(config: &mut Config, origins: &Origins, c: &mut Checker<'_>) {
-    if config.listeners.is_empty() && origins.listeners.is_empty() {
+    if !has_items(c.root, "listeners") {
         let at = if c.root.get("listeners").is_some() {
             vec![K("listeners")]
         } else {
             vec![]
         };
         c.err(&at, "no listeners: add at least one under `listeners:` (e.g. `- { name: plain, bind: 127.0.0.1:8080 }`)");
+    }
+    if !has_items(c.root, "routes") && !config.listeners.is_empty() {
+        c.warn(
+            &[K("routes")],
+            "no routes: every request will be answered 404",
+        );
     }
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     // (bind address, path) of every socket, admin included, to find conflicts.
@@ -180,6 +186,12 @@ fn listeners(config: &mut Config, origins: &Origins, c: &mut Checker<'_>) {
             );
         }
     }
+}
+
+/// True when the top-level list `key` has at least one item in the file (whether
+/// or not the items deserialized).
+fn has_items(root: &Node, key: &str) -> bool {
+    matches!(root.get(key).map(|n| &n.kind), Some(Kind::Seq(items)) if !items.is_empty())
 }
 
 /// Two binds conflict when they share a port and an address, or one is a wildcard.
