@@ -109,10 +109,9 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
         cors(route, at, c);
         ip_overlap(route, at, c);
 
+        // An empty match is a fallback: the most specific route wins, so it never
+        // shadows another route. Two routes with the same match would, so refuse that.
         let m = &route.r#match;
-        if *m == RouteMatch::default() {
-            c.warn(&r("name"), format!("route `{}` has an empty match: it takes every request no more specific route takes", route.name));
-        }
         let line = c.line(&r("name"));
         if let Some((_, other, other_line)) = matches.iter().find(|(om, _, _)| same_requests(om, m))
         {

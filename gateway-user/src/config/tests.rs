@@ -470,14 +470,23 @@ fn duplicate_route_names_and_identical_matches_are_refused() {
 }
 
 #[test]
-fn an_empty_route_match_is_allowed_with_a_warning() {
-    let warns = warnings(&format!(
-        "{BASE}routes:\n  - name: fallback\n    upstream: users\n"
-    ));
+fn an_empty_route_match_is_a_fallback_accepted_without_warning() {
+    let text = format!(
+        "{BASE}routes:\n  - {{ name: api, upstream: users, match: {{ path_prefix: /api }} }}\n  - {{ name: fallback, upstream: users }}\n"
+    );
+    assert_eq!(warnings(&text), vec![]);
+}
+
+#[test]
+fn an_unused_upstream_is_a_warning() {
+    let text = format!(
+        "{BASE}  spare:\n    targets: [127.0.0.1:9009]\nroutes:\n  - {{ name: r, upstream: users }}\n"
+    );
+    let warns = warnings(&text);
     assert!(
         warns
             .iter()
-            .any(|(l, m)| *l == 8 && m.contains("empty match")),
+            .any(|(l, m)| *l == 8 && m.contains("`spare` is not used")),
         "{warns:?}"
     );
 }
