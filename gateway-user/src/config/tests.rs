@@ -603,3 +603,24 @@ fn errors_display_as_file_line_col_message() {
         "/etc/gw.yaml:3:5: unknown key `bnd`, did you mean `bind`?"
     );
 }
+
+#[test]
+fn an_alias_bomb_is_refused_instead_of_expanded() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        text += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", "));
+    }
+    let errs = errors(&text);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].1.contains("aliases expand to more than"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn absurd_nesting_is_refused() {
+    let text = format!("listeners: {}{}\n", "[".repeat(200), "]".repeat(200));
+    assert_error(&text, 1, "nests deeper than");
+}
