@@ -609,7 +609,7 @@ fn an_alias_bomb_is_refused_instead_of_expanded() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        text += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", "));
+        text += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", "));
     }
     let errs = errors(&text);
     assert_eq!(errs.len(), 1, "{errs:?}");
