@@ -170,10 +170,7 @@ routes:
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with(&format!(
-            "{}:4:41: cannot read the private key",
-            file.display()
-        )),
+        stderr.starts_with(&format!("{}:4:41: the private key `", file.display())),
         "{stderr}"
     );
 }

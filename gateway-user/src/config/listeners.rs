@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, net::SocketAddr};
 use super::{
     model::{ClientAuth, Config, ListenerTls},
     tree::{Kind, Node, Seg},
-    validate::{Checker, I, K, Origins, valid_name},
+    validate::{Checker, I, K, Origins, Pem, valid_name},
 };
 
 /// Checks listeners and the admin listener: names, bind conflicts, TLS files.
@@ -113,20 +113,20 @@ fn listener_tls(tls: &mut ListenerTls, at: &[Seg<'_>], c: &mut Checker<'_>) {
         p.push(K(k));
         p
     };
-    c.file(&sub("cert"), &mut tls.cert, "certificate");
-    c.file(&sub("key"), &mut tls.key, "private key");
+    c.pem_file(&sub("cert"), &mut tls.cert, Pem::Chain);
+    c.pem_file(&sub("key"), &mut tls.key, Pem::Key);
     for (i, pair) in tls.sni.iter_mut().enumerate() {
         let mut p = sub("sni");
         p.push(I(i));
         let mut cert = p.clone();
         cert.push(K("cert"));
-        c.file(&cert, &mut pair.cert, "certificate");
+        c.pem_file(&cert, &mut pair.cert, Pem::Chain);
         p.push(K("key"));
-        c.file(&p, &mut pair.key, "private key");
+        c.pem_file(&p, &mut pair.key, Pem::Key);
     }
     match (&mut tls.client_ca, tls.client_auth) {
         (Some(ca), auth) => {
-            c.file(&sub("client_ca"), ca, "client CA bundle");
+            c.pem_file(&sub("client_ca"), ca, Pem::CaBundle);
             if auth == ClientAuth::None {
                 c.warn(&sub("client_ca"), "`client_ca` is set but `client_auth` is none: no client certificate will be asked for");
             }

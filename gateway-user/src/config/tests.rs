@@ -50,6 +50,15 @@ fn warnings(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// Writes a self-signed certificate and its key as PEM files in `dir`.
+fn write_pem_pair(dir: &Path, cert: &str, key: &str) {
+    let pair = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let c = params.self_signed(&pair).unwrap();
+    std::fs::write(dir.join(cert), c.pem()).unwrap();
+    std::fs::write(dir.join(key), pair.serialize_pem()).unwrap();
+}
+
 #[test]
 fn defaults_fill_in_everything_left_out() {
     let config = parse_str(&format!(
@@ -131,9 +140,8 @@ limits: { max_body: 10MiB, max_header_bytes: 16KiB, header_timeout: 10s, idle_ti
 fn the_issue_sample_parses_with_tls_files_resolved_next_to_the_config() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("certs")).unwrap();
-    for f in ["server.pem", "server.key", "ca.pem"] {
-        std::fs::write(dir.path().join("certs").join(f), "x").unwrap();
-    }
+    write_pem_pair(&dir.path().join("certs"), "server.pem", "server.key");
+    write_pem_pair(&dir.path().join("certs"), "ca.pem", "ca.key");
     let file = dir.path().join("gateway.yaml");
     std::fs::write(&file, ISSUE_SAMPLE).unwrap();
     let config = load(&file).unwrap_or_else(|e| panic!("{e}"));
@@ -170,7 +178,8 @@ fn a_missing_tls_file_is_reported_at_the_line_of_its_path() {
         "{errs}"
     );
     assert!(
-        errs.to_string().contains("cannot read the certificate"),
+        errs.to_string().contains("the certificate `")
+            && errs.to_string().contains("cannot be read"),
         "{errs}"
     );
     assert!(errs.to_string().contains("server.pem"), "{errs}");
@@ -447,8 +456,7 @@ fn a_client_cert_route_needs_a_listener_asking_for_certificates() {
 #[test]
 fn client_auth_without_a_ca_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("c.pem"), "x").unwrap();
-    std::fs::write(dir.path().join("k.pem"), "x").unwrap();
+    write_pem_pair(dir.path(), "c.pem", "k.pem");
     let text = "listeners:\n  - name: t\n    bind: 127.0.0.1:1\n    tls:\n      cert: c.pem\n      key: k.pem\n      client_auth: required\n";
     let errs = parse_checked(text, &dir.path().join("g.yaml")).unwrap_err();
     assert_eq!(errs.errors.len(), 1, "{errs}");
@@ -623,4 +631,20 @@ fn an_alias_bomb_is_refused_instead_of_expanded() {
 fn absurd_nesting_is_refused() {
     let text = format!("listeners: {}{}\n", "[".repeat(200), "]".repeat(200));
     assert_error(&text, 1, "nests deeper than");
+}
+
+#[test]
+fn tls_files_must_hold_the_right_kind_of_pem() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pem_pair(dir.path(), "c.pem", "k.pem");
+    std::fs::write(dir.path().join("junk.pem"), "not pem at all\n").unwrap();
+    // The key where the certificate should be, junk where the key should be.
+    let text = "listeners:\n  - name: t\n    bind: 127.0.0.1:1\n    tls:\n      cert: k.pem\n      key: junk.pem\n      sni:\n        - { cert: c.pem, key: c.pem }\n";
+    let errs = parse_checked(text, &dir.path().join("g.yaml")).unwrap_err();
+    let got: Vec<(usize, bool)> = errs
+        .errors
+        .iter()
+        .map(|e| (e.location.unwrap().line, e.message.contains("holds no PEM")))
+        .collect();
+    assert_eq!(got, vec![(5, true), (6, true), (8, true)], "{errs}");
 }

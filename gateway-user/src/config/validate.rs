@@ -64,18 +64,72 @@ impl<'a> Checker<'a> {
         self.root.locate(path).line
     }
 
-    /// Resolves `file` against the config directory and checks it can be opened.
-    pub fn file(&mut self, path: &[Seg<'_>], file: &mut PathBuf, what: &str) {
+    /// Resolves `file` against the config directory and checks it holds PEM of
+    /// the expected kind (certificates, or a private key).
+    pub fn pem_file(&mut self, path: &[Seg<'_>], file: &mut PathBuf, kind: Pem) {
         if file.is_relative()
             && let Some(base) = self.base
         {
             *file = base.join(&*file);
         }
-        if let Err(e) = std::fs::File::open(&*file) {
+        if let Err(why) = kind.check(file) {
             self.err(
                 path,
-                format!("cannot read the {what} `{}`: {e}", file.display()),
+                format!("the {} `{}` {why}", kind.name(), file.display()),
             );
+        }
+    }
+}
+
+/// What a PEM file referenced by the configuration must hold.
+#[derive(Clone, Copy)]
+pub(crate) enum Pem {
+    /// One or more certificates (a chain).
+    Chain,
+    /// One or more CA certificates.
+    CaBundle,
+    /// One private key (PKCS#8, PKCS#1 or SEC1).
+    Key,
+}
+
+impl Pem {
+    fn name(self) -> &'static str {
+        match self {
+            Pem::Chain => "certificate",
+            Pem::CaBundle => "client CA bundle",
+            Pem::Key => "private key",
+        }
+    }
+
+    /// Reads the file and explains what is wrong with it, if anything.
+    fn check(self, file: &Path) -> Result<(), String> {
+        use rustls_pki_types::{
+            CertificateDer, PrivateKeyDer,
+            pem::{Error, PemObject},
+        };
+        let explain = |e: Error| match e {
+            Error::Io(e) => format!("cannot be read: {e}"),
+            Error::NoItemsFound => match self {
+                Pem::Key => "holds no PEM private key (-----BEGIN PRIVATE KEY-----)".to_string(),
+                _ => "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string(),
+            },
+            other => format!("is not valid PEM: {other}"),
+        };
+        match self {
+            Pem::Key => PrivateKeyDer::from_pem_file(file)
+                .map(drop)
+                .map_err(explain),
+            Pem::Chain | Pem::CaBundle => {
+                let certs = CertificateDer::pem_file_iter(file)
+                    .map_err(explain)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(explain)?;
+                if certs.is_empty() {
+                    Err(explain(Error::NoItemsFound))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
