@@ -50,7 +50,15 @@ fn plain_expected(exp: &str) -> String {
         "f32" | "f64" => "a number".to_string(),
         "a boolean" => "true or false".to_string(),
         "a string" | "a borrowed string" => "a text value".to_string(),
-        other => other.to_string(),
+        "a sequence" => "a list".to_string(),
+        "a map" => "a mapping".to_string(),
+        other => match other.strip_prefix("struct ") {
+            Some(name) => format!("a mapping of {name} settings"),
+            None => match other.strip_prefix("enum ") {
+                Some(name) => format!("a {name} value"),
+                None => other.to_string(),
+            },
+        },
     }
 }
 

@@ -648,3 +648,22 @@ fn tls_files_must_hold_the_right_kind_of_pem() {
         .collect();
     assert_eq!(got, vec![(5, true), (6, true), (8, true)], "{errs}");
 }
+
+#[test]
+fn type_errors_use_yaml_words() {
+    assert_error(
+        "listeners: [plain]\n",
+        1,
+        "expected a mapping of Listener settings, found `plain`",
+    );
+    assert_error(
+        "listeners: [{ name: a, bind: 127.0.0.1:1 }]\nupstreams:\n  u: { targets: 127.0.0.1:1 }\n",
+        3,
+        "expected a list, found `127.0.0.1:1`",
+    );
+    assert_error(
+        "listeners: [{ name: a, bind: 127.0.0.1:1 }]\nupstreams:\n  u: { targets: [127.0.0.1:1], balance: [x] }\n",
+        3,
+        "expected a Balance value, found a list",
+    );
+}
