@@ -88,11 +88,11 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
                 c.err(&r("client_cert"), "this route requires a client certificate but no listener asks for one: set `client_auth: optional` or `required` on a TLS listener");
             }
             for (j, san) in rule.san.iter().enumerate() {
-                let known = ["DNS:", "URI:", "email:", "IP:"]
-                    .iter()
-                    .any(|p| san.starts_with(p) && san.len() > p.len());
-                if !known {
-                    c.err(&[K("routes"), I(at), K("client_cert"), K("san"), I(j)], format!("SAN `{san}` must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"));
+                if let Err(why) = check_san(san) {
+                    c.err(
+                        &[K("routes"), I(at), K("client_cert"), K("san"), I(j)],
+                        format!("SAN `{san}` {why}"),
+                    );
                 }
             }
         }
@@ -296,6 +296,33 @@ fn cors(route: &Route, at: usize, c: &mut Checker<'_>) {
             }
         }
     }
+}
+
+/// A SAN pattern as `tls::ClientCert::has_san` reads it: a kind (`DNS`, `URI`,
+/// `email`, `IP`, any case) and a value; IPs must be addresses.
+fn check_san(san: &str) -> Result<(), String> {
+    let Some((kind, value)) = san.split_once(':') else {
+        return Err(
+            "must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"
+                .to_string(),
+        );
+    };
+    let Some(kind) = ["DNS", "URI", "email", "IP"]
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(kind))
+    else {
+        return Err(
+            "must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"
+                .to_string(),
+        );
+    };
+    if value.is_empty() {
+        return Err("has nothing after the kind".to_string());
+    }
+    if kind == "IP" && value.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!("has `{value}`, which is not an IP address"));
+    }
+    Ok(())
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after.

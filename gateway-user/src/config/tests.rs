@@ -667,3 +667,17 @@ fn type_errors_use_yaml_words() {
         "expected a Balance value, found a list",
     );
 }
+
+#[test]
+fn client_cert_sans_need_a_kind_and_ips_need_an_address() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pem_pair(dir.path(), "c.pem", "k.pem");
+    let text = "listeners:\n  - name: t\n    bind: 127.0.0.1:1\n    tls: { cert: c.pem, key: k.pem, client_ca: c.pem, client_auth: optional }\nupstreams: { u: { targets: [127.0.0.1:2] } }\nroutes:\n  - name: r\n    upstream: u\n    client_cert:\n      san:\n        - dns:*.internal\n        - spiffe://prod/api\n        - IP:10.0.0.300\n        - URI:spiffe://prod/*\n";
+    let errs = parse_checked(text, &dir.path().join("g.yaml")).unwrap_err();
+    let lines: Vec<usize> = errs
+        .errors
+        .iter()
+        .map(|e| e.location.unwrap().line)
+        .collect();
+    assert_eq!(lines, vec![12, 13], "{errs}");
+}
