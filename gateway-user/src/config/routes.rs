@@ -153,6 +153,10 @@ fn same_requests(a: &RouteMatch, b: &RouteMatch) -> bool {
 fn route_match(route: &mut Route, at: usize, c: &mut Checker<'_>) {
     let m = |k: &'static str| [K("routes"), I(at), K("match"), K(k)];
     let rm = &mut route.r#match;
+    // `*` is the same as no host; normalizing it keeps duplicate detection exact.
+    if rm.host.as_deref() == Some("*") {
+        rm.host = None;
+    }
     if let Some(host) = &mut rm.host {
         *host = host.to_ascii_lowercase();
         let bare = host.strip_prefix("*.").unwrap_or(host);
@@ -170,18 +174,12 @@ fn route_match(route: &mut Route, at: usize, c: &mut Checker<'_>) {
             );
         }
     }
-    if let Some(p) = &rm.path_prefix
-        && !p.starts_with('/')
-    {
-        c.err(
-            &m("path_prefix"),
-            format!("path_prefix `{p}` must start with `/`"),
-        );
-    }
-    if let Some(p) = &rm.path
-        && !p.starts_with('/')
-    {
-        c.err(&m("path"), format!("path `{p}` must start with `/`"));
+    for (key, value) in [("path_prefix", &rm.path_prefix), ("path", &rm.path)] {
+        if let Some(p) = value
+            && let Err(why) = check_path(p)
+        {
+            c.err(&m(key), format!("{key} `{p}` {why}"));
+        }
     }
     if rm.path.is_some() && rm.path_prefix.is_some() {
         c.err(
@@ -296,6 +294,27 @@ fn cors(route: &Route, at: usize, c: &mut Checker<'_>) {
             }
         }
     }
+}
+
+/// A route path as requests are matched: after normalization, so it must itself
+/// be normalized or it could never match.
+fn check_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') {
+        return Err("must start with `/`".to_string());
+    }
+    if p.contains(['?', '#']) {
+        return Err("must not contain `?` or `#` (routes match the path only)".to_string());
+    }
+    if p.contains('%') {
+        return Err(
+            "must not be percent-encoded (requests are matched after decoding)".to_string(),
+        );
+    }
+    let body = p.trim_end_matches('/');
+    if p.contains("//") || body.split('/').skip(1).any(|seg| seg == "." || seg == "..") {
+        return Err("is not normalized (no `//`, `.` or `..` segments): requests are matched after normalization, so it would never match".to_string());
+    }
+    Ok(())
 }
 
 /// A SAN pattern as `tls::ClientCert::has_san` reads it: a kind (`DNS`, `URI`,

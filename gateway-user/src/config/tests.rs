@@ -681,3 +681,28 @@ fn client_cert_sans_need_a_kind_and_ips_need_an_address() {
         .collect();
     assert_eq!(lines, vec![12, 13], "{errs}");
 }
+
+#[test]
+fn route_paths_must_be_normalized_like_requests() {
+    for (path, why) in [
+        ("/a/../b", "not normalized"),
+        ("/a//b", "not normalized"),
+        ("/a%2Fb", "percent-encoded"),
+        ("/a?x=1", "`?`"),
+    ] {
+        let text = format!(
+            "{BASE}routes:\n  - name: r\n    upstream: users\n    match:\n      path_prefix: \"{path}\"\n"
+        );
+        assert_error(&text, 11, why);
+    }
+}
+
+#[test]
+fn a_star_host_means_any_host() {
+    let text =
+        format!("{BASE}routes:\n  - {{ name: r, upstream: users, match: {{ host: \"*\" }} }}\n");
+    assert_eq!(
+        parse_str(&text).unwrap().config.routes[0].r#match.host,
+        None
+    );
+}
