@@ -10,7 +10,8 @@ use super::{
     units::{ByteSize, Duration},
 };
 
-/// The whole gateway configuration, validated and immutable once loaded.
+/// The whole gateway configuration, validated and immutable once loaded. Cloning
+/// copies everything: share one as `Arc<Config>` (the runtime snapshot holds it).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
