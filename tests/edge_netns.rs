@@ -307,6 +307,22 @@ fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
         "the rate drop counter rose"
     );
 
+    // An override for the peer's CIDR beats the default; removing it restores the default.
+    let peer = format!("{}/32", net.peer_ip);
+    pins.ok(&[
+        "edge", "limit", "set", "--pps", "1000", "--burst", "1000", "--cidr", &peer,
+    ]);
+    assert_eq!(
+        net.ping_burst(30),
+        30,
+        "the generous override lets the burst through"
+    );
+    pins.ok(&["edge", "limit", "del", "--cidr", &peer]);
+    assert!(
+        net.ping_burst(30) < 30,
+        "without the override the default limit applies again"
+    );
+
     pins.ok(&["edge", "limit", "set", "--pps", "0"]);
     assert_eq!(net.ping_burst(30), 30, "pps 0 disables the rate stage");
 }
@@ -329,4 +345,30 @@ fn monitor_mode_counts_a_banned_source_but_lets_it_through() {
 
     pins.ok(&["edge", "monitor", "off"]);
     assert!(!net.ping_host(), "monitor off: the ban drops again");
+}
+
+#[test]
+fn an_allowlisted_source_passes_despite_a_ban() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    pins.ok(&["ban", "add", &net.peer_ip.to_string()]);
+    assert!(!net.ping_host(), "banned source is dropped");
+
+    let peer = format!("{}/32", net.peer_ip);
+    pins.ok(&["allow", "add", &peer]);
+    let listed = pins.json(&["allow", "list", "--json"]).to_string();
+    assert!(listed.contains(&peer), "{listed}");
+    let before = counter(&pins, "pass_allowlist");
+    assert!(net.ping_host(), "the allowlist wins over the ban");
+    assert!(
+        counter(&pins, "pass_allowlist") > before,
+        "allowlist passes are counted"
+    );
+
+    pins.ok(&["allow", "del", &peer]);
+    assert!(
+        !net.ping_host(),
+        "without the allowlist entry the ban drops again"
+    );
 }

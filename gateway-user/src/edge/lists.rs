@@ -11,6 +11,7 @@ use super::{
     Edge, cidr,
     error::{EdgeError, Result},
     maps::{is_full, is_not_found, key_v4, key_v6},
+    stats::source_net,
 };
 
 /// Validates a rate limit: a non-zero rate needs a burst of at least one packet.
@@ -76,7 +77,8 @@ impl Edge {
                 .map_err(|e| (maps::LIMIT_V6, e)),
             _ => return Ok(()),
         };
-        res.map_err(|(map, e)| insert_error(map, e))
+        res.map_err(|(map, e)| insert_error(map, e))?;
+        self.reset_buckets(Some(net)).map(drop)
     }
 
     /// Removes the rate override of a network.
@@ -86,7 +88,8 @@ impl Edge {
             (_, Some(k)) => self.limit_v6.remove(&k).map_err(|e| (maps::LIMIT_V6, e)),
             _ => return Ok(()),
         };
-        res.map_err(|(map, e)| delete_error(map, e, net, "rate-limit overrides"))
+        res.map_err(|(map, e)| delete_error(map, e, net, "rate-limit overrides"))?;
+        self.reset_buckets(Some(net)).map(drop)
     }
 
     /// Every per-CIDR rate override, sorted by network.
@@ -102,7 +105,8 @@ impl Edge {
         check_limit(&limit)?;
         let mut cfg = self.config()?;
         cfg.rate = limit;
-        self.set_config(&cfg)
+        self.set_config(&cfg)?;
+        self.reset_buckets(None).map(drop)
     }
 
     /// Sets the prefix lengths sources are bucketed by (`None` keeps the current one).
@@ -120,7 +124,42 @@ impl Edge {
         let mut cfg = self.config()?;
         cfg.prefix_v4 = v4.unwrap_or(cfg.prefix_v4);
         cfg.prefix_v6 = v6.unwrap_or(cfg.prefix_v6);
-        self.set_config(&cfg)
+        self.set_config(&cfg)?;
+        // Buckets keyed by the old prefixes would linger unused until evicted.
+        self.reset_buckets(None).map(drop)
+    }
+
+    /// Deletes the token buckets of the sources in `within` (all when `None`),
+    /// so a changed limit applies at once: those sources restart with a full
+    /// bucket of the new burst instead of spending tokens saved under the old
+    /// limit. Returns how many buckets were removed.
+    pub fn reset_buckets(&mut self, within: Option<IpNet>) -> Result<usize> {
+        let mut doomed = Vec::new();
+        for key in self.buckets.keys() {
+            let key = match key {
+                Ok(k) => k,
+                // LRU entries can vanish while we walk the map.
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return Err(EdgeError::map("iterate", maps::BUCKETS, e)),
+            };
+            let hit = match (within, source_net(&key)) {
+                (None, _) => true,
+                (Some(w), Some(n)) => w.contains(&n) || n.contains(&w),
+                (Some(_), None) => false,
+            };
+            if hit {
+                doomed.push(key);
+            }
+        }
+        let mut removed = 0;
+        for key in doomed {
+            match self.buckets.remove(&key) {
+                Ok(()) => removed += 1,
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(EdgeError::map("delete", maps::BUCKETS, e)),
+            }
+        }
+        Ok(removed)
     }
 
     /// Turns monitor mode (count, never drop) on or off.

@@ -126,16 +126,22 @@ impl Edge {
     }
 }
 
-/// Shows a source key: a bare address for a full-length key, else a prefix.
-pub fn source_name(k: &SourceKey) -> String {
-    let net = if k.family == family::V4 {
+/// The network a source key stands for, if its family is known.
+pub fn source_net(k: &SourceKey) -> Option<IpNet> {
+    if k.family == family::V4 {
         let mut a = [0u8; 4];
         a.copy_from_slice(&k.addr[..4]);
         IpNet::new(IpAddr::from(a), k.prefix_len.min(32) as u8).ok()
-    } else {
+    } else if k.family == family::V6 {
         IpNet::new(IpAddr::from(k.addr), k.prefix_len.min(128) as u8).ok()
-    };
-    match net {
+    } else {
+        None
+    }
+}
+
+/// Shows a source key: a bare address for a full-length key, else a prefix.
+pub fn source_name(k: &SourceKey) -> String {
+    match source_net(k) {
         Some(n) if n.prefix_len() == n.max_prefix_len() => n.addr().to_string(),
         Some(n) => n.to_string(),
         None => format!("family-{}", k.family),
