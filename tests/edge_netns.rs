@@ -114,6 +114,20 @@ fn a_ban_survives_detach_and_reattach() {
         "{status}"
     );
     assert_eq!(status["interfaces"][0]["mode"], "native", "{status}");
+
+    // Uninstall: every link and every map goes.
+    let err = pins.fails(&["edge", "detach", "--purge"]);
+    assert!(err.contains("--all") || err.contains("--iface"), "{err}");
+    pins.ok(&["edge", "detach", "--all", "--purge"]);
+    assert!(net.ping_host(), "nothing filters after a purge");
+    let status = pins.json(&["edge", "status", "--json"]);
+    assert_eq!(
+        status["interfaces"].as_array().map(Vec::len),
+        Some(0),
+        "{status}"
+    );
+    assert_eq!(status["maps"].as_array().map(Vec::len), Some(0), "{status}");
+    assert_eq!(ban_count(&pins), 0, "the bans went with the maps");
 }
 
 #[test]

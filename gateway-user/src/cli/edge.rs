@@ -72,8 +72,14 @@ pub enum EdgeCommand {
     /// Detach the filter from an interface (its maps and bans stay pinned).
     Detach {
         /// Interface name.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        iface: Option<String>,
+        /// Detach from every interface this pin directory has a link for.
         #[arg(long)]
-        iface: String,
+        all: bool,
+        /// With --all: also delete the pinned maps (every ban, allowlist entry and setting).
+        #[arg(long, requires = "all")]
+        purge: bool,
         #[command(flatten)]
         pin: PinArgs,
     },
@@ -179,9 +185,31 @@ pub fn edge(cmd: EdgeCommand) -> anyhow::Result<ExitCode> {
                 edge::pin::versioned(&pin.base()).display()
             );
         }
-        EdgeCommand::Detach { iface, pin } => {
-            edge::detach(&pin.base(), &iface)?;
-            println!("detached from {iface}; bans and settings stay pinned");
+        EdgeCommand::Detach {
+            iface,
+            all,
+            purge,
+            pin,
+        } => {
+            let base = pin.base();
+            let ifaces = match iface {
+                Some(i) => vec![i],
+                None => edge::status(&base)?.into_iter().map(|l| l.iface).collect(),
+            };
+            for i in &ifaces {
+                edge::detach(&base, i)?;
+                println!("detached from {i}");
+            }
+            if all && ifaces.is_empty() {
+                println!("no interface was attached");
+            }
+            if purge {
+                let dir = edge::pin::versioned(&base);
+                let n = edge::purge(&base)?;
+                println!("deleted {n} pinned maps under {}", dir.display());
+            } else {
+                println!("bans and settings stay pinned");
+            }
         }
         EdgeCommand::Status { json, pin } => status::run(json, &pin)?,
         EdgeCommand::Stats(args) => return stats::run(args),

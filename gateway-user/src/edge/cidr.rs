@@ -68,11 +68,6 @@ pub fn parse_cidr(input: &str) -> Result<ParsedCidr> {
     })
 }
 
-/// Shows a network as the CLI prints it: always with its prefix length.
-pub fn show(net: &IpNet) -> String {
-    net.to_string()
-}
-
 /// Builds a network from the raw key of an LPM trie (prefix length and bytes).
 pub fn from_v4(prefix: u32, octets: [u8; 4]) -> IpNet {
     IpNet::new(IpAddr::from(octets), prefix.min(32) as u8)

@@ -295,6 +295,25 @@ pub fn detach(base: &Path, iface: &str) -> Result<()> {
     detach_pin(&link_pin)
 }
 
+/// Deletes every pinned map of the current layout under `base` (after the
+/// links are gone); returns how many were removed. Bans are lost.
+pub fn purge(base: &Path) -> Result<usize> {
+    let dir = pin::versioned(base);
+    let mut removed = 0;
+    for spec in &pin::SPECS {
+        let path = dir.join(spec.name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(EdgeError::io(path, e)),
+        }
+    }
+    // Leave the directory if anything else (a link) is still in it.
+    let _ = std::fs::remove_dir(&dir);
+    let _ = std::fs::remove_dir(base);
+    Ok(removed)
+}
+
 /// Unpins a link; the kernel detaches it once the last reference is gone.
 fn detach_pin(path: &Path) -> Result<()> {
     match PinnedLink::from_pin(path) {

@@ -21,7 +21,7 @@ pub use bans::{Ban, BanView, ImportReport, parse_reason, parse_reason_or_note};
 pub use error::{EdgeError, Result};
 pub use lists::check_limit;
 pub use loader::{
-    AttachMode, Attached, LinkStatus, attach, create_maps, detach, ensure_attached, status,
+    AttachMode, Attached, LinkStatus, attach, create_maps, detach, ensure_attached, purge, status,
 };
 pub use maps::{Edge, parse_overflow};
 pub use stats::{DropView, SlotView, Snapshot};
