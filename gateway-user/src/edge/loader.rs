@@ -359,6 +359,9 @@ pub fn status(base: &Path) -> Result<Vec<LinkStatus>> {
 
 /// The XDP mode the kernel reports for an interface (`ip -j link show`).
 fn xdp_mode_of(iface: &str) -> String {
+    if if_index(iface).is_err() {
+        return "gone (interface removed)".into();
+    }
     let out = Command::new("ip")
         .args(["-j", "link", "show", "dev", iface])
         .output();

@@ -48,7 +48,12 @@ impl Edge {
         let dir = pin::prepare(base)?;
         pin::check_pinned(&dir)?;
         if !pin::all_pinned(&dir) {
-            loader::create_maps(&dir)?;
+            // Another process may create them at the same moment; its maps are as good as ours.
+            if let Err(e) = loader::create_maps(&dir)
+                && !pin::all_pinned(&dir)
+            {
+                return Err(e);
+            }
         }
         Self::open_existing(&dir)
     }
