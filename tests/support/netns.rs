@@ -113,11 +113,11 @@ impl VethNs {
             .unwrap_or(false)
     }
 
-    /// Sends `count` pings 10 ms apart from the namespace (at most ~`count`/100 + 2 s) and returns how many were answered.
+    /// Sends `count` pings 10 ms apart from the namespace (at most `count`/100 + 5 s) and returns how many were answered.
     pub fn ping_burst(&self, count: u32) -> u32 {
         let host = self.host_ip.to_string();
         let count_s = count.to_string();
-        let deadline = (count / 100 + 2).to_string();
+        let deadline = (count / 100 + 5).to_string();
         let out = Command::new("ip")
             .args([
                 "netns", "exec", &self.ns, "ping", "-q", "-c", &count_s, "-i", "0.01", "-W", "1",
