@@ -91,7 +91,7 @@ fn load_object(dir: &Path) -> Result<Ebpf> {
             });
         }
     }
-    if !config_existed {
+    {
         let map = ebpf
             .map_mut(maps::CONFIG)
             .ok_or_else(|| EdgeError::MissingInObject {
@@ -101,9 +101,16 @@ fn load_object(dir: &Path) -> Result<Ebpf> {
             })?;
         let mut config: aya::maps::Array<_, EdgeConfig> =
             aya::maps::Array::try_from(map).map_err(|e| EdgeError::map("open", maps::CONFIG, e))?;
-        config
-            .set(0, EdgeConfig::DEFAULT, 0)
-            .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
+        // A new map is all zeroes; so is one whose creator died before writing
+        // it (prefix 0 is never valid). Either way it gets the defaults.
+        let current = config
+            .get(&0, 0)
+            .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?;
+        if !config_existed || current.prefix_v4 == 0 || current.prefix_v6 == 0 {
+            config
+                .set(0, EdgeConfig::DEFAULT, 0)
+                .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
+        }
     }
     Ok(ebpf)
 }
