@@ -1,12 +1,12 @@
-//! Loading the embedded XDP object, attaching it to interfaces, pinning and
-//! unpinning its links, and reporting what is attached.
+//! Loading the embedded XDP object and attaching it to interfaces (detaching
+//! and listing pinned links is in `links.rs`).
 //!
 //! Maps are loaded with `map_pin_path`, so a map already pinned in the
 //! versioned directory is reused (bans survive re-attaches and restarts) and a
 //! missing one is created and pinned. The link is an XDP `bpf_link` pinned as
 //! `link_<ifname>`: it keeps the program attached after this process exits,
 //! and removing the pin detaches it.
-use std::{ffi::CString, path::Path, process::Command};
+use std::{ffi::CString, path::Path};
 
 use aya::{
     Ebpf, EbpfLoader,
@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::{
     OBJECT,
     error::{EdgeError, Result},
+    links::{detach_pin, link_info, xdp_mode_of},
     pin,
 };
 
@@ -53,19 +54,6 @@ pub struct Attached {
     pub replaced: bool,
     /// True when the filter was already attached and left as it was ([`ensure_attached`]).
     pub unchanged: bool,
-}
-
-/// One attached interface as `gateway edge status` shows it.
-#[derive(Clone, Debug, Serialize)]
-pub struct LinkStatus {
-    /// Interface name.
-    pub iface: String,
-    /// `native`, `skb`, `hw`, or `unknown` (interface gone, for example).
-    pub mode: String,
-    /// Kernel id of the attached program.
-    pub program_id: u32,
-    /// Kernel id of the link.
-    pub link_id: u32,
 }
 
 /// Loads the object, creating and pinning its maps (or reusing pinned ones).
@@ -121,7 +109,7 @@ pub fn create_maps(dir: &Path) -> Result<()> {
 }
 
 /// The kernel index of an interface, or a clear error if there is none.
-fn if_index(iface: &str) -> Result<u32> {
+pub(crate) fn if_index(iface: &str) -> Result<u32> {
     let c = CString::new(iface).map_err(|_| EdgeError::UnknownInterface(iface.to_string()))?;
     // SAFETY: `c` is a valid NUL-terminated string.
     let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
@@ -287,105 +275,6 @@ fn replace_program(
         replaced: true,
         unchanged: false,
     })
-}
-
-/// Detaches the filter from `iface` by removing its pinned link.
-pub fn detach(base: &Path, iface: &str) -> Result<()> {
-    let dir = pin::versioned(base);
-    let link_pin = pin::link_path(&dir, iface);
-    if !link_pin.exists() {
-        return Err(EdgeError::NotAttached {
-            iface: iface.to_string(),
-            path: link_pin,
-        });
-    }
-    detach_pin(&link_pin)
-}
-
-/// Deletes every pinned map of the current layout under `base` (after the
-/// links are gone); returns how many were removed. Bans are lost.
-pub fn purge(base: &Path) -> Result<usize> {
-    let dir = pin::versioned(base);
-    let mut removed = 0;
-    for spec in &pin::SPECS {
-        let path = dir.join(spec.name);
-        match std::fs::remove_file(&path) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(EdgeError::io(path, e)),
-        }
-    }
-    // Leave the directory if anything else (a link) is still in it.
-    let _ = std::fs::remove_dir(&dir);
-    let _ = std::fs::remove_dir(base);
-    Ok(removed)
-}
-
-/// Unpins a link; the kernel detaches it once the last reference is gone.
-fn detach_pin(path: &Path) -> Result<()> {
-    match PinnedLink::from_pin(path) {
-        Ok(link) => link.unpin().map(drop).map_err(|e| EdgeError::io(path, e)),
-        // Not a link we can open: remove the stale file anyway.
-        Err(_) => std::fs::remove_file(path).map_err(|e| EdgeError::io(path, e)),
-    }
-}
-
-/// (link id, program id) of a pinned link.
-fn link_info(path: &Path) -> Option<(u32, u32)> {
-    let link = PinnedLink::from_pin(path).ok()?;
-    let fd: FdLink = link.into();
-    let info = fd.info().ok()?;
-    Some((info.id(), info.program_id()))
-}
-
-/// Every interface with a pinned link under `base`.
-pub fn status(base: &Path) -> Result<Vec<LinkStatus>> {
-    let dir = pin::versioned(base);
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(EdgeError::io(&dir, e)),
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(iface) = name.strip_prefix("link_") else {
-            continue;
-        };
-        let (link_id, program_id) = link_info(&entry.path()).unwrap_or((0, 0));
-        out.push(LinkStatus {
-            iface: iface.to_string(),
-            mode: xdp_mode_of(iface),
-            program_id,
-            link_id,
-        });
-    }
-    out.sort_by(|a, b| a.iface.cmp(&b.iface));
-    Ok(out)
-}
-
-/// The XDP mode the kernel reports for an interface (`ip -j link show`).
-fn xdp_mode_of(iface: &str) -> String {
-    if if_index(iface).is_err() {
-        return "gone (interface removed)".into();
-    }
-    let out = Command::new("ip")
-        .args(["-j", "link", "show", "dev", iface])
-        .output();
-    let Ok(out) = out else {
-        return "unknown".into();
-    };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
-        return "unknown".into();
-    };
-    // XDP_ATTACHED_DRV = 1, SKB = 2, HW = 3, MULTI = 4.
-    match json[0]["xdp"]["mode"].as_u64() {
-        Some(1) => "native".into(),
-        Some(2) => "skb".into(),
-        Some(3) => "hw".into(),
-        Some(4) => "multi".into(),
-        _ => "unknown".into(),
-    }
 }
 
 /// True when an error's cause chain holds an io error with one of these errnos.

@@ -98,7 +98,7 @@ impl Edge {
 
     /// Detaches the filter from `iface`; the maps stay pinned.
     pub fn detach(&self, iface: &str) -> Result<()> {
-        loader::detach(self.base(), iface)
+        super::links::detach(self.base(), iface)
     }
 
     /// Entries in use per map: (name, entries, capacity). Arrays count as full.

@@ -7,6 +7,7 @@ mod bans;
 pub mod cidr;
 mod error;
 pub mod import;
+mod links;
 mod lists;
 mod loader;
 mod maps;
@@ -19,10 +20,9 @@ use std::path::{Path, PathBuf};
 
 pub use bans::{Ban, BanView, ImportReport, parse_reason, parse_reason_or_note};
 pub use error::{EdgeError, Result};
+pub use links::{LinkStatus, detach, purge, status};
 pub use lists::check_limit;
-pub use loader::{
-    AttachMode, Attached, LinkStatus, attach, create_maps, detach, ensure_attached, purge, status,
-};
+pub use loader::{AttachMode, Attached, attach, create_maps, ensure_attached};
 pub use maps::{Edge, parse_overflow};
 pub use stats::{DropView, SlotView, Snapshot};
 
