@@ -44,8 +44,9 @@ impl VethNs {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
         let tag = format!("gwt{}x{n}", pid % 100_000);
-        // 198.18.0.0/15 holds 32768 /30s; spread processes and calls over them.
-        let slot = ((pid % 8192) * 4 + n % 4) % 32_768;
+        // 198.18.0.0/15 holds 32768 /30s: 16 per process (by pid), one per call.
+        assert!(n < 16, "at most 16 namespaces per test process");
+        let slot = (pid % 2048) * 16 + n;
         let base = u32::from(Ipv4Addr::new(198, 18, 0, 0)) + slot * 4;
         let me = VethNs {
             ns: format!("{tag}ns"),
