@@ -1,4 +1,5 @@
 //! The gateway: a reverse proxy with TLS, auth, limits and a WAF, and the manager of
 //! the XDP edge filter.
 pub mod cli;
+pub mod config;
 pub mod edge;
