@@ -1,0 +1,24 @@
+//! TLS for listeners and upstreams: rustls server configs built from a listener's
+//! `tls` section (certificates chosen by SNI, optional mutual TLS), the facts a
+//! finished handshake tells the request path (`PeerInfo`), short handshake-failure
+//! reasons for metrics, and the client config used for https upstreams.
+//!
+//! Building is pure: it reads files and returns a new immutable value, so a config
+//! reload builds a fresh `ServerTls` and swaps it with the rest of the runtime.
+
+mod client;
+mod client_auth;
+mod error;
+mod failure;
+mod load;
+mod peer;
+mod provider;
+mod server;
+mod sni;
+
+pub use client::{client_config_for_upstreams, client_config_with_roots};
+pub use error::TlsError;
+pub use failure::failure_reason;
+pub use peer::{ClientCert, PeerInfo};
+pub use provider::crypto_provider;
+pub use server::{ALPN_H2, ALPN_HTTP11, ServerTls};
