@@ -33,7 +33,10 @@ fn rustls_reason(err: &rustls::Error) -> &'static str {
         E::InvalidCertificate(_) => "bad_client_cert",
         E::PeerIncompatible(p) => match p {
             PeerIncompatible::NoCipherSuitesInCommon => "no_shared_cipher",
+            // Hellos without signature_algorithms come from TLS 1.0/1.1 clients: rustls
+            // trips over the missing extension before it looks at the version.
             PeerIncompatible::SupportedVersionsExtensionRequired
+            | PeerIncompatible::SignatureAlgorithmsExtensionRequired
             | PeerIncompatible::Tls12NotOffered
             | PeerIncompatible::Tls12NotOfferedOrEnabled
             | PeerIncompatible::ServerDoesNotSupportTls12Or13 => "protocol_version",
