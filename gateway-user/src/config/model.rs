@@ -291,10 +291,10 @@ pub struct ClientCertRule {
 #[serde(deny_unknown_fields)]
 pub struct IpRules {
     /// Only these networks are let in (all when empty).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub allow: Vec<IpNet>,
     /// These networks are refused.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub deny: Vec<IpNet>,
 }
 
@@ -366,7 +366,7 @@ pub struct Limits {
 #[serde(deny_unknown_fields)]
 pub struct ClientIp {
     /// Peers whose `X-Forwarded-For` is believed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub trusted_proxies: Vec<IpNet>,
 }
 
@@ -461,20 +461,50 @@ impl<'de> Deserialize<'de> for Target {
             #[serde(default = "defaults::weight")]
             weight: u32,
         }
-        #[derive(Deserialize)]
-        #[serde(
-            untagged,
-            expecting = "a target: \"host:port\" or { addr: \"host:port\", weight: N }"
-        )]
-        enum Either {
-            Short(String),
-            Long(Long),
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Target;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a target: \"host:port\" or { addr: \"host:port\", weight: N }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Target, E> {
+                Ok(Target {
+                    addr: v.to_string(),
+                    weight: defaults::weight(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Target, A::Error> {
+                let Long { addr, weight } =
+                    Long::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Target { addr, weight })
+            }
         }
-        Ok(match Either::deserialize(deserializer)? {
-            Either::Short(addr) => Target { addr, weight: 1 },
-            Either::Long(Long { addr, weight }) => Target { addr, weight },
-        })
+        deserializer.deserialize_any(V)
     }
+}
+
+/// Reads a list of networks: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
+/// addresses (`192.0.2.7` = `/32`). Host bits are cleared (`10.1.2.3/8` = `10.0.0.0/8`).
+fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    struct Net(IpNet);
+    impl<'de> Deserialize<'de> for Net {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            let net = text
+                .parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not a network: expected a CIDR like 10.0.0.0/8 or 2001:db8::/32, or one address"
+                    ))
+                })?;
+            Ok(Net(net.trunc()))
+        }
+    }
+    Ok(Vec::<Net>::deserialize(deserializer)?
+        .into_iter()
+        .map(|n| n.0)
+        .collect())
 }
 
 /// Default values, one function per field so serde and `Default` agree.
