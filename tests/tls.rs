@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use certs::{CertFiles, TestPki};
 use gateway::config::{CertPair, ClientAuth, ListenerTls};
-use gateway::tls::{ALPN_HTTP11, ClientCert, PeerInfo, ServerTls, TlsError, failure_reason};
+use gateway::tls::{
+    ALPN_HTTP11, ClientCert, FirstBytes, PLAIN_HTTP_RESPONSE, PeerInfo, ServerTls, TlsError,
+    failure_reason, peek_first_bytes,
+};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,6 +52,16 @@ impl Server {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
+                    // As a listener should: answer plain HTTP on the TLS port with a 400.
+                    if let Ok(Ok(FirstBytes::PlainHttp)) =
+                        timeout(BOUND, peek_first_bytes(&tcp)).await
+                    {
+                        let mut tcp = tcp;
+                        let _ = tcp.write_all(PLAIN_HTTP_RESPONSE).await;
+                        let _ = tcp.shutdown().await;
+                        let _ = tx.send(Err("plain_http"));
+                        return;
+                    }
                     match timeout(BOUND, acceptor.accept(tcp)).await {
                         Ok(Ok(mut stream)) => {
                             let peer = PeerInfo::from_server_connection(stream.get_ref().1);
@@ -592,6 +605,20 @@ async fn curl_with_a_client_certificate_reaches_an_mtls_listener() {
     let (ok, out) = run("curl", base(false)).await;
     assert!(!ok, "curl without a certificate got through: {out}");
     assert_eq!(srv.next().await, Err("no_client_cert"));
+}
+
+#[tokio::test]
+async fn plain_http_on_the_tls_port_gets_a_400_not_a_handshake_error() {
+    let (_pki, server) = pki_and_server();
+    let mut srv = Server::start(ServerTls::build(&listener(&server)).expect("build")).await;
+    let url = format!("http://127.0.0.1:{}/", srv.addr.port());
+    let (_, out) = run("curl", vec!["-sS".into(), "-i".into(), url]).await;
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(
+        out.contains("plain HTTP request sent to an HTTPS port"),
+        "{out}"
+    );
+    assert_eq!(srv.next().await, Err("plain_http"));
 }
 
 // ---- building errors name the file or field at fault ----

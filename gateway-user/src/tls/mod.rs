@@ -15,6 +15,7 @@ mod peer;
 mod provider;
 mod server;
 mod sni;
+mod sniff;
 
 pub use client::{client_config_for_upstreams, client_config_with_roots};
 pub use error::TlsError;
@@ -22,3 +23,4 @@ pub use failure::failure_reason;
 pub use peer::{ClientCert, PeerInfo};
 pub use provider::crypto_provider;
 pub use server::{ALPN_H2, ALPN_HTTP11, ServerTls};
+pub use sniff::{FirstBytes, PLAIN_HTTP_RESPONSE, classify, peek_first_bytes};
