@@ -730,3 +730,34 @@ fn expired_certificate_still_loads() {
     let old = pki.ca.expired_server(pki.dir(), "old", &["old.test"]);
     ServerTls::build(&listener(&old)).expect("expired cert only warns");
 }
+
+#[test]
+fn check_config_reports_each_broken_tls_listener_by_name() {
+    let (pki, _server) = pki_and_server();
+    pki.write(
+        "bad.pem",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    // Relative paths: the config resolves them against the file's directory.
+    let yaml = "\
+listeners:
+  - name: good
+    bind: 127.0.0.1:0
+    tls: { cert: server.pem, key: server.key, client_ca: gateway-test-ca.pem, client_auth: required }
+  - name: broken
+    bind: 127.0.0.1:0
+    tls: { cert: bad.pem, key: server.key }
+  - name: plain
+    bind: 127.0.0.1:0
+upstreams:
+  u: { targets: [127.0.0.1:9] }
+routes:
+  - { name: r, match: { path_prefix: / }, upstream: u }
+";
+    let path = pki.write("gateway.yaml", yaml);
+    let config = gateway::config::load(&path).expect("config is valid");
+    let errors = gateway::tls::check_config(&config);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("listener broken: "), "{errors:?}");
+    assert!(errors[0].contains("bad.pem"), "{errors:?}");
+}

@@ -58,7 +58,7 @@ pub struct Ca {
 }
 
 impl Ca {
-    /// Creates a CA named `cn`, writing its certificate to `dir/<file_stem>-ca.pem`.
+    /// Creates a CA named `cn`, writing its certificate to `dir/<cn as kebab-case>.pem`.
     pub fn new(dir: &Path, cn: &str) -> Ca {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(cn);
@@ -71,7 +71,7 @@ impl Ca {
         let key = KeyPair::generate().expect("CA key");
         let cert = params.self_signed(&key).expect("CA cert");
         let cert_pem = cert.pem();
-        let path = dir.join(format!("{}-ca.pem", file_stem(cn)));
+        let path = dir.join(format!("{}.pem", file_stem(cn)));
         std::fs::write(&path, &cert_pem).expect("write CA cert");
         Ca {
             issuer: Issuer::new(params, key),

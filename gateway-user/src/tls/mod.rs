@@ -24,3 +24,21 @@ pub use peer::{ClientCert, PeerInfo};
 pub use provider::crypto_provider;
 pub use server::{ALPN_H2, ALPN_HTTP11, ServerTls};
 pub use sniff::{FirstBytes, PLAIN_HTTP_RESPONSE, classify, peek_first_bytes};
+
+/// Builds every TLS configuration of `config` (listeners and admin) and returns one
+/// message per failure, `listener <name>: <error>`, for `gateway check` and reloads.
+pub fn check_config(config: &crate::config::Config) -> Vec<String> {
+    let listeners = config
+        .listeners
+        .iter()
+        .filter_map(|l| l.tls.as_ref().map(|t| (format!("listener {}", l.name), t)));
+    let admin = config
+        .admin
+        .as_ref()
+        .and_then(|a| a.tls.as_ref())
+        .map(|t| ("admin listener".to_string(), t));
+    listeners
+        .chain(admin)
+        .filter_map(|(name, tls)| ServerTls::build(tls).err().map(|e| format!("{name}: {e}")))
+        .collect()
+}

@@ -74,20 +74,67 @@ impl ClientCert {
         })
     }
 
-    /// Whether the certificate carries this SAN (e.g. `"DNS:svc.internal"`,
-    /// `"URI:spiffe://prod/api"`); the prefix is matched case-insensitively.
-    pub fn has_san(&self, wanted: &str) -> bool {
-        let (wp, wv) = wanted.split_once(':').unwrap_or(("", wanted));
-        self.sans.iter().any(|san| {
-            let (p, v) = san.split_once(':').unwrap_or(("", san));
-            p.eq_ignore_ascii_case(wp)
-                && if p.eq_ignore_ascii_case("DNS") || p.eq_ignore_ascii_case("email") {
-                    v.eq_ignore_ascii_case(wv)
-                } else {
-                    v == wv
-                }
-        })
+    /// Whether the certificate carries a SAN matching `pattern`, written like the SANs
+    /// (`DNS:svc.internal`, `URI:spiffe://prod/api`, `email:a@b`, `IP:10.0.0.1`).
+    /// The kind is case-insensitive; DNS names and emails compare case-insensitively,
+    /// IPs by address; a trailing `*` matches any rest (`URI:spiffe://prod/*`) and a
+    /// leading `*.` one DNS label (`DNS:*.internal`). A pattern without a known kind
+    /// matches the value of a SAN of any kind.
+    pub fn has_san(&self, pattern: &str) -> bool {
+        self.sans.iter().any(|san| san_matches(pattern, san))
     }
+
+    /// Whether any of `patterns` matches (see [`ClientCert::has_san`]); false when empty.
+    pub fn has_any_san(&self, patterns: &[String]) -> bool {
+        patterns.iter().any(|p| self.has_san(p))
+    }
+}
+
+const KINDS: [&str; 4] = ["DNS", "URI", "email", "IP"];
+
+fn split_kind(s: &str) -> (Option<&'static str>, &str) {
+    if let Some((kind, value)) = s.split_once(':') {
+        if let Some(k) = KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind)) {
+            return (Some(k), value);
+        }
+    }
+    (None, s)
+}
+
+fn san_matches(pattern: &str, san: &str) -> bool {
+    let (pkind, pvalue) = split_kind(pattern);
+    let (Some(kind), value) = split_kind(san) else {
+        return false;
+    };
+    if pkind.is_some_and(|p| p != kind) {
+        return false;
+    }
+    match kind {
+        "IP" => match (pvalue.parse::<IpAddr>(), value.parse::<IpAddr>()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        "DNS" | "email" => value_matches(
+            &pvalue.to_ascii_lowercase(),
+            &value.to_ascii_lowercase(),
+            kind == "DNS",
+        ),
+        _ => value_matches(pvalue, value, false),
+    }
+}
+
+fn value_matches(pattern: &str, value: &str, dns: bool) -> bool {
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        return value.starts_with(prefix);
+    }
+    if dns {
+        if let Some(parent) = pattern.strip_prefix("*.") {
+            return value
+                .split_once('.')
+                .is_some_and(|(label, rest)| !label.is_empty() && rest == parent);
+        }
+    }
+    pattern == value
 }
 
 fn version_name(v: Option<ProtocolVersion>) -> &'static str {
@@ -232,6 +279,14 @@ mod tests {
             ]
         );
         assert!(c.has_san("dns:SVC.internal"));
+        assert!(c.has_san("DNS:*.internal"));
+        assert!(c.has_san("URI:spiffe://prod/*"));
+        assert!(!c.has_san("URI:spiffe://staging/*"));
+        assert!(c.has_san("IP:0:0::1"));
+        assert!(c.has_san("spiffe://prod/api"));
+        assert!(!c.has_san("email:svc.internal"));
+        assert!(c.has_any_san(&["DNS:nope".into(), "email:OPS@example.com".into()]));
+        assert!(!c.has_any_san(&[]));
         assert!(c.has_san("URI:spiffe://prod/api"));
         assert!(!c.has_san("URI:spiffe://prod/API"));
         assert!(!c.has_san("DNS:other"));
