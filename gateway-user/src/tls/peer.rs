@@ -93,10 +93,10 @@ impl ClientCert {
 const KINDS: [&str; 4] = ["DNS", "URI", "email", "IP"];
 
 fn split_kind(s: &str) -> (Option<&'static str>, &str) {
-    if let Some((kind, value)) = s.split_once(':') {
-        if let Some(k) = KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind)) {
-            return (Some(k), value);
-        }
+    if let Some((kind, value)) = s.split_once(':')
+        && let Some(k) = KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind))
+    {
+        return (Some(k), value);
     }
     (None, s)
 }
@@ -127,12 +127,10 @@ fn value_matches(pattern: &str, value: &str, dns: bool) -> bool {
     if let Some(prefix) = pattern.strip_suffix('*') {
         return value.starts_with(prefix);
     }
-    if dns {
-        if let Some(parent) = pattern.strip_prefix("*.") {
-            return value
-                .split_once('.')
-                .is_some_and(|(label, rest)| !label.is_empty() && rest == parent);
-        }
+    if dns && let Some(parent) = pattern.strip_prefix("*.") {
+        return value
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent);
     }
     pattern == value
 }
