@@ -761,3 +761,19 @@ routes:
     assert!(errors[0].starts_with("listener broken: "), "{errors:?}");
     assert!(errors[0].contains("bad.pem"), "{errors:?}");
 }
+
+#[tokio::test]
+async fn upstream_client_config_trusts_a_given_ca_bundle_only() {
+    let (pki, server) = pki_and_server();
+    let mut srv = Server::start(ServerTls::build(&listener(&server)).expect("build")).await;
+    let trusting = gateway::tls::client_config_with_roots(pki.ca_cert()).expect("client config");
+    let got = rustls_get(srv.addr, trusting, "localhost").await;
+    assert!(got.response.expect("response").contains("200 OK"));
+    assert!(srv.next().await.is_ok());
+
+    // The system store does not know the test CA.
+    let system = gateway::tls::client_config_for_upstreams();
+    let got = rustls_get(srv.addr, system, "localhost").await;
+    assert!(got.response.is_none());
+    assert!(srv.next().await.is_err());
+}
