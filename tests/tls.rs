@@ -777,3 +777,95 @@ async fn upstream_client_config_trusts_a_given_ca_bundle_only() {
     assert!(got.response.is_none());
     assert!(srv.next().await.is_err());
 }
+
+#[tokio::test]
+async fn rsa_certificate_with_pkcs1_key_serves_ecdhe_rsa_to_openssl() {
+    let pki = TestPki::new();
+    let cert = pki.dir().join("rsa.pem");
+    let key = pki.dir().join("rsa.key");
+    let (ok, out) = run(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=rsa.test",
+            "-addext",
+            "subjectAltName=DNS:rsa.test",
+            "-keyout",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            key.display().to_string(),
+            "-out".into(),
+            cert.display().to_string(),
+        ])
+        .collect(),
+    )
+    .await;
+    assert!(ok, "{out}");
+    // Rewrite the key as PKCS#1 ("BEGIN RSA PRIVATE KEY"), the format older tools emit.
+    let (ok, out) = run(
+        "openssl",
+        vec![
+            "rsa".into(),
+            "-traditional".into(),
+            "-in".into(),
+            key.display().to_string(),
+            "-out".into(),
+            key.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let text = std::fs::read_to_string(&key).expect("key");
+    assert!(text.contains("BEGIN RSA PRIVATE KEY"), "{text}");
+
+    let tls = ListenerTls {
+        cert: cert.clone(),
+        key,
+        sni: Vec::new(),
+        client_ca: None,
+        client_auth: ClientAuth::None,
+    };
+    let mut srv = Server::start(ServerTls::build(&tls).expect("build")).await;
+    let (ok, out) = s_client(
+        srv.addr,
+        &cert,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "-servername",
+            "rsa.test",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("ECDHE-RSA-AES128-GCM-SHA256"), "{out}");
+    assert_eq!(
+        srv.next().await.expect("handshake ok").tls_version,
+        "TLSv1.2"
+    );
+
+    // Static-RSA key exchange (no forward secrecy) is refused.
+    let (ok, out) = s_client(
+        srv.addr,
+        &cert,
+        &["-tls1_2", "-cipher", "AES128-GCM-SHA256"],
+    )
+    .await;
+    assert!(!ok, "{out}");
+    // Offering no ECDHE suite, OpenSSL sends no groups either; rustls fails on that first.
+    let reason = srv.next().await;
+    assert!(
+        matches!(reason, Err("no_shared_group" | "no_shared_cipher")),
+        "{reason:?}"
+    );
+}
