@@ -10,6 +10,7 @@ mod client;
 mod client_auth;
 mod error;
 mod failure;
+mod forward;
 mod load;
 mod peer;
 mod provider;
