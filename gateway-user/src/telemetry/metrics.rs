@@ -1,0 +1,569 @@
+//! Prometheus metrics of the gateway: one registry, typed recording methods.
+//!
+//! Names are a contract (the alerts in `examples/prometheus/alerts.yaml` and later
+//! stages rely on them), so every series is registered here and nowhere else.
+//! Label values come from the configuration (route, upstream, target and listener
+//! names) or from small fixed sets (method, status, stage, kind), never from
+//! request data such as paths, so cardinality stays bounded.
+use std::time::Duration;
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder, text},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},
+    registry::Registry,
+};
+
+/// Latency buckets in seconds: 5 ms … 10 s, the range an API gateway's SLOs live in.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0,
+];
+
+/// Creates a histogram with the gateway's latency buckets.
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+type HistogramFamily<S> = Family<S, Histogram, fn() -> Histogram>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+/// Upstream answer status: the HTTP code, or `error` when no answer came back.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct UpstreamStatus(Option<u16>);
+
+impl EncodeLabelValue for UpstreamStatus {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        use std::fmt::Write;
+        match self.0 {
+            Some(code) => write!(encoder, "{code}"),
+            None => encoder.write_str("error"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamRequestLabels {
+    upstream: String,
+    target: String,
+    status: UpstreamStatus,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    upstream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamErrorLabels {
+    upstream: String,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    upstream: String,
+    target: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListenerLabels {
+    listener: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandshakeLabels {
+    listener: String,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectLabels {
+    stage: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DigestLabels {
+    digest: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// The gateway's metric registry and the handles the request path records into.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    described: Vec<(&'static str, &'static str)>,
+    requests: Family<RequestLabels, Counter>,
+    request_duration: HistogramFamily<RouteLabels>,
+    upstream_requests: Family<UpstreamRequestLabels, Counter>,
+    upstream_duration: HistogramFamily<UpstreamLabels>,
+    upstream_errors: Family<UpstreamErrorLabels, Counter>,
+    upstream_healthy: Family<TargetLabels, Gauge>,
+    connections_open: Family<ListenerLabels, Gauge>,
+    tls_handshake_failures: Family<HandshakeLabels, Counter>,
+    rejected: Family<RejectLabels, Counter>,
+    config_reloads: Family<ReloadLabels, Counter>,
+    config_info: Family<DigestLabels, Gauge>,
+    access_log_dropped: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates a registry with every gateway metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        // Families without series are left out by prometheus-client; `encode` adds
+        // their HELP/TYPE lines back so scrapers and the alerts test see every name.
+        let mut described: Vec<(&'static str, &'static str)> = Vec::new();
+        let requests = Family::<RequestLabels, Counter>::default();
+        // prometheus-client appends `_total` to counters and `_info` to info metrics.
+        registry.register(
+            "gateway_requests",
+            "Requests answered, by route, method and status",
+            requests.clone(),
+        );
+        described.push((
+            "gateway_requests",
+            "Requests answered, by route, method and status",
+        ));
+        let request_duration: HistogramFamily<RouteLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "gateway_request_duration_seconds",
+            "Time from request head received to response end, by route",
+            request_duration.clone(),
+        );
+        described.push((
+            "gateway_request_duration_seconds",
+            "Time from request head received to response end, by route",
+        ));
+        let upstream_requests = Family::<UpstreamRequestLabels, Counter>::default();
+        registry.register(
+            "gateway_upstream_requests",
+            "Requests sent to upstream targets, by status (error = no answer)",
+            upstream_requests.clone(),
+        );
+        described.push((
+            "gateway_upstream_requests",
+            "Requests sent to upstream targets, by status (error = no answer)",
+        ));
+        let upstream_duration: HistogramFamily<UpstreamLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "gateway_upstream_duration_seconds",
+            "Time until the upstream answered with a response head, by upstream",
+            upstream_duration.clone(),
+        );
+        described.push((
+            "gateway_upstream_duration_seconds",
+            "Time until the upstream answered with a response head, by upstream",
+        ));
+        let upstream_errors = Family::<UpstreamErrorLabels, Counter>::default();
+        registry.register(
+            "gateway_upstream_errors",
+            "Upstream failures by kind: connect, timeout, protocol, unavailable",
+            upstream_errors.clone(),
+        );
+        described.push((
+            "gateway_upstream_errors",
+            "Upstream failures by kind: connect, timeout, protocol, unavailable",
+        ));
+        let upstream_healthy = Family::<TargetLabels, Gauge>::default();
+        registry.register(
+            "gateway_upstream_healthy",
+            "1 when the upstream target is considered healthy, 0 otherwise",
+            upstream_healthy.clone(),
+        );
+        described.push((
+            "gateway_upstream_healthy",
+            "1 when the upstream target is considered healthy, 0 otherwise",
+        ));
+        let connections_open = Family::<ListenerLabels, Gauge>::default();
+        registry.register(
+            "gateway_connections_open",
+            "Client connections currently open, by listener",
+            connections_open.clone(),
+        );
+        described.push((
+            "gateway_connections_open",
+            "Client connections currently open, by listener",
+        ));
+        let tls_handshake_failures = Family::<HandshakeLabels, Counter>::default();
+        registry.register(
+            "gateway_tls_handshake_failures",
+            "Failed TLS handshakes, by listener and reason",
+            tls_handshake_failures.clone(),
+        );
+        described.push((
+            "gateway_tls_handshake_failures",
+            "Failed TLS handshakes, by listener and reason",
+        ));
+        let rejected = Family::<RejectLabels, Counter>::default();
+        registry.register(
+            "gateway_rejected_requests",
+            "Requests answered by the gateway itself, by stage and status",
+            rejected.clone(),
+        );
+        described.push((
+            "gateway_rejected_requests",
+            "Requests answered by the gateway itself, by stage and status",
+        ));
+        let config_reloads = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "gateway_config_reloads",
+            "Configuration reload attempts, by result (ok or error)",
+            config_reloads.clone(),
+        );
+        described.push((
+            "gateway_config_reloads",
+            "Configuration reload attempts, by result (ok or error)",
+        ));
+        // Both results exist from the start so `increase()` sees the first failure.
+        let _ = config_reloads.get_or_create(&ReloadLabels { result: "ok" });
+        let _ = config_reloads.get_or_create(&ReloadLabels { result: "error" });
+        let config_info = Family::<DigestLabels, Gauge>::default();
+        registry.register(
+            "gateway_config_info",
+            "Always 1; the label carries the sha256 digest of the configuration in use",
+            config_info.clone(),
+        );
+        described.push((
+            "gateway_config_info",
+            "Always 1; the label carries the sha256 digest of the configuration in use",
+        ));
+        let access_log_dropped = Counter::default();
+        registry.register(
+            "gateway_access_log_dropped",
+            "Access log lines dropped because the writer could not keep up",
+            access_log_dropped.clone(),
+        );
+        described.push((
+            "gateway_access_log_dropped",
+            "Access log lines dropped because the writer could not keep up",
+        ));
+        registry.register(
+            "gateway_build",
+            "Build information of the running gateway",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+        described.push(("gateway_build", "Build information of the running gateway"));
+        Self {
+            registry,
+            described,
+            requests,
+            request_duration,
+            upstream_requests,
+            upstream_duration,
+            upstream_errors,
+            upstream_healthy,
+            connections_open,
+            tls_handshake_failures,
+            rejected,
+            config_reloads,
+            config_info,
+            access_log_dropped,
+        }
+    }
+
+    /// Renders every metric in the Prometheus/OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        // Writing into a String cannot fail.
+        let _ = text::encode(&mut out, &self.registry);
+        let missing: String = self
+            .described
+            .iter()
+            .filter(|(name, _)| !out.contains(&format!("# TYPE {name} ")))
+            .map(|(name, help)| format!("# HELP {name} {help}.\n# TYPE {name} {}\n", kind_of(name)))
+            .collect();
+        if let Some(eof) = out.rfind("# EOF") {
+            out.insert_str(eof, &missing);
+        } else {
+            out.push_str(&missing);
+        }
+        out
+    }
+
+    /// Records one answered request (route name from config, not the path).
+    pub fn observe_request(&self, route: &str, method: &str, status: u16, total: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method_label(method),
+                status,
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(total.as_secs_f64());
+    }
+
+    /// Records one upstream exchange; `status` is `None` when no response came back.
+    pub fn observe_upstream(
+        &self,
+        upstream: &str,
+        target: &str,
+        status: Option<u16>,
+        latency: Duration,
+    ) {
+        self.upstream_requests
+            .get_or_create(&UpstreamRequestLabels {
+                upstream: upstream.to_owned(),
+                target: target.to_owned(),
+                status: UpstreamStatus(status),
+            })
+            .inc();
+        self.upstream_duration
+            .get_or_create(&UpstreamLabels {
+                upstream: upstream.to_owned(),
+            })
+            .observe(latency.as_secs_f64());
+    }
+
+    /// Counts an upstream failure (`connect`, `timeout`, `protocol`, `unavailable`).
+    pub fn upstream_error(&self, upstream: &str, kind: &'static str) {
+        self.upstream_errors
+            .get_or_create(&UpstreamErrorLabels {
+                upstream: upstream.to_owned(),
+                kind,
+            })
+            .inc();
+    }
+
+    /// Sets the health gauge of one upstream target.
+    pub fn set_upstream_health(&self, upstream: &str, target: &str, healthy: bool) {
+        self.upstream_healthy
+            .get_or_create(&TargetLabels {
+                upstream: upstream.to_owned(),
+                target: target.to_owned(),
+            })
+            .set(i64::from(healthy));
+    }
+
+    /// Removes the health series of one target (it left the configuration).
+    pub fn forget_upstream_target(&self, upstream: &str, target: &str) {
+        self.upstream_healthy.remove(&TargetLabels {
+            upstream: upstream.to_owned(),
+            target: target.to_owned(),
+        });
+    }
+
+    /// Counts a client connection accepted on a listener.
+    pub fn connection_opened(&self, listener: &str) {
+        self.connections_open
+            .get_or_create(&ListenerLabels {
+                listener: listener.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a client connection closed on a listener.
+    pub fn connection_closed(&self, listener: &str) {
+        self.connections_open
+            .get_or_create(&ListenerLabels {
+                listener: listener.to_owned(),
+            })
+            .dec();
+    }
+
+    /// Counts a failed TLS handshake with a short, fixed reason.
+    pub fn tls_handshake_failed(&self, listener: &str, reason: &'static str) {
+        self.tls_handshake_failures
+            .get_or_create(&HandshakeLabels {
+                listener: listener.to_owned(),
+                reason,
+            })
+            .inc();
+    }
+
+    /// Counts a request the gateway answered itself (4xx/5xx) at the given stage.
+    pub fn request_rejected(&self, stage: &'static str, status: u16) {
+        self.rejected
+            .get_or_create(&RejectLabels { stage, status })
+            .inc();
+    }
+
+    /// Counts a configuration reload attempt.
+    pub fn config_reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.config_reloads
+            .get_or_create(&ReloadLabels { result })
+            .inc();
+    }
+
+    /// Publishes the digest of the configuration now in use (replacing the old one).
+    pub fn set_config_digest(&self, digest: &str) {
+        self.config_info.clear();
+        self.config_info
+            .get_or_create(&DigestLabels {
+                digest: digest.to_owned(),
+            })
+            .set(1);
+    }
+
+    /// The counter the access log increments when it drops a line.
+    pub(crate) fn access_log_dropped(&self) -> Counter {
+        self.access_log_dropped.clone()
+    }
+}
+
+/// The OpenMetrics type of a registered family, derived from the naming convention.
+fn kind_of(name: &str) -> &'static str {
+    if name.ends_with("_seconds") {
+        "histogram"
+    } else if matches!(
+        name,
+        "gateway_upstream_healthy" | "gateway_connections_open" | "gateway_config_info"
+    ) {
+        "gauge"
+    } else if name == "gateway_build" {
+        "info"
+    } else {
+        "counter"
+    }
+}
+
+/// Maps a request method onto a fixed set so clients cannot mint label values.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_registry_describes_every_contract_metric() {
+        let text = Metrics::new().encode();
+        for name in [
+            "gateway_requests",
+            "gateway_request_duration_seconds",
+            "gateway_upstream_requests",
+            "gateway_upstream_duration_seconds",
+            "gateway_upstream_errors",
+            "gateway_upstream_healthy",
+            "gateway_connections_open",
+            "gateway_tls_handshake_failures",
+            "gateway_rejected_requests",
+            "gateway_config_reloads",
+            "gateway_config_info",
+            "gateway_build",
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} missing:\n{text}"
+            );
+        }
+        assert!(text.contains("gateway_build_info{version="), "{text}");
+        assert!(text.contains("gateway_config_reloads_total{result=\"error\"} 0"));
+    }
+
+    #[test]
+    fn requests_are_counted_by_route_method_and_status() {
+        let m = Metrics::new();
+        m.observe_request("users", "GET", 200, Duration::from_millis(3));
+        m.observe_request("users", "GET", 200, Duration::from_millis(30));
+        m.observe_request("users", "BREW", 404, Duration::from_millis(1));
+        let text = m.encode();
+        assert!(
+            text.contains(
+                "gateway_requests_total{route=\"users\",method=\"GET\",status=\"200\"} 2"
+            )
+        );
+        assert!(
+            text.contains("method=\"OTHER\",status=\"404\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "gateway_request_duration_seconds_bucket{le=\"0.005\",route=\"users\"} 2"
+            ) || text.contains(
+                "gateway_request_duration_seconds_bucket{route=\"users\",le=\"0.005\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("gateway_request_duration_seconds_count{route=\"users\"} 3"));
+    }
+
+    #[test]
+    fn failed_upstream_exchanges_are_labelled_error() {
+        let m = Metrics::new();
+        m.observe_upstream("users", "127.0.0.1:9001", None, Duration::from_millis(5));
+        m.observe_upstream(
+            "users",
+            "127.0.0.1:9001",
+            Some(503),
+            Duration::from_millis(5),
+        );
+        let text = m.encode();
+        assert!(
+            text.contains("target=\"127.0.0.1:9001\",status=\"error\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("target=\"127.0.0.1:9001\",status=\"503\"} 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn connections_gauge_goes_up_and_down() {
+        let m = Metrics::new();
+        m.connection_opened("public");
+        m.connection_opened("public");
+        m.connection_closed("public");
+        assert!(
+            m.encode()
+                .contains("gateway_connections_open{listener=\"public\"} 1")
+        );
+    }
+
+    #[test]
+    fn config_info_shows_only_the_current_digest() {
+        let m = Metrics::new();
+        m.set_config_digest("aaaa");
+        m.set_config_digest("bbbb");
+        let text = m.encode();
+        assert!(text.contains("gateway_config_info{digest=\"bbbb\"} 1"));
+        assert!(!text.contains("aaaa"));
+    }
+}

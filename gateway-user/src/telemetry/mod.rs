@@ -1,0 +1,40 @@
+//! Observability: metrics, the access log, trace context and the daemon's own logs.
+//!
+//! The proxy holds one `Arc<Telemetry>` for its whole life (it outlives reloads) and
+//! records into it from every stage; the admin server renders `metrics.encode()`.
+pub mod access;
+pub mod logging;
+pub mod metrics;
+mod time;
+pub mod trace;
+
+pub use access::{AccessLog, AccessRecord};
+pub use metrics::Metrics;
+pub use time::rfc3339_millis;
+pub use trace::TraceContext;
+
+/// Metrics and access log, shared by every connection as `Arc<Telemetry>`.
+#[derive(Debug)]
+pub struct Telemetry {
+    /// The Prometheus registry and its recording methods.
+    pub metrics: Metrics,
+    /// Where one JSON line per request goes.
+    pub access_log: AccessLog,
+}
+
+impl Telemetry {
+    /// Builds the telemetry, exporting the access log's drop count as a metric.
+    pub fn new(access_log: AccessLog) -> Self {
+        let metrics = Metrics::new();
+        let access_log = access_log.with_drop_counter(metrics.access_log_dropped());
+        Self {
+            metrics,
+            access_log,
+        }
+    }
+
+    /// Telemetry with the access log switched off (tests, `gateway check`).
+    pub fn without_access_log() -> Self {
+        Self::new(AccessLog::disabled())
+    }
+}
