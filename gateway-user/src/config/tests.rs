@@ -1,0 +1,1 @@
+//! Unit tests of configuration loading: defaults, every error kind and its line.
