@@ -5,6 +5,7 @@
 //! The config check refuses such files too; `AdminServer::start` checks again so no
 //! caller can bypass it.
 mod handlers;
+mod operations;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -18,6 +19,7 @@ use tokio::{
 use tokio_rustls::TlsAcceptor;
 
 pub use handlers::{AdminState, Readiness, handle};
+pub use operations::Operations;
 
 use crate::config::{self, ClientAuth};
 

@@ -33,6 +33,21 @@ impl Telemetry {
         }
     }
 
+    /// Builds the telemetry with the access log the configuration asks for.
+    pub fn from_config(config: &crate::config::AccessLogConfig) -> std::io::Result<Self> {
+        let access_log = match (&config.enabled, &config.path) {
+            (false, _) => AccessLog::disabled(),
+            (true, None) => AccessLog::stdout(),
+            (true, Some(path)) => AccessLog::file(path).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot open the access log {}: {e}", path.display()),
+                )
+            })?,
+        };
+        Ok(Self::new(access_log))
+    }
+
     /// Telemetry with the access log switched off (tests, `gateway check`).
     pub fn without_access_log() -> Self {
         Self::new(AccessLog::disabled())
