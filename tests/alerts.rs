@@ -92,6 +92,7 @@ fn every_metric_in_the_alerts_exists_in_a_fresh_registry() {
         "gateway_upstream_healthy",
         "gateway_tls_handshake_failures_total",
         "gateway_config_reloads_total",
+        "gateway_top_rejected_sources",
     ] {
         assert!(
             used.contains(required),

@@ -17,10 +17,12 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use std::sync::Arc;
+
 use prometheus_client::metrics::counter::Counter;
 use serde::Serialize;
 
-use super::time::rfc3339_millis;
+use super::{time::rfc3339_millis, top_sources::TopSources};
 
 /// Lines queued for the writer before new ones are dropped.
 const QUEUE_LINES: usize = 16 * 1024;
@@ -206,6 +208,7 @@ pub struct AccessLog {
     tx: Option<SyncSender<Msg>>,
     dropped: Counter,
     path: Option<PathBuf>,
+    top_sources: Option<Arc<TopSources>>,
 }
 
 impl AccessLog {
@@ -227,6 +230,7 @@ impl AccessLog {
             tx: None,
             dropped: Counter::default(),
             path: None,
+            top_sources: None,
         }
     }
 
@@ -241,6 +245,7 @@ impl AccessLog {
                 tx: Some(tx),
                 dropped: Counter::default(),
                 path,
+                top_sources: None,
             },
             Err(err) => {
                 tracing::error!(error = %err, "cannot start the access log writer; access log disabled");
@@ -249,9 +254,11 @@ impl AccessLog {
         }
     }
 
-    /// Uses `counter` (exported as a metric) to count dropped lines.
-    pub fn with_drop_counter(mut self, counter: Counter) -> Self {
-        self.dropped = counter;
+    /// Connects the log to the metrics: `dropped` counts lost lines, `top` sees every
+    /// record's client and status (for the top refused sources gauge).
+    pub(crate) fn attach(mut self, dropped: Counter, top: Arc<TopSources>) -> Self {
+        self.dropped = dropped;
+        self.top_sources = Some(top);
         self
     }
 
@@ -267,6 +274,9 @@ impl AccessLog {
 
     /// Queues one line; never blocks on I/O. Drops (and counts) it if the queue is full.
     pub fn write(&self, rec: &AccessRecord<'_>) {
+        if let Some(top) = &self.top_sources {
+            top.record(rec.client_ip, rec.status);
+        }
         if self.tx.is_some() {
             self.send(Msg::Line(rec.to_json_line()));
         }

@@ -5,13 +5,15 @@
 //! Label values come from the configuration (route, upstream, target and listener
 //! names) or from small fixed sets (method, status, stage, kind), never from
 //! request data such as paths, so cardinality stays bounded.
-use std::time::Duration;
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder, text},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},
     registry::Registry,
 };
+
+use super::top_sources::{SourceLabels, TopSources};
 
 /// Latency buckets in seconds: 5 ms … 10 s, the range an API gateway's SLOs live in.
 pub const LATENCY_BUCKETS: [f64; 12] = [
@@ -124,6 +126,7 @@ pub struct Metrics {
     config_reloads: Family<ReloadLabels, Counter>,
     config_info: Family<DigestLabels, Gauge>,
     access_log_dropped: Counter,
+    top_sources: Arc<TopSources>,
 }
 
 impl Default for Metrics {
@@ -265,6 +268,13 @@ impl Metrics {
             "gateway_access_log_dropped",
             "Access log lines dropped because the writer could not keep up",
         ));
+        let top_sources_gauge = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "gateway_top_rejected_sources",
+            "Requests answered 401, 403 or 429 per client IP during the last complete minute, for the top 10 sources only",
+            top_sources_gauge.clone(),
+        );
+        described.push(("gateway_top_rejected_sources", "Requests answered 401, 403 or 429 per client IP during the last complete minute, for the top 10 sources only"));
         registry.register(
             "gateway_build",
             "Build information of the running gateway",
@@ -288,11 +298,13 @@ impl Metrics {
             config_reloads,
             config_info,
             access_log_dropped,
+            top_sources: Arc::new(TopSources::new(top_sources_gauge)),
         }
     }
 
     /// Renders every metric in the Prometheus/OpenMetrics text format.
     pub fn encode(&self) -> String {
+        self.top_sources.refresh();
         let mut out = String::with_capacity(8 * 1024);
         // Writing into a String cannot fail.
         let _ = text::encode(&mut out, &self.registry);
@@ -429,6 +441,17 @@ impl Metrics {
             .set(1);
     }
 
+    /// Counts a 401/403/429 answer to `client_ip` for the bounded top-sources gauge
+    /// (other statuses are ignored). The access log calls this for every record.
+    pub fn source_answered(&self, client_ip: IpAddr, status: u16) {
+        self.top_sources.record(client_ip, status);
+    }
+
+    /// The top-sources tracker the access log feeds.
+    pub(crate) fn top_sources(&self) -> Arc<TopSources> {
+        Arc::clone(&self.top_sources)
+    }
+
     /// The counter the access log increments when it drops a line.
     pub(crate) fn access_log_dropped(&self) -> Counter {
         self.access_log_dropped.clone()
@@ -441,7 +464,10 @@ fn kind_of(name: &str) -> &'static str {
         "histogram"
     } else if matches!(
         name,
-        "gateway_upstream_healthy" | "gateway_connections_open" | "gateway_config_info"
+        "gateway_upstream_healthy"
+            | "gateway_connections_open"
+            | "gateway_config_info"
+            | "gateway_top_rejected_sources"
     ) {
         "gauge"
     } else if name == "gateway_build" {

@@ -6,6 +6,7 @@ pub mod access;
 pub mod logging;
 pub mod metrics;
 mod time;
+pub mod top_sources;
 pub mod trace;
 
 pub use access::{AccessLog, AccessRecord};
@@ -26,7 +27,7 @@ impl Telemetry {
     /// Builds the telemetry, exporting the access log's drop count as a metric.
     pub fn new(access_log: AccessLog) -> Self {
         let metrics = Metrics::new();
-        let access_log = access_log.with_drop_counter(metrics.access_log_dropped());
+        let access_log = access_log.attach(metrics.access_log_dropped(), metrics.top_sources());
         Self {
             metrics,
             access_log,
