@@ -35,6 +35,13 @@ fn the_alert_unit_tests_pass_promtool() {
     assert!(ok, "promtool test rules failed:\n{text}");
 }
 
+#[test]
+fn the_example_prometheus_config_is_valid_and_loads_the_alerts() {
+    let (ok, text) = promtool(&["check", "config", "prometheus.yml"]);
+    assert!(ok, "promtool check config failed:\n{text}");
+    assert!(text.contains("alerts.yaml"), "{text}");
+}
+
 /// Every `gateway_*` name in alert expressions and annotations.
 fn names_used_by_alerts() -> BTreeSet<String> {
     let text = std::fs::read_to_string(prometheus_dir().join("alerts.yaml"))
