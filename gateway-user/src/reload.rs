@@ -102,6 +102,8 @@ pub struct Reloader {
     telemetry: Arc<Telemetry>,
     /// The digest in use; the lock also serializes reloads.
     current: Mutex<Option<String>>,
+    /// Sockets bound at startup (listeners, admin): a reload cannot move them.
+    sockets: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for Reloader {
@@ -125,6 +127,7 @@ impl Reloader {
             target: Box::new(target),
             telemetry,
             current: Mutex::new(None),
+            sockets: Mutex::new(None),
         }
     }
 
@@ -142,6 +145,7 @@ impl Reloader {
         };
         self.audit(&applied, ReloadSource::Startup);
         *current = Some(applied.digest);
+        *lock(&self.sockets) = Some(sockets_of(config));
     }
 
     fn audit(&self, applied: &Applied, source: ReloadSource) {
@@ -179,7 +183,7 @@ impl Reload for Reloader {
         }
         let config = config::load(&self.path)
             .map_err(|e| self.refuse(ReloadError::Invalid(e.to_string()), source))?;
-        warn_on_restart_only_changes(&config, &self.telemetry);
+        warn_on_restart_only_changes(&config, &self.telemetry, lock(&self.sockets).as_deref());
         self.target
             .apply(&config)
             .map_err(|e| self.refuse(ReloadError::Build(e), source))?;
@@ -198,8 +202,24 @@ impl Reload for Reloader {
     }
 }
 
+/// The bound sockets of a configuration, as a comparable string.
+fn sockets_of(config: &Config) -> String {
+    let listeners: Vec<_> = config
+        .listeners
+        .iter()
+        .map(|l| (l.name.as_str(), l.bind, l.tls.is_some()))
+        .collect();
+    let admin = config.admin.as_ref().map(|a| (a.bind, a.tls.is_some()));
+    format!("{listeners:?} {admin:?}")
+}
+
 /// Settings read once at startup: say so instead of silently ignoring the change.
-fn warn_on_restart_only_changes(config: &Config, telemetry: &Telemetry) {
+fn warn_on_restart_only_changes(config: &Config, telemetry: &Telemetry, sockets: Option<&str>) {
+    if sockets.is_some_and(|bound| bound != sockets_of(config)) {
+        tracing::warn!(
+            "listeners or the admin listener changed (name, bind or tls on/off); the sockets bound at startup stay in use until the next restart"
+        );
+    }
     let wanted = if config.access_log.enabled {
         config.access_log.path.as_deref()
     } else {
