@@ -8,11 +8,13 @@ pub mod metrics;
 mod time;
 pub mod top_sources;
 pub mod trace;
+pub mod writer;
 
-pub use access::{AccessLog, AccessRecord};
+pub use access::AccessRecord;
 pub use metrics::Metrics;
 pub use time::rfc3339_millis;
 pub use trace::TraceContext;
+pub use writer::AccessLog;
 
 /// Metrics and access log, shared by every connection as `Arc<Telemetry>`.
 #[derive(Debug)]
