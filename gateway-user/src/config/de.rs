@@ -50,7 +50,15 @@ fn plain_expected(exp: &str) -> String {
         "f32" | "f64" => "a number".to_string(),
         "a boolean" => "true or false".to_string(),
         "a string" | "a borrowed string" => "a text value".to_string(),
-        other => other.to_string(),
+        "a sequence" => "a list".to_string(),
+        "a map" => "a mapping".to_string(),
+        other => match other.strip_prefix("struct ") {
+            Some(name) => format!("a mapping of {name} settings"),
+            None => match other.strip_prefix("enum ") {
+                Some(name) => format!("a {name} value"),
+                None => other.to_string(),
+            },
+        },
     }
 }
 
@@ -145,6 +153,24 @@ impl<'a> NodeDe<'a> {
     }
 }
 
+/// Replaces the standard library's terse parse errors with ones that show the value
+/// and an example.
+fn reword(mut e: DeError, text: &str) -> DeError {
+    let better = match e.message.as_str() {
+        "invalid socket address syntax" => Some(format!(
+            "`{text}` is not a socket address: expected ip:port like 127.0.0.1:8080 or [::1]:8080"
+        )),
+        "invalid IP address syntax" => Some(format!(
+            "`{text}` is not an IP address: expected one like 127.0.0.1 or ::1"
+        )),
+        _ => None,
+    };
+    if let Some(m) = better {
+        e.message = m;
+    }
+    e
+}
+
 /// Parses a plain scalar the way YAML 1.2's core schema does.
 fn plain_value<'a, 'de, V: Visitor<'de>>(text: &'a str, visitor: V) -> Result<V::Value, DeError> {
     if super::tree::is_null_text(text) {
@@ -189,7 +215,6 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             Kind::Scalar { text, plain: false } => visitor.visit_str(text),
             Kind::Seq(items) => visitor.visit_seq(SeqDe {
                 items: items.iter(),
-                count: 0,
             }),
             Kind::Map(entries) => visitor.visit_map(MapDe {
                 entries: entries.iter(),
@@ -222,7 +247,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             Some((_, true)) if self.0.is_null() => Err(self.wrong(&visitor)),
             Some((text, _)) => visitor
                 .visit_str(text)
-                .map_err(|e: DeError| e.at(self.0.loc)),
+                .map_err(|e: DeError| reword(e, text).at(self.0.loc)),
             None => Err(self.wrong(&visitor)),
         }
     }
@@ -272,7 +297,6 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             Kind::Seq(items) => visitor
                 .visit_seq(SeqDe {
                     items: items.iter(),
-                    count: 0,
                 })
                 .map_err(|e| e.at(self.0.loc)),
             _ => Err(self.wrong(&visitor)),
@@ -346,7 +370,6 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
 struct SeqDe<'a> {
     items: std::slice::Iter<'a, Node>,
-    count: usize,
 }
 
 impl<'de> de::SeqAccess<'de> for SeqDe<'de> {
@@ -357,12 +380,10 @@ impl<'de> de::SeqAccess<'de> for SeqDe<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some(node) => {
-                self.count += 1;
-                seed.deserialize(NodeDe(node))
-                    .map(Some)
-                    .map_err(|e| e.at(node.loc))
-            }
+            Some(node) => seed
+                .deserialize(NodeDe(node))
+                .map(Some)
+                .map_err(|e| e.at(node.loc)),
             None => Ok(None),
         }
     }

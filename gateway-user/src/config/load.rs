@@ -1,6 +1,11 @@
 //! From YAML text to a `Config`: parse into a located tree, refuse sections this
 //! version does not implement, then deserialize section by section (and list item by
 //! list item) so that one bad route does not hide the errors in the next one.
+//!
+//! Adding a section (a later issue's `auth`, `waf`, …): add its field to `Config`
+//! (or `Route`) in `model.rs`, add its key to `TOP_KEYS` and an arm below (or drop
+//! it from `FUTURE_ROUTE_KEYS`), remove it from `FUTURE_TOP_KEYS`, and put its
+//! semantic checks in a file of its own called from `validate::check`.
 use std::collections::BTreeSet;
 
 use super::{

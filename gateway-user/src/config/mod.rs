@@ -6,7 +6,9 @@
 //! nodes) → `load` (nodes → model, section by section) → `validate`/`routes`
 //! (meaning, references, files).
 mod de;
+mod defaults;
 mod errors;
+mod listeners;
 mod load;
 mod model;
 mod routes;

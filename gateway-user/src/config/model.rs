@@ -5,9 +5,13 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use super::units::{ByteSize, Duration};
+use super::{
+    defaults,
+    units::{ByteSize, Duration},
+};
 
-/// The whole gateway configuration, validated and immutable once loaded.
+/// The whole gateway configuration, validated and immutable once loaded. Cloning
+/// copies everything: share one as `Arc<Config>` (the runtime snapshot holds it).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -400,58 +404,6 @@ pub struct AccessLogConfig {
     pub path: Option<PathBuf>,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body: defaults::max_body(),
-            max_header_bytes: defaults::max_header_bytes(),
-            header_timeout: defaults::header_timeout(),
-            idle_timeout: defaults::idle_timeout(),
-            max_connections: defaults::max_connections(),
-            max_connections_per_ip: defaults::max_connections_per_ip(),
-            drain_timeout: defaults::drain_timeout(),
-        }
-    }
-}
-
-impl Default for SecurityHeaders {
-    fn default() -> Self {
-        SecurityHeaders {
-            enabled: true,
-            hsts: defaults::hsts(),
-            referrer_policy: defaults::referrer_policy(),
-            frame_options: defaults::frame_options(),
-        }
-    }
-}
-
-impl Default for AccessLogConfig {
-    fn default() -> Self {
-        AccessLogConfig {
-            enabled: true,
-            path: None,
-        }
-    }
-}
-
-impl Default for PassiveHealth {
-    fn default() -> Self {
-        PassiveHealth {
-            max_failures: defaults::max_failures(),
-            ejection: defaults::ejection(),
-        }
-    }
-}
-
-impl Default for KeepAlive {
-    fn default() -> Self {
-        KeepAlive {
-            max_idle_per_target: defaults::max_idle_per_target(),
-            idle_timeout: defaults::keepalive_idle(),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for Target {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -505,85 +457,4 @@ fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>,
         .into_iter()
         .map(|n| n.0)
         .collect())
-}
-
-/// Default values, one function per field so serde and `Default` agree.
-pub(crate) mod defaults {
-    use super::{ByteSize, Duration};
-
-    pub fn yes() -> bool {
-        true
-    }
-    pub fn weight() -> u32 {
-        1
-    }
-    pub fn connect_timeout() -> Duration {
-        Duration::from_secs(5)
-    }
-    pub fn response_timeout() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn health_path() -> String {
-        "/healthz".to_string()
-    }
-    pub fn health_interval() -> Duration {
-        Duration::from_secs(10)
-    }
-    pub fn health_timeout() -> Duration {
-        Duration::from_secs(2)
-    }
-    pub fn healthy_threshold() -> u32 {
-        2
-    }
-    pub fn unhealthy_threshold() -> u32 {
-        3
-    }
-    pub fn max_failures() -> u32 {
-        5
-    }
-    pub fn ejection() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn max_idle_per_target() -> usize {
-        32
-    }
-    pub fn keepalive_idle() -> Duration {
-        Duration::from_secs(60)
-    }
-    pub fn cors_methods() -> Vec<String> {
-        ["GET", "HEAD", "POST"].map(String::from).to_vec()
-    }
-    pub fn cors_max_age() -> Duration {
-        Duration::from_secs(600)
-    }
-    pub fn max_body() -> ByteSize {
-        ByteSize(10 << 20)
-    }
-    pub fn max_header_bytes() -> ByteSize {
-        ByteSize(16 << 10)
-    }
-    pub fn header_timeout() -> Duration {
-        Duration::from_secs(10)
-    }
-    pub fn idle_timeout() -> Duration {
-        Duration::from_secs(60)
-    }
-    pub fn max_connections() -> usize {
-        10_000
-    }
-    pub fn max_connections_per_ip() -> usize {
-        256
-    }
-    pub fn drain_timeout() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn hsts() -> String {
-        "max-age=31536000; includeSubDomains".to_string()
-    }
-    pub fn referrer_policy() -> String {
-        "no-referrer".to_string()
-    }
-    pub fn frame_options() -> String {
-        "DENY".to_string()
-    }
 }

@@ -88,11 +88,11 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
                 c.err(&r("client_cert"), "this route requires a client certificate but no listener asks for one: set `client_auth: optional` or `required` on a TLS listener");
             }
             for (j, san) in rule.san.iter().enumerate() {
-                let known = ["DNS:", "URI:", "email:", "IP:"]
-                    .iter()
-                    .any(|p| san.starts_with(p) && san.len() > p.len());
-                if !known {
-                    c.err(&[K("routes"), I(at), K("client_cert"), K("san"), I(j)], format!("SAN `{san}` must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"));
+                if let Err(why) = check_san(san) {
+                    c.err(
+                        &[K("routes"), I(at), K("client_cert"), K("san"), I(j)],
+                        format!("SAN `{san}` {why}"),
+                    );
                 }
             }
         }
@@ -109,10 +109,9 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
         cors(route, at, c);
         ip_overlap(route, at, c);
 
+        // An empty match is a fallback: the most specific route wins, so it never
+        // shadows another route. Two routes with the same match would, so refuse that.
         let m = &route.r#match;
-        if *m == RouteMatch::default() {
-            c.warn(&r("name"), format!("route `{}` has an empty match: it takes every request no more specific route takes", route.name));
-        }
         let line = c.line(&r("name"));
         if let Some((_, other, other_line)) = matches.iter().find(|(om, _, _)| same_requests(om, m))
         {
@@ -154,6 +153,10 @@ fn same_requests(a: &RouteMatch, b: &RouteMatch) -> bool {
 fn route_match(route: &mut Route, at: usize, c: &mut Checker<'_>) {
     let m = |k: &'static str| [K("routes"), I(at), K("match"), K(k)];
     let rm = &mut route.r#match;
+    // `*` is the same as no host; normalizing it keeps duplicate detection exact.
+    if rm.host.as_deref() == Some("*") {
+        rm.host = None;
+    }
     if let Some(host) = &mut rm.host {
         *host = host.to_ascii_lowercase();
         let bare = host.strip_prefix("*.").unwrap_or(host);
@@ -171,18 +174,12 @@ fn route_match(route: &mut Route, at: usize, c: &mut Checker<'_>) {
             );
         }
     }
-    if let Some(p) = &rm.path_prefix
-        && !p.starts_with('/')
-    {
-        c.err(
-            &m("path_prefix"),
-            format!("path_prefix `{p}` must start with `/`"),
-        );
-    }
-    if let Some(p) = &rm.path
-        && !p.starts_with('/')
-    {
-        c.err(&m("path"), format!("path `{p}` must start with `/`"));
+    for (key, value) in [("path_prefix", &rm.path_prefix), ("path", &rm.path)] {
+        if let Some(p) = value
+            && let Err(why) = check_path(p)
+        {
+            c.err(&m(key), format!("{key} `{p}` {why}"));
+        }
     }
     if rm.path.is_some() && rm.path_prefix.is_some() {
         c.err(
@@ -297,6 +294,54 @@ fn cors(route: &Route, at: usize, c: &mut Checker<'_>) {
             }
         }
     }
+}
+
+/// A route path as requests are matched: after normalization, so it must itself
+/// be normalized or it could never match.
+fn check_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') {
+        return Err("must start with `/`".to_string());
+    }
+    if p.contains(['?', '#']) {
+        return Err("must not contain `?` or `#` (routes match the path only)".to_string());
+    }
+    if p.contains('%') {
+        return Err(
+            "must not be percent-encoded (requests are matched after decoding)".to_string(),
+        );
+    }
+    let body = p.trim_end_matches('/');
+    if p.contains("//") || body.split('/').skip(1).any(|seg| seg == "." || seg == "..") {
+        return Err("is not normalized (no `//`, `.` or `..` segments): requests are matched after normalization, so it would never match".to_string());
+    }
+    Ok(())
+}
+
+/// A SAN pattern as `tls::ClientCert::has_san` reads it: a kind (`DNS`, `URI`,
+/// `email`, `IP`, any case) and a value; IPs must be addresses.
+fn check_san(san: &str) -> Result<(), String> {
+    let Some((kind, value)) = san.split_once(':') else {
+        return Err(
+            "must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"
+                .to_string(),
+        );
+    };
+    let Some(kind) = ["DNS", "URI", "email", "IP"]
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(kind))
+    else {
+        return Err(
+            "must start with DNS:, URI:, email: or IP: (e.g. `URI:spiffe://example.org/billing`)"
+                .to_string(),
+        );
+    };
+    if value.is_empty() {
+        return Err("has nothing after the kind".to_string());
+    }
+    if kind == "IP" && value.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!("has `{value}`, which is not an IP address"));
+    }
+    Ok(())
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, nothing after.

@@ -97,6 +97,28 @@ pub(crate) fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// Values that aliases may expand to in total (a guard against "billion laughs").
+const MAX_ALIAS_NODES: usize = 10_000;
+
+/// Deepest nesting of lists and mappings (a guard against stack exhaustion).
+const MAX_DEPTH: usize = 64;
+
+/// The number of nodes in `node`, counting no further than `limit`.
+fn size(node: &Node, limit: usize) -> usize {
+    match &node.kind {
+        Kind::Scalar { .. } => 1,
+        Kind::Seq(items) => items
+            .iter()
+            .fold(1, |n, i| if n > limit { n } else { n + size(i, limit) }),
+        Kind::Map(entries) => {
+            entries.iter().fold(
+                1,
+                |n, (_, v)| if n > limit { n } else { n + 1 + size(v, limit) },
+            )
+        }
+    }
+}
+
 fn loc(span: &Span) -> Location {
     Location {
         line: span.start.line(),
@@ -127,6 +149,7 @@ pub(crate) fn parse(text: &str) -> Result<(Node, Vec<ConfigError>), ConfigError>
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
+    let mut expanded = 0usize;
 
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| ConfigError {
@@ -165,7 +188,18 @@ pub(crate) fn parse(text: &str) -> Result<(Node, Vec<ConfigError>), ConfigError>
                 ))
             }
             Event::Alias(id) => match anchors.iter().rev().find(|(a, _)| *a == id) {
-                Some((_, node)) => Some((node.clone(), 0)),
+                Some((_, node)) => {
+                    expanded += size(node, MAX_ALIAS_NODES);
+                    if expanded > MAX_ALIAS_NODES {
+                        return Err(ConfigError {
+                            location: Some(loc(&span)),
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} values; refusing to expand further"
+                            ),
+                        });
+                    }
+                    Some((node.clone(), 0))
+                }
                 None => {
                     return Err(ConfigError {
                         location: Some(loc(&span)),
@@ -173,6 +207,12 @@ pub(crate) fn parse(text: &str) -> Result<(Node, Vec<ConfigError>), ConfigError>
                     });
                 }
             },
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(ConfigError {
+                    location: Some(loc(&span)),
+                    message: format!("the file nests deeper than {MAX_DEPTH} levels"),
+                });
+            }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Open::Seq {
                     loc: loc(&span),

@@ -12,7 +12,8 @@ use std::{
 
 use super::{
     errors::ConfigError,
-    model::{ClientAuth, Config, ListenerTls, Upstream},
+    listeners,
+    model::{Config, Upstream},
     routes,
     tree::{Node, Seg},
 };
@@ -21,7 +22,7 @@ pub(crate) use Seg::{Idx as I, Key as K};
 
 /// Collects errors and warnings, locating them through the YAML tree.
 pub(crate) struct Checker<'a> {
-    root: &'a Node,
+    pub root: &'a Node,
     base: Option<&'a Path>,
     /// Problems that make the file unusable.
     pub errors: Vec<ConfigError>,
@@ -63,18 +64,72 @@ impl<'a> Checker<'a> {
         self.root.locate(path).line
     }
 
-    /// Resolves `file` against the config directory and checks it can be opened.
-    fn file(&mut self, path: &[Seg<'_>], file: &mut PathBuf, what: &str) {
+    /// Resolves `file` against the config directory and checks it holds PEM of
+    /// the expected kind (certificates, or a private key).
+    pub fn pem_file(&mut self, path: &[Seg<'_>], file: &mut PathBuf, kind: Pem) {
         if file.is_relative()
             && let Some(base) = self.base
         {
             *file = base.join(&*file);
         }
-        if let Err(e) = std::fs::File::open(&*file) {
+        if let Err(why) = kind.check(file) {
             self.err(
                 path,
-                format!("cannot read the {what} `{}`: {e}", file.display()),
+                format!("the {} `{}` {why}", kind.name(), file.display()),
             );
+        }
+    }
+}
+
+/// What a PEM file referenced by the configuration must hold.
+#[derive(Clone, Copy)]
+pub(crate) enum Pem {
+    /// One or more certificates (a chain).
+    Chain,
+    /// One or more CA certificates.
+    CaBundle,
+    /// One private key (PKCS#8, PKCS#1 or SEC1).
+    Key,
+}
+
+impl Pem {
+    fn name(self) -> &'static str {
+        match self {
+            Pem::Chain => "certificate",
+            Pem::CaBundle => "client CA bundle",
+            Pem::Key => "private key",
+        }
+    }
+
+    /// Reads the file and explains what is wrong with it, if anything.
+    fn check(self, file: &Path) -> Result<(), String> {
+        use rustls_pki_types::{
+            CertificateDer, PrivateKeyDer,
+            pem::{Error, PemObject},
+        };
+        let explain = |e: Error| match e {
+            Error::Io(e) => format!("cannot be read: {e}"),
+            Error::NoItemsFound => match self {
+                Pem::Key => "holds no PEM private key (-----BEGIN PRIVATE KEY-----)".to_string(),
+                _ => "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string(),
+            },
+            other => format!("is not valid PEM: {other}"),
+        };
+        match self {
+            Pem::Key => PrivateKeyDer::from_pem_file(file)
+                .map(drop)
+                .map_err(explain),
+            Pem::Chain | Pem::CaBundle => {
+                let certs = CertificateDer::pem_file_iter(file)
+                    .map_err(explain)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(explain)?;
+                if certs.is_empty() {
+                    Err(explain(Error::NoItemsFound))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -89,7 +144,7 @@ pub(crate) struct Origins {
 
 /// Checks `config`, resolving its relative paths; returns errors and warnings.
 pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>) {
-    listeners(config, origins, c);
+    listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
     limits(config, c);
@@ -102,120 +157,6 @@ pub(crate) fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
-fn listeners(config: &mut Config, origins: &Origins, c: &mut Checker<'_>) {
-    if config.listeners.is_empty() && origins.listeners.is_empty() {
-        let at = if c.root.get("listeners").is_some() {
-            vec![K("listeners")]
-        } else {
-            vec![]
-        };
-        c.err(&at, "no listeners: add at least one under `listeners:` (e.g. `- { name: plain, bind: 127.0.0.1:8080 }`)");
-    }
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    // (bind address, path) of every socket, admin included, to find conflicts.
-    let mut binds: Vec<(SocketAddr, Vec<Seg<'static>>, String)> = Vec::new();
-    for (i, l) in config.listeners.iter_mut().enumerate() {
-        let at = origins.listeners.get(i).copied().unwrap_or(i);
-        if !valid_name(&l.name) {
-            c.err(
-                &[K("listeners"), I(at), K("name")],
-                format!(
-                    "listener name `{}` must be letters, digits, `_`, `-` or `.`",
-                    l.name
-                ),
-            );
-        }
-        let line = c.line(&[K("listeners"), I(at), K("name")]);
-        if let Some(first) = names.insert(l.name.clone(), line) {
-            c.err(
-                &[K("listeners"), I(at), K("name")],
-                format!(
-                    "duplicate listener name `{}` (first used at line {first})",
-                    l.name
-                ),
-            );
-        }
-        binds.push((
-            l.bind,
-            vec![K("listeners"), I(at), K("bind")],
-            format!("listener `{}`", l.name),
-        ));
-        if let Some(tls) = &mut l.tls {
-            listener_tls(tls, &[K("listeners"), I(at), K("tls")], c);
-        }
-    }
-    if let Some(admin) = &mut config.admin {
-        binds.push((
-            admin.bind,
-            vec![K("admin"), K("bind")],
-            "the admin listener".to_string(),
-        ));
-        let mutual = admin
-            .tls
-            .as_ref()
-            .is_some_and(|t| t.client_auth == ClientAuth::Required);
-        if !admin.bind.ip().is_loopback() && !mutual {
-            c.err(
-                &[K("admin"), K("bind")],
-                format!(
-                    "the admin listener binds {} which is not loopback: bind 127.0.0.1 or ::1, or give it `tls` with `client_auth: required`",
-                    admin.bind
-                ),
-            );
-        }
-        if let Some(tls) = &mut admin.tls {
-            listener_tls(tls, &[K("admin"), K("tls")], c);
-        }
-    }
-    for (j, (addr, path, who)) in binds.iter().enumerate() {
-        if let Some((_, _, first)) = binds[..j]
-            .iter()
-            .find(|(other, _, _)| conflicts(*addr, *other))
-        {
-            c.err(
-                path,
-                format!("{who} binds {addr}, which conflicts with {first}"),
-            );
-        }
-    }
-}
-
-/// Two binds conflict when they share a port and an address, or one is a wildcard.
-fn conflicts(a: SocketAddr, b: SocketAddr) -> bool {
-    a.port() == b.port()
-        && a.port() != 0
-        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
-}
-
-fn listener_tls(tls: &mut ListenerTls, at: &[Seg<'_>], c: &mut Checker<'_>) {
-    let sub = |k: &'static str| -> Vec<Seg<'_>> {
-        let mut p = at.to_vec();
-        p.push(K(k));
-        p
-    };
-    c.file(&sub("cert"), &mut tls.cert, "certificate");
-    c.file(&sub("key"), &mut tls.key, "private key");
-    for (i, pair) in tls.sni.iter_mut().enumerate() {
-        let mut p = sub("sni");
-        p.push(I(i));
-        let mut cert = p.clone();
-        cert.push(K("cert"));
-        c.file(&cert, &mut pair.cert, "certificate");
-        p.push(K("key"));
-        c.file(&p, &mut pair.key, "private key");
-    }
-    match (&mut tls.client_ca, tls.client_auth) {
-        (Some(ca), auth) => {
-            c.file(&sub("client_ca"), ca, "client CA bundle");
-            if auth == ClientAuth::None {
-                c.warn(&sub("client_ca"), "`client_ca` is set but `client_auth` is none: no client certificate will be asked for");
-            }
-        }
-        (None, ClientAuth::None) => {}
-        (None, _) => c.err(&sub("client_auth"), "`client_auth` needs `client_ca`, the CA bundle client certificates are verified against"),
-    }
 }
 
 fn upstreams(config: &Config, c: &mut Checker<'_>) {
