@@ -2,4 +2,6 @@
 //! the XDP edge filter.
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod edge;
+pub mod proxy;

@@ -1,0 +1,281 @@
+//! Seams to the modules built in parallel with the proxy (`crate::tls`,
+//! `crate::telemetry`). Until those land on main, minimal local stand-ins with the
+//! agreed shapes live here; once merged, this file only re-exports them.
+pub use self::telemetry::{AccessLog, AccessRecord, Metrics, Telemetry, TraceContext};
+pub use self::tls::{ClientCert, PeerInfo, ServerTls, TlsError, failure_reason};
+
+/// Stand-in for `crate::tls` (listener TLS is refused until the real module lands).
+pub mod tls {
+    use crate::config::ListenerTls;
+
+    /// Facts about the TLS session a request arrived on.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct PeerInfo {
+        /// "TLSv1.2" or "TLSv1.3".
+        pub tls_version: &'static str,
+        /// Negotiated ALPN protocol.
+        pub alpn: Option<Vec<u8>>,
+        /// Server name the client asked for.
+        pub sni: Option<String>,
+        /// The verified client certificate.
+        pub client_cert: Option<ClientCert>,
+    }
+
+    /// A verified client certificate.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct ClientCert {
+        /// RFC 4514 subject.
+        pub subject: String,
+        /// Prefixed SANs (`DNS:x`, `URI:…`).
+        pub sans: Vec<String>,
+        /// Hex SHA-256 of the DER.
+        pub fingerprint_sha256: String,
+    }
+
+    impl ClientCert {
+        /// Whether the certificate carries this SAN.
+        pub fn has_san(&self, wanted: &str) -> bool {
+            self.sans.iter().any(|s| s == wanted)
+        }
+    }
+
+    impl PeerInfo {
+        /// Reads the session facts from a finished handshake.
+        pub fn from_server_connection(conn: &rustls::ServerConnection) -> PeerInfo {
+            PeerInfo {
+                tls_version: "TLSv1.3",
+                alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
+                sni: conn.server_name().map(str::to_owned),
+                client_cert: None,
+            }
+        }
+    }
+
+    /// Why TLS settings could not be built.
+    #[derive(Debug, thiserror::Error)]
+    #[error("TLS listeners are not available in this build yet")]
+    pub struct TlsError;
+
+    /// A listener's TLS settings, built.
+    pub struct ServerTls;
+
+    impl ServerTls {
+        /// Builds the listener's rustls configuration.
+        pub fn build(_tls: &ListenerTls) -> Result<ServerTls, TlsError> {
+            Err(TlsError)
+        }
+
+        /// An acceptor for incoming connections.
+        pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+            unreachable_acceptor()
+        }
+    }
+
+    fn unreachable_acceptor() -> tokio_rustls::TlsAcceptor {
+        // Never called: `build` always fails in this stand-in.
+        let cfg = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map(|b| {
+            b.with_no_client_auth()
+                .with_cert_resolver(std::sync::Arc::new(NoCert))
+        });
+        match cfg {
+            Ok(c) => tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(c)),
+            Err(_) => std::process::abort(),
+        }
+    }
+
+    #[derive(Debug)]
+    struct NoCert;
+    impl rustls::server::ResolvesServerCert for NoCert {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+            None
+        }
+    }
+
+    /// Classifies a handshake error into a metric label.
+    pub fn failure_reason(_err: &std::io::Error) -> &'static str {
+        "other"
+    }
+}
+
+/// Stand-in for `crate::telemetry` (metrics are dropped, the access log goes to stdout).
+pub mod telemetry {
+    use std::{
+        net::IpAddr,
+        time::{Duration, SystemTime},
+    };
+
+    /// Metrics and access log.
+    #[derive(Debug)]
+    pub struct Telemetry {
+        /// Prometheus metrics.
+        pub metrics: Metrics,
+        /// One JSON line per request.
+        pub access_log: AccessLog,
+    }
+
+    impl Telemetry {
+        /// Builds the telemetry.
+        pub fn new(access_log: AccessLog) -> Self {
+            Self {
+                metrics: Metrics,
+                access_log,
+            }
+        }
+        /// Telemetry without an access log.
+        pub fn without_access_log() -> Self {
+            Self::new(AccessLog::disabled())
+        }
+    }
+
+    /// Prometheus metrics (stand-in: records nothing).
+    #[derive(Debug, Default)]
+    pub struct Metrics;
+
+    #[allow(missing_docs)]
+    impl Metrics {
+        pub fn observe_request(&self, _route: &str, _method: &str, _status: u16, _t: Duration) {}
+        pub fn observe_upstream(
+            &self,
+            _upstream: &str,
+            _target: &str,
+            _status: Option<u16>,
+            _t: Duration,
+        ) {
+        }
+        pub fn upstream_error(&self, _upstream: &str, _kind: &'static str) {}
+        pub fn set_upstream_health(&self, _upstream: &str, _target: &str, _healthy: bool) {}
+        pub fn connection_opened(&self, _listener: &str) {}
+        pub fn connection_closed(&self, _listener: &str) {}
+        pub fn tls_handshake_failed(&self, _listener: &str, _reason: &'static str) {}
+        pub fn request_rejected(&self, _stage: &'static str, _status: u16) {}
+    }
+
+    /// One access-log line.
+    #[allow(missing_docs)]
+    pub struct AccessRecord<'a> {
+        pub time: SystemTime,
+        pub request_id: &'a str,
+        pub traceparent: &'a str,
+        pub client_ip: IpAddr,
+        pub method: &'a str,
+        pub path: &'a str,
+        pub route: Option<&'a str>,
+        pub status: u16,
+        pub bytes_in: u64,
+        pub bytes_out: u64,
+        pub duration: Duration,
+        pub upstream_duration: Option<Duration>,
+        pub upstream_addr: Option<&'a str>,
+        pub tls_version: Option<&'a str>,
+        pub client_cert_subject: Option<&'a str>,
+        pub user_agent: Option<&'a str>,
+        pub consumer: Option<&'a str>,
+        pub auth: Option<&'a str>,
+        pub rate_limit: Option<&'a str>,
+        pub waf: Option<&'a str>,
+        pub waf_rules: &'a [u32],
+        pub reject_stage: Option<&'a str>,
+    }
+
+    /// Where access-log lines go.
+    #[derive(Debug)]
+    pub struct AccessLog {
+        enabled: bool,
+    }
+
+    impl AccessLog {
+        /// Lines to standard output.
+        pub fn stdout() -> Self {
+            Self { enabled: true }
+        }
+        /// Lines appended to a file (stand-in: standard output).
+        pub fn file(_path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+            Ok(Self::stdout())
+        }
+        /// No access log.
+        pub fn disabled() -> Self {
+            Self { enabled: false }
+        }
+        /// Writes one record.
+        pub fn write(&self, rec: &AccessRecord<'_>) {
+            if self.enabled {
+                let line = serde_json::json!({
+                    "request_id": rec.request_id, "client_ip": rec.client_ip.to_string(),
+                    "method": rec.method, "path": rec.path, "route": rec.route,
+                    "status": rec.status, "bytes_in": rec.bytes_in, "bytes_out": rec.bytes_out,
+                    "duration_ms": rec.duration.as_secs_f64() * 1000.0,
+                    "reject_stage": rec.reject_stage, "traceparent": rec.traceparent,
+                });
+                println!("{line}");
+            }
+        }
+    }
+
+    /// W3C trace context.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct TraceContext {
+        trace_id: [u8; 16],
+        parent_id: [u8; 8],
+        flags: u8,
+    }
+
+    impl TraceContext {
+        /// Parses a `traceparent` header value.
+        pub fn parse(value: &str) -> Option<Self> {
+            let parts: Vec<&str> = value.trim().split('-').collect();
+            if parts.len() != 4 || parts[0] != "00" {
+                return None;
+            }
+            let mut trace_id = [0u8; 16];
+            let mut parent_id = [0u8; 8];
+            let mut flags = [0u8; 1];
+            hex::decode_to_slice(parts[1], &mut trace_id).ok()?;
+            hex::decode_to_slice(parts[2], &mut parent_id).ok()?;
+            hex::decode_to_slice(parts[3], &mut flags).ok()?;
+            if trace_id == [0; 16] || parent_id == [0; 8] {
+                return None;
+            }
+            Some(Self {
+                trace_id,
+                parent_id,
+                flags: flags[0],
+            })
+        }
+        /// A new random trace.
+        pub fn generate() -> Self {
+            Self {
+                trace_id: rand::random(),
+                parent_id: rand::random(),
+                flags: 1,
+            }
+        }
+        /// The same trace with a new span id.
+        pub fn child(&self) -> Self {
+            Self {
+                trace_id: self.trace_id,
+                parent_id: rand::random(),
+                flags: self.flags,
+            }
+        }
+        /// The `traceparent` header value.
+        pub fn to_header(&self) -> String {
+            format!(
+                "00-{}-{}-{:02x}",
+                hex::encode(self.trace_id),
+                hex::encode(self.parent_id),
+                self.flags
+            )
+        }
+        /// The trace id in hex.
+        pub fn trace_id_hex(&self) -> String {
+            hex::encode(self.trace_id)
+        }
+    }
+}

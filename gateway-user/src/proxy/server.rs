@@ -1,0 +1,464 @@
+//! Listeners and connections: binding (fail fast), the accept loop, the total and
+//! per-client-IP connection limits, TLS handshakes, hyper's h1+h2 server with the
+//! head-size and head-read-timeout limits, the idle timeout, and graceful shutdown.
+//!
+//! Connection limits (like nginx `limit_conn`): over `max_connections` a new
+//! connection is closed at once (nothing can be said without spending what the
+//! limit protects); over `max_connections_per_ip` the connection is served a single
+//! `429 Too Many Requests` JSON answer with `Connection: close`.
+use std::{
+    io,
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use http::{HeaderValue, Request, header};
+use hyper::{body::Incoming, service::service_fn};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
+};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::{TcpListener, TcpStream},
+    sync::{mpsc, watch},
+};
+
+use super::{
+    body::ProxyBody,
+    context::{ConnInfo, new_request_id},
+    deps::{PeerInfo, failure_reason},
+    error::GatewayError,
+    pipeline,
+    route::canonical,
+    runtime::{Gateway, Shared},
+    upstream::now_ms,
+};
+use crate::config::{Limits, Listener};
+
+/// A bound listener socket and its config.
+#[derive(Debug)]
+pub struct BoundListener {
+    /// Listener config.
+    pub config: Listener,
+    /// The socket.
+    pub socket: TcpListener,
+}
+
+/// Binds every listener; the first failure is returned with the listener's name.
+pub fn bind_all(listeners: &[Listener]) -> anyhow::Result<Vec<BoundListener>> {
+    let mut out = Vec::new();
+    for l in listeners {
+        let socket = bind(l.bind)
+            .map_err(|e| anyhow::anyhow!("listener `{}`: cannot bind {}: {e}", l.name, l.bind))?;
+        out.push(BoundListener {
+            config: l.clone(),
+            socket,
+        });
+    }
+    Ok(out)
+}
+
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let domain = socket2::Domain::for_address(addr);
+    let s = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(false).ok();
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    s.listen(1024)?;
+    TcpListener::from_std(s.into())
+}
+
+/// Tracks open connections for draining: every connection task holds a clone of
+/// the sender; draining waits until all are dropped.
+#[derive(Clone)]
+pub struct DrainHandle {
+    // Never sent on: only dropped, which is what the waiter waits for.
+    _tx: mpsc::Sender<()>,
+}
+
+/// Waits for every connection to end.
+pub struct DrainWaiter {
+    rx: mpsc::Receiver<()>,
+}
+
+/// A drain handle and its waiter.
+pub fn drain_pair() -> (DrainHandle, DrainWaiter) {
+    let (tx, rx) = mpsc::channel(1);
+    (DrainHandle { _tx: tx }, DrainWaiter { rx })
+}
+
+impl DrainWaiter {
+    /// Resolves when every `DrainHandle` clone is dropped.
+    pub async fn wait(mut self) {
+        let _ = self.rx.recv().await;
+    }
+}
+
+/// Runs the accept loop of one listener until `shutdown` turns true.
+pub async fn serve_listener(
+    gw: Arc<Gateway>,
+    bound: BoundListener,
+    mut shutdown: watch::Receiver<bool>,
+    drain: DrainHandle,
+) {
+    let name: Arc<str> = Arc::from(bound.config.name.as_str());
+    loop {
+        let accepted = tokio::select! {
+            r = bound.socket.accept() => r,
+            _ = shutdown.wait_for(|s| *s) => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(listener = %name, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Some(slot) = ConnSlot::acquire(&gw.shared, &name, peer.ip()) else {
+            gw.shared
+                .telemetry
+                .metrics
+                .request_rejected("connection_limit", 503);
+            drop(stream);
+            continue;
+        };
+        let gw = gw.clone();
+        let name = name.clone();
+        let shutdown = shutdown.clone();
+        let drain = drain.clone();
+        tokio::spawn(async move {
+            let _drain = drain;
+            serve_connection(gw, name, stream, peer, slot, shutdown).await;
+        });
+    }
+    tracing::info!(listener = %name, "stopped accepting");
+}
+
+/// A counted connection; releases its counts when dropped.
+struct ConnSlot {
+    shared: Arc<Shared>,
+    listener: Arc<str>,
+    ip: IpAddr,
+    /// Over the per-IP limit: answer 429 and close.
+    over_ip_limit: bool,
+}
+
+impl ConnSlot {
+    fn acquire(shared: &Arc<Shared>, listener: &Arc<str>, ip: IpAddr) -> Option<Self> {
+        let ip = canonical(ip);
+        let rt_limits = LIMITS.with_limits(shared);
+        let (max_total, max_ip) = rt_limits;
+        let prev = shared.connections.fetch_add(1, Ordering::AcqRel);
+        if prev >= max_total {
+            shared.connections.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_ip.entry(ip).or_insert(0);
+        *n += 1;
+        let over_ip_limit = max_ip != 0 && *n > max_ip;
+        drop(per_ip);
+        shared.telemetry.metrics.connection_opened(listener);
+        Some(Self {
+            shared: shared.clone(),
+            listener: listener.clone(),
+            ip,
+            over_ip_limit,
+        })
+    }
+}
+
+impl Drop for ConnSlot {
+    fn drop(&mut self) {
+        self.shared.connections.fetch_sub(1, Ordering::AcqRel);
+        let mut per_ip = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        drop(per_ip);
+        self.shared
+            .telemetry
+            .metrics
+            .connection_closed(&self.listener);
+    }
+}
+
+/// The connection limits in force, published by the daemon from the current
+/// runtime (so a reload changes them for new connections).
+pub struct ConnLimits {
+    total: AtomicUsize,
+    per_ip: AtomicUsize,
+}
+
+/// Process-wide connection limits.
+pub static LIMITS: ConnLimits = ConnLimits {
+    total: AtomicUsize::new(usize::MAX),
+    per_ip: AtomicUsize::new(0),
+};
+
+impl ConnLimits {
+    /// Publishes the limits of a runtime.
+    pub fn set(&self, limits: &Limits) {
+        self.total.store(limits.max_connections, Ordering::Relaxed);
+        self.per_ip
+            .store(limits.max_connections_per_ip, Ordering::Relaxed);
+    }
+
+    fn with_limits(&self, _shared: &Shared) -> (usize, usize) {
+        (
+            self.total.load(Ordering::Relaxed),
+            self.per_ip.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Last I/O time and requests in flight of a connection, for the idle timeout.
+#[derive(Default)]
+struct Activity {
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An I/O stream that records when bytes last moved.
+    struct ActivityIo<T> {
+        #[pin]
+        inner: T,
+        activity: Arc<Activity>,
+    }
+}
+
+impl<T: AsyncRead> AsyncRead for ActivityIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.project();
+        let before = buf.filled().len();
+        let r = this.inner.poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.activity.touch();
+        }
+        r
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for ActivityIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        let r = this.inner.poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        r
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        let r = this.inner.poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+fn server_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let head_limit = usize::try_from(limits.max_header_bytes.0).unwrap_or(usize::MAX);
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout.0)
+        // hyper's own cap answers 431 with an empty body; the hygiene stage answers
+        // 431 with JSON below this backstop.
+        .max_buf_size(head_limit.saturating_add(4096).max(8192))
+        .keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(head_limit).unwrap_or(u32::MAX))
+        .max_concurrent_streams(256);
+    b
+}
+
+async fn serve_connection(
+    gw: Arc<Gateway>,
+    listener: Arc<str>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: ConnSlot,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let rt = gw.runtime.load_full();
+    let limits = rt.limits.clone();
+    let activity = Arc::new(Activity::default());
+    activity.touch();
+    let io = ActivityIo {
+        inner: stream,
+        activity: activity.clone(),
+    };
+    match rt.tls.get(&*listener).map(|t| t.acceptor()) {
+        None => {
+            drop(rt);
+            let conn = Arc::new(ConnInfo {
+                listener,
+                peer,
+                tls: None,
+            });
+            drive(gw, conn, io, limits, activity, slot, &mut shutdown).await;
+        }
+        Some(acceptor) => {
+            drop(rt);
+            let handshake =
+                tokio::time::timeout(limits.header_timeout.0, acceptor.accept(io)).await;
+            let tls = match handshake {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    gw.shared
+                        .telemetry
+                        .metrics
+                        .tls_handshake_failed(&listener, failure_reason(&e));
+                    tracing::debug!(listener = %listener, %peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    gw.shared
+                        .telemetry
+                        .metrics
+                        .tls_handshake_failed(&listener, "timeout");
+                    return;
+                }
+            };
+            let info = PeerInfo::from_server_connection(tls.get_ref().1);
+            let conn = Arc::new(ConnInfo {
+                listener,
+                peer,
+                tls: Some(info),
+            });
+            drive(gw, conn, tls, limits, activity, slot, &mut shutdown).await;
+        }
+    }
+}
+
+async fn drive<I>(
+    gw: Arc<Gateway>,
+    conn: Arc<ConnInfo>,
+    io: I,
+    limits: Limits,
+    activity: Arc<Activity>,
+    slot: ConnSlot,
+    shutdown: &mut watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let over_limit = slot.over_ip_limit;
+    let svc_activity = activity.clone();
+    let svc = service_fn(move |req: Request<Incoming>| {
+        let gw = gw.clone();
+        let conn = conn.clone();
+        let activity = svc_activity.clone();
+        async move {
+            activity.requests.fetch_add(1, Ordering::Relaxed);
+            activity.in_flight.fetch_add(1, Ordering::Relaxed);
+            let resp = if over_limit {
+                Ok(too_many_connections(&gw))
+            } else {
+                pipeline::handle(gw, conn, req).await
+            };
+            activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+            activity.touch();
+            resp
+        }
+    });
+    let builder = server_builder(&limits);
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let idle = limits.idle_timeout.0;
+    let first_request_deadline = tokio::time::sleep(limits.header_timeout.0);
+    tokio::pin!(first_request_deadline);
+    let mut tick = tokio::time::interval((idle / 4).max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            res = conn.as_mut() => {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            _ = shutdown.wait_for(|s| *s), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = &mut first_request_deadline, if activity.requests.load(Ordering::Relaxed) == 0 => {
+                // No complete request head within header_timeout (slowloris, also
+                // over h2 where hyper has no head timer): drop the connection.
+                break;
+            }
+            _ = tick.tick() => {
+                let idle_for = now_ms().saturating_sub(activity.last_ms.load(Ordering::Relaxed));
+                if activity.in_flight.load(Ordering::Relaxed) == 0
+                    && u128::from(idle_for) >= idle.as_millis()
+                {
+                    if closing {
+                        break;
+                    }
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+    drop(slot);
+}
+
+fn too_many_connections(gw: &Gateway) -> http::Response<ProxyBody> {
+    gw.shared
+        .telemetry
+        .metrics
+        .request_rejected("connection_limit", 429);
+    let mut resp = GatewayError::TooManyRequests.to_response(&new_request_id());
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
