@@ -153,7 +153,10 @@ async fn run(
     }
     proxy(telemetry, ctx, head, body, meter)
         .await
-        .map_err(|e| ("proxy", e))
+        .map_err(|e| match e {
+            GatewayError::BodyTooLarge => ("hygiene", e),
+            e => ("proxy", e),
+        })
 }
 
 fn is_idempotent(m: &Method) -> bool {
@@ -181,6 +184,10 @@ async fn proxy(
     let mut exclude = None;
     for attempt in 0..2 {
         let Some(i) = pool.pick(ctx.client_ip, exclude) else {
+            if attempt > 0 {
+                // Nothing left to retry on: the client learns the first failure.
+                return Err(GatewayError::BadGateway);
+            }
             metrics.upstream_error(&pool.name, "unavailable");
             return Err(GatewayError::NoHealthyUpstream);
         };
@@ -229,6 +236,8 @@ async fn proxy(
                 ctx.upstream_guard = Some(guard);
                 let (mut parts, incoming) = resp.into_parts();
                 forward::strip_hop_by_hop(&mut parts.headers);
+                // The client gets the version of its own connection, not the upstream's.
+                parts.version = http::Version::HTTP_11;
                 return Ok(Response::from_parts(parts, body::boxed(incoming)));
             }
         }
