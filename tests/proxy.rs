@@ -53,7 +53,10 @@ async fn request_is_forwarded_with_forwarded_headers_request_id_and_traceparent(
     // The peer is not a trusted proxy: its X-Forwarded-For is replaced, not believed.
     assert_eq!(r.echoed("x-forwarded-for").as_deref(), Some("127.0.0.1"));
     assert_eq!(r.echoed("x-forwarded-proto").as_deref(), Some("http"));
-    assert_eq!(r.echoed("x-forwarded-host").as_deref(), Some("api.example.com"));
+    assert_eq!(
+        r.echoed("x-forwarded-host").as_deref(),
+        Some("api.example.com")
+    );
     assert_eq!(r.echoed("host").as_deref(), Some("api.example.com"));
     let id = r.echoed("x-request-id").unwrap();
     assert_eq!(id.len(), 32);
@@ -88,7 +91,10 @@ async fn well_formed_request_id_and_traceparent_are_propagated_and_bad_ids_repla
     .await;
     assert_eq!(r.echoed("x-request-id").as_deref(), Some("client-id.42_x"));
     let tp = r.echoed("traceparent").unwrap();
-    assert!(tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "same trace: {tp}");
+    assert!(
+        tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "same trace: {tp}"
+    );
     assert_ne!(tp, parent, "a child span, not the client's span");
 
     let r = send(
@@ -171,13 +177,26 @@ routes:
         let r = send(addr, req("GET", path, host).body(Full::default()).unwrap()).await;
         (r.status, r.header("x-upstream").map(str::to_owned), r)
     };
-    assert_eq!(who("api.example.com", "/api/x").await.1.as_deref(), Some("exact_host"));
-    assert_eq!(who("www.example.com", "/api/x").await.1.as_deref(), Some("wildcard"));
+    assert_eq!(
+        who("api.example.com", "/api/x").await.1.as_deref(),
+        Some("exact_host")
+    );
+    assert_eq!(
+        who("www.example.com", "/api/x").await.1.as_deref(),
+        Some("wildcard")
+    );
     assert_eq!(who("other.org", "/api/x").await.1.as_deref(), Some("any"));
-    assert_eq!(who("other.org", "/api/v1/users/me").await.1.as_deref(), Some("exact_path"));
+    assert_eq!(
+        who("other.org", "/api/v1/users/me").await.1.as_deref(),
+        Some("exact_path")
+    );
     let (_, name, r) = who("other.org", "/api/v1/users/42").await;
     assert_eq!(name.as_deref(), Some("long_prefix"));
-    assert_eq!(r.json()["uri"], "/42", "strip_prefix removes the matched prefix");
+    assert_eq!(
+        r.json()["uri"],
+        "/42",
+        "strip_prefix removes the matched prefix"
+    );
     // Segment-aware prefix: /apix is not under /api.
     let (status, _, r) = who("other.org", "/apix").await;
     assert_eq!(status, 404);
@@ -251,7 +270,10 @@ routes: [{{ name: all, upstream: pool }}]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_upstream_is_502_and_a_fully_ejected_pool_is_503() {
     // A port nothing listens on: bind, read the port, close.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let config = format!(
         r#"
 listeners: [{{ name: plain, bind: "127.0.0.1:0" }}]
@@ -267,7 +289,10 @@ routes: [{{ name: all, upstream: pool }}]
     assert_eq!(r.status, 502);
     let body = r.json();
     assert_eq!(body["error"], "bad_gateway");
-    assert!(!String::from_utf8_lossy(&r.body).contains(&dead.port().to_string()), "no internal detail");
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains(&dead.port().to_string()),
+        "no internal detail"
+    );
     let r = get(gw.addr("plain"), "/").await;
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["request_id"].as_str(), r.header("x-request-id"));
@@ -341,11 +366,22 @@ async fn cors_preflight_is_answered_by_the_gateway_and_unknown_origins_get_no_co
     .await;
     assert_eq!(r.status, 204);
     assert_eq!(up.hits(), 0, "preflight never reaches the upstream");
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.com"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
     assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
     assert_eq!(r.header("access-control-max-age"), Some("600"));
-    assert!(r.header("access-control-allow-methods").unwrap().contains("POST"));
-    assert!(r.header("access-control-allow-headers").unwrap().contains("Authorization"));
+    assert!(
+        r.header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        r.header("access-control-allow-headers")
+            .unwrap()
+            .contains("Authorization")
+    );
     assert_eq!(r.header("vary"), Some("Origin"));
 
     let r = send(
@@ -357,7 +393,10 @@ async fn cors_preflight_is_answered_by_the_gateway_and_unknown_origins_get_no_co
     )
     .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example.com"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
     assert_eq!(r.header("access-control-expose-headers"), Some("X-Total"));
     assert_eq!(r.header("x-route"), Some("cors"));
     assert_eq!(r.header("x-upstream"), None);
@@ -416,7 +455,9 @@ routes: [{{ name: all, upstream: pool }}]
     let gw = GatewayProcess::start(&config, &["plain"]);
     let r = send(
         gw.addr("plain"),
-        req("POST", "/x", "h").body(Full::new(Bytes::from_static(b"hello"))).unwrap(),
+        req("POST", "/x", "h")
+            .body(Full::new(Bytes::from_static(b"hello")))
+            .unwrap(),
     )
     .await;
     assert_eq!(r.status, 200);

@@ -48,7 +48,11 @@ async fn oversized_headers_are_refused_with_431_json() {
     // Far beyond the limit hyper's own guard answers, still with 431.
     let text = raw(
         gw.addr("plain"),
-        format!("GET /api HTTP/1.1\r\nHost: h\r\nX-Huge: {}\r\n\r\n", "a".repeat(64 * 1024)).as_bytes(),
+        format!(
+            "GET /api HTTP/1.1\r\nHost: h\r\nX-Huge: {}\r\n\r\n",
+            "a".repeat(64 * 1024)
+        )
+        .as_bytes(),
         Duration::from_secs(5),
     )
     .await;
@@ -63,12 +67,18 @@ async fn body_over_the_limit_is_refused_with_413_by_content_length_and_while_str
     let addr = gw.addr("plain");
     let r = send(
         addr,
-        req("POST", "/api", "h").body(Full::new(Bytes::from(vec![b'x'; 2048]))).unwrap(),
+        req("POST", "/api", "h")
+            .body(Full::new(Bytes::from(vec![b'x'; 2048])))
+            .unwrap(),
     )
     .await;
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["error"], "payload_too_large");
-    assert_eq!(up.hits(), 0, "announced oversize body never reaches the upstream");
+    assert_eq!(
+        up.hits(),
+        0,
+        "announced oversize body never reaches the upstream"
+    );
 
     // Chunked, no length announced: counted while streaming.
     let chunks: Vec<Result<http_body::Frame<Bytes>, std::io::Error>> = (0..8)
@@ -95,7 +105,9 @@ async fn body_over_the_limit_is_refused_with_413_by_content_length_and_while_str
     // A body under the limit goes through.
     let r = send(
         addr,
-        req("POST", "/api", "h").body(Full::new(Bytes::from(vec![b'x'; 1000]))).unwrap(),
+        req("POST", "/api", "h")
+            .body(Full::new(Bytes::from(vec![b'x'; 1000])))
+            .unwrap(),
     )
     .await;
     assert_eq!(r.status, 200);
@@ -106,19 +118,29 @@ async fn body_over_the_limit_is_refused_with_413_by_content_length_and_while_str
 async fn slowloris_connection_is_closed_after_the_header_timeout() {
     let up = Upstream::start("a").await;
     let gw = GatewayProcess::start(&config(up.addr, "{ header_timeout: 500ms }"), &["plain"]);
-    let mut s = tokio::net::TcpStream::connect(gw.addr("plain")).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(gw.addr("plain"))
+        .await
+        .unwrap();
     let started = Instant::now();
     let head = b"GET /api HTTP/1.1\r\nHost: h\r\nX-a: b\r\n";
     let mut closed = false;
     // Trickle one byte every 100 ms, for at most 10 s.
     for i in 0..100 {
-        if s.write_all(&head[i % head.len()..i % head.len() + 1]).await.is_err() {
+        if s.write_all(&head[i % head.len()..i % head.len() + 1])
+            .await
+            .is_err()
+        {
             closed = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         let mut buf = [0u8; 512];
-        match tokio::time::timeout(Duration::from_millis(1), tokio::io::AsyncReadExt::read(&mut s, &mut buf)).await {
+        match tokio::time::timeout(
+            Duration::from_millis(1),
+            tokio::io::AsyncReadExt::read(&mut s, &mut buf),
+        )
+        .await
+        {
             Ok(Ok(0)) | Ok(Err(_)) => {
                 closed = true;
                 break;
@@ -127,7 +149,11 @@ async fn slowloris_connection_is_closed_after_the_header_timeout() {
             Err(_) => {}
         }
     }
-    assert!(closed, "connection still open after {:?}", started.elapsed());
+    assert!(
+        closed,
+        "connection still open after {:?}",
+        started.elapsed()
+    );
     assert_eq!(up.hits(), 0);
 }
 
@@ -197,7 +223,10 @@ async fn paths_are_normalized_once_and_bad_encodings_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_per_ip_limit_get_429() {
     let up = Upstream::start("a").await;
-    let gw = GatewayProcess::start(&config(up.addr, "{ max_connections_per_ip: 2 }"), &["plain"]);
+    let gw = GatewayProcess::start(
+        &config(up.addr, "{ max_connections_per_ip: 2 }"),
+        &["plain"],
+    );
     let addr = gw.addr("plain");
     let _held1 = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _held2 = tokio::net::TcpStream::connect(addr).await.unwrap();

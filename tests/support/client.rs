@@ -73,7 +73,11 @@ pub fn req(method: &str, path: &str, host: &str) -> http::request::Builder {
 
 /// GET `path` with `Host: test`.
 pub async fn get(addr: SocketAddr, path: &str) -> Resp {
-    send(addr, req("GET", path, "test").body(Full::default()).unwrap()).await
+    send(
+        addr,
+        req("GET", path, "test").body(Full::default()).unwrap(),
+    )
+    .await
 }
 
 /// Writes raw bytes and reads until the server closes or `wait` passes.

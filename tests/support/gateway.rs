@@ -56,7 +56,11 @@ impl GatewayProcess {
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
-        pump(child.stderr.take().expect("stderr"), stderr.clone(), Some(tx));
+        pump(
+            child.stderr.take().expect("stderr"),
+            stderr.clone(),
+            Some(tx),
+        );
         pump(child.stdout.take().expect("stdout"), stdout.clone(), None);
         let mut addrs = HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -108,7 +108,11 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
     if path == "/healthz" {
-        let code = if st.healthy.load(Ordering::SeqCst) { 200 } else { 503 };
+        let code = if st.healthy.load(Ordering::SeqCst) {
+            200
+        } else {
+            503
+        };
         return Ok(Response::builder()
             .status(code)
             .body(Full::new(Bytes::from_static(b"ok")))
@@ -124,7 +128,10 @@ async fn handle(
             .unwrap_or(2000);
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    if let Some(code) = path.rsplit_once("/status/").and_then(|(_, c)| c.parse::<u16>().ok()) {
+    if let Some(code) = path
+        .rsplit_once("/status/")
+        .and_then(|(_, c)| c.parse::<u16>().ok())
+    {
         return Ok(Response::builder()
             .status(code)
             .header("server", "leaky/1.0")
@@ -148,7 +155,12 @@ async fn handle(
             })
             .or_insert(v);
     }
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let echo = serde_json::json!({
         "upstream": st.name,
         "method": method,

@@ -10,6 +10,7 @@ pub mod context;
 pub mod deps;
 pub mod error;
 pub mod forward;
+pub mod io;
 pub mod path;
 pub mod pipeline;
 pub mod route;

@@ -9,12 +9,10 @@
 use std::{
     io,
     net::{IpAddr, SocketAddr},
-    pin::Pin,
     sync::{
         Arc,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
     },
-    task::{Context, Poll},
     time::Duration,
 };
 
@@ -25,7 +23,7 @@ use hyper_util::{
     server::conn::auto,
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
+    io::{AsyncRead, AsyncWrite},
     net::{TcpListener, TcpStream},
     sync::{mpsc, watch},
 };
@@ -35,6 +33,7 @@ use super::{
     context::{ConnInfo, new_request_id},
     deps::{PeerInfo, failure_reason},
     error::GatewayError,
+    io::{Activity, ConnIo},
     pipeline,
     route::canonical,
     runtime::{Gateway, Shared},
@@ -227,81 +226,6 @@ impl ConnLimits {
     }
 }
 
-/// Last I/O time and requests in flight of a connection, for the idle timeout.
-#[derive(Default)]
-struct Activity {
-    last_ms: AtomicU64,
-    in_flight: AtomicUsize,
-    requests: AtomicUsize,
-}
-
-impl Activity {
-    fn touch(&self) {
-        self.last_ms.store(now_ms(), Ordering::Relaxed);
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// An I/O stream that records when bytes last moved.
-    struct ActivityIo<T> {
-        #[pin]
-        inner: T,
-        activity: Arc<Activity>,
-    }
-}
-
-impl<T: AsyncRead> AsyncRead for ActivityIo<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.project();
-        let before = buf.filled().len();
-        let r = this.inner.poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.activity.touch();
-        }
-        r
-    }
-}
-
-impl<T: AsyncWrite> AsyncWrite for ActivityIo<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let r = this.inner.poll_write(cx, buf);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
-        }
-        r
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_flush(cx)
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let r = this.inner.poll_write_vectored(cx, bufs);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
-        }
-        r
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
 fn server_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let head_limit = usize::try_from(limits.max_header_bytes.0).unwrap_or(usize::MAX);
     let mut b = auto::Builder::new(TokioExecutor::new());
@@ -332,10 +256,7 @@ async fn serve_connection(
     let limits = rt.limits.clone();
     let activity = Arc::new(Activity::default());
     activity.touch();
-    let io = ActivityIo {
-        inner: stream,
-        activity: activity.clone(),
-    };
+    let io = stream;
     match rt.tls.get(&*listener).map(|t| t.acceptor()) {
         None => {
             drop(rt);
@@ -344,6 +265,7 @@ async fn serve_connection(
                 peer,
                 tls: None,
             });
+            let io = ConnIo::new(io, activity.clone());
             drive(gw, conn, io, limits, activity, slot, &mut shutdown).await;
         }
         Some(acceptor) => {
@@ -374,7 +296,8 @@ async fn serve_connection(
                 peer,
                 tls: Some(info),
             });
-            drive(gw, conn, tls, limits, activity, slot, &mut shutdown).await;
+            let io = ConnIo::new(tls, activity.clone());
+            drive(gw, conn, io, limits, activity, slot, &mut shutdown).await;
         }
     }
 }
@@ -399,8 +322,11 @@ async fn drive<I>(
         async move {
             activity.requests.fetch_add(1, Ordering::Relaxed);
             activity.in_flight.fetch_add(1, Ordering::Relaxed);
+            let first = activity.requests.load(Ordering::Relaxed) == 1;
             let resp = if over_limit {
                 Ok(too_many_connections(&gw))
+            } else if first && activity.first_head_cl_and_te.load(Ordering::Acquire) {
+                Ok(ambiguous_framing(&gw))
             } else {
                 pipeline::handle(gw, conn, req).await
             };
@@ -450,6 +376,16 @@ async fn drive<I>(
         }
     }
     drop(slot);
+}
+
+fn ambiguous_framing(gw: &Gateway) -> http::Response<ProxyBody> {
+    gw.shared.telemetry.metrics.request_rejected("hygiene", 400);
+    let mut resp =
+        GatewayError::BadRequest("both Content-Length and Transfer-Encoding are present")
+            .to_response(&new_request_id());
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 fn too_many_connections(gw: &Gateway) -> http::Response<ProxyBody> {
