@@ -5,9 +5,13 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use super::units::{ByteSize, Duration};
+use super::{
+    defaults,
+    units::{ByteSize, Duration},
+};
 
-/// The whole gateway configuration, validated and immutable once loaded.
+/// The whole gateway configuration, validated and immutable once loaded. Cloning
+/// copies everything: share one as `Arc<Config>` (the runtime snapshot holds it).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -291,10 +295,10 @@ pub struct ClientCertRule {
 #[serde(deny_unknown_fields)]
 pub struct IpRules {
     /// Only these networks are let in (all when empty).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub allow: Vec<IpNet>,
     /// These networks are refused.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub deny: Vec<IpNet>,
 }
 
@@ -366,7 +370,7 @@ pub struct Limits {
 #[serde(deny_unknown_fields)]
 pub struct ClientIp {
     /// Peers whose `X-Forwarded-For` is believed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nets")]
     pub trusted_proxies: Vec<IpNet>,
 }
 
@@ -400,58 +404,6 @@ pub struct AccessLogConfig {
     pub path: Option<PathBuf>,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body: defaults::max_body(),
-            max_header_bytes: defaults::max_header_bytes(),
-            header_timeout: defaults::header_timeout(),
-            idle_timeout: defaults::idle_timeout(),
-            max_connections: defaults::max_connections(),
-            max_connections_per_ip: defaults::max_connections_per_ip(),
-            drain_timeout: defaults::drain_timeout(),
-        }
-    }
-}
-
-impl Default for SecurityHeaders {
-    fn default() -> Self {
-        SecurityHeaders {
-            enabled: true,
-            hsts: defaults::hsts(),
-            referrer_policy: defaults::referrer_policy(),
-            frame_options: defaults::frame_options(),
-        }
-    }
-}
-
-impl Default for AccessLogConfig {
-    fn default() -> Self {
-        AccessLogConfig {
-            enabled: true,
-            path: None,
-        }
-    }
-}
-
-impl Default for PassiveHealth {
-    fn default() -> Self {
-        PassiveHealth {
-            max_failures: defaults::max_failures(),
-            ejection: defaults::ejection(),
-        }
-    }
-}
-
-impl Default for KeepAlive {
-    fn default() -> Self {
-        KeepAlive {
-            max_idle_per_target: defaults::max_idle_per_target(),
-            idle_timeout: defaults::keepalive_idle(),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for Target {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -461,99 +413,48 @@ impl<'de> Deserialize<'de> for Target {
             #[serde(default = "defaults::weight")]
             weight: u32,
         }
-        #[derive(Deserialize)]
-        #[serde(
-            untagged,
-            expecting = "a target: \"host:port\" or { addr: \"host:port\", weight: N }"
-        )]
-        enum Either {
-            Short(String),
-            Long(Long),
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Target;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a target: \"host:port\" or { addr: \"host:port\", weight: N }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Target, E> {
+                Ok(Target {
+                    addr: v.to_string(),
+                    weight: defaults::weight(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Target, A::Error> {
+                let Long { addr, weight } =
+                    Long::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Target { addr, weight })
+            }
         }
-        Ok(match Either::deserialize(deserializer)? {
-            Either::Short(addr) => Target { addr, weight: 1 },
-            Either::Long(Long { addr, weight }) => Target { addr, weight },
-        })
+        deserializer.deserialize_any(V)
     }
 }
 
-/// Default values, one function per field so serde and `Default` agree.
-pub(crate) mod defaults {
-    use super::{ByteSize, Duration};
-
-    pub fn yes() -> bool {
-        true
+/// Reads a list of networks: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
+/// addresses (`192.0.2.7` = `/32`). Host bits are cleared (`10.1.2.3/8` = `10.0.0.0/8`).
+fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    struct Net(IpNet);
+    impl<'de> Deserialize<'de> for Net {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            let net = text
+                .parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not a network: expected a CIDR like 10.0.0.0/8 or 2001:db8::/32, or one address"
+                    ))
+                })?;
+            Ok(Net(net.trunc()))
+        }
     }
-    pub fn weight() -> u32 {
-        1
-    }
-    pub fn connect_timeout() -> Duration {
-        Duration::from_secs(5)
-    }
-    pub fn response_timeout() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn health_path() -> String {
-        "/healthz".to_string()
-    }
-    pub fn health_interval() -> Duration {
-        Duration::from_secs(10)
-    }
-    pub fn health_timeout() -> Duration {
-        Duration::from_secs(2)
-    }
-    pub fn healthy_threshold() -> u32 {
-        2
-    }
-    pub fn unhealthy_threshold() -> u32 {
-        3
-    }
-    pub fn max_failures() -> u32 {
-        5
-    }
-    pub fn ejection() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn max_idle_per_target() -> usize {
-        32
-    }
-    pub fn keepalive_idle() -> Duration {
-        Duration::from_secs(60)
-    }
-    pub fn cors_methods() -> Vec<String> {
-        ["GET", "HEAD", "POST"].map(String::from).to_vec()
-    }
-    pub fn cors_max_age() -> Duration {
-        Duration::from_secs(600)
-    }
-    pub fn max_body() -> ByteSize {
-        ByteSize(10 << 20)
-    }
-    pub fn max_header_bytes() -> ByteSize {
-        ByteSize(16 << 10)
-    }
-    pub fn header_timeout() -> Duration {
-        Duration::from_secs(10)
-    }
-    pub fn idle_timeout() -> Duration {
-        Duration::from_secs(60)
-    }
-    pub fn max_connections() -> usize {
-        10_000
-    }
-    pub fn max_connections_per_ip() -> usize {
-        256
-    }
-    pub fn drain_timeout() -> Duration {
-        Duration::from_secs(30)
-    }
-    pub fn hsts() -> String {
-        "max-age=31536000; includeSubDomains".to_string()
-    }
-    pub fn referrer_policy() -> String {
-        "no-referrer".to_string()
-    }
-    pub fn frame_options() -> String {
-        "DENY".to_string()
-    }
+    Ok(Vec::<Net>::deserialize(deserializer)?
+        .into_iter()
+        .map(|n| n.0)
+        .collect())
 }

@@ -241,3 +241,116 @@ impl<'de> Deserialize<'de> for ByteSize {
         deserializer.deserialize_any(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ByteSize, Duration, UnitError};
+
+    fn d(s: &str) -> Result<u128, UnitError> {
+        s.parse::<Duration>().map(|d| d.0.as_millis())
+    }
+
+    fn b(s: &str) -> Result<u64, UnitError> {
+        s.parse::<ByteSize>().map(|b| b.0)
+    }
+
+    #[test]
+    fn durations_accept_every_unit() {
+        assert_eq!(d("250ms"), Ok(250));
+        assert_eq!(d("30s"), Ok(30_000));
+        assert_eq!(d("5m"), Ok(300_000));
+        assert_eq!(d("1h"), Ok(3_600_000));
+        assert_eq!(d("2d"), Ok(172_800_000));
+        assert_eq!(d("0"), Ok(0));
+        assert_eq!(d("0s"), Ok(0));
+    }
+
+    #[test]
+    fn durations_combine_units() {
+        assert_eq!(d("1h30m"), Ok(5_400_000));
+        assert_eq!(d("1m30s500ms"), Ok(90_500));
+    }
+
+    #[test]
+    fn durations_refuse_garbage() {
+        for bad in [
+            "", "s", "30", "5 m", "1.5s", "-1s", "10x", "1h30", "ms5", "1sec",
+        ] {
+            assert!(
+                matches!(d(bad), Err(UnitError::BadDuration(_))),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_refuse_overflow() {
+        assert!(matches!(
+            d("99999999999999999999s"),
+            Err(UnitError::Overflow(_))
+        ));
+        assert!(matches!(
+            d("18446744073709551615d"),
+            Err(UnitError::Overflow(_))
+        ));
+    }
+
+    #[test]
+    fn durations_print_back_in_the_same_units() {
+        for s in ["250ms", "30s", "1h30m", "2d", "0s"] {
+            assert_eq!(
+                s.parse::<Duration>().map(|d| d.to_string()),
+                Ok(s.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_distinguish_decimal_and_binary_units() {
+        assert_eq!(b("512"), Ok(512));
+        assert_eq!(b("512B"), Ok(512));
+        assert_eq!(b("1KB"), Ok(1_000));
+        assert_eq!(b("1KiB"), Ok(1_024));
+        assert_eq!(b("16KiB"), Ok(16_384));
+        assert_eq!(b("1MB"), Ok(1_000_000));
+        assert_eq!(b("10MiB"), Ok(10 << 20));
+        assert_eq!(b("1GB"), Ok(1_000_000_000));
+        assert_eq!(b("1GiB"), Ok(1 << 30));
+        assert_eq!(b("2TiB"), Ok(2 << 40));
+        assert_eq!(b("1 mib"), Ok(1 << 20));
+    }
+
+    #[test]
+    fn sizes_refuse_garbage() {
+        for bad in [
+            "",
+            "MiB",
+            "1.5MiB",
+            "-1",
+            "10 megabytes",
+            "1K",
+            "1Mi",
+            "0x10",
+        ] {
+            assert!(
+                matches!(b(bad), Err(UnitError::BadSize(_))),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_refuse_overflow() {
+        assert!(matches!(
+            b("99999999999999999999"),
+            Err(UnitError::Overflow(_))
+        ));
+        assert!(matches!(b("20000000TiB"), Err(UnitError::Overflow(_))));
+    }
+
+    #[test]
+    fn sizes_print_in_binary_units_when_exact() {
+        assert_eq!(ByteSize(10 << 20).to_string(), "10MiB");
+        assert_eq!(ByteSize(1000).to_string(), "1000B");
+    }
+}
