@@ -465,3 +465,127 @@ routes: [{{ name: all, upstream: pool }}]
     assert_eq!(echo["version"], "HTTP/2.0");
     assert_eq!(echo["body_len"], 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ips_outside_the_allow_list_or_in_the_deny_list_get_403() {
+    let up = Upstream::start("a").await;
+    let routes = r#"  - name: private
+    match: { path_prefix: /private }
+    upstream: echo
+    ip: { allow: [10.0.0.0/8] }"#;
+    let gw = GatewayProcess::start(&one_upstream_config(up.addr, routes), &["plain"]);
+    let r = get(gw.addr("plain"), "/private/x").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["error"], "forbidden");
+    assert_eq!(get(gw.addr("plain"), "/api/x").await.status, 200);
+    assert_eq!(up.hits(), 1);
+
+    let config = format!(
+        "{}\nip: {{ deny: [127.0.0.0/8] }}\n",
+        one_upstream_config(up.addr, "")
+    );
+    let gw = GatewayProcess::start(&config, &["plain"]);
+    assert_eq!(get(gw.addr("plain"), "/api/x").await.status, 403);
+    assert_eq!(
+        get(gw.addr("plain"), "/no/route").await.status,
+        403,
+        "global deny comes first"
+    );
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_from_a_trusted_proxy_sets_the_client_ip_and_is_appended() {
+    let up = Upstream::start("a").await;
+    let routes = r#"  - name: guarded
+    match: { path_prefix: /guarded }
+    upstream: echo
+    ip: { deny: [203.0.113.0/24] }"#;
+    let config = format!(
+        "{}\nclient_ip: {{ trusted_proxies: [127.0.0.0/8] }}\n",
+        one_upstream_config(up.addr, routes)
+    );
+    let gw = GatewayProcess::start(&config, &["plain"]);
+    let with_xff = |xff: &'static str| {
+        req("GET", "/guarded/x", "h")
+            .header("x-forwarded-for", xff)
+            .body(Full::default())
+            .unwrap()
+    };
+    assert_eq!(
+        send(gw.addr("plain"), with_xff("203.0.113.5")).await.status,
+        403
+    );
+    let r = send(gw.addr("plain"), with_xff("198.51.100.1")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.echoed("x-forwarded-for").as_deref(),
+        Some("198.51.100.1, 127.0.0.1")
+    );
+    // The access log names the client, not the proxy.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        gw.stdout().contains("\"client_ip\":\"198.51.100.1\""),
+        "{}",
+        gw.stdout()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    let up = Upstream::start("a").await;
+    let config = format!(
+        "{}\nlimits: {{ idle_timeout: 300ms }}\n",
+        one_upstream_config(up.addr, "")
+    );
+    let gw = GatewayProcess::start(&config, &["plain"]);
+    // A keep-alive request; the server must close the connection by itself.
+    let text = client::raw(
+        gw.addr("plain"),
+        b"GET /api HTTP/1.1\r\nHost: h\r\n\r\n",
+        Duration::from_secs(8),
+    )
+    .await;
+    assert_eq!(client::raw_status(&text), Some(200));
+    let mut s = tokio::net::TcpStream::connect(gw.addr("plain"))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut s, b"GET /api HTTP/1.1\r\nHost: h\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(8),
+        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut buf),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "connection still open: idle timeout not enforced"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_total_limit_are_closed_without_an_answer() {
+    let up = Upstream::start("a").await;
+    let config = format!(
+        "{}\nlimits: {{ max_connections: 2 }}\n",
+        one_upstream_config(up.addr, "")
+    );
+    let gw = GatewayProcess::start(&config, &["plain"]);
+    let addr = gw.addr("plain");
+    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = client::raw(
+        addr,
+        b"GET /api HTTP/1.1\r\nHost: h\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(text, "", "over the limit: closed, nothing served");
+    assert_eq!(up.hits(), 0);
+    drop(_a);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(get(addr, "/api").await.status, 200);
+}

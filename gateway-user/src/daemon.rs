@@ -14,7 +14,7 @@ use crate::{
     proxy::{
         Gateway, Runtime, Shared,
         deps::{AccessLog, Telemetry},
-        server::{self, LIMITS},
+        server,
     },
 };
 
@@ -59,7 +59,6 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         anyhow::bail!("the configuration has no listeners");
     }
     let bound = server::bind_all(&config.listeners)?;
-    LIMITS.set(&config.limits);
     let gateway = Arc::new(Gateway::new(runtime, shared));
     tracing::info!(digest = %config.digest, path = %config_path.display(), "configuration applied");
 

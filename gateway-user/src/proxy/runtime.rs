@@ -243,6 +243,7 @@ impl Gateway {
     /// A gateway serving `runtime` (whose background work is started).
     pub fn new(runtime: Runtime, shared: Arc<Shared>) -> Self {
         runtime.start(&shared);
+        super::server::LIMITS.set(&runtime.limits);
         Self {
             runtime: ArcSwap::from_pointee(runtime),
             shared,
@@ -252,6 +253,15 @@ impl Gateway {
     /// Installs a new runtime; requests in flight finish on the old one.
     pub fn swap(&self, runtime: Runtime) {
         runtime.start(&self.shared);
+        super::server::LIMITS.set(&runtime.limits);
         self.runtime.store(Arc::new(runtime));
+    }
+
+    /// Builds a runtime from `config` and swaps it in (what a reload applies); on
+    /// error the running runtime is untouched. Listeners bound at startup stay.
+    pub fn apply(&self, config: &Config) -> Result<(), BuildError> {
+        let runtime = Runtime::build(config, &self.shared)?;
+        self.swap(runtime);
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, atomic::Ordering};
 use http::{Request, header};
 use tokio::task::JoinHandle;
 
-use super::Pool;
+use super::{Pool, now_ms};
 use crate::proxy::{body, deps::Telemetry};
 
 /// Starts the checks of every target of `pool` (none without `health_check`).
@@ -31,8 +31,12 @@ pub fn spawn_health_checks(pool: &Arc<Pool>, telemetry: &Arc<Telemetry>) -> Vec<
                     if ok {
                         h.check_failures.store(0, Ordering::Relaxed);
                         let n = h.check_successes.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n >= hc.healthy_threshold && h.active_down.swap(false, Ordering::Relaxed) {
-                            // A target that answers checks again is also let out of ejection.
+                        let ejected = h.ejected_until.load(Ordering::Relaxed) > now_ms();
+                        if n >= hc.healthy_threshold
+                            && (h.active_down.swap(false, Ordering::Relaxed) || ejected)
+                        {
+                            // A target that passes its checks again is also let out of a
+                            // passive ejection: the checks know better than a timer.
                             h.ejected_until.store(0, Ordering::Relaxed);
                             tracing::info!(upstream = %pool.name, target = %target.addr, "target is healthy again");
                             telemetry.metrics.set_upstream_health(&pool.name, &target.addr, true);
