@@ -124,9 +124,7 @@ pub fn upstream_headers(
         h.insert(TRACEPARENT, v);
     }
     if let Some(cert) = ctx.conn.tls.as_ref().and_then(|t| t.client_cert.as_ref()) {
-        if let Ok(v) = HeaderValue::try_from(cert.subject.as_str()) {
-            h.insert(X_CLIENT_CERT_SUBJECT, v);
-        }
+        h.insert(X_CLIENT_CERT_SUBJECT, cert.subject_header());
         if let Ok(v) = HeaderValue::try_from(cert.sans.join(",")) {
             h.insert(X_CLIENT_CERT_SAN, v);
         }

@@ -23,7 +23,7 @@ use hyper_util::{
     server::conn::auto,
 };
 use tokio::{
-    io::{AsyncRead, AsyncWrite},
+    io::{AsyncRead, AsyncWrite, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     sync::{mpsc, watch},
 };
@@ -39,7 +39,10 @@ use super::{
     runtime::{Gateway, Shared},
     upstream::now_ms,
 };
-use crate::config::{Limits, Listener};
+use crate::{
+    config::{Limits, Listener},
+    tls::{FirstBytes, PLAIN_HTTP_RESPONSE, peek_first_bytes},
+};
 
 /// A bound listener socket and its config.
 #[derive(Debug)]
@@ -270,6 +273,15 @@ async fn serve_connection(
         }
         Some(acceptor) => {
             drop(rt);
+            // A plain HTTP request on a TLS port gets a readable 400 (like nginx)
+            // instead of a handshake failure the client cannot explain.
+            let first = tokio::time::timeout(limits.header_timeout.0, peek_first_bytes(&io)).await;
+            if let Ok(Ok(FirstBytes::PlainHttp)) = first {
+                let mut io = io;
+                let _ = io.write_all(PLAIN_HTTP_RESPONSE).await;
+                let _ = io.shutdown().await;
+                return;
+            }
             let handshake =
                 tokio::time::timeout(limits.header_timeout.0, acceptor.accept(io)).await;
             let tls = match handshake {
