@@ -1,6 +1,8 @@
 //! The daemon: load the configuration, build the runtime, bind every listener
-//! (failing fast with the listener's name), serve, and on SIGTERM/SIGINT stop
-//! accepting and let in-flight requests finish within `limits.drain_timeout`.
+//! (failing fast with the listener's name), start operations (admin listener,
+//! SIGHUP/`POST /admin/reload` through `reload::Reloader`), serve, and on
+//! SIGTERM/SIGINT stop accepting and let in-flight requests finish within
+//! `limits.drain_timeout`.
 use std::{path::Path, sync::Arc};
 
 use anyhow::Context as _;
@@ -10,24 +12,16 @@ use tokio::{
 };
 
 use crate::{
+    admin::{Operations, Readiness},
     config,
     proxy::{
         Gateway, Runtime, Shared,
-        deps::{AccessLog, Telemetry},
+        deps::{AccessLog, ServerTls, Telemetry},
         server,
     },
+    reload::Reloader,
+    telemetry,
 };
-
-/// Sets up JSON logs on stderr (`RUST_LOG` filters; default `info`).
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
 
 fn access_log(cfg: &config::AccessLogConfig) -> anyhow::Result<AccessLog> {
     if !cfg.enabled {
@@ -42,7 +36,7 @@ fn access_log(cfg: &config::AccessLogConfig) -> anyhow::Result<AccessLog> {
 
 /// Runs the gateway with the configuration at `config_path` until SIGTERM/SIGINT.
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
-    init_logging();
+    telemetry::logging::init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,8 +53,26 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         anyhow::bail!("the configuration has no listeners");
     }
     let bound = server::bind_all(&config.listeners)?;
+    let telemetry = shared.telemetry.clone();
     let gateway = Arc::new(Gateway::new(runtime, shared));
-    tracing::info!(digest = %config.digest, path = %config_path.display(), "configuration applied");
+
+    let target = gateway.clone();
+    let reloader = Arc::new(Reloader::new(
+        config_path,
+        move |c: &config::Config| target.apply(c).map_err(|e| e.to_string()),
+        telemetry.clone(),
+    ));
+    reloader.started_with(&config);
+    let admin_tls = match config.admin.as_ref().and_then(|a| a.tls.as_ref()) {
+        Some(t) => Some(
+            ServerTls::build(t)
+                .context("admin listener TLS")?
+                .acceptor(),
+        ),
+        None => None,
+    };
+    let ready = Arc::new(Readiness::default());
+    let ops = Operations::start(&config, admin_tls, telemetry, reloader, ready.clone()).await?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (drain, waiter) = server::drain_pair();
@@ -81,6 +93,7 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         )));
     }
     drop(drain);
+    ready.set(true);
 
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
@@ -94,6 +107,7 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         drain_timeout_ms = drain_timeout.as_millis() as u64,
         "shutting down: draining connections"
     );
+    ready.set(false);
     let _ = shutdown_tx.send(true);
     for l in accept_loops {
         let _ = l.await;
@@ -106,5 +120,11 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
     } else {
         tracing::info!("all connections drained");
     }
+    ops.shutdown().await;
+    gateway
+        .shared
+        .telemetry
+        .access_log
+        .flush(std::time::Duration::from_secs(2));
     Ok(())
 }

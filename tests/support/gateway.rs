@@ -74,8 +74,14 @@ impl GatewayProcess {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            let f = &v["fields"];
-            if f["message"] == "listening"
+            // Plain tracing JSON nests fields; the gateway's own format is flat.
+            let f = if v.get("fields").is_some() {
+                &v["fields"]
+            } else {
+                &v
+            };
+            let msg = f.get("message").or_else(|| f.get("msg"));
+            if msg.and_then(|m| m.as_str()) == Some("listening")
                 && let (Some(name), Some(addr)) = (f["listener"].as_str(), f["addr"].as_str())
             {
                 addrs.insert(name.to_string(), addr.parse().expect("listening addr"));
