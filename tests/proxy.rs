@@ -589,3 +589,62 @@ async fn connections_over_the_total_limit_are_closed_without_an_answer() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(get(addr, "/api").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load_fails_no_request_and_applies_the_new_routes() {
+    let a = Upstream::start("a").await;
+    let b = Upstream::start("b").await;
+    let before = one_upstream_config(a.addr, "");
+    let after = format!(
+        "{}  - {{ name: v2, match: {{ path_prefix: /v2 }}, upstream: second }}\n",
+        one_upstream_config(a.addr, "")
+    )
+    .replace(
+        "upstreams:\n",
+        &format!("upstreams:\n  second: {{ targets: [\"{}\"] }}\n", b.addr),
+    );
+    let gw = GatewayProcess::start(&before, &["plain"]);
+    let addr = gw.addr("plain");
+    assert_eq!(get(addr, "/v2/x").await.status, 404);
+    // Four clients keep sending (bounded: 2000 requests or 20 s each) until the
+    // reload has been applied and served.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let done = done.clone();
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let mut statuses = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::SeqCst)
+                    && statuses.len() < 2000
+                    && started.elapsed() < Duration::from_secs(20)
+                {
+                    statuses.push(get(addr, "/api/load").await.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.reload_with(&after);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut status = 0;
+    while std::time::Instant::now() < deadline {
+        status = get(addr, "/v2/x").await.status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(status, 200, "the new route is served after the reload");
+    assert_eq!(b.hits(), 1);
+    let mut total = 0;
+    for c in clients {
+        let statuses = c.await.unwrap();
+        total += statuses.len();
+        assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    }
+    assert!(total > 8, "load ran across the reload ({total} requests)");
+}

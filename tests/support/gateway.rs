@@ -14,6 +14,7 @@ use std::{
 pub struct GatewayProcess {
     child: Child,
     _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
     addrs: HashMap<String, SocketAddr>,
     stderr: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
@@ -90,6 +91,7 @@ impl GatewayProcess {
         Self {
             child,
             _dir: dir,
+            config: path,
             addrs,
             stderr,
             stdout,
@@ -104,6 +106,15 @@ impl GatewayProcess {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Replaces the config file and sends SIGHUP (reload).
+    pub fn reload_with(&self, yaml: &str) {
+        std::fs::write(&self.config, yaml).expect("rewrite config");
+        // SAFETY: plain syscall on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGHUP);
+        }
     }
 
     /// Sends SIGTERM.

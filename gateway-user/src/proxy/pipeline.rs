@@ -300,3 +300,94 @@ impl BodyDone for AccessHook {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use http::StatusCode;
+
+    use super::*;
+    use crate::proxy::{
+        Shared,
+        stage::{Stage, StageResult},
+    };
+
+    /// A WAF-like stage that inspects the first 16 body bytes.
+    struct NoEvil;
+
+    impl Stage for NoEvil {
+        fn name(&self) -> &'static str {
+            "waf"
+        }
+        fn body_prefix(&self, _ctx: &RequestContext, _head: &request::Parts) -> usize {
+            16
+        }
+        fn on_body(
+            &self,
+            ctx: &mut RequestContext,
+            _head: &request::Parts,
+            prefix: &[u8],
+            _complete: bool,
+        ) -> StageResult {
+            if prefix.windows(4).any(|w| w == b"evil") {
+                ctx.waf = Some("blocked".into());
+                return Err(GatewayError::Refused {
+                    status: StatusCode::FORBIDDEN,
+                    code: "waf_blocked",
+                    message: "request blocked",
+                });
+            }
+            Ok(Flow::Continue)
+        }
+    }
+
+    async fn post(body: &'static [u8]) -> (Result<u16, (&'static str, u16)>, RequestContext) {
+        let text = "listeners: [{name: p, bind: '127.0.0.1:0'}]\n\
+                    upstreams: {u: {targets: ['127.0.0.1:9'], connect_timeout: 1s}}\n\
+                    routes: [{name: r, upstream: u}]\n";
+        let config = crate::config::parse(text, std::path::Path::new("t.yaml")).unwrap();
+        let shared = Shared::new(Arc::new(Telemetry::without_access_log()));
+        let mut rt = Runtime::build(&config, &shared).unwrap();
+        let at = rt.stages.len() - 1;
+        rt.stages.insert(at, Box::new(NoEvil));
+        let conn = Arc::new(ConnInfo {
+            listener: Arc::from("p"),
+            peer: "127.0.0.1:5000".parse::<SocketAddr>().unwrap(),
+            tls: None,
+        });
+        let (mut head, ()) = Request::post("/x").body(()).unwrap().into_parts();
+        let mut ctx = new_context(&rt, conn, &head);
+        let meter = BodyMeter::default();
+        let res = run(
+            &rt,
+            &shared.telemetry,
+            &mut ctx,
+            &mut head,
+            body::full(body),
+            &meter,
+        )
+        .await;
+        (
+            res.map(|r| r.status().as_u16())
+                .map_err(|(stage, e)| (stage, e.status().as_u16())),
+            ctx,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_stage_asking_for_a_body_prefix_can_refuse_the_request_before_the_upstream() {
+        let (res, ctx) = post(b"some evil payload").await;
+        assert_eq!(res, Err(("waf", 403)));
+        assert_eq!(ctx.waf.as_deref(), Some("blocked"));
+        assert_eq!(ctx.upstream_addr, None);
+    }
+
+    #[tokio::test]
+    async fn a_clean_body_prefix_lets_the_request_go_on_to_the_upstream() {
+        let (res, ctx) = post(b"a harmless payload").await;
+        // The upstream port is closed: reaching it at all means the stage let it through.
+        assert_eq!(res, Err(("proxy", 502)));
+        assert_eq!(ctx.upstream_addr.as_deref(), Some("127.0.0.1:9"));
+    }
+}
