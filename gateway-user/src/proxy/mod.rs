@@ -6,6 +6,7 @@
 //! [`upstream`]); then every stage sees the response head in reverse order; the
 //! access log is written when the response body is finished ([`body`]).
 pub mod body;
+pub mod conn_limit;
 pub mod context;
 pub mod deps;
 pub mod error;

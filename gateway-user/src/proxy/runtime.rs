@@ -3,7 +3,6 @@
 //! which holds the current snapshot behind an `ArcSwap`.
 use std::{
     collections::{BTreeMap, HashMap},
-    net::IpAddr,
     sync::{Arc, Mutex},
 };
 
@@ -13,6 +12,7 @@ use ipnet::IpNet;
 use tokio::task::JoinHandle;
 
 use super::{
+    conn_limit::ConnCounts,
     deps::{ServerTls, Telemetry},
     route::{CompiledRoute, IpAcl, RouteTable},
     stage::Stage,
@@ -59,10 +59,8 @@ pub struct Shared {
     /// Metrics and access log.
     pub telemetry: Arc<Telemetry>,
     health: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
-    /// Open client connections, all listeners.
-    pub connections: std::sync::atomic::AtomicUsize,
-    /// Open client connections per client IP.
-    pub per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Open client connections and the limits in force.
+    pub connections: Arc<ConnCounts>,
 }
 
 impl Shared {
@@ -71,8 +69,7 @@ impl Shared {
         Self {
             telemetry,
             health: Mutex::new(HashMap::new()),
-            connections: Default::default(),
-            per_ip: Mutex::new(HashMap::new()),
+            connections: Arc::new(ConnCounts::default()),
         }
     }
 
@@ -243,7 +240,7 @@ impl Gateway {
     /// A gateway serving `runtime` (whose background work is started).
     pub fn new(runtime: Runtime, shared: Arc<Shared>) -> Self {
         runtime.start(&shared);
-        super::server::LIMITS.set(&runtime.limits);
+        shared.connections.set_limits(&runtime.limits);
         Self {
             runtime: ArcSwap::from_pointee(runtime),
             shared,
@@ -253,7 +250,7 @@ impl Gateway {
     /// Installs a new runtime; requests in flight finish on the old one.
     pub fn swap(&self, runtime: Runtime) {
         runtime.start(&self.shared);
-        super::server::LIMITS.set(&runtime.limits);
+        self.shared.connections.set_limits(&runtime.limits);
         self.runtime.store(Arc::new(runtime));
     }
 

@@ -1,18 +1,11 @@
 //! Listeners and connections: binding (fail fast), the accept loop, the total and
 //! per-client-IP connection limits, TLS handshakes, hyper's h1+h2 server with the
 //! head-size and head-read-timeout limits, the idle timeout, and graceful shutdown.
-//!
-//! Connection limits (like nginx `limit_conn`): over `max_connections` a new
-//! connection is closed at once (nothing can be said without spending what the
-//! limit protects); over `max_connections_per_ip` the connection is served a single
-//! `429 Too Many Requests` JSON answer with `Connection: close`.
+//! Connection limits live in `conn_limit.rs`.
 use std::{
     io,
-    net::{IpAddr, SocketAddr},
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
+    net::SocketAddr,
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
@@ -30,13 +23,13 @@ use tokio::{
 
 use super::{
     body::ProxyBody,
+    conn_limit::ConnSlot,
     context::{ConnInfo, new_request_id},
     deps::{PeerInfo, failure_reason},
     error::GatewayError,
     io::{Activity, ConnIo},
     pipeline,
-    route::canonical,
-    runtime::{Gateway, Shared},
+    runtime::Gateway,
     upstream::now_ms,
 };
 use crate::{
@@ -128,7 +121,12 @@ pub async fn serve_listener(
                 continue;
             }
         };
-        let Some(slot) = ConnSlot::acquire(&gw.shared, &name, peer.ip()) else {
+        let Some(slot) = ConnSlot::acquire(
+            &gw.shared.connections,
+            &gw.shared.telemetry,
+            &name,
+            peer.ip(),
+        ) else {
             gw.shared
                 .telemetry
                 .metrics
@@ -146,87 +144,6 @@ pub async fn serve_listener(
         });
     }
     tracing::info!(listener = %name, "stopped accepting");
-}
-
-/// A counted connection; releases its counts when dropped.
-struct ConnSlot {
-    shared: Arc<Shared>,
-    listener: Arc<str>,
-    ip: IpAddr,
-    /// Over the per-IP limit: answer 429 and close.
-    over_ip_limit: bool,
-}
-
-impl ConnSlot {
-    fn acquire(shared: &Arc<Shared>, listener: &Arc<str>, ip: IpAddr) -> Option<Self> {
-        let ip = canonical(ip);
-        let rt_limits = LIMITS.with_limits(shared);
-        let (max_total, max_ip) = rt_limits;
-        let prev = shared.connections.fetch_add(1, Ordering::AcqRel);
-        if prev >= max_total {
-            shared.connections.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        let n = per_ip.entry(ip).or_insert(0);
-        *n += 1;
-        let over_ip_limit = max_ip != 0 && *n > max_ip;
-        drop(per_ip);
-        shared.telemetry.metrics.connection_opened(listener);
-        Some(Self {
-            shared: shared.clone(),
-            listener: listener.clone(),
-            ip,
-            over_ip_limit,
-        })
-    }
-}
-
-impl Drop for ConnSlot {
-    fn drop(&mut self) {
-        self.shared.connections.fetch_sub(1, Ordering::AcqRel);
-        let mut per_ip = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                per_ip.remove(&self.ip);
-            }
-        }
-        drop(per_ip);
-        self.shared
-            .telemetry
-            .metrics
-            .connection_closed(&self.listener);
-    }
-}
-
-/// The connection limits in force, published by the daemon from the current
-/// runtime (so a reload changes them for new connections).
-pub struct ConnLimits {
-    total: AtomicUsize,
-    per_ip: AtomicUsize,
-}
-
-/// Process-wide connection limits.
-pub static LIMITS: ConnLimits = ConnLimits {
-    total: AtomicUsize::new(usize::MAX),
-    per_ip: AtomicUsize::new(0),
-};
-
-impl ConnLimits {
-    /// Publishes the limits of a runtime.
-    pub fn set(&self, limits: &Limits) {
-        self.total.store(limits.max_connections, Ordering::Relaxed);
-        self.per_ip
-            .store(limits.max_connections_per_ip, Ordering::Relaxed);
-    }
-
-    fn with_limits(&self, _shared: &Shared) -> (usize, usize) {
-        (
-            self.total.load(Ordering::Relaxed),
-            self.per_ip.load(Ordering::Relaxed),
-        )
-    }
 }
 
 fn server_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {

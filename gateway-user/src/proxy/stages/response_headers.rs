@@ -2,7 +2,7 @@
 //! security headers (HSTS on TLS listeners only), applies the route's add/remove
 //! edits, and replaces upstream 5xx bodies with a generic JSON error on routes with
 //! `sanitize_errors` (they leak stack traces and SQL errors).
-use http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Response, header};
 
 use crate::proxy::{
     body::ProxyBody, context::RequestContext, error::json_error, runtime::SecurityHeaderValues,
@@ -45,7 +45,6 @@ impl Stage for ResponseHeaders {
             for (k, v) in &parts.headers {
                 h.insert(k.clone(), v.clone());
             }
-            debug_assert!(status != StatusCode::OK);
         }
         let h = resp.headers_mut();
         h.remove(header::SERVER);
