@@ -2,6 +2,7 @@
 //!
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
+mod bench_proxy;
 mod setup;
 
 use std::process::Command;
@@ -26,6 +27,17 @@ enum Task {
         #[arg(long, default_value = "examples/gateway.yaml")]
         config: String,
     },
+    /// Run a benchmark (not a test): `cargo xtask bench proxy`.
+    Bench {
+        /// What to measure: `proxy` (gateway vs nginx, plain and TLS).
+        target: String,
+        /// Seconds per measured wrk run.
+        #[arg(long, default_value_t = 10)]
+        duration: u32,
+        /// wrk connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
     /// Set up and run every test (unit, kernel, end to end).
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter).
@@ -44,6 +56,17 @@ fn main() -> Result<()> {
                 exec(Command::new("target/release/gateway").args(["run", "--config", &config]));
             Err(err)
         }
+        Task::Bench {
+            target,
+            duration,
+            connections,
+        } => match target.as_str() {
+            "proxy" => bench_proxy::bench(&bench_proxy::Options {
+                duration,
+                connections,
+            }),
+            other => bail!("unknown benchmark `{other}` (known: proxy)"),
+        },
         Task::Test { args } => {
             setup::setup()?;
             run(Command::new("cargo")
