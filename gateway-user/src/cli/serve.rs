@@ -44,6 +44,14 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let config = &checked.config;
+    // Certificates, keys and CA bundles are parsed exactly as `run` would.
+    let tls_errors = crate::tls::check_config(config);
+    for e in &tls_errors {
+        eprintln!("{file}: {e}");
+    }
+    if !tls_errors.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
     // HOOK (lead, when merging proxy): also build the runtime here, so that check
     // parses certificates and keys exactly as `run` would:
     //   proxy::Runtime::build(config, &proxy::Shared::new(..)) -> on Err print it, exit 1.
