@@ -410,3 +410,27 @@ fn broken_key_file_is_named_by_check_and_stops_run() {
         assert!(stderr.contains("broken.key"), "{command}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_ascii_subject_reaches_the_upstream_hex_escaped() {
+    let pki = TestPki::new();
+    let server = pki.server("server", &[NAME]);
+    let up = Upstream::start("a").await;
+    let gw = GatewayProcess::start(
+        &config(&pki, &server, "optional", up.addr, free_port()),
+        &["tls"],
+    );
+    let jose = pki.client("jose", "Jos\u{e9}", &["DNS:jose.trusted.internal"]);
+    let r = https(
+        gw.addr("tls"),
+        certs::client_config(&pki, Some(&jose)),
+        "/svc/x",
+    )
+    .await
+    .expect("request");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.echoed("x-client-cert-subject").as_deref(),
+        Some("CN=Jos\\c3\\a9,O=Gateway Tests")
+    );
+}
