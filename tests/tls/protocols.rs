@@ -211,6 +211,7 @@ async fn rsa_certificate_with_pkcs1_key_serves_ecdhe_rsa_to_openssl() {
         sni: Vec::new(),
         client_ca: None,
         client_auth: ClientAuth::None,
+        client_crl: None,
     };
     let mut srv = Server::start(ServerTls::build(&tls).expect("build")).await;
     let (ok, out) = s_client(

@@ -177,6 +177,7 @@ fn a_non_loopback_admin_without_mutual_tls_is_refused() {
         sni: vec![],
         client_ca: Some("ca.pem".into()),
         client_auth,
+        client_crl: None,
     };
     let mut exposed = admin_at("198.18.0.1:9901");
     exposed.tls = Some(tls(ClientAuth::Optional));

@@ -77,6 +77,10 @@ pub struct ListenerTls {
     /// Whether clients must present a certificate.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// PEM file of certificate revocation lists (`-----BEGIN X509 CRL-----`) from the
+    /// client CAs; a revoked client certificate fails the handshake.
+    #[serde(default)]
+    pub client_crl: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key.
