@@ -434,3 +434,31 @@ async fn non_ascii_subject_reaches_the_upstream_hex_escaped() {
         Some("CN=Jos\\c3\\a9,O=Gateway Tests")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_client_certificate_is_refused_by_the_gateway() {
+    let pki = TestPki::new();
+    let server = pki.server("server", &[NAME]);
+    let good = pki.client("good", "good", &["DNS:good.trusted.internal"]);
+    let eve = pki.client("eve", "eve", &["DNS:eve.trusted.internal"]);
+    let crl = pki.ca.crl(pki.dir(), "ca.crl", &[&eve]);
+    let up = Upstream::start("a").await;
+    let yaml = config(&pki, &server, "required", up.addr, free_port()).replace(
+        "client_auth: required }",
+        &format!("client_auth: required, client_crl: {} }}", crl.display()),
+    );
+    assert!(yaml.contains("client_crl"), "{yaml}");
+    let gw = GatewayProcess::start(&yaml, &["tls"]);
+    let addr = gw.addr("tls");
+    let revoked = https(addr, certs::client_config(&pki, Some(&eve)), "/svc/x").await;
+    assert!(
+        revoked.is_err(),
+        "revoked certificate got through: {:?}",
+        revoked.map(|r| r.status)
+    );
+    let ok = https(addr, certs::client_config(&pki, Some(&good)), "/svc/x")
+        .await
+        .expect("good certificate");
+    assert_eq!(ok.status, 200);
+    assert_eq!(up.hits(), 1);
+}
