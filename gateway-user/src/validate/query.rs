@@ -103,7 +103,7 @@ impl QueryShape {
 fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     for _ in 0..8 {
         match node.get("$ref").and_then(Value::as_str) {
-            Some(r) if r == "#" => node = root,
+            Some("#") => node = root,
             Some(r) if r.starts_with("#/") => match root.pointer(&r[1..]) {
                 Some(target) => node = target,
                 None => return node,

@@ -54,13 +54,27 @@ pub fn compile(file: &Path, base_dir: &Path) -> Result<CompiledSchema, ValidateE
         .build(&document)
         .map_err(|e| ValidateError::Invalid {
             path: shown,
-            message: e.to_string(),
+            message: explain(&e),
         })?;
     Ok(CompiledSchema {
         validator,
         document,
         path,
     })
+}
+
+/// The compiler's message, with where in the schema it is and a hint for patterns.
+fn explain(e: &jsonschema::ValidationError<'_>) -> String {
+    let mut message = e.to_string();
+    let at = e.instance_path().as_str();
+    if !at.is_empty() {
+        message = format!("at {at}: {message}");
+    }
+    if message.contains("is not a \"regex\"") {
+        message
+            .push_str(" (patterns run on a linear-time engine: no lookaround or backreferences)");
+    }
+    message
 }
 
 /// `file://` URI of an absolute path, percent-encoding what a URI path cannot hold.
