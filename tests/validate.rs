@@ -484,3 +484,49 @@ fn gateway_check_names_the_body_schema_line_for_a_missing_schema_file() {
     assert!(text.contains("gateway.yaml:10:"), "{text}");
     assert!(text.contains("cannot read the schema"), "{text}");
 }
+
+#[test]
+fn a_compressed_body_under_a_schema_is_a_415_not_invalid_json() {
+    let v = search("");
+    let h = head(
+        "POST",
+        "/s?q=x",
+        &[
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+            ("content-length", "20"),
+        ],
+    );
+    let r = v.check_head(&h).expect_err("415");
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("gzip")
+    );
+}
+
+#[test]
+fn gateway_check_names_the_query_schema_line_for_a_bad_query_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "q.json",
+        r#"{"properties":{"limit":{"minimum":"one"}}}"#,
+    );
+    let cfg = write(
+        dir.path(),
+        "gateway.yaml",
+        "listeners:\n  - { name: l, bind: 127.0.0.1:0 }\nupstreams:\n  users: { targets: [127.0.0.1:9] }\nroutes:\n  - name: r\n    upstream: users\n    validate: { query_schema: q.json }\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["check", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run gateway check");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("gateway.yaml:8:"), "{text}");
+    assert!(text.contains("/properties/limit/minimum"), "{text}");
+}

@@ -4,7 +4,8 @@
 //! - 400 `{"error":"invalid_request","request_id":…,"message":…,"error_count":N,
 //!   "errors":[{"in":"body","path":"/items/0/name","message":…}]}` (brief: the
 //!   first error; detailed: up to [`MAX_LISTED_ERRORS`]).
-//! - 415 `{"error":"unsupported_media_type",…,"allowed":["application/json"]}`.
+//! - 415 `{"error":"unsupported_media_type",…,"allowed":["application/json"]}`
+//!   (also for a compressed body under a schema: `Content-Encoding: gzip`).
 //! - 413 `{"error":"payload_too_large",…,"limit":1048576}`.
 //!
 //! Messages never echo the request's values (the schema messages are masked), so
@@ -95,6 +96,11 @@ pub enum ValidationError {
     /// The body is larger than `max_json_bytes`.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The body is compressed (`Content-Encoding`), so it cannot be validated.
+    #[error(
+        "request bodies with Content-Encoding `{0}` cannot be validated; send them uncompressed"
+    )]
+    Encoded(String),
     /// The content type is not one of the allowed ones (`None`: no Content-Type).
     #[error("unsupported content type")]
     ContentType {
@@ -129,6 +135,15 @@ impl ValidationError {
                 1,
                 vec![json!({ "in": "body", "path": "", "message": message })],
             ),
+            ValidationError::Encoded(_) => Rejection {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                body: json!({
+                    "error": "unsupported_media_type",
+                    "request_id": null,
+                    "message": message,
+                    "allowed_encodings": ["identity"],
+                }),
+            },
             ValidationError::TooLarge(limit) => Rejection {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 body: json!({

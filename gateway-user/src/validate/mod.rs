@@ -221,6 +221,15 @@ impl Validator {
                 });
             }
         }
+        if self.body.is_some()
+            && let Some(coding) = head.headers.get(header::CONTENT_ENCODING)
+            && !coding.as_bytes().eq_ignore_ascii_case(b"identity")
+        {
+            // Compressed bytes would only ever fail as "invalid JSON"; say why instead.
+            return Err(ValidationError::Encoded(
+                String::from_utf8_lossy(coding.as_bytes()).into_owned(),
+            ));
+        }
         if let Some((schema, shape)) = &self.query {
             let query = shape.to_json(head.uri.query().unwrap_or(""));
             run_schema(schema, &query, Part::Query)?;
