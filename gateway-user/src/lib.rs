@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod edge;
+pub mod proxy;
 pub mod reload;
 pub mod telemetry;
 pub mod tls;
