@@ -530,3 +530,19 @@ fn gateway_check_names_the_query_schema_line_for_a_bad_query_schema() {
     assert!(text.contains("gateway.yaml:8:"), "{text}");
     assert!(text.contains("/properties/limit/minimum"), "{text}");
 }
+
+#[test]
+fn duplicate_object_keys_are_refused_so_the_upstream_cannot_read_another_value() {
+    let (status, body) = refused(
+        &search(""),
+        r#"{"query":"x","sort":"newest","sort":"evil"}"#,
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("duplicate"),
+        "{body}"
+    );
+}

@@ -186,3 +186,63 @@ async fn routes_without_validate_are_not_affected() {
     let r = post(&gw, "/other", "text/plain", "[[[[[[[[[[[[[[[[[[[[[[").await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_recompiles_changed_schemas_and_a_broken_one_keeps_the_old() {
+    let up = Upstream::start("a").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = dir.path().join("body.json");
+    let write = |text: &str| std::fs::write(&schema, text).expect("write schema");
+    write(r#"{"type":"object","required":["a"]}"#);
+    let yaml = format!(
+        "listeners:\n  - {{ name: plain, bind: 127.0.0.1:0 }}\nupstreams:\n  echo: {{ targets: [\"{}\"] }}\nroutes:\n  - name: r\n    upstream: echo\n    validate: {{ body_schema: {} }}\n",
+        up.addr,
+        schema.display()
+    );
+    let gw = GatewayProcess::start(&yaml, &["plain"]);
+    assert_eq!(
+        post(&gw, "/x", "application/json", r#"{"b":1}"#)
+            .await
+            .status,
+        400
+    );
+
+    write(r#"{"type":"object","required":["b"]}"#);
+    gw.reload_with(&yaml);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut status = 0;
+    while std::time::Instant::now() < deadline {
+        status = post(&gw, "/x", "application/json", r#"{"b":1}"#)
+            .await
+            .status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 200, "the changed schema applies after the reload");
+
+    write(r#"{"type":"objekt"}"#);
+    gw.reload_with(&yaml);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gw.stderr().contains("config reload failed") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        gw.stderr().contains("body_schema") || gw.stderr().contains("does not compile"),
+        "{}",
+        gw.stderr()
+    );
+    assert_eq!(
+        post(&gw, "/x", "application/json", r#"{"b":1}"#)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        post(&gw, "/x", "application/json", r#"{"a":1}"#)
+            .await
+            .status,
+        400
+    );
+}

@@ -10,6 +10,7 @@ mod config;
 mod content_type;
 mod depth;
 mod error;
+mod json;
 mod query;
 mod schema;
 
@@ -24,6 +25,7 @@ pub use config::{
 pub use content_type::{MediaRange, is_json};
 pub use depth::{TooDeep, check_depth};
 pub use error::{MAX_LISTED_ERRORS, Part, Rejection, ValidationError, Violation};
+pub use json::parse_strict;
 pub use query::QueryShape;
 
 use schema::CompiledSchema;
@@ -255,8 +257,8 @@ impl Validator {
             return Err(ValidationError::EmptyBody);
         }
         check_depth(body, self.max_depth).map_err(|e| ValidationError::TooDeep(e.max_depth))?;
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| ValidationError::InvalidJson(e.to_string()))?;
+        let value =
+            json::parse_strict(body).map_err(|e| ValidationError::InvalidJson(e.to_string()))?;
         run_schema(schema, &value, Part::Body)
     }
 }
