@@ -546,3 +546,16 @@ fn duplicate_object_keys_are_refused_so_the_upstream_cannot_read_another_value()
         "{body}"
     );
 }
+
+#[test]
+fn formats_are_checked_even_in_drafts_that_make_them_annotations() {
+    let v = with_schema(
+        r#"{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"id":{"format":"uuid"},"at":{"format":"date-time"}}}"#,
+    );
+    assert!(passes(
+        &v,
+        r#"{"id":"2f1b8f4e-3c1a-4b8e-9a55-0d9e8c7b6a51","at":"2026-11-23T10:00:00Z"}"#
+    ));
+    assert!(!passes(&v, r#"{"id":"not-a-uuid"}"#));
+    assert!(!passes(&v, r#"{"at":"yesterday"}"#));
+}

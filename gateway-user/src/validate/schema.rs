@@ -5,6 +5,7 @@
 //! `{"$ref": "common.json#/$defs/name"}` reads `common.json` next to it; only local
 //! files are ever read (no network resolution is compiled in). `pattern` uses the
 //! linear-time `regex` engine: a hostile body cannot make a pattern backtrack.
+//! `format` (`email`, `uuid`, `date-time`, …) is asserted in every draft.
 use std::path::{Path, PathBuf};
 
 use jsonschema::{PatternOptions, Retrieve, Uri};
@@ -51,6 +52,9 @@ pub fn compile(file: &Path, base_dir: &Path) -> Result<CompiledSchema, ValidateE
         .with_base_uri(file_uri(&path))
         .with_retriever(LocalFiles)
         .with_pattern_options(PatternOptions::regex())
+        // 2019-09+ make `format` an annotation; at an API edge `format: uuid` is
+        // meant as a check, so it is one in every draft (unknown formats are ignored).
+        .should_validate_formats(true)
         .build(&document)
         .map_err(|e| ValidateError::Invalid {
             path: shown,
