@@ -559,3 +559,23 @@ fn formats_are_checked_even_in_drafts_that_make_them_annotations() {
     assert!(!passes(&v, r#"{"id":"not-a-uuid"}"#));
     assert!(!passes(&v, r#"{"at":"yesterday"}"#));
 }
+
+#[test]
+fn gateway_check_warns_when_max_json_bytes_exceeds_max_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "s.json", r#"{"type":"object"}"#);
+    let cfg = write(
+        dir.path(),
+        "gateway.yaml",
+        "listeners:\n  - { name: l, bind: 127.0.0.1:0 }\nupstreams:\n  users: { targets: [127.0.0.1:9] }\nroutes:\n  - name: r\n    upstream: users\n    validate: { body_schema: s.json, max_json_bytes: 20MiB }\nlimits: { max_body: 1MiB }\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["check", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run gateway check");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("gateway.yaml:8:"), "{text}");
+    assert!(text.contains("above limits.max_body"), "{text}");
+}

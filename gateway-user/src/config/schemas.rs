@@ -12,11 +12,20 @@ use super::{
 
 /// Builds the validator of every route that has a `validate:` block.
 pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>) {
+    let max_body = config.limits.max_body;
     for (i, route) in config.routes.iter_mut().enumerate() {
         let at = origins.routes.get(i).copied().unwrap_or(i);
         let Some(v) = &mut route.validate else {
             continue;
         };
+        if let Some(bytes) = v.max_json_bytes
+            && bytes > max_body
+        {
+            c.warn(
+                &[K("routes"), I(at), K("validate"), K("max_json_bytes")],
+                format!("max_json_bytes {bytes} is above limits.max_body {max_body}, which applies first"),
+            );
+        }
         // Absolute paths, like every other file the config names: the runtime never
         // depends on the current directory.
         for file in [&mut v.body_schema, &mut v.query_schema]

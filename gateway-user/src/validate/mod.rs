@@ -195,14 +195,22 @@ impl Validator {
         ValidationError::TooLarge(self.max_bytes).into_rejection(self.verbosity)
     }
 
-    /// Whether `check_body` must run for this request: it has a body, or it is a
-    /// POST/PUT/PATCH on a route with a body schema (an empty body is then refused).
+    /// Whether `check_body` must run for this request: on a route with a body
+    /// schema, when it has a body or is a POST/PUT/PATCH (an empty body is then
+    /// refused); otherwise only for JSON bodies (size and depth limits). Other
+    /// bodies (uploads on a `content_types: [multipart/form-data]` route) are
+    /// never buffered here.
     pub fn inspects_body(&self, head: &request::Parts) -> bool {
-        let wants_json = self.body.is_some() || self.content_types.is_some();
-        wants_json
-            && (has_body(head)
-                || (self.body.is_some()
-                    && matches!(head.method, Method::POST | Method::PUT | Method::PATCH)))
+        if self.body.is_some() {
+            return has_body(head)
+                || matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
+        }
+        has_body(head)
+            && head
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(is_json)
     }
 
     fn head(&self, head: &request::Parts) -> Result<(), ValidationError> {

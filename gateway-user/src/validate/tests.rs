@@ -112,6 +112,9 @@ fn content_types_without_a_schema_are_still_enforced() {
             .expect("request")
     };
     assert_eq!(v.check_head(&head("text/csv")), Ok(()));
+    // Non-JSON bodies are not buffered by validation at all (uploads stream).
+    assert!(!v.inspects_body(&head("text/csv")));
+    assert!(v.inspects_body(&head("application/json")));
     assert_eq!(
         v.check_head(&head("application/json"))
             .map_err(|r| r.status),
