@@ -579,3 +579,15 @@ fn gateway_check_warns_when_max_json_bytes_exceeds_max_body() {
     assert!(text.contains("gateway.yaml:8:"), "{text}");
     assert!(text.contains("above limits.max_body"), "{text}");
 }
+
+#[test]
+fn a_huge_array_of_wrong_items_counts_errors_up_to_a_cap() {
+    let v = with_schema(r#"{"type":"array","items":{"type":"string"}}"#);
+    let body = format!("[{}1]", "1,".repeat(50_000));
+    let r = v
+        .check_body(Some("application/json"), body.as_bytes())
+        .expect_err("refused");
+    assert_eq!(r.body["error_count"], gateway::validate::MAX_COUNTED_ERRORS);
+    assert_eq!(r.body["error_count_capped"], true);
+    assert_eq!(r.body["errors"][0]["path"], "/0");
+}

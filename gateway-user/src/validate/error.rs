@@ -17,6 +17,9 @@ use super::config::Verbosity;
 
 /// Most errors listed in a `detailed` 400 response.
 pub const MAX_LISTED_ERRORS: usize = 20;
+/// Most errors counted; `error_count` at this value means "at least" (and
+/// `error_count_capped` is true).
+pub const MAX_COUNTED_ERRORS: usize = 100;
 
 /// A refused request: the status and JSON body to answer with.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,7 +129,13 @@ impl ValidationError {
                     .take(shown)
                     .map(|v| json!({ "in": v.part.name(), "path": v.path, "message": v.message }))
                     .collect();
-                invalid(&message, total, errors)
+                let mut r = invalid(&message, total, errors);
+                if total >= MAX_COUNTED_ERRORS
+                    && let Some(obj) = r.body.as_object_mut()
+                {
+                    obj.insert("error_count_capped".into(), Value::Bool(true));
+                }
+                r
             }
             ValidationError::InvalidJson(_)
             | ValidationError::EmptyBody

@@ -24,7 +24,9 @@ pub use config::{
 };
 pub use content_type::{MediaRange, is_json};
 pub use depth::{TooDeep, check_depth};
-pub use error::{MAX_LISTED_ERRORS, Part, Rejection, ValidationError, Violation};
+pub use error::{
+    MAX_COUNTED_ERRORS, MAX_LISTED_ERRORS, Part, Rejection, ValidationError, Violation,
+};
 pub use json::parse_strict;
 pub use query::QueryShape;
 
@@ -279,7 +281,13 @@ fn run_schema(
 ) -> Result<(), ValidationError> {
     let mut violations = Vec::new();
     let mut total = 0usize;
-    for err in schema.validator.iter_errors(instance) {
+    // Counting stops at MAX_COUNTED_ERRORS: a 1 MiB array of wrong items would
+    // otherwise cost one error object per item just to print a number.
+    for err in schema
+        .validator
+        .iter_errors(instance)
+        .take(MAX_COUNTED_ERRORS)
+    {
         total += 1;
         if violations.len() < MAX_LISTED_ERRORS {
             violations.push(Violation {
