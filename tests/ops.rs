@@ -1,6 +1,8 @@
 //! Operations end to end with the real binary: metrics after real requests, health and
 //! readiness, reload by SIGHUP and by the admin API (good and bad files), reload under
 //! load without a failed request, and an access log that never holds a credential.
+#[path = "support/certs.rs"]
+mod certs;
 #[path = "support/gateway_proc.rs"]
 mod gateway_proc;
 #[path = "support/http_upstream.rs"]
@@ -36,10 +38,17 @@ struct Setup {
     admin: SocketAddr,
     a: Upstream,
     b: Upstream,
+    /// The `admin:` mapping, e.g. `{ bind: 127.0.0.1:9901 }`.
+    admin_section: String,
 }
 
 impl Setup {
     async fn new() -> Self {
+        Self::with_admin(|addr| format!("{{ bind: {addr} }}")).await
+    }
+
+    /// A setup whose `admin:` section is `admin_section(admin address)`.
+    async fn with_admin(admin_section: impl Fn(SocketAddr) -> String) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let config = dir.path().join("gateway.yaml");
         let listen: SocketAddr = ([127, 0, 0, 1], free_port()).into();
@@ -53,6 +62,7 @@ impl Setup {
             admin,
             a,
             b,
+            admin_section: admin_section(admin),
         };
         setup.write_config(false);
         setup
@@ -70,12 +80,12 @@ impl Setup {
             ""
         };
         format!(
-            "listeners:\n  - name: plain\n    bind: {listen}\nadmin: {{ bind: {admin} }}\n\
+            "listeners:\n  - name: plain\n    bind: {listen}\nadmin: {admin}\n\
              upstreams:\n  a:\n    targets: [\"{a}\"]\n  b:\n    targets: [\"{b}\"]\n\
              routes:\n  - name: route-a\n    match: {{ path_prefix: /a }}\n    upstream: a\n{route_b}\
              access_log: {{ path: {log} }}\n",
             listen = self.listen,
-            admin = self.admin,
+            admin = self.admin_section,
             a = self.a.addr,
             b = self.b.addr,
             log = self.access_log().display(),
@@ -471,4 +481,122 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
         "{second}"
     );
     drop(gw);
+}
+
+/// One HTTP/1.1 request to the admin listener over TLS: (status, body).
+fn tls_admin_request(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(tls, name).map_err(|e| e.to_string())?;
+    let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let mut stream = rustls::StreamOwned::new(conn, sock);
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    // A client that offered h2 (curl does) would speak HTTP/2 if it were chosen.
+    if let Some(alpn) = stream.conn.alpn_protocol()
+        && alpn != b"http/1.1"
+    {
+        return Err(format!("ALPN chose {:?}", String::from_utf8_lossy(alpn)));
+    }
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or(format!("no response: {text:?}"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("bad status line: {head}"))?;
+    Ok((status, body.to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_over_mutual_tls_answers_only_clients_with_a_certificate() {
+    let pki = certs::TestPki::new();
+    let server = pki.server("admin", &["localhost", "127.0.0.1"]);
+    let ops_client = pki.client("ops", "ops", &[]);
+    let ca = pki.ca_cert().display().to_string();
+    let setup = Setup::with_admin(|addr| {
+        format!(
+            "{{ bind: {addr}, tls: {{ cert: {}, key: {}, client_ca: {ca}, client_auth: required }} }}",
+            server.cert.display(),
+            server.key.display()
+        )
+    })
+    .await;
+    // Offers h2 first, as curl does: the admin listener must pick http/1.1.
+    let with_cert = certs::client_config(&pki, Some(&ops_client));
+    let without_cert = certs::client_config_with(&pki, None, &[b"http/1.1"], None);
+    let probe_cfg = Arc::clone(&with_cert);
+    let admin_addr = setup.admin;
+    let gw =
+        GatewayProcess::start_with_probe(&setup.config, setup.dir.path(), setup.admin, move || {
+            matches!(
+                tls_admin_request(admin_addr, Arc::clone(&probe_cfg), "/readyz"),
+                Ok((200, _))
+            )
+        });
+
+    let (status, metrics) = tls_admin_request(gw.admin, with_cert, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(metrics.contains("gateway_config_info{"), "{metrics}");
+
+    let refused = tls_admin_request(gw.admin, without_cert, "/metrics");
+    assert!(
+        refused.is_err(),
+        "answered without a client certificate: {refused:?}"
+    );
+    // Plain HTTP gets nothing either.
+    assert_eq!(admin_request(gw.admin, "GET", "/metrics").0, 0);
+}
+
+#[test]
+fn an_admin_listener_exposed_without_mutual_tls_stops_the_daemon() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let config = dir.path().join("gateway.yaml");
+    let text = format!(
+        "listeners:\n  - name: plain\n    bind: 127.0.0.1:{}\nadmin: {{ bind: 0.0.0.0:{} }}\n\
+         upstreams:\n  a:\n    targets: [\"127.0.0.1:9\"]\n\
+         routes:\n  - name: r\n    match: {{ path_prefix: / }}\n    upstream: a\n",
+        free_port(),
+        free_port()
+    );
+    std::fs::write(&config, text).unwrap_or_else(|e| panic!("write: {e}"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway kept running with an exposed admin listener");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(!status.success());
+    assert!(stderr.contains("not loopback"), "{stderr}");
 }

@@ -67,6 +67,8 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         Some(t) => Some(
             ServerTls::build(t)
                 .context("admin listener TLS")?
+                // The admin API speaks HTTP/1.1 only; offering h2 would break curl.
+                .with_alpn(&[crate::tls::ALPN_HTTP11])
                 .acceptor(),
         ),
         None => None,

@@ -35,6 +35,18 @@ pub struct GatewayProcess {
 impl GatewayProcess {
     /// Starts `gateway run --config <config>` and waits until `/readyz` answers 200.
     pub fn start(config: &Path, workdir: &Path, admin: SocketAddr) -> Self {
+        Self::start_with_probe(config, workdir, admin, move || {
+            admin_request(admin, "GET", "/readyz").0 == 200
+        })
+    }
+
+    /// Starts the daemon and waits until `ready` returns true.
+    pub fn start_with_probe(
+        config: &Path,
+        workdir: &Path,
+        admin: SocketAddr,
+        ready: impl Fn() -> bool,
+    ) -> Self {
         let stdout = workdir.join("gateway.stdout");
         let stderr = workdir.join("gateway.stderr");
         let out = File::create(&stdout).unwrap_or_else(|e| panic!("create stdout file: {e}"));
@@ -56,7 +68,7 @@ impl GatewayProcess {
             stderr,
             admin,
         };
-        gw.wait_ready(Duration::from_secs(30));
+        gw.wait_ready(Duration::from_secs(30), ready);
         gw
     }
 
@@ -106,7 +118,7 @@ impl GatewayProcess {
         }
     }
 
-    fn wait_ready(&mut self, timeout: Duration) {
+    fn wait_ready(&mut self, timeout: Duration, ready: impl Fn() -> bool) {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -115,7 +127,7 @@ impl GatewayProcess {
                     self.stderr_text()
                 );
             }
-            if admin_request(self.admin, "GET", "/readyz").0 == 200 {
+            if ready() {
                 return;
             }
             assert!(
