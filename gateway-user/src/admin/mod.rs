@@ -93,7 +93,8 @@ impl AdminServer {
         })?;
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, tls, state, stopped));
-        tracing::info!(addr = %local_addr, tls = admin.tls.is_some(), "admin listener up");
+        // Same shape as the proxy listeners' line, so tools and tests find every socket.
+        tracing::info!(listener = "admin", addr = %local_addr, tls = admin.tls.is_some(), "listening");
         Ok(Self {
             local_addr,
             stop,
