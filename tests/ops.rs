@@ -289,6 +289,14 @@ async fn metrics_count_real_requests_and_health_endpoints_answer() {
         "{metrics}"
     );
     assert!(metrics.contains("gateway_build_info{"), "{metrics}");
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "gateway_rejected_requests_total{stage=\"route\",status=\"404\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
     assert_eq!(admin(run.admin, "GET", "/nope").await.0, 404);
 }
 
@@ -556,6 +564,32 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
         ::gateway::telemetry::TraceContext::parse(tp).is_some(),
         "{second}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reopens_the_access_log_after_rotation() {
+    let setup = Setup::new().await;
+    let run = setup.start();
+    let client = pooled_client();
+    let (status, _) = get(&client, &run.url("/a/before"), &[]).await.unwrap();
+    assert_eq!(status, 200);
+    access_lines(&setup.access_log(), 1);
+
+    // What logrotate does: rename, then signal.
+    let rotated = setup.dir.path().join("access.log.1");
+    std::fs::rename(setup.access_log(), &rotated).unwrap_or_else(|e| panic!("rename: {e}"));
+    run.sighup();
+    run.wait_for_log("reload after rotation", |l| {
+        l["msg"] == "config applied" && l["source"] == "sighup"
+    });
+    let (status, _) = get(&client, &run.url("/a/after"), &[]).await.unwrap();
+    assert_eq!(status, 200);
+
+    let new = access_lines(&setup.access_log(), 1);
+    assert!(new[0].contains("\"path\":\"/a/after\""), "{new:?}");
+    let old = std::fs::read_to_string(&rotated).unwrap_or_default();
+    assert!(old.contains("\"path\":\"/a/before\""), "{old}");
+    assert!(!old.contains("/a/after"), "{old}");
 }
 
 /// One HTTP/1.1 request to the admin listener over TLS: (status, body).

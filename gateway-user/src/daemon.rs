@@ -34,6 +34,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(config_path: &Path) -> anyhow::Result<()> {
+    // SIGHUP's default action kills the process: catch it from the start. One arriving
+    // before the reload task runs is moot, since the file is being read right now.
+    let _early_sighup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let config = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let telemetry = Arc::new(Telemetry::from_config(&config.access_log)?);
     let shared = Arc::new(Shared::new(telemetry));
