@@ -379,6 +379,11 @@ async fn a_bad_file_on_reload_keeps_the_old_config_serving() {
         "{metrics}"
     );
     assert!(metrics.contains(&format!("gateway_config_info{{digest=\"{good}\"}} 1")));
+    assert_eq!(
+        metric_value(&metrics, "gateway_config_last_reload_successful"),
+        Some(0.0),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
