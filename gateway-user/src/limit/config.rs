@@ -222,6 +222,11 @@ impl RateLimitConfig {
                     "rate_limit.redis.timeout must be longer than zero".into(),
                 ));
             }
+            if redis.key_prefix.contains(['{', '}']) {
+                return Err(LimitError::Config(
+                    "rate_limit.redis.key_prefix must not contain { or } (the gateway adds the cluster hash tag)".into(),
+                ));
+            }
             if redis.breaker_failures == 0 {
                 return Err(LimitError::Config(
                     "rate_limit.redis.breaker_failures must be at least 1".into(),

@@ -34,6 +34,7 @@ pub struct LocalStore {
     per_shard: usize,
     hasher: RandomState,
     evictions: AtomicU64,
+    sweep_cursor: AtomicU64,
 }
 
 impl LocalStore {
@@ -51,6 +52,7 @@ impl LocalStore {
             per_shard: max_keys / count,
             hasher: RandomState::new(),
             evictions: AtomicU64::new(0),
+            sweep_cursor: AtomicU64::new(0),
         }
     }
 
@@ -144,6 +146,28 @@ impl LocalStore {
         }
         self.evictions
             .fetch_add((before - shard.len()) as u64, Ordering::Relaxed);
+    }
+
+    /// Drops the expired keys of one shard (round robin over calls); returns how many.
+    pub fn sweep_next(&self, now_us: u64) -> usize {
+        let i = (self.sweep_cursor.fetch_add(1, Ordering::Relaxed) as usize) % self.shards.len();
+        self.sweep_shard(i, now_us)
+    }
+
+    /// Drops every expired key; returns how many.
+    pub fn sweep_all(&self, now_us: u64) -> usize {
+        (0..self.shards.len())
+            .map(|i| self.sweep_shard(i, now_us))
+            .sum()
+    }
+
+    fn sweep_shard(&self, i: usize, now_us: u64) -> usize {
+        let mut g = self.lock(i);
+        let before = g.len();
+        g.retain(|_, e| e.expires_us > now_us);
+        let gone = before - g.len();
+        self.evictions.fetch_add(gone as u64, Ordering::Relaxed);
+        gone
     }
 
     /// What is stored under `key`.
@@ -276,6 +300,18 @@ mod tests {
         store.check(&[check("new", &long)], NOW + 1_000_000);
         assert!(!store.inspect("live", NOW + 1_000_000).is_empty());
         assert!(store.inspect("gone", NOW + 1_000_000).is_empty());
+    }
+
+    #[test]
+    fn idle_keys_are_swept_once_their_state_expired() {
+        let store = LocalStore::new(1000);
+        let p = Arc::new(Policy::rate("p", Rate::parse("10/s").unwrap(), 10));
+        for i in 0..50 {
+            store.check(&[check(&format!("ip:{i}"), &p)], NOW);
+        }
+        assert_eq!(store.sweep_all(NOW), 0, "nothing expired yet");
+        assert_eq!(store.sweep_all(NOW + 1_000_000), 50);
+        assert!(store.is_empty());
     }
 
     #[test]

@@ -208,6 +208,18 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The status to answer instead of proxying: 503 when the store failed without a
+    /// fallback, 429 when a limit ran out, `None` to let the request through.
+    pub fn refusal_status(&self) -> Option<http::StatusCode> {
+        if self.error.is_some() {
+            Some(http::StatusCode::SERVICE_UNAVAILABLE)
+        } else if !self.allowed {
+            Some(http::StatusCode::TOO_MANY_REQUESTS)
+        } else {
+            None
+        }
+    }
+
     fn unlimited(store: StoreUsed) -> Decision {
         Decision {
             allowed: true,
@@ -307,6 +319,7 @@ pub struct Limiter {
     stats: Stats,
     last_warn_us: AtomicU64,
     suppressed_warns: AtomicU64,
+    checks_seen: AtomicU64,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -319,6 +332,8 @@ impl std::fmt::Debug for Limiter {
 }
 
 const WARN_EVERY_US: u64 = 10_000_000;
+/// Checks between two sweeps of one local shard.
+const SWEEP_EVERY: u64 = 4096;
 
 impl Limiter {
     /// Builds a limiter on the system clock. Nothing connects to Redis yet.
@@ -351,6 +366,7 @@ impl Limiter {
             stats: Stats::default(),
             last_warn_us: AtomicU64::new(0),
             suppressed_warns: AtomicU64::new(0),
+            checks_seen: AtomicU64::new(0),
         })
     }
 
@@ -377,6 +393,10 @@ impl Limiter {
             return Decision::unlimited(store_kind);
         }
         let now = self.clock.now_us();
+        // Idle keys leave the local store a shard at a time, off the common path.
+        if self.checks_seen.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.local.sweep_next(now);
+        }
         let Some(redis) = &self.redis else {
             let out = self.local.check(checks, now);
             return self.count(decide(checks, &out, StoreUsed::Local));
@@ -458,6 +478,11 @@ impl Limiter {
             }
             None => Ok(local),
         }
+    }
+
+    /// Drops every idle key from the local store (for a periodic timer); returns how many.
+    pub fn sweep_idle(&self) -> usize {
+        self.local.sweep_all(self.clock.now_us())
     }
 
     /// The limiter's counters, for metrics.

@@ -37,6 +37,10 @@ async fn the_burst_is_allowed_then_refused_with_a_retry_after() {
     assert!(!d.allowed);
     assert_eq!(d.exhausted, Some(Exhausted::Rate));
     assert_eq!(d.retry_after, Some(Duration::from_millis(500)));
+    assert_eq!(
+        d.refusal_status(),
+        Some(http::StatusCode::TOO_MANY_REQUESTS)
+    );
     clock.advance(Duration::from_millis(500));
     assert!(l.check(&[check("consumer:a", free)]).await.allowed);
     assert_eq!(l.stats().denied, 1);
