@@ -2,9 +2,13 @@
 //! route's `rate_limit` list), and its compilation into policies.
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-use super::{LimitError, policy::Policy};
+use super::{
+    LimitError,
+    policy::Policy,
+    rate::{Quota, Rate},
+};
 
 /// One plan (tier) under `plans:`: `{ rate: 2/s, burst: 10, quota: 1000/day }`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -12,13 +16,13 @@ use super::{LimitError, policy::Policy};
 pub struct PlanConfig {
     /// Sustained rate, e.g. "2/s".
     #[serde(default)]
-    pub rate: Option<String>,
+    pub rate: Option<Rate>,
     /// Requests an idle client may send at once (default: the rate's count).
     #[serde(default)]
     pub burst: Option<u32>,
     /// Calendar quota, e.g. "1000/day" or "1000000/month".
     #[serde(default)]
-    pub quota: Option<String>,
+    pub quota: Option<Quota>,
 }
 
 /// The `plans:` section: plan name to plan.
@@ -66,7 +70,7 @@ pub struct RedisConfig {
     #[serde(default)]
     pub cluster: bool,
     /// Bound on one round trip, connection included (default 50ms).
-    #[serde(default = "default_timeout", with = "duration_text")]
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
     pub timeout: Duration,
     /// When Redis is unreachable: true → local limits, false → 503.
     #[serde(default = "default_true")]
@@ -75,7 +79,7 @@ pub struct RedisConfig {
     #[serde(default = "default_failures")]
     pub breaker_failures: u32,
     /// How long the breaker stays open before one probe (default 2s).
-    #[serde(default = "default_cooldown", with = "duration_text")]
+    #[serde(default = "default_cooldown", deserialize_with = "duration")]
     pub breaker_cooldown: Duration,
     /// Prefix of every key (default "gw:rl").
     #[serde(default = "default_prefix")]
@@ -164,13 +168,13 @@ pub struct RouteLimitConfig {
     pub plan: Option<String>,
     /// Own rate (overrides the plan's).
     #[serde(default)]
-    pub rate: Option<String>,
+    pub rate: Option<Rate>,
     /// Own burst.
     #[serde(default)]
     pub burst: Option<u32>,
     /// Own quota.
     #[serde(default)]
-    pub quota: Option<String>,
+    pub quota: Option<Quota>,
 }
 
 /// Compiled plans: name to policy (named `plan:<name>`).
@@ -184,16 +188,11 @@ impl Plans {
     pub fn compile(config: &PlansConfig) -> Result<Plans, LimitError> {
         let mut by_name = BTreeMap::new();
         for (name, plan) in config {
-            let policy = Policy::compile(
-                format!("plan:{name}"),
-                plan.rate.as_deref(),
-                plan.burst,
-                plan.quota.as_deref(),
-            )
-            .map_err(|e| LimitError::InPlan {
-                plan: name.clone(),
-                source: Box::new(e),
-            })?;
+            let policy = Policy::compile(format!("plan:{name}"), plan.rate, plan.burst, plan.quota)
+                .map_err(|e| LimitError::InPlan {
+                    plan: name.clone(),
+                    source: Box::new(e),
+                })?;
             by_name.insert(name.clone(), Arc::new(policy));
         }
         Ok(Plans { by_name })
@@ -242,45 +241,9 @@ impl RateLimitConfig {
     }
 }
 
-/// Parses durations written as "50ms", "2s", "1m", "1h" or a bare number of seconds.
-pub mod duration_text {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, de::Error};
-
-    /// Parses one duration string.
-    pub fn parse(text: &str) -> Result<Duration, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(text.len());
-        let (num, unit) = text.split_at(split);
-        let value: f64 = num
-            .parse()
-            .map_err(|_| format!("bad duration {text:?} (e.g. 50ms, 2s)"))?;
-        let secs = match unit.trim() {
-            "ms" => value / 1000.0,
-            "" | "s" => value,
-            "m" => value * 60.0,
-            "h" => value * 3600.0,
-            _ => return Err(format!("bad duration unit in {text:?} (ms, s, m, h)")),
-        };
-        Duration::try_from_secs_f64(secs).map_err(|e| format!("bad duration {text:?}: {e}"))
-    }
-
-    /// serde adapter.
-    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Secs(f64),
-        }
-        match Raw::deserialize(de)? {
-            Raw::Text(t) => parse(&t).map_err(D::Error::custom),
-            Raw::Secs(s) => Duration::try_from_secs_f64(s).map_err(D::Error::custom),
-        }
-    }
+/// Durations as the rest of the configuration writes them ("50ms", "2s", "1h30m").
+fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    crate::config::Duration::deserialize(de).map(|d| d.0)
 }
 
 #[cfg(test)]
@@ -327,12 +290,12 @@ routes:
         plans.insert(
             "gold".into(),
             PlanConfig {
-                rate: Some("fast".into()),
+                burst: Some(5),
                 ..Default::default()
             },
         );
         let err = Plans::compile(&plans).unwrap_err().to_string();
-        assert!(err.contains("gold") && err.contains("fast"), "{err}");
+        assert!(err.contains("gold") && err.contains("needs a rate"), "{err}");
     }
 
     #[test]
@@ -345,16 +308,20 @@ routes:
     }
 
     #[test]
-    fn durations_parse_in_common_units() {
-        assert_eq!(
-            duration_text::parse("50ms").unwrap(),
-            Duration::from_millis(50)
-        );
-        assert_eq!(duration_text::parse("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(
-            duration_text::parse("1.5").unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert!(duration_text::parse("5 parsecs").is_err());
+    fn a_malformed_rate_is_refused_while_reading_the_file() {
+        let err = serde_yaml_ng::from_str::<PlansConfig>("free: { rate: 2/fortnight }")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2/fortnight"), "{err}");
+    }
+
+    #[test]
+    fn redis_durations_read_like_every_other_duration() {
+        let r: RedisConfig =
+            serde_yaml_ng::from_str("{ url: redis://x, timeout: 250ms, breaker_cooldown: 1m }")
+                .unwrap();
+        assert_eq!(r.timeout, Duration::from_millis(250));
+        assert_eq!(r.breaker_cooldown, Duration::from_secs(60));
+        assert!(serde_yaml_ng::from_str::<RedisConfig>("{ url: x, timeout: 5 parsecs }").is_err());
     }
 }

@@ -28,12 +28,10 @@ impl Policy {
     /// Builds a policy from its textual parts; the burst defaults to the rate's count.
     pub fn compile(
         name: String,
-        rate: Option<&str>,
+        rate: Option<Rate>,
         burst: Option<u32>,
-        quota: Option<&str>,
+        quota: Option<Quota>,
     ) -> Result<Policy, LimitError> {
-        let rate = rate.map(Rate::parse).transpose()?;
-        let quota = quota.map(Quota::parse).transpose()?;
         if rate.is_none() && quota.is_none() {
             return Err(LimitError::Config(format!(
                 "limit {name} needs a rate, a quota or both"
@@ -156,13 +154,7 @@ impl RouteLimits {
                     None => format!("route:{route}:{by}#{i}"),
                 };
                 Some(Arc::new(
-                    Policy::compile(
-                        name,
-                        entry.rate.as_deref(),
-                        entry.burst,
-                        entry.quota.as_deref(),
-                    )
-                    .map_err(ctx)?,
+                    Policy::compile(name, entry.rate, entry.burst, entry.quota).map_err(ctx)?,
                 ))
             } else if let Some(plan) = &entry.plan {
                 Some(
@@ -271,9 +263,9 @@ mod tests {
         cfg.insert(
             "free".into(),
             PlanConfig {
-                rate: Some("2/s".into()),
+                rate: Some(Rate::parse("2/s").unwrap()),
                 burst: Some(10),
-                quota: Some("1000/day".into()),
+                quota: Some(Quota::parse("1000/day").unwrap()),
             },
         );
         Plans::compile(&cfg).unwrap()
@@ -284,7 +276,7 @@ mod tests {
             by,
             header: None,
             plan: None,
-            rate: rate.map(str::to_string),
+            rate: rate.map(|r| Rate::parse(r).unwrap()),
             burst: None,
             quota: None,
         }
@@ -351,6 +343,6 @@ mod tests {
     #[test]
     fn a_policy_needs_a_rate_or_a_quota() {
         assert!(Policy::compile("x".into(), None, None, None).is_err());
-        assert!(Policy::compile("x".into(), Some("1/s"), Some(0), None).is_err());
+        assert!(Policy::compile("x".into(), Rate::parse("1/s").ok(), Some(0), None).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! and the UTC calendar arithmetic behind quota windows.
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
 
 use super::LimitError;
 
@@ -161,6 +161,20 @@ impl Quota {
             QuotaWindow::Day => Window::Day,
             QuotaWindow::Month => Window::Month,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Rate, D::Error> {
+        let text = String::deserialize(de)?;
+        Rate::parse(&text).map_err(D::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Quota {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Quota, D::Error> {
+        let text = String::deserialize(de)?;
+        Quota::parse(&text).map_err(D::Error::custom)
     }
 }
 
