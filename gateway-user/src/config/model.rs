@@ -42,6 +42,12 @@ pub struct Config {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// Plans (tiers) of rates and quotas that consumers and route limits refer to.
+    #[serde(default)]
+    pub plans: crate::limit::PlansConfig,
+    /// Where rate limit counters live (`local` or `redis`) and what to do when Redis fails.
+    #[serde(default)]
+    pub rate_limit: crate::limit::RateLimitConfig,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
@@ -255,6 +261,9 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Rate limits and quotas of this route (`[{ by: consumer }, { by: ip, rate: 100/s }]`).
+    #[serde(default)]
+    pub rate_limit: Vec<crate::limit::RouteLimitConfig>,
 }
 
 /// The request properties a route matches on; empty matches everything.

@@ -14,7 +14,7 @@ use super::{
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes,
+    rate_limits, routes,
     tree::{Node, Seg},
 };
 
@@ -147,6 +147,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
+    rate_limits::check(config, origins, c);
     limits(config, c);
     globals(config, c);
 }

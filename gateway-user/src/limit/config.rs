@@ -295,7 +295,10 @@ routes:
             },
         );
         let err = Plans::compile(&plans).unwrap_err().to_string();
-        assert!(err.contains("gold") && err.contains("needs a rate"), "{err}");
+        assert!(
+            err.contains("gold") && err.contains("needs a rate"),
+            "{err}"
+        );
     }
 
     #[test]
