@@ -58,7 +58,7 @@ pub struct RateLimitConfig {
 }
 
 /// `rate_limit.redis`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     /// `redis://host:port[/db]`, `rediss://…` or `redis+unix:///path/to/sock`.

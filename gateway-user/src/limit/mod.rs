@@ -9,6 +9,7 @@
 //! A request is charged only if every limit allows it (check all, then commit all):
 //! a request denied by its IP limit does not use up its consumer's quota.
 pub mod breaker;
+pub mod compiled;
 pub mod config;
 pub mod gcra;
 pub mod headers;
@@ -27,6 +28,7 @@ use std::{
 
 use serde::Serialize;
 
+pub use compiled::CompiledLimits;
 pub use config::{LimitBy, Plans, PlansConfig, RateLimitConfig, RedisConfig, RouteLimitConfig};
 pub use policy::{LimitCheck, Policy, RouteLimits, Subject};
 pub use rate::{Quota, QuotaWindow, Rate, Window};
@@ -303,20 +305,34 @@ pub struct LimitStats {
 }
 
 struct RedisPart {
+    config: RedisConfig,
     store: RedisStore,
     breaker: Breaker,
     timeout: Duration,
     fault_tolerant: bool,
 }
 
+impl RedisPart {
+    fn new(r: &RedisConfig) -> Result<RedisPart, StoreError> {
+        Ok(RedisPart {
+            config: r.clone(),
+            store: RedisStore::new(r)?,
+            breaker: Breaker::new(r.breaker_failures, r.breaker_cooldown),
+            timeout: r.timeout,
+            fault_tolerant: r.fault_tolerant,
+        })
+    }
+}
+
 /// The limiter: evaluates a request's checks against the configured store.
 pub struct Limiter {
-    local: LocalStore,
-    redis: Option<RedisPart>,
+    local: Arc<LocalStore>,
+    local_max_keys: usize,
+    redis: Option<Arc<RedisPart>>,
     clock: Arc<dyn Clock>,
     plans: Plans,
     hide_headers: bool,
-    stats: Stats,
+    stats: Arc<Stats>,
     last_warn_us: AtomicU64,
     suppressed_warns: AtomicU64,
     checks_seen: AtomicU64,
@@ -349,21 +365,53 @@ impl Limiter {
     ) -> Result<Limiter, LimitError> {
         config.validate()?;
         let redis = match (config.store, &config.redis) {
-            (config::StoreKind::Redis, Some(r)) => Some(RedisPart {
-                store: RedisStore::new(r)?,
-                breaker: Breaker::new(r.breaker_failures, r.breaker_cooldown),
-                timeout: r.timeout,
-                fault_tolerant: r.fault_tolerant,
-            }),
+            (config::StoreKind::Redis, Some(r)) => Some(Arc::new(RedisPart::new(r)?)),
             _ => None,
         };
         Ok(Limiter {
-            local: LocalStore::new(config.local.max_keys),
+            local: Arc::new(LocalStore::new(config.local.max_keys)),
+            local_max_keys: config.local.max_keys,
             redis,
             clock,
             plans: plans.clone(),
             hide_headers: config.hide_headers,
-            stats: Stats::default(),
+            stats: Arc::default(),
+            last_warn_us: AtomicU64::new(0),
+            suppressed_warns: AtomicU64::new(0),
+            checks_seen: AtomicU64::new(0),
+        })
+    }
+
+    /// A limiter for a reloaded configuration that keeps what still applies: the
+    /// local counters (same `max_keys`), the Redis connection and breaker (same
+    /// `redis` settings) and the statistics, so a reload neither resets limits nor
+    /// reconnects needlessly.
+    pub fn reconfigure(
+        &self,
+        config: &RateLimitConfig,
+        plans: &Plans,
+    ) -> Result<Limiter, LimitError> {
+        config.validate()?;
+        let local = if config.local.max_keys == self.local_max_keys {
+            self.local.clone()
+        } else {
+            Arc::new(LocalStore::new(config.local.max_keys))
+        };
+        let redis = match (config.store, &config.redis) {
+            (config::StoreKind::Redis, Some(r)) => match &self.redis {
+                Some(old) if old.config == *r => Some(old.clone()),
+                _ => Some(Arc::new(RedisPart::new(r)?)),
+            },
+            _ => None,
+        };
+        Ok(Limiter {
+            local,
+            local_max_keys: config.local.max_keys,
+            redis,
+            clock: self.clock.clone(),
+            plans: plans.clone(),
+            hide_headers: config.hide_headers,
+            stats: self.stats.clone(),
             last_warn_us: AtomicU64::new(0),
             suppressed_warns: AtomicU64::new(0),
             checks_seen: AtomicU64::new(0),

@@ -119,3 +119,25 @@ async fn no_checks_means_allowed_without_headers() {
     let d = l.check(&[]).await;
     assert!(d.allowed && d.most_restrictive.is_none());
 }
+
+#[tokio::test]
+async fn a_reload_keeps_the_counters_of_unchanged_stores() {
+    let plans = plans("free: { quota: 2/day }");
+    let l = limiter(&plans, Arc::new(ManualClock::new(1_800_000_000_000_000)));
+    let free = plans.get("free").unwrap();
+    assert!(l.check(&[check("k", free)]).await.allowed);
+    assert!(l.check(&[check("k", free)]).await.allowed);
+    let reloaded = l.reconfigure(&RateLimitConfig::default(), &plans).unwrap();
+    assert!(
+        !reloaded.check(&[check("k", free)]).await.allowed,
+        "still counted"
+    );
+    assert_eq!(reloaded.stats().allowed, 2, "statistics carry over");
+    let mut bigger = RateLimitConfig::default();
+    bigger.local.max_keys = 5;
+    let resized = l.reconfigure(&bigger, &plans).unwrap();
+    assert!(
+        resized.check(&[check("k", free)]).await.allowed,
+        "a new store"
+    );
+}
