@@ -314,6 +314,33 @@ async fn without_fault_tolerance_an_outage_gives_an_error_decision_then_recovers
     until_redis_is_used(&l, &c).await;
 }
 
+#[tokio::test]
+async fn a_hung_redis_is_cut_off_by_the_timeout_and_the_fallback_answers() {
+    let redis = RedisServer::start();
+    let clock = Arc::new(ManualClock::new(NEW_YEAR_US - 3_600_000_000));
+    let mut cfg = redis_config(&redis.url(), true);
+    if let Some(r) = cfg.redis.as_mut() {
+        r.timeout = Duration::from_millis(100);
+    }
+    let l = Limiter::with_clock(&cfg, &Plans::default(), clock.clone()).unwrap();
+    let q = quota("plan:free", 3);
+    let c = [check("consumer:h", &q)];
+    assert_eq!(l.check(&c).await.store, StoreUsed::Redis);
+
+    redis.pause();
+    // Bounded by the test harness too: a hang here fails instead of blocking forever.
+    let d = tokio::time::timeout(Duration::from_secs(30), l.check(&c))
+        .await
+        .expect("the check returns although redis does not answer");
+    assert_eq!(d.store, StoreUsed::LocalFallback);
+    assert!(d.allowed);
+    assert!(l.stats().redis_errors >= 1);
+    assert_eq!(l.stats().breaker, "open");
+
+    redis.resume();
+    until_redis_is_used(&l, &c).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster_shares_limits_and_keeps_a_requests_keys_in_one_slot() {
     let cluster = RedisCluster::start();

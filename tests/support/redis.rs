@@ -50,6 +50,27 @@ impl RedisServer {
         let _ = std::fs::remove_file(self.socket());
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open but nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .arg(sig)
+                .arg(child.id().to_string())
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill {sig} failed");
+        }
+    }
+
     /// Starts the server again at the same socket (empty: nothing is persisted).
     pub fn restart(&mut self) {
         self.stop();
