@@ -141,3 +141,37 @@ async fn a_reload_keeps_the_counters_of_unchanged_stores() {
         "a new store"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_tasks_of_a_thousand_checks_get_exactly_a_limit_of_five_hundred() {
+    let plans = plans("free: { rate: 1/h, burst: 500 }");
+    let l = Arc::new(limiter(
+        &plans,
+        Arc::new(ManualClock::new(1_800_000_000_000_000)),
+    ));
+    let free = plans.get("free").unwrap().clone();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (l, free) = (l.clone(), free.clone());
+            tokio::spawn(async move {
+                let mut allowed = 0u32;
+                for _ in 0..1000 {
+                    // Two limits per request, as with a consumer plus an IP limit.
+                    let d = l
+                        .check(&[
+                            check("consumer:shared", &free),
+                            check("ip:198.18.0.3", &free),
+                        ])
+                        .await;
+                    allowed += u32::from(d.allowed);
+                }
+                allowed
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 500);
+}
