@@ -377,3 +377,92 @@ async fn redis_cluster_shares_limits_and_keeps_a_requests_keys_in_one_slot() {
         Some("300")
     );
 }
+
+/// Serves `limit::admin::handle` on a loopback port, as the admin listener does.
+async fn serve_admin(limiter: Arc<Limiter>) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use http_body_util::Full;
+    use hyper::{Response, server::conn::http1, service::service_fn};
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let limiter = limiter.clone();
+                    async move {
+                        let (status, body) = gateway::limit::admin::handle(
+                            &limiter,
+                            req.method(),
+                            req.uri().query(),
+                        )
+                        .await;
+                        let mut resp =
+                            Response::new(Full::new(bytes::Bytes::from(body.to_string())));
+                        *resp.status_mut() = status;
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(args)
+        .output()
+        .expect("the gateway binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_limits_show_and_reset_reach_the_redis_store_through_the_admin_api() {
+    let redis = RedisServer::start();
+    let clock = Arc::new(ManualClock::new(NEW_YEAR_US - 3_600_000_000));
+    let l = Arc::new(limiter(&redis.url(), false, &clock));
+    let q = quota("plan:free", 1);
+    let c = [check("consumer:mobile-app", &q)];
+    assert!(l.check(&c).await.allowed);
+    let (addr, server) = serve_admin(l.clone()).await;
+    let admin = addr.to_string();
+
+    let out = tokio::task::spawn_blocking({
+        let admin = admin.clone();
+        move || cli(&["limits", "show", "consumer:mobile-app", "--admin", &admin])
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["store"], "redis");
+    assert_eq!(shown["policies"][0]["policy"], "plan:free");
+    assert_eq!(shown["policies"][0]["quota_used"], 1);
+    assert!(!l.check(&c).await.allowed);
+
+    let out = tokio::task::spawn_blocking({
+        let admin = admin.clone();
+        move || cli(&["limits", "reset", "consumer:mobile-app", "--admin", &admin])
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        l.check(&c).await.allowed,
+        "the quota starts over after a reset"
+    );
+    server.abort();
+}

@@ -8,6 +8,7 @@
 //!
 //! A request is charged only if every limit allows it (check all, then commit all):
 //! a request denied by its IP limit does not use up its consumer's quota.
+pub mod admin;
 pub mod breaker;
 pub mod compiled;
 pub mod config;
