@@ -1,6 +1,8 @@
 //! Unit tests of the limiter over the local store, on a manual clock.
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use super::*;
 use crate::limit::rate::days_from_civil;
 
