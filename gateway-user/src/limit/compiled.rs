@@ -28,6 +28,11 @@ impl CompiledLimits {
         Ok(CompiledLimits { plans, routes })
     }
 
+    /// No route has limits.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
     /// The limits of a route, if it has any.
     pub fn route(&self, name: &str) -> Option<&RouteLimits> {
         self.routes.get(name)

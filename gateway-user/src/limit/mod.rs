@@ -31,6 +31,9 @@ pub use decision::{
 };
 pub use error::{LimitError, StoreError};
 pub use limiter::{LimitStats, Limiter};
+
+/// The limiter in force, swapped on reload; shared with the admin API.
+pub type LimiterSlot = arc_swap::ArcSwapOption<Limiter>;
 pub use policy::{LimitCheck, Policy, RouteLimits, Subject};
 pub use rate::{Quota, QuotaWindow, Rate, Window};
 

@@ -48,6 +48,10 @@ pub enum GatewayError {
     /// The gateway itself failed (a bug or resource exhaustion).
     #[error("internal error")]
     Internal,
+    /// A rate limit or quota ran out (429), or the limit store is unreachable
+    /// without fallback (503); the body says which and when to retry.
+    #[error("rate limited")]
+    RateLimited(std::sync::Arc<crate::limit::Decision>),
     /// A stage-specific refusal with its own status and public message (auth, WAF, …).
     #[error("{message}")]
     Refused {
@@ -78,6 +82,7 @@ impl GatewayError {
             Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Refused { status, .. } => *status,
+            Self::RateLimited(d) => d.refusal_status().unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         }
     }
 
@@ -98,6 +103,11 @@ impl GatewayError {
             Self::GatewayTimeout => "gateway_timeout",
             Self::Internal => "internal_error",
             Self::Refused { code, .. } => code,
+            Self::RateLimited(d) => match (d.error.is_some(), d.exhausted) {
+                (true, _) => "rate_limit_unavailable",
+                (false, Some(crate::limit::Exhausted::Quota)) => "quota_exceeded",
+                (false, _) => "rate_limited",
+            },
         }
     }
 
@@ -119,11 +129,22 @@ impl GatewayError {
             Self::GatewayTimeout => "the upstream service timed out",
             Self::Internal => "internal error",
             Self::Refused { message, .. } => message,
+            Self::RateLimited(d) if d.error.is_some() => {
+                "rate limits cannot be checked right now; retry later"
+            }
+            Self::RateLimited(_) => "too many requests",
         }
     }
 
     /// Turns the error into the response sent to the client.
     pub fn to_response(&self, request_id: &str) -> Response<ProxyBody> {
+        if let Self::RateLimited(d) = self {
+            // The limiter's body says whether a rate or a quota ran out and when to
+            // retry; `Retry-After` and the RateLimit headers come from the stage.
+            let mut body = crate::limit::rejection_body(d);
+            body["request_id"] = request_id.into();
+            return json_body(self.status(), &body, request_id);
+        }
         json_error(
             self.status(),
             self.code(),
@@ -146,6 +167,15 @@ pub fn json_error(
         "status": status.as_u16(),
         "request_id": request_id,
     });
+    json_body(status, &body, request_id)
+}
+
+/// A JSON response with the headers every gateway answer carries.
+fn json_body(
+    status: StatusCode,
+    body: &serde_json::Value,
+    request_id: &str,
+) -> Response<ProxyBody> {
     let mut resp = Response::new(full(Bytes::from(body.to_string())));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
