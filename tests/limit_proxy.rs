@@ -185,6 +185,79 @@ routes:
     }
 }
 
+/// GET `path` from the admin listener; the body as text ("" when unreachable).
+fn admin_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The value of an unlabelled counter in a /metrics text (0 when absent).
+fn counter(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn with_fault_tolerance_a_redis_outage_limits_locally_and_shows_in_metrics() {
+    let mut redis = RedisServer::start();
+    let up = Upstream::start("u").await;
+    let admin_port = free_port();
+    let gw = GatewayProcess::start(
+        &config(
+            up.addr,
+            &format!(
+                "admin: {{ bind: 127.0.0.1:{admin_port} }}
+rate_limit:
+  store: redis
+  redis: {{ url: \"{}\", timeout: 500ms, fault_tolerant: true }}
+routes:
+  - name: r
+    match: {{ path_prefix: / }}
+    upstream: u
+    rate_limit: [{{ by: ip, quota: 3/day }}]
+",
+                redis.url()
+            ),
+        ),
+        &["plain"],
+    );
+    let addr = gw.addr("plain");
+    assert_eq!(get(addr, "/").await.status, 200);
+    redis.stop();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(get(addr, "/").await.status);
+    }
+    // The local counters start empty: three more pass, then the quota holds.
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429], "never unlimited");
+    let start = Instant::now();
+    let metrics = loop {
+        let m = admin_get(admin_port, "/metrics");
+        if m.contains("gateway_rate_limit") || start.elapsed() > Duration::from_secs(10) {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        counter(&metrics, "gateway_rate_limit_store_fallbacks_total") >= 6.0,
+        "{metrics}"
+    );
+    assert!(counter(&metrics, "gateway_rate_limit_redis_errors_total") >= 1.0);
+    assert!(counter(&metrics, "gateway_rate_limit_breaker_opens_total") >= 1.0);
+}
+
 fn cli(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
         .args(args)

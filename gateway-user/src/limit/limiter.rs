@@ -55,6 +55,16 @@ pub struct LimitStats {
     pub breaker: &'static str,
 }
 
+/// Where the limiter reports what operators alert on (the metrics registry).
+pub trait LimitEvents: Send + Sync {
+    /// A Redis call failed or timed out.
+    fn redis_error(&self);
+    /// A check was answered by the local fallback because Redis was unreachable.
+    fn store_fallback(&self);
+    /// The circuit breaker opened.
+    fn breaker_opened(&self);
+}
+
 struct RedisPart {
     config: RedisConfig,
     store: RedisStore,
@@ -87,6 +97,7 @@ pub struct Limiter {
     last_warn_us: AtomicU64,
     suppressed_warns: AtomicU64,
     checks_seen: AtomicU64,
+    events: Option<Arc<dyn LimitEvents>>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -130,6 +141,7 @@ impl Limiter {
             last_warn_us: AtomicU64::new(0),
             suppressed_warns: AtomicU64::new(0),
             checks_seen: AtomicU64::new(0),
+            events: None,
         })
     }
 
@@ -166,7 +178,14 @@ impl Limiter {
             last_warn_us: AtomicU64::new(0),
             suppressed_warns: AtomicU64::new(0),
             checks_seen: AtomicU64::new(0),
+            events: self.events.clone(),
         })
+    }
+
+    /// Reports Redis errors, fallbacks and breaker openings to `events` too.
+    pub fn with_events(mut self, events: Arc<dyn LimitEvents>) -> Limiter {
+        self.events = Some(events);
+        self
     }
 
     /// The plans this limiter was built with.
@@ -222,13 +241,22 @@ impl Limiter {
         };
         if failure != StoreError::BreakerOpen {
             self.stats.redis_errors.fetch_add(1, Ordering::Relaxed);
+            if let Some(e) = &self.events {
+                e.redis_error();
+            }
             if redis.breaker.failure(Instant::now()) {
                 self.stats.breaker_opens.fetch_add(1, Ordering::Relaxed);
+                if let Some(e) = &self.events {
+                    e.breaker_opened();
+                }
                 tracing::warn!(error = %failure, "redis circuit breaker opened");
             }
         }
         if redis.fault_tolerant {
             self.stats.store_fallbacks.fetch_add(1, Ordering::Relaxed);
+            if let Some(e) = &self.events {
+                e.store_fallback();
+            }
             self.warn_fallback(now, &failure);
             let out = self.local.check(checks, now);
             return self.count(decide(checks, &out, StoreUsed::LocalFallback));

@@ -30,7 +30,7 @@ pub use decision::{
     Decision, Exhausted, KeyInspection, LimitState, PolicyUsage, StoreUsed, rejection_body,
 };
 pub use error::{LimitError, StoreError};
-pub use limiter::{LimitStats, Limiter};
+pub use limiter::{LimitEvents, LimitStats, Limiter};
 
 /// The limiter in force, swapped on reload; shared with the admin API.
 pub type LimiterSlot = arc_swap::ArcSwapOption<Limiter>;

@@ -210,7 +210,8 @@ impl Runtime {
         let limits = Arc::new(CompiledLimits::compile(config)?);
         let limiter = Arc::new(match shared.limiter.load_full() {
             Some(current) => current.reconfigure(&config.rate_limit, &limits.plans)?,
-            None => Limiter::new(&config.rate_limit, &limits.plans)?,
+            None => Limiter::new(&config.rate_limit, &limits.plans)?
+                .with_events(shared.telemetry.clone()),
         });
         let rate_limit = stages::rate_limit::RateLimitStage {
             limiter: limiter.clone(),
