@@ -133,7 +133,28 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
-            "plans" => take(from_node(value).map(|v| config.plans = v)),
+            // Plan by plan, so one bad plan does not hide the others.
+            "plans" => match &value.kind {
+                Kind::Map(plans) => {
+                    for (k, v) in plans {
+                        let Some(plan) = k.as_str() else { continue };
+                        match from_node(v) {
+                            Ok(p) => {
+                                config.plans.insert(plan.to_string(), p);
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
+                _ if value.is_null() => {}
+                _ => errors.push(ConfigError {
+                    location: Some(value.loc),
+                    message: format!(
+                        "`plans` must be a mapping of names to plans (`free: {{ rate: 2/s, quota: 1000/day }}`), not {}",
+                        value.describe()
+                    ),
+                }),
+            },
             "rate_limit" => take(from_node(value).map(|v| config.rate_limit = v)),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {

@@ -194,6 +194,15 @@ routes:
     }
 
     #[test]
+    fn every_bad_plan_is_reported_not_just_the_first() {
+        let errs = errors(&format!(
+            "{BASE}plans:\n  a: {{ rate: 2/fortnight }}\n  b: {{ burst: 3 }}\n  c: {{ rate: 1/s }}\n"
+        ));
+        let lines: Vec<usize> = errs.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![8, 9], "{errs:#?}");
+    }
+
+    #[test]
     fn a_plan_without_rate_or_quota_is_reported_at_its_line() {
         assert_error(
             &format!("{BASE}plans:\n  free: {{ burst: 5 }}\n"),
