@@ -12,7 +12,7 @@ mod redis_support;
 mod upstream;
 
 use std::{
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -34,13 +34,6 @@ upstreams:
   u: {{ targets: [{upstream}] }}
 {extra}"
     )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 #[tokio::test]
@@ -213,12 +206,11 @@ fn counter(metrics: &str, name: &str) -> f64 {
 async fn with_fault_tolerance_a_redis_outage_limits_locally_and_shows_in_metrics() {
     let mut redis = RedisServer::start();
     let up = Upstream::start("u").await;
-    let admin_port = free_port();
     let gw = GatewayProcess::start(
         &config(
             up.addr,
             &format!(
-                "admin: {{ bind: 127.0.0.1:{admin_port} }}
+                "admin: {{ bind: 127.0.0.1:0 }}
 rate_limit:
   store: redis
   redis: {{ url: \"{}\", timeout: 500ms, fault_tolerant: true }}
@@ -231,9 +223,10 @@ routes:
                 redis.url()
             ),
         ),
-        &["plain"],
+        &["plain", "admin"],
     );
     let addr = gw.addr("plain");
+    let admin_port = gw.addr("admin").port();
     assert_eq!(get(addr, "/").await.status, 200);
     redis.stop();
     let mut statuses = Vec::new();
@@ -268,23 +261,21 @@ fn cli(args: &[&str]) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_limits_show_and_reset_talk_to_the_running_gateway() {
     let up = Upstream::start("u").await;
-    let admin_port = free_port();
     let gw = GatewayProcess::start(
         &config(
             up.addr,
-            &format!(
-                "admin: {{ bind: 127.0.0.1:{admin_port} }}
+            "admin: { bind: 127.0.0.1:0 }
 routes:
   - name: r
-    match: {{ path_prefix: / }}
+    match: { path_prefix: / }
     upstream: u
-    rate_limit: [{{ by: ip, quota: 1/day }}]
-"
-            ),
+    rate_limit: [{ by: ip, quota: 1/day }]
+",
         ),
-        &["plain"],
+        &["plain", "admin"],
     );
     let addr = gw.addr("plain");
+    let admin_port = gw.addr("admin").port();
     assert_eq!(get(addr, "/").await.status, 200);
     assert_eq!(get(addr, "/").await.status, 429);
     let admin = format!("127.0.0.1:{admin_port}");

@@ -13,6 +13,7 @@ mod load;
 mod model;
 mod rate_limits;
 mod routes;
+mod schemas;
 mod suggest;
 mod tree;
 mod units;

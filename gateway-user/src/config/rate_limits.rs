@@ -15,10 +15,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, c: &mut Checker<'_>) {
     let mut plans = config.plans.clone();
     for (name, plan) in &config.plans {
         if let Err(e) = Policy::compile(format!("plan:{name}"), plan.rate, plan.burst, plan.quota) {
-            c.err(
-                &[K("plans"), K(name)],
-                format!("plan `{name}`: {}", inner(&e)),
-            );
+            c.err(&[K("plans"), K(name)], inner(&e));
             plans.remove(name);
         }
     }

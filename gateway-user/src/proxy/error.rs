@@ -52,6 +52,10 @@ pub enum GatewayError {
     /// without fallback (503); the body says which and when to retry.
     #[error("rate limited")]
     RateLimited(std::sync::Arc<crate::limit::Decision>),
+    /// The request breaks the route's validation rules (schema, content type, JSON
+    /// limits): 400/413/415 with the validator's JSON body (errors listed).
+    #[error("request validation failed")]
+    Invalid(crate::validate::Rejection),
     /// A stage-specific refusal with its own status and public message (auth, WAF, …).
     #[error("{message}")]
     Refused {
@@ -81,6 +85,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Invalid(r) => r.status,
             Self::Refused { status, .. } => *status,
             Self::RateLimited(d) => d.refusal_status().unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         }
@@ -102,6 +107,11 @@ impl GatewayError {
             Self::NoHealthyUpstream => "service_unavailable",
             Self::GatewayTimeout => "gateway_timeout",
             Self::Internal => "internal_error",
+            Self::Invalid(r) => match r.status {
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                _ => "invalid_request",
+            },
             Self::Refused { code, .. } => code,
             Self::RateLimited(d) => match (d.error.is_some(), d.exhausted) {
                 (true, _) => "rate_limit_unavailable",
@@ -128,6 +138,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => "no upstream service is available",
             Self::GatewayTimeout => "the upstream service timed out",
             Self::Internal => "internal error",
+            Self::Invalid(_) => "the request does not meet this API's validation rules",
             Self::Refused { message, .. } => message,
             Self::RateLimited(d) if d.error.is_some() => {
                 "rate limits cannot be checked right now; retry later"
@@ -143,7 +154,16 @@ impl GatewayError {
             // retry; `Retry-After` and the RateLimit headers come from the stage.
             let mut body = crate::limit::rejection_body(d);
             body["request_id"] = request_id.into();
-            return json_body(self.status(), &body, request_id);
+            return json_response(self.status(), &body, request_id);
+        }
+        if let Self::Invalid(rejection) = self {
+            // The validator's body lists the errors; it gets the same envelope fields.
+            let mut rejection = rejection.clone();
+            rejection.set_request_id(request_id);
+            if let Some(obj) = rejection.body.as_object_mut() {
+                obj.insert("status".into(), rejection.status.as_u16().into());
+            }
+            return json_response(rejection.status, &rejection.body, request_id);
         }
         json_error(
             self.status(),
@@ -167,11 +187,11 @@ pub fn json_error(
         "status": status.as_u16(),
         "request_id": request_id,
     });
-    json_body(status, &body, request_id)
+    json_response(status, &body, request_id)
 }
 
-/// A JSON response with the headers every gateway answer carries.
-fn json_body(
+/// A response with a JSON `body`, uncacheable, carrying `X-Request-Id`.
+fn json_response(
     status: StatusCode,
     body: &serde_json::Value,
     request_id: &str,

@@ -7,6 +7,7 @@ pub mod ip_filter;
 pub mod rate_limit;
 pub mod response_headers;
 pub mod route;
+pub mod schema;
 
 use std::sync::Arc;
 
@@ -44,7 +45,8 @@ pub fn build(
     if !rate_limit.limits.is_empty() {
         stages.push(Box::new(rate_limit));
     }
-    // WAF and schema stages go here.
+    // WAF goes here, before schema.
+    stages.push(Box::new(schema::SchemaValidation));
     stages.push(Box::new(response_headers::ResponseHeaders(
         security.clone(),
     )));
