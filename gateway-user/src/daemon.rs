@@ -66,7 +66,15 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         None => None,
     };
     let ready = Arc::new(Readiness::default());
-    let ops = Operations::start(&config, admin_tls, telemetry, reloader, ready.clone()).await?;
+    let ops = Operations::start(
+        &config,
+        admin_tls,
+        telemetry,
+        reloader,
+        ready.clone(),
+        gateway.shared.limiter.clone(),
+    )
+    .await?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (drain, waiter) = server::drain_pair();

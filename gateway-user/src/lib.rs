@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod edge;
+pub mod limit;
 pub mod proxy;
 pub mod reload;
 pub mod telemetry;

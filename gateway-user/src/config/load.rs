@@ -27,6 +27,8 @@ const TOP_KEYS: &[&str] = &[
     "ip",
     "security_headers",
     "access_log",
+    "plans",
+    "rate_limit",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
@@ -34,8 +36,6 @@ const TOP_KEYS: &[&str] = &[
 const FUTURE_TOP_KEYS: &[&str] = &[
     "auth",
     "consumers",
-    "plans",
-    "rate_limit",
     "waf",
     "validate",
     "edge",
@@ -44,7 +44,7 @@ const FUTURE_TOP_KEYS: &[&str] = &[
 ];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "rate_limit", "waf"];
+const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "waf"];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -133,6 +133,29 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
+            // Plan by plan, so one bad plan does not hide the others.
+            "plans" => match &value.kind {
+                Kind::Map(plans) => {
+                    for (k, v) in plans {
+                        let Some(plan) = k.as_str() else { continue };
+                        match from_node(v) {
+                            Ok(p) => {
+                                config.plans.insert(plan.to_string(), p);
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
+                _ if value.is_null() => {}
+                _ => errors.push(ConfigError {
+                    location: Some(value.loc),
+                    message: format!(
+                        "`plans` must be a mapping of names to plans (`free: {{ rate: 2/s, quota: 1000/day }}`), not {}",
+                        value.describe()
+                    ),
+                }),
+            },
+            "rate_limit" => take(from_node(value).map(|v| config.rate_limit = v)),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),

@@ -11,6 +11,7 @@ mod errors;
 mod listeners;
 mod load;
 mod model;
+mod rate_limits;
 mod routes;
 mod schemas;
 mod suggest;

@@ -45,6 +45,12 @@ pub struct Config {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// Plans (tiers) of rates and quotas that consumers and route limits refer to.
+    #[serde(default)]
+    pub plans: crate::limit::PlansConfig,
+    /// Where rate limit counters live (`local` or `redis`) and what to do when Redis fails.
+    #[serde(default)]
+    pub rate_limit: crate::limit::RateLimitConfig,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
@@ -262,6 +268,9 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Rate limits and quotas of this route (`[{ by: consumer }, { by: ip, rate: 100/s }]`).
+    #[serde(default)]
+    pub rate_limit: Vec<crate::limit::RouteLimitConfig>,
     /// Request validation: JSON Schemas for body and query, content types, JSON limits.
     #[serde(default)]
     pub validate: Option<ValidateConfig>,

@@ -14,7 +14,7 @@ use super::{
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes, schemas,
+    rate_limits, routes, schemas,
     tree::{Node, Seg},
 };
 
@@ -167,6 +167,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
+    rate_limits::check(config, origins, c);
     schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);

@@ -54,6 +54,8 @@ pub struct RequestContext {
     pub auth: Option<String>,
     /// Rate-limit decision for the log.
     pub rate_limit: Option<String>,
+    /// The limiter's decision (rate limit stage); its headers go on the response.
+    pub limit_decision: Option<Arc<crate::limit::Decision>>,
     /// WAF verdict for the log.
     pub waf: Option<String>,
     /// WAF rule ids that matched.
@@ -99,6 +101,7 @@ impl RequestContext {
             consumer: None,
             auth: None,
             rate_limit: None,
+            limit_decision: None,
             waf: None,
             waf_rules: Vec::new(),
             reject_stage: None,

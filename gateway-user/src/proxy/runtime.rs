@@ -19,7 +19,10 @@ use super::{
     stages,
     upstream::{Pool, TargetHealth, spawn_health_checks},
 };
-use crate::config::{Config, Limits};
+use crate::{
+    config::{Config, Limits},
+    limit::{CompiledLimits, LimitError, Limiter, LimiterSlot},
+};
 
 /// Why a runtime could not be built from a (parsed) configuration.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,9 @@ pub enum BuildError {
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// Plans or rate limits are inconsistent.
+    #[error("rate limits: {0}")]
+    Limits(#[from] LimitError),
 }
 
 /// State that outlives reloads: upstream health, connection counters, telemetry.
@@ -61,6 +67,8 @@ pub struct Shared {
     health: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
     /// Open client connections and the limits in force.
     pub connections: Arc<ConnCounts>,
+    /// The rate limiter in force; a reload reconfigures it, keeping its counters.
+    pub limiter: Arc<LimiterSlot>,
 }
 
 impl Shared {
@@ -70,6 +78,7 @@ impl Shared {
             telemetry,
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
+            limiter: Arc::default(),
         }
     }
 
@@ -105,6 +114,8 @@ pub struct Runtime {
     pub pools: BTreeMap<String, Arc<Pool>>,
     /// The ordered request stages.
     pub stages: Vec<Box<dyn Stage>>,
+    /// The rate limiter of this configuration (stores shared with the previous one).
+    pub limiter: Arc<Limiter>,
     /// TLS of each TLS listener, by listener name.
     pub tls: HashMap<String, ServerTls>,
     /// Hygiene limits.
@@ -196,9 +207,20 @@ impl Runtime {
             frame_options: hv("frame_options", &sh.frame_options)?,
         };
         let routes = Arc::new(RouteTable::new(routes));
+        let limits = Arc::new(CompiledLimits::compile(config)?);
+        let limiter = Arc::new(match shared.limiter.load_full() {
+            Some(current) => current.reconfigure(&config.rate_limit, &limits.plans)?,
+            None => Limiter::new(&config.rate_limit, &limits.plans)?
+                .with_events(shared.telemetry.clone()),
+        });
+        let rate_limit = stages::rate_limit::RateLimitStage {
+            limiter: limiter.clone(),
+            limits,
+        };
         Ok(Runtime {
             config: Arc::new(config.clone()),
-            stages: stages::build(config, &routes, &security),
+            stages: stages::build(config, &routes, &security, rate_limit),
+            limiter,
             routes,
             pools,
             tls,
@@ -241,6 +263,7 @@ impl Gateway {
     pub fn new(runtime: Runtime, shared: Arc<Shared>) -> Self {
         runtime.start(&shared);
         shared.connections.set_limits(&runtime.limits);
+        shared.limiter.store(Some(runtime.limiter.clone()));
         Self {
             runtime: ArcSwap::from_pointee(runtime),
             shared,
@@ -251,6 +274,7 @@ impl Gateway {
     pub fn swap(&self, runtime: Runtime) {
         runtime.start(&self.shared);
         self.shared.connections.set_limits(&runtime.limits);
+        self.shared.limiter.store(Some(runtime.limiter.clone()));
         self.runtime.store(Arc::new(runtime));
     }
 
