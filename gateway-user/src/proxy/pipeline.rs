@@ -5,7 +5,7 @@
 use std::{
     convert::Infallible,
     sync::{Arc, atomic::Ordering},
-    time::{Instant, SystemTime},
+    time::Instant,
 };
 
 use http::{HeaderName, Method, Request, Response, header, request};
@@ -176,7 +176,7 @@ async fn proxy(
     let route = ctx.route.clone().ok_or(GatewayError::NoRoute)?;
     let pool = route.upstream.clone();
     let metrics = &telemetry.metrics;
-    let headers = forward::upstream_headers(ctx, head, &route);
+    let mut headers = forward::upstream_headers(ctx, head, &route);
     // Only a request whose body is known empty can be sent again.
     let retriable = is_idempotent(&head.method) && body.is_end_stream();
     let timeout = route.timeout.unwrap_or(pool.response_timeout);
@@ -194,8 +194,13 @@ async fn proxy(
         let target = &pool.targets[i];
         let guard = pool.enter(i);
         let b = body.take().unwrap_or_else(body::empty);
-        let req =
-            forward::build_request(ctx, head, &route, &headers, &target.addr, pool.client.h2, b)?;
+        // Headers are cloned only when a retry may need them again.
+        let h = if retriable && attempt == 0 {
+            headers.clone()
+        } else {
+            std::mem::take(&mut headers)
+        };
+        let req = forward::build_request(ctx, head, &route, h, &target.addr, pool.client.h2, b)?;
         ctx.upstream_addr = Some(target.addr.clone());
         let started = Instant::now();
         let res = tokio::time::timeout(timeout, pool.client.request(req)).await;
@@ -273,7 +278,7 @@ impl BodyDone for AccessHook {
         };
         let traceparent = ctx.trace.to_header();
         self.telemetry.access_log.write(&AccessRecord {
-            time: SystemTime::now() - duration,
+            time: ctx.started_at,
             request_id: &ctx.request_id,
             traceparent: &traceparent,
             client_ip: ctx.client_ip,
