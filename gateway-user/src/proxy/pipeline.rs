@@ -200,10 +200,10 @@ async fn proxy(
         } else {
             std::mem::take(&mut headers)
         };
-        let req = forward::build_request(ctx, head, &route, h, &target.addr, pool.client.h2, b)?;
+        let req = forward::build_request(ctx, head, &route, h, &target.addr, pool.client().h2, b)?;
         ctx.upstream_addr = Some(target.addr.clone());
         let started = Instant::now();
-        let res = tokio::time::timeout(timeout, pool.client.request(req)).await;
+        let res = tokio::time::timeout(timeout, pool.client().request(req)).await;
         let elapsed = started.elapsed();
         ctx.upstream_duration = Some(elapsed);
         match res {

@@ -61,12 +61,20 @@ pub struct Shared {
     health: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
     /// Open client connections and the limits in force.
     pub connections: Arc<ConnCounts>,
+    /// Worker threads serving connections (each gets its own upstream clients).
+    pub workers: usize,
 }
 
 impl Shared {
-    /// Fresh shared state.
+    /// Fresh shared state for one worker thread.
     pub fn new(telemetry: Arc<Telemetry>) -> Self {
+        Self::with_workers(telemetry, 1)
+    }
+
+    /// Fresh shared state for `workers` worker threads.
+    pub fn with_workers(telemetry: Arc<Telemetry>, workers: usize) -> Self {
         Self {
+            workers: workers.max(1),
             telemetry,
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
@@ -162,7 +170,9 @@ impl Runtime {
                     });
                 }
             }
-            let pool = Pool::new(name, up, |addr| shared.target_health(name, addr));
+            let pool = Pool::new(name, up, shared.workers, |addr| {
+                shared.target_health(name, addr)
+            });
             pools.insert(name.clone(), Arc::new(pool));
         }
         let routes = config

@@ -93,8 +93,18 @@ pub struct Pool {
     pub health_check: Option<config::HealthCheck>,
     /// Time allowed for the response head.
     pub response_timeout: Duration,
-    /// The keep-alive client.
-    pub client: UpstreamClient,
+    /// Keep-alive clients: one per worker thread (so a request and its upstream
+    /// connection stay on one thread), plus one for everything else (health checks).
+    clients: Vec<UpstreamClient>,
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Marks the current thread as worker `i` (its requests use client `i` of each pool).
+pub fn set_worker(i: usize) {
+    WORKER.with(|w| w.set(i));
 }
 
 impl Pool {
@@ -102,6 +112,7 @@ impl Pool {
     pub fn new(
         name: &str,
         up: &config::Upstream,
+        workers: usize,
         health_of: impl Fn(&str) -> Arc<TargetHealth>,
     ) -> Self {
         let targets: Vec<Target> = up
@@ -123,15 +134,21 @@ impl Pool {
             passive: up.passive.clone(),
             health_check: up.health_check.clone(),
             response_timeout: up.response_timeout.0,
-            client: UpstreamClient::new(up),
+            clients: (0..=workers).map(|_| UpstreamClient::new(up)).collect(),
         }
+    }
+
+    /// The client of the current worker thread.
+    pub fn client(&self) -> &UpstreamClient {
+        let i = WORKER.with(|w| w.get()).min(self.clients.len() - 1);
+        &self.clients[i]
     }
 
     /// A one-target pool for unit tests.
     #[cfg(test)]
     pub fn for_tests(name: &str) -> Self {
         let up: config::Upstream = serde_yaml_ng::from_str("targets: ['127.0.0.1:9']").unwrap();
-        Self::new(name, &up, |_| Arc::new(TargetHealth::default()))
+        Self::new(name, &up, 1, |_| Arc::new(TargetHealth::default()))
     }
 
     /// Picks an available target for a request from `client_ip`, never `exclude`.
@@ -190,7 +207,7 @@ mod tests {
 
     fn pool(yaml: &str) -> Pool {
         let up: config::Upstream = serde_yaml_ng::from_str(yaml).unwrap();
-        Pool::new("u", &up, |_| Arc::new(TargetHealth::default()))
+        Pool::new("u", &up, 1, |_| Arc::new(TargetHealth::default()))
     }
 
     fn ip() -> IpAddr {
