@@ -127,7 +127,7 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let target = gateway.clone();
     let reloader = Arc::new(Reloader::new(
         config_path,
-        move |c: &config::Config| target.apply(c).map_err(|e| e.to_string()),
+        Arc::new(move |c: &config::Config| target.apply(c).map_err(|e| e.to_string())),
         telemetry.clone(),
     ));
     reloader.started_with(&config);

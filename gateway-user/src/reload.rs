@@ -98,7 +98,7 @@ pub trait Reload: Send + Sync {
 /// Loads, builds and swaps configurations, one at a time.
 pub struct Reloader {
     path: PathBuf,
-    target: Box<dyn Apply>,
+    target: Arc<dyn Apply>,
     telemetry: Arc<Telemetry>,
     /// The digest in use; the lock also serializes reloads.
     current: Mutex<Option<String>>,
@@ -119,12 +119,12 @@ impl Reloader {
     /// A reloader for the file at `path`, applying to `target`.
     pub fn new(
         path: impl Into<PathBuf>,
-        target: impl Apply + 'static,
+        target: Arc<dyn Apply>,
         telemetry: Arc<Telemetry>,
     ) -> Self {
         Self {
             path: path.into(),
-            target: Box::new(target),
+            target,
             telemetry,
             current: Mutex::new(None),
             sockets: Mutex::new(None),
@@ -282,7 +282,11 @@ mod tests {
     fn a_valid_file_is_applied_and_its_digest_published() {
         let (_dir, path, telemetry) = setup(GOOD);
         let applied_count = Arc::new(AtomicUsize::new(0));
-        let r = Reloader::new(&path, Counting(applied_count.clone()), telemetry.clone());
+        let r = Reloader::new(
+            &path,
+            Arc::new(Counting(applied_count.clone())),
+            telemetry.clone(),
+        );
         let applied = r.reload(ReloadSource::Admin).unwrap();
         assert_eq!(applied_count.load(Ordering::SeqCst), 1);
         assert_eq!(applied.digest.len(), 64);
@@ -299,7 +303,11 @@ mod tests {
     fn an_invalid_file_keeps_the_old_config_and_counts_an_error() {
         let (_dir, path, telemetry) = setup(GOOD);
         let applied_count = Arc::new(AtomicUsize::new(0));
-        let r = Reloader::new(&path, Counting(applied_count.clone()), telemetry.clone());
+        let r = Reloader::new(
+            &path,
+            Arc::new(Counting(applied_count.clone())),
+            telemetry.clone(),
+        );
         let first = r.reload(ReloadSource::Sighup).unwrap();
         std::fs::write(&path, "listeners: [ {name: x, bind: nonsense} ]\n").unwrap();
         let err = r.reload(ReloadSource::Sighup).unwrap_err();
@@ -320,7 +328,7 @@ mod tests {
         let (_dir, path, telemetry) = setup(GOOD);
         let r = Reloader::new(
             &path,
-            |_: &Config| Err("no certificate".to_string()),
+            Arc::new(|_: &Config| -> Result<(), String> { Err("no certificate".to_string()) }),
             telemetry,
         );
         let err = r.reload(ReloadSource::Admin).unwrap_err();
@@ -333,7 +341,7 @@ mod tests {
     fn reloading_an_unchanged_file_rebuilds_but_reports_no_change() {
         let (_dir, path, telemetry) = setup(GOOD);
         let applied_count = Arc::new(AtomicUsize::new(0));
-        let r = Reloader::new(&path, Counting(applied_count.clone()), telemetry);
+        let r = Reloader::new(&path, Arc::new(Counting(applied_count.clone())), telemetry);
         assert!(r.reload(ReloadSource::Admin).unwrap().changed());
         assert!(!r.reload(ReloadSource::Admin).unwrap().changed());
         assert_eq!(applied_count.load(Ordering::SeqCst), 2);

@@ -2,6 +2,8 @@
 //!
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
+mod bench_edge;
+mod bench_flood;
 mod bench_proxy;
 mod setup;
 
@@ -27,22 +29,38 @@ enum Task {
         #[arg(long, default_value = "examples/gateway.yaml")]
         config: String,
     },
-    /// Run a benchmark (not a test): `cargo xtask bench proxy`.
+    /// Set up and run every test (unit, kernel, end to end).
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Run a benchmark (never part of the tests); results go to BENCHMARKS.md by hand.
     Bench {
-        /// What to measure: `proxy` (gateway vs nginx, plain and TLS).
-        target: String,
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Per-packet cost of the XDP program vs xdp-filter's, through BPF_PROG_TEST_RUN (root).
+    Edge {
+        /// Runs per measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        repeat: u32,
+        /// Skip the veth flood (namespaces, nftables, native and SKB XDP).
+        #[arg(long)]
+        no_flood: bool,
+    },
+    /// Requests/s and p99 of the gateway vs an nginx reverse proxy (wrk, plain and TLS).
+    Proxy {
         /// Seconds per measured wrk run.
         #[arg(long, default_value_t = 10)]
         duration: u32,
         /// wrk connections.
         #[arg(long, default_value_t = 64)]
         connections: u32,
-    },
-    /// Set up and run every test (unit, kernel, end to end).
-    Test {
-        /// Extra arguments for `cargo test` (e.g. a test name filter).
-        #[arg(trailing_var_arg = true)]
-        args: Vec<String>,
     },
 }
 
@@ -57,16 +75,24 @@ fn main() -> Result<()> {
             Err(err)
         }
         Task::Bench {
-            target,
-            duration,
-            connections,
-        } => match target.as_str() {
-            "proxy" => bench_proxy::bench(&bench_proxy::Options {
+            what: Bench::Edge { repeat, no_flood },
+        } => {
+            setup::setup()?;
+            bench_edge::bench_edge(repeat, !no_flood)
+        }
+        Task::Bench {
+            what:
+                Bench::Proxy {
+                    duration,
+                    connections,
+                },
+        } => {
+            setup::setup()?;
+            bench_proxy::bench(&bench_proxy::Options {
                 duration,
                 connections,
-            }),
-            other => bail!("unknown benchmark `{other}` (known: proxy)"),
-        },
+            })
+        }
         Task::Test { args } => {
             setup::setup()?;
             run(Command::new("cargo")

@@ -210,9 +210,15 @@ fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>) {
     report(out.flush());
 }
 
+/// Logs write errors, at most once a minute: a full disk must not flood the logs.
 fn report(result: io::Result<()>) {
-    if let Err(err) = result {
-        tracing::warn!(error = %err, "access log write failed");
+    use std::sync::Mutex;
+    static LAST: Mutex<Option<std::time::Instant>> = Mutex::new(None);
+    let Err(err) = result else { return };
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+        *last = Some(std::time::Instant::now());
+        tracing::warn!(error = %err, "access log write failed (further failures are reported once a minute)");
     }
 }
 
