@@ -34,6 +34,31 @@ pub async fn handle(
     conn: Arc<ConnInfo>,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
+    Ok(serve(gw, conn, req, None).await)
+}
+
+/// Answers a request the connection layer already refused (per-IP connection
+/// limit, ambiguous framing) with `err`, through the same response stages, access
+/// log and metrics as every other answer; the connection is closed after it.
+pub async fn refuse(
+    gw: Arc<Gateway>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+    stage: &'static str,
+    err: GatewayError,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let mut resp = serve(gw, conn, req, Some((stage, err))).await;
+    resp.headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    Ok(resp)
+}
+
+async fn serve(
+    gw: Arc<Gateway>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+    refused: Option<Rejection>,
+) -> Response<ProxyBody> {
     let rt = gw.runtime.load_full();
     let telemetry = gw.shared.telemetry.clone();
     let (mut head, incoming) = req.into_parts();
@@ -46,7 +71,11 @@ pub async fn handle(
         meter.clone(),
     ));
 
-    let mut resp = match run(&rt, &telemetry, &mut ctx, &mut head, body, &meter).await {
+    let result = match refused {
+        Some(rejection) => Err(rejection),
+        None => run(&rt, &telemetry, &mut ctx, &mut head, body, &meter).await,
+    };
+    let mut resp = match result {
         Ok(resp) => resp,
         Err((stage, err)) => {
             let status = err.status();
@@ -70,10 +99,10 @@ pub async fn handle(
         telemetry,
         meter,
     };
-    Ok(Response::from_parts(
+    Response::from_parts(
         parts,
         BodyExt::boxed(TrackedBody::new(body, Box::new(hook))),
-    ))
+    )
 }
 
 fn new_context(rt: &Runtime, conn: Arc<ConnInfo>, head: &request::Parts) -> RequestContext {

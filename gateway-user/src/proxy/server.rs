@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use http::{HeaderValue, Request, header};
+use http::Request;
 use hyper::{body::Incoming, service::service_fn};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
@@ -22,9 +22,8 @@ use tokio::{
 };
 
 use super::{
-    body::ProxyBody,
     conn_limit::ConnSlot,
-    context::{ConnInfo, new_request_id},
+    context::ConnInfo,
     deps::{PeerInfo, failure_reason},
     error::GatewayError,
     io::{Activity, ConnIo},
@@ -272,9 +271,13 @@ async fn drive<I>(
             activity.in_flight.fetch_add(1, Ordering::Relaxed);
             let first = activity.requests.load(Ordering::Relaxed) == 1;
             let resp = if over_limit {
-                Ok(too_many_connections(&gw))
+                let err = GatewayError::TooManyRequests;
+                pipeline::refuse(gw, conn, req, "connection_limit", err).await
             } else if first && activity.first_head_cl_and_te.load(Ordering::Acquire) {
-                Ok(ambiguous_framing(&gw))
+                let err = GatewayError::BadRequest(
+                    "both Content-Length and Transfer-Encoding are present",
+                );
+                pipeline::refuse(gw, conn, req, "hygiene", err).await
             } else {
                 pipeline::handle(gw, conn, req).await
             };
@@ -324,25 +327,4 @@ async fn drive<I>(
         }
     }
     drop(slot);
-}
-
-fn ambiguous_framing(gw: &Gateway) -> http::Response<ProxyBody> {
-    gw.shared.telemetry.metrics.request_rejected("hygiene", 400);
-    let mut resp =
-        GatewayError::BadRequest("both Content-Length and Transfer-Encoding are present")
-            .to_response(&new_request_id());
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
-}
-
-fn too_many_connections(gw: &Gateway) -> http::Response<ProxyBody> {
-    gw.shared
-        .telemetry
-        .metrics
-        .request_rejected("connection_limit", 429);
-    let mut resp = GatewayError::TooManyRequests.to_response(&new_request_id());
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
 }
