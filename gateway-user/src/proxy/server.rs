@@ -55,10 +55,13 @@ pub fn bind_all(listeners: &[Listener], workers: usize) -> anyhow::Result<Vec<Bo
     for l in listeners {
         let fail =
             |e: io::Error| anyhow::anyhow!("listener `{}`: cannot bind {}: {e}", l.name, l.bind);
-        let first = bind(l.bind).map_err(fail)?;
-        let local = first.local_addr().map_err(fail)?;
-        let mut sockets = vec![first];
-        for _ in 1..workers.max(1) {
+        // SO_REUSEPORT would let a second gateway join the port and silently split
+        // the traffic: probe with an exclusive bind first, so that fails as usual.
+        let local = std::net::TcpListener::bind(l.bind)
+            .and_then(|probe| probe.local_addr())
+            .map_err(fail)?;
+        let mut sockets = Vec::new();
+        for _ in 0..workers.max(1) {
             sockets.push(bind(local).map_err(fail)?);
         }
         out.push(BoundListener {
