@@ -21,7 +21,7 @@ use super::{
     forward,
     runtime::{Gateway, Runtime},
     stage::Flow,
-    upstream::{UpstreamFailure, classify},
+    upstream::{HealthChange, UpstreamFailure, classify},
 };
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -237,7 +237,7 @@ async fn proxy(
         ctx.upstream_duration = Some(elapsed);
         match res {
             Err(_) => {
-                pool.record(i, false);
+                report(telemetry, &pool.name, &target.addr, pool.record(i, false));
                 metrics.upstream_error(&pool.name, "timeout");
                 metrics.observe_upstream(&pool.name, &target.addr, None, elapsed);
                 return Err(GatewayError::GatewayTimeout);
@@ -247,9 +247,7 @@ async fn proxy(
                     return Err(GatewayError::BodyTooLarge);
                 }
                 let failure = classify(&e);
-                if pool.record(i, false) {
-                    tracing::warn!(upstream = %pool.name, target = %target.addr, "target ejected after consecutive failures");
-                }
+                report(telemetry, &pool.name, &target.addr, pool.record(i, false));
                 metrics.upstream_error(&pool.name, failure.kind());
                 metrics.observe_upstream(&pool.name, &target.addr, None, elapsed);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %pool.name, target = %target.addr, error = %e, "upstream request failed");
@@ -264,7 +262,8 @@ async fn proxy(
             }
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
-                pool.record(i, !matches!(status, 502..=504));
+                let change = pool.record(i, !matches!(status, 502..=504));
+                report(telemetry, &pool.name, &target.addr, change);
                 metrics.observe_upstream(&pool.name, &target.addr, Some(status), elapsed);
                 ctx.upstream_status = Some(status);
                 ctx.upstream_guard = Some(guard);
@@ -277,6 +276,29 @@ async fn proxy(
         }
     }
     Err(GatewayError::BadGateway)
+}
+
+/// Logs and publishes a passive health change of a target.
+fn report(telemetry: &Telemetry, upstream: &str, target: &str, change: HealthChange) {
+    match change {
+        HealthChange::None => {}
+        HealthChange::Ejected => {
+            tracing::warn!(
+                upstream,
+                target,
+                "target ejected after consecutive failures"
+            );
+            telemetry
+                .metrics
+                .set_upstream_health(upstream, target, false);
+        }
+        HealthChange::Recovered => {
+            tracing::info!(upstream, target, "ejected target answers again");
+            telemetry
+                .metrics
+                .set_upstream_health(upstream, target, true);
+        }
+    }
 }
 
 /// Writes the access log line and request metrics once the response is finished.

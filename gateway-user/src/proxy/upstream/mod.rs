@@ -177,16 +177,20 @@ impl Pool {
         InFlight(h)
     }
 
-    /// Records a request outcome on target `i` for passive health; returns true when
-    /// this failure ejected the target.
-    pub fn record(&self, i: usize, ok: bool) -> bool {
+    /// Records a request outcome on target `i` for passive health, and says whether
+    /// it changed the target's state (for the health metric and logs).
+    pub fn record(&self, i: usize, ok: bool) -> HealthChange {
         let h = &self.targets[i].health;
         if ok {
             h.request_failures.store(0, Ordering::Relaxed);
-            return false;
+            // The first success after an ejection ended: the target is back.
+            if h.ejected_until.swap(0, Ordering::Relaxed) != 0 {
+                return HealthChange::Recovered;
+            }
+            return HealthChange::None;
         }
         if self.passive.max_failures == 0 {
-            return false;
+            return HealthChange::None;
         }
         let n = h.request_failures.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= self.passive.max_failures {
@@ -195,10 +199,21 @@ impl Pool {
                 now_ms() + self.passive.ejection.0.as_millis() as u64,
                 Ordering::Relaxed,
             );
-            return true;
+            return HealthChange::Ejected;
         }
-        false
+        HealthChange::None
     }
+}
+
+/// How a request outcome changed a target's passive health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthChange {
+    /// Nothing changed.
+    None,
+    /// Too many consecutive failures: the target is ejected.
+    Ejected,
+    /// A success after an ejection: the target is back.
+    Recovered,
 }
 
 #[cfg(test)]
@@ -227,8 +242,8 @@ mod tests {
     #[test]
     fn ejected_targets_are_skipped_until_the_ejection_ends() {
         let p = pool("targets: ['a:1', 'b:1']\npassive: {max_failures: 2, ejection: 1h}");
-        assert!(!p.record(0, false));
-        assert!(p.record(0, false));
+        assert_eq!(p.record(0, false), HealthChange::None);
+        assert_eq!(p.record(0, false), HealthChange::Ejected);
         for _ in 0..10 {
             assert_eq!(p.pick(ip(), None), Some(1));
         }
