@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::{
     conn_limit::ConnCounts,
     deps::{ServerTls, Telemetry},
-    route::{CompiledRoute, IpAcl, RouteTable},
+    route::{CompiledRoute, RouteTable},
     stage::Stage,
     stages,
     upstream::{Pool, TargetHealth, spawn_health_checks},
@@ -119,10 +119,6 @@ pub struct Runtime {
     pub limits: Limits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Global IP lists.
-    pub ip: IpAcl,
-    /// Security headers.
-    pub security: SecurityHeaderValues,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -214,8 +210,6 @@ impl Runtime {
             tls,
             limits: config.limits.clone(),
             trusted_proxies: config.client_ip.trusted_proxies.clone(),
-            ip: IpAcl::new(&config.ip),
-            security,
             tasks: Mutex::new(Vec::new()),
         })
     }
