@@ -14,7 +14,7 @@ use super::{
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes,
+    routes, schemas,
     tree::{Node, Seg},
 };
 
@@ -57,6 +57,11 @@ impl<'a> Checker<'a> {
             location,
             message: message.into(),
         });
+    }
+
+    /// The directory relative paths are resolved against (the config file's).
+    pub fn base(&self) -> &Path {
+        self.base.unwrap_or(Path::new("."))
     }
 
     /// The line of the node at `path`.
@@ -147,6 +152,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
+    schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);
 }

@@ -6,6 +6,7 @@ pub mod hygiene;
 pub mod ip_filter;
 pub mod response_headers;
 pub mod route;
+pub mod schema;
 
 use std::sync::Arc;
 
@@ -36,7 +37,8 @@ pub fn build(
         Box::new(ip_filter::IpFilter::Route),
         Box::new(client_cert::ClientCertCheck),
         Box::new(cors::CorsStage),
-        // auth, rate limit, WAF and schema stages go here.
+        // auth, rate limit and WAF stages go here, before schema.
+        Box::new(schema::SchemaValidation),
         Box::new(response_headers::ResponseHeaders(security.clone())),
     ]
 }
