@@ -138,7 +138,7 @@ pub fn build_request(
     ctx: &RequestContext,
     head: &request::Parts,
     route: &CompiledRoute,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     target: &str,
     h2: bool,
     body: ProxyBody,
@@ -159,10 +159,9 @@ pub fn build_request(
     } else {
         Version::HTTP_11
     };
-    *req.headers_mut() = headers.clone();
-    if h2 {
-        req.headers_mut().remove(header::HOST);
-    }
+    // The client's Host is kept, over h2 too (RFC 9113 §8.3.1 lets an intermediary
+    // retain it; `:authority` names the target the pool connected to).
+    *req.headers_mut() = headers;
     Ok(req)
 }
 

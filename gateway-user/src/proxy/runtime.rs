@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::{
     conn_limit::ConnCounts,
     deps::{ServerTls, Telemetry},
-    route::{CompiledRoute, IpAcl, RouteTable},
+    route::{CompiledRoute, RouteTable},
     stage::Stage,
     stages,
     upstream::{Pool, TargetHealth, spawn_health_checks},
@@ -69,12 +69,20 @@ pub struct Shared {
     pub connections: Arc<ConnCounts>,
     /// The rate limiter in force; a reload reconfigures it, keeping its counters.
     pub limiter: Arc<LimiterSlot>,
+    /// Worker threads serving connections (each gets its own upstream clients).
+    pub workers: usize,
 }
 
 impl Shared {
-    /// Fresh shared state.
+    /// Fresh shared state for one worker thread.
     pub fn new(telemetry: Arc<Telemetry>) -> Self {
+        Self::with_workers(telemetry, 1)
+    }
+
+    /// Fresh shared state for `workers` worker threads.
+    pub fn with_workers(telemetry: Arc<Telemetry>, workers: usize) -> Self {
         Self {
+            workers: workers.max(1),
             telemetry,
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
@@ -122,10 +130,6 @@ pub struct Runtime {
     pub limits: Limits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Global IP lists.
-    pub ip: IpAcl,
-    /// Security headers.
-    pub security: SecurityHeaderValues,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -173,7 +177,9 @@ impl Runtime {
                     });
                 }
             }
-            let pool = Pool::new(name, up, |addr| shared.target_health(name, addr));
+            let pool = Pool::new(name, up, shared.workers, |addr| {
+                shared.target_health(name, addr)
+            });
             pools.insert(name.clone(), Arc::new(pool));
         }
         let routes = config
@@ -226,8 +232,6 @@ impl Runtime {
             tls,
             limits: config.limits.clone(),
             trusted_proxies: config.client_ip.trusted_proxies.clone(),
-            ip: IpAcl::new(&config.ip),
-            security,
             tasks: Mutex::new(Vec::new()),
         })
     }
