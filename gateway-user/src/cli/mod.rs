@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod edge;
+mod keys;
 mod serve;
 
 /// A security edge for Linux hosts: XDP filter and API gateway in one binary.
@@ -32,6 +33,9 @@ enum Command {
     /// Manage the allowlist (CIDRs that skip every check) of the edge filter.
     #[command(subcommand)]
     Allow(edge::AllowCommand),
+    /// Manage consumers' API keys: `gateway keys generate --consumer NAME`.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -43,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Edge(cmd) => edge::edge(cmd),
         Command::Ban(cmd) => edge::ban(cmd),
         Command::Allow(cmd) => edge::allow(cmd),
+        Command::Keys(cmd) => keys::keys(cmd),
     };
     match result {
         Ok(code) => code,

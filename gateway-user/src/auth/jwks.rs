@@ -1,0 +1,188 @@
+//! A provider's JSON Web Key Set fetched over HTTP(S): cached for `cache_ttl`,
+//! refreshed in the background, refetched when a token names an unknown `kid` (at most
+//! once per `min_refetch_interval`, one fetch at a time), and served stale while the
+//! issuer is unreachable for up to `max_stale` past its TTL; after that, refused.
+use std::{
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use jsonwebtoken::Algorithm;
+
+use super::{config::JwksSettings, error::AuthError, http::HttpClient, keys};
+
+/// Largest JWKS document read.
+const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
+/// Keys fetched at one moment.
+struct KeySet {
+    keys: Vec<keys::VerifyKey>,
+    fetched: Instant,
+}
+
+/// The cached key set of one JWKS URI.
+pub struct Jwks {
+    client: HttpClient,
+    ttl: Duration,
+    min_refetch: Duration,
+    max_stale: Duration,
+    timeout: Duration,
+    state: ArcSwapOption<KeySet>,
+    /// One fetch at a time; waiters reuse its result.
+    fetching: tokio::sync::Mutex<()>,
+    last_attempt: Mutex<Option<Instant>>,
+    fetches: AtomicU64,
+}
+
+impl Jwks {
+    /// A cache for `uri` (nothing is fetched yet).
+    pub fn new(uri: &str, settings: &JwksSettings) -> Result<Arc<Jwks>, String> {
+        Ok(Arc::new(Jwks {
+            client: HttpClient::new(uri, settings.ca.as_deref())?,
+            ttl: settings.cache_ttl.get(),
+            min_refetch: settings.min_refetch_interval.get(),
+            max_stale: settings.max_stale.get(),
+            timeout: settings.timeout.get(),
+            state: ArcSwapOption::empty(),
+            fetching: tokio::sync::Mutex::new(()),
+            last_attempt: Mutex::new(None),
+            fetches: AtomicU64::new(0),
+        }))
+    }
+
+    /// Number of fetches attempted so far (tests and metrics).
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Starts the background refresh on the current tokio runtime, if there is one.
+    /// The task ends when the cache is dropped.
+    pub fn spawn_refresher(self: &Arc<Self>) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak: Weak<Jwks> = Arc::downgrade(self);
+        // Refresh a little before the TTL runs out so requests rarely wait on a fetch.
+        let period = (self.ttl * 4 / 5).max(Duration::from_secs(1));
+        handle.spawn(async move {
+            loop {
+                {
+                    let Some(jwks) = weak.upgrade() else { return };
+                    let _ = jwks.refresh(None).await;
+                }
+                tokio::time::sleep(period).await;
+            }
+        });
+    }
+
+    /// Keys that may verify a token with `kid` and `alg`; fetches when needed.
+    pub async fn keys_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Vec<keys::VerifyKey>, AuthError> {
+        let current = self.state.load_full();
+        let fresh = current
+            .as_ref()
+            .is_some_and(|s| s.fetched.elapsed() < self.ttl);
+        if let Some(set) = current.as_ref().filter(|_| fresh) {
+            let found = matching(set, kid, alg);
+            if !found.is_empty() || !self.may_fetch() {
+                return Ok(found);
+            }
+            // An unknown kid: the issuer may have rotated its keys.
+            return match self.refresh(Some(set.fetched)).await {
+                Ok(set) => Ok(matching(&set, kid, alg)),
+                Err(_) => Ok(found),
+            };
+        }
+        let refreshed = if self.may_fetch() {
+            self.refresh(current.as_ref().map(|s| s.fetched)).await.ok()
+        } else {
+            None
+        };
+        if let Some(set) = refreshed {
+            return Ok(matching(&set, kid, alg));
+        }
+        // The issuer is unreachable (or was tried a moment ago): old keys, within bounds.
+        let latest = self.state.load_full();
+        match latest {
+            Some(set) if set.fetched.elapsed() < self.ttl + self.max_stale => {
+                Ok(matching(&set, kid, alg))
+            }
+            _ => Err(AuthError::KeysUnavailable),
+        }
+    }
+
+    /// True when the last fetch attempt is old enough for another one.
+    fn may_fetch(&self) -> bool {
+        let last = self.last_attempt.lock().map(|g| *g).unwrap_or(None);
+        last.is_none_or(|t| t.elapsed() >= self.min_refetch)
+    }
+
+    /// Fetches the key set unless another caller did since `seen` (the fetch time of
+    /// the set the caller looked at); returns the newest set.
+    async fn refresh(&self, seen: Option<Instant>) -> Result<Arc<KeySet>, String> {
+        let _guard = self.fetching.lock().await;
+        if let (Some(set), Some(seen)) = (self.state.load_full(), seen)
+            && set.fetched > seen
+            && set.fetched.elapsed() < self.ttl
+        {
+            return Ok(set);
+        }
+        if let Ok(mut last) = self.last_attempt.lock() {
+            *last = Some(Instant::now());
+        }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let answer = self
+            .client
+            .send(
+                Method::GET,
+                headers,
+                Bytes::new(),
+                self.timeout,
+                MAX_JWKS_BYTES,
+            )
+            .await;
+        let result = match answer {
+            Ok(a) if a.status == StatusCode::OK => keys::from_jwks(&a.body).map(|(k, _)| k),
+            Ok(a) => Err(format!("answered {}", a.status)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(keys) => {
+                let set = Arc::new(KeySet {
+                    keys,
+                    fetched: Instant::now(),
+                });
+                self.state.store(Some(set.clone()));
+                Ok(set)
+            }
+            Err(why) => {
+                tracing::warn!(jwks_uri = %self.client.uri(), "cannot fetch the JWKS: {why}");
+                Err(why)
+            }
+        }
+    }
+}
+
+/// Keys of `set` fit for `alg` whose kid matches (a token without kid matches all).
+fn matching(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Vec<keys::VerifyKey> {
+    set.keys
+        .iter()
+        .filter(|k| k.fits(alg))
+        .filter(|k| match (kid, &k.kid) {
+            (Some(want), Some(have)) => want == have,
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
