@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 
 use super::{config::JwtProvider, error::AuthError, jwks::Jwks, keys, token::TokenLocation};
 
+/// Largest leeway accepted at build (the library subtracts it from now).
+const MAX_LEEWAY_SECS: u64 = 10_000 * 86_400;
+
 /// The claims of a verified token.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -87,6 +90,13 @@ impl JwtVerifier {
             ));
         }
         let leeway = p.leeway.as_secs();
+        // jsonwebtoken computes `now - leeway`: keep it far from underflowing.
+        if leeway > MAX_LEEWAY_SECS {
+            return Err(format!(
+                "provider `{}` leeway is too large (at most 10000d)",
+                p.name
+            ));
+        }
         let mut validation = Validation::new(algorithms[0]);
         validation.algorithms = algorithms.clone();
         validation.leeway = leeway;

@@ -27,13 +27,13 @@ const TOP_KEYS: &[&str] = &[
     "ip",
     "security_headers",
     "access_log",
+    "auth",
+    "consumers",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
 const FUTURE_TOP_KEYS: &[&str] = &[
-    "auth",
-    "consumers",
     "plans",
     "rate_limit",
     "waf",
@@ -44,7 +44,7 @@ const FUTURE_TOP_KEYS: &[&str] = &[
 ];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "rate_limit", "waf", "validate"];
+const FUTURE_ROUTE_KEYS: &[&str] = &["rate_limit", "waf", "validate"];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -56,6 +56,8 @@ pub(crate) struct Parsed {
     pub listener_index: Vec<usize>,
     /// Index in the file of each route in `config.routes`.
     pub route_index: Vec<usize>,
+    /// Index in the file of each consumer in `config.consumers`.
+    pub consumer_index: Vec<usize>,
 }
 
 fn not_supported(key: &Node, name: &str) -> ConfigError {
@@ -72,6 +74,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
     let mut config = Config::default();
     let mut broken_upstreams = BTreeSet::new();
     let (mut listener_index, mut route_index) = (Vec::new(), Vec::new());
+    let mut consumer_index = Vec::new();
     let entries: &[(Node, Node)] = match &root.kind {
         Kind::Map(entries) => entries,
         _ if root.is_null() => &[],
@@ -88,6 +91,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 broken_upstreams,
                 listener_index: vec![],
                 route_index: vec![],
+                consumer_index: vec![],
             };
         }
     };
@@ -133,6 +137,10 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
+            "auth" => take(from_node(value).map(|v| config.auth = v)),
+            "consumers" => {
+                (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
+            }
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),
@@ -148,6 +156,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
         broken_upstreams,
         listener_index,
         route_index,
+        consumer_index,
     }
 }
 

@@ -42,6 +42,12 @@ pub struct Config {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// Authentication: JWT providers, API key locations, external authorizers.
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
+    /// Consumers: who calls, with which credentials, groups and plan.
+    #[serde(default)]
+    pub consumers: Vec<crate::auth::Consumer>,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
@@ -255,6 +261,9 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Who may call this route; open to all when absent.
+    #[serde(default)]
+    pub auth: Option<crate::auth::RouteAuth>,
 }
 
 /// The request properties a route matches on; empty matches everything.
