@@ -160,6 +160,11 @@ impl Authenticator {
             .and_then(|p| p.jwks())
     }
 
+    /// Number of verified tokens held in the cache.
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.len()
+    }
+
     /// The external authorizer `name`.
     pub fn ext_authz(&self, name: &str) -> Option<&Arc<ExtAuthzClient>> {
         self.ext.get(name)

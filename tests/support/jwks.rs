@@ -1,0 +1,101 @@
+//! A local JWKS server on loopback for auth tests: serves a key set that the test can
+//! rotate, counts the requests it answers, and can be stopped (connections are then
+//! refused) to play an unreachable issuer. Stopped on drop.
+#![allow(dead_code)]
+
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, body::Incoming, service::service_fn};
+use hyper_util::rt::TokioIo;
+use tokio::{net::TcpListener, task::JoinHandle};
+
+/// A running JWKS server.
+pub struct JwksServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    body: Arc<Mutex<String>>,
+    hits: Arc<AtomicU64>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl JwksServer {
+    /// Starts serving `jwks` (a JSON document) on 127.0.0.1, on a free port.
+    pub async fn start(jwks: String) -> JwksServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let body = Arc::new(Mutex::new(jwks));
+        let hits = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(serve(listener, body.clone(), hits.clone()));
+        JwksServer {
+            addr,
+            body,
+            hits,
+            task: Some(task),
+        }
+    }
+
+    /// The URL of the key set.
+    pub fn url(&self) -> String {
+        format!("http://{}/.well-known/jwks.json", self.addr)
+    }
+
+    /// Replaces the key set (a rotation at the issuer).
+    pub fn rotate(&self, jwks: String) {
+        *self.body.lock().unwrap() = jwks;
+    }
+
+    /// Requests answered so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops listening: later fetches fail to connect.
+    pub fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn serve(listener: TcpListener, body: Arc<Mutex<String>>, hits: Arc<AtomicU64>) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let body = body.clone();
+        let hits = hits.clone();
+        conns.spawn(async move {
+            let svc = service_fn(move |_req: Request<Incoming>| {
+                hits.fetch_add(1, Ordering::SeqCst);
+                let text = body.lock().unwrap().clone();
+                async move {
+                    Ok::<_, Infallible>(
+                        Response::builder()
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(text)))
+                            .unwrap(),
+                    )
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
