@@ -283,6 +283,7 @@ consumers:
     plan: enterprise
     api_keys: [{ sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 }]
     jwt: [{ provider: idp, subject: partner-svc }]
+    mtls_sans: [URI:spiffe://partner.test/svc]
 routes:
   - name: mobile
     match: { path_prefix: /mobile }
@@ -304,6 +305,14 @@ routes:
     match: { path_prefix: /either }
     upstream: users
     auth: { jwt: [idp], api_key: true, groups: [partners] }
+  - name: hidden
+    match: { path_prefix: /hidden }
+    upstream: users
+    auth: { api_key: true, hide_credentials: true }
+  - name: certs
+    match: { path_prefix: /certs }
+    upstream: users
+    auth: { mtls: true, api_key: true }
 ";
 
 #[tokio::test]
@@ -616,4 +625,55 @@ fn keys_generate_prints_a_key_whose_sha256_line_lets_it_in() {
             .unwrap();
         assert_eq!(id.consumer.unwrap().name, "billing");
     });
+}
+
+#[tokio::test]
+async fn api_key_in_the_query_is_removed_before_upstream_when_hidden() {
+    let s = Setup::new(CONSUMERS);
+    let mut req = request(
+        "/hidden/x?a=1&api_key=test&b=2",
+        &[("x-api-key-other", "1")],
+    );
+    let id = s.call("hidden", &req).await.unwrap();
+    s.routes["hidden"].apply(&id, &mut req);
+    assert_eq!(req.uri.to_string(), "/hidden/x?a=1&b=2");
+    let mut req = request("/hidden/x", &[("x-api-key", "test")]);
+    let id = s.call("hidden", &req).await.unwrap();
+    s.routes["hidden"].apply(&id, &mut req);
+    assert!(req.headers.get("x-api-key").is_none());
+}
+
+#[tokio::test]
+async fn client_certificate_san_identifies_its_consumer() {
+    let s = Setup::new(CONSUMERS);
+    let cert = gateway::auth::ClientCert {
+        subject: "CN=svc".into(),
+        sans: vec![
+            "DNS:svc.partner.test".into(),
+            "URI:spiffe://partner.test/svc".into(),
+        ],
+    };
+    let id = s
+        .auth
+        .authenticate(&s.routes["certs"], &request("/certs", &[]), Some(&cert))
+        .await
+        .unwrap();
+    assert_eq!(id.method, "mtls");
+    assert_eq!(id.consumer.unwrap().name, "partner");
+    let stranger = gateway::auth::ClientCert {
+        subject: "CN=x".into(),
+        sans: vec!["DNS:x.test".into()],
+    };
+    let e = s
+        .auth
+        .authenticate(&s.routes["certs"], &request("/certs", &[]), Some(&stranger))
+        .await
+        .unwrap_err();
+    assert_eq!(e, AuthError::InvalidCertificate);
+    let e = s
+        .auth
+        .authenticate(&s.routes["certs"], &request("/certs", &[]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e, AuthError::Missing);
 }
