@@ -243,7 +243,7 @@ async fn issuer_down_serves_stale_keys_up_to_the_bound_then_refuses() {
     let mut server = jwks::JwksServer::start(jwks_doc(&[("k1", 1)])).await;
     let s = Setup::new(&jwks_config(
         &server.url(),
-        "{ cache_ttl: 1s, max_stale: 2s, min_refetch_interval: 200ms, timeout: 500ms }",
+        "{ cache_ttl: 1s, max_stale: 4s, min_refetch_interval: 200ms, timeout: 500ms }",
     ));
     s.call("r", &bearer(&token("k1", 1, json!({}))))
         .await
@@ -253,7 +253,7 @@ async fn issuer_down_serves_stale_keys_up_to_the_bound_then_refuses() {
     // Past the TTL, the issuer unreachable: the old keys still serve.
     let stale = s.call("r", &bearer(&token("k1", 1, json!({})))).await;
     assert!(stale.is_ok(), "stale keys not used: {stale:?}");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(4000)).await;
     // Past TTL + max_stale: refused.
     let refused = s.call("r", &bearer(&token("k1", 1, json!({})))).await;
     assert_eq!(refused.unwrap_err(), AuthError::KeysUnavailable);
@@ -676,4 +676,20 @@ async fn client_certificate_san_identifies_its_consumer() {
         .await
         .unwrap_err();
     assert_eq!(e, AuthError::Missing);
+}
+
+#[tokio::test]
+async fn first_requests_share_one_jwks_fetch_instead_of_failing() {
+    let server = jwks::JwksServer::start(jwks_doc(&[("k1", 1)])).await;
+    let s = Setup::new(&jwks_config(
+        &server.url(),
+        "{ cache_ttl: 1h, min_refetch_interval: 1h }",
+    ));
+    let reqs: Vec<_> = (0..8).map(|_| bearer(&token("k1", 1, json!({})))).collect();
+    let results = futures_util::future::join_all(reqs.iter().map(|p| s.call("r", p))).await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(server.hits(), 1);
+    assert_eq!(s.auth.jwks("idp").unwrap().fetch_count(), 1);
 }

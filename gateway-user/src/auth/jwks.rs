@@ -72,11 +72,23 @@ impl Jwks {
         let period = (self.ttl * 4 / 5).max(Duration::from_secs(1));
         handle.spawn(async move {
             loop {
-                {
+                let pause = {
                     let Some(jwks) = weak.upgrade() else { return };
-                    let _ = jwks.refresh(None).await;
-                }
-                tokio::time::sleep(period).await;
+                    // Fetch when the set is `period` old (or missing, or the last try failed).
+                    let seen = jwks.state.load().as_ref().map(|s| s.fetched);
+                    match seen.map(|t| t.elapsed()) {
+                        Some(age) if age < period => period - age,
+                        _ => {
+                            let ok = jwks.refresh(seen, true).await.is_ok();
+                            if ok {
+                                period
+                            } else {
+                                jwks.min_refetch.max(Duration::from_millis(100))
+                            }
+                        }
+                    }
+                };
+                tokio::time::sleep(pause).await;
             }
         });
     }
@@ -88,31 +100,29 @@ impl Jwks {
         alg: Algorithm,
     ) -> Result<Vec<keys::VerifyKey>, AuthError> {
         let current = self.state.load_full();
-        let fresh = current
-            .as_ref()
-            .is_some_and(|s| s.fetched.elapsed() < self.ttl);
-        if let Some(set) = current.as_ref().filter(|_| fresh) {
+        let seen = current.as_ref().map(|s| s.fetched);
+        let age = current.as_ref().map(|s| s.fetched.elapsed());
+        if let (Some(set), Some(age)) = (current.as_ref(), age)
+            && age < self.ttl
+        {
             let found = matching(set, kid, alg);
-            if !found.is_empty() || !self.may_fetch() {
+            if !found.is_empty() {
                 return Ok(found);
             }
             // An unknown kid: the issuer may have rotated its keys.
-            return match self.refresh(Some(set.fetched)).await {
+            return match self.refresh(seen, true).await {
                 Ok(set) => Ok(matching(&set, kid, alg)),
                 Err(_) => Ok(found),
             };
         }
-        let refreshed = if self.may_fetch() {
-            self.refresh(current.as_ref().map(|s| s.fetched)).await.ok()
-        } else {
-            None
-        };
-        if let Some(set) = refreshed {
+        // Expired or never fetched. With usable stale keys, never wait behind a slow
+        // fetch; without any, wait for it.
+        let usable_stale = age.is_some_and(|a| a < self.ttl + self.max_stale);
+        if let Ok(set) = self.refresh(seen, !usable_stale).await {
             return Ok(matching(&set, kid, alg));
         }
         // The issuer is unreachable (or was tried a moment ago): old keys, within bounds.
-        let latest = self.state.load_full();
-        match latest {
+        match self.state.load_full() {
             Some(set) if set.fetched.elapsed() < self.ttl + self.max_stale => {
                 Ok(matching(&set, kid, alg))
             }
@@ -120,21 +130,26 @@ impl Jwks {
         }
     }
 
-    /// True when the last fetch attempt is old enough for another one.
-    fn may_fetch(&self) -> bool {
-        let last = self.last_attempt.lock().map(|g| *g).unwrap_or(None);
-        last.is_none_or(|t| t.elapsed() >= self.min_refetch)
-    }
-
-    /// Fetches the key set unless another caller did since `seen` (the fetch time of
-    /// the set the caller looked at); returns the newest set.
-    async fn refresh(&self, seen: Option<Instant>) -> Result<Arc<KeySet>, String> {
-        let _guard = self.fetching.lock().await;
-        if let (Some(set), Some(seen)) = (self.state.load_full(), seen)
-            && set.fetched > seen
-            && set.fetched.elapsed() < self.ttl
+    /// Fetches the key set, unless a set was stored since the caller looked (`seen`
+    /// = the fetch time of the set it saw), which is returned instead, or the last
+    /// attempt is within `min_refetch_interval`. With `wait` false, a
+    /// fetch already in progress is not waited for.
+    async fn refresh(&self, seen: Option<Instant>, wait: bool) -> Result<Arc<KeySet>, String> {
+        let _guard = if wait {
+            self.fetching.lock().await
+        } else {
+            self.fetching
+                .try_lock()
+                .map_err(|_| "a fetch is in progress".to_string())?
+        };
+        if let Some(set) = self.state.load_full()
+            && seen.is_none_or(|s| set.fetched > s)
         {
             return Ok(set);
+        }
+        let last = self.last_attempt.lock().map(|g| *g).unwrap_or(None);
+        if last.is_some_and(|t| t.elapsed() < self.min_refetch) {
+            return Err("fetched a moment ago".to_string());
         }
         if let Ok(mut last) = self.last_attempt.lock() {
             *last = Some(Instant::now());
