@@ -693,3 +693,21 @@ async fn first_requests_share_one_jwks_fetch_instead_of_failing() {
     assert_eq!(server.hits(), 1);
     assert_eq!(s.auth.jwks("idp").unwrap().fetch_count(), 1);
 }
+
+#[tokio::test]
+async fn jwks_is_fetched_over_https_with_the_configured_ca_and_refused_without_it() {
+    let (server, ca_pem) = jwks::JwksServer::start_tls(jwks_doc(&[("k1", 1)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let s = Setup::new(&jwks_config(
+        &server.url(),
+        &format!("{{ ca: {}, min_refetch_interval: 1h }}", ca.display()),
+    ));
+    let id = s.call("r", &bearer(&token("k1", 1, json!({})))).await;
+    assert!(id.is_ok(), "{id:?}");
+    // Trusting only another CA (the system bundle here): the handshake fails, no keys.
+    let other = Setup::new(&jwks_config(&server.url(), "{ min_refetch_interval: 1h }"));
+    let e = other.call("r", &bearer(&token("k1", 1, json!({})))).await;
+    assert_eq!(e.unwrap_err(), AuthError::KeysUnavailable);
+}

@@ -22,6 +22,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 pub struct JwksServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    https: bool,
     body: Arc<Mutex<String>>,
     hits: Arc<AtomicU64>,
     task: Option<JoinHandle<()>>,
@@ -30,13 +31,46 @@ pub struct JwksServer {
 impl JwksServer {
     /// Starts serving `jwks` (a JSON document) on 127.0.0.1, on a free port.
     pub async fn start(jwks: String) -> JwksServer {
+        Self::start_with(jwks, None).await
+    }
+
+    /// Starts serving `jwks` over HTTPS with a certificate for 127.0.0.1 signed by a
+    /// fresh test CA; returns the server and the CA certificate (PEM).
+    pub async fn start_tls(jwks: String) -> (JwksServer, String) {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        (Self::start_with(jwks, Some(acceptor)).await, ca.pem())
+    }
+
+    async fn start_with(jwks: String, tls: Option<tokio_rustls::TlsAcceptor>) -> JwksServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let body = Arc::new(Mutex::new(jwks));
         let hits = Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(serve(listener, body.clone(), hits.clone()));
+        let https = tls.is_some();
+        let task = tokio::spawn(serve(listener, tls, body.clone(), hits.clone()));
         JwksServer {
             addr,
+            https,
             body,
             hits,
             task: Some(task),
@@ -45,7 +79,8 @@ impl JwksServer {
 
     /// The URL of the key set.
     pub fn url(&self) -> String {
-        format!("http://{}/.well-known/jwks.json", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}/.well-known/jwks.json", self.addr)
     }
 
     /// Replaces the key set (a rotation at the issuer).
@@ -72,7 +107,12 @@ impl Drop for JwksServer {
     }
 }
 
-async fn serve(listener: TcpListener, body: Arc<Mutex<String>>, hits: Arc<AtomicU64>) {
+async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    body: Arc<Mutex<String>>,
+    hits: Arc<AtomicU64>,
+) {
     let mut conns = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -80,6 +120,7 @@ async fn serve(listener: TcpListener, body: Arc<Mutex<String>>, hits: Arc<Atomic
         };
         let body = body.clone();
         let hits = hits.clone();
+        let tls = tls.clone();
         conns.spawn(async move {
             let svc = service_fn(move |_req: Request<Incoming>| {
                 hits.fetch_add(1, Ordering::SeqCst);
@@ -93,9 +134,17 @@ async fn serve(listener: TcpListener, body: Arc<Mutex<String>>, hits: Arc<Atomic
                     )
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
         });
     }
 }
