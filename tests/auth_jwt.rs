@@ -652,6 +652,7 @@ async fn client_certificate_san_identifies_its_consumer() {
             "DNS:svc.partner.test".into(),
             "URI:spiffe://partner.test/svc".into(),
         ],
+        fingerprint_sha256: String::new(),
     };
     let id = s
         .auth
@@ -663,6 +664,7 @@ async fn client_certificate_san_identifies_its_consumer() {
     let stranger = gateway::auth::ClientCert {
         subject: "CN=x".into(),
         sans: vec!["DNS:x.test".into()],
+        fingerprint_sha256: String::new(),
     };
     let e = s
         .auth

@@ -16,7 +16,10 @@ mod source;
 mod stats;
 
 use aya_ebpf::{
-    bindings::xdp_action, helpers::bpf_ktime_get_ns, macros::xdp, programs::XdpContext,
+    bindings::xdp_action,
+    helpers::{bpf_ktime_get_coarse_ns, bpf_ktime_get_ns},
+    macros::xdp,
+    programs::XdpContext,
 };
 use gateway_common::{BanValue, EdgeConfig, stat};
 
@@ -53,8 +56,11 @@ fn filter(ctx: &XdpContext, bytes: u64) -> (u32, u32) {
         None => EdgeConfig::DEFAULT,
     };
     let monitor = config.monitor != 0;
+    // The coarse clock (CLOCK_MONOTONIC, at most a tick old) costs a fraction of
+    // the precise one; ban expiry and drop times do not need better. The rate
+    // stage reads the precise clock itself when a bucket runs dry.
     // SAFETY: a plain helper call with no arguments.
-    let now = unsafe { bpf_ktime_get_ns() };
+    let now = unsafe { bpf_ktime_get_coarse_ns() };
     let key = source.key(&config);
 
     if let Some(ban) = live_ban(&source, now) {
@@ -99,12 +105,22 @@ fn live_ban(source: &Source, now: u64) -> Option<BanValue> {
     } else {
         BLOCK_V6.get(lpm_v6(source))
     }?;
-    // Expired entries are ignored here; the daemon sweeps them.
-    if ban.expires_ns == 0 || ban.expires_ns > now {
-        Some(*ban)
-    } else {
-        None
-    }
+    // Expired entries are ignored here; the daemon sweeps them. `now` is the
+    // coarse clock, up to a tick behind: close to the expiry, ask the precise one.
+    let expires = ban.expires_ns;
+    let live = expires == 0
+        || (expires > now && (expires - now > COARSE_CLOCK_SLACK_NS || expires > precise_now()));
+    if live { Some(*ban) } else { None }
+}
+
+/// More than one tick at any HZ (100 and up): past this, the coarse clock is precise enough.
+const COARSE_CLOCK_SLACK_NS: u64 = 20_000_000;
+
+/// The precise CLOCK_MONOTONIC time.
+#[inline(always)]
+fn precise_now() -> u64 {
+    // SAFETY: a helper call with no arguments.
+    unsafe { bpf_ktime_get_ns() }
 }
 
 #[cfg(target_arch = "bpf")]

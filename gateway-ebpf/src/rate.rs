@@ -4,31 +4,35 @@
 //! several CPUs): BUCKETS is one shared LRU hash, and every update of a bucket
 //! is a single atomic instruction, never a read-modify-write of plain memory.
 //!
-//! * Refill: a CPU claims the time elapsed since the last refill with an
-//!   atomic exchange of `last_ns` (old = xchg(last_ns, now)). Each nanosecond
-//!   is therefore credited to exactly one CPU, and the sum of all refills is
-//!   `pps × wall time` no matter how many CPUs see the source. The one
-//!   imprecision: when two CPUs read the clock nearly together and the later
-//!   reading is swapped in first, the earlier one moves `last_ns` back by the
-//!   gap between the two readings (well under a microsecond), which is credited
-//!   twice, i.e. `pps × gap` tokens: far below one packet at any sane rate.
+//! * Refill: a CPU claims the time since the last refill by moving `last_ns`
+//!   forward with compare-and-exchange (`last → now`). A claim that loses the
+//!   race credits nothing (the winner credited that time), so each nanosecond
+//!   is credited exactly once and all refills together add up to
+//!   `pps × elapsed time` however many CPUs see the source.
 //! * Tokens are kept in nano-packets (`TOKEN_SCALE` = 1e9 per packet), so a
 //!   refill of `elapsed_ns × pps` is exact: no division and no rounding loss,
 //!   however often refills happen. `elapsed` is capped at 2^32 ns and `pps` at
 //!   2^30, so the product cannot overflow u64; an idle gap longer than the cap
 //!   (4.3 s) simply fills the bucket.
 //! * Take: one fetch-and-add of `refill - 1 packet`. If the value before it,
-//!   plus the refill, held less than one packet, the bucket was empty: the
-//!   packet is dropped and the packet is given back with an atomic add (the
-//!   refill is kept). Concurrent takes can never both get the last token.
+//!   plus the refill, held less than one packet, the bucket was empty and the
+//!   packet is given back with an atomic add (the refill is kept). Concurrent
+//!   takes can never both get the last token.
 //! * Cap: if the refill overfilled the bucket, the overflow (at most this
 //!   CPU's own refill) is subtracted atomically. Two racing refills near the
 //!   cap can leave the bucket slightly under full, never over.
+//! * Clock: reading the precise clock (`bpf_ktime_get_ns`) costs more than the
+//!   rest of the bucket update, so a packet first refills with the coarse clock
+//!   (same CLOCK_MONOTONIC timeline, one tick old at most), and only a packet
+//!   that finds the bucket empty reads the precise clock and refills again
+//!   before it is dropped. Credit is never lost, only taken in tick-sized
+//!   chunks while tokens remain; the effect is at most one tick of extra
+//!   burst (`pps × 1/HZ` packets), never a higher sustained rate.
 //!
 //! The token count is a signed value stored in a u64: while a give-back is in
 //! flight another CPU can see it below zero, which only errs towards dropping.
 
-use aya_ebpf::bindings::BPF_NOEXIST;
+use aya_ebpf::{bindings::BPF_NOEXIST, helpers::bpf_ktime_get_ns};
 use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, SourceKey, TOKEN_SCALE};
 
 use crate::{
@@ -68,9 +72,23 @@ fn limit_for(source: &Source, config: &EdgeConfig) -> RateLimit {
     }
 }
 
-/// Takes one token from the bucket of `key`, creating the bucket if needed.
+/// The precise CLOCK_MONOTONIC time.
 #[inline(always)]
-pub fn check(source: &Source, key: &SourceKey, config: &EdgeConfig, now: u64) -> RateVerdict {
+fn precise_now() -> u64 {
+    // SAFETY: a helper call with no arguments.
+    unsafe { bpf_ktime_get_ns() }
+}
+
+/// Takes one token from the bucket of `key`, creating the bucket if needed.
+///
+/// `coarse_now` is the coarse CLOCK_MONOTONIC time of this packet.
+#[inline(always)]
+pub fn check(
+    source: &Source,
+    key: &SourceKey,
+    config: &EdgeConfig,
+    coarse_now: u64,
+) -> RateVerdict {
     let limit = limit_for(source, config);
     if limit.pps == 0 {
         return RateVerdict::Pass;
@@ -91,7 +109,7 @@ pub fn check(source: &Source, key: &SourceKey, config: &EdgeConfig, now: u64) ->
         // First packet of this source: a full bucket, minus this packet.
         let fresh = Bucket {
             tokens: cap - TOKEN_SCALE,
-            last_ns: now,
+            last_ns: precise_now(),
             reported_ns: 0,
             dropped: 0,
         };
@@ -101,33 +119,36 @@ pub fn check(source: &Source, key: &SourceKey, config: &EdgeConfig, now: u64) ->
     };
 
     // SAFETY: `bucket` points to a live, 8-byte aligned value of BUCKETS; every
-    // write below is atomic, reads of `last_ns`/`reported_ns` are only hints.
+    // write below is atomic, plain reads are only hints.
     unsafe {
-        let mut refill = 0u64;
-        let last = core::ptr::read_volatile(&raw const (*bucket).last_ns);
-        if now > last {
-            let claimed = atomic::swap(&raw mut (*bucket).last_ns, now);
-            if now > claimed {
-                let elapsed = now - claimed;
-                refill = if elapsed >= MAX_ELAPSED_NS {
-                    cap
-                } else {
-                    elapsed.wrapping_mul(pps)
-                };
-                if refill > cap {
-                    refill = cap;
-                }
-            }
+        if take(bucket, cap, pps, coarse_now) {
+            return RateVerdict::Pass;
         }
+        // Empty by the coarse clock: catch up with the precise one before dropping.
+        let now = precise_now();
+        if take(bucket, cap, pps, now) {
+            return RateVerdict::Pass;
+        }
+        let dropped = atomic::fetch_add(&raw mut (*bucket).dropped, 1) + 1;
+        report(bucket, key, dropped, now);
+    }
+    RateVerdict::Over
+}
 
+/// Refills the bucket up to `now` and takes one packet's worth of tokens, if there is one.
+///
+/// # Safety
+/// `bucket` must point to a live value of BUCKETS.
+#[inline(always)]
+unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> bool {
+    unsafe {
+        let refill = claim_refill(bucket, cap, pps, now);
         let before =
             atomic::fetch_add(&raw mut (*bucket).tokens, refill.wrapping_sub(TOKEN_SCALE)) as i64;
         let available = before.wrapping_add(refill as i64);
         if available < TOKEN_SCALE as i64 {
             atomic::add(&raw mut (*bucket).tokens, TOKEN_SCALE);
-            let dropped = atomic::fetch_add(&raw mut (*bucket).dropped, 1) + 1;
-            report(bucket, key, dropped, now);
-            return RateVerdict::Over;
+            return false;
         }
         let cap = cap as i64;
         if available > cap {
@@ -139,8 +160,32 @@ pub fn check(source: &Source, key: &SourceKey, config: &EdgeConfig, now: u64) ->
             };
             atomic::add(&raw mut (*bucket).tokens, (over as u64).wrapping_neg());
         }
+        true
     }
-    RateVerdict::Pass
+}
+
+/// Claims the time between the last refill and `now`; returns the tokens it is worth.
+///
+/// # Safety
+/// `bucket` must point to a live value of BUCKETS.
+#[inline(always)]
+unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> u64 {
+    unsafe {
+        let last = core::ptr::read_volatile(&raw const (*bucket).last_ns);
+        if now <= last {
+            return 0;
+        }
+        if atomic::compare_exchange(&raw mut (*bucket).last_ns, last, now) != last {
+            // Another CPU moved `last_ns` meanwhile and credited that time itself.
+            return 0;
+        }
+        let elapsed = now - last;
+        if elapsed >= MAX_ELAPSED_NS {
+            return cap;
+        }
+        let refill = elapsed.wrapping_mul(pps);
+        if refill > cap { cap } else { refill }
+    }
 }
 
 /// Sends an overflow event for `key` unless one went out less than a second ago.

@@ -6,15 +6,7 @@ use serde_json::{Map, Value};
 
 use super::config::Consumer;
 
-/// A verified client certificate, as the TLS layer hands it over.
-/// (Stand-in until `crate::tls::ClientCert` lands; same fields.)
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientCert {
-    /// Subject distinguished name.
-    pub subject: String,
-    /// Subject alternative names, written `DNS:x`, `URI:x`, `email:x`, `IP:x`.
-    pub sans: Vec<String>,
-}
+pub use crate::tls::ClientCert;
 
 /// Consumers indexed by their JWT and certificate credentials.
 #[derive(Default)]
