@@ -14,54 +14,29 @@ pub mod error;
 pub mod extauthz;
 pub mod failures;
 pub mod http;
+mod identity;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
+mod policy;
 pub mod token;
 
 use std::{collections::HashMap, net::IpAddr, path::Path, sync::Arc};
 
-use ::http::{HeaderName, HeaderValue, request::Parts};
+use ::http::{HeaderValue, request::Parts};
 use serde_json::Value;
 
 pub use config::{AuthConfig, Consumer, RouteAuth};
 pub use consumer::ClientCert;
 pub use error::{AuthError, AuthResponse};
 pub use failures::{FailureHook, FailureTracker};
+pub use identity::Identity;
+pub use policy::RoutePolicy;
 
 use self::{
     apikey::ApiKeys, cache::TokenCache, consumer::Consumers, extauthz::ExtAuthzClient,
     jwt::JwtVerifier, token::TokenLocation,
 };
-
-/// Who the caller is, once authenticated.
-#[derive(Clone, Debug, Default)]
-pub struct Identity {
-    /// The consumer the credential belongs to, when it maps to one.
-    pub consumer: Option<Arc<Consumer>>,
-    /// The subject (JWT subject claim, consumer name, certificate subject).
-    pub subject: Option<String>,
-    /// How: `jwt:<provider>`, `api_key`, `mtls`, `ext_authz` or `anonymous`.
-    pub method: String,
-    /// Headers to add to the upstream request (forwarded claims, authorizer answers).
-    pub claims_headers: Vec<(HeaderName, HeaderValue)>,
-    /// Groups (the consumer's, plus the token's groups claim).
-    pub groups: Vec<String>,
-    /// The consumer's rate-limit plan.
-    pub plan: Option<String>,
-    /// Where the credential was found (removed upstream with `hide_credentials`).
-    pub credential: Option<TokenLocation>,
-}
-
-impl Identity {
-    /// The name rate limits and logs key on: the consumer, else the subject.
-    pub fn key(&self) -> Option<&str> {
-        self.consumer
-            .as_ref()
-            .map(|c| c.name.as_str())
-            .or(self.subject.as_deref())
-    }
-}
 
 /// The running authentication state built from the configuration.
 pub struct Authenticator {
@@ -74,21 +49,6 @@ pub struct Authenticator {
     ext: HashMap<String, Arc<ExtAuthzClient>>,
     cache: TokenCache,
     failures: FailureTracker,
-}
-
-/// A route's compiled `auth` block.
-#[derive(Clone)]
-pub struct RoutePolicy {
-    providers: Vec<usize>,
-    api_key: bool,
-    mtls: bool,
-    scopes: Vec<String>,
-    groups: Vec<String>,
-    claims: Vec<(String, Vec<String>)>,
-    anonymous: bool,
-    forward_claims: Vec<(String, HeaderName)>,
-    hide_credentials: bool,
-    ext_authz: Option<Arc<ExtAuthzClient>>,
 }
 
 impl Authenticator {
@@ -181,7 +141,8 @@ impl Authenticator {
         let result = self.authenticate(policy, parts, peer).await;
         if let Err(e) = &result {
             self.failures.record(client_ip, e);
-            tracing::info!(client_ip = %client_ip, reason = e.reason(), "authentication failed: {e}");
+            // Debug only: failures are counted, and an attack must not flood the logs.
+            tracing::debug!(client_ip = %client_ip, reason = e.reason(), "authentication failed: {e}");
         }
         result
     }
@@ -195,16 +156,17 @@ impl Authenticator {
     ) -> Result<Identity, AuthError> {
         let mut identity = match self.credential(policy, parts, peer).await? {
             Some(id) => id,
+            // The authorizer is the authentication: it sees every request.
+            None if policy.only_ext_authz() => Identity {
+                method: "ext_authz".to_string(),
+                ..Identity::default()
+            },
             None if policy.anonymous => {
                 return Ok(Identity {
                     method: "anonymous".to_string(),
                     ..Identity::default()
                 });
             }
-            None if policy.only_ext_authz() => Identity {
-                method: "ext_authz".to_string(),
-                ..Identity::default()
-            },
             None => return Err(AuthError::Missing),
         };
         if let Some(ext) = &policy.ext_authz {
@@ -348,84 +310,5 @@ fn consumer_identity(c: &Arc<Consumer>, method: &str, loc: Option<TokenLocation>
         groups: c.groups.clone(),
         plan: c.plan.clone(),
         credential: loc,
-    }
-}
-
-impl RoutePolicy {
-    /// Compiles a route's `auth` block against the authenticator's providers.
-    pub fn build(route: &RouteAuth, auth: &Authenticator) -> Result<RoutePolicy, AuthError> {
-        let mut providers = Vec::with_capacity(route.jwt.len());
-        for name in &route.jwt {
-            let i = auth.provider_index.get(name).ok_or_else(|| {
-                AuthError::Config(format!("the route names an unknown JWT provider `{name}`"))
-            })?;
-            providers.push(*i);
-        }
-        let ext_authz = match &route.ext_authz {
-            Some(name) => Some(auth.ext.get(name).cloned().ok_or_else(|| {
-                AuthError::Config(format!("the route names an unknown ext_authz `{name}`"))
-            })?),
-            None => None,
-        };
-        let mut forward_claims = Vec::new();
-        for (claim, header) in &route.forward_claims {
-            let h = HeaderName::try_from(header.as_str())
-                .map_err(|_| AuthError::Config(format!("`{header}` is not a valid header name")))?;
-            forward_claims.push((claim.clone(), h));
-        }
-        Ok(RoutePolicy {
-            providers,
-            api_key: route.api_key,
-            mtls: route.mtls,
-            scopes: route.scopes.clone(),
-            groups: route.groups.clone(),
-            claims: route
-                .claims
-                .iter()
-                .map(|(k, v)| (k.clone(), v.0.clone()))
-                .collect(),
-            anonymous: route.anonymous,
-            forward_claims,
-            hide_credentials: route.hide_credentials,
-            ext_authz,
-        })
-    }
-
-    /// True when the route's only check is its external authorizer.
-    fn only_ext_authz(&self) -> bool {
-        self.ext_authz.is_some() && self.providers.is_empty() && !self.api_key && !self.mtls
-    }
-
-    /// Scopes, groups and claim rules for an authenticated caller.
-    fn authorize(
-        &self,
-        id: &Identity,
-        claims: Option<&serde_json::Map<String, Value>>,
-    ) -> Result<(), AuthError> {
-        acl::check_scopes(&self.scopes, claims)?;
-        acl::check_groups(&self.groups, &id.groups)?;
-        acl::check_claims(&self.claims, claims)
-    }
-
-    /// Prepares the upstream request: removes client-sent copies of the headers the
-    /// gateway sets (they could be forged), adds the identity's headers, and removes
-    /// the credential when the route hides it.
-    pub fn apply(&self, identity: &Identity, parts: &mut Parts) {
-        for (_, h) in &self.forward_claims {
-            parts.headers.remove(h);
-        }
-        if let Some(ext) = &self.ext_authz {
-            for h in &ext.upstream_headers {
-                parts.headers.remove(h);
-            }
-        }
-        for (h, v) in &identity.claims_headers {
-            parts.headers.append(h.clone(), v.clone());
-        }
-        if self.hide_credentials
-            && let Some(loc) = &identity.credential
-        {
-            loc.remove(parts);
-        }
     }
 }
