@@ -20,8 +20,9 @@ pub struct CheckArgs {
 }
 
 /// Runs the daemon until SIGTERM.
-pub fn run(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    crate::daemon::run(&args.config)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks a configuration file: prints `ok: …` and exits 0, or prints every error as
