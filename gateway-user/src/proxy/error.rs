@@ -48,6 +48,15 @@ pub enum GatewayError {
     /// The gateway itself failed (a bug or resource exhaustion).
     #[error("internal error")]
     Internal,
+    /// Authentication or authorization refused the request: 401 with an RFC 6750
+    /// challenge, 403, or 503 (keys or authorizer unavailable).
+    #[error("{error}")]
+    Auth {
+        /// Why.
+        error: crate::auth::AuthError,
+        /// Realm named in `WWW-Authenticate`.
+        realm: std::sync::Arc<str>,
+    },
     /// A stage-specific refusal with its own status and public message (auth, WAF, …).
     #[error("{message}")]
     Refused {
@@ -78,6 +87,7 @@ impl GatewayError {
             Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Refused { status, .. } => *status,
+            Self::Auth { error, .. } => error.status(),
         }
     }
 
@@ -98,6 +108,7 @@ impl GatewayError {
             Self::GatewayTimeout => "gateway_timeout",
             Self::Internal => "internal_error",
             Self::Refused { code, .. } => code,
+            Self::Auth { error, .. } => error.reason(),
         }
     }
 
@@ -119,11 +130,22 @@ impl GatewayError {
             Self::GatewayTimeout => "the upstream service timed out",
             Self::Internal => "internal error",
             Self::Refused { message, .. } => message,
+            Self::Auth { .. } => "authentication failed",
         }
     }
 
     /// Turns the error into the response sent to the client.
     pub fn to_response(&self, request_id: &str) -> Response<ProxyBody> {
+        if let Self::Auth { error, realm } = self {
+            // The description says what is wrong with the credential, never the credential.
+            let mut resp = json_error(self.status(), self.code(), &error.to_string(), request_id);
+            for (name, value) in error.response(realm).headers {
+                if name != header::CONTENT_TYPE {
+                    resp.headers_mut().insert(name, value);
+                }
+            }
+            return resp;
+        }
         json_error(
             self.status(),
             self.code(),

@@ -196,9 +196,11 @@ impl Runtime {
             frame_options: hv("frame_options", &sh.frame_options)?,
         };
         let routes = Arc::new(RouteTable::new(routes));
+        let auth = stages::auth::AuthStage::build(config)
+            .map_err(|e| BuildError::Invalid(format!("auth: {e}")))?;
         Ok(Runtime {
             config: Arc::new(config.clone()),
-            stages: stages::build(config, &routes, &security),
+            stages: stages::build(config, &routes, &security, auth),
             routes,
             pools,
             tls,

@@ -1,5 +1,6 @@
 //! The request stages, one per file, and the ONE list that orders them. Adding a
 //! stage (auth, rate limit, WAF, schema) is adding a file here and a line in `build`.
+pub mod auth;
 pub mod client_cert;
 pub mod cors;
 pub mod hygiene;
@@ -25,6 +26,7 @@ pub fn build(
     config: &Config,
     routes: &Arc<RouteTable>,
     security: &SecurityHeaderValues,
+    auth: auth::AuthStage,
 ) -> Vec<Box<dyn Stage>> {
     vec![
         Box::new(ip_filter::IpFilter::Global(IpAcl::new(&config.ip))),
@@ -36,7 +38,8 @@ pub fn build(
         Box::new(ip_filter::IpFilter::Route),
         Box::new(client_cert::ClientCertCheck),
         Box::new(cors::CorsStage),
-        // auth, rate limit, WAF and schema stages go here.
+        Box::new(auth),
+        // rate limit, WAF and schema stages go here.
         Box::new(response_headers::ResponseHeaders(security.clone())),
     ]
 }
