@@ -40,6 +40,14 @@ pub struct FailureTracker {
     hook: RwLock<Option<FailureHook>>,
 }
 
+impl std::fmt::Debug for FailureTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailureTracker")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for FailureTracker {
     fn default() -> Self {
         FailureTracker::new(Duration::from_secs(60))

@@ -48,7 +48,7 @@ pub struct Authenticator {
     consumers: Consumers,
     ext: HashMap<String, Arc<ExtAuthzClient>>,
     cache: TokenCache,
-    failures: FailureTracker,
+    failures: Arc<FailureTracker>,
 }
 
 impl Authenticator {
@@ -98,13 +98,19 @@ impl Authenticator {
             consumers: Consumers::build(&consumers).map_err(AuthError::Config)?,
             ext,
             cache: TokenCache::new(config.token_cache_size, config.token_cache_ttl.as_secs()),
-            failures: FailureTracker::default(),
+            failures: Arc::new(FailureTracker::default()),
         })
     }
 
     /// The realm named in challenges.
     pub fn realm(&self) -> &str {
         &self.realm
+    }
+
+    /// Counts failures in `failures` (shared across reloads) instead of its own.
+    pub fn with_failures(mut self, failures: Arc<FailureTracker>) -> Self {
+        self.failures = failures;
+        self
     }
 
     /// The failure counters (set the ban engine's hook here).

@@ -165,7 +165,22 @@ fn providers(config: &mut Config, c: &mut Checker<'_>) {
 
 fn ext_authz(config: &mut Config, c: &mut Checker<'_>) {
     let mut names = BTreeSet::new();
-    for (i, e) in config.auth.ext_authz.iter().enumerate() {
+    let base = c.base.map(|b| b.to_path_buf());
+    for (i, e) in config.auth.ext_authz.iter_mut().enumerate() {
+        if let Some(ca) = &mut e.ca {
+            if ca.is_relative()
+                && let Some(b) = &base
+            {
+                *ca = b.join(&*ca);
+            }
+            if !ca.is_file() {
+                let shown = ca.display().to_string();
+                c.err(
+                    &[K("auth"), K("ext_authz"), I(i), K("ca")],
+                    format!("the CA bundle `{shown}` does not exist"),
+                );
+            }
+        }
         let at = |k: &'static str| [K("auth"), K("ext_authz"), I(i), K(k)];
         if !valid_name(&e.name) || !names.insert(e.name.clone()) {
             c.err(

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 use http::request;
 
 use crate::{
-    auth::{AuthError, Authenticator, RoutePolicy},
+    auth::{AuthError, Authenticator, FailureTracker, RoutePolicy},
     config::Config,
     proxy::{
         context::RequestContext,
@@ -24,10 +24,12 @@ pub struct AuthStage {
 }
 
 impl AuthStage {
-    /// Builds the authenticator (keys, consumers, JWKS caches) and each route's policy.
-    pub fn build(config: &Config) -> Result<AuthStage, AuthError> {
+    /// Builds the authenticator (keys, consumers, JWKS caches) and each route's policy;
+    /// failures are counted in `failures`, which outlives the snapshot.
+    pub fn build(config: &Config, failures: Arc<FailureTracker>) -> Result<AuthStage, AuthError> {
         // Relative paths were resolved against the config file when it was checked.
-        let auth = Authenticator::build(&config.auth, &config.consumers, None)?;
+        let auth =
+            Authenticator::build(&config.auth, &config.consumers, None)?.with_failures(failures);
         let mut policies = HashMap::new();
         for route in &config.routes {
             if let Some(a) = &route.auth {
