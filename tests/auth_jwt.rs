@@ -152,3 +152,22 @@ async fn jwks_is_fetched_over_https_with_the_configured_ca_and_refused_without_i
     let e = other.call("r", &bearer(&token("k1", 1, json!({})))).await;
     assert_eq!(e.unwrap_err(), AuthError::KeysUnavailable);
 }
+
+#[tokio::test]
+async fn reload_during_an_issuer_outage_keeps_the_fetched_keys() {
+    let mut server = jwks::JwksServer::start(jwks_doc(&[("k1", 1)])).await;
+    let shared = gateway::auth::AuthShared::default();
+    let yaml = jwks_config(&server.url(), "{ cache_ttl: 1h, min_refetch_interval: 1h }");
+    let before = Setup::new_with(&yaml, &shared);
+    before
+        .call("r", &bearer(&token("k1", 1, json!({}))))
+        .await
+        .unwrap();
+    server.stop();
+    // The new snapshot (same provider settings) reuses the cache: no fetch needed.
+    let after = Setup::new_with(&yaml, &shared);
+    drop(before);
+    let id = after.call("r", &bearer(&token("k1", 1, json!({})))).await;
+    assert!(id.is_ok(), "{id:?}");
+    assert_eq!(server.hits(), 1);
+}

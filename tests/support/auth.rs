@@ -87,6 +87,11 @@ pub struct Setup {
 
 impl Setup {
     pub fn new(yaml: &str) -> Setup {
+        Self::new_with(yaml, &gateway::auth::AuthShared::default())
+    }
+
+    /// Like `new`, with state shared with other setups (a reload of the same process).
+    pub fn new_with(yaml: &str, shared: &gateway::auth::AuthShared) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(
             keys_dir().join("rsa_public.pem"),
@@ -99,7 +104,9 @@ impl Setup {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         };
-        let auth = Authenticator::build(&config.auth, &config.consumers, Some(dir.path())).unwrap();
+        let auth =
+            Authenticator::build_with(&config.auth, &config.consumers, Some(dir.path()), shared)
+                .unwrap();
         let routes = config
             .routes
             .iter()

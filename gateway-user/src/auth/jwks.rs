@@ -3,6 +3,7 @@
 //! once per `min_refetch_interval`, one fetch at a time), and served stale while the
 //! issuer is unreachable for up to `max_stale` past its TTL; after that, refused.
 use std::{
+    collections::HashMap,
     sync::{
         Arc, Mutex, Weak,
         atomic::{AtomicU64, Ordering},
@@ -19,6 +20,46 @@ use super::{config::JwksSettings, error::AuthError, http::HttpClient, keys};
 
 /// Largest JWKS document read.
 const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
+/// The JWKS caches of the process, by URI and settings, so that a reload reuses the
+/// keys already fetched (an issuer outage during a reload must not empty them).
+#[derive(Default)]
+pub struct JwksRegistry {
+    caches: Mutex<HashMap<String, Weak<Jwks>>>,
+}
+
+impl std::fmt::Debug for JwksRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksRegistry").finish_non_exhaustive()
+    }
+}
+
+impl JwksRegistry {
+    /// The cache for `uri` with `settings`: the live one if any, else a new one whose
+    /// background refresh starts now (on the current tokio runtime, if any).
+    pub fn get(&self, uri: &str, settings: &JwksSettings) -> Result<Arc<Jwks>, String> {
+        let key = format!(
+            "{uri}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            settings.cache_ttl,
+            settings.min_refetch_interval,
+            settings.max_stale,
+            settings.timeout,
+            settings.ca
+        );
+        let mut map = self
+            .caches
+            .lock()
+            .map_err(|_| "the JWKS registry is poisoned".to_string())?;
+        if let Some(live) = map.get(&key).and_then(Weak::upgrade) {
+            return Ok(live);
+        }
+        map.retain(|_, w| w.strong_count() > 0);
+        let jwks = Jwks::new(uri, settings)?;
+        jwks.spawn_refresher();
+        map.insert(key, Arc::downgrade(&jwks));
+        Ok(jwks)
+    }
+}
 
 /// Keys fetched at one moment.
 struct KeySet {

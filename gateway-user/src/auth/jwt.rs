@@ -10,7 +10,13 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde_json::{Map, Value};
 
-use super::{config::JwtProvider, error::AuthError, jwks::Jwks, keys, token::TokenLocation};
+use super::{
+    config::JwtProvider,
+    error::AuthError,
+    jwks::{Jwks, JwksRegistry},
+    keys,
+    token::TokenLocation,
+};
 
 /// Largest leeway accepted at build (the library subtracts it from now).
 const MAX_LEEWAY_SECS: u64 = 10_000 * 86_400;
@@ -46,11 +52,22 @@ pub struct JwtVerifier {
 }
 
 impl JwtVerifier {
-    /// Builds a verifier; inline keys are read now, a JWKS is fetched lazily.
+    /// Builds a verifier with a JWKS cache of its own (tests, one-off use).
     pub fn build(
         p: &JwtProvider,
         max_token: usize,
         base: Option<&Path>,
+    ) -> Result<JwtVerifier, String> {
+        Self::build_in(p, max_token, base, &JwksRegistry::default())
+    }
+
+    /// Builds a verifier; inline keys are read now, the JWKS cache comes from
+    /// `registry` (shared across reloads) and is fetched lazily.
+    pub fn build_in(
+        p: &JwtProvider,
+        max_token: usize,
+        base: Option<&Path>,
+        registry: &JwksRegistry,
     ) -> Result<JwtVerifier, String> {
         if p.algorithms.is_empty() {
             return Err(format!("provider `{}` lists no algorithms", p.name));
@@ -78,7 +95,8 @@ impl JwtVerifier {
         }
         let jwks = match &p.jwks_uri {
             Some(uri) => Some(
-                Jwks::new(uri, &p.jwks)
+                registry
+                    .get(uri, &p.jwks)
                     .map_err(|e| format!("provider `{}` jwks_uri: {e}", p.name))?,
             ),
             None => None,

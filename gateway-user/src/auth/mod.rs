@@ -38,6 +38,16 @@ use self::{
     jwt::JwtVerifier, token::TokenLocation,
 };
 
+/// Authentication state that outlives configuration reloads: failure counts per
+/// client IP (with the ban engine's hook) and the JWKS caches.
+#[derive(Debug, Default)]
+pub struct AuthShared {
+    /// Failures per client IP and reason.
+    pub failures: Arc<FailureTracker>,
+    /// JWKS caches by URI.
+    pub jwks: jwks::JwksRegistry,
+}
+
 /// The running authentication state built from the configuration.
 pub struct Authenticator {
     realm: String,
@@ -59,14 +69,23 @@ impl Authenticator {
         consumers: &[Consumer],
         base_dir: Option<&Path>,
     ) -> Result<Authenticator, AuthError> {
+        Self::build_with(config, consumers, base_dir, &AuthShared::default())
+    }
+
+    /// Like [`Authenticator::build`], with state that outlives reloads: JWKS caches
+    /// are reused and failures counted in `shared`.
+    pub fn build_with(
+        config: &AuthConfig,
+        consumers: &[Consumer],
+        base_dir: Option<&Path>,
+        shared: &AuthShared,
+    ) -> Result<Authenticator, AuthError> {
         let max_token = usize::try_from(config.max_token_size.0).unwrap_or(usize::MAX);
         let mut providers = Vec::with_capacity(config.jwt_providers.len());
         let mut provider_index = HashMap::new();
         for p in &config.jwt_providers {
-            let v = JwtVerifier::build(p, max_token, base_dir).map_err(AuthError::Config)?;
-            if let Some(jwks) = v.jwks() {
-                jwks.spawn_refresher();
-            }
+            let v = JwtVerifier::build_in(p, max_token, base_dir, &shared.jwks)
+                .map_err(AuthError::Config)?;
             if provider_index
                 .insert(p.name.clone(), providers.len())
                 .is_some()
@@ -98,19 +117,13 @@ impl Authenticator {
             consumers: Consumers::build(&consumers).map_err(AuthError::Config)?,
             ext,
             cache: TokenCache::new(config.token_cache_size, config.token_cache_ttl.as_secs()),
-            failures: Arc::new(FailureTracker::default()),
+            failures: shared.failures.clone(),
         })
     }
 
     /// The realm named in challenges.
     pub fn realm(&self) -> &str {
         &self.realm
-    }
-
-    /// Counts failures in `failures` (shared across reloads) instead of its own.
-    pub fn with_failures(mut self, failures: Arc<FailureTracker>) -> Self {
-        self.failures = failures;
-        self
     }
 
     /// The failure counters (set the ban engine's hook here).

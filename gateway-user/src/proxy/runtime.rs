@@ -61,8 +61,8 @@ pub struct Shared {
     health: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
     /// Open client connections and the limits in force.
     pub connections: Arc<ConnCounts>,
-    /// Authentication failures per client IP; outlives reloads (the ban engine hooks in here).
-    pub auth_failures: Arc<crate::auth::FailureTracker>,
+    /// Auth failures per client IP (the ban engine hooks in here) and JWKS caches.
+    pub auth: crate::auth::AuthShared,
 }
 
 impl Shared {
@@ -72,7 +72,7 @@ impl Shared {
             telemetry,
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
-            auth_failures: Arc::new(crate::auth::FailureTracker::default()),
+            auth: crate::auth::AuthShared::default(),
         }
     }
 
@@ -199,7 +199,7 @@ impl Runtime {
             frame_options: hv("frame_options", &sh.frame_options)?,
         };
         let routes = Arc::new(RouteTable::new(routes));
-        let auth = stages::auth::AuthStage::build(config, shared.auth_failures.clone())
+        let auth = stages::auth::AuthStage::build(config, &shared.auth)
             .map_err(|e| BuildError::Invalid(format!("auth: {e}")))?;
         Ok(Runtime {
             config: Arc::new(config.clone()),

@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 use http::request;
 
 use crate::{
-    auth::{AuthError, Authenticator, FailureTracker, RoutePolicy},
+    auth::{AuthError, AuthShared, Authenticator, RoutePolicy},
     config::Config,
     proxy::{
         context::RequestContext,
@@ -25,11 +25,10 @@ pub struct AuthStage {
 
 impl AuthStage {
     /// Builds the authenticator (keys, consumers, JWKS caches) and each route's policy;
-    /// failures are counted in `failures`, which outlives the snapshot.
-    pub fn build(config: &Config, failures: Arc<FailureTracker>) -> Result<AuthStage, AuthError> {
+    /// failure counts and JWKS caches live in `shared`, which outlives the snapshot.
+    pub fn build(config: &Config, shared: &AuthShared) -> Result<AuthStage, AuthError> {
         // Relative paths were resolved against the config file when it was checked.
-        let auth =
-            Authenticator::build(&config.auth, &config.consumers, None)?.with_failures(failures);
+        let auth = Authenticator::build_with(&config.auth, &config.consumers, None, shared)?;
         let mut policies = HashMap::new();
         for route in &config.routes {
             if let Some(a) = &route.auth {
