@@ -212,6 +212,7 @@ impl Authenticator {
             }
             tried.push(&p.location);
             if let Some(token) = p.location.extract(parts) {
+                p.location.check_single(parts)?;
                 return self
                     .jwt_identity(policy, &p.location, &token)
                     .await
@@ -221,6 +222,7 @@ impl Authenticator {
         if policy.api_key {
             for loc in &self.api_key_locations {
                 if let Some(key) = loc.extract(parts) {
+                    loc.check_single(parts)?;
                     let c = self.api_keys.lookup(&key).ok_or(AuthError::InvalidApiKey)?;
                     let id = consumer_identity(c, "api_key", Some(loc.clone()));
                     policy.authorize(&id, None)?;

@@ -80,6 +80,33 @@ impl TokenLocation {
         }
     }
 
+    /// Refuses a credential sent twice (two headers, a repeated query parameter or
+    /// cookie): the gateway and the upstream could each read a different one.
+    pub fn check_single(&self, parts: &Parts) -> Result<(), AuthError> {
+        let count = match self {
+            TokenLocation::Header { name, .. } => parts.headers.get_all(name).iter().count(),
+            TokenLocation::Query(param) => parts.uri.query().map_or(0, |q| {
+                q.split('&')
+                    .filter(|pair| pair.split('=').next() == Some(param.as_str()))
+                    .count()
+            }),
+            TokenLocation::Cookie(name) => parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter(|pair| pair.trim().split('=').next() == Some(name.as_str()))
+                .count(),
+        };
+        if count > 1 {
+            return Err(AuthError::InvalidToken(
+                "the credential was sent more than once".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Removes the credential from `parts` (the upstream never sees it).
     pub fn remove(&self, parts: &mut Parts) {
         match self {
@@ -215,6 +242,25 @@ mod tests {
         assert_eq!(loc.extract(&p).as_deref(), Some("tok"));
         loc.remove(&mut p);
         assert_eq!(p.headers.get("cookie").unwrap(), "a=1; b=2");
+    }
+
+    #[test]
+    fn credential_sent_twice_is_refused() {
+        let loc = TokenLocation::from_source(&TokenSource::default()).unwrap();
+        let p = parts(
+            "/",
+            &[("authorization", "Bearer a"), ("authorization", "Bearer b")],
+        );
+        assert!(loc.check_single(&p).is_err());
+        let p = parts("/", &[("authorization", "Bearer a")]);
+        assert!(loc.check_single(&p).is_ok());
+        let q = TokenLocation::Query("k".into());
+        assert!(q.check_single(&parts("/?k=1&k=2", &[])).is_err());
+        let c = TokenLocation::Cookie("s".into());
+        assert!(
+            c.check_single(&parts("/", &[("cookie", "s=1; s=2")]))
+                .is_err()
+        );
     }
 
     #[test]
