@@ -239,13 +239,13 @@ impl JwtVerifier {
     /// What the library leaves to us: `iat` not in the future, and `max_lifetime`.
     fn check_claims(&self, claims: Map<String, Value>) -> Result<Verified, AuthError> {
         let invalid = |m: &str| AuthError::InvalidToken(m.to_string());
-        let exp = claims.get("exp").and_then(Value::as_u64);
+        // NumericDate may be fractional (RFC 7519 §2); whole seconds are enough here.
+        let exp = claims.get("exp").and_then(numeric_date);
         let iat = match claims.get("iat") {
             None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .ok_or_else(|| invalid("the token's iat is not a number"))?,
-            ),
+            Some(v) => {
+                Some(numeric_date(v).ok_or_else(|| invalid("the token's iat is not a number"))?)
+            }
         };
         let now = jsonwebtoken::get_current_timestamp();
         if iat.is_some_and(|iat| iat > now + self.leeway) {
@@ -263,6 +263,15 @@ impl JwtVerifier {
         }
         Ok(Verified { claims, exp })
     }
+}
+
+/// A NumericDate claim in whole seconds (fractions dropped; negative = none).
+fn numeric_date(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f as u64)
+    })
 }
 
 /// Words for a claim-validation failure (never including the token).

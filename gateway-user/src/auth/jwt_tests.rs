@@ -407,3 +407,12 @@ fn short_hmac_secret_is_refused_at_build() {
     let e = JwtVerifier::build(&p, 8192, None).err().unwrap();
     assert!(e.contains("at least 32 bytes"), "{e}");
 }
+
+#[tokio::test]
+async fn fractional_numeric_dates_are_read_as_seconds() {
+    let v = hs_verifier(", max_lifetime: 1h");
+    let n = now();
+    let t = hs_token(&json!({"iat": n as f64 + 0.5, "exp": n as f64 + 60.25}));
+    let ok = check(&v, &t).await.unwrap();
+    assert_eq!(ok.exp, Some(n + 60));
+}
