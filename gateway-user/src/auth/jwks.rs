@@ -124,7 +124,8 @@ impl Jwks {
                             if ok {
                                 period
                             } else {
-                                jwks.min_refetch.max(Duration::from_millis(100))
+                                // The issuer is down: retry, but never hammer it.
+                                jwks.min_refetch.max(Duration::from_secs(1))
                             }
                         }
                     }
