@@ -141,3 +141,10 @@ fn unknown_key_in_a_route_auth_block_is_refused() {
     let text = format!("{BASE}{AUTH}").replace("api_key: true", "apikey: true");
     assert_error(&text, 25, "apikey");
 }
+
+#[test]
+fn broken_auth_section_does_not_also_blame_the_routes_naming_its_providers() {
+    let text = format!("{BASE}{AUTH}").replace("[RS256, ES256]", "[RS257, ES256]");
+    let errs = parse_str(&text).err().unwrap().errors;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+}

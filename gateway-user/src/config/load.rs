@@ -58,6 +58,8 @@ pub(crate) struct Parsed {
     pub route_index: Vec<usize>,
     /// Index in the file of each consumer in `config.consumers`.
     pub consumer_index: Vec<usize>,
+    /// The `auth` section failed to read: references to its providers are not checked.
+    pub auth_broken: bool,
 }
 
 fn not_supported(key: &Node, name: &str) -> ConfigError {
@@ -75,6 +77,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
     let mut broken_upstreams = BTreeSet::new();
     let (mut listener_index, mut route_index) = (Vec::new(), Vec::new());
     let mut consumer_index = Vec::new();
+    let mut auth_broken = false;
     let entries: &[(Node, Node)] = match &root.kind {
         Kind::Map(entries) => entries,
         _ if root.is_null() => &[],
@@ -92,6 +95,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 listener_index: vec![],
                 route_index: vec![],
                 consumer_index: vec![],
+                auth_broken: false,
             };
         }
     };
@@ -137,7 +141,13 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
-            "auth" => take(from_node(value).map(|v| config.auth = v)),
+            "auth" => match from_node(value) {
+                Ok(v) => config.auth = v,
+                Err(e) => {
+                    errors.push(e);
+                    auth_broken = true;
+                }
+            },
             "consumers" => {
                 (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
             }
@@ -157,6 +167,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
         listener_index,
         route_index,
         consumer_index,
+        auth_broken,
     }
 }
 

@@ -76,6 +76,7 @@ pub fn parse_checked(text: &str, origin: &Path) -> Result<Checked, ConfigErrors>
         listeners: parsed.listener_index,
         routes: parsed.route_index,
         consumers: parsed.consumer_index,
+        auth_broken: parsed.auth_broken,
         broken_upstreams: parsed.broken_upstreams,
     };
     let base = origin.parent().filter(|p| !p.as_os_str().is_empty());

@@ -141,6 +141,7 @@ pub(crate) struct Origins {
     pub listeners: Vec<usize>,
     pub routes: Vec<usize>,
     pub consumers: Vec<usize>,
+    pub auth_broken: bool,
     pub broken_upstreams: BTreeSet<String>,
 }
 
