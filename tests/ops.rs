@@ -1,61 +1,60 @@
 //! Operations end to end with the real binary: metrics after real requests, health and
 //! readiness, reload by SIGHUP and by the admin API (good and bad files), reload under
-//! load without a failed request, and an access log that never holds a credential.
-#[path = "support/gateway_proc.rs"]
-mod gateway_proc;
-#[path = "support/http_upstream.rs"]
-mod http_upstream;
+//! load without a failed request, an access log that never holds a credential, and the
+//! admin listener's exposure rules (mutual TLS, loopback).
+#[path = "support/certs.rs"]
+mod certs;
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/gateway.rs"]
+mod gateway;
+#[path = "support/upstream.rs"]
+mod upstream;
 
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
-use gateway_proc::{GatewayProcess, admin_request, free_port};
+use gateway::GatewayProcess;
 use http_body_util::{BodyExt, Full};
-use http_upstream::Upstream;
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
 };
 use sha2::{Digest, Sha256};
+use upstream::Upstream;
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
-/// A gateway with upstreams `a` and `b`, its files in a temporary directory.
+/// Upstreams `a` and `b` and a directory for the access log; the gateway's listeners
+/// bind port 0 (the helper reads the real ports from the `listening` log lines).
 struct Setup {
     dir: tempfile::TempDir,
-    config: PathBuf,
-    listen: SocketAddr,
-    admin: SocketAddr,
     a: Upstream,
     b: Upstream,
+    /// The `admin:` mapping.
+    admin: String,
 }
 
 impl Setup {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let config = dir.path().join("gateway.yaml");
-        let listen: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let admin: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let a = Upstream::start("a").await;
-        let b = Upstream::start("b").await;
-        let setup = Self {
-            dir,
-            config,
-            listen,
+        Self::with_admin("{ bind: 127.0.0.1:0 }".to_string()).await
+    }
+
+    async fn with_admin(admin: String) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
+            a: Upstream::start("a").await,
+            b: Upstream::start("b").await,
             admin,
-            a,
-            b,
-        };
-        setup.write_config(false);
-        setup
+        }
     }
 
     fn access_log(&self) -> PathBuf {
@@ -63,18 +62,17 @@ impl Setup {
     }
 
     /// Routes `/a` to upstream a; with `with_b`, also `/b` to upstream b.
-    fn config_text(&self, with_b: bool) -> String {
+    fn config(&self, with_b: bool) -> String {
         let route_b = if with_b {
             "  - name: route-b\n    match: { path_prefix: /b }\n    upstream: b\n"
         } else {
             ""
         };
         format!(
-            "listeners:\n  - name: plain\n    bind: {listen}\nadmin: {{ bind: {admin} }}\n\
+            "listeners:\n  - name: plain\n    bind: 127.0.0.1:0\nadmin: {admin}\n\
              upstreams:\n  a:\n    targets: [\"{a}\"]\n  b:\n    targets: [\"{b}\"]\n\
              routes:\n  - name: route-a\n    match: {{ path_prefix: /a }}\n    upstream: a\n{route_b}\
              access_log: {{ path: {log} }}\n",
-            listen = self.listen,
             admin = self.admin,
             a = self.a.addr,
             b = self.b.addr,
@@ -82,30 +80,123 @@ impl Setup {
         )
     }
 
-    /// Writes the configuration file and returns its sha256.
-    fn write_config(&self, with_b: bool) -> String {
-        self.write_raw(&self.config_text(with_b))
-    }
-
-    fn write_raw(&self, text: &str) -> String {
-        // Write then rename, as editors and config management do, so a reload never
-        // reads a half-written file.
-        let tmp = self.dir.path().join("gateway.yaml.tmp");
-        std::fs::write(&tmp, text).unwrap_or_else(|e| panic!("write config: {e}"));
-        std::fs::rename(&tmp, &self.config).unwrap_or_else(|e| panic!("rename config: {e}"));
-        hex::encode(Sha256::digest(text.as_bytes()))
-    }
-
-    fn start(&self) -> GatewayProcess {
-        GatewayProcess::start(&self.config, self.dir.path(), self.admin)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.listen)
+    fn start(&self) -> Running {
+        let gw = GatewayProcess::start(&self.config(false), &["plain", "admin"]);
+        let running = Running {
+            listen: gw.addr("plain"),
+            admin: gw.addr("admin"),
+            gw,
+        };
+        running.wait_ready();
+        running
     }
 }
 
-fn client() -> HttpClient {
+/// A started gateway and its addresses.
+struct Running {
+    gw: GatewayProcess,
+    listen: SocketAddr,
+    admin: SocketAddr,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.listen)
+    }
+
+    /// Replaces the configuration file atomically (write + rename, as editors and
+    /// config management do) and returns its sha256.
+    fn write_config(&self, text: &str) -> String {
+        let path = self.gw.config_path();
+        let tmp = path.with_extension("yaml.tmp");
+        std::fs::write(&tmp, text).unwrap_or_else(|e| panic!("write config: {e}"));
+        std::fs::rename(&tmp, path).unwrap_or_else(|e| panic!("rename config: {e}"));
+        sha256(text)
+    }
+
+    fn sighup(&self) {
+        // SAFETY: kill(2) on the pid of our own child, which is still running.
+        let rc = unsafe { libc::kill(self.gw.pid() as i32, libc::SIGHUP) };
+        assert_eq!(rc, 0);
+    }
+
+    /// The daemon's log lines that are JSON.
+    fn logs(&self) -> Vec<serde_json::Value> {
+        self.gw
+            .stderr()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Polls until a log line satisfies `pred`, or panics after 10 s.
+    fn wait_for_log(
+        &self,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.logs().into_iter().find(|l| pred(l)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line {what}; logs:\n{}",
+                self.gw.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `listening` is logged just before `/readyz` turns 200: wait for the latter.
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while admin_blocking(self.admin, "GET", "/readyz").0 != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "never ready; logs:\n{}",
+                self.gw.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn sha256(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// One blocking request to the admin listener: (status, body); status 0 when the
+/// connection fails.
+fn admin_blocking(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (client::raw_status(head).unwrap_or(0), body.to_string())
+}
+
+/// [`admin_blocking`] off the async workers.
+async fn admin(addr: SocketAddr, method: &'static str, path: &'static str) -> (u16, String) {
+    tokio::task::spawn_blocking(move || admin_blocking(addr, method, path))
+        .await
+        .unwrap_or((0, String::new()))
+}
+
+/// A pooled keep-alive client: connections opened before a reload are reused after it.
+fn pooled_client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
@@ -136,13 +227,6 @@ async fn get(
     Ok((status, String::from_utf8_lossy(&body).to_string()))
 }
 
-/// Runs a blocking admin call off the async workers.
-async fn admin(addr: SocketAddr, method: &'static str, path: &'static str) -> (u16, String) {
-    tokio::task::spawn_blocking(move || admin_request(addr, method, path))
-        .await
-        .unwrap_or((0, String::new()))
-}
-
 /// Polls `url` until the upstream named `want` answers it, or panics.
 async fn wait_for_upstream(client: &HttpClient, url: &str, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -171,22 +255,22 @@ fn metric_value(metrics: &str, series: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_real_requests_and_health_endpoints_answer() {
     let setup = Setup::new().await;
-    let gw = setup.start();
-    let client = client();
+    let run = setup.start();
+    let client = pooled_client();
     for _ in 0..5 {
-        let (status, body) = get(&client, &setup.url("/a/items"), &[]).await.unwrap();
+        let (status, body) = get(&client, &run.url("/a/items"), &[]).await.unwrap();
         assert_eq!(status, 200, "{body}");
     }
-    let (status, _) = get(&client, &setup.url("/nowhere"), &[]).await.unwrap();
+    let (status, _) = get(&client, &run.url("/nowhere"), &[]).await.unwrap();
     assert_eq!(status, 404);
 
-    assert_eq!(admin(gw.admin, "GET", "/healthz").await.0, 200);
-    let (status, ready) = admin(gw.admin, "GET", "/readyz").await;
+    assert_eq!(admin(run.admin, "GET", "/healthz").await.0, 200);
+    let (status, ready) = admin(run.admin, "GET", "/readyz").await;
     assert_eq!(status, 200, "{ready}");
-    let digest = hex::encode(Sha256::digest(setup.config_text(false).as_bytes()));
+    let digest = sha256(&setup.config(false));
     assert!(ready.contains(&digest), "{ready}");
 
-    let (status, metrics) = admin(gw.admin, "GET", "/metrics").await;
+    let (status, metrics) = admin(run.admin, "GET", "/metrics").await;
     assert_eq!(status, 200);
     assert_eq!(
         metric_value(
@@ -205,46 +289,58 @@ async fn metrics_count_real_requests_and_health_endpoints_answer() {
         "{metrics}"
     );
     assert!(metrics.contains("gateway_build_info{"), "{metrics}");
-    assert_eq!(admin(gw.admin, "GET", "/nope").await.0, 404);
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "gateway_rejected_requests_total{stage=\"route\",status=\"404\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(admin(run.admin, "GET", "/nope").await.0, 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_with_a_changed_file_applies_the_new_route_and_logs_its_digest() {
     let setup = Setup::new().await;
-    let gw = setup.start();
-    let client = client();
-    let (status, _) = get(&client, &setup.url("/b/x"), &[]).await.unwrap();
+    let run = setup.start();
+    let client = pooled_client();
+    let (status, _) = get(&client, &run.url("/b/x"), &[]).await.unwrap();
     assert_eq!(status, 404, "route b exists before the reload");
-    gw.wait_for_log("config applied at startup", Duration::from_secs(5), |l| {
+    run.wait_for_log("config applied at startup", |l| {
         l["msg"] == "config applied" && l["source"] == "startup"
     });
 
-    let digest = setup.write_config(true);
-    gw.signal(libc::SIGHUP);
-    wait_for_upstream(&client, &setup.url("/b/x"), "b").await;
-    let audit = gw.wait_for_log("config applied by sighup", Duration::from_secs(5), |l| {
+    let digest = run.write_config(&setup.config(true));
+    run.sighup();
+    wait_for_upstream(&client, &run.url("/b/x"), "b").await;
+    let audit = run.wait_for_log("config applied by sighup", |l| {
         l["msg"] == "config applied" && l["source"] == "sighup"
     });
     assert_eq!(audit["digest"], digest.as_str(), "{audit}");
-    assert_eq!(audit["path"], setup.config.display().to_string(), "{audit}");
-    let (_, ready) = admin(gw.admin, "GET", "/readyz").await;
+    assert_eq!(
+        audit["path"],
+        run.gw.config_path().display().to_string(),
+        "{audit}"
+    );
+    let (_, ready) = admin(run.admin, "GET", "/readyz").await;
     assert!(ready.contains(&digest), "{ready}");
     // The old route still works on the new configuration.
-    wait_for_upstream(&client, &setup.url("/a/x"), "a").await;
+    wait_for_upstream(&client, &run.url("/a/x"), "a").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_file_on_reload_keeps_the_old_config_serving() {
     let setup = Setup::new().await;
-    let gw = setup.start();
-    let client = client();
-    let good = hex::encode(Sha256::digest(setup.config_text(false).as_bytes()));
+    let run = setup.start();
+    let client = pooled_client();
+    let good = sha256(&setup.config(false));
 
     let broken = setup
-        .config_text(true)
+        .config(true)
         .replace("path_prefix: /b", "path_prefix: /b, colour: blue");
-    setup.write_raw(&broken);
-    let (status, body) = admin(gw.admin, "POST", "/admin/reload").await;
+    run.write_config(&broken);
+    let (status, body) = admin(run.admin, "POST", "/admin/reload").await;
     assert_eq!(status, 400, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     let detail = v["detail"].as_str().unwrap_or_default();
@@ -252,13 +348,13 @@ async fn a_bad_file_on_reload_keeps_the_old_config_serving() {
     assert!(detail.contains("colour"), "{body}");
 
     // The old configuration keeps serving, and says so.
-    let (status, _) = get(&client, &setup.url("/a/x"), &[]).await.unwrap();
+    let (status, _) = get(&client, &run.url("/a/x"), &[]).await.unwrap();
     assert_eq!(status, 200);
-    let (status, _) = get(&client, &setup.url("/b/x"), &[]).await.unwrap();
+    let (status, _) = get(&client, &run.url("/b/x"), &[]).await.unwrap();
     assert_eq!(status, 404);
-    let (_, ready) = admin(gw.admin, "GET", "/readyz").await;
+    let (_, ready) = admin(run.admin, "GET", "/readyz").await;
     assert!(ready.contains(&good), "{ready}");
-    gw.wait_for_log("config reload failed", Duration::from_secs(5), |l| {
+    run.wait_for_log("config reload failed", |l| {
         l["level"] == "error"
             && l["msg"]
                 .as_str()
@@ -268,37 +364,42 @@ async fn a_bad_file_on_reload_keeps_the_old_config_serving() {
     });
 
     // A SIGHUP with the same bad file fails the same way and is counted too.
-    gw.signal(libc::SIGHUP);
-    gw.wait_for_log("second reload failure", Duration::from_secs(5), |l| {
+    run.sighup();
+    run.wait_for_log("second reload failure", |l| {
         l["msg"]
             .as_str()
             .unwrap_or_default()
             .contains("config reload failed")
             && l["source"] == "sighup"
     });
-    let (_, metrics) = admin(gw.admin, "GET", "/metrics").await;
+    let (_, metrics) = admin(run.admin, "GET", "/metrics").await;
     assert_eq!(
         metric_value(&metrics, "gateway_config_reloads_total{result=\"error\"}"),
         Some(2.0),
         "{metrics}"
     );
     assert!(metrics.contains(&format!("gateway_config_info{{digest=\"{good}\"}} 1")));
+    assert_eq!(
+        metric_value(&metrics, "gateway_config_last_reload_successful"),
+        Some(0.0),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reloads_under_load_fail_no_request() {
     const WORKERS: usize = 8;
     const PER_WORKER: usize = 250; // 2,000 requests in all
-    let setup = Arc::new(Setup::new().await);
-    let gw = setup.start();
-    let client = client();
+    let setup = Setup::new().await;
+    let run = Arc::new(setup.start());
+    let client = pooled_client();
     let failures = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let first_failure = Arc::new(std::sync::Mutex::new(None::<String>));
+    let first_failure = Arc::new(Mutex::new(None::<String>));
 
     let mut workers = Vec::new();
     for w in 0..WORKERS {
-        let (client, setup) = (client.clone(), Arc::clone(&setup));
+        let (client, run) = (client.clone(), Arc::clone(&run));
         let (failures, done, first_failure) = (
             Arc::clone(&failures),
             Arc::clone(&done),
@@ -306,7 +407,7 @@ async fn reloads_under_load_fail_no_request() {
         );
         workers.push(tokio::spawn(async move {
             for i in 0..PER_WORKER {
-                let url = setup.url(&format!("/a/w{w}/{i}"));
+                let url = run.url(&format!("/a/w{w}/{i}"));
                 match get(&client, &url, &[]).await {
                     Ok((200, _)) => {}
                     other => {
@@ -325,17 +426,16 @@ async fn reloads_under_load_fail_no_request() {
 
     // Six reloads while the load runs, alternating SIGHUP and the admin API, each
     // with a different file.
-    let mut applied = 0;
-    for n in 0..6 {
+    let reloads = 6;
+    for n in 0..reloads {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        setup.write_config(n % 2 == 0);
+        run.write_config(&setup.config(n % 2 == 0));
         if n % 2 == 0 {
-            gw.signal(libc::SIGHUP);
+            run.sighup();
         } else {
-            let (status, body) = admin(gw.admin, "POST", "/admin/reload").await;
+            let (status, body) = admin(run.admin, "POST", "/admin/reload").await;
             assert_eq!(status, 200, "{body}");
         }
-        applied += 1;
     }
     let all = async {
         for w in workers {
@@ -358,18 +458,18 @@ async fn reloads_under_load_fail_no_request() {
     // Every reload was applied (none was lost or refused).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let reloads = gw
-            .log_lines()
+        let applied = run
+            .logs()
             .iter()
             .filter(|l| l["msg"] == "config applied" && l["source"] != "startup")
             .count();
-        if reloads >= applied {
+        if applied >= reloads {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "{reloads} of {applied} reloads applied; logs:\n{}",
-            gw.stderr_text()
+            "{applied} of {reloads} reloads applied; logs:\n{}",
+            run.gw.stderr()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -402,11 +502,11 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
     const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
     let incoming_tp = format!("00-{TRACE_ID}-00f067aa0ba902b7-01");
     let setup = Setup::new().await;
-    let gw = setup.start();
-    let client = client();
+    let run = setup.start();
+    let client = pooled_client();
     let bearer = format!("Bearer {TOKEN}");
     let cookie = format!("session={COOKIE}");
-    let url = setup.url(&format!("/a/orders?api_key={QUERY_KEY}&page=2"));
+    let url = run.url(&format!("/a/orders?api_key={QUERY_KEY}&page=2"));
     let (status, body) = get(
         &client,
         &url,
@@ -421,18 +521,17 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
     .await
     .unwrap();
     assert_eq!(status, 200, "{body}");
-    let (status, _) = get(
-        &client,
-        &setup.url("/missing"),
-        &[("traceparent", "garbage")],
-    )
-    .await
-    .unwrap();
+    let (status, _) = get(&client, &run.url("/missing"), &[("traceparent", "garbage")])
+        .await
+        .unwrap();
     assert_eq!(status, 404);
 
     // The upstream got the same trace with the gateway's own span as parent.
     let seen: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let forwarded = seen["traceparent"].as_str().unwrap_or_default().to_string();
+    let forwarded = seen["headers"]["traceparent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(forwarded.starts_with(&format!("00-{TRACE_ID}-")), "{seen}");
     assert_ne!(forwarded, incoming_tp);
 
@@ -456,7 +555,7 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
     assert!(first["duration_ms"].as_f64().is_some(), "{first}");
     assert!(first["upstream_ms"].as_f64().is_some(), "{first}");
     assert_eq!(
-        first["request_id"], seen["x_request_id"],
+        first["request_id"], seen["headers"]["x-request-id"],
         "{first} vs {seen}"
     );
     assert!(first["time"].as_str().unwrap_or_default().ends_with('Z'));
@@ -467,8 +566,141 @@ async fn access_log_lines_are_json_and_never_hold_credentials() {
     assert_eq!(second["route"], serde_json::Value::Null);
     let tp = second["traceparent"].as_str().unwrap_or_default();
     assert!(
-        gateway::telemetry::TraceContext::parse(tp).is_some(),
+        ::gateway::telemetry::TraceContext::parse(tp).is_some(),
         "{second}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reopens_the_access_log_after_rotation() {
+    let setup = Setup::new().await;
+    let run = setup.start();
+    let client = pooled_client();
+    let (status, _) = get(&client, &run.url("/a/before"), &[]).await.unwrap();
+    assert_eq!(status, 200);
+    access_lines(&setup.access_log(), 1);
+
+    // What logrotate does: rename, then signal.
+    let rotated = setup.dir.path().join("access.log.1");
+    std::fs::rename(setup.access_log(), &rotated).unwrap_or_else(|e| panic!("rename: {e}"));
+    run.sighup();
+    run.wait_for_log("reload after rotation", |l| {
+        l["msg"] == "config applied" && l["source"] == "sighup"
+    });
+    let (status, _) = get(&client, &run.url("/a/after"), &[]).await.unwrap();
+    assert_eq!(status, 200);
+
+    let new = access_lines(&setup.access_log(), 1);
+    assert!(new[0].contains("\"path\":\"/a/after\""), "{new:?}");
+    let old = std::fs::read_to_string(&rotated).unwrap_or_default();
+    assert!(old.contains("\"path\":\"/a/before\""), "{old}");
+    assert!(!old.contains("/a/after"), "{old}");
+}
+
+/// One HTTP/1.1 request to the admin listener over TLS: (status, body).
+fn tls_admin_request(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(tls, name).map_err(|e| e.to_string())?;
+    let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let mut stream = rustls::StreamOwned::new(conn, sock);
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    // A client that offered h2 (curl does) would speak HTTP/2 if it were chosen.
+    if let Some(alpn) = stream.conn.alpn_protocol()
+        && alpn != b"http/1.1"
+    {
+        return Err(format!("ALPN chose {:?}", String::from_utf8_lossy(alpn)));
+    }
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or(format!("no response: {text:?}"))?;
+    let status = client::raw_status(head).ok_or(format!("bad status line: {head}"))?;
+    Ok((status, body.to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_over_mutual_tls_answers_only_clients_with_a_certificate() {
+    let pki = certs::TestPki::new();
+    let server = pki.server("admin", &["localhost", "127.0.0.1"]);
+    let ops_client = pki.client("ops", "ops", &[]);
+    let setup = Setup::with_admin(format!(
+        "{{ bind: 127.0.0.1:0, tls: {{ cert: {}, key: {}, client_ca: {}, client_auth: required }} }}",
+        server.cert.display(),
+        server.key.display(),
+        pki.ca_cert().display()
+    ))
+    .await;
+    let gw = GatewayProcess::start(&setup.config(false), &["plain", "admin"]);
+    let admin_addr = gw.addr("admin");
+    // Offers h2 first, as curl does: the admin listener must pick http/1.1.
+    let with_cert = certs::client_config(&pki, Some(&ops_client));
+    let without_cert = certs::client_config_with(&pki, None, &[b"http/1.1"], None);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        match tls_admin_request(admin_addr, Arc::clone(&with_cert), "/metrics") {
+            Ok((200, body)) => break body,
+            other => assert!(Instant::now() < deadline, "admin over mTLS: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(metrics.contains("gateway_config_info{"), "{metrics}");
+
+    let refused = tls_admin_request(admin_addr, without_cert, "/metrics");
+    assert!(
+        refused.is_err(),
+        "answered without a client certificate: {refused:?}"
+    );
+    // Plain HTTP gets nothing either.
+    assert_eq!(admin_blocking(admin_addr, "GET", "/metrics").0, 0);
     drop(gw);
+}
+
+#[test]
+fn an_admin_listener_exposed_without_mutual_tls_stops_the_daemon() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let config = dir.path().join("gateway.yaml");
+    let text = "listeners:\n  - name: plain\n    bind: 127.0.0.1:0\nadmin: { bind: 0.0.0.0:0 }\n\
+                upstreams:\n  a:\n    targets: [\"127.0.0.1:9\"]\n\
+                routes:\n  - name: r\n    match: { path_prefix: / }\n    upstream: a\n";
+    std::fs::write(&config, text).unwrap_or_else(|e| panic!("write: {e}"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway kept running with an exposed admin listener");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(!status.success());
+    assert!(stderr.contains("not loopback"), "{stderr}");
 }

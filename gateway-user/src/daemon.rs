@@ -16,23 +16,12 @@ use crate::{
     config,
     proxy::{
         Gateway, Runtime, Shared,
-        deps::{AccessLog, ServerTls, Telemetry},
+        deps::{ServerTls, Telemetry},
         server,
     },
     reload::Reloader,
     telemetry,
 };
-
-fn access_log(cfg: &config::AccessLogConfig) -> anyhow::Result<AccessLog> {
-    if !cfg.enabled {
-        return Ok(AccessLog::disabled());
-    }
-    match &cfg.path {
-        None => Ok(AccessLog::stdout()),
-        Some(p) => AccessLog::file(p)
-            .with_context(|| format!("cannot open the access log {}", p.display())),
-    }
-}
 
 /// Runs the gateway with the configuration at `config_path` until SIGTERM/SIGINT.
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
@@ -45,8 +34,11 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(config_path: &Path) -> anyhow::Result<()> {
+    // SIGHUP's default action kills the process: catch it from the start. One arriving
+    // before the reload task runs is moot, since the file is being read right now.
+    let _early_sighup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let config = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let telemetry = Arc::new(Telemetry::new(access_log(&config.access_log)?));
+    let telemetry = Arc::new(Telemetry::from_config(&config.access_log)?);
     let shared = Arc::new(Shared::new(telemetry));
     let runtime = Runtime::build(&config, &shared).context("invalid configuration")?;
     if config.listeners.is_empty() {
@@ -67,6 +59,8 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         Some(t) => Some(
             ServerTls::build(t)
                 .context("admin listener TLS")?
+                // The admin API speaks HTTP/1.1 only; offering h2 would break curl.
+                .with_alpn(&[crate::tls::ALPN_HTTP11])
                 .acceptor(),
         ),
         None => None,

@@ -10,3 +10,4 @@ pub mod proxy;
 pub mod reload;
 pub mod telemetry;
 pub mod tls;
+pub mod validate;

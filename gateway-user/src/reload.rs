@@ -7,6 +7,7 @@
 //! `{"msg":"config applied","digest":…,"path":…,"source":…}`. A reload of an
 //! unchanged file still rebuilds, so certificates renewed on disk are picked up.
 use std::{
+    collections::BTreeSet,
     fmt,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
@@ -104,6 +105,8 @@ pub struct Reloader {
     current: Mutex<Option<String>>,
     /// Sockets bound at startup (listeners, admin): a reload cannot move them.
     sockets: Mutex<Option<String>>,
+    /// (upstream, target) pairs of the configuration in use, to retire their series.
+    targets: Mutex<BTreeSet<(String, String)>>,
 }
 
 impl fmt::Debug for Reloader {
@@ -128,6 +131,7 @@ impl Reloader {
             telemetry,
             current: Mutex::new(None),
             sockets: Mutex::new(None),
+            targets: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -146,6 +150,7 @@ impl Reloader {
         self.audit(&applied, ReloadSource::Startup);
         *current = Some(applied.digest);
         *lock(&self.sockets) = Some(sockets_of(config));
+        *lock(&self.targets) = targets_of(config);
     }
 
     fn audit(&self, applied: &Applied, source: ReloadSource) {
@@ -159,6 +164,19 @@ impl Reloader {
             changed = applied.changed(),
             "config applied"
         );
+    }
+
+    /// Drops the health series of targets the new configuration no longer has, so a
+    /// target removed while down does not keep `GatewayUpstreamTargetUnhealthy` firing.
+    fn retire_removed_targets(&self, config: &Config) {
+        let now = targets_of(config);
+        let mut before = lock(&self.targets);
+        for (upstream, target) in before.difference(&now) {
+            self.telemetry
+                .metrics
+                .forget_upstream_target(upstream, target);
+        }
+        *before = now;
     }
 
     fn refuse(&self, err: ReloadError, source: ReloadSource) -> ReloadError {
@@ -188,6 +206,7 @@ impl Reload for Reloader {
             .apply(&config)
             .map_err(|e| self.refuse(ReloadError::Build(e), source))?;
         self.telemetry.metrics.config_reload(true);
+        self.retire_removed_targets(&config);
         let applied = Applied {
             digest: config.digest.clone(),
             previous: current.clone(),
@@ -200,6 +219,19 @@ impl Reload for Reloader {
     fn current_digest(&self) -> Option<String> {
         lock(&self.current).clone()
     }
+}
+
+/// Every (upstream, target) pair of a configuration.
+fn targets_of(config: &Config) -> BTreeSet<(String, String)> {
+    config
+        .upstreams
+        .iter()
+        .flat_map(|(name, up)| {
+            up.targets
+                .iter()
+                .map(move |t| (name.clone(), t.addr.clone()))
+        })
+        .collect()
 }
 
 /// The bound sockets of a configuration, as a comparable string.
@@ -335,6 +367,24 @@ mod tests {
         assert!(matches!(err, ReloadError::Build(_)));
         assert!(err.to_string().contains("no certificate"));
         assert_eq!(r.current_digest(), None);
+    }
+
+    #[test]
+    fn health_series_of_removed_targets_are_retired() {
+        let (_dir, path, telemetry) = setup(GOOD);
+        let r = Reloader::new(&path, Arc::new(Counting(Arc::default())), telemetry.clone());
+        r.started_with(&config::load(&path).unwrap());
+        telemetry
+            .metrics
+            .set_upstream_health("u", "127.0.0.1:9001", false);
+        std::fs::write(&path, GOOD.replace("127.0.0.1:9001", "127.0.0.1:9002")).unwrap();
+        r.reload(ReloadSource::Admin).unwrap();
+        telemetry
+            .metrics
+            .set_upstream_health("u", "127.0.0.1:9002", true);
+        let text = telemetry.metrics.encode();
+        assert!(!text.contains("127.0.0.1:9001"), "{text}");
+        assert!(text.contains("target=\"127.0.0.1:9002\"} 1"), "{text}");
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl GatewayProcess {
         self.addrs[listener]
     }
 
+    /// The configuration file the daemon was started with (and reloads).
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.config
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

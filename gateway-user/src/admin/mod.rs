@@ -93,7 +93,8 @@ impl AdminServer {
         })?;
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, tls, state, stopped));
-        tracing::info!(addr = %local_addr, tls = admin.tls.is_some(), "admin listener up");
+        // Same shape as the proxy listeners' line, so tools and tests find every socket.
+        tracing::info!(listener = "admin", addr = %local_addr, tls = admin.tls.is_some(), "listening");
         Ok(Self {
             local_addr,
             stop,
@@ -156,6 +157,7 @@ async fn serve_connection(
     tls: Option<TlsAcceptor>,
     state: Arc<AdminState>,
 ) {
+    let state_for_tls = Arc::clone(&state);
     let service = service_fn(move |req| {
         let state = Arc::clone(&state);
         async move { Ok::<_, std::convert::Infallible>(handle(req, state).await) }
@@ -179,10 +181,19 @@ async fn serve_connection(
                         .await
                 }
                 Ok(Err(err)) => {
-                    tracing::info!(%peer, error = %err, "admin TLS handshake failed");
+                    let reason = crate::tls::failure_reason(&err);
+                    state_for_tls
+                        .telemetry
+                        .metrics
+                        .tls_handshake_failed("admin", reason);
+                    tracing::info!(%peer, error = %err, reason, "admin TLS handshake failed");
                     return;
                 }
                 Err(_) => {
+                    state_for_tls
+                        .telemetry
+                        .metrics
+                        .tls_handshake_failed("admin", "timeout");
                     tracing::info!(%peer, "admin TLS handshake timed out");
                     return;
                 }

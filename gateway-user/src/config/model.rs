@@ -1,9 +1,12 @@
 //! The configuration model: plain data, deserialized from YAML with every default
 //! filled in. Nothing here does I/O; `load.rs` reads, `validate.rs` checks meaning.
-use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use ipnet::IpNet;
 use serde::Deserialize;
+
+pub use crate::validate::ValidateConfig;
+use crate::validate::Validator;
 
 use super::{
     defaults,
@@ -264,6 +267,12 @@ pub struct Route {
     /// Who may call this route; open to all when absent.
     #[serde(default)]
     pub auth: Option<crate::auth::RouteAuth>,
+    /// Request validation: JSON Schemas for body and query, content types, JSON limits.
+    #[serde(default)]
+    pub validate: Option<ValidateConfig>,
+    /// `validate` compiled at load (schemas read once); set by the config checks.
+    #[serde(skip)]
+    pub validator: Option<Arc<Validator>>,
 }
 
 /// The request properties a route matches on; empty matches everything.

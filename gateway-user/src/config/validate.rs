@@ -15,7 +15,7 @@ use super::{
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes,
+    routes, schemas,
     tree::{Node, Seg},
 };
 
@@ -58,6 +58,11 @@ impl<'a> Checker<'a> {
             location,
             message: message.into(),
         });
+    }
+
+    /// The directory relative paths are resolved against (the config file's).
+    pub fn base(&self) -> &Path {
+        self.base.unwrap_or(Path::new("."))
     }
 
     /// The line of the node at `path`.
@@ -151,6 +156,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     upstreams(config, c);
     routes::check(config, origins, c);
     auth::check(config, origins, c);
+    schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);
 }

@@ -57,6 +57,10 @@ pub enum GatewayError {
         /// Realm named in `WWW-Authenticate`.
         realm: std::sync::Arc<str>,
     },
+    /// The request breaks the route's validation rules (schema, content type, JSON
+    /// limits): 400/413/415 with the validator's JSON body (errors listed).
+    #[error("request validation failed")]
+    Invalid(crate::validate::Rejection),
     /// A stage-specific refusal with its own status and public message (auth, WAF, …).
     #[error("{message}")]
     Refused {
@@ -86,6 +90,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Invalid(r) => r.status,
             Self::Refused { status, .. } => *status,
             Self::Auth { error, .. } => error.status(),
         }
@@ -107,6 +112,11 @@ impl GatewayError {
             Self::NoHealthyUpstream => "service_unavailable",
             Self::GatewayTimeout => "gateway_timeout",
             Self::Internal => "internal_error",
+            Self::Invalid(r) => match r.status {
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                _ => "invalid_request",
+            },
             Self::Refused { code, .. } => code,
             Self::Auth { error, .. } => error.reason(),
         }
@@ -129,6 +139,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => "no upstream service is available",
             Self::GatewayTimeout => "the upstream service timed out",
             Self::Internal => "internal error",
+            Self::Invalid(_) => "the request does not meet this API's validation rules",
             Self::Refused { message, .. } => message,
             Self::Auth { .. } => "authentication failed",
         }
@@ -145,6 +156,15 @@ impl GatewayError {
                 }
             }
             return resp;
+        }
+        if let Self::Invalid(rejection) = self {
+            // The validator's body lists the errors; it gets the same envelope fields.
+            let mut rejection = rejection.clone();
+            rejection.set_request_id(request_id);
+            if let Some(obj) = rejection.body.as_object_mut() {
+                obj.insert("status".into(), rejection.status.as_u16().into());
+            }
+            return json_response(rejection.status, &rejection.body, request_id);
         }
         json_error(
             self.status(),
@@ -168,6 +188,15 @@ pub fn json_error(
         "status": status.as_u16(),
         "request_id": request_id,
     });
+    json_response(status, &body, request_id)
+}
+
+/// A response with a JSON `body`, uncacheable, carrying `X-Request-Id`.
+fn json_response(
+    status: StatusCode,
+    body: &serde_json::Value,
+    request_id: &str,
+) -> Response<ProxyBody> {
     let mut resp = Response::new(full(Bytes::from(body.to_string())));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();

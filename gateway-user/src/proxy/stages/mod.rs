@@ -7,6 +7,7 @@ pub mod hygiene;
 pub mod ip_filter;
 pub mod response_headers;
 pub mod route;
+pub mod schema;
 
 use std::sync::Arc;
 
@@ -39,7 +40,8 @@ pub fn build(
         Box::new(client_cert::ClientCertCheck),
         Box::new(cors::CorsStage),
         Box::new(auth),
-        // rate limit, WAF and schema stages go here.
+        // rate limit and WAF stages go here, before schema.
+        Box::new(schema::SchemaValidation),
         Box::new(response_headers::ResponseHeaders(security.clone())),
     ]
 }

@@ -45,6 +45,7 @@ pub struct Metrics {
     tls_handshake_failures: Family<HandshakeLabels, Counter>,
     rejected: Family<RejectLabels, Counter>,
     config_reloads: Family<ReloadLabels, Counter>,
+    last_reload_ok: Gauge,
     config_info: Family<DigestLabels, Gauge>,
     access_log_dropped: Counter,
     top_sources: Arc<TopSources>,
@@ -169,6 +170,19 @@ impl Metrics {
         // Both results exist from the start so `increase()` sees the first failure.
         let _ = config_reloads.get_or_create(&ReloadLabels { result: "ok" });
         let _ = config_reloads.get_or_create(&ReloadLabels { result: "error" });
+        // Like Prometheus' own `prometheus_config_last_reload_successful`: stays 0 while
+        // the file on disk is broken, however long ago the failed reload was.
+        let last_reload_ok = Gauge::default();
+        last_reload_ok.set(1);
+        registry.register(
+            "gateway_config_last_reload_successful",
+            "1 if the last configuration load (startup or reload) succeeded, 0 if it failed",
+            last_reload_ok.clone(),
+        );
+        described.push((
+            "gateway_config_last_reload_successful",
+            "1 if the last configuration load (startup or reload) succeeded, 0 if it failed",
+        ));
         let config_info = Family::<DigestLabels, Gauge>::default();
         registry.register(
             "gateway_config_info",
@@ -217,6 +231,7 @@ impl Metrics {
             tls_handshake_failures,
             rejected,
             config_reloads,
+            last_reload_ok,
             config_info,
             access_log_dropped,
             top_sources: Arc::new(TopSources::new(top_sources_gauge)),
@@ -350,6 +365,7 @@ impl Metrics {
         self.config_reloads
             .get_or_create(&ReloadLabels { result })
             .inc();
+        self.last_reload_ok.set(i64::from(ok));
     }
 
     /// Publishes the digest of the configuration now in use (replacing the old one).
@@ -389,6 +405,7 @@ fn kind_of(name: &str) -> &'static str {
             | "gateway_connections_open"
             | "gateway_config_info"
             | "gateway_top_rejected_sources"
+            | "gateway_config_last_reload_successful"
     ) {
         "gauge"
     } else if name == "gateway_build" {
