@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod edge;
+mod keys;
 mod limits;
 mod serve;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Inspect or clear a rate-limit key (consumer:NAME, ip:ADDR, …) in the running gateway.
     #[command(subcommand)]
     Limits(limits::LimitsCommand),
+    /// Manage consumers' API keys: `gateway keys generate --consumer NAME`.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Ban(cmd) => edge::ban(cmd),
         Command::Allow(cmd) => edge::allow(cmd),
         Command::Limits(cmd) => limits::limits(cmd),
+        Command::Keys(cmd) => keys::keys(cmd),
     };
     match result {
         Ok(code) => code,

@@ -29,13 +29,13 @@ const TOP_KEYS: &[&str] = &[
     "access_log",
     "plans",
     "rate_limit",
+    "auth",
+    "consumers",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
 const FUTURE_TOP_KEYS: &[&str] = &[
-    "auth",
-    "consumers",
     "waf",
     "validate",
     "edge",
@@ -44,7 +44,7 @@ const FUTURE_TOP_KEYS: &[&str] = &[
 ];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "waf"];
+const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -56,6 +56,10 @@ pub(crate) struct Parsed {
     pub listener_index: Vec<usize>,
     /// Index in the file of each route in `config.routes`.
     pub route_index: Vec<usize>,
+    /// Index in the file of each consumer in `config.consumers`.
+    pub consumer_index: Vec<usize>,
+    /// The `auth` section failed to read: references to its providers are not checked.
+    pub auth_broken: bool,
 }
 
 fn not_supported(key: &Node, name: &str) -> ConfigError {
@@ -72,6 +76,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
     let mut config = Config::default();
     let mut broken_upstreams = BTreeSet::new();
     let (mut listener_index, mut route_index) = (Vec::new(), Vec::new());
+    let mut consumer_index = Vec::new();
+    let mut auth_broken = false;
     let entries: &[(Node, Node)] = match &root.kind {
         Kind::Map(entries) => entries,
         _ if root.is_null() => &[],
@@ -88,6 +94,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 broken_upstreams,
                 listener_index: vec![],
                 route_index: vec![],
+                consumer_index: vec![],
+                auth_broken: false,
             };
         }
     };
@@ -156,6 +164,16 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 }),
             },
             "rate_limit" => take(from_node(value).map(|v| config.rate_limit = v)),
+            "auth" => match from_node(value) {
+                Ok(v) => config.auth = v,
+                Err(e) => {
+                    errors.push(e);
+                    auth_broken = true;
+                }
+            },
+            "consumers" => {
+                (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
+            }
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),
@@ -171,6 +189,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
         broken_upstreams,
         listener_index,
         route_index,
+        consumer_index,
+        auth_broken,
     }
 }
 

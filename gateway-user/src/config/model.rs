@@ -51,6 +51,12 @@ pub struct Config {
     /// Where rate limit counters live (`local` or `redis`) and what to do when Redis fails.
     #[serde(default)]
     pub rate_limit: crate::limit::RateLimitConfig,
+    /// Authentication: JWT providers, API key locations, external authorizers.
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
+    /// Consumers: who calls, with which credentials, groups and plan.
+    #[serde(default)]
+    pub consumers: Vec<crate::auth::Consumer>,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
@@ -271,6 +277,9 @@ pub struct Route {
     /// Rate limits and quotas of this route (`[{ by: consumer }, { by: ip, rate: 100/s }]`).
     #[serde(default)]
     pub rate_limit: Vec<crate::limit::RouteLimitConfig>,
+    /// Who may call this route; open to all when absent.
+    #[serde(default)]
+    pub auth: Option<crate::auth::RouteAuth>,
     /// Request validation: JSON Schemas for body and query, content types, JSON limits.
     #[serde(default)]
     pub validate: Option<ValidateConfig>,

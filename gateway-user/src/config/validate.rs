@@ -11,6 +11,7 @@ use std::{
 };
 
 use super::{
+    auth,
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
@@ -23,7 +24,7 @@ pub(crate) use Seg::{Idx as I, Key as K};
 /// Collects errors and warnings, locating them through the YAML tree.
 pub(crate) struct Checker<'a> {
     pub root: &'a Node,
-    base: Option<&'a Path>,
+    pub base: Option<&'a Path>,
     /// Problems that make the file unusable.
     pub errors: Vec<ConfigError>,
     /// Things that work but are probably not what was meant.
@@ -159,6 +160,8 @@ impl Pem {
 pub(crate) struct Origins {
     pub listeners: Vec<usize>,
     pub routes: Vec<usize>,
+    pub consumers: Vec<usize>,
+    pub auth_broken: bool,
     pub broken_upstreams: BTreeSet<String>,
 }
 
@@ -168,6 +171,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     upstreams(config, c);
     routes::check(config, origins, c);
     rate_limits::check(config, origins, c);
+    auth::check(config, origins, c);
     schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);

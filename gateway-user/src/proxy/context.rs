@@ -50,6 +50,8 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
     /// Authenticated consumer (auth stage).
     pub consumer: Option<String>,
+    /// Who the caller is (auth stage): consumer, subject, groups, plan; limits key on it.
+    pub identity: Option<crate::auth::Identity>,
     /// Auth result for the log (`ok`, `missing`, `invalid`, …).
     pub auth: Option<String>,
     /// Rate-limit decision for the log.
@@ -99,6 +101,7 @@ impl RequestContext {
             route: None,
             user_agent: None,
             consumer: None,
+            identity: None,
             auth: None,
             rate_limit: None,
             limit_decision: None,

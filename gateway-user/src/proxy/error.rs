@@ -52,6 +52,15 @@ pub enum GatewayError {
     /// without fallback (503); the body says which and when to retry.
     #[error("rate limited")]
     RateLimited(std::sync::Arc<crate::limit::Decision>),
+    /// Authentication or authorization refused the request: 401 with an RFC 6750
+    /// challenge, 403, or 503 (keys or authorizer unavailable).
+    #[error("{error}")]
+    Auth {
+        /// Why.
+        error: crate::auth::AuthError,
+        /// Realm named in `WWW-Authenticate`.
+        realm: std::sync::Arc<str>,
+    },
     /// The request breaks the route's validation rules (schema, content type, JSON
     /// limits): 400/413/415 with the validator's JSON body (errors listed).
     #[error("request validation failed")]
@@ -88,6 +97,7 @@ impl GatewayError {
             Self::Invalid(r) => r.status,
             Self::Refused { status, .. } => *status,
             Self::RateLimited(d) => d.refusal_status().unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+            Self::Auth { error, .. } => error.status(),
         }
     }
 
@@ -118,6 +128,7 @@ impl GatewayError {
                 (false, Some(crate::limit::Exhausted::Quota)) => "quota_exceeded",
                 (false, _) => "rate_limited",
             },
+            Self::Auth { error, .. } => error.reason(),
         }
     }
 
@@ -144,6 +155,7 @@ impl GatewayError {
                 "rate limits cannot be checked right now; retry later"
             }
             Self::RateLimited(_) => "too many requests",
+            Self::Auth { .. } => "authentication failed",
         }
     }
 
@@ -155,6 +167,16 @@ impl GatewayError {
             let mut body = crate::limit::rejection_body(d);
             body["request_id"] = request_id.into();
             return json_response(self.status(), &body, request_id);
+        }
+        if let Self::Auth { error, realm } = self {
+            // The description says what is wrong with the credential, never the credential.
+            let mut resp = json_error(self.status(), self.code(), &error.to_string(), request_id);
+            for (name, value) in error.response(realm).headers {
+                if name != header::CONTENT_TYPE {
+                    resp.headers_mut().insert(name, value);
+                }
+            }
+            return resp;
         }
         if let Self::Invalid(rejection) = self {
             // The validator's body lists the errors; it gets the same envelope fields.

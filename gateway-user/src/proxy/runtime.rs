@@ -71,6 +71,8 @@ pub struct Shared {
     pub limiter: Arc<LimiterSlot>,
     /// Worker threads serving connections (each gets its own upstream clients).
     pub workers: usize,
+    /// Auth failures per client IP (the ban engine hooks in here) and JWKS caches.
+    pub auth: crate::auth::AuthShared,
 }
 
 impl Shared {
@@ -87,6 +89,7 @@ impl Shared {
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
             limiter: Arc::default(),
+            auth: crate::auth::AuthShared::default(),
         }
     }
 
@@ -213,6 +216,8 @@ impl Runtime {
             frame_options: hv("frame_options", &sh.frame_options)?,
         };
         let routes = Arc::new(RouteTable::new(routes));
+        let auth = stages::auth::AuthStage::build(config, &shared.auth)
+            .map_err(|e| BuildError::Invalid(format!("auth: {e}")))?;
         let limits = Arc::new(CompiledLimits::compile(config)?);
         let limiter = Arc::new(match shared.limiter.load_full() {
             Some(current) => current.reconfigure(&config.rate_limit, &limits.plans)?,
@@ -225,7 +230,7 @@ impl Runtime {
         };
         Ok(Runtime {
             config: Arc::new(config.clone()),
-            stages: stages::build(config, &routes, &security, rate_limit),
+            stages: stages::build(config, &routes, &security, auth, rate_limit),
             limiter,
             routes,
             pools,

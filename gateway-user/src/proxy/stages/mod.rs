@@ -1,5 +1,6 @@
 //! The request stages, one per file, and the ONE list that orders them. Adding a
 //! stage (auth, rate limit, WAF, schema) is adding a file here and a line in `build`.
+pub mod auth;
 pub mod client_cert;
 pub mod cors;
 pub mod hygiene;
@@ -27,6 +28,7 @@ pub fn build(
     config: &Config,
     routes: &Arc<RouteTable>,
     security: &SecurityHeaderValues,
+    auth: auth::AuthStage,
     rate_limit: rate_limit::RateLimitStage,
 ) -> Vec<Box<dyn Stage>> {
     let mut stages: Vec<Box<dyn Stage>> = vec![
@@ -39,7 +41,7 @@ pub fn build(
         Box::new(ip_filter::IpFilter::Route),
         Box::new(client_cert::ClientCertCheck),
         Box::new(cors::CorsStage),
-        // auth goes here.
+        Box::new(auth),
     ];
     // Routes without limits pay nothing for the stage.
     if !rate_limit.limits.is_empty() {

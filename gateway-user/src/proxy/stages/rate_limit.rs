@@ -26,11 +26,13 @@ pub struct RateLimitStage {
 
 /// Who the request comes from, as the earlier stages learned it.
 fn subject<'a>(ctx: &'a RequestContext, head: &'a request::Parts) -> Subject<'a> {
+    let identity = ctx.identity.as_ref();
     Subject {
-        consumer: ctx.consumer.as_deref(),
-        // The auth stage's identity carries the plan and credential once it exists.
-        plan: None,
-        credential: None,
+        consumer: identity.and_then(|i| i.key()).or(ctx.consumer.as_deref()),
+        // `by: consumer` limits without a rate of their own use the consumer's plan.
+        plan: identity.and_then(|i| i.plan.as_deref()),
+        // The verified subject identifies the credential (token subject, key's consumer).
+        credential: identity.and_then(|i| i.subject.as_deref()),
         ip: ctx.client_ip,
         headers: &head.headers,
     }
