@@ -2,3 +2,4 @@
 //! the XDP edge filter.
 pub mod cli;
 pub mod edge;
+pub mod waf;
