@@ -344,10 +344,10 @@ impl WafConfig {
 impl RouteWafConfig {
     /// Checks ranges that serde cannot.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(p) = self.paranoia {
-            if !(1..=4).contains(&p) {
-                return Err(format!("route waf.paranoia must be 1 to 4, got {p}"));
-            }
+        if let Some(p) = self.paranoia
+            && !(1..=4).contains(&p)
+        {
+            return Err(format!("route waf.paranoia must be 1 to 4, got {p}"));
         }
         if self.threshold == Some(0) {
             return Err("route waf.threshold must be at least 1".into());

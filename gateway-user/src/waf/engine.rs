@@ -299,16 +299,16 @@ impl Engine {
         }
         for field in &fields.list {
             self.inspect_field(field, policy, &mut acc);
-            if self.decode_base64 {
-                if let Cow::Owned(decoded) = base64_decode(&field.value) {
-                    let alt = Field {
-                        kind: field.kind,
-                        prefix: field.prefix,
-                        key: field.key.clone(),
-                        value: Cow::Owned(decoded),
-                    };
-                    self.inspect_field(&alt, policy, &mut acc);
-                }
+            if self.decode_base64
+                && let Cow::Owned(decoded) = base64_decode(&field.value)
+            {
+                let alt = Field {
+                    kind: field.kind,
+                    prefix: field.prefix,
+                    key: field.key.clone(),
+                    value: Cow::Owned(decoded),
+                };
+                self.inspect_field(&alt, policy, &mut acc);
             }
         }
         for rule in self
@@ -360,7 +360,7 @@ impl Engine {
         }
         for d in &self.detectors {
             let m = self.meta[d.rule];
-            if m.targets & bit == 0 || m.paranoia > policy.paranoia || acc.fired_on(m.id) {
+            if m.targets & bit == 0 || m.paranoia > policy.paranoia {
                 continue;
             }
             let value = transformed(cache, d.pipeline, &self.pipelines, &field.value);
@@ -396,11 +396,10 @@ fn transformed<'c, 'f>(
     cache: &'c mut [Option<Cow<'f, str>>],
     p: usize,
     pipelines: &[Vec<Transform>],
-    value: &'f Cow<'_, str>,
+    value: &'f str,
 ) -> &'c str {
     if cache[p].is_none() {
-        let v: &'f str = value.as_ref();
-        cache[p] = Some(apply_chain(&pipelines[p], v));
+        cache[p] = Some(apply_chain(&pipelines[p], value));
     }
     cache[p].as_deref().unwrap_or("")
 }
@@ -413,10 +412,6 @@ struct Acc {
 }
 
 impl Acc {
-    fn fired_on(&self, _id: u32) -> bool {
-        false
-    }
-
     fn record(&mut self, id: u32, category: Category, score: u32, field: &Field<'_>) {
         if !self.fired.contains(&id) {
             self.fired.push(id);

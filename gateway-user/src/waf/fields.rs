@@ -333,11 +333,11 @@ fn extract_body<'a>(
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .map(|p| body[p]);
-        if matches!(trimmed, Some(b'{') | Some(b'[')) {
-            if let Ok(v) = serde_json::from_slice::<Value>(body) {
-                walk_json(&v, limits, out);
-                return;
-            }
+        if matches!(trimmed, Some(b'{') | Some(b'['))
+            && let Ok(v) = serde_json::from_slice::<Value>(body)
+        {
+            walk_json(&v, limits, out);
+            return;
         }
         if matches!(trimmed, Some(b'<'))
             && (body

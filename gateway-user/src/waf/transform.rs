@@ -105,12 +105,12 @@ pub fn url_decode_once(input: &str) -> Cow<'_, str> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if i + 2 < b.len() {
-                if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
+            if i + 2 < b.len()
+                && let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2]))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
             }
             // `%uXXXX`, the IIS form.
             if i + 5 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U') {
@@ -517,6 +517,10 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
                 .replace("$IFS$9", " ")
                 .replace("$IFS", " "),
         );
+    }
+    if s.contains(['\n', '\r']) {
+        // Line breaks separate commands; keep them visible as `;` after compression.
+        s = Cow::Owned(s.replace(['\n', '\r'], ";"));
     }
     if s.contains(['\\', '\'', '"', '^']) {
         s = Cow::Owned(

@@ -111,7 +111,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"__proto__|\bconstructor\s*(?:\.\s*prototype\b|\[\s*['"`]prototype)|\[\s*['"`]constructor['"`]\s*\]\s*\[\s*['"`]prototype"##,
+                r##"__proto__|\bconstructor\s*(?:\.\s*prototype\b|\[\s*['"`]prototype)|\[\s*['"`]constructor['"`]\s*\]\s*\[\s*['"`]prototype|['"]constructor['"]\s*:\s*\{\s*['"]prototype['"]\s*:"##,
             ),
             "Prototype pollution",
         ),
@@ -136,7 +136,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\.\s*__(?:class|mro|subclasses|globals|builtins|base|bases|getattribute|import|dict|init|reduce)__|__(?:subclasses|globals|builtins|mro)__|\[\s*['"]__(?:class|globals|builtins|mro|subclasses|import|init)__['"]\s*\]|\|\s*attr\s*\(\s*['"]_|\b__import__\s*\("##,
+                r##"\.\s*__(?:class|mro|subclasses|globals|builtins|base|bases|getattribute|import|dict|init|reduce)__|__(?:subclasses|globals|builtins|mro)__|\[\s*['"]__(?:class|globals|builtins|mro|subclasses|import|init)__['"]\s*\]|\|\s*attr\s*\(|\\x5f\\x5f|\.subclasses\s*\(\s*\)|\.class\s*\.\s*(?:base|mro|forname)\b|\b__import__\s*\("##,
             ),
             "SSTI Python object traversal",
         ),

@@ -48,7 +48,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             NORM_PATH,
             Regex(
-                r##"(?:^|[\\/\s=:'"(>])(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf)"##,
+                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg))|(?:^|[\\/\s=:'"(>])(?:\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf)"##,
             ),
             "Access to a sensitive OS or application file",
         ),
@@ -125,7 +125,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"^\s*\\\\[\w.$-]+\\[\w.$-]+|\\\\(?:\d{1,3}\.){3}\d{1,3}\\"##),
+            Regex(
+                r##"^\s*\\\\(?:[\w-]+\.[\w.-]+|(?:\d{1,3}\.){3}\d{1,3})\\|\\\\(?:\d{1,3}\.){3}\d{1,3}\\"##,
+            ),
             "RFI: UNC path",
         ),
         rule(
@@ -136,7 +138,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\b(?:gopher|dict|tftp|jar|netdoc)://|\b169\.254\.169\.254\b|\bmetadata\.google\.internal\b|\b100\.100\.100\.200\b|\[::ffff:a9fe:a9fe\]|\bfd00:ec2::254\b"##,
+                r##"\b(?:gopher|dict|tftp|netdoc)://|\bjar:(?:https?|file|ftp):|\b169\.254\.169\.254\b|\bmetadata\.google\.internal\b|\b100\.100\.100\.200\b|\[::ffff:a9fe:a9fe\]|\bfd00:ec2::254\b"##,
             ),
             "SSRF scheme or cloud metadata address",
         ),

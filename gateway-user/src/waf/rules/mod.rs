@@ -207,7 +207,9 @@ pub fn builtin() -> Vec<RuleDef> {
     v
 }
 
-/// Shorthand constructor used by the category files.
+/// Shorthand constructor used by the category files (one positional row per rule
+/// reads like a table, which is the point).
+#[allow(clippy::too_many_arguments)]
 pub(crate) const fn rule(
     id: u32,
     category: Category,

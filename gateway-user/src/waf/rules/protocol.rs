@@ -30,12 +30,8 @@ macro_rules! mongo_ops {
 
 pub(super) fn rules() -> Vec<RuleDef> {
     let names = NAMES | K::Cookie as u16;
-    let splitting = K::ArgValue as u16
-        | K::ArgName as u16
-        | K::Path as u16
-        | K::PathSegment as u16
-        | K::Cookie as u16
-        | HEADERS;
+    let splitting =
+        K::ArgName as u16 | K::Path as u16 | K::PathSegment as u16 | K::Cookie as u16 | HEADERS;
     vec![
         // NoSQL
         rule(
@@ -79,7 +75,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&]\s*\)|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
+                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&]\s*\)|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
             ),
             "LDAP filter injection",
         ),
@@ -115,7 +111,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | PATH,
             URL,
             Regex(
-                r##"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition|security-policy)|x-xss-protection|access-control-allow-[\w-]+|refresh|transfer-encoding|x-forwarded-[\w-]+|host|cookie)\s*:|[\r\n]\s*http/\d|[\r\n]{2}\s*<(?:html|script|svg|img|body)"##,
+                r##"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition|security-policy)|x-xss-protection|access-control-allow-[\w-]+|refresh|transfer-encoding|x-[\w-]+|host|cookie|www-authenticate|content-encoding)\s*:|[\r\n]\s*http/\d|[\x{560a}\x{560d}]+\s*[\w-]+\s*:|[\r\n]{2}\s*<(?:html|script|svg|img|body)"##,
             ),
             "HTTP response splitting / header injection",
         ),
@@ -148,7 +144,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             HEADERS,
             RAW,
             Regex(
-                r##"\b(?:nikto|sqlmap|nmap|masscan|acunetix|nessus|openvas|w3af|wpscan|dirbuster|gobuster|dirb|wfuzz|ffuf|nuclei|zgrab|havij|zmeu|jaeles|arachni|skipfish|whatweb|fimap|commix|xsser|nosqlmap|netsparker|appscan|webinspect|paros|burpsuite|burp\s+collaborator|qualys|morfeus|jorgee|owasp[ _-]?zap|zaproxy|hydra|medusa|grabber|webshag|bbqsql|sqlninja|pangolin|bsqlbf|sqlsus|absinthe|nsauditor|wapiti|websecurify|ratproxy|dotdotpwn|struts-pwn|log4j-scan|interactsh|feroxbuster|dirsearch|xsstrike|tplmap|joomscan|droopescan|cmsmap|vega|brutus|detectify|wpscan|nmap scripting engine|masscan-ng|zmap|sslyze|testssl|l9explore|l9tcpid|cgichk|webvulnscan|netlab360|scaninfo@paloaltonetworks)\b"##,
+                r##"\b(?:nikto|sqlmap|nmap|masscan|acunetix|nessus|openvas|w3af|wpscan|dirbuster|gobuster|dirb|wfuzz|ffuf|nuclei|zgrab|havij|zmeu|jaeles|arachni|skipfish|whatweb|fimap|commix|xsser|nosqlmap|netsparker|appscan|webinspect|paros|burpsuite|burp\s+collaborator|qualys|morfeus|jorgee|owasp[ _-]?zap|zaproxy|hydra|medusa|grabber|webshag|bbqsql|sqlninja|pangolin|bsqlbf|sqlsus|absinthe|nsauditor|wapiti|websecurify|ratproxy|dotdotpwn|struts-pwn|log4j-scan|interactsh|feroxbuster|fuzz faster u fool|dirsearch|xsstrike|tplmap|joomscan|droopescan|cmsmap|vega|brutus|detectify|wpscan|nmap scripting engine|masscan-ng|zmap|sslyze|testssl|l9explore|l9tcpid|cgichk|webvulnscan|netlab360|scaninfo@paloaltonetworks)\b"##,
             ),
             "Security scanner user agent",
         ),

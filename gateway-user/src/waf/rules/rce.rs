@@ -16,12 +16,22 @@ macro_rules! strong_cmds {
 /// Commands that need command-like arguments to count.
 macro_rules! weak_cmds {
     () => {
-        r"(?:cat|tac|nl|head|tail|more|less|echo|ping|sleep|dir|type|find|grep|egrep|sort|kill|killall|rm|cp|mv|touch|mkdir|rmdir|python[\d.]*|perl|ruby|php|node|lua|bash|sh|zsh|ksh|dash|nc|ps|env|net|sc|reg|del|copy|start|awk|sed|base64|dd|telnet|ssh|scp|ftp|tftp|sudo|su|eval|exec|timeout|openssl|java|tar|zip|unzip|gzip|xargs|uniq|cut|tr|tee|od|strings|host|dig|arp|route|set|who|w|last|uptime|df|du|free|mount|systemctl|service|iptables|at|chmod|chown|curl|wget|ls|id|uname|whoami|vi|vim|nano|file|stat|readlink|lsof|fuser|printf|export|unset|source|nmap|cmd|powershell)"
+        r"(?:cat|tac|nl|head|tail|more|less|echo|ping|sleep|dir|type|find|grep|egrep|sort|kill|killall|rm|cp|mv|touch|mkdir|rmdir|python[\d.]*|perl|ruby|php|node|lua|bash|sh|zsh|ksh|dash|nc|ps|env|net|sc|reg|del|copy|start|awk|sed|base64|dd|telnet|ssh|scp|ftp|tftp|sudo|su|eval|exec|timeout|openssl|java|tar|zip|unzip|gzip|xargs|uniq|cut|tr|tee|od|strings|host|dig|arp|route|who|w|last|uptime|df|du|free|mount|systemctl|service|iptables|chmod|chown|curl|wget|ls|id|uname|whoami|vi|vim|nano|file|stat|readlink|lsof|fuser|printf|export|unset|source|nmap|cmd|powershell)"
     };
 }
 
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
+        rule(
+            932190,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(obfuscated_command),
+            "Command hidden by shell quoting",
+        ),
         rule(
             932100,
             Rce,
@@ -46,7 +56,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:^|[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|`|<\s*/|>\s*/)"
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
             )),
             "Command line with command-like arguments",
         ),
@@ -58,7 +68,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:\\|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
+                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
             ),
             "Windows command",
         ),
@@ -152,3 +162,46 @@ pub(super) fn rules() -> Vec<RuleDef> {
 }
 
 const FILE_NAMES: u16 = crate::waf::fields::FieldKind::FileName as u16;
+
+/// `w'h'o'am'i`, `wh\oami`, `who^ami`, `c'a't`: quoting inside a command word is
+/// shell obfuscation, never prose, so a word that becomes a command once the quoting
+/// is removed is flagged even without a separator. `I'd` (one mark, two letters) is prose.
+pub(super) fn obfuscated_command(s: &str) -> bool {
+    static CMD: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"^(?:[\w.-]*/)?(?:",
+            strong_cmds!(),
+            "|",
+            weak_cmds!(),
+            r")$"
+        ))
+        .ok()
+    });
+    let Some(cmd) = CMD.as_ref() else {
+        return false;
+    };
+    s.split(|c: char| {
+        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
+    })
+    .filter(|w| w.len() >= 3 && w.len() <= 64)
+    .any(|w| {
+        let marks = w
+            .bytes()
+            .filter(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^'))
+            .count();
+        let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
+        let inner_marks = inner
+            .bytes()
+            .filter(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^'))
+            .count();
+        if inner_marks == 0 || marks == 0 {
+            return false;
+        }
+        let cleaned: String = inner
+            .chars()
+            .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(&cleaned)
+    })
+}

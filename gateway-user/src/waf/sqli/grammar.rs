@@ -44,15 +44,14 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
         match t.kind {
             // A comment in the middle is whitespace; a trailing one truncates the query.
             Kind::Comment if i + 1 < toks.len() => continue,
-            Kind::Dot => {
-                if matches!(
+            Kind::Dot
+                if (matches!(
                     last.map(|l| l.kind),
                     Some(Kind::Bare | Kind::Var | Kind::Keyword) | None
-                ) || merge_next
-                {
-                    merge_next = out.len > 0;
-                    continue;
-                }
+                ) || merge_next) =>
+            {
+                merge_next = out.len > 0;
+                continue;
             }
             Kind::Bare | Kind::Keyword | Kind::Func if merge_next => {
                 merge_next = false;
@@ -69,21 +68,23 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
                 continue;
             }
             Kind::Keyword if t.is("by") => {
-                if let Some(l) = last {
-                    if l.kind == Kind::Keyword && (l.is("group") || l.is("order")) {
-                        out.buf[out.len - 1] = Token {
-                            kind: Kind::Group,
-                            text: l.text,
-                            flag: false,
-                        };
-                        continue;
-                    }
-                }
-            }
-            Kind::Keyword if t.is("all") || t.is("distinct") => {
-                if last.is_some_and(|l| l.kind == Kind::Union) {
+                if let Some(l) = last
+                    && l.kind == Kind::Keyword
+                    && (l.is("group") || l.is("order"))
+                {
+                    out.buf[out.len - 1] = Token {
+                        kind: Kind::Group,
+                        text: l.text,
+                        flag: false,
+                    };
                     continue;
                 }
+            }
+            Kind::Keyword
+                if (t.is("all") || t.is("distinct"))
+                    && last.is_some_and(|l| l.kind == Kind::Union) =>
+            {
+                continue;
             }
             Kind::Keyword if t.is("not") => {
                 if last.is_some_and(|l| l.kind == Kind::WordOp && l.is("is")) {
@@ -93,10 +94,11 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
                     continue;
                 }
             }
-            Kind::WordOp if t.is("like") => {
-                if last.is_some_and(|l| l.kind == Kind::WordOp && l.is("sounds")) {
-                    continue;
-                }
+            Kind::WordOp
+                if t.is("like")
+                    && last.is_some_and(|l| l.kind == Kind::WordOp && l.is("sounds")) =>
+            {
+                continue;
             }
             Kind::Op if matches!(t.text, "-" | "+" | "!" | "~") => {
                 let operand_follows = next.is_some_and(|n| {
@@ -227,6 +229,9 @@ impl<'s, 'a> Parser<'s, 'a> {
             i += 1;
         }
         let t = self.t.get(i)?;
+        if t.kind == Kind::Keyword && t.is("exists") && self.kind(i + 1) == Some(Kind::LParen) {
+            return self.operand(i + 1, depth);
+        }
         match t.kind {
             Kind::Num | Kind::Str | Kind::Var => Some((Operand::Literal(t.kind), i + 1)),
             Kind::Func => {
@@ -292,10 +297,11 @@ impl<'s, 'a> Parser<'s, 'a> {
             prev = next;
             j = k;
             // `x BETWEEN 1 AND 2`
-            if t.is("between") && self.kind(j) == Some(Kind::Logic) {
-                if let Some((_, k2)) = self.operand(j + 1, depth) {
-                    j = k2;
-                }
+            if t.is("between")
+                && self.kind(j) == Some(Kind::Logic)
+                && let Some((_, k2)) = self.operand(j + 1, depth)
+            {
+                j = k2;
             }
         }
         ev.end = j;
@@ -499,10 +505,10 @@ impl<'s, 'a> Parser<'s, 'a> {
             }
             Kind::Comma => {
                 quoted
-                    && match self.operand(i + 1, 0) {
-                        Some((Operand::Subquery | Operand::Call { known: true }, _)) => true,
-                        _ => false,
-                    }
+                    && matches!(
+                        self.operand(i + 1, 0),
+                        Some((Operand::Subquery | Operand::Call { known: true }, _))
+                    )
             }
             _ => false,
         }
@@ -560,7 +566,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                     )
             });
         }
-        true
+        // Other statements cannot run without a separator; as a whole value they are
+        // only an attack when terminated like one (`DROP TABLE users;--`).
+        self.t.iter().skip(1).any(|t| t.kind == Kind::Semi)
+            || self.t.last().is_some_and(|t| t.kind == Kind::Comment)
     }
 }
 

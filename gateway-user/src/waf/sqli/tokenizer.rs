@@ -344,13 +344,12 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             continue;
         }
         // U+00A0 and other non-ASCII spaces.
-        if c >= 0x80 {
-            if let Some(ch) = input[pos..].chars().next() {
-                if ch.is_whitespace() {
-                    pos += ch.len_utf8();
-                    continue;
-                }
-            }
+        if c >= 0x80
+            && let Some(ch) = input[pos..].chars().next()
+            && ch.is_whitespace()
+        {
+            pos += ch.len_utf8();
+            continue;
         }
         let start = pos;
         let tok = match c {
