@@ -7,8 +7,13 @@ use std::path::PathBuf;
 
 use gateway::waf::{Engine, RequestView, RoutePolicy, WafConfig};
 
+/// The corpus directory; `WAF_CORPUS_DIR` points the test at another labelled set
+/// with the same layout (e.g. a held-out corpus).
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf")
+    match std::env::var_os("WAF_CORPUS_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf"),
+    }
 }
 
 /// Payload lines: blank lines and `##` comments skipped, `\n` `\r` `\t` unescaped.
@@ -249,7 +254,9 @@ fn benign_corpus_false_positive_rate_is_below_one_percent() {
         "overall false-positive rate: {:.2}% ({fps}/{total})",
         rate * 100.0
     );
-    assert!(total > 1000, "benign corpus too small: {total}");
+    if std::env::var_os("WAF_CORPUS_DIR").is_none() {
+        assert!(total > 1000, "benign corpus too small: {total}");
+    }
     assert!(
         rate <= 0.01,
         "false-positive rate {:.2}% above 1%",

@@ -101,9 +101,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(
-                r##"^\s*(?:https?|ftps?)://\S+?(?:\?+|\x00|%00)\s*$|^\s*(?:https?|ftps?)://[^\s?#]+\.(?:txt|inc|php\d?|phtml)\?\S*$"##,
-            ),
+            Regex(r##"^\s*(?:https?|ftps?)://\S+?(?:\?+|\x00|%00)\s*$"##),
             "RFI: URL ending in `?` or NUL (suffix cut-off)",
         ),
         rule(

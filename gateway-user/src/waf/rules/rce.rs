@@ -9,7 +9,7 @@ use super::{Category::Rce, Check::*, RuleDef, Severity::*, rule};
 /// Commands that are almost never prose after a shell separator.
 macro_rules! strong_cmds {
     () => {
-        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|id|pwd|ls|crontab|mkfifo|socat|nohup|chmod|chown|useradd|hostname|getent|lsb_release|busybox)"
+        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|env|xxd|id|pwd|ls|crontab|mkfifo|socat|nohup|chmod|chown|useradd|hostname|getent|lsb_release|busybox)"
     };
 }
 
@@ -120,7 +120,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"(?:/[a-z]*[?*][a-z?*]*){2,}|/\?{2,}/|\b(?:c|ca|w|wh|who|i|l|u)\?{1,}[a-z]*\s+/"##,
+                r##"(?:/[a-z]*[?*][a-z?*]*){2,}|/(?:bin|sbin|usr|etc|dev|proc|tmp)/[a-z]*[?*]|[a-z]+[?*]/(?:etc|bin|tmp|dev|proc)/|/\?{2,}/|\b(?:c|ca|w|wh|who|i|l|u)\?{1,}[a-z]*\s+/"##,
             ),
             "Shell glob obfuscation",
         ),

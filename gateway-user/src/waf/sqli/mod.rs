@@ -65,7 +65,8 @@ mod tests {
             "' HAVING 1=1--",
             "' or a=a--",
             "x' AND email IS NULL; --",
-            "SELECT password FROM users",
+            "SELECT password FROM users--",
+            "DROP TABLE users;--",
         ] {
             assert!(is_sqli(p), "missed: {p}");
         }
@@ -93,6 +94,9 @@ mod tests {
             "I'd like to order by phone",
             "Mc'Donald -- the best",
             "what's 1+1?",
+            "SELECT name, email FROM customers WHERE country = 'DE'",
+            "exec summary template",
+            "create table for 6",
         ] {
             assert!(!is_sqli(b), "false positive: {b} ({:?})", sqli_context(b));
         }
