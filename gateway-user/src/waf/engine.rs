@@ -55,7 +55,7 @@ pub struct Engine {
     inspect_body: usize,
     oversize: Oversize,
     decode_base64: bool,
-    limits: Limits,
+    pub(super) limits: Limits,
     pipelines: Vec<Vec<Transform>>,
     meta: Vec<Meta>,
     groups: Vec<RegexGroup>,

@@ -11,12 +11,15 @@
 mod config;
 mod custom;
 mod engine;
-mod fields;
+pub(crate) mod fields;
 mod request;
 mod rules;
 pub mod sqli;
 pub mod transform;
 pub mod xss;
+
+#[cfg(test)]
+mod tests;
 
 pub use config::{
     ByteSize, CustomOperator, CustomRuleConfig, Exclusion, Mode, Oversize, RouteWafConfig,

@@ -63,7 +63,9 @@ pub fn apply_chain<'a>(chain: &[Transform], input: &'a str) -> Cow<'a, str> {
         cur = match cur {
             Cow::Borrowed(s) => apply(t, s),
             Cow::Owned(s) => match apply(t, &s) {
-                Cow::Borrowed(_) => Cow::Owned(s),
+                // Unchanged, or a sub-slice (`trim`) of the owned value.
+                Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
+                Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
                 Cow::Owned(n) => Cow::Owned(n),
             },
         };
@@ -643,5 +645,9 @@ mod tests {
             Transform::Lowercase,
         ];
         assert_eq!(apply_chain(&chain, "%26lt%3BSCRIPT%26gt%3B"), "<script>");
+        assert_eq!(
+            apply_chain(&[Transform::Lowercase, Transform::Trim], " ON "),
+            "on"
+        );
     }
 }

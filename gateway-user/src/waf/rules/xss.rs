@@ -126,7 +126,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"<(?:svg|math|style|link|form|input|button|video|audio|source|marquee|details|body|image|select|textarea|keygen|animate|set|use)\b"##,
+                r##"<(?:svg|math|style|link|form|input|button|video|audio|source|marquee|details|body|img|image|select|textarea|keygen|animate|set|use)\b"##,
             ),
             "XSS: potentially active HTML tag",
         ),
