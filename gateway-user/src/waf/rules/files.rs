@@ -26,7 +26,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:\.{2,}[\\/]+[^\\/]*){2}|\.\.;[\\/]|(?:^|[\\/=:'"\s])\.{2,}[\\/]+(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
+                r##"(?:\.{2,}[\\/]+[^\\/]*){3}|\.\.;[\\/]|(?:^|[\\/=:'"\s])\.{2,}[\\/]+(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
             ),
             "Path traversal",
         ),

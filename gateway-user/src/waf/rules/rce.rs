@@ -9,11 +9,19 @@ use super::{Category::Rce, Check::*, RuleDef, Severity::*, rule};
 /// Commands that are almost never prose after a shell separator.
 macro_rules! strong_cmds {
     () => {
-        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|env|xxd|id|pwd|ls|crontab|mkfifo|socat|nohup|chmod|chown|useradd|hostname|getent|lsb_release|busybox)"
+        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox)"
     };
 }
 
 /// Commands that need command-like arguments to count.
+/// Short commands that are also words (`id`, `ls`): they count when nothing but
+/// another separator or the end follows them (`; id`, `|ls|`).
+macro_rules! terminal_cmds {
+    () => {
+        r"(?:id|ls|pwd|env|ps|w|who|hostname|dir|ver|vol|uptime|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|set|date|groups|last|lsmod|mount|df|arp|route)"
+    };
+}
+
 macro_rules! weak_cmds {
     () => {
         r"(?:cat|tac|nl|head|tail|more|less|echo|ping|sleep|dir|type|find|grep|egrep|sort|kill|killall|rm|cp|mv|touch|mkdir|rmdir|python[\d.]*|perl|ruby|php|node|lua|bash|sh|zsh|ksh|dash|nc|ps|env|net|sc|reg|del|copy|start|awk|sed|base64|dd|telnet|ssh|scp|ftp|tftp|sudo|su|eval|exec|timeout|openssl|java|tar|zip|unzip|gzip|xargs|uniq|cut|tr|tee|od|strings|host|dig|arp|route|who|w|last|uptime|df|du|free|mount|systemctl|service|iptables|chmod|chown|curl|wget|ls|id|uname|whoami|vi|vim|nano|file|stat|readlink|lsof|fuser|printf|export|unset|source|nmap|cmd|powershell)"
@@ -42,7 +50,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 strong_cmds!(),
-                r"(?:\s|$|[;|&<>`)}#,])"
+                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                terminal_cmds!(),
+                r"\s*(?:$|[;|&`)}#])"
             )),
             "Unix command after a shell separator",
         ),
