@@ -16,6 +16,9 @@ use super::rules::{Category, Check, Severity, builtin};
 use super::transform::{Transform, apply_chain, base64_decode};
 use super::{RuleMatch, Verdict, WafError};
 
+/// Transformation chains cached on the stack per field.
+const INLINE_CHAINS: usize = 16;
+
 /// Matches kept per request (the score still counts every rule).
 const MAX_MATCHES: usize = 64;
 
@@ -204,6 +207,12 @@ impl Engine {
         })
     }
 
+    /// How many body bytes the proxy should buffer for inspection: reading one byte
+    /// more than this tells the engine the body is oversized.
+    pub fn inspect_body_limit(&self) -> usize {
+        self.inspect_body
+    }
+
     /// The description of a built-in rule, for logs (`None` for custom or unknown ids).
     pub fn rule_message(&self, id: u32) -> Option<&'static str> {
         self.meta.iter().find(|m| m.id == id).map(|m| m.msg)
@@ -342,10 +351,22 @@ impl Engine {
             return;
         }
         // Each chain is computed at most once for this field, and only if a rule needs it.
-        let mut cache: Vec<Option<Cow<'_, str>>> = vec![None; self.pipelines.len()];
-        let cache = cache.as_mut_slice();
+        // The cache lives on the stack unless custom rules bring many chains.
+        let mut inline: [Option<Cow<'_, str>>; INLINE_CHAINS] = std::array::from_fn(|_| None);
+        let mut spilled: Vec<Option<Cow<'_, str>>> = Vec::new();
+        let cache: &mut [Option<Cow<'_, str>>] = if self.pipelines.len() <= INLINE_CHAINS {
+            &mut inline[..self.pipelines.len()]
+        } else {
+            spilled.resize(self.pipelines.len(), None);
+            &mut spilled
+        };
+        // A short run of letters and digits (ids, enum values, names) cannot carry
+        // any built-in attack; only custom rules look at it.
+        let plain = !matches!(field.kind, FieldKind::Method | FieldKind::Header)
+            && field.value.len() < 32
+            && field.value.bytes().all(|c| c.is_ascii_alphanumeric());
         let bit = field.kind.bit();
-        for g in &self.groups {
+        for g in self.groups.iter().filter(|_| !plain) {
             if g.targets & bit == 0 {
                 continue;
             }
@@ -358,7 +379,7 @@ impl Engine {
                 self.consider(m, field, policy, acc);
             }
         }
-        for d in &self.detectors {
+        for d in self.detectors.iter().filter(|_| !plain) {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
                 continue;

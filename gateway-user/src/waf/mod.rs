@@ -58,6 +58,19 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// `942100@args.q 941110@json.user.name`: rule ids and fields for a log line,
+    /// never the payload.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for m in &self.matches {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&format!("{}@{}", m.rule_id, m.field));
+        }
+        out
+    }
+
     /// The rule ids that fired, deduplicated, in first-seen order (for logs and metrics).
     pub fn rule_ids(&self) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::new();

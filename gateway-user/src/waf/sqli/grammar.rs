@@ -396,6 +396,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                     Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
                     Kind::Keyword if n.is("set") => self.kind(i + 2) == Some(Kind::Var),
                     Kind::Func => n.flag && (quoted || literal_prefix),
+                    // `'; desc users; --`, `1; show tables`
+                    Kind::Keyword | Kind::Bare
+                        if [
+                            "desc", "describe", "show", "use", "kill", "load", "call", "handler",
+                        ]
+                        .iter()
+                        .any(|w| n.is(w)) =>
+                    {
+                        (quoted || literal_prefix)
+                            && matches!(self.kind(i + 2), Some(Kind::Bare | Kind::Keyword))
+                    }
                     _ => false,
                 },
             },
@@ -503,6 +514,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                             && (self.is_word(i + 1, "outfile") || self.is_word(i + 1, "dumpfile")))
                         || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
             }
+            // MSSQL runs statements without a separator: `@v select @v ...`, `1 exec xp_...`.
+            Kind::Stmt => (quoted || literal_prefix) && self.stmt_valid(i),
             Kind::Comma => {
                 quoted
                     && matches!(

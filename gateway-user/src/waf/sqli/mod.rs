@@ -16,7 +16,12 @@ pub fn is_sqli(input: &str) -> bool {
 
 /// The first context in which `input` reads as a SQL injection.
 pub fn sqli_context(input: &str) -> Option<Context> {
-    if input.len() < 2 {
+    // A single word or number is never an injection on its own.
+    if input.len() < 2
+        || input
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    {
         return None;
     }
     let mut ctxs = [Some(Context::Bare), None, None];
