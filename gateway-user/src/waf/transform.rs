@@ -524,6 +524,41 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
         // Line breaks separate commands; keep them visible as `;` after compression.
         s = Cow::Owned(s.replace(['\n', '\r'], ";"));
     }
+    if s.contains('$') {
+        // `cat$u /etc$u/passwd`, `ca$@t`: an empty expansion glued to a word.
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < b.len() {
+            let glued = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'/');
+            if b[i] == b'$' && glued && i + 1 < b.len() {
+                if matches!(b[i + 1], b'@' | b'*' | b'!' | b'#' | b'-') {
+                    i += 2;
+                    continue;
+                }
+                if b[i + 1].is_ascii_alphabetic() {
+                    let mut j = i + 1;
+                    while j < b.len()
+                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_')
+                        && j - i <= 2
+                    {
+                        j += 1;
+                    }
+                    // Only one- or two-letter names: `$u`, `$xy`; real variables stay.
+                    if j - i <= 3 && !(j < b.len() && b[j].is_ascii_alphanumeric()) {
+                        i = j;
+                        continue;
+                    }
+                }
+            }
+            let ch_len = s[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&s[i..i + ch_len]);
+            i += ch_len;
+        }
+        if out.len() != s.len() {
+            s = Cow::Owned(out);
+        }
+    }
     if s.contains(['\\', '\'', '"', '^']) {
         s = Cow::Owned(
             s.chars()
@@ -635,6 +670,9 @@ mod tests {
         assert_eq!(cmd_line("c'a't /e\"tc\"/pa\\sswd"), "cat /etc/passwd");
         assert_eq!(cmd_line("cat${IFS}/etc/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("W^H^O^A^M^I"), "whoami");
+        assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
+        assert_eq!(cmd_line("ca$@t x"), "cat x");
+        assert_eq!(cmd_line("echo $HOME"), "echo $home");
     }
 
     #[test]

@@ -23,7 +23,7 @@ impl XssFindings {
 }
 
 const DANGEROUS_TAGS: &[&str] = &[
-    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "meta", "import",
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "import",
     "vmlframe", "portal", "isindex", "xss", "xml", "handler", "listener",
 ];
 

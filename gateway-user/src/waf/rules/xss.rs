@@ -92,7 +92,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*innerhtml\s*=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*innerhtml\s*=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
             ),
             "XSS: script sink",
         ),
