@@ -104,7 +104,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"</script\b|</(?:title|textarea|style|noscript|iframe|xmp|noembed|template)\s*>\s*<"##,
+                r##"</script\b|</(?:title|textarea|style|noscript|iframe|xmp|noembed|template)\s*>\s*<\s*(?:script|img|svg|iframe|body|object|embed|input|details|video|audio|math|a\s|x|marquee|form|button|select|textarea|style|base|link|frameset|isindex|image|keygen)"##,
             ),
             "XSS: closing a raw-text element",
         ),
