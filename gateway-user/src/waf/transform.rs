@@ -520,8 +520,9 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
                 .replace("$IFS", " "),
         );
     }
-    if s.contains(['\n', '\r']) {
+    if s.contains(['\n', '\r']) && !s.contains("```") {
         // Line breaks separate commands; keep them visible as `;` after compression.
+        // Markdown with fenced code is documentation: there they stay whitespace.
         s = Cow::Owned(s.replace(['\n', '\r'], ";"));
     }
     if s.contains('$') {

@@ -64,11 +64,25 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(concat!(
-                r"(?:^|[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
+                r"(?:[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
                 weak_cmds!(),
                 r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
             )),
-            "Command line with command-like arguments",
+            "Command line with command-like arguments after a separator",
+        ),
+        rule(
+            932106,
+            Rce,
+            1,
+            Warning,
+            ATTACK,
+            CMD,
+            Regex(concat!(
+                r"^\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
+                weak_cmds!(),
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
+            )),
+            "Value is a command line (scores, does not block alone)",
         ),
         rule(
             932110,
