@@ -197,7 +197,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"%\{[^}]*(?:#_memberaccess|#context|@java\.|#cmd|ognlcontext|#attr|#request|#parameters|\.getruntime|new\s+java)|#_memberaccess|@ognl\.ognlcontext|xwork\.methodaccessor|\bclass\.module\.classloader\b|\bclass\.classloader\.|\bclassloader\.resources\.context"##,
+                r##"%\{[^}]*(?:#_memberaccess|#context|@java\.|#cmd|ognlcontext|#attr|#request|#parameters|\.getruntime|new\s+java)|#_memberaccess|@ognl\.ognlcontext|xwork\.methodaccessor|com\.opensymphony\.xwork2|\$\{\s*#(?:context|_memberaccess|request|session|application|parameters|attr)\b|\bclass\.module\.classloader\b|\bclass\.classloader\.|\bclassloader\.resources\.context"##,
             ),
             "OGNL or Spring class-loader manipulation",
         ),

@@ -111,7 +111,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | PATH,
             URL,
             Regex(
-                r##"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition|security-policy)|x-xss-protection|access-control-allow-[\w-]+|refresh|transfer-encoding|x-[\w-]+|host|cookie|www-authenticate|content-encoding)\s*:|[\r\n]\s*http/\d|[\x{560a}\x{560d}]+\s*[\w-]+\s*:|[\r\n]{2}\s*<(?:html|script|svg|img|body)"##,
+                r##"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition|security-policy)|x-xss-protection|access-control-allow-[\w-]+|refresh|transfer-encoding|x-[\w-]+|host|cookie|www-authenticate|content-encoding)\s*:|[\r\n]\s*http/\d|[\x{560a}\x{560d}\x{010a}\x{010d}]+\s*[\w-]+\s*:|[\r\n]{2}\s*<(?:html|script|svg|img|body)"##,
             ),
             "HTTP response splitting / header injection",
         ),
