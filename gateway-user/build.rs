@@ -18,6 +18,9 @@ fn main() -> anyhow::Result<()> {
         root_dir: root,
         ..Default::default()
     };
+    // aya-build watches gateway-ebpf only; the map layout lives in gateway-common,
+    // and a stale object with an old layout fails silently at run time.
+    println!("cargo:rerun-if-changed={root}/../gateway-common/src");
     aya_build::build_ebpf([package], aya_build::Toolchain::Nightly)?;
     let object = PathBuf::from(env::var("OUT_DIR")?).join("gateway-xdp");
     if !object.exists() {

@@ -183,7 +183,7 @@ pub struct SourceKey {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bucket {
-    /// Tokens left, scaled by [`TOKEN_SCALE`].
+    /// Tokens left, scaled by [`TOKEN_SCALE`]; a signed (`i64`) value stored as `u64`.
     pub tokens: u64,
     /// Last refill, `CLOCK_MONOTONIC` nanoseconds.
     pub last_ns: u64,
@@ -193,8 +193,9 @@ pub struct Bucket {
     pub dropped: u64,
 }
 
-/// Tokens are kept in fixed point so that refills of a fraction of a packet are not lost.
-pub const TOKEN_SCALE: u64 = 1000;
+/// Tokens per packet: buckets count nano-packets, so a refill of `elapsed_ns × pps`
+/// is exact (no division, no rounding loss however often refills happen).
+pub const TOKEN_SCALE: u64 = 1_000_000_000;
 
 /// Packets and bytes of one counter slot.
 #[repr(C)]

@@ -2,6 +2,9 @@
 //!
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
+mod bench_edge;
+mod bench_flood;
+mod bench_proxy;
 mod setup;
 
 use std::process::Command;
@@ -32,6 +35,33 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Run a benchmark (never part of the tests); results go to BENCHMARKS.md by hand.
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Per-packet cost of the XDP program vs xdp-filter's, through BPF_PROG_TEST_RUN (root).
+    Edge {
+        /// Runs per measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        repeat: u32,
+        /// Skip the veth flood (namespaces, nftables, native and SKB XDP).
+        #[arg(long)]
+        no_flood: bool,
+    },
+    /// Requests/s and p99 of the gateway vs an nginx reverse proxy (wrk, plain and TLS).
+    Proxy {
+        /// Seconds per measured wrk run.
+        #[arg(long, default_value_t = 10)]
+        duration: u32,
+        /// wrk connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
 }
 
 fn main() -> Result<()> {
@@ -43,6 +73,25 @@ fn main() -> Result<()> {
             let err =
                 exec(Command::new("target/release/gateway").args(["run", "--config", &config]));
             Err(err)
+        }
+        Task::Bench {
+            what: Bench::Edge { repeat, no_flood },
+        } => {
+            setup::setup()?;
+            bench_edge::bench_edge(repeat, !no_flood)
+        }
+        Task::Bench {
+            what:
+                Bench::Proxy {
+                    duration,
+                    connections,
+                },
+        } => {
+            setup::setup()?;
+            bench_proxy::bench(&bench_proxy::Options {
+                duration,
+                connections,
+            })
         }
         Task::Test { args } => {
             setup::setup()?;

@@ -16,6 +16,7 @@ use crate::{cmd_output, run};
 /// Debian packages used by the tests, the benchmarks and the demo.
 pub const PACKAGES: &[&str] = &[
     "iproute2",
+    "iputils-ping",
     "redis-server",
     "nginx",
     "libnginx-mod-http-modsecurity",

@@ -1,0 +1,55 @@
+//! The maps of the edge filter, with the names and types of `gateway_common::maps`.
+
+use aya_ebpf::{
+    macros::map,
+    maps::{Array, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
+};
+use gateway_common::{
+    BanValue, Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, capacity, stat,
+};
+
+/// IPv4 CIDRs that skip every check.
+#[map(name = "ALLOW_V4")]
+pub static ALLOW_V4: LpmTrie<[u8; 4], u8> = LpmTrie::with_max_entries(capacity::ALLOW, 0);
+
+/// IPv6 CIDRs that skip every check.
+#[map(name = "ALLOW_V6")]
+pub static ALLOW_V6: LpmTrie<[u8; 16], u8> = LpmTrie::with_max_entries(capacity::ALLOW, 0);
+
+/// Banned IPv4 CIDRs.
+#[map(name = "BLOCK_V4")]
+pub static BLOCK_V4: LpmTrie<[u8; 4], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
+
+/// Banned IPv6 CIDRs.
+#[map(name = "BLOCK_V6")]
+pub static BLOCK_V6: LpmTrie<[u8; 16], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
+
+/// Per-CIDR rate overrides for IPv4 sources.
+#[map(name = "LIMIT_V4")]
+pub static LIMIT_V4: LpmTrie<[u8; 4], RateLimit> = LpmTrie::with_max_entries(capacity::LIMIT, 0);
+
+/// Per-CIDR rate overrides for IPv6 sources.
+#[map(name = "LIMIT_V6")]
+pub static LIMIT_V6: LpmTrie<[u8; 16], RateLimit> = LpmTrie::with_max_entries(capacity::LIMIT, 0);
+
+/// One token bucket per source (shared by all CPUs; updated atomically).
+#[map(name = "BUCKETS")]
+pub static BUCKETS: LruHashMap<SourceKey, Bucket> =
+    LruHashMap::with_max_entries(capacity::BUCKETS, 0);
+
+/// Global settings, one entry.
+#[map(name = "CONFIG")]
+pub static CONFIG: Array<EdgeConfig> = Array::with_max_entries(1, 0);
+
+/// Packets and bytes per verdict and reason, per CPU.
+#[map(name = "STATS")]
+pub static STATS: PerCpuArray<Counter> = PerCpuArray::with_max_entries(stat::COUNT, 0);
+
+/// Drops per source, for "top dropped sources".
+#[map(name = "DROPS")]
+pub static DROPS: LruHashMap<SourceKey, DropCount> =
+    LruHashMap::with_max_entries(capacity::DROPS, 0);
+
+/// Sources whose bucket overflowed, at most once per second each.
+#[map(name = "EVENTS")]
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(capacity::EVENTS_BYTES, 0);

@@ -1,0 +1,87 @@
+//! The source of a packet and the keys derived from it for each map.
+
+use aya_ebpf::maps::lpm_trie::Key;
+use gateway_common::{EdgeConfig, SourceKey, family};
+
+/// The source address of an IP packet.
+#[derive(Clone, Copy)]
+pub struct Source {
+    /// [`family::V4`] or [`family::V6`].
+    pub family: u32,
+    /// Address in network order; IPv4 uses the first 4 bytes.
+    pub addr: [u8; 16],
+}
+
+impl Source {
+    /// Whether this is an IPv4 source.
+    #[inline(always)]
+    pub fn is_v4(&self) -> bool {
+        self.family == family::V4
+    }
+
+    /// The bucket / drop-count key: the address masked to the configured prefix.
+    ///
+    /// A prefix outside the valid range (0 in a zeroed CONFIG) means the
+    /// default: per address for IPv4, per /64 for IPv6.
+    #[inline(always)]
+    pub fn key(&self, config: &EdgeConfig) -> SourceKey {
+        let mut addr = [0u8; 16];
+        if self.is_v4() {
+            let prefix = match config.prefix_v4 {
+                p @ 1..=32 => p,
+                _ => 32,
+            };
+            let ip = u32::from_be_bytes([self.addr[0], self.addr[1], self.addr[2], self.addr[3]]);
+            let masked = ip & (u32::MAX << (32 - prefix));
+            addr[..4].copy_from_slice(&masked.to_be_bytes());
+            SourceKey {
+                family: family::V4,
+                prefix_len: prefix,
+                addr,
+            }
+        } else {
+            let prefix = match config.prefix_v6 {
+                p @ 1..=128 => p,
+                _ => 64,
+            };
+            let mut hi_bytes = [0u8; 8];
+            let mut lo_bytes = [0u8; 8];
+            hi_bytes.copy_from_slice(&self.addr[..8]);
+            lo_bytes.copy_from_slice(&self.addr[8..]);
+            let (hi_mask, lo_mask) = if prefix <= 64 {
+                (u64::MAX << (64 - prefix), 0)
+            } else {
+                (u64::MAX, u64::MAX << (128 - prefix))
+            };
+            let hi = u64::from_be_bytes(hi_bytes) & hi_mask;
+            let lo = u64::from_be_bytes(lo_bytes) & lo_mask;
+            addr[..8].copy_from_slice(&hi.to_be_bytes());
+            addr[8..].copy_from_slice(&lo.to_be_bytes());
+            SourceKey {
+                family: family::V6,
+                prefix_len: prefix,
+                addr,
+            }
+        }
+    }
+}
+
+/// The IPv4 LPM key for a full-length lookup of `source`.
+#[inline(always)]
+pub fn lpm_v4(source: &Source) -> Key<[u8; 4]> {
+    Key::new(
+        32,
+        [
+            source.addr[0],
+            source.addr[1],
+            source.addr[2],
+            source.addr[3],
+        ],
+    )
+}
+
+/// The IPv6 LPM key for a full-length lookup of `source`.
+#[inline(always)]
+pub fn lpm_v6(source: &Source) -> Key<[u8; 16]> {
+    Key::new(128, source.addr)
+}

@@ -1,0 +1,279 @@
+//! Per-packet cost of the XDP program through `BPF_PROG_TEST_RUN`: the drop path
+//! (blocklisted), the pass paths (allowlisted; unlisted with a bucket update),
+//! for IPv4 and IPv6, first with near-empty maps and then with 1,000,000
+//! blocklist entries per family and 100,000 tracked sources.
+//!
+//! Run by `cargo xtask bench edge` (which also measures xdp-filter); by hand:
+//! `cargo run --release -p gateway-user --example bench_edge -- [--repeat N]`.
+//! Prints a table, and one `RESULT phase=… case=… ns=…` line per measurement
+//! for the xtask to collect. Needs root. Never run by the tests.
+//! `bench_edge attach …` and `bench_edge flood …` are the two halves of the
+//! veth flood (see flood.rs).
+
+mod flood;
+#[path = "../../../tests/support/frames.rs"]
+mod frames;
+
+use std::{
+    net::{Ipv4Addr, Ipv6Addr},
+    time::Instant,
+};
+
+use anyhow::{Context, Result, bail};
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{Array, HashMap, LpmTrie, MapData, lpm_trie::Key},
+    programs::{TestRun, TestRunOptions, Xdp},
+};
+use frames::Frame;
+use gateway_common::{
+    BanReason, BanValue, Bucket, EdgeConfig, PROGRAM_NAME, RateLimit, SourceKey, TOKEN_SCALE,
+    family, maps,
+};
+use rand::Rng;
+
+const BLOCK_ENTRIES: u32 = 1_000_000;
+const TRACKED_SOURCES: u32 = 100_000;
+/// Rounds per measurement; the median is reported.
+const ROUNDS: usize = 5;
+
+const DST4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+const DST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1);
+const BLOCKED4: Ipv4Addr = Ipv4Addr::new(198, 18, 66, 6);
+const ALLOWED4: Ipv4Addr = Ipv4Addr::new(198, 18, 77, 7);
+const UNLISTED4: Ipv4Addr = Ipv4Addr::new(198, 18, 88, 8);
+const BLOCKED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x66, 6, 0, 0, 0, 6);
+const ALLOWED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x77, 7, 0, 0, 0, 7);
+const UNLISTED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x88, 8, 0, 0, 0, 8);
+
+struct Case {
+    name: &'static str,
+    frame: Vec<u8>,
+    expect: u32,
+}
+
+fn cases() -> Vec<Case> {
+    let f = Frame::new();
+    let pad = [0u8; 18]; // 60-byte IPv4 frames, 62-byte IPv6 frames
+    vec![
+        Case {
+            name: "v4_drop_blocklisted",
+            frame: f.ipv4_udp(BLOCKED4, DST4, &pad),
+            expect: 1,
+        },
+        Case {
+            name: "v4_pass_allowlisted",
+            frame: f.ipv4_udp(ALLOWED4, DST4, &pad),
+            expect: 2,
+        },
+        Case {
+            name: "v4_pass_bucket_update",
+            frame: f.ipv4_udp(UNLISTED4, DST4, &pad),
+            expect: 2,
+        },
+        Case {
+            name: "v6_drop_blocklisted",
+            frame: f.ipv6_udp(BLOCKED6, DST6, &[]),
+            expect: 1,
+        },
+        Case {
+            name: "v6_pass_allowlisted",
+            frame: f.ipv6_udp(ALLOWED6, DST6, &[]),
+            expect: 2,
+        },
+        Case {
+            name: "v6_pass_bucket_update",
+            frame: f.ipv6_udp(UNLISTED6, DST6, &[]),
+            expect: 2,
+        },
+    ]
+}
+
+fn main() -> Result<()> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    match all.first().map(String::as_str) {
+        Some("attach") => return flood::attach(&all[1..]),
+        Some("flood") => return flood::flood(&all[1..]),
+        _ => {}
+    }
+    let mut repeat: u32 = 1_000_000;
+    let mut empty_only = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--repeat" => {
+                repeat = args
+                    .next()
+                    .context("--repeat needs a number")?
+                    .parse()
+                    .context("--repeat needs a number")?;
+            }
+            "--empty-only" => empty_only = true,
+            other => bail!("unknown argument {other:?} (expected --repeat N, --empty-only)"),
+        }
+    }
+    // BENCH_EDGE_OBJECT=path measures another build of the program (for experiments).
+    let object = match std::env::var_os("BENCH_EDGE_OBJECT") {
+        Some(path) => std::fs::read(&path).with_context(|| format!("read {path:?}"))?,
+        None => gateway::edge::OBJECT.to_vec(),
+    };
+    if object.is_empty() {
+        bail!("the XDP object is empty: build without AYA_BUILD_SKIP");
+    }
+
+    let mut ebpf = EbpfLoader::new()
+        .load(&object)
+        .context("load the XDP object (root needed)")?;
+    let program: &mut Xdp = ebpf
+        .program_mut(PROGRAM_NAME)
+        .context("program missing")?
+        .try_into()?;
+    program.load().context("verifier")?;
+    setup_lists(&mut ebpf)?;
+
+    let cases = cases();
+    println!("repeat {repeat}, median of {ROUNDS} rounds, ns per packet");
+    measure(&ebpf, "empty", &cases, repeat)?;
+    if empty_only {
+        return Ok(());
+    }
+
+    let started = Instant::now();
+    fill_maps(&mut ebpf)?;
+    println!(
+        "filled {BLOCK_ENTRIES} blocklist entries per family and {TRACKED_SOURCES} sources in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    measure(&ebpf, "full", &cases, repeat)?;
+    Ok(())
+}
+
+/// The entries the cases hit, and a limit high enough that the bucket never empties.
+fn setup_lists(ebpf: &mut Ebpf) -> Result<()> {
+    let ban = BanValue {
+        expires_ns: 0,
+        created_unix: 0,
+        reason: BanReason::Manual as u32,
+        _pad: 0,
+    };
+    let mut block4: LpmTrie<&mut MapData, [u8; 4], BanValue> =
+        LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V4).context("BLOCK_V4")?)?;
+    block4.insert(&Key::new(24, [198, 18, 66, 0]), ban, 0)?;
+    let mut block6: LpmTrie<&mut MapData, [u8; 16], BanValue> =
+        LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V6).context("BLOCK_V6")?)?;
+    block6.insert(&Key::new(48, BLOCKED6.octets()), ban, 0)?;
+    let mut allow4: LpmTrie<&mut MapData, [u8; 4], u8> =
+        LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V4).context("ALLOW_V4")?)?;
+    allow4.insert(&Key::new(24, [198, 18, 77, 0]), 1, 0)?;
+    let mut allow6: LpmTrie<&mut MapData, [u8; 16], u8> =
+        LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V6).context("ALLOW_V6")?)?;
+    allow6.insert(&Key::new(48, ALLOWED6.octets()), 1, 0)?;
+    let mut config: Array<&mut MapData, EdgeConfig> =
+        Array::try_from(ebpf.map_mut(maps::CONFIG).context("CONFIG")?)?;
+    let config_value = EdgeConfig {
+        rate: RateLimit {
+            pps: 1 << 30,
+            burst: 1 << 30,
+        },
+        ..EdgeConfig::DEFAULT
+    };
+    config.set(0, config_value, 0)?;
+    Ok(())
+}
+
+/// Random /32 (/128) and /24 (/48) bans, and random tracked sources.
+fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
+    let mut rng = rand::rng();
+    let ban = BanValue {
+        expires_ns: 0,
+        created_unix: 0,
+        reason: BanReason::Import as u32,
+        _pad: 0,
+    };
+    {
+        let mut block4: LpmTrie<&mut MapData, [u8; 4], BanValue> =
+            LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V4).context("BLOCK_V4")?)?;
+        let mut n = 0;
+        while n < BLOCK_ENTRIES {
+            let ip: [u8; 4] = rng.random();
+            if ip[..2] == [198, 18] {
+                continue; // keep the measured sources' own entries the longest match
+            }
+            let len = if n % 10 == 0 { 24 } else { 32 };
+            block4.insert(&Key::new(len, ip), ban, 0)?;
+            n += 1;
+        }
+    }
+    {
+        let mut block6: LpmTrie<&mut MapData, [u8; 16], BanValue> =
+            LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V6).context("BLOCK_V6")?)?;
+        for n in 0..BLOCK_ENTRIES {
+            let mut ip: [u8; 16] = rng.random();
+            ip[0] = 0x2a;
+            ip[1] = 0x02;
+            let len = if n % 10 == 0 { 48 } else { 128 };
+            block6.insert(&Key::new(len, ip), ban, 0)?;
+        }
+    }
+    let mut buckets: HashMap<&mut MapData, SourceKey, Bucket> =
+        HashMap::try_from(ebpf.map_mut(maps::BUCKETS).context("BUCKETS")?)?;
+    let bucket = Bucket {
+        tokens: 10 * TOKEN_SCALE,
+        last_ns: 0,
+        reported_ns: 0,
+        dropped: 0,
+    };
+    for n in 0..TRACKED_SOURCES {
+        let mut addr = [0u8; 16];
+        let key = if n % 2 == 0 {
+            addr[..4].copy_from_slice(&rng.random::<[u8; 4]>());
+            SourceKey {
+                family: family::V4,
+                prefix_len: 32,
+                addr,
+            }
+        } else {
+            addr[..8].copy_from_slice(&rng.random::<[u8; 8]>());
+            SourceKey {
+                family: family::V6,
+                prefix_len: 64,
+                addr,
+            }
+        };
+        buckets.insert(key, bucket, 0)?;
+    }
+    Ok(())
+}
+
+fn measure(ebpf: &Ebpf, phase: &str, cases: &[Case], repeat: u32) -> Result<()> {
+    let program: &Xdp = ebpf
+        .program(PROGRAM_NAME)
+        .context("program missing")?
+        .try_into()?;
+    println!("{phase}:");
+    for case in cases {
+        let mut samples = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            let result = program.test_run(TestRunOptions {
+                data_in: Some(&case.frame),
+                repeat,
+                ..TestRunOptions::default()
+            })?;
+            if result.return_value != case.expect {
+                bail!(
+                    "{}: action {} instead of {}",
+                    case.name,
+                    result.return_value,
+                    case.expect
+                );
+            }
+            // The kernel reports the mean duration of one run.
+            samples.push(result.duration.as_nanos());
+        }
+        samples.sort_unstable();
+        let ns = samples[ROUNDS / 2];
+        println!("  {:<24} {:>5} ns", case.name, ns);
+        println!("RESULT phase={phase} case={} ns={ns}", case.name);
+    }
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! Loading the embedded XDP object and attaching it to interfaces (detaching
+//! and listing pinned links is in `links.rs`).
+//!
+//! Maps are loaded with `map_pin_path`, so a map already pinned in the
+//! versioned directory is reused (bans survive re-attaches and restarts) and a
+//! missing one is created and pinned. The link is an XDP `bpf_link` pinned as
+//! `link_<ifname>`: it keeps the program attached after this process exits,
+//! and removing the pin detaches it.
+use std::{ffi::CString, path::Path};
+
+use aya::{
+    Ebpf, EbpfLoader,
+    programs::{
+        Xdp, XdpMode,
+        links::{FdLink, PinnedLink},
+        xdp::XdpLink,
+    },
+};
+use gateway_common::{EdgeConfig, LAYOUT_VERSION, PROGRAM_NAME, maps};
+use serde::Serialize;
+
+use super::{
+    OBJECT,
+    error::{EdgeError, Result},
+    links::{detach_pin, link_info, xdp_mode_of},
+    pin,
+};
+
+/// How to attach: `auto` tries native (driver) XDP, then generic (skb).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachMode {
+    /// Native if the driver supports it, else skb.
+    #[default]
+    Auto,
+    /// Native (driver) XDP only.
+    Native,
+    /// Generic XDP in the kernel network stack.
+    Skb,
+}
+
+/// What `attach` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attached {
+    /// Interface.
+    pub iface: String,
+    /// Mode actually used (`native` or `skb`).
+    pub mode: String,
+    /// Kernel id of the loaded program.
+    pub program_id: u32,
+    /// Kernel id of the link.
+    pub link_id: u32,
+    /// True when an existing link was kept and its program swapped atomically.
+    pub replaced: bool,
+    /// True when the filter was already attached and left as it was ([`ensure_attached`]).
+    pub unchanged: bool,
+}
+
+/// Loads the object, creating and pinning its maps (or reusing pinned ones).
+fn load_object(dir: &Path) -> Result<Ebpf> {
+    if OBJECT.is_empty() {
+        return Err(EdgeError::NoProgram);
+    }
+    pin::check_pinned(dir)?;
+    let config_existed = dir.join(maps::CONFIG).exists();
+    let mut loader = EbpfLoader::new();
+    for spec in &pin::SPECS {
+        loader.map_pin_path(spec.name, dir.join(spec.name));
+    }
+    let mut ebpf = loader
+        .load(OBJECT)
+        .map_err(|e| EdgeError::bpf("loading the XDP object", e))?;
+    for spec in &pin::SPECS {
+        if ebpf.map(spec.name).is_none() {
+            return Err(EdgeError::MissingInObject {
+                kind: "map",
+                name: spec.name.to_string(),
+                version: LAYOUT_VERSION,
+            });
+        }
+    }
+    {
+        let map = ebpf
+            .map_mut(maps::CONFIG)
+            .ok_or_else(|| EdgeError::MissingInObject {
+                kind: "map",
+                name: maps::CONFIG.to_string(),
+                version: LAYOUT_VERSION,
+            })?;
+        let mut config: aya::maps::Array<_, EdgeConfig> =
+            aya::maps::Array::try_from(map).map_err(|e| EdgeError::map("open", maps::CONFIG, e))?;
+        // A new map is all zeroes; so is one whose creator died before writing
+        // it (prefix 0 is never valid). Either way it gets the defaults.
+        let current = config
+            .get(&0, 0)
+            .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?;
+        if !config_existed || current.prefix_v4 == 0 || current.prefix_v6 == 0 {
+            config
+                .set(0, EdgeConfig::DEFAULT, 0)
+                .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
+        }
+    }
+    Ok(ebpf)
+}
+
+/// Creates and pins every map of the layout in `dir` without attaching anything.
+pub fn create_maps(dir: &Path) -> Result<()> {
+    load_object(dir).map(drop)
+}
+
+/// The kernel index of an interface, or a clear error if there is none.
+pub(crate) fn if_index(iface: &str) -> Result<u32> {
+    let c = CString::new(iface).map_err(|_| EdgeError::UnknownInterface(iface.to_string()))?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    if index == 0 || iface.contains('/') {
+        return Err(EdgeError::UnknownInterface(iface.to_string()));
+    }
+    Ok(index)
+}
+
+/// Loads the program, attaches it to `iface`, pins the link and returns.
+///
+/// With `force`, a filter already pinned on `iface` is replaced: atomically
+/// (`bpf_link_update`, no unfiltered gap) when the mode stays the same or is
+/// `auto`, else by detaching and attaching again.
+pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result<Attached> {
+    if_index(iface)?;
+    let dir = pin::prepare(base)?;
+    let link_pin = pin::link_path(&dir, iface);
+    let existing = link_pin.exists();
+    if existing && !force {
+        return Err(EdgeError::AlreadyAttached {
+            iface: iface.to_string(),
+            program_id: link_info(&link_pin).map_or(0, |(_, prog)| prog),
+        });
+    }
+    for other in pin::other_versions(base) {
+        let old = pin::link_path(&other, iface);
+        if old.exists() {
+            if !force {
+                return Err(EdgeError::OtherLayoutAttached {
+                    iface: iface.to_string(),
+                    path: old,
+                });
+            }
+            detach_pin(&old)?;
+        }
+    }
+    let current_mode = xdp_mode_of(iface);
+    let in_place = existing
+        && match mode {
+            AttachMode::Auto => true,
+            AttachMode::Native => current_mode == "native",
+            AttachMode::Skb => current_mode == "skb",
+        };
+    if existing && !in_place {
+        detach_pin(&link_pin)?;
+    }
+    let mut ebpf = load_object(&dir)?;
+    let program = load_program(&mut ebpf)?;
+    if in_place {
+        return replace_program(program, &link_pin, iface, current_mode);
+    }
+
+    let tries: &[(XdpMode, &'static str)] = match mode {
+        AttachMode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "skb")],
+        AttachMode::Native => &[(XdpMode::Driver, "native")],
+        AttachMode::Skb => &[(XdpMode::Skb, "skb")],
+    };
+    let mut failure = None;
+    for (xdp_mode, name) in tries {
+        match program.attach(iface, *xdp_mode) {
+            Ok(id) => {
+                let link = program
+                    .take_link(id)
+                    .map_err(|e| EdgeError::bpf("taking the XDP link", e))?;
+                let fd_link = FdLink::try_from(link).map_err(|e| {
+                    EdgeError::bpf(
+                        "this kernel attached XDP through netlink, not a bpf_link, which cannot be pinned (Linux 5.9+ needed)",
+                        e,
+                    )
+                })?;
+                let info = fd_link
+                    .info()
+                    .map_err(|e| EdgeError::bpf("reading the link's info", e))?;
+                fd_link.pin(&link_pin).map_err(|e| {
+                    EdgeError::bpf(format!("pinning the link at {}", link_pin.display()), e)
+                })?;
+                return Ok(Attached {
+                    iface: iface.to_string(),
+                    mode: (*name).to_string(),
+                    program_id: info.program_id(),
+                    link_id: info.id(),
+                    replaced: false,
+                    unchanged: false,
+                });
+            }
+            Err(e) => failure = Some((*name, e)),
+        }
+    }
+    match failure {
+        Some((_, e)) if errno_in(&e, &[libc::EBUSY, libc::EEXIST]) => {
+            Err(EdgeError::ForeignProgram {
+                iface: iface.to_string(),
+            })
+        }
+        Some((name, e)) => Err(EdgeError::bpf(
+            format!("attaching to {iface} in {name} mode"),
+            e,
+        )),
+        None => Err(EdgeError::InvalidSetting("no attach mode to try".into())),
+    }
+}
+
+/// Attaches unless the filter is already pinned on `iface`, in which case it is
+/// left running untouched (what a restarting daemon wants by default).
+pub fn ensure_attached(base: &Path, iface: &str, mode: AttachMode) -> Result<Attached> {
+    let link_pin = pin::link_path(&pin::versioned(base), iface);
+    if let Some((link_id, program_id)) = link_pin.exists().then(|| link_info(&link_pin)).flatten() {
+        return Ok(Attached {
+            iface: iface.to_string(),
+            mode: xdp_mode_of(iface),
+            program_id,
+            link_id,
+            replaced: false,
+            unchanged: true,
+        });
+    }
+    attach(base, iface, mode, true)
+}
+
+/// Finds and loads the XDP program of a loaded object.
+fn load_program(ebpf: &mut Ebpf) -> Result<&mut Xdp> {
+    let program: &mut Xdp = ebpf
+        .program_mut(PROGRAM_NAME)
+        .ok_or_else(|| EdgeError::MissingInObject {
+            kind: "program",
+            name: PROGRAM_NAME.to_string(),
+            version: LAYOUT_VERSION,
+        })?
+        .try_into()
+        .map_err(|e| EdgeError::bpf(format!("{PROGRAM_NAME} is not an XDP program"), e))?;
+    program
+        .load()
+        .map_err(|e| EdgeError::bpf("the kernel refused the XDP program", e))?;
+    Ok(program)
+}
+
+/// Swaps the program behind an existing pinned link; the pin keeps pointing at the same link.
+fn replace_program(
+    program: &mut Xdp,
+    link_pin: &Path,
+    iface: &str,
+    mode: String,
+) -> Result<Attached> {
+    let what = || format!("replacing the program on {iface}");
+    let fd: FdLink = PinnedLink::from_pin(link_pin)
+        .map_err(|e| EdgeError::bpf(what(), e))?
+        .into();
+    let link = XdpLink::try_from(fd).map_err(|e| EdgeError::bpf(what(), e))?;
+    let id = program
+        .attach_to_link(link)
+        .map_err(|e| EdgeError::bpf(what(), e))?;
+    let link = program
+        .take_link(id)
+        .map_err(|e| EdgeError::bpf(what(), e))?;
+    let fd = FdLink::try_from(link).map_err(|e| EdgeError::bpf(what(), e))?;
+    let info = fd.info().map_err(|e| EdgeError::bpf(what(), e))?;
+    Ok(Attached {
+        iface: iface.to_string(),
+        mode,
+        program_id: info.program_id(),
+        link_id: info.id(),
+        replaced: true,
+        unchanged: false,
+    })
+}
+
+/// True when an error's cause chain holds an io error with one of these errnos.
+fn errno_in(err: &(dyn std::error::Error + 'static), codes: &[i32]) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.raw_os_error().is_some_and(|c| codes.contains(&c))
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}

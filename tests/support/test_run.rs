@@ -1,0 +1,240 @@
+//! Loading the XDP program for `BPF_PROG_TEST_RUN`: one private copy per test
+//! (nothing pinned), handles on every map, and small helpers to fill them and
+//! read the counters back.
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf, lpm_trie::Key},
+    programs::{TestRun, TestRunOptions, Xdp},
+};
+use gateway_common::{
+    BanReason, BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit,
+    SourceKey, family, maps,
+};
+
+/// `XDP_DROP` as returned by the program.
+pub const XDP_DROP: u32 = 1;
+/// `XDP_PASS` as returned by the program.
+pub const XDP_PASS: u32 = 2;
+
+/// One loaded copy of the program with handles on every map.
+pub struct Filter {
+    pub ebpf: Ebpf,
+    pub allow_v4: LpmTrie<MapData, [u8; 4], u8>,
+    pub allow_v6: LpmTrie<MapData, [u8; 16], u8>,
+    pub block_v4: LpmTrie<MapData, [u8; 4], BanValue>,
+    pub block_v6: LpmTrie<MapData, [u8; 16], BanValue>,
+    pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
+    pub limit_v6: LpmTrie<MapData, [u8; 16], RateLimit>,
+    pub buckets: HashMap<MapData, SourceKey, Bucket>,
+    pub config: Array<MapData, EdgeConfig>,
+    pub stats: PerCpuArray<MapData, Counter>,
+    pub drops: HashMap<MapData, SourceKey, DropCount>,
+    pub events: RingBuf<MapData>,
+}
+
+/// Takes map `name` out of the object as a typed aya map.
+pub fn take<T: TryFrom<aya::maps::Map>>(ebpf: &mut Ebpf, name: &str) -> T
+where
+    T::Error: std::fmt::Debug,
+{
+    let map = ebpf
+        .take_map(name)
+        .unwrap_or_else(|| panic!("map {name} missing from the object"));
+    T::try_from(map).unwrap_or_else(|e| panic!("map {name} has an unexpected type: {e:?}"))
+}
+
+impl Filter {
+    /// Loads the embedded object with small LRU maps (tests never fill them).
+    pub fn load() -> Filter {
+        assert!(
+            !gateway::edge::OBJECT.is_empty(),
+            "the XDP object is empty: build without AYA_BUILD_SKIP"
+        );
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries(maps::BUCKETS, 4096)
+            .map_max_entries(maps::DROPS, 4096)
+            .load(gateway::edge::OBJECT)
+            .expect("load the XDP object (are we root?)");
+        let program: &mut Xdp = ebpf
+            .program_mut(gateway_common::PROGRAM_NAME)
+            .expect("program in object")
+            .try_into()
+            .expect("an XDP program");
+        program.load().expect("the verifier accepts the program");
+        Filter {
+            allow_v4: take(&mut ebpf, maps::ALLOW_V4),
+            allow_v6: take(&mut ebpf, maps::ALLOW_V6),
+            block_v4: take(&mut ebpf, maps::BLOCK_V4),
+            block_v6: take(&mut ebpf, maps::BLOCK_V6),
+            limit_v4: take(&mut ebpf, maps::LIMIT_V4),
+            limit_v6: take(&mut ebpf, maps::LIMIT_V6),
+            buckets: take(&mut ebpf, maps::BUCKETS),
+            config: take(&mut ebpf, maps::CONFIG),
+            stats: take(&mut ebpf, maps::STATS),
+            drops: take(&mut ebpf, maps::DROPS),
+            events: take(&mut ebpf, maps::EVENTS),
+            ebpf,
+        }
+    }
+
+    /// Loads the program with `config` in the CONFIG map.
+    pub fn with_config(config: EdgeConfig) -> Filter {
+        let mut filter = Filter::load();
+        filter.config.set(0, config, 0).expect("write CONFIG");
+        filter
+    }
+
+    /// The loaded XDP program.
+    pub fn program(&self) -> &Xdp {
+        self.ebpf
+            .program(gateway_common::PROGRAM_NAME)
+            .expect("program in object")
+            .try_into()
+            .expect("an XDP program")
+    }
+
+    /// Runs one frame through the program and returns its action.
+    pub fn run(&self, frame: &[u8]) -> u32 {
+        self.run_repeat(frame, 1)
+    }
+
+    /// Runs a frame `repeat` times and returns the last action.
+    pub fn run_repeat(&self, frame: &[u8], repeat: u32) -> u32 {
+        let opts = TestRunOptions {
+            data_in: Some(frame),
+            repeat,
+            ..TestRunOptions::default()
+        };
+        self.program()
+            .test_run(opts)
+            .expect("BPF_PROG_TEST_RUN")
+            .return_value
+    }
+
+    /// The STATS slot summed over all CPUs.
+    pub fn stat(&self, slot: u32) -> Counter {
+        let per_cpu = self.stats.get(&slot, 0).expect("read STATS");
+        per_cpu.iter().fold(Counter::default(), |sum, c| Counter {
+            packets: sum.packets + c.packets,
+            bytes: sum.bytes + c.bytes,
+        })
+    }
+
+    /// Packets in a STATS slot, summed over all CPUs.
+    pub fn packets(&self, slot: u32) -> u64 {
+        self.stat(slot).packets
+    }
+
+    /// Adds a CIDR to the allowlist.
+    pub fn allow(&mut self, cidr: &str) {
+        match parse_cidr(cidr) {
+            (IpAddr::V4(ip), len) => self.allow_v4.insert(&Key::new(len, ip.octets()), 1, 0),
+            (IpAddr::V6(ip), len) => self.allow_v6.insert(&Key::new(len, ip.octets()), 1, 0),
+        }
+        .expect("insert allowlist entry");
+    }
+
+    /// Bans a CIDR until `expires_ns` (0 = permanent).
+    pub fn ban(&mut self, cidr: &str, reason: BanReason, expires_ns: u64) {
+        let value = BanValue {
+            expires_ns,
+            created_unix: 0,
+            reason: reason as u32,
+            _pad: 0,
+        };
+        match parse_cidr(cidr) {
+            (IpAddr::V4(ip), len) => self.block_v4.insert(&Key::new(len, ip.octets()), value, 0),
+            (IpAddr::V6(ip), len) => self.block_v6.insert(&Key::new(len, ip.octets()), value, 0),
+        }
+        .expect("insert blocklist entry");
+    }
+
+    /// Sets a per-CIDR rate override.
+    pub fn limit(&mut self, cidr: &str, pps: u64, burst: u64) {
+        let value = RateLimit { pps, burst };
+        match parse_cidr(cidr) {
+            (IpAddr::V4(ip), len) => self.limit_v4.insert(&Key::new(len, ip.octets()), value, 0),
+            (IpAddr::V6(ip), len) => self.limit_v6.insert(&Key::new(len, ip.octets()), value, 0),
+        }
+        .expect("insert limit entry");
+    }
+
+    /// Every overflow event waiting on the ring.
+    pub fn drain_events(&mut self) -> Vec<OverflowEvent> {
+        let mut events = Vec::new();
+        while let Some(item) = self.events.next() {
+            assert_eq!(item.len(), size_of::<OverflowEvent>(), "event size");
+            // SAFETY: the length matches and OverflowEvent is plain old data.
+            events.push(unsafe { item.as_ptr().cast::<OverflowEvent>().read_unaligned() });
+        }
+        events
+    }
+}
+
+/// Splits `addr/len`.
+pub fn parse_cidr(cidr: &str) -> (IpAddr, u32) {
+    let (ip, len) = cidr.split_once('/').expect("CIDR with a prefix length");
+    (
+        ip.parse().expect("an IP address"),
+        len.parse().expect("a prefix length"),
+    )
+}
+
+/// `CLOCK_MONOTONIC` now, the clock of `bpf_ktime_get_ns`.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The bucket / DROPS key of an IPv4 source (per address).
+pub fn v4_key(ip: Ipv4Addr) -> SourceKey {
+    let mut addr = [0u8; 16];
+    addr[..4].copy_from_slice(&ip.octets());
+    SourceKey {
+        family: family::V4,
+        prefix_len: 32,
+        addr,
+    }
+}
+
+/// The bucket / DROPS key of an IPv6 prefix.
+pub fn v6_key(prefix: Ipv6Addr, prefix_len: u32) -> SourceKey {
+    SourceKey {
+        family: family::V6,
+        prefix_len,
+        addr: prefix.octets(),
+    }
+}
+
+/// The default configuration with a rate limit.
+pub fn limited(pps: u64, burst: u64) -> EdgeConfig {
+    EdgeConfig {
+        rate: RateLimit { pps, burst },
+        ..EdgeConfig::DEFAULT
+    }
+}
+
+/// Destination of every IPv4 test frame.
+pub const DST4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+/// Destination of every IPv6 test frame.
+pub const DST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1);
+
+/// Shorthand for an IPv4 address.
+pub fn v4(a: u8, b: u8, c: u8, d: u8) -> Ipv4Addr {
+    Ipv4Addr::new(a, b, c, d)
+}
+
+/// Parses an IPv6 address.
+pub fn v6(s: &str) -> Ipv6Addr {
+    s.parse().expect("IPv6 address")
+}

@@ -1,0 +1,433 @@
+//! The XDP program run through `BPF_PROG_TEST_RUN` on crafted frames: the verdict,
+//! the STATS counters, the DROPS map and the EVENTS ring for every stage.
+//!
+//! Each test loads its own copy of the embedded object (nothing is pinned), so
+//! tests share no maps and run in parallel. Needs root (CAP_BPF).
+
+#[path = "support/frames.rs"]
+mod frames;
+#[path = "support/test_run.rs"]
+mod test_run;
+
+use std::{
+    thread,
+    time::{Duration, Instant},
+};
+
+use frames::{Frame, TPID_8021AD, TPID_8021Q};
+use gateway_common::{BanReason, EdgeConfig, stat};
+use test_run::{
+    DST4, DST6, Filter, XDP_DROP, XDP_PASS, limited, monotonic_ns, v4, v4_key, v6, v6_key,
+};
+
+// ---- parsing ----
+
+#[test]
+fn ipv4_from_an_unlisted_source_passes_and_counts_packets_and_bytes() {
+    let filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 1, 1), DST4, b"hello");
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    let pass = filter.stat(stat::PASS);
+    assert_eq!(pass.packets, 2);
+    assert_eq!(pass.bytes, 2 * frame.len() as u64);
+    assert_eq!(filter.packets(stat::PASS_NON_IP), 0);
+    assert_eq!(filter.packets(stat::PASS_MALFORMED), 0);
+}
+
+#[test]
+fn ipv6_from_an_unlisted_source_passes() {
+    let filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let frame = Frame::new().ipv6_tcp_syn(v6("2001:db8:1::5"), DST6, 443);
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS), 1);
+}
+
+#[test]
+fn arp_passes_and_is_counted_as_non_ip() {
+    let filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let frame = Frame::new().arp_request(v4(198, 18, 1, 1), DST4);
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_NON_IP), 1);
+    assert_eq!(filter.packets(stat::PASS), 0);
+}
+
+#[test]
+fn vlan_tagged_ipv4_from_a_blocked_source_is_dropped() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.7.0/24", BanReason::Manual, 0);
+    let frame = Frame::new()
+        .vlan(TPID_8021Q, 42)
+        .ipv4_udp(v4(198, 18, 7, 9), DST4, b"x");
+    assert_eq!(filter.run(&frame), XDP_DROP);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 1);
+    let unbanned = Frame::new()
+        .vlan(TPID_8021Q, 42)
+        .ipv4_udp(v4(198, 18, 8, 9), DST4, b"x");
+    assert_eq!(filter.run(&unbanned), XDP_PASS);
+}
+
+#[test]
+fn qinq_tagged_ipv4_and_ipv6_from_blocked_sources_are_dropped() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.7.0/24", BanReason::Manual, 0);
+    filter.ban("2001:db8:bad::/48", BanReason::Manual, 0);
+    let qinq = Frame::new().vlan(TPID_8021AD, 100).vlan(TPID_8021Q, 42);
+    assert_eq!(qinq.l3_offset(), 22);
+    assert_eq!(
+        filter.run(&qinq.ipv4_udp(v4(198, 18, 7, 9), DST4, b"x")),
+        XDP_DROP
+    );
+    assert_eq!(
+        filter.run(&qinq.ipv6_udp(v6("2001:db8:bad:1::1"), DST6, b"x")),
+        XDP_DROP
+    );
+    assert_eq!(
+        filter.run(&qinq.ipv6_udp(v6("2001:db8:900d::1"), DST6, b"x")),
+        XDP_PASS
+    );
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 2);
+    assert_eq!(filter.packets(stat::PASS), 1);
+}
+
+#[test]
+fn truncated_ipv4_header_is_counted_as_malformed_and_passed() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.0.0/15", BanReason::Manual, 0);
+    let mut frame = Frame::new().ipv4_udp(v4(198, 18, 7, 9), DST4, b"");
+    frame.truncate(frames::ETH_LEN + 15); // source address cut in half
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    let mut tagged = Frame::new()
+        .vlan(TPID_8021Q, 1)
+        .ipv4_udp(v4(198, 18, 7, 9), DST4, b"");
+    tagged.truncate(frames::ETH_LEN + frames::VLAN_LEN + 19);
+    assert_eq!(filter.run(&tagged), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_MALFORMED), 2);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+}
+
+#[test]
+fn truncated_ipv6_header_is_counted_as_malformed_and_passed() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("2001:db8::/32", BanReason::Manual, 0);
+    let mut frame = Frame::new().ipv6_udp(v6("2001:db8::1"), DST6, b"");
+    frame.truncate(frames::ETH_LEN + 39); // one byte short of the fixed header
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_MALFORMED), 1);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+}
+
+#[test]
+fn truncated_vlan_tag_is_counted_as_malformed() {
+    let filter = Filter::with_config(EdgeConfig::DEFAULT);
+    // An 802.1Q ethertype with nothing after it.
+    let frame = Frame::new().wrap(TPID_8021Q, &[]);
+    assert_eq!(filter.run(&frame), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_MALFORMED), 1);
+}
+
+#[test]
+fn ipv4_header_with_bad_ihl_or_version_is_counted_as_malformed_and_passed() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.0.0/15", BanReason::Manual, 0);
+    let good = Frame::new().ipv4_udp(v4(198, 18, 7, 9), DST4, b"payload");
+    let l3 = frames::ETH_LEN;
+    for first_byte in [0x44, 0x4f, 0x65] {
+        // IHL 4 (< 20 bytes), IHL 15 (60 bytes, past the end), version 6 in an IPv4 frame.
+        let mut frame = good.clone();
+        frame[l3] = first_byte;
+        assert_eq!(filter.run(&frame), XDP_PASS, "first byte {first_byte:#x}");
+    }
+    assert_eq!(filter.packets(stat::PASS_MALFORMED), 3);
+    assert_eq!(filter.run(&good), XDP_DROP, "the intact frame is blocked");
+}
+
+// ---- allowlist and blocklist ----
+
+#[test]
+fn allowlisted_source_passes_even_when_also_blocked() {
+    let mut filter = Filter::with_config(limited(1000, 1));
+    filter.ban("198.18.0.0/15", BanReason::Manual, 0);
+    filter.allow("198.18.5.0/24");
+    filter.ban("2001:db8::/32", BanReason::Manual, 0);
+    filter.allow("2001:db8:5::/48");
+    let frame4 = Frame::new().ipv4_udp(v4(198, 18, 5, 5), DST4, b"x");
+    let frame6 = Frame::new().ipv6_udp(v6("2001:db8:5::5"), DST6, b"x");
+    for _ in 0..3 {
+        // Three packets with a burst of one: the rate stage is skipped too.
+        assert_eq!(filter.run(&frame4), XDP_PASS);
+        assert_eq!(filter.run(&frame6), XDP_PASS);
+    }
+    assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 6);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.packets(stat::DROP_RATE), 0);
+}
+
+#[test]
+fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.0.0/15", BanReason::Waf, 0);
+    filter.ban("198.18.5.0/24", BanReason::Auth, 0);
+    let inner = Frame::new().ipv4_udp(v4(198, 18, 5, 7), DST4, b"x");
+    let outer = Frame::new().ipv4_tcp_syn(v4(198, 19, 200, 1), DST4, 80);
+    assert_eq!(filter.run(&inner), XDP_DROP);
+    assert_eq!(filter.run(&inner), XDP_DROP);
+    assert_eq!(filter.run(&outer), XDP_DROP);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 3);
+    let auth = stat::BLOCK_REASON_BASE + BanReason::Auth as u32;
+    let waf = stat::BLOCK_REASON_BASE + BanReason::Waf as u32;
+    assert_eq!(filter.packets(auth), 2);
+    assert_eq!(filter.stat(auth).bytes, 2 * inner.len() as u64);
+    assert_eq!(filter.packets(waf), 1);
+
+    let drops = filter
+        .drops
+        .get(&v4_key(v4(198, 18, 5, 7)), 0)
+        .expect("the dropped source is in DROPS");
+    assert_eq!(drops.packets, 2);
+    assert_eq!(drops.bytes, 2 * inner.len() as u64);
+    assert_eq!(drops.last_stat, stat::DROP_BLOCKLIST);
+    assert!(drops.last_ns > 0);
+}
+
+#[test]
+fn blocked_ipv6_cidr_drops_and_is_attributed_to_its_64() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("2001:db8:bad::/48", BanReason::Cluster, 0);
+    let frame = Frame::new().ipv6_udp(v6("2001:db8:bad:7::42"), DST6, b"x");
+    assert_eq!(filter.run(&frame), XDP_DROP);
+    assert_eq!(
+        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Cluster as u32),
+        1
+    );
+    let drops = filter
+        .drops
+        .get(&v6_key(v6("2001:db8:bad:7::"), 64), 0)
+        .expect("the /64 of the source is in DROPS");
+    assert_eq!(drops.packets, 1);
+}
+
+#[test]
+fn expired_ban_is_ignored_and_a_future_one_drops() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let now = monotonic_ns();
+    filter.ban("198.18.1.0/24", BanReason::Rate, now - 1_000_000_000);
+    filter.ban("198.18.2.0/24", BanReason::Rate, now + 3_600_000_000_000);
+    filter.ban("2001:db8:1::/48", BanReason::Rate, now - 1);
+    let expired4 = Frame::new().ipv4_udp(v4(198, 18, 1, 1), DST4, b"x");
+    let live4 = Frame::new().ipv4_udp(v4(198, 18, 2, 1), DST4, b"x");
+    let expired6 = Frame::new().ipv6_udp(v6("2001:db8:1::1"), DST6, b"x");
+    assert_eq!(filter.run(&expired4), XDP_PASS);
+    assert_eq!(filter.run(&expired6), XDP_PASS);
+    assert_eq!(filter.run(&live4), XDP_DROP);
+    assert_eq!(filter.packets(stat::PASS), 2);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 1);
+}
+
+#[test]
+fn permanent_ban_drops_every_packet() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.3.3/32", BanReason::Import, 0);
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 3, 3), DST4, b"x");
+    assert_eq!(filter.run_repeat(&frame, 100), XDP_DROP);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 100);
+    assert_eq!(
+        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Import as u32),
+        100
+    );
+}
+
+// ---- rate buckets ----
+
+#[test]
+fn empty_bucket_drops_then_refills_after_time_passes() {
+    let mut filter = Filter::with_config(limited(1000, 5));
+    let src = v4(198, 18, 9, 9);
+    let frame = Frame::new().ipv4_udp(src, DST4, b"x");
+    // A burst of 5 passes at once; the refill (one packet per ms) cannot keep
+    // up with back-to-back runs for long, so a drop comes within a few more.
+    let mut verdicts = Vec::new();
+    for _ in 0..50 {
+        verdicts.push(filter.run(&frame));
+        if verdicts.last() == Some(&XDP_DROP) {
+            break;
+        }
+    }
+    assert!(verdicts[..5].iter().all(|v| *v == XDP_PASS), "{verdicts:?}");
+    assert_eq!(verdicts.last(), Some(&XDP_DROP), "{verdicts:?}");
+    assert_eq!(filter.packets(stat::DROP_RATE), 1);
+    let drops = filter.drops.get(&v4_key(src), 0).expect("source in DROPS");
+    assert_eq!(drops.last_stat, stat::DROP_RATE);
+    let bucket = filter.buckets.get(&v4_key(src), 0).expect("bucket exists");
+    assert_eq!(bucket.dropped, 1);
+
+    // Refill: 1000 pps is a packet per millisecond; give it real time.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut passed = false;
+    while Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+        if filter.run(&frame) == XDP_PASS {
+            passed = true;
+            break;
+        }
+    }
+    assert!(passed, "the bucket never refilled");
+    assert_eq!(filter.drain_events().len(), 1);
+}
+
+#[test]
+fn per_cidr_override_replaces_the_default_limit() {
+    let mut filter = Filter::with_config(limited(1, 50));
+    filter.limit("198.18.20.0/24", 1, 2);
+    filter.limit("2001:db8:20::/48", 0, 0); // rate 0 for this CIDR: unlimited
+    let tight = Frame::new().ipv4_udp(v4(198, 18, 20, 1), DST4, b"x");
+    let default = Frame::new().ipv4_udp(v4(198, 18, 21, 1), DST4, b"x");
+    let free = Frame::new().ipv6_udp(v6("2001:db8:20::1"), DST6, b"x");
+    assert_eq!(filter.run(&tight), XDP_PASS);
+    assert_eq!(filter.run(&tight), XDP_PASS);
+    assert_eq!(filter.run(&tight), XDP_DROP);
+    for _ in 0..10 {
+        assert_eq!(filter.run(&default), XDP_PASS);
+    }
+    assert_eq!(filter.run_repeat(&free, 500), XDP_PASS);
+    assert_eq!(filter.packets(stat::DROP_RATE), 1);
+    assert_eq!(filter.packets(stat::PASS), 2 + 10 + 500);
+}
+
+#[test]
+fn two_ipv6_addresses_in_one_64_share_a_bucket() {
+    let filter = Filter::with_config(limited(1, 4));
+    let a = Frame::new().ipv6_udp(v6("2001:db8:1:2::a"), DST6, b"x");
+    let b = Frame::new().ipv6_udp(v6("2001:db8:1:2:ffff::b"), DST6, b"x");
+    let other = Frame::new().ipv6_udp(v6("2001:db8:1:3::a"), DST6, b"x");
+    assert_eq!(filter.run(&a), XDP_PASS);
+    assert_eq!(filter.run(&b), XDP_PASS);
+    assert_eq!(filter.run(&a), XDP_PASS);
+    assert_eq!(filter.run(&b), XDP_PASS);
+    assert_eq!(filter.run(&a), XDP_DROP);
+    assert_eq!(filter.run(&b), XDP_DROP);
+    assert_eq!(
+        filter.run(&other),
+        XDP_PASS,
+        "another /64 has its own bucket"
+    );
+    let key = v6_key(v6("2001:db8:1:2::"), 64);
+    let bucket = filter.buckets.get(&key, 0).expect("one bucket for the /64");
+    assert_eq!(bucket.dropped, 2);
+}
+
+#[test]
+fn ipv4_sources_share_a_bucket_when_the_prefix_is_shorter() {
+    let filter = Filter::with_config(EdgeConfig {
+        prefix_v4: 24,
+        ..limited(1, 2)
+    });
+    assert_eq!(
+        filter.run(&Frame::new().ipv4_udp(v4(198, 18, 30, 1), DST4, b"x")),
+        XDP_PASS
+    );
+    assert_eq!(
+        filter.run(&Frame::new().ipv4_udp(v4(198, 18, 30, 2), DST4, b"x")),
+        XDP_PASS
+    );
+    assert_eq!(
+        filter.run(&Frame::new().ipv4_udp(v4(198, 18, 30, 3), DST4, b"x")),
+        XDP_DROP
+    );
+    let mut key = v4_key(v4(198, 18, 30, 0));
+    key.prefix_len = 24;
+    assert!(
+        filter.buckets.get(&key, 0).is_ok(),
+        "bucket keyed by the /24"
+    );
+}
+
+#[test]
+fn rate_zero_disables_the_rate_stage() {
+    let filter = Filter::with_config(limited(0, 1));
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 9, 9), DST4, b"x");
+    assert_eq!(filter.run_repeat(&frame, 1000), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS), 1000);
+    assert_eq!(filter.packets(stat::DROP_RATE), 0);
+    assert!(
+        filter.buckets.get(&v4_key(v4(198, 18, 9, 9)), 0).is_err(),
+        "no bucket is created when the stage is off"
+    );
+}
+
+#[test]
+fn one_source_spread_over_several_cpus_gets_no_more_than_its_burst() {
+    // pps 1 makes refills negligible: the burst passes and not more, however
+    // the packets are spread over CPUs. Plain read-modify-write of the bucket
+    // would lose updates while the threads overlap, and let more through.
+    const BURST: u64 = 50_000;
+    const THREADS: usize = 4;
+    const REPEAT: u32 = 100_000;
+    let filter = Filter::with_config(limited(1, BURST));
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 40, 1), DST4, b"x");
+    filter.run(&frame); // create the bucket, so no insert race muddies the count
+    let start = std::sync::Barrier::new(THREADS);
+    thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                start.wait();
+                filter.run_repeat(&frame, REPEAT)
+            });
+        }
+    });
+    let passed = filter.packets(stat::PASS);
+    let dropped = filter.packets(stat::DROP_RATE);
+    assert_eq!(passed + dropped, 1 + THREADS as u64 * u64::from(REPEAT));
+    // A few tokens of refill at 1 pps while the test runs.
+    assert!(
+        (BURST..=BURST + 10).contains(&passed),
+        "{passed} packets passed with a burst of {BURST}"
+    );
+}
+
+// ---- monitor mode and events ----
+
+#[test]
+fn monitor_mode_passes_but_counts_would_be_drops() {
+    let mut filter = Filter::with_config(EdgeConfig {
+        monitor: 1,
+        ..limited(1, 1)
+    });
+    filter.ban("198.18.50.0/24", BanReason::Manual, 0);
+    let banned = Frame::new().ipv4_udp(v4(198, 18, 50, 1), DST4, b"x");
+    let limited_src = v4(198, 18, 51, 1);
+    let flooding = Frame::new().ipv4_udp(limited_src, DST4, b"x");
+    assert_eq!(filter.run(&banned), XDP_PASS);
+    assert_eq!(filter.run(&flooding), XDP_PASS);
+    assert_eq!(filter.run(&flooding), XDP_PASS);
+    assert_eq!(filter.run(&flooding), XDP_PASS);
+    assert_eq!(filter.packets(stat::MONITOR_BLOCKLIST), 1);
+    assert_eq!(filter.packets(stat::MONITOR_RATE), 2);
+    assert_eq!(filter.packets(stat::PASS), 1);
+    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.packets(stat::DROP_RATE), 0);
+    let drops = filter.drops.get(&v4_key(limited_src), 0).expect("in DROPS");
+    assert_eq!(drops.packets, 2);
+    assert_eq!(drops.last_stat, stat::MONITOR_RATE);
+}
+
+#[test]
+fn overflow_event_appears_on_the_events_ring_once_per_second_per_source() {
+    let mut filter = Filter::with_config(limited(1, 1));
+    let a = v4(198, 18, 60, 1);
+    let b6 = v6("2001:db8:60:1::1");
+    let frame_a = Frame::new().ipv4_udp(a, DST4, b"x");
+    let frame_b = Frame::new().ipv6_udp(b6, DST6, b"x");
+    assert_eq!(filter.run(&frame_a), XDP_PASS);
+    assert_eq!(filter.run_repeat(&frame_a, 10), XDP_DROP);
+    assert_eq!(filter.run(&frame_b), XDP_PASS);
+    assert_eq!(filter.run_repeat(&frame_b, 10), XDP_DROP);
+    let before = monotonic_ns();
+    let events = filter.drain_events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].source, v4_key(a));
+    assert_eq!(events[0].dropped, 1);
+    assert_eq!(events[1].source, v6_key(v6("2001:db8:60:1::"), 64));
+    assert!(events.iter().all(|e| e.ts_ns > 0 && e.ts_ns <= before));
+    assert!(filter.drain_events().is_empty());
+}
