@@ -155,6 +155,10 @@ impl Engine {
                 }),
             }
         }
+        // Detectors with lazily built automata build them now, not on a request.
+        for d in &detectors {
+            let _ = (d.f)("");
+        }
         let mut groups = Vec::new();
         for (p, list) in by_pipeline {
             let set = RegexSetBuilder::new(list.iter().map(|(_, s)| s.as_str()))
