@@ -109,7 +109,7 @@ impl Default for WafConfig {
             inspect_body: ByteSize(128 * 1024),
             oversize: Oversize::InspectPrefix,
             max_json_depth: 32,
-            max_fields: 2048,
+            max_fields: 16384,
             headers: Vec::new(),
             decode_base64: false,
             custom_rules: Vec::new(),

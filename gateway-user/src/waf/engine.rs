@@ -60,6 +60,9 @@ pub struct Engine {
     decode_base64: bool,
     pub(super) limits: Limits,
     pipelines: Vec<Vec<Transform>>,
+    /// For each chain, the longest other chain that is its prefix (computed first and
+    /// reused: `XSS_TIGHT` is `XSS` plus one step).
+    parents: Vec<Option<usize>>,
     meta: Vec<Meta>,
     groups: Vec<RegexGroup>,
     detectors: Vec<DetectorRule>,
@@ -191,6 +194,18 @@ impl Engine {
         }
         headers.sort();
         headers.dedup();
+        let parents = pipelines
+            .iter()
+            .map(|p| {
+                (0..pipelines.len())
+                    .filter(|&q| {
+                        pipelines[q].len() < p.len()
+                            && !pipelines[q].is_empty()
+                            && p.starts_with(&pipelines[q])
+                    })
+                    .max_by_key(|&q| pipelines[q].len())
+            })
+            .collect();
         Ok(Engine {
             mode: cfg.mode,
             paranoia: cfg.paranoia,
@@ -204,6 +219,7 @@ impl Engine {
                 headers,
             },
             pipelines,
+            parents,
             meta,
             groups,
             detectors,
@@ -364,18 +380,28 @@ impl Engine {
             spilled.resize(self.pipelines.len(), None);
             &mut spilled
         };
-        // A short run of letters and digits (ids, enum values, names) cannot carry
-        // any built-in attack; only custom rules look at it.
-        let plain = !matches!(field.kind, FieldKind::Method | FieldKind::Header)
-            && field.value.len() < 32
-            && field.value.bytes().all(|c| c.is_ascii_alphanumeric());
+        // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
+        // keys) cannot carry any built-in attack; only custom rules look at it.
+        // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
+        let plain = !matches!(
+            field.kind,
+            FieldKind::Method | FieldKind::Header | FieldKind::FileName
+        ) && field.value.len() < 64
+            && field.value.bytes().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
+            })
+            && !field.value.contains("__");
         let bit = field.kind.bit();
         for g in self.groups.iter().filter(|_| !plain) {
             if g.targets & bit == 0 {
                 continue;
             }
-            let value = transformed(cache, g.pipeline, &self.pipelines, &field.value);
+            let value = self.transformed(cache, g.pipeline, &field.value);
             if value.is_empty() {
+                continue;
+            }
+            // `is_match` stops early and allocates nothing; most fields end here.
+            if !g.set.is_match(value) {
                 continue;
             }
             for i in g.set.matches(value).iter() {
@@ -388,7 +414,7 @@ impl Engine {
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
                 continue;
             }
-            let value = transformed(cache, d.pipeline, &self.pipelines, &field.value);
+            let value = self.transformed(cache, d.pipeline, &field.value);
             if !value.is_empty() && (d.f)(value) {
                 self.consider(m, field, policy, acc);
             }
@@ -397,12 +423,38 @@ impl Engine {
             if rule.paranoia > policy.paranoia || rule.selects_client_ip() || !rule.selects(field) {
                 continue;
             }
-            let value = transformed(cache, rule.pipeline, &self.pipelines, &field.value);
+            let value = self.transformed(cache, rule.pipeline, &field.value);
             if rule.test(value) && !policy.excluded(rule.id, field) {
                 acc.record(rule.id, Category::Custom, rule.score, field);
                 acc.force_block |= rule.block;
             }
         }
+    }
+
+    /// The field value under chain `p`, computed at most once per field, starting from
+    /// the cached value of its longest prefix chain.
+    fn transformed<'c, 'f>(
+        &self,
+        cache: &'c mut [Option<Cow<'f, str>>],
+        p: usize,
+        value: &'f str,
+    ) -> &'c str {
+        if cache[p].is_none() {
+            let computed = match self.parents[p] {
+                Some(parent) => {
+                    let _ = self.transformed(cache, parent, value);
+                    let rest = &self.pipelines[p][self.pipelines[parent].len()..];
+                    match &cache[parent] {
+                        Some(Cow::Borrowed(b)) => apply_chain(rest, b),
+                        Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
+                        None => apply_chain(&self.pipelines[p], value),
+                    }
+                }
+                None => apply_chain(&self.pipelines[p], value),
+            };
+            cache[p] = Some(computed);
+        }
+        cache[p].as_deref().unwrap_or("")
     }
 
     fn consider(&self, m: Meta, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {
@@ -414,19 +466,6 @@ impl Engine {
         }
         acc.record(m.id, m.category, m.score, field);
     }
-}
-
-/// The field value under chain `p`, computed at most once per field.
-fn transformed<'c, 'f>(
-    cache: &'c mut [Option<Cow<'f, str>>],
-    p: usize,
-    pipelines: &[Vec<Transform>],
-    value: &'f str,
-) -> &'c str {
-    if cache[p].is_none() {
-        cache[p] = Some(apply_chain(&pipelines[p], value));
-    }
-    cache[p].as_deref().unwrap_or("")
 }
 
 struct Acc {

@@ -94,7 +94,8 @@ fn needs_url_decode(s: &str) -> bool {
             && ((i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some())
                 || (i + 1 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U')))
     });
-    escape || s.chars().any(|c| ('\u{FF01}'..='\u{FF5E}').contains(&c))
+    // Full-width forms are U+FF01..U+FF5E, all encoded with a leading 0xEF byte.
+    escape || (b.contains(&0xEF) && s.chars().any(|c| ('\u{FF01}'..='\u{FF5E}').contains(&c)))
 }
 
 /// One round of percent decoding (`%XX`, `%uXXXX`), then overlong UTF-8 and full-width folding.

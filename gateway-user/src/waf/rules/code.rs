@@ -64,7 +64,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]{0,200}['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
             ),
             "PHP function call with code-injection arguments",
         ),
@@ -160,7 +160,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#]\{\s*t\s*\(\s*java\.|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]{0,100}\.constructor\s*\.\s*constructor|\{\{[^}]{0,100}\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]{0,100}\.getclass\s*\("##,
+                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#]\{\s*t\s*\(\s*java\.|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
             ),
             "SSTI engine-specific payload",
         ),

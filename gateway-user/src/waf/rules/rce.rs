@@ -204,6 +204,9 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
     let Some(cmd) = CMD.as_ref() else {
         return false;
     };
+    if !s.contains(['\'', '"', '\\', '^']) {
+        return false;
+    }
     s.split(|c: char| {
         c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
     })

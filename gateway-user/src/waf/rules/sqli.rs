@@ -57,7 +57,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.{0,80}\bto\s+program\b"##,
+                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b"##,
             ),
             "SQL file access or network function",
         ),
@@ -129,7 +129,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]{0,80}?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*[=<>]\s*\d)"##,
+                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*[=<>]\s*\d)"##,
             ),
             "SQL conditional probe",
         ),
@@ -141,7 +141,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:ascii|ord|substr(?:ing)?|mid|length)\s*\(\s*\(?\s*select\b|\b(?:and|or|&&|\|\|)\s+\(?\s*select\s+.{1,60}\bfrom\b"##,
+                r##"\b(?:ascii|ord|substr(?:ing)?|mid|length)\s*\(\s*\(?\s*select\b|\b(?:and|or|&&|\|\|)\s+\(?\s*select\s+.+\bfrom\b"##,
             ),
             "SQL blind extraction with a subquery",
         ),
@@ -165,7 +165,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:select\s+.{1,80}?\s+from|insert\s+into|delete\s+from|drop\s+(?:table|database)|alter\s+table|update\s+\w+\s+set|truncate\s+table|create\s+(?:table|user|database))\s+[\w`"\[]"##,
+                r##"\b(?:select\s+.+?\s+from|insert\s+into|delete\s+from|drop\s+(?:table|database)|alter\s+table|update\s+\w+\s+set|truncate\s+table|create\s+(?:table|user|database))\s+[\w`"\[]"##,
             ),
             "SQL statement",
         ),
