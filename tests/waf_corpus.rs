@@ -156,6 +156,18 @@ fn floor(category: &str) -> f64 {
     }
 }
 
+/// The engine under test: defaults, with `WAF_PARANOIA=N` to measure other levels.
+fn engine() -> Engine {
+    let mut cfg = WafConfig::default();
+    if let Some(p) = std::env::var("WAF_PARANOIA")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.paranoia = p;
+    }
+    Engine::compile(&cfg).expect("config compiles")
+}
+
 fn files(sub: &str) -> Vec<(String, PathBuf)> {
     let mut v: Vec<_> = std::fs::read_dir(corpus_dir().join(sub))
         .expect("corpus directory")
@@ -178,7 +190,7 @@ fn files(sub: &str) -> Vec<(String, PathBuf)> {
 
 #[test]
 fn attack_corpus_is_detected_above_the_floor_in_every_category() {
-    let engine = Engine::compile(&WafConfig::default()).expect("default config compiles");
+    let engine = engine();
     let policy = engine.default_policy();
     let mut failures = Vec::new();
     let mut table = BTreeMap::new();
@@ -213,7 +225,7 @@ fn attack_corpus_is_detected_above_the_floor_in_every_category() {
 
 #[test]
 fn benign_corpus_false_positive_rate_is_below_one_percent() {
-    let engine = Engine::compile(&WafConfig::default()).expect("default config compiles");
+    let engine = engine();
     let policy = engine.default_policy();
     let (mut total, mut fps) = (0usize, 0usize);
     let mut table = BTreeMap::new();
