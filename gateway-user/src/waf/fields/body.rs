@@ -53,7 +53,7 @@ pub(super) fn extract_body<'a>(
         if matches!(trimmed, Some(b'{') | Some(b'['))
             && let Ok(v) = serde_json::from_slice::<Value>(body)
         {
-            walk_json(&v, limits, out);
+            walk_json(v, limits, out);
             return;
         }
         if matches!(trimmed, Some(b'<'))
@@ -83,7 +83,7 @@ fn push_text<'a>(body: &'a [u8], out: &mut Fields<'a>, max: usize) {
 
 fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) {
     match serde_json::from_slice::<Value>(body) {
-        Ok(v) => walk_json(&v, limits, out),
+        Ok(v) => walk_json(v, limits, out),
         Err(_) => {
             // Malformed, truncated, or too deep for serde: scan its strings leniently.
             out.malformed_body = true;
@@ -102,8 +102,9 @@ fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) {
     }
 }
 
-fn walk_json<'a>(root: &Value, limits: &Limits, out: &mut Fields<'a>) {
-    let mut stack: Vec<(String, &Value, usize)> = vec![(String::new(), root, 0)];
+fn walk_json<'a>(root: Value, limits: &Limits, out: &mut Fields<'a>) {
+    // Owned walk: strings move into fields instead of being cloned.
+    let mut stack: Vec<(String, Value, usize)> = vec![(String::new(), root, 0)];
     while let Some((path, v, depth)) = stack.pop() {
         if out.list.len() >= limits.max_fields {
             out.overflow = true;
@@ -116,16 +117,16 @@ fn walk_json<'a>(root: &Value, limits: &Limits, out: &mut Fields<'a>) {
                     kind: FieldKind::BodyValue,
                     prefix: "json",
                     key: Cow::Owned(path),
-                    value: Cow::Owned(s.clone()),
+                    value: Cow::Owned(s),
                 },
             ),
             Value::Array(items) => {
-                for item in items.iter().rev() {
+                for item in items.into_iter().rev() {
                     stack.push((path.clone(), item, depth + 1));
                 }
             }
             Value::Object(map) => {
-                let entries: Vec<_> = map.iter().collect();
+                let entries: Vec<(String, Value)> = map.into_iter().collect();
                 for (k, child) in entries.into_iter().rev() {
                     let child_path = if depth >= limits.max_json_depth {
                         path.clone()
@@ -140,7 +141,7 @@ fn walk_json<'a>(root: &Value, limits: &Limits, out: &mut Fields<'a>) {
                             kind: FieldKind::BodyKey,
                             prefix: "json",
                             key: Cow::Owned(child_path.clone()),
-                            value: Cow::Owned(k.clone()),
+                            value: Cow::Owned(k),
                         },
                     );
                     stack.push((child_path, child, depth + 1));
