@@ -12,3 +12,4 @@ pub mod reload;
 pub mod telemetry;
 pub mod tls;
 pub mod validate;
+pub mod waf;
