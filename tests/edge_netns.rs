@@ -175,7 +175,9 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     let path = good.path().to_string_lossy().into_owned();
     let out = pins.ok(&["ban", "import", &path, "--ttl", "1h"]);
     assert!(out.contains("100000"), "{out}");
-    assert_eq!(map_entries(&pins, "BLOCK_V4"), 100_000);
+    // Single addresses live in the exact-match host map, not the prefix trie.
+    assert_eq!(map_entries(&pins, "BLOCK_HOST_V4"), 100_000);
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0);
 
     let mut bad = tempfile::NamedTempFile::new().expect("temp file");
     writeln!(
@@ -190,10 +192,11 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
         "names the bad line: {err}"
     );
     assert_eq!(
-        map_entries(&pins, "BLOCK_V4"),
+        map_entries(&pins, "BLOCK_HOST_V4"),
         100_000,
         "nothing was inserted"
     );
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0, "no prefix was inserted");
 }
 
 #[test]
@@ -249,7 +252,9 @@ fn bad_input_gives_clear_errors_and_changes_nothing() {
 #[test]
 fn a_pinned_map_of_another_shape_is_refused_rather_than_reused() {
     let pins = PinDir::new();
-    let dir = pins.base.join("v1");
+    let dir = pins
+        .base
+        .join(format!("v{}", gateway_common::LAYOUT_VERSION));
     std::fs::create_dir_all(&dir).expect("create the pin dir on bpffs");
     let config = dir.join("CONFIG");
     netns::run(
@@ -288,7 +293,13 @@ fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
     let old = pins.base.join("v0");
     std::fs::create_dir_all(&old).expect("create v0");
     let link = format!("link_{}", net.host_if);
-    std::fs::rename(pins.base.join("v1").join(&link), old.join(&link)).expect("move the pin");
+    std::fs::rename(
+        pins.base
+            .join(format!("v{}", gateway_common::LAYOUT_VERSION))
+            .join(&link),
+        old.join(&link),
+    )
+    .expect("move the pin");
 
     let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
     assert!(err.contains("another map layout"), "{err}");
