@@ -146,6 +146,7 @@ fn main() -> Result<()> {
     let cases = cases();
     println!("repeat {repeat}, median of {ROUNDS} rounds, ns per packet");
     measure(&ebpf, "empty", &cases, repeat)?;
+    measure_without_allowlist(&mut ebpf, "empty-noallow", &cases, repeat)?;
     if empty_only {
         return Ok(());
     }
@@ -157,7 +158,37 @@ fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     measure(&ebpf, "full", &cases, repeat)?;
+    measure_without_allowlist(&mut ebpf, "full-noallow", &cases, repeat)?;
     Ok(())
+}
+
+/// Measures the non-allowlisted cases with the allowlist marked empty (its
+/// lookup skipped), as `gateway` does when no allowlist entry exists.
+fn measure_without_allowlist(
+    ebpf: &mut Ebpf,
+    phase: &str,
+    cases: &[Case],
+    repeat: u32,
+) -> Result<()> {
+    let with_allowlist = set_skip(ebpf, |s| s | skip::ALLOW_V4 | skip::ALLOW_V6)?;
+    let others: Vec<&Case> = cases
+        .iter()
+        .filter(|c| !c.name.contains("allowlisted"))
+        .collect();
+    let res = measure_refs(ebpf, phase, &others, repeat);
+    set_skip(ebpf, |_| with_allowlist)?;
+    res
+}
+
+/// Rewrites the CONFIG skip bits; returns the old ones.
+fn set_skip(ebpf: &mut Ebpf, f: impl Fn(u32) -> u32) -> Result<u32> {
+    let mut config: Array<&mut MapData, EdgeConfig> =
+        Array::try_from(ebpf.map_mut(maps::CONFIG).context("CONFIG")?)?;
+    let mut value = config.get(&0, 0)?;
+    let old = value.skip;
+    value.skip = f(old);
+    config.set(0, value, 0)?;
+    Ok(old)
 }
 
 /// The entries the cases hit, and a limit high enough that the bucket never empties.
@@ -305,6 +336,10 @@ fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
 }
 
 fn measure(ebpf: &Ebpf, phase: &str, cases: &[Case], repeat: u32) -> Result<()> {
+    measure_refs(ebpf, phase, &cases.iter().collect::<Vec<_>>(), repeat)
+}
+
+fn measure_refs(ebpf: &Ebpf, phase: &str, cases: &[&Case], repeat: u32) -> Result<()> {
     let program: &Xdp = ebpf
         .program(PROGRAM_NAME)
         .context("program missing")?
