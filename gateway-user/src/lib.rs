@@ -1,5 +1,12 @@
 //! The gateway: a reverse proxy with TLS, auth, limits and a WAF, and the manager of
 //! the XDP edge filter.
+pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod edge;
+pub mod proxy;
+pub mod reload;
+pub mod telemetry;
+pub mod tls;
+pub mod validate;

@@ -4,6 +4,7 @@
 //! start with `setup`, so a fresh machine needs nothing else.
 mod bench_edge;
 mod bench_flood;
+mod bench_proxy;
 mod setup;
 
 use std::process::Command;
@@ -52,6 +53,15 @@ enum Bench {
         #[arg(long)]
         no_flood: bool,
     },
+    /// Requests/s and p99 of the gateway vs an nginx reverse proxy (wrk, plain and TLS).
+    Proxy {
+        /// Seconds per measured wrk run.
+        #[arg(long, default_value_t = 10)]
+        duration: u32,
+        /// wrk connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
 }
 
 fn main() -> Result<()> {
@@ -69,6 +79,19 @@ fn main() -> Result<()> {
         } => {
             setup::setup()?;
             bench_edge::bench_edge(repeat, !no_flood)
+        }
+        Task::Bench {
+            what:
+                Bench::Proxy {
+                    duration,
+                    connections,
+                },
+        } => {
+            setup::setup()?;
+            bench_proxy::bench(&bench_proxy::Options {
+                duration,
+                connections,
+            })
         }
         Task::Test { args } => {
             setup::setup()?;

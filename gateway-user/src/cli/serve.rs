@@ -20,8 +20,9 @@ pub struct CheckArgs {
 }
 
 /// Runs the daemon until SIGTERM.
-pub fn run(_args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    crate::daemon::run(&args.config)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks a configuration file: prints `ok: …` and exits 0, or prints every error as
@@ -43,6 +44,14 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let config = &checked.config;
+    // Certificates, keys and CA bundles are parsed exactly as `run` would.
+    let tls_errors = crate::tls::check_config(config);
+    for e in &tls_errors {
+        eprintln!("{file}: {e}");
+    }
+    if !tls_errors.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
     // HOOK (lead, when merging proxy): also build the runtime here, so that check
     // parses certificates and keys exactly as `run` would:
     //   proxy::Runtime::build(config, &proxy::Shared::new(..)) -> on Err print it, exit 1.

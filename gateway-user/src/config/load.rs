@@ -44,7 +44,7 @@ const FUTURE_TOP_KEYS: &[&str] = &[
 ];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "rate_limit", "waf", "validate"];
+const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "rate_limit", "waf"];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming

@@ -12,6 +12,7 @@ mod listeners;
 mod load;
 mod model;
 mod routes;
+mod schemas;
 mod suggest;
 mod tree;
 mod units;

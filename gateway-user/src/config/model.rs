@@ -1,9 +1,12 @@
 //! The configuration model: plain data, deserialized from YAML with every default
 //! filled in. Nothing here does I/O; `load.rs` reads, `validate.rs` checks meaning.
-use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use ipnet::IpNet;
 use serde::Deserialize;
+
+pub use crate::validate::ValidateConfig;
+use crate::validate::Validator;
 
 use super::{
     defaults,
@@ -77,6 +80,10 @@ pub struct ListenerTls {
     /// Whether clients must present a certificate.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// PEM file of certificate revocation lists (`-----BEGIN X509 CRL-----`) from the
+    /// client CAs; a revoked client certificate fails the handshake.
+    #[serde(default)]
+    pub client_crl: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key.
@@ -255,6 +262,12 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Request validation: JSON Schemas for body and query, content types, JSON limits.
+    #[serde(default)]
+    pub validate: Option<ValidateConfig>,
+    /// `validate` compiled at load (schemas read once); set by the config checks.
+    #[serde(skip)]
+    pub validator: Option<Arc<Validator>>,
 }
 
 /// The request properties a route matches on; empty matches everything.

@@ -538,7 +538,7 @@ fn sections_of_later_versions_are_refused_at_their_line() {
             &format!("`{section}` is not supported by this version yet"),
         );
     }
-    for key in ["auth", "rate_limit", "waf", "validate"] {
+    for key in ["auth", "rate_limit", "waf"] {
         let text = format!(
             "{BASE}routes:\n  - name: r\n    upstream: users\n    {key}: {{ any: thing }}\n"
         );

@@ -14,7 +14,7 @@ use super::{
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes,
+    routes, schemas,
     tree::{Node, Seg},
 };
 
@@ -59,6 +59,11 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// The directory relative paths are resolved against (the config file's).
+    pub fn base(&self) -> &Path {
+        self.base.unwrap_or(Path::new("."))
+    }
+
     /// The line of the node at `path`.
     pub fn line(&self, path: &[Seg<'_>]) -> usize {
         self.root.locate(path).line
@@ -90,6 +95,8 @@ pub(crate) enum Pem {
     CaBundle,
     /// One private key (PKCS#8, PKCS#1 or SEC1).
     Key,
+    /// One or more certificate revocation lists.
+    Crl,
 }
 
 impl Pem {
@@ -98,19 +105,21 @@ impl Pem {
             Pem::Chain => "certificate",
             Pem::CaBundle => "client CA bundle",
             Pem::Key => "private key",
+            Pem::Crl => "client CRL file",
         }
     }
 
     /// Reads the file and explains what is wrong with it, if anything.
     fn check(self, file: &Path) -> Result<(), String> {
         use rustls_pki_types::{
-            CertificateDer, PrivateKeyDer,
+            CertificateDer, CertificateRevocationListDer, PrivateKeyDer,
             pem::{Error, PemObject},
         };
         let explain = |e: Error| match e {
             Error::Io(e) => format!("cannot be read: {e}"),
             Error::NoItemsFound => match self {
                 Pem::Key => "holds no PEM private key (-----BEGIN PRIVATE KEY-----)".to_string(),
+                Pem::Crl => "holds no PEM CRL (-----BEGIN X509 CRL-----)".to_string(),
                 _ => "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string(),
             },
             other => format!("is not valid PEM: {other}"),
@@ -125,6 +134,17 @@ impl Pem {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(explain)?;
                 if certs.is_empty() {
+                    Err(explain(Error::NoItemsFound))
+                } else {
+                    Ok(())
+                }
+            }
+            Pem::Crl => {
+                let crls = CertificateRevocationListDer::pem_file_iter(file)
+                    .map_err(explain)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(explain)?;
+                if crls.is_empty() {
                     Err(explain(Error::NoItemsFound))
                 } else {
                     Ok(())
@@ -147,6 +167,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
+    schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);
 }

@@ -1,0 +1,44 @@
+//! The request stages, one per file, and the ONE list that orders them. Adding a
+//! stage (auth, rate limit, WAF, schema) is adding a file here and a line in `build`.
+pub mod client_cert;
+pub mod cors;
+pub mod hygiene;
+pub mod ip_filter;
+pub mod response_headers;
+pub mod route;
+pub mod schema;
+
+use std::sync::Arc;
+
+use super::{
+    route::{IpAcl, RouteTable},
+    runtime::SecurityHeaderValues,
+    stage::Stage,
+};
+use crate::config::Config;
+
+/// The ordered stages of the request path for this configuration.
+///
+/// ip filter (global) → hygiene (size limits, smuggling, path) → route (404) →
+/// ip filter (route) → client cert → CORS → [auth → rate limit → WAF → schema] →
+/// (proxy) → response headers see the response first on the way back.
+pub fn build(
+    config: &Config,
+    routes: &Arc<RouteTable>,
+    security: &SecurityHeaderValues,
+) -> Vec<Box<dyn Stage>> {
+    vec![
+        Box::new(ip_filter::IpFilter::Global(IpAcl::new(&config.ip))),
+        Box::new(hygiene::Hygiene {
+            max_header_bytes: config.limits.max_header_bytes.0,
+            max_body: config.limits.max_body.0,
+        }),
+        Box::new(route::RouteLookup(routes.clone())),
+        Box::new(ip_filter::IpFilter::Route),
+        Box::new(client_cert::ClientCertCheck),
+        Box::new(cors::CorsStage),
+        // auth, rate limit and WAF stages go here, before schema.
+        Box::new(schema::SchemaValidation),
+        Box::new(response_headers::ResponseHeaders(security.clone())),
+    ]
+}

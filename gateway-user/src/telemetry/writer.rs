@@ -1,0 +1,277 @@
+//! The access log writer: lines go to a dedicated thread through a bounded queue.
+//!
+//! The line is serialized on the caller's thread and handed to the writer thread;
+//! when the queue is full the line is dropped and counted
+//! (`gateway_access_log_dropped_total`) instead of stalling requests. The writer
+//! flushes whenever the queue runs dry, and reopens its file on request (logrotate).
+use std::{
+    fs::OpenOptions,
+    io::{self, BufWriter, Write},
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
+    },
+    thread,
+    time::Duration,
+};
+
+use prometheus_client::metrics::counter::Counter;
+
+use super::{access::AccessRecord, top_sources::TopSources};
+
+/// Lines queued for the writer before new ones are dropped.
+const QUEUE_LINES: usize = 16 * 1024;
+
+/// What the writer thread is asked to do.
+enum Msg {
+    Line(String),
+    /// Reopen the file (after log rotation); a no-op for stdout.
+    Reopen,
+    /// Flush and acknowledge.
+    Flush(SyncSender<()>),
+}
+
+/// Where access log lines go: stdout, a file, or nowhere.
+#[derive(Debug)]
+pub struct AccessLog {
+    tx: Option<SyncSender<Msg>>,
+    dropped: Counter,
+    path: Option<PathBuf>,
+    top_sources: Option<Arc<TopSources>>,
+}
+
+impl AccessLog {
+    /// Writes lines to standard output.
+    pub fn stdout() -> Self {
+        Self::spawn(Sink::Stdout(io::stdout()), None)
+    }
+
+    /// Appends lines to a file (created if missing, mode 0640).
+    pub fn file(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = open_append(&path)?;
+        Ok(Self::spawn(Sink::File(file), Some(path)))
+    }
+
+    /// Logs nothing.
+    pub fn disabled() -> Self {
+        Self {
+            tx: None,
+            dropped: Counter::default(),
+            path: None,
+            top_sources: None,
+        }
+    }
+
+    fn spawn(sink: Sink, path: Option<PathBuf>) -> Self {
+        let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
+        let writer_path = path.clone();
+        let spawned = thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || writer_loop(rx, sink, writer_path));
+        match spawned {
+            Ok(_) => Self {
+                tx: Some(tx),
+                dropped: Counter::default(),
+                path,
+                top_sources: None,
+            },
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start the access log writer; access log disabled");
+                Self::disabled()
+            }
+        }
+    }
+
+    /// Connects the log to the metrics: `dropped` counts lost lines, `top` sees every
+    /// record's client and status (for the top refused sources gauge).
+    pub(crate) fn attach(mut self, dropped: Counter, top: Arc<TopSources>) -> Self {
+        self.dropped = dropped;
+        self.top_sources = Some(top);
+        self
+    }
+
+    /// Whether lines are written anywhere.
+    pub fn is_enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// The file lines are appended to, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Queues one line; never blocks on I/O. Drops (and counts) it if the queue is full.
+    pub fn write(&self, rec: &AccessRecord<'_>) {
+        if let Some(top) = &self.top_sources {
+            top.record(rec.client_ip, rec.status);
+        }
+        if self.tx.is_some() {
+            self.send(Msg::Line(rec.to_json_line()));
+        }
+    }
+
+    /// Asks the writer to reopen its file, for logrotate's `postrotate` via SIGHUP.
+    pub fn reopen(&self) {
+        self.send(Msg::Reopen);
+    }
+
+    /// Waits (up to `timeout`) until every queued line has been written out.
+    pub fn flush(&self, timeout: Duration) {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        if self.send(Msg::Flush(ack_tx)) {
+            let _ = ack_rx.recv_timeout(timeout);
+        }
+    }
+
+    fn send(&self, msg: Msg) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        match tx.try_send(msg) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.inc();
+                false
+            }
+        }
+    }
+
+    /// Lines dropped so far (queue full or writer gone).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.get()
+    }
+}
+
+enum Sink {
+    Stdout(io::Stdout),
+    File(std::fs::File),
+}
+
+fn open_append(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(path)
+}
+
+fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>) {
+    let mut out: BufWriter<Box<dyn Write + Send>> = BufWriter::with_capacity(
+        64 * 1024,
+        match sink {
+            Sink::Stdout(s) => Box::new(s),
+            Sink::File(f) => Box::new(f),
+        },
+    );
+    let mut pending = false;
+    loop {
+        // Flush as soon as the queue runs dry, so lines appear promptly under light load
+        // and are batched under heavy load.
+        let msg = if pending {
+            match rx.recv_timeout(Duration::from_millis(0)) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    report(out.flush());
+                    pending = false;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(msg) => msg,
+                Err(_) => break,
+            }
+        };
+        match msg {
+            Msg::Line(line) => {
+                report(out.write_all(line.as_bytes()));
+                pending = true;
+            }
+            Msg::Reopen => {
+                report(out.flush());
+                pending = false;
+                if let Some(path) = &path {
+                    match open_append(path) {
+                        Ok(file) => out = BufWriter::with_capacity(64 * 1024, Box::new(file)),
+                        Err(err) => tracing::error!(path = %path.display(), error = %err,
+                            "cannot reopen the access log; still writing to the old file"),
+                    }
+                }
+            }
+            Msg::Flush(ack) => {
+                report(out.flush());
+                pending = false;
+                let _ = ack.try_send(());
+            }
+        }
+    }
+    report(out.flush());
+}
+
+/// Logs write errors, at most once a minute: a full disk must not flood the logs.
+fn report(result: io::Result<()>) {
+    use std::sync::Mutex;
+    static LAST: Mutex<Option<std::time::Instant>> = Mutex::new(None);
+    let Err(err) = result else { return };
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+        *last = Some(std::time::Instant::now());
+        tracing::warn!(error = %err, "access log write failed (further failures are reported once a minute)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::AccessRecord;
+    use std::net::IpAddr;
+    use std::time::SystemTime;
+
+    fn record<'a>() -> AccessRecord<'a> {
+        let mut rec = AccessRecord::new(
+            SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+            "req-1",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "198.18.0.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            "GET",
+            "/api/users?api_key=SECRET",
+        );
+        rec.route = Some("users");
+        rec.status = 200;
+        rec.duration = Duration::from_micros(1500);
+        rec.waf_rules = &[942100];
+        rec
+    }
+
+    #[test]
+    fn lines_reach_the_file_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let log = AccessLog::file(&path).unwrap();
+        log.write(&record());
+        let rotated = dir.path().join("access.log.1");
+        std::fs::rename(&path, &rotated).unwrap();
+        log.write(&record());
+        log.reopen();
+        log.write(&record());
+        log.flush(Duration::from_secs(5));
+        let old = std::fs::read_to_string(&rotated).unwrap();
+        let new = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(old.lines().count(), 2);
+        assert_eq!(new.lines().count(), 1);
+        for line in old.lines().chain(new.lines()) {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+        assert_eq!(log.dropped(), 0);
+    }
+
+    #[test]
+    fn a_disabled_log_writes_nothing_and_drops_nothing() {
+        let log = AccessLog::disabled();
+        log.write(&record());
+        assert!(!log.is_enabled());
+        assert_eq!(log.dropped(), 0);
+    }
+}
