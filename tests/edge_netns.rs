@@ -199,6 +199,50 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     assert_eq!(map_entries(&pins, "BLOCK_V4"), 0, "no prefix was inserted");
 }
 
+/// The CONFIG `skip` bits (lists the program need not look up), read with bpftool.
+fn skip_bits(pins: &PinDir) -> u32 {
+    let path = pins
+        .base
+        .join(format!("v{}", gateway_common::LAYOUT_VERSION))
+        .join("CONFIG");
+    let out = std::process::Command::new("bpftool")
+        .args(["-j", "map", "lookup", "pinned"])
+        .arg(&path)
+        .args(["key", "0", "0", "0", "0"])
+        .output()
+        .expect("run bpftool");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bpftool JSON");
+    let bytes: Vec<u8> = json["value"]
+        .as_array()
+        .expect("value bytes")
+        .iter()
+        .map(|b| u8::from_str_radix(b.as_str().unwrap_or("").trim_start_matches("0x"), 16))
+        .collect::<Result<_, _>>()
+        .expect("hex bytes");
+    let at = std::mem::offset_of!(gateway_common::EdgeConfig, skip);
+    u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+#[test]
+fn lists_are_marked_empty_for_the_filter_and_unmarked_when_they_fill() {
+    use gateway_common::skip;
+    let pins = PinDir::new();
+    let all = 0xff;
+    pins.ok(&["ban", "add", "198.18.200.1"]);
+    assert_eq!(skip_bits(&pins), all & !skip::BLOCK_HOST_V4);
+    pins.ok(&["ban", "add", "198.18.201.0/24"]);
+    assert_eq!(
+        skip_bits(&pins),
+        all & !skip::BLOCK_HOST_V4 & !skip::BLOCK_V4
+    );
+    pins.ok(&["ban", "del", "198.18.200.1"]);
+    pins.ok(&["ban", "del", "198.18.201.0/24"]);
+    pins.ok(&["allow", "add", "2001:db8::/32"]);
+    assert_eq!(skip_bits(&pins), all & !skip::ALLOW_V6);
+    pins.ok(&["allow", "del", "2001:db8::/32"]);
+    assert_eq!(skip_bits(&pins), all, "every list is empty again");
+}
+
 #[test]
 fn bad_input_gives_clear_errors_and_changes_nothing() {
     let pins = PinDir::new();

@@ -58,7 +58,10 @@ impl Edge {
                 return Err(e);
             }
         }
-        Self::open_existing(&dir)
+        let mut edge = Self::open_existing(&dir)?;
+        // Fresh maps start with no skip bits (always right, but slower): set them.
+        edge.refresh_skips()?;
+        Ok(edge)
     }
 
     /// Opens maps that are already pinned in the versioned directory `dir`; never creates any.
