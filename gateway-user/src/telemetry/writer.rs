@@ -248,25 +248,7 @@ fn report(result: io::Result<()>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::AccessRecord;
-    use std::net::IpAddr;
-    use std::time::SystemTime;
-
-    fn record<'a>() -> AccessRecord<'a> {
-        let mut rec = AccessRecord::new(
-            SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
-            "req-1",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "198.18.0.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-            "GET",
-            "/api/users?api_key=SECRET",
-        );
-        rec.route = Some("users");
-        rec.status = 200;
-        rec.duration = Duration::from_micros(1500);
-        rec.waf_rules = &[942100];
-        rec
-    }
+    use crate::telemetry::access::tests::record;
 
     #[test]
     fn lines_reach_the_file_and_survive_reopen() {
