@@ -251,7 +251,6 @@ async fn a_reload_recompiles_changed_schemas_and_a_broken_one_keeps_the_old() {
 /// its HEADERS frame). Such a body on a schema route must be validated like any
 /// other, not forwarded unchecked because no header announced it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails until proxy/pipeline.rs inserts validate::BodyPresent(!incoming.is_end_stream()) into the head's extensions"]
 async fn an_h2_body_without_content_length_is_still_validated() {
     use http_body_util::{BodyExt, StreamBody};
     use hyper::body::Frame;

@@ -35,13 +35,7 @@ const TOP_KEYS: &[&str] = &[
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &[
-    "waf",
-    "validate",
-    "edge",
-    "bans",
-    "cluster",
-];
+const FUTURE_TOP_KEYS: &[&str] = &["waf", "validate", "edge", "bans", "cluster"];
 
 /// Route keys of later versions, refused for the same reason.
 const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];

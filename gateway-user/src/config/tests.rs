@@ -521,13 +521,7 @@ fn route_hosts_are_lowercased_and_checked() {
 
 #[test]
 fn sections_of_later_versions_are_refused_at_their_line() {
-    for section in [
-        "waf",
-        "validate",
-        "edge",
-        "bans",
-        "cluster",
-    ] {
+    for section in ["waf", "validate", "edge", "bans", "cluster"] {
         assert_error(
             &format!("{BASE}{section}: {{}}\n"),
             7,
