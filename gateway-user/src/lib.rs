@@ -1,6 +1,7 @@
 //! The gateway: a reverse proxy with TLS, auth, limits and a WAF, and the manager of
 //! the XDP edge filter.
 pub mod admin;
+pub mod bans;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -446,7 +446,9 @@ impl<'de> Deserialize<'de> for Target {
 
 /// Reads a list of networks: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
 /// addresses (`192.0.2.7` = `/32`). Host bits are cleared (`10.1.2.3/8` = `10.0.0.0/8`).
-fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+pub(crate) fn nets<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
     struct Net(IpNet);
     impl<'de> Deserialize<'de> for Net {
         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
