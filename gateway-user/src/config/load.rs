@@ -27,6 +27,9 @@ const TOP_KEYS: &[&str] = &[
     "ip",
     "security_headers",
     "access_log",
+    "edge",
+    "bans",
+    "cluster",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
@@ -38,9 +41,6 @@ const FUTURE_TOP_KEYS: &[&str] = &[
     "rate_limit",
     "waf",
     "validate",
-    "edge",
-    "bans",
-    "cluster",
 ];
 
 /// Route keys of later versions, refused for the same reason.
@@ -133,6 +133,20 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
+            "edge" => take(from_node(value).map(|v| config.edge = Some(v))),
+            "bans" => take(from_node::<crate::bans::BansConfig>(value).and_then(|v| {
+                match crate::bans::config::check(&v).into_iter().next() {
+                    Some(message) => Err(ConfigError {
+                        location: Some(value.loc),
+                        message,
+                    }),
+                    None => {
+                        config.bans = Some(v);
+                        Ok(())
+                    }
+                }
+            })),
+            "cluster" => take(from_node(value).map(|v| config.cluster = Some(v))),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),

@@ -45,6 +45,15 @@ pub struct Config {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// The XDP filter the gateway attaches when it runs (`edge:`).
+    #[serde(default)]
+    pub edge: Option<crate::bans::EdgeSection>,
+    /// Offense scoring and automatic bans (`bans:`); off when absent.
+    #[serde(default)]
+    pub bans: Option<crate::bans::BansConfig>,
+    /// Bans shared over Redis (`cluster:`).
+    #[serde(default)]
+    pub cluster: Option<crate::bans::ClusterConfig>,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
