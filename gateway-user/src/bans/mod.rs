@@ -11,8 +11,10 @@ pub mod cluster;
 pub mod config;
 pub mod events;
 pub mod manager;
+pub mod run;
 pub mod score;
 
 pub use audit::{AuditEvent, Origin};
 pub use config::{BansConfig, ClusterConfig, EdgeSection};
 pub use manager::{ActiveBan, BanManager, Decision, OffenseKind};
+pub use run::{BanLoop, installed, is_banned, offense};
