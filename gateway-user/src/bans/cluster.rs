@@ -245,3 +245,47 @@ async fn subscribe_once(
         "pub/sub stream ended",
     )))
 }
+
+/// For `gateway ban add|del --config FILE`: when the file has a `cluster`
+/// section, publishes the change to every node (and writes its audit line);
+/// returns whether it did.
+pub fn publish_from_cli(
+    config_path: &std::path::Path,
+    op: Op,
+    net: ipnet::IpNet,
+    ttl: Option<Duration>,
+    reason: &str,
+) -> anyhow::Result<bool> {
+    let config = crate::config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(cfg) = config.cluster else {
+        return Ok(false);
+    };
+    let node = cfg.node_name();
+    let msg = ClusterMsg {
+        op,
+        cidr: net.to_string(),
+        expires_unix: ttl.map(|t| unix_now() + t.as_secs().max(1)),
+        reason: reason.to_string(),
+        node: node.clone(),
+        sent_ms: super::manager::unix_ms(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(publish_once(&cfg, &msg))?;
+    super::audit::AuditEvent {
+        action: match op {
+            Op::Add => super::audit::Action::Ban,
+            Op::Del => super::audit::Action::Unban,
+        },
+        address: net.to_string(),
+        reason: reason.to_string(),
+        evidence: serde_json::json!({"cli": true}),
+        ttl_secs: ttl.map(|t| t.as_secs()),
+        node,
+        origin: super::audit::Origin::Manual,
+        at_unix: unix_now(),
+    }
+    .emit();
+    Ok(true)
+}
