@@ -76,13 +76,14 @@ pub fn start(config: &Config) -> anyhow::Result<Option<BanLoop>> {
         xdp = Some(handle);
     } else {
         // No `edge` section: use the filter if an operator attached it, else enforce at accept only.
-        match edge::Edge::open(&base) {
+        // open_existing: never create maps on a host where nobody attached the filter.
+        match edge::Edge::open_existing(&edge::pin::versioned(&base)) {
             Ok(h) => xdp = Some(h),
             Err(e) => tracing::warn!(error = %e, "no XDP maps: bans are enforced at accept only"),
         }
     }
     let events_edge = match &xdp {
-        Some(_) => edge::Edge::open(&base).ok(),
+        Some(_) => edge::Edge::open_existing(&edge::pin::versioned(&base)).ok(),
         None => None,
     };
     let node = config
