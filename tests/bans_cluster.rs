@@ -19,7 +19,7 @@ use gateway::{
 };
 use gateway_common::BanReason;
 use ipnet::IpNet;
-use redis_support::Redis;
+use redis_support::RedisServer as Redis;
 
 /// How long a ban may take to reach another node (the spec says within a second;
 /// the margin absorbs a loaded CI machine).

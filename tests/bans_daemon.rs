@@ -24,7 +24,7 @@ use gateway::{
     edge::Edge,
 };
 use gateway_support::GatewayProcess;
-use redis_support::Redis;
+use redis_support::RedisServer as Redis;
 
 /// Sends one request; returns what came back before the connection closed.
 fn exchange(addr: SocketAddr) -> Vec<u8> {

@@ -648,3 +648,51 @@ async fn reload_under_load_fails_no_request_and_applies_the_new_routes() {
     }
     assert!(total > 8, "load ran across the reload ({total} requests)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_gateway_on_a_busy_port_fails_fast_naming_the_listener() {
+    let up = Upstream::start("a").await;
+    let first = GatewayProcess::start(&one_upstream_config(up.addr, ""), &["plain"]);
+    let busy = first.addr("plain");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.yaml");
+    let config = one_upstream_config(up.addr, "").replace("127.0.0.1:0", &busy.to_string());
+    std::fs::write(&path, config).unwrap();
+    let (status, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args(["run", "--config"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Bounded: a gateway that wrongly started would be killed after 10 s.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        (status, err)
+    })
+    .await
+    .unwrap();
+    let status = status.expect("the second gateway exited instead of serving");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("listener `plain`") && stderr.contains("cannot bind"),
+        "{stderr}"
+    );
+    // The first one still serves.
+    assert_eq!(get(busy, "/api").await.status, 200);
+}

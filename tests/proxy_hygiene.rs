@@ -234,6 +234,14 @@ async fn connections_over_the_per_ip_limit_get_429() {
     let r = get(addr, "/api").await;
     assert_eq!(r.status, 429);
     assert_eq!(r.json()["error"], "too_many_requests");
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // Logged like every other answer, with the stage that refused it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !gw.stdout().contains("connection_limit") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gw.stdout().contains("connection_limit"), "{}", gw.stdout());
     drop(_held1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(get(addr, "/api").await.status, 200);

@@ -24,13 +24,80 @@ use crate::{
 };
 
 /// Runs the gateway with the configuration at `config_path` until SIGTERM/SIGINT.
+///
+/// Threads: like nginx, one worker per core, each a single-threaded tokio runtime
+/// with its own `SO_REUSEPORT` socket per listener and its own upstream clients, so
+/// a request never changes thread; this thread runs signals, admin, reloads and
+/// health checks.
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
     telemetry::logging::init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(serve(config_path))
+}
+
+/// Number of worker threads: `GATEWAY_WORKERS`, else one per available core.
+fn worker_count() -> usize {
+    std::env::var("GATEWAY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Starts worker `index`: its accept loops, then (on shutdown) the drain of its
+/// connections. Reports on `done` when its last connection ended or the drain
+/// timeout passed.
+fn spawn_worker(
+    index: usize,
+    gateway: Arc<Gateway>,
+    sockets: Vec<(Arc<str>, std::net::TcpListener)>,
+    shutdown: watch::Receiver<bool>,
+    done: tokio::sync::mpsc::Sender<()>,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a worker runtime")?;
+    std::thread::Builder::new()
+        .name(format!("gateway-worker-{index}"))
+        .spawn(move || {
+            crate::proxy::upstream::set_worker(index);
+            rt.block_on(async move {
+                let (drain, waiter) = server::drain_pair();
+                let loops: Vec<_> = sockets
+                    .into_iter()
+                    .map(|(name, socket)| {
+                        tokio::spawn(server::serve_listener(
+                            gateway.clone(),
+                            name,
+                            socket,
+                            shutdown.clone(),
+                            drain.clone(),
+                        ))
+                    })
+                    .collect();
+                drop(drain);
+                for l in loops {
+                    let _ = l.await;
+                }
+                let drain_timeout = gateway.runtime.load().limits.drain_timeout.0;
+                if tokio::time::timeout(drain_timeout, waiter.wait())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        worker = index,
+                        "drain timeout reached; closing the remaining connections"
+                    );
+                }
+            });
+            drop(done);
+        })
+        .context("cannot start a worker thread")?;
+    Ok(())
 }
 
 async fn serve(config_path: &Path) -> anyhow::Result<()> {
@@ -39,12 +106,13 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let _early_sighup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let config = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let telemetry = Arc::new(Telemetry::from_config(&config.access_log)?);
-    let shared = Arc::new(Shared::new(telemetry));
+    let workers = worker_count();
+    let shared = Arc::new(Shared::with_workers(telemetry, workers));
     let runtime = Runtime::build(&config, &shared).context("invalid configuration")?;
     if config.listeners.is_empty() {
         anyhow::bail!("the configuration has no listeners");
     }
-    let bound = server::bind_all(&config.listeners)?;
+    let mut bound = server::bind_all(&config.listeners, workers)?;
     let _ban_loop = crate::bans::run::start(&config).context("starting the ban loop")?;
     let telemetry = shared.telemetry.clone();
     let gateway = Arc::new(Gateway::new(runtime, shared));
@@ -67,27 +135,44 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         None => None,
     };
     let ready = Arc::new(Readiness::default());
-    let ops = Operations::start(&config, admin_tls, telemetry, reloader, ready.clone()).await?;
+    let ops = Operations::start(
+        &config,
+        admin_tls,
+        telemetry,
+        reloader,
+        ready.clone(),
+        gateway.shared.limiter.clone(),
+    )
+    .await?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let (drain, waiter) = server::drain_pair();
-    let mut accept_loops = Vec::new();
-    for b in bound {
-        let local = b.socket.local_addr().ok();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(1);
+    for b in &bound {
         tracing::info!(
             listener = %b.config.name,
-            addr = %local.map_or_else(|| b.config.bind.to_string(), |a| a.to_string()),
+            addr = %b.local,
             tls = b.config.tls.is_some(),
+            workers,
             "listening"
         );
-        accept_loops.push(tokio::spawn(server::serve_listener(
-            gateway.clone(),
-            b,
-            shutdown_rx.clone(),
-            drain.clone(),
-        )));
     }
-    drop(drain);
+    for index in 0..workers {
+        let sockets = bound
+            .iter_mut()
+            .filter_map(|b| {
+                let name: Arc<str> = Arc::from(b.config.name.as_str());
+                b.sockets.pop().map(|s| (name, s))
+            })
+            .collect();
+        spawn_worker(
+            index,
+            gateway.clone(),
+            sockets,
+            shutdown_rx.clone(),
+            done_tx.clone(),
+        )?;
+    }
+    drop(done_tx);
     ready.set(true);
 
     let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
@@ -104,14 +189,13 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
     );
     ready.set(false);
     let _ = shutdown_tx.send(true);
-    for l in accept_loops {
-        let _ = l.await;
-    }
-    if tokio::time::timeout(drain_timeout, waiter.wait())
+    // Every worker drains within drain_timeout; the margin covers the wake-ups.
+    let all_done = async { while done_rx.recv().await.is_some() {} };
+    if tokio::time::timeout(drain_timeout + std::time::Duration::from_secs(1), all_done)
         .await
         .is_err()
     {
-        tracing::warn!("drain timeout reached; closing the remaining connections");
+        tracing::warn!("workers did not finish draining in time");
     } else {
         tracing::info!("all connections drained");
     }

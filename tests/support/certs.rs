@@ -111,6 +111,38 @@ impl Ca {
         self.issue(dir, name, params)
     }
 
+    /// Writes a CRL from this CA revoking `revoked` to `dir/<name>` (PEM) and returns
+    /// its path (for a listener's `client_crl`).
+    pub fn crl(&self, dir: &Path, name: &str, revoked: &[&CertFiles]) -> PathBuf {
+        let revoked_certs = revoked
+            .iter()
+            .map(|c| {
+                let der = c.cert_der();
+                let (_, parsed) = x509_parser::parse_x509_certificate(&der).expect("own cert");
+                rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from_slice(
+                        parsed.tbs_certificate.raw_serial(),
+                    ),
+                    revocation_time: rcgen::date_time_ymd(2024, 1, 1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                }
+            })
+            .collect();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2024, 1, 1),
+            next_update: rcgen::date_time_ymd(2099, 1, 1),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let crl = params.signed_by(&self.issuer).expect("sign CRL");
+        let path = dir.join(name);
+        std::fs::write(&path, crl.pem().expect("CRL PEM")).expect("write CRL");
+        path
+    }
+
     /// Issues a certificate from any parameters (for cases the helpers do not cover).
     pub fn issue(&self, dir: &Path, name: &str, params: CertificateParams) -> CertFiles {
         let key = KeyPair::generate().expect("leaf key");

@@ -65,7 +65,8 @@ impl GatewayProcess {
         pump(child.stdout.take().expect("stdout"), stdout.clone(), None);
         let mut addrs = HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while addrs.len() < listeners.len() {
+        // Other sockets (the admin listener) log `listening` too: wait for the named ones.
+        while !listeners.iter().all(|l| addrs.contains_key(*l)) {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = rx.recv_timeout(left) else {
                 let _ = child.kill();

@@ -117,6 +117,7 @@ fn expired_certificate_still_loads() {
 #[test]
 fn check_config_reports_each_broken_tls_listener_by_name() {
     let (pki, _server) = pki_and_server();
+    pki.ca.crl(pki.dir(), "ca.crl", &[]);
     pki.write(
         "bad.pem",
         "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
@@ -126,7 +127,7 @@ fn check_config_reports_each_broken_tls_listener_by_name() {
 listeners:
   - name: good
     bind: 127.0.0.1:0
-    tls: { cert: server.pem, key: server.key, client_ca: gateway-test-ca.pem, client_auth: required }
+    tls: { cert: server.pem, key: server.key, client_ca: gateway-test-ca.pem, client_auth: required, client_crl: ca.crl }
   - name: broken
     bind: 127.0.0.1:0
     tls: { cert: bad.pem, key: server.key }
@@ -143,4 +144,20 @@ routes:
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("listener broken: "), "{errors:?}");
     assert!(errors[0].contains("bad.pem"), "{errors:?}");
+}
+
+#[test]
+fn crl_file_without_crls_is_refused_naming_it() {
+    let (pki, server) = pki_and_server();
+    let not_crl = pki.write("not.crl", "just text\n");
+    let err = ServerTls::build(&ListenerTls {
+        client_crl: Some(not_crl.clone()),
+        ..mtls(&pki, &server, ClientAuth::Required)
+    })
+    .expect_err("no CRL");
+    assert!(matches!(err, TlsError::BadCrl { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&not_crl.display().to_string()),
+        "{err}"
+    );
 }

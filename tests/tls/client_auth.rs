@@ -1,7 +1,7 @@
 //! Mutual TLS per listener: required and optional client certificates, foreign CAs,
 //! the PeerInfo of a verified certificate, and curl as an independent client.
 
-use gateway::config::ClientAuth;
+use gateway::config::{ClientAuth, ListenerTls};
 use gateway::tls::ServerTls;
 
 use crate::certs;
@@ -165,4 +165,66 @@ async fn curl_with_a_client_certificate_reaches_an_mtls_listener() {
     let (ok, out) = run("curl", base(false)).await;
     assert!(!ok, "curl without a certificate got through: {out}");
     assert_eq!(srv.next().await, Err("no_client_cert"));
+}
+
+#[tokio::test]
+async fn revoked_client_certificate_is_refused_and_others_still_pass() {
+    let (pki, server) = pki_and_server();
+    let alice = pki.client("alice", "alice", &["DNS:alice.internal"]);
+    let eve = pki.client("eve", "eve", &["DNS:eve.internal"]);
+    let crl = pki.ca.crl(pki.dir(), "ca.crl", &[&eve]);
+    for mode in [ClientAuth::Required, ClientAuth::Optional] {
+        let tls = ListenerTls {
+            client_crl: Some(crl.clone()),
+            ..mtls(&pki, &server, mode)
+        };
+        let mut srv = Server::start(ServerTls::build(&tls).expect("build")).await;
+        let got = rustls_get(
+            srv.addr,
+            certs::client_config(&pki, Some(&eve)),
+            "localhost",
+        )
+        .await;
+        assert!(
+            got.response.is_none(),
+            "{mode:?}: revoked certificate got through"
+        );
+        assert_eq!(srv.next().await, Err("revoked_client_cert"), "{mode:?}");
+
+        let got = rustls_get(
+            srv.addr,
+            certs::client_config(&pki, Some(&alice)),
+            "localhost",
+        )
+        .await;
+        assert!(got.response.is_some(), "{mode:?}: good certificate refused");
+        let cert = srv
+            .next()
+            .await
+            .expect("handshake ok")
+            .client_cert
+            .expect("cert");
+        assert_eq!(cert.sans, ["DNS:alice.internal"]);
+    }
+}
+
+#[tokio::test]
+async fn crl_of_another_ca_leaves_client_status_unknown_and_refused() {
+    let (pki, server) = pki_and_server();
+    let alice = pki.client("alice", "alice", &[]);
+    let other = pki.other_ca("Other CA");
+    let crl = other.crl(pki.dir(), "other.crl", &[]);
+    let tls = ListenerTls {
+        client_crl: Some(crl),
+        ..mtls(&pki, &server, ClientAuth::Required)
+    };
+    let mut srv = Server::start(ServerTls::build(&tls).expect("build")).await;
+    let got = rustls_get(
+        srv.addr,
+        certs::client_config(&pki, Some(&alice)),
+        "localhost",
+    )
+    .await;
+    assert!(got.response.is_none());
+    assert_eq!(srv.next().await, Err("bad_client_cert"));
 }

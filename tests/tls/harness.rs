@@ -127,6 +127,7 @@ pub fn listener(server: &CertFiles) -> ListenerTls {
         sni: Vec::new(),
         client_ca: None,
         client_auth: ClientAuth::None,
+        client_crl: None,
     }
 }
 

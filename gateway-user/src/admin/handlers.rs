@@ -10,6 +10,7 @@ use http_body_util::Full;
 use serde_json::json;
 
 use crate::{
+    limit::{self, LimiterSlot},
     reload::{Reload, ReloadError, ReloadSource},
     telemetry::Telemetry,
 };
@@ -41,6 +42,8 @@ pub struct AdminState {
     pub ready: Arc<Readiness>,
     /// What `POST /admin/reload` calls.
     pub reload: Arc<dyn Reload>,
+    /// The rate limiter in force, for `/admin/limits` (`gateway limits show|reset`).
+    pub limits: Arc<LimiterSlot>,
 }
 
 /// Answers one admin request.
@@ -62,6 +65,18 @@ pub async fn handle<B>(req: Request<B>, state: Arc<AdminState>) -> Response<Full
             }
             reload(&state).await
         }
+        limit::admin::PATH => match state.limits.load_full() {
+            Some(limiter) => {
+                let (status, body) =
+                    limit::admin::handle(&limiter, method, req.uri().query()).await;
+                json_response(status, body)
+            }
+            None => json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the rate limiter is not running yet",
+                None,
+            ),
+        },
         _ => json_error(StatusCode::NOT_FOUND, "not found", None),
     }
 }

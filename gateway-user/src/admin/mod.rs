@@ -1,4 +1,5 @@
-//! The admin listener: `/metrics`, `/healthz`, `/readyz` and `POST /admin/reload`.
+//! The admin listener: `/metrics`, `/healthz`, `/readyz`, `POST /admin/reload` and
+//! `GET|DELETE /admin/limits?key=KEY` (rate-limit keys).
 //!
 //! It serves loopback only, unless it has TLS with `client_auth: required` (mutual
 //! TLS): the reload endpoint must not be reachable by anyone who can reach the port.

@@ -29,6 +29,7 @@ impl Operations {
         telemetry: Arc<Telemetry>,
         reload: Arc<dyn Reload>,
         ready: Arc<Readiness>,
+        limits: Arc<crate::limit::LimiterSlot>,
     ) -> anyhow::Result<Self> {
         let admin = match &config.admin {
             Some(admin) => {
@@ -36,6 +37,7 @@ impl Operations {
                     telemetry,
                     ready,
                     reload: Arc::clone(&reload),
+                    limits,
                 });
                 Some(AdminServer::start(admin, admin_tls, state).await?)
             }

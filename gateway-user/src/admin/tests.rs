@@ -48,6 +48,7 @@ async fn start(outcomes: Vec<Result<Applied, ReloadError>>) -> (AdminServer, Arc
             outcomes: Mutex::new(outcomes),
             current: Mutex::new(Some("old".into())),
         }),
+        limits: Arc::default(),
     });
     let server = AdminServer::start(&admin_at("127.0.0.1:0"), None, Arc::clone(&state))
         .await
@@ -177,6 +178,7 @@ fn a_non_loopback_admin_without_mutual_tls_is_refused() {
         sni: vec![],
         client_ca: Some("ca.pem".into()),
         client_auth,
+        client_crl: None,
     };
     let mut exposed = admin_at("198.18.0.1:9901");
     exposed.tls = Some(tls(ClientAuth::Optional));
@@ -194,6 +196,7 @@ async fn an_exposed_admin_listener_does_not_start() {
             outcomes: Mutex::new(vec![]),
             current: Mutex::new(None),
         }),
+        limits: Arc::default(),
     });
     let started = AdminServer::start(&admin_at("0.0.0.0:0"), None, state).await;
     assert!(matches!(started, Err(AdminError::Exposed(_))));

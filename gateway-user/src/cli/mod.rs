@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod edge;
+mod keys;
+mod limits;
 mod serve;
 
 /// A security edge for Linux hosts: XDP filter and API gateway in one binary.
@@ -32,6 +34,12 @@ enum Command {
     /// Manage the allowlist (CIDRs that skip every check) of the edge filter.
     #[command(subcommand)]
     Allow(edge::AllowCommand),
+    /// Inspect or clear a rate-limit key (consumer:NAME, ip:ADDR, …) in the running gateway.
+    #[command(subcommand)]
+    Limits(limits::LimitsCommand),
+    /// Manage consumers' API keys: `gateway keys generate --consumer NAME`.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -43,6 +51,8 @@ pub fn main() -> ExitCode {
         Command::Edge(cmd) => edge::edge(cmd),
         Command::Ban(cmd) => edge::ban(cmd),
         Command::Allow(cmd) => edge::allow(cmd),
+        Command::Limits(cmd) => limits::limits(cmd),
+        Command::Keys(cmd) => keys::keys(cmd),
     };
     match result {
         Ok(code) => code,

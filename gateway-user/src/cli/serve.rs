@@ -44,9 +44,21 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let config = &checked.config;
-    // HOOK (lead, when merging proxy): also build the runtime here, so that check
-    // parses certificates and keys exactly as `run` would:
-    //   proxy::Runtime::build(config, &proxy::Shared::new(..)) -> on Err print it, exit 1.
+    // Certificates, keys and CA bundles are parsed exactly as `run` would.
+    let tls_errors = crate::tls::check_config(config);
+    for e in &tls_errors {
+        eprintln!("{file}: {e}");
+    }
+    if !tls_errors.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    // Build the runtime too, so check parses certificates and keys (and compiles
+    // routes and upstreams) exactly as `run` would.
+    let telemetry = std::sync::Arc::new(crate::telemetry::Telemetry::without_access_log());
+    if let Err(e) = crate::proxy::Runtime::build(config, &crate::proxy::Shared::new(telemetry)) {
+        eprintln!("{file}: {e}");
+        return Ok(ExitCode::from(1));
+    }
     println!(
         "ok: {} listeners, {} routes, {} upstreams (digest sha256:{})",
         config.listeners.len(),

@@ -134,4 +134,10 @@ fn listener_tls(tls: &mut ListenerTls, at: &[Seg<'_>], c: &mut Checker<'_>) {
         (None, ClientAuth::None) => {}
         (None, _) => c.err(&sub("client_auth"), "`client_auth` needs `client_ca`, the CA bundle client certificates are verified against"),
     }
+    if let Some(crl) = &mut tls.client_crl {
+        c.pem_file(&sub("client_crl"), crl, Pem::Crl);
+        if tls.client_auth == ClientAuth::None {
+            c.warn(&sub("client_crl"), "`client_crl` is set but `client_auth` is none: no client certificate will be asked for");
+        }
+    }
 }

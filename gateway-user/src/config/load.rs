@@ -27,6 +27,10 @@ const TOP_KEYS: &[&str] = &[
     "ip",
     "security_headers",
     "access_log",
+    "plans",
+    "rate_limit",
+    "auth",
+    "consumers",
     "edge",
     "bans",
     "cluster",
@@ -34,17 +38,10 @@ const TOP_KEYS: &[&str] = &[
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &[
-    "auth",
-    "consumers",
-    "plans",
-    "rate_limit",
-    "waf",
-    "validate",
-];
+const FUTURE_TOP_KEYS: &[&str] = &["waf", "validate"];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["auth", "rate_limit", "waf"];
+const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -56,6 +53,10 @@ pub(crate) struct Parsed {
     pub listener_index: Vec<usize>,
     /// Index in the file of each route in `config.routes`.
     pub route_index: Vec<usize>,
+    /// Index in the file of each consumer in `config.consumers`.
+    pub consumer_index: Vec<usize>,
+    /// The `auth` section failed to read: references to its providers are not checked.
+    pub auth_broken: bool,
 }
 
 fn not_supported(key: &Node, name: &str) -> ConfigError {
@@ -72,6 +73,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
     let mut config = Config::default();
     let mut broken_upstreams = BTreeSet::new();
     let (mut listener_index, mut route_index) = (Vec::new(), Vec::new());
+    let mut consumer_index = Vec::new();
+    let mut auth_broken = false;
     let entries: &[(Node, Node)] = match &root.kind {
         Kind::Map(entries) => entries,
         _ if root.is_null() => &[],
@@ -88,6 +91,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 broken_upstreams,
                 listener_index: vec![],
                 route_index: vec![],
+                consumer_index: vec![],
+                auth_broken: false,
             };
         }
     };
@@ -133,6 +138,39 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "ip" => take(from_node(value).map(|v| config.ip = v)),
             "security_headers" => take(from_node(value).map(|v| config.security_headers = v)),
             "access_log" => take(from_node(value).map(|v| config.access_log = v)),
+            // Plan by plan, so one bad plan does not hide the others.
+            "plans" => match &value.kind {
+                Kind::Map(plans) => {
+                    for (k, v) in plans {
+                        let Some(plan) = k.as_str() else { continue };
+                        match from_node(v) {
+                            Ok(p) => {
+                                config.plans.insert(plan.to_string(), p);
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
+                _ if value.is_null() => {}
+                _ => errors.push(ConfigError {
+                    location: Some(value.loc),
+                    message: format!(
+                        "`plans` must be a mapping of names to plans (`free: {{ rate: 2/s, quota: 1000/day }}`), not {}",
+                        value.describe()
+                    ),
+                }),
+            },
+            "rate_limit" => take(from_node(value).map(|v| config.rate_limit = v)),
+            "auth" => match from_node(value) {
+                Ok(v) => config.auth = v,
+                Err(e) => {
+                    errors.push(e);
+                    auth_broken = true;
+                }
+            },
+            "consumers" => {
+                (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
+            }
             "edge" => take(from_node(value).map(|v| config.edge = Some(v))),
             "bans" => take(from_node::<crate::bans::BansConfig>(value).and_then(|v| {
                 match crate::bans::config::check(&v).into_iter().next() {
@@ -162,6 +200,8 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
         broken_upstreams,
         listener_index,
         route_index,
+        consumer_index,
+        auth_broken,
     }
 }
 

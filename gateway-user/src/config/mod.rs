@@ -5,12 +5,14 @@
 //! find as `file:line:col: what is wrong`. The pipeline: `tree` (YAML → located
 //! nodes) → `load` (nodes → model, section by section) → `validate`/`routes`
 //! (meaning, references, files).
+mod auth;
 mod de;
 mod defaults;
 mod errors;
 mod listeners;
 mod load;
 mod model;
+mod rate_limits;
 mod routes;
 mod schemas;
 mod suggest;
@@ -75,6 +77,8 @@ pub fn parse_checked(text: &str, origin: &Path) -> Result<Checked, ConfigErrors>
     let origins = validate::Origins {
         listeners: parsed.listener_index,
         routes: parsed.route_index,
+        consumers: parsed.consumer_index,
+        auth_broken: parsed.auth_broken,
         broken_upstreams: parsed.broken_upstreams,
     };
     let base = origin.parent().filter(|p| !p.as_os_str().is_empty());

@@ -45,6 +45,18 @@ pub struct Config {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// Plans (tiers) of rates and quotas that consumers and route limits refer to.
+    #[serde(default)]
+    pub plans: crate::limit::PlansConfig,
+    /// Where rate limit counters live (`local` or `redis`) and what to do when Redis fails.
+    #[serde(default)]
+    pub rate_limit: crate::limit::RateLimitConfig,
+    /// Authentication: JWT providers, API key locations, external authorizers.
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
+    /// Consumers: who calls, with which credentials, groups and plan.
+    #[serde(default)]
+    pub consumers: Vec<crate::auth::Consumer>,
     /// The XDP filter the gateway attaches when it runs (`edge:`).
     #[serde(default)]
     pub edge: Option<crate::bans::EdgeSection>,
@@ -89,6 +101,10 @@ pub struct ListenerTls {
     /// Whether clients must present a certificate.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// PEM file of certificate revocation lists (`-----BEGIN X509 CRL-----`) from the
+    /// client CAs; a revoked client certificate fails the handshake.
+    #[serde(default)]
+    pub client_crl: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key.
@@ -267,6 +283,12 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Rate limits and quotas of this route (`[{ by: consumer }, { by: ip, rate: 100/s }]`).
+    #[serde(default)]
+    pub rate_limit: Vec<crate::limit::RouteLimitConfig>,
+    /// Who may call this route; open to all when absent.
+    #[serde(default)]
+    pub auth: Option<crate::auth::RouteAuth>,
     /// Request validation: JSON Schemas for body and query, content types, JSON limits.
     #[serde(default)]
     pub validate: Option<ValidateConfig>,

@@ -11,10 +11,11 @@ use std::{
 };
 
 use super::{
+    auth,
     errors::ConfigError,
     listeners,
     model::{Config, Upstream},
-    routes, schemas,
+    rate_limits, routes, schemas,
     tree::{Node, Seg},
 };
 
@@ -23,7 +24,7 @@ pub(crate) use Seg::{Idx as I, Key as K};
 /// Collects errors and warnings, locating them through the YAML tree.
 pub(crate) struct Checker<'a> {
     pub root: &'a Node,
-    base: Option<&'a Path>,
+    pub base: Option<&'a Path>,
     /// Problems that make the file unusable.
     pub errors: Vec<ConfigError>,
     /// Things that work but are probably not what was meant.
@@ -95,6 +96,8 @@ pub(crate) enum Pem {
     CaBundle,
     /// One private key (PKCS#8, PKCS#1 or SEC1).
     Key,
+    /// One or more certificate revocation lists.
+    Crl,
 }
 
 impl Pem {
@@ -103,19 +106,21 @@ impl Pem {
             Pem::Chain => "certificate",
             Pem::CaBundle => "client CA bundle",
             Pem::Key => "private key",
+            Pem::Crl => "client CRL file",
         }
     }
 
     /// Reads the file and explains what is wrong with it, if anything.
     fn check(self, file: &Path) -> Result<(), String> {
         use rustls_pki_types::{
-            CertificateDer, PrivateKeyDer,
+            CertificateDer, CertificateRevocationListDer, PrivateKeyDer,
             pem::{Error, PemObject},
         };
         let explain = |e: Error| match e {
             Error::Io(e) => format!("cannot be read: {e}"),
             Error::NoItemsFound => match self {
                 Pem::Key => "holds no PEM private key (-----BEGIN PRIVATE KEY-----)".to_string(),
+                Pem::Crl => "holds no PEM CRL (-----BEGIN X509 CRL-----)".to_string(),
                 _ => "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string(),
             },
             other => format!("is not valid PEM: {other}"),
@@ -135,6 +140,17 @@ impl Pem {
                     Ok(())
                 }
             }
+            Pem::Crl => {
+                let crls = CertificateRevocationListDer::pem_file_iter(file)
+                    .map_err(explain)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(explain)?;
+                if crls.is_empty() {
+                    Err(explain(Error::NoItemsFound))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -144,6 +160,8 @@ impl Pem {
 pub(crate) struct Origins {
     pub listeners: Vec<usize>,
     pub routes: Vec<usize>,
+    pub consumers: Vec<usize>,
+    pub auth_broken: bool,
     pub broken_upstreams: BTreeSet<String>,
 }
 
@@ -152,6 +170,8 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     listeners::check(config, origins, c);
     upstreams(config, c);
     routes::check(config, origins, c);
+    rate_limits::check(config, origins, c);
+    auth::check(config, origins, c);
     schemas::check(config, origins, c);
     limits(config, c);
     globals(config, c);

@@ -50,10 +50,14 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
     /// Authenticated consumer (auth stage).
     pub consumer: Option<String>,
+    /// Who the caller is (auth stage): consumer, subject, groups, plan; limits key on it.
+    pub identity: Option<crate::auth::Identity>,
     /// Auth result for the log (`ok`, `missing`, `invalid`, …).
     pub auth: Option<String>,
     /// Rate-limit decision for the log.
     pub rate_limit: Option<String>,
+    /// The limiter's decision (rate limit stage); its headers go on the response.
+    pub limit_decision: Option<Arc<crate::limit::Decision>>,
     /// WAF verdict for the log.
     pub waf: Option<String>,
     /// WAF rule ids that matched.
@@ -97,8 +101,10 @@ impl RequestContext {
             route: None,
             user_agent: None,
             consumer: None,
+            identity: None,
             auth: None,
             rate_limit: None,
+            limit_decision: None,
             waf: None,
             waf_rules: Vec::new(),
             reject_stage: None,

@@ -48,6 +48,19 @@ pub enum GatewayError {
     /// The gateway itself failed (a bug or resource exhaustion).
     #[error("internal error")]
     Internal,
+    /// A rate limit or quota ran out (429), or the limit store is unreachable
+    /// without fallback (503); the body says which and when to retry.
+    #[error("rate limited")]
+    RateLimited(std::sync::Arc<crate::limit::Decision>),
+    /// Authentication or authorization refused the request: 401 with an RFC 6750
+    /// challenge, 403, or 503 (keys or authorizer unavailable).
+    #[error("{error}")]
+    Auth {
+        /// Why.
+        error: crate::auth::AuthError,
+        /// Realm named in `WWW-Authenticate`.
+        realm: std::sync::Arc<str>,
+    },
     /// The request breaks the route's validation rules (schema, content type, JSON
     /// limits): 400/413/415 with the validator's JSON body (errors listed).
     #[error("request validation failed")]
@@ -83,6 +96,8 @@ impl GatewayError {
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Invalid(r) => r.status,
             Self::Refused { status, .. } => *status,
+            Self::RateLimited(d) => d.refusal_status().unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+            Self::Auth { error, .. } => error.status(),
         }
     }
 
@@ -108,6 +123,12 @@ impl GatewayError {
                 _ => "invalid_request",
             },
             Self::Refused { code, .. } => code,
+            Self::RateLimited(d) => match (d.error.is_some(), d.exhausted) {
+                (true, _) => "rate_limit_unavailable",
+                (false, Some(crate::limit::Exhausted::Quota)) => "quota_exceeded",
+                (false, _) => "rate_limited",
+            },
+            Self::Auth { error, .. } => error.reason(),
         }
     }
 
@@ -130,11 +151,33 @@ impl GatewayError {
             Self::Internal => "internal error",
             Self::Invalid(_) => "the request does not meet this API's validation rules",
             Self::Refused { message, .. } => message,
+            Self::RateLimited(d) if d.error.is_some() => {
+                "rate limits cannot be checked right now; retry later"
+            }
+            Self::RateLimited(_) => "too many requests",
+            Self::Auth { .. } => "authentication failed",
         }
     }
 
     /// Turns the error into the response sent to the client.
     pub fn to_response(&self, request_id: &str) -> Response<ProxyBody> {
+        if let Self::RateLimited(d) = self {
+            // The limiter's body says whether a rate or a quota ran out and when to
+            // retry; `Retry-After` and the RateLimit headers come from the stage.
+            let mut body = crate::limit::rejection_body(d);
+            body["request_id"] = request_id.into();
+            return json_response(self.status(), &body, request_id);
+        }
+        if let Self::Auth { error, realm } = self {
+            // The description says what is wrong with the credential, never the credential.
+            let mut resp = json_error(self.status(), self.code(), &error.to_string(), request_id);
+            for (name, value) in error.response(realm).headers {
+                if name != header::CONTENT_TYPE {
+                    resp.headers_mut().insert(name, value);
+                }
+            }
+            return resp;
+        }
         if let Self::Invalid(rejection) = self {
             // The validator's body lists the errors; it gets the same envelope fields.
             let mut rejection = rejection.clone();

@@ -87,6 +87,9 @@ pub fn upstream_headers(
     strip_hop_by_hop(&mut h);
     h.remove(&X_CLIENT_CERT_SUBJECT);
     h.remove(&X_CLIENT_CERT_SAN);
+    // Upstreams written for Envoy trust these; a client must not plant them.
+    h.remove(HeaderName::from_static("x-forwarded-client-cert"));
+    h.remove(HeaderName::from_static("x-real-ip"));
     // X-Forwarded-For: appended through trusted proxies, otherwise replaced (a
     // client must not be able to plant addresses that upstreams might believe).
     let peer = super::route::canonical(ctx.conn.peer.ip());
@@ -138,7 +141,7 @@ pub fn build_request(
     ctx: &RequestContext,
     head: &request::Parts,
     route: &CompiledRoute,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     target: &str,
     h2: bool,
     body: ProxyBody,
@@ -159,10 +162,9 @@ pub fn build_request(
     } else {
         Version::HTTP_11
     };
-    *req.headers_mut() = headers.clone();
-    if h2 {
-        req.headers_mut().remove(header::HOST);
-    }
+    // The client's Host is kept, over h2 too (RFC 9113 §8.3.1 lets an intermediary
+    // retain it; `:authority` names the target the pool connected to).
+    *req.headers_mut() = headers;
     Ok(req)
 }
 

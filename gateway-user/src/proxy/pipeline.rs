@@ -5,7 +5,7 @@
 use std::{
     convert::Infallible,
     sync::{Arc, atomic::Ordering},
-    time::{Instant, SystemTime},
+    time::Instant,
 };
 
 use http::{HeaderName, Method, Request, Response, header, request};
@@ -21,7 +21,7 @@ use super::{
     forward,
     runtime::{Gateway, Runtime},
     stage::Flow,
-    upstream::{UpstreamFailure, classify},
+    upstream::{HealthChange, UpstreamFailure, classify},
 };
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -34,9 +34,39 @@ pub async fn handle(
     conn: Arc<ConnInfo>,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
+    Ok(serve(gw, conn, req, None).await)
+}
+
+/// Answers a request the connection layer already refused (per-IP connection
+/// limit, ambiguous framing) with `err`, through the same response stages, access
+/// log and metrics as every other answer; the connection is closed after it.
+pub async fn refuse(
+    gw: Arc<Gateway>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+    stage: &'static str,
+    err: GatewayError,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let mut resp = serve(gw, conn, req, Some((stage, err))).await;
+    resp.headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    Ok(resp)
+}
+
+async fn serve(
+    gw: Arc<Gateway>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+    refused: Option<Rejection>,
+) -> Response<ProxyBody> {
     let rt = gw.runtime.load_full();
     let telemetry = gw.shared.telemetry.clone();
     let (mut head, incoming) = req.into_parts();
+    // Whether a body follows is the connection's word, not the headers': an h2
+    // request can carry one with no Content-Length, and must not skip validation.
+    head.extensions.insert(crate::validate::BodyPresent(
+        !http_body::Body::is_end_stream(&incoming),
+    ));
     let mut ctx = new_context(&rt, conn, &head);
     let raw_path = head.uri.path().to_string();
     let meter = Arc::new(BodyMeter::default());
@@ -46,7 +76,11 @@ pub async fn handle(
         meter.clone(),
     ));
 
-    let mut resp = match run(&rt, &telemetry, &mut ctx, &mut head, body, &meter).await {
+    let result = match refused {
+        Some(rejection) => Err(rejection),
+        None => run(&rt, &telemetry, &mut ctx, &mut head, body, &meter).await,
+    };
+    let mut resp = match result {
         Ok(resp) => resp,
         Err((stage, err)) => {
             let status = err.status();
@@ -70,10 +104,10 @@ pub async fn handle(
         telemetry,
         meter,
     };
-    Ok(Response::from_parts(
+    Response::from_parts(
         parts,
         BodyExt::boxed(TrackedBody::new(body, Box::new(hook))),
-    ))
+    )
 }
 
 fn new_context(rt: &Runtime, conn: Arc<ConnInfo>, head: &request::Parts) -> RequestContext {
@@ -176,7 +210,7 @@ async fn proxy(
     let route = ctx.route.clone().ok_or(GatewayError::NoRoute)?;
     let pool = route.upstream.clone();
     let metrics = &telemetry.metrics;
-    let headers = forward::upstream_headers(ctx, head, &route);
+    let mut headers = forward::upstream_headers(ctx, head, &route);
     // Only a request whose body is known empty can be sent again.
     let retriable = is_idempotent(&head.method) && body.is_end_stream();
     let timeout = route.timeout.unwrap_or(pool.response_timeout);
@@ -194,16 +228,21 @@ async fn proxy(
         let target = &pool.targets[i];
         let guard = pool.enter(i);
         let b = body.take().unwrap_or_else(body::empty);
-        let req =
-            forward::build_request(ctx, head, &route, &headers, &target.addr, pool.client.h2, b)?;
+        // Headers are cloned only when a retry may need them again.
+        let h = if retriable && attempt == 0 {
+            headers.clone()
+        } else {
+            std::mem::take(&mut headers)
+        };
+        let req = forward::build_request(ctx, head, &route, h, &target.addr, pool.client().h2, b)?;
         ctx.upstream_addr = Some(target.addr.clone());
         let started = Instant::now();
-        let res = tokio::time::timeout(timeout, pool.client.request(req)).await;
+        let res = tokio::time::timeout(timeout, pool.client().request(req)).await;
         let elapsed = started.elapsed();
         ctx.upstream_duration = Some(elapsed);
         match res {
             Err(_) => {
-                pool.record(i, false);
+                report(telemetry, &pool.name, &target.addr, pool.record(i, false));
                 metrics.upstream_error(&pool.name, "timeout");
                 metrics.observe_upstream(&pool.name, &target.addr, None, elapsed);
                 return Err(GatewayError::GatewayTimeout);
@@ -213,9 +252,7 @@ async fn proxy(
                     return Err(GatewayError::BodyTooLarge);
                 }
                 let failure = classify(&e);
-                if pool.record(i, false) {
-                    tracing::warn!(upstream = %pool.name, target = %target.addr, "target ejected after consecutive failures");
-                }
+                report(telemetry, &pool.name, &target.addr, pool.record(i, false));
                 metrics.upstream_error(&pool.name, failure.kind());
                 metrics.observe_upstream(&pool.name, &target.addr, None, elapsed);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %pool.name, target = %target.addr, error = %e, "upstream request failed");
@@ -230,7 +267,8 @@ async fn proxy(
             }
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
-                pool.record(i, !matches!(status, 502..=504));
+                let change = pool.record(i, !matches!(status, 502..=504));
+                report(telemetry, &pool.name, &target.addr, change);
                 metrics.observe_upstream(&pool.name, &target.addr, Some(status), elapsed);
                 ctx.upstream_status = Some(status);
                 ctx.upstream_guard = Some(guard);
@@ -243,6 +281,29 @@ async fn proxy(
         }
     }
     Err(GatewayError::BadGateway)
+}
+
+/// Logs and publishes a passive health change of a target.
+fn report(telemetry: &Telemetry, upstream: &str, target: &str, change: HealthChange) {
+    match change {
+        HealthChange::None => {}
+        HealthChange::Ejected => {
+            tracing::warn!(
+                upstream,
+                target,
+                "target ejected after consecutive failures"
+            );
+            telemetry
+                .metrics
+                .set_upstream_health(upstream, target, false);
+        }
+        HealthChange::Recovered => {
+            tracing::info!(upstream, target, "ejected target answers again");
+            telemetry
+                .metrics
+                .set_upstream_health(upstream, target, true);
+        }
+    }
 }
 
 /// Writes the access log line and request metrics once the response is finished.
@@ -273,7 +334,7 @@ impl BodyDone for AccessHook {
         };
         let traceparent = ctx.trace.to_header();
         self.telemetry.access_log.write(&AccessRecord {
-            time: SystemTime::now() - duration,
+            time: ctx.started_at,
             request_id: &ctx.request_id,
             traceparent: &traceparent,
             client_ip: ctx.client_ip,

@@ -14,12 +14,15 @@ use tokio::task::JoinHandle;
 use super::{
     conn_limit::ConnCounts,
     deps::{ServerTls, Telemetry},
-    route::{CompiledRoute, IpAcl, RouteTable},
+    route::{CompiledRoute, RouteTable},
     stage::Stage,
     stages,
     upstream::{Pool, TargetHealth, spawn_health_checks},
 };
-use crate::config::{Config, Limits};
+use crate::{
+    config::{Config, Limits},
+    limit::{CompiledLimits, LimitError, Limiter, LimiterSlot},
+};
 
 /// Why a runtime could not be built from a (parsed) configuration.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,9 @@ pub enum BuildError {
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// Plans or rate limits are inconsistent.
+    #[error("rate limits: {0}")]
+    Limits(#[from] LimitError),
 }
 
 /// State that outlives reloads: upstream health, connection counters, telemetry.
@@ -61,15 +67,29 @@ pub struct Shared {
     health: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
     /// Open client connections and the limits in force.
     pub connections: Arc<ConnCounts>,
+    /// The rate limiter in force; a reload reconfigures it, keeping its counters.
+    pub limiter: Arc<LimiterSlot>,
+    /// Worker threads serving connections (each gets its own upstream clients).
+    pub workers: usize,
+    /// Auth failures per client IP (the ban engine hooks in here) and JWKS caches.
+    pub auth: crate::auth::AuthShared,
 }
 
 impl Shared {
-    /// Fresh shared state.
+    /// Fresh shared state for one worker thread.
     pub fn new(telemetry: Arc<Telemetry>) -> Self {
+        Self::with_workers(telemetry, 1)
+    }
+
+    /// Fresh shared state for `workers` worker threads.
+    pub fn with_workers(telemetry: Arc<Telemetry>, workers: usize) -> Self {
         Self {
+            workers: workers.max(1),
             telemetry,
             health: Mutex::new(HashMap::new()),
             connections: Arc::new(ConnCounts::default()),
+            limiter: Arc::default(),
+            auth: crate::auth::AuthShared::default(),
         }
     }
 
@@ -105,16 +125,14 @@ pub struct Runtime {
     pub pools: BTreeMap<String, Arc<Pool>>,
     /// The ordered request stages.
     pub stages: Vec<Box<dyn Stage>>,
+    /// The rate limiter of this configuration (stores shared with the previous one).
+    pub limiter: Arc<Limiter>,
     /// TLS of each TLS listener, by listener name.
     pub tls: HashMap<String, ServerTls>,
     /// Hygiene limits.
     pub limits: Limits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Global IP lists.
-    pub ip: IpAcl,
-    /// Security headers.
-    pub security: SecurityHeaderValues,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -162,7 +180,9 @@ impl Runtime {
                     });
                 }
             }
-            let pool = Pool::new(name, up, |addr| shared.target_health(name, addr));
+            let pool = Pool::new(name, up, shared.workers, |addr| {
+                shared.target_health(name, addr)
+            });
             pools.insert(name.clone(), Arc::new(pool));
         }
         let routes = config
@@ -196,16 +216,27 @@ impl Runtime {
             frame_options: hv("frame_options", &sh.frame_options)?,
         };
         let routes = Arc::new(RouteTable::new(routes));
+        let auth = stages::auth::AuthStage::build(config, &shared.auth)
+            .map_err(|e| BuildError::Invalid(format!("auth: {e}")))?;
+        let limits = Arc::new(CompiledLimits::compile(config)?);
+        let limiter = Arc::new(match shared.limiter.load_full() {
+            Some(current) => current.reconfigure(&config.rate_limit, &limits.plans)?,
+            None => Limiter::new(&config.rate_limit, &limits.plans)?
+                .with_events(shared.telemetry.clone()),
+        });
+        let rate_limit = stages::rate_limit::RateLimitStage {
+            limiter: limiter.clone(),
+            limits,
+        };
         Ok(Runtime {
             config: Arc::new(config.clone()),
-            stages: stages::build(config, &routes, &security),
+            stages: stages::build(config, &routes, &security, auth, rate_limit),
+            limiter,
             routes,
             pools,
             tls,
             limits: config.limits.clone(),
             trusted_proxies: config.client_ip.trusted_proxies.clone(),
-            ip: IpAcl::new(&config.ip),
-            security,
             tasks: Mutex::new(Vec::new()),
         })
     }
@@ -241,6 +272,7 @@ impl Gateway {
     pub fn new(runtime: Runtime, shared: Arc<Shared>) -> Self {
         runtime.start(&shared);
         shared.connections.set_limits(&runtime.limits);
+        shared.limiter.store(Some(runtime.limiter.clone()));
         Self {
             runtime: ArcSwap::from_pointee(runtime),
             shared,
@@ -251,6 +283,7 @@ impl Gateway {
     pub fn swap(&self, runtime: Runtime) {
         runtime.start(&self.shared);
         self.shared.connections.set_limits(&runtime.limits);
+        self.shared.limiter.store(Some(runtime.limiter.clone()));
         self.runtime.store(Arc::new(runtime));
     }
 

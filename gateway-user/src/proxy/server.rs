@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use http::{HeaderValue, Request, header};
+use http::Request;
 use hyper::{body::Incoming, service::service_fn};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
@@ -22,9 +22,8 @@ use tokio::{
 };
 
 use super::{
-    body::ProxyBody,
     conn_limit::ConnSlot,
-    context::{ConnInfo, new_request_id},
+    context::ConnInfo,
     deps::{PeerInfo, failure_reason},
     error::GatewayError,
     io::{Activity, ConnIo},
@@ -37,40 +36,55 @@ use crate::{
     tls::{FirstBytes, PLAIN_HTTP_RESPONSE, peek_first_bytes},
 };
 
-/// A bound listener socket and its config.
+/// A listener's sockets: one per worker thread, all bound to the same address with
+/// `SO_REUSEPORT` so the kernel spreads connections over the workers.
 #[derive(Debug)]
 pub struct BoundListener {
     /// Listener config.
     pub config: Listener,
-    /// The socket.
-    pub socket: TcpListener,
+    /// The address actually bound (port 0 resolved).
+    pub local: SocketAddr,
+    /// One socket per worker.
+    pub sockets: Vec<std::net::TcpListener>,
 }
 
-/// Binds every listener; the first failure is returned with the listener's name.
-pub fn bind_all(listeners: &[Listener]) -> anyhow::Result<Vec<BoundListener>> {
+/// Binds `workers` sockets for every listener; the first failure is returned with
+/// the listener's name.
+pub fn bind_all(listeners: &[Listener], workers: usize) -> anyhow::Result<Vec<BoundListener>> {
     let mut out = Vec::new();
     for l in listeners {
-        let socket = bind(l.bind)
-            .map_err(|e| anyhow::anyhow!("listener `{}`: cannot bind {}: {e}", l.name, l.bind))?;
+        let fail =
+            |e: io::Error| anyhow::anyhow!("listener `{}`: cannot bind {}: {e}", l.name, l.bind);
+        // SO_REUSEPORT would let a second gateway join the port and silently split
+        // the traffic: probe with an exclusive bind first, so that fails as usual.
+        let local = std::net::TcpListener::bind(l.bind)
+            .and_then(|probe| probe.local_addr())
+            .map_err(fail)?;
+        let mut sockets = Vec::new();
+        for _ in 0..workers.max(1) {
+            sockets.push(bind(local).map_err(fail)?);
+        }
         out.push(BoundListener {
             config: l.clone(),
-            socket,
+            local,
+            sockets,
         });
     }
     Ok(out)
 }
 
-fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     let domain = socket2::Domain::for_address(addr);
     let s = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
     s.set_reuse_address(true)?;
+    s.set_reuse_port(true)?;
     if addr.is_ipv6() {
         s.set_only_v6(false).ok();
     }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     s.listen(1024)?;
-    TcpListener::from_std(s.into())
+    Ok(s.into())
 }
 
 /// Tracks open connections for draining: every connection task holds a clone of
@@ -99,17 +113,24 @@ impl DrainWaiter {
     }
 }
 
-/// Runs the accept loop of one listener until `shutdown` turns true.
+/// Runs the accept loop of one listener socket until `shutdown` turns true.
 pub async fn serve_listener(
     gw: Arc<Gateway>,
-    bound: BoundListener,
+    name: Arc<str>,
+    socket: std::net::TcpListener,
     mut shutdown: watch::Receiver<bool>,
     drain: DrainHandle,
 ) {
-    let name: Arc<str> = Arc::from(bound.config.name.as_str());
+    let socket = match TcpListener::from_std(socket) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(listener = %name, error = %e, "cannot use the listener socket");
+            return;
+        }
+    };
     loop {
         let accepted = tokio::select! {
-            r = bound.socket.accept() => r,
+            r = socket.accept() => r,
             _ = shutdown.wait_for(|s| *s) => break,
         };
         let (stream, peer) = match accepted {
@@ -149,7 +170,7 @@ pub async fn serve_listener(
             serve_connection(gw, name, stream, peer, slot, shutdown).await;
         });
     }
-    tracing::info!(listener = %name, "stopped accepting");
+    tracing::debug!(listener = %name, "stopped accepting");
 }
 
 fn server_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
@@ -259,9 +280,13 @@ async fn drive<I>(
             activity.in_flight.fetch_add(1, Ordering::Relaxed);
             let first = activity.requests.load(Ordering::Relaxed) == 1;
             let resp = if over_limit {
-                Ok(too_many_connections(&gw))
+                let err = GatewayError::TooManyRequests;
+                pipeline::refuse(gw, conn, req, "connection_limit", err).await
             } else if first && activity.first_head_cl_and_te.load(Ordering::Acquire) {
-                Ok(ambiguous_framing(&gw))
+                let err = GatewayError::BadRequest(
+                    "both Content-Length and Transfer-Encoding are present",
+                );
+                pipeline::refuse(gw, conn, req, "hygiene", err).await
             } else {
                 pipeline::handle(gw, conn, req).await
             };
@@ -311,25 +336,4 @@ async fn drive<I>(
         }
     }
     drop(slot);
-}
-
-fn ambiguous_framing(gw: &Gateway) -> http::Response<ProxyBody> {
-    gw.shared.telemetry.metrics.request_rejected("hygiene", 400);
-    let mut resp =
-        GatewayError::BadRequest("both Content-Length and Transfer-Encoding are present")
-            .to_response(&new_request_id());
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
-}
-
-fn too_many_connections(gw: &Gateway) -> http::Response<ProxyBody> {
-    gw.shared
-        .telemetry
-        .metrics
-        .request_rejected("connection_limit", 429);
-    let mut resp = GatewayError::TooManyRequests.to_response(&new_request_id());
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
 }

@@ -25,6 +25,18 @@ pub struct Telemetry {
     pub access_log: AccessLog,
 }
 
+impl crate::limit::LimitEvents for Telemetry {
+    fn redis_error(&self) {
+        self.metrics.rate_limit_redis_error();
+    }
+    fn store_fallback(&self) {
+        self.metrics.rate_limit_store_fallback();
+    }
+    fn breaker_opened(&self) {
+        self.metrics.rate_limit_breaker_opened();
+    }
+}
+
 impl Telemetry {
     /// Builds the telemetry, exporting the access log's drop count as a metric.
     pub fn new(access_log: AccessLog) -> Self {

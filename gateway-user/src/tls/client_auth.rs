@@ -1,6 +1,7 @@
 //! The client-certificate verifier of a listener, per its `client_auth` mode: none,
 //! optional (verified when sent; routes may demand one), or required (the handshake
-//! fails without a certificate signed by `client_ca`).
+//! fails without a certificate signed by `client_ca`), with optional revocation
+//! lists (`client_crl`).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 
 use super::TlsError;
-use super::load::load_ca_bundle;
+use super::load::{load_ca_bundle, load_crls};
 use super::provider::crypto_provider;
 use crate::config::{ClientAuth, ListenerTls};
 
@@ -36,6 +37,14 @@ pub(crate) fn client_verifier(tls: &ListenerTls) -> Result<Arc<dyn ClientCertVer
     let builder = match tls.client_auth {
         ClientAuth::Optional => builder.allow_unauthenticated(),
         _ => builder,
+    };
+    // Like nginx's ssl_crl: the client certificate itself is checked, and a CRL from
+    // its issuer must be present (unknown status is refused).
+    let builder = match &tls.client_crl {
+        Some(path) => builder
+            .with_crls(load_crls(path)?)
+            .only_check_end_entity_revocation(),
+        None => builder,
     };
     builder.build().map_err(|e| TlsError::BadClientCa {
         path: ca.clone(),

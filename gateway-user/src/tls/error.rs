@@ -68,6 +68,14 @@ pub enum TlsError {
         /// What went wrong.
         detail: String,
     },
+    /// A client CRL file is unreadable as PEM CRLs, or holds none.
+    #[error("{}: unusable client CRL file: {detail}", path.display())]
+    BadCrl {
+        /// The CRL file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
     /// `client_auth` asks for certificates but no `client_ca` says who may sign them.
     #[error(
         "tls.client_auth: `{mode}` needs tls.client_ca (a PEM bundle of the CAs that sign client certificates)"

@@ -30,6 +30,7 @@ fn rustls_reason(err: &rustls::Error) -> &'static str {
         E::InvalidCertificate(
             CertificateError::Expired | CertificateError::ExpiredContext { .. },
         ) => "expired_client_cert",
+        E::InvalidCertificate(CertificateError::Revoked) => "revoked_client_cert",
         E::InvalidCertificate(_) => "bad_client_cert",
         E::PeerIncompatible(p) => match p {
             PeerIncompatible::NoCipherSuitesInCommon => "no_shared_cipher",
@@ -76,6 +77,12 @@ mod tests {
     fn untrusted_client_certificate_is_bad_client_cert() {
         let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
         assert_eq!(failure_reason(&wrap(e)), "bad_client_cert");
+    }
+
+    #[test]
+    fn revoked_client_certificate_is_named() {
+        let e = rustls::Error::InvalidCertificate(CertificateError::Revoked);
+        assert_eq!(failure_reason(&wrap(e)), "revoked_client_cert");
     }
 
     #[test]

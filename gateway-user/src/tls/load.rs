@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustls::RootCertStore;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::{self, PemObject};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
 use super::TlsError;
 use super::provider::crypto_provider;
@@ -80,6 +80,47 @@ pub(crate) fn load_ca_bundle(path: &Path) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
+/// Loads a PEM file of CRLs, warning about any past its `nextUpdate` (it is still
+/// used: refusing every client because the CA is late to publish would be worse).
+pub(crate) fn load_crls(
+    path: &Path,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
+    let text = read(path)?;
+    let bad = |detail: String| TlsError::BadCrl {
+        path: path.to_owned(),
+        detail,
+    };
+    let crls = CertificateRevocationListDer::pem_slice_iter(&text)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if crls.is_empty() {
+        return Err(bad(
+            "no CRL found (expected \"-----BEGIN X509 CRL-----\" blocks)".to_string(),
+        ));
+    }
+    for der in &crls {
+        let (_, crl) = x509_parser::parse_x509_crl(der.as_ref()).map_err(|e| bad(e.to_string()))?;
+        if let Some(next) = crl.next_update()
+            && next.timestamp() < now()
+        {
+            tracing::warn!(
+                file = %path.display(),
+                issuer = %crl.issuer(),
+                next_update = %next,
+                "client CRL is past its next update; the CA may have published a newer one"
+            );
+        }
+    }
+    Ok(crls)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Read {
         path: path.to_owned(),
@@ -104,10 +145,7 @@ fn check_validity(path: &Path, der: &CertificateDer<'_>) -> Result<(), TlsError>
             path: path.to_owned(),
             detail: e.to_string(),
         })?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = now();
     let validity = cert.validity();
     if now > validity.not_after.timestamp() {
         tracing::warn!(

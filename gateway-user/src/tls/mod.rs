@@ -27,7 +27,7 @@ pub use server::{ALPN_H2, ALPN_HTTP11, ServerTls};
 pub use sniff::{FirstBytes, PLAIN_HTTP_RESPONSE, classify, peek_first_bytes};
 
 /// Builds every TLS configuration of `config` (listeners and admin) and returns one
-/// message per failure, `listener <name>: <error>`, for `gateway check` and reloads.
+/// message per failure, `listener <name>: <error>`, for `gateway check`.
 pub fn check_config(config: &crate::config::Config) -> Vec<String> {
     let listeners = config
         .listeners

@@ -21,7 +21,9 @@ pub struct Hygiene {
 
 /// Bytes of the request head as sent on the wire (close enough for a limit).
 fn head_bytes(head: &request::Parts) -> u64 {
-    let line = head.method.as_str().len() + head.uri.to_string().len() + 12;
+    let target = head.uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + head.uri.authority().map_or(0, |a| a.as_str().len());
+    let line = head.method.as_str().len() + target + 12;
     let headers: usize = head
         .headers
         .iter()

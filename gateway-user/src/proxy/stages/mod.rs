@@ -1,9 +1,11 @@
 //! The request stages, one per file, and the ONE list that orders them. Adding a
 //! stage (auth, rate limit, WAF, schema) is adding a file here and a line in `build`.
+pub mod auth;
 pub mod client_cert;
 pub mod cors;
 pub mod hygiene;
 pub mod ip_filter;
+pub mod rate_limit;
 pub mod response_headers;
 pub mod route;
 pub mod schema;
@@ -26,8 +28,10 @@ pub fn build(
     config: &Config,
     routes: &Arc<RouteTable>,
     security: &SecurityHeaderValues,
+    auth: auth::AuthStage,
+    rate_limit: rate_limit::RateLimitStage,
 ) -> Vec<Box<dyn Stage>> {
-    vec![
+    let mut stages: Vec<Box<dyn Stage>> = vec![
         Box::new(ip_filter::IpFilter::Global(IpAcl::new(&config.ip))),
         Box::new(hygiene::Hygiene {
             max_header_bytes: config.limits.max_header_bytes.0,
@@ -37,8 +41,16 @@ pub fn build(
         Box::new(ip_filter::IpFilter::Route),
         Box::new(client_cert::ClientCertCheck),
         Box::new(cors::CorsStage),
-        // auth, rate limit and WAF stages go here, before schema.
-        Box::new(schema::SchemaValidation),
-        Box::new(response_headers::ResponseHeaders(security.clone())),
-    ]
+        Box::new(auth),
+    ];
+    // Routes without limits pay nothing for the stage.
+    if !rate_limit.limits.is_empty() {
+        stages.push(Box::new(rate_limit));
+    }
+    // WAF goes here, before schema.
+    stages.push(Box::new(schema::SchemaValidation));
+    stages.push(Box::new(response_headers::ResponseHeaders(
+        security.clone(),
+    )));
+    stages
 }

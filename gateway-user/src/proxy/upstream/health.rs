@@ -63,7 +63,7 @@ async fn check_once(pool: &Pool, uri: &str, addr: &str, timeout: std::time::Dura
     else {
         return false;
     };
-    match tokio::time::timeout(timeout, pool.client.request(req)).await {
+    match tokio::time::timeout(timeout, pool.client().request(req)).await {
         Ok(Ok(resp)) => {
             let s = resp.status();
             s.is_success() || s.is_redirection()

@@ -93,8 +93,18 @@ pub struct Pool {
     pub health_check: Option<config::HealthCheck>,
     /// Time allowed for the response head.
     pub response_timeout: Duration,
-    /// The keep-alive client.
-    pub client: UpstreamClient,
+    /// Keep-alive clients: one per worker thread (so a request and its upstream
+    /// connection stay on one thread), plus one for everything else (health checks).
+    clients: Vec<UpstreamClient>,
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Marks the current thread as worker `i` (its requests use client `i` of each pool).
+pub fn set_worker(i: usize) {
+    WORKER.with(|w| w.set(i));
 }
 
 impl Pool {
@@ -102,6 +112,7 @@ impl Pool {
     pub fn new(
         name: &str,
         up: &config::Upstream,
+        workers: usize,
         health_of: impl Fn(&str) -> Arc<TargetHealth>,
     ) -> Self {
         let targets: Vec<Target> = up
@@ -123,15 +134,21 @@ impl Pool {
             passive: up.passive.clone(),
             health_check: up.health_check.clone(),
             response_timeout: up.response_timeout.0,
-            client: UpstreamClient::new(up),
+            clients: (0..=workers).map(|_| UpstreamClient::new(up)).collect(),
         }
+    }
+
+    /// The client of the current worker thread.
+    pub fn client(&self) -> &UpstreamClient {
+        let i = WORKER.with(|w| w.get()).min(self.clients.len() - 1);
+        &self.clients[i]
     }
 
     /// A one-target pool for unit tests.
     #[cfg(test)]
     pub fn for_tests(name: &str) -> Self {
         let up: config::Upstream = serde_yaml_ng::from_str("targets: ['127.0.0.1:9']").unwrap();
-        Self::new(name, &up, |_| Arc::new(TargetHealth::default()))
+        Self::new(name, &up, 1, |_| Arc::new(TargetHealth::default()))
     }
 
     /// Picks an available target for a request from `client_ip`, never `exclude`.
@@ -160,16 +177,20 @@ impl Pool {
         InFlight(h)
     }
 
-    /// Records a request outcome on target `i` for passive health; returns true when
-    /// this failure ejected the target.
-    pub fn record(&self, i: usize, ok: bool) -> bool {
+    /// Records a request outcome on target `i` for passive health, and says whether
+    /// it changed the target's state (for the health metric and logs).
+    pub fn record(&self, i: usize, ok: bool) -> HealthChange {
         let h = &self.targets[i].health;
         if ok {
             h.request_failures.store(0, Ordering::Relaxed);
-            return false;
+            // The first success after an ejection ended: the target is back.
+            if h.ejected_until.swap(0, Ordering::Relaxed) != 0 {
+                return HealthChange::Recovered;
+            }
+            return HealthChange::None;
         }
         if self.passive.max_failures == 0 {
-            return false;
+            return HealthChange::None;
         }
         let n = h.request_failures.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= self.passive.max_failures {
@@ -178,10 +199,21 @@ impl Pool {
                 now_ms() + self.passive.ejection.0.as_millis() as u64,
                 Ordering::Relaxed,
             );
-            return true;
+            return HealthChange::Ejected;
         }
-        false
+        HealthChange::None
     }
+}
+
+/// How a request outcome changed a target's passive health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthChange {
+    /// Nothing changed.
+    None,
+    /// Too many consecutive failures: the target is ejected.
+    Ejected,
+    /// A success after an ejection: the target is back.
+    Recovered,
 }
 
 #[cfg(test)]
@@ -190,7 +222,7 @@ mod tests {
 
     fn pool(yaml: &str) -> Pool {
         let up: config::Upstream = serde_yaml_ng::from_str(yaml).unwrap();
-        Pool::new("u", &up, |_| Arc::new(TargetHealth::default()))
+        Pool::new("u", &up, 1, |_| Arc::new(TargetHealth::default()))
     }
 
     fn ip() -> IpAddr {
@@ -210,8 +242,8 @@ mod tests {
     #[test]
     fn ejected_targets_are_skipped_until_the_ejection_ends() {
         let p = pool("targets: ['a:1', 'b:1']\npassive: {max_failures: 2, ejection: 1h}");
-        assert!(!p.record(0, false));
-        assert!(p.record(0, false));
+        assert_eq!(p.record(0, false), HealthChange::None);
+        assert_eq!(p.record(0, false), HealthChange::Ejected);
         for _ in 0..10 {
             assert_eq!(p.pick(ip(), None), Some(1));
         }

@@ -48,6 +48,9 @@ pub struct Metrics {
     last_reload_ok: Gauge,
     config_info: Family<DigestLabels, Gauge>,
     access_log_dropped: Counter,
+    rate_limit_redis_errors: Counter,
+    rate_limit_store_fallbacks: Counter,
+    rate_limit_breaker_opens: Counter,
     top_sources: Arc<TopSources>,
 }
 
@@ -203,6 +206,24 @@ impl Metrics {
             "gateway_access_log_dropped",
             "Access log lines dropped because the writer could not keep up",
         ));
+        let mut counter = |name: &'static str, help: &'static str| {
+            let c = Counter::default();
+            registry.register(name, help, c.clone());
+            described.push((name, help));
+            c
+        };
+        let rate_limit_redis_errors = counter(
+            "gateway_rate_limit_redis_errors",
+            "Rate-limit calls to Redis that failed or timed out",
+        );
+        let rate_limit_store_fallbacks = counter(
+            "gateway_rate_limit_store_fallbacks",
+            "Rate-limit checks answered by this gateway's local counters because Redis was unreachable",
+        );
+        let rate_limit_breaker_opens = counter(
+            "gateway_rate_limit_breaker_opens",
+            "Times the rate limiter's Redis circuit breaker opened",
+        );
         let top_sources_gauge = Family::<SourceLabels, Gauge>::default();
         registry.register(
             "gateway_top_rejected_sources",
@@ -234,6 +255,9 @@ impl Metrics {
             last_reload_ok,
             config_info,
             access_log_dropped,
+            rate_limit_redis_errors,
+            rate_limit_store_fallbacks,
+            rate_limit_breaker_opens,
             top_sources: Arc::new(TopSources::new(top_sources_gauge)),
         }
     }
@@ -387,6 +411,21 @@ impl Metrics {
     /// The top-sources tracker the access log feeds.
     pub(crate) fn top_sources(&self) -> Arc<TopSources> {
         Arc::clone(&self.top_sources)
+    }
+
+    /// Counts a failed or timed-out rate-limit call to Redis.
+    pub fn rate_limit_redis_error(&self) {
+        self.rate_limit_redis_errors.inc();
+    }
+
+    /// Counts a rate-limit check answered by the local fallback.
+    pub fn rate_limit_store_fallback(&self) {
+        self.rate_limit_store_fallbacks.inc();
+    }
+
+    /// Counts an opening of the rate limiter's circuit breaker.
+    pub fn rate_limit_breaker_opened(&self) {
+        self.rate_limit_breaker_opens.inc();
     }
 
     /// The counter the access log increments when it drops a line.

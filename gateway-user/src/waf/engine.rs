@@ -1,0 +1,500 @@
+//! The compiled WAF: built once from configuration, then used read-only by every request.
+//!
+//! Regex rules sharing a transformation chain are compiled into one `RegexSet`, so
+//! each field is transformed once per chain and scanned once per chain. Scores add
+//! up once per rule (CRS anomaly scoring); a route's policy sets mode, paranoia,
+//! threshold and exclusions.
+use std::borrow::Cow;
+
+use regex::{RegexSet, RegexSetBuilder};
+
+use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
+use super::custom::CustomRule;
+use super::fields::{Field, FieldKind, Limits, extract};
+use super::request::RequestView;
+use super::rules::{Category, Check, Severity, builtin};
+use super::transform::{Transform, apply_chain, base64_decode};
+use super::{RuleMatch, Verdict, WafError};
+
+/// Transformation chains cached on the stack per field.
+const INLINE_CHAINS: usize = 16;
+
+/// Matches kept per request (the score still counts every rule).
+const MAX_MATCHES: usize = 64;
+
+/// Request body larger than the inspection size under `oversize: block`.
+pub const RULE_BODY_TOO_LARGE: u32 = 920400;
+/// More fields than `max_fields`.
+pub const RULE_TOO_MANY_FIELDS: u32 = 920380;
+
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    id: u32,
+    category: Category,
+    paranoia: u8,
+    score: u32,
+    targets: u16,
+    msg: &'static str,
+}
+
+struct RegexGroup {
+    pipeline: usize,
+    targets: u16,
+    set: RegexSet,
+    rules: Vec<usize>,
+}
+
+struct DetectorRule {
+    rule: usize,
+    pipeline: usize,
+    f: fn(&str) -> bool,
+}
+
+/// The compiled WAF.
+pub struct Engine {
+    mode: Mode,
+    paranoia: u8,
+    threshold: u32,
+    inspect_body: usize,
+    oversize: Oversize,
+    decode_base64: bool,
+    pub(super) limits: Limits,
+    pipelines: Vec<Vec<Transform>>,
+    /// For each chain, the longest other chain that is its prefix (computed first and
+    /// reused: `XSS_TIGHT` is `XSS` plus one step).
+    parents: Vec<Option<usize>>,
+    meta: Vec<Meta>,
+    groups: Vec<RegexGroup>,
+    detectors: Vec<DetectorRule>,
+    custom: Vec<CustomRule>,
+}
+
+/// A route's compiled WAF policy.
+#[derive(Debug, Clone)]
+pub struct RoutePolicy {
+    /// Mode for the route.
+    pub mode: Mode,
+    /// Paranoia level for the route.
+    pub paranoia: u8,
+    /// Threshold for the route.
+    pub threshold: u32,
+    exclusions: Vec<(RuleSelector, Option<String>)>,
+}
+
+impl RoutePolicy {
+    fn excluded(&self, id: u32, field: &Field<'_>) -> bool {
+        self.exclusions
+            .iter()
+            .any(|(sel, f)| sel.covers(id) && f.as_deref().is_none_or(|f| field.name_matches(f)))
+    }
+
+    fn excluded_everywhere(&self, id: u32) -> bool {
+        self.exclusions
+            .iter()
+            .any(|(sel, f)| f.is_none() && sel.covers(id))
+    }
+}
+
+/// ASCII word boundaries: Unicode `\b` stops the lazy DFA on non-ASCII input.
+fn ascii_word_boundaries(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 16);
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn pipeline_index(pipelines: &mut Vec<Vec<Transform>>, chain: &[Transform]) -> usize {
+    if let Some(i) = pipelines.iter().position(|p| p.as_slice() == chain) {
+        return i;
+    }
+    pipelines.push(chain.to_vec());
+    pipelines.len() - 1
+}
+
+impl Engine {
+    /// Compiles the configuration: every regex set, detector table and custom rule.
+    pub fn compile(cfg: &WafConfig) -> Result<Engine, WafError> {
+        cfg.validate().map_err(WafError::Invalid)?;
+        let mut pipelines: Vec<Vec<Transform>> = Vec::new();
+        let mut meta = Vec::new();
+        let mut by_pipeline: Vec<(usize, Vec<(usize, String)>)> = Vec::new();
+        let mut detectors = Vec::new();
+        for def in builtin() {
+            let idx = meta.len();
+            meta.push(Meta {
+                id: def.id,
+                category: def.category,
+                paranoia: def.paranoia,
+                score: def.severity.score(),
+                targets: def.targets,
+                msg: def.msg,
+            });
+            let p = pipeline_index(&mut pipelines, def.pipeline);
+            match def.check {
+                Check::Regex(src) => {
+                    let pat = ascii_word_boundaries(src);
+                    match by_pipeline.iter_mut().find(|(pp, _)| *pp == p) {
+                        Some((_, v)) => v.push((idx, pat)),
+                        None => by_pipeline.push((p, vec![(idx, pat)])),
+                    }
+                }
+                Check::Detector(f) => detectors.push(DetectorRule {
+                    rule: idx,
+                    pipeline: p,
+                    f,
+                }),
+            }
+        }
+        // Detectors with lazily built automata build them now, not on a request.
+        for d in &detectors {
+            let _ = (d.f)("");
+        }
+        let mut groups = Vec::new();
+        for (p, list) in by_pipeline {
+            let set = RegexSetBuilder::new(list.iter().map(|(_, s)| s.as_str()))
+                .case_insensitive(true)
+                .size_limit(64 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+                .map_err(|e| WafError::Builtin(e.to_string()))?;
+            let targets = list.iter().fold(0u16, |a, (i, _)| a | meta[*i].targets);
+            groups.push(RegexGroup {
+                pipeline: p,
+                targets,
+                set,
+                rules: list.into_iter().map(|(i, _)| i).collect(),
+            });
+        }
+        let mut custom = Vec::new();
+        let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+        for c in &cfg.custom_rules {
+            if meta.iter().any(|m| m.id == c.id) {
+                return Err(WafError::Invalid(format!(
+                    "custom rule id {} collides with a built-in rule",
+                    c.id
+                )));
+            }
+            let p = pipeline_index(&mut pipelines, &c.transformations);
+            let rule = CustomRule::compile(c, p)?;
+            headers.extend(rule.header_names());
+            custom.push(rule);
+        }
+        headers.sort();
+        headers.dedup();
+        let parents = pipelines
+            .iter()
+            .map(|p| {
+                (0..pipelines.len())
+                    .filter(|&q| {
+                        pipelines[q].len() < p.len()
+                            && !pipelines[q].is_empty()
+                            && p.starts_with(&pipelines[q])
+                    })
+                    .max_by_key(|&q| pipelines[q].len())
+            })
+            .collect();
+        Ok(Engine {
+            mode: cfg.mode,
+            paranoia: cfg.paranoia,
+            threshold: cfg.threshold,
+            inspect_body: cfg.inspect_body.0,
+            oversize: cfg.oversize,
+            decode_base64: cfg.decode_base64,
+            limits: Limits {
+                max_json_depth: cfg.max_json_depth,
+                max_fields: cfg.max_fields,
+                headers,
+            },
+            pipelines,
+            parents,
+            meta,
+            groups,
+            detectors,
+            custom,
+        })
+    }
+
+    /// How many body bytes the proxy should buffer for inspection: reading one byte
+    /// more than this tells the engine the body is oversized.
+    pub fn inspect_body_limit(&self) -> usize {
+        self.inspect_body
+    }
+
+    /// The description of a built-in rule, for logs (`None` for custom or unknown ids).
+    pub fn rule_message(&self, id: u32) -> Option<&'static str> {
+        self.meta.iter().find(|m| m.id == id).map(|m| m.msg)
+    }
+
+    /// The policy for a route without a `waf:` block.
+    pub fn default_policy(&self) -> RoutePolicy {
+        RoutePolicy {
+            mode: self.mode,
+            paranoia: self.paranoia,
+            threshold: self.threshold,
+            exclusions: Vec::new(),
+        }
+    }
+
+    /// Compiles a route's overrides and exclusions.
+    pub fn route_policy(&self, route: &RouteWafConfig) -> Result<RoutePolicy, WafError> {
+        route.validate().map_err(WafError::Invalid)?;
+        for ex in &route.exclude {
+            let known = self.meta.iter().any(|m| ex.rule.covers(m.id))
+                || self.custom.iter().any(|c| ex.rule.covers(c.id))
+                || ex.rule.covers(RULE_BODY_TOO_LARGE)
+                || ex.rule.covers(RULE_TOO_MANY_FIELDS);
+            if !known {
+                return Err(WafError::Invalid(format!(
+                    "exclusion names rule {}, which does not exist",
+                    ex.rule
+                )));
+            }
+        }
+        Ok(RoutePolicy {
+            mode: route.mode.unwrap_or(self.mode),
+            paranoia: route.paranoia.unwrap_or(self.paranoia),
+            threshold: route.threshold.unwrap_or(self.threshold),
+            exclusions: route
+                .exclude
+                .iter()
+                .map(|e| (e.rule, e.field.clone()))
+                .collect(),
+        })
+    }
+
+    /// Inspects a request under a route policy.
+    pub fn inspect(&self, view: &RequestView<'_>, policy: &RoutePolicy) -> Verdict {
+        let mut acc = Acc {
+            matches: Vec::new(),
+            fired: Vec::new(),
+            score: 0,
+            force_block: false,
+        };
+        if policy.mode == Mode::Off {
+            return Verdict {
+                score: 0,
+                blocked: false,
+                mode: Mode::Off,
+                matches: Vec::new(),
+            };
+        }
+        let (body, oversize) = match view.body {
+            Some(b) if b.len() > self.inspect_body => (Some(&b[..self.inspect_body]), true),
+            Some(b) => (Some(b), view.body_truncated),
+            None => (None, view.body_truncated),
+        };
+        let protocol_field = |name: &'static str| Field {
+            kind: FieldKind::BodyValue,
+            prefix: name,
+            key: Cow::Borrowed(""),
+            value: Cow::Borrowed(""),
+        };
+        if oversize && self.oversize == Oversize::Block {
+            let f = protocol_field("body");
+            if !policy.excluded(RULE_BODY_TOO_LARGE, &f) {
+                acc.record(
+                    RULE_BODY_TOO_LARGE,
+                    Category::Protocol,
+                    Severity::Critical.score(),
+                    &f,
+                );
+                acc.force_block = true;
+            }
+        }
+        let fields = extract(view, body, &self.limits);
+        if fields.overflow {
+            let f = protocol_field("args");
+            if !policy.excluded(RULE_TOO_MANY_FIELDS, &f) {
+                acc.record(
+                    RULE_TOO_MANY_FIELDS,
+                    Category::Protocol,
+                    Severity::Critical.score(),
+                    &f,
+                );
+            }
+        }
+        for field in &fields.list {
+            self.inspect_field(field, policy, &mut acc);
+            if self.decode_base64
+                && let Cow::Owned(decoded) = base64_decode(&field.value)
+            {
+                let alt = Field {
+                    kind: field.kind,
+                    prefix: field.prefix,
+                    key: field.key.clone(),
+                    value: Cow::Owned(decoded),
+                };
+                self.inspect_field(&alt, policy, &mut acc);
+            }
+        }
+        for rule in self
+            .custom
+            .iter()
+            .filter(|r| r.selects_client_ip() && r.paranoia <= policy.paranoia)
+        {
+            let f = Field {
+                kind: FieldKind::ClientIp,
+                prefix: "remote_addr",
+                key: Cow::Borrowed(""),
+                value: Cow::Borrowed(""),
+            };
+            if rule.test_ip(view.client_ip) && !policy.excluded(rule.id, &f) {
+                acc.record(rule.id, Category::Custom, rule.score, &f);
+                acc.force_block |= rule.block;
+            }
+        }
+        let blocked =
+            policy.mode == Mode::Block && (acc.score >= policy.threshold || acc.force_block);
+        Verdict {
+            score: acc.score,
+            blocked,
+            mode: policy.mode,
+            matches: acc.matches,
+        }
+    }
+
+    fn inspect_field(&self, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {
+        if field.value.is_empty() {
+            return;
+        }
+        // Each chain is computed at most once for this field, and only if a rule needs it.
+        // The cache lives on the stack unless custom rules bring many chains.
+        let mut inline: [Option<Cow<'_, str>>; INLINE_CHAINS] = std::array::from_fn(|_| None);
+        let mut spilled: Vec<Option<Cow<'_, str>>> = Vec::new();
+        let cache: &mut [Option<Cow<'_, str>>] = if self.pipelines.len() <= INLINE_CHAINS {
+            &mut inline[..self.pipelines.len()]
+        } else {
+            spilled.resize(self.pipelines.len(), None);
+            &mut spilled
+        };
+        // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
+        // keys) cannot carry any built-in attack; only custom rules look at it.
+        // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
+        let plain = !matches!(
+            field.kind,
+            FieldKind::Method | FieldKind::Header | FieldKind::FileName
+        ) && field.value.len() < 64
+            && field.value.bytes().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
+            })
+            && !field.value.contains("__");
+        let bit = field.kind.bit();
+        for g in self.groups.iter().filter(|_| !plain) {
+            if g.targets & bit == 0 {
+                continue;
+            }
+            let value = self.transformed(cache, g.pipeline, &field.value);
+            if value.is_empty() {
+                continue;
+            }
+            // `is_match` stops early and allocates nothing; most fields end here.
+            if !g.set.is_match(value) {
+                continue;
+            }
+            for i in g.set.matches(value).iter() {
+                let m = self.meta[g.rules[i]];
+                self.consider(m, field, policy, acc);
+            }
+        }
+        for d in self.detectors.iter().filter(|_| !plain) {
+            let m = self.meta[d.rule];
+            if m.targets & bit == 0 || m.paranoia > policy.paranoia {
+                continue;
+            }
+            let value = self.transformed(cache, d.pipeline, &field.value);
+            if !value.is_empty() && (d.f)(value) {
+                self.consider(m, field, policy, acc);
+            }
+        }
+        for rule in &self.custom {
+            if rule.paranoia > policy.paranoia || rule.selects_client_ip() || !rule.selects(field) {
+                continue;
+            }
+            let value = self.transformed(cache, rule.pipeline, &field.value);
+            if rule.test(value) && !policy.excluded(rule.id, field) {
+                acc.record(rule.id, Category::Custom, rule.score, field);
+                acc.force_block |= rule.block;
+            }
+        }
+    }
+
+    /// The field value under chain `p`, computed at most once per field, starting from
+    /// the cached value of its longest prefix chain.
+    fn transformed<'c, 'f>(
+        &self,
+        cache: &'c mut [Option<Cow<'f, str>>],
+        p: usize,
+        value: &'f str,
+    ) -> &'c str {
+        if cache[p].is_none() {
+            let computed = match self.parents[p] {
+                Some(parent) => {
+                    let _ = self.transformed(cache, parent, value);
+                    let rest = &self.pipelines[p][self.pipelines[parent].len()..];
+                    match &cache[parent] {
+                        Some(Cow::Borrowed(b)) => apply_chain(rest, b),
+                        Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
+                        None => apply_chain(&self.pipelines[p], value),
+                    }
+                }
+                None => apply_chain(&self.pipelines[p], value),
+            };
+            cache[p] = Some(computed);
+        }
+        cache[p].as_deref().unwrap_or("")
+    }
+
+    fn consider(&self, m: Meta, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {
+        if m.targets & field.kind.bit() == 0 || m.paranoia > policy.paranoia {
+            return;
+        }
+        if policy.excluded_everywhere(m.id) || policy.excluded(m.id, field) {
+            return;
+        }
+        acc.record(m.id, m.category, m.score, field);
+    }
+}
+
+struct Acc {
+    matches: Vec<RuleMatch>,
+    fired: Vec<u32>,
+    score: u32,
+    force_block: bool,
+}
+
+impl Acc {
+    fn record(&mut self, id: u32, category: Category, score: u32, field: &Field<'_>) {
+        if !self.fired.contains(&id) {
+            self.fired.push(id);
+            self.score = self.score.saturating_add(score);
+        }
+        if self.matches.len() < MAX_MATCHES
+            && !self.matches.iter().any(|m| {
+                m.rule_id == id
+                    && m.field.0.len()
+                        == field.prefix.len() + field.key.len() + usize::from(!field.key.is_empty())
+                    && field.name_matches(&m.field.0)
+            })
+        {
+            self.matches.push(RuleMatch {
+                rule_id: id,
+                category,
+                field: field.name(),
+                score,
+            });
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Code injection rules: PHP (933xxx), Node.js and SSTI (934xxx), Java (944xxx).
+use super::pipelines::*;
+use super::targets::*;
+use super::{
+    Category::Java, Category::Node, Category::Php, Category::Ssti, Check::*, RuleDef, Severity::*,
+    rule,
+};
+
+pub(super) fn rules() -> Vec<RuleDef> {
+    let t = ATTACK;
+    vec![
+        // PHP
+        rule(
+            933100,
+            Php,
+            1,
+            Critical,
+            t | XML,
+            DEC,
+            Regex(r##"<\?(?:php\b|=|\s)"##),
+            "PHP open tag",
+        ),
+        rule(
+            933120,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode|register_globals|suhosin\.\w+)\s*="##,
+            ),
+            "PHP configuration directive",
+        ),
+        rule(
+            933130,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\$_(?:get|post|request|cookie|server|files|env|session)\b|\$globals\s*\[|\$http_raw_post_data|\$http_(?:get|post)_vars"##,
+            ),
+            "PHP superglobal",
+        ),
+        rule(
+            933140,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\b(?:php|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)://|\bdata://(?:text|application)/"##,
+            ),
+            "PHP stream wrapper",
+        ),
+        rule(
+            933150,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
+            ),
+            "PHP function call with code-injection arguments",
+        ),
+        rule(
+            933160,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(r##"\b[oc]:\d+:"[\w\\]+":\d+:\{|\ba:\d+:\{\s*(?:[si]:\d+[:;]|[oc]:\d+:")"##),
+            "PHP serialized object",
+        ),
+        rule(
+            933170,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\$\{\s*@?\s*[a-z_]+\s*\(|@\s*(?:eval|assert|system|exec)\s*\(|\$\w+\s*\(\s*\$_|preg_replace\s*\(\s*['"]([^\w\s]).*/e['"]"##,
+            ),
+            "PHP dynamic call",
+        ),
+        // Node.js
+        rule(
+            934100,
+            Node,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\.constructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
+            ),
+            "Node.js code injection",
+        ),
+        rule(
+            934110,
+            Node,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"__proto__|\bconstructor\s*(?:\.\s*prototype\b|\[\s*['"`]prototype)|\[\s*['"`]constructor['"`]\s*\]\s*\[\s*['"`]prototype|['"]constructor['"]\s*:\s*\{\s*['"]prototype['"]\s*:"##,
+            ),
+            "Prototype pollution",
+        ),
+        // SSTI
+        rule(
+            934130,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\{\{\s*\d+\s*[*+\-/%]\s*['"]?\d+['"]?\s*\}\}|\$\{\{?\s*\d+\s*[*+\-/%]\s*\d+\s*\}\}?|<%=?\s*\d+\s*[*+\-/%]\s*\d+\s*%>|[#*@~]\{\s*\d+\s*[*+\-/%]\s*\d+\s*\}|@\(\s*\d+\s*[*+]\s*\d+\s*\)|\{\{=\s*\d+\s*[*+]\s*\d+\s*\}\}|\[\[\s*\d+\s*\*\s*\d+\s*\]\]|\{#\s*\d+\s*\*\s*\d+\s*#\}"##,
+            ),
+            "SSTI arithmetic probe",
+        ),
+        rule(
+            934140,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\.\s*__(?:class|mro|subclasses|globals|builtins|base|bases|getattribute|import|dict|init|reduce)__|__(?:subclasses|globals|builtins|mro)__|\[\s*['"]__(?:class|globals|builtins|mro|subclasses|import|init)__['"]\s*\]|\|\s*attr\s*\(|\\x5f\\x5f|\.subclasses\s*\(\s*\)|\.class\s*\.\s*(?:base|mro|forname)\b|\b__import__\s*\("##,
+            ),
+            "SSTI Python object traversal",
+        ),
+        rule(
+            934150,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\{\{\s*(?:config|self)\s*(?:\}\}|\.(?:items|__|_templatereference|_module|from_|get|update)|\[|\|)|\{\{\s*(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\b|\brequest\s*\.\s*(?:application|__)|\{\{\s*(?:dump|app)\s*\(|\{%\s*(?:debug|import|php|include\s+['"]/)"##,
+            ),
+            "SSTI template object access",
+        ),
+        rule(
+            934160,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#]\{\s*t\s*\(\s*java\.|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
+            ),
+            "SSTI engine-specific payload",
+        ),
+        // Java
+        rule(
+            944100,
+            Java,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"java\.lang\.(?:runtime|processbuilder|system\b|class\b|reflect|thread|classloader)|\bruntime\s*\.\s*getruntime\s*\(|\bprocessbuilder\s*\(|\bgetclass\s*\(\s*\)\s*\.\s*forname|\bclass\s*\.\s*forname\s*\(|\.getmethod\s*\(\s*['"]|\.getdeclaredmethod\s*\(|javax\.script\.scriptenginemanager|java\.io\.(?:file|bufferedreader|inputstreamreader|fileinputstream|fileoutputstream)\b|java\.net\.(?:url|socket|urlclassloader)\b|\bnew\s+java\.|\bt\s*\(\s*java\.|\.newinstance\s*\(\s*\)\s*\.\s*(?:eval|exec)"##,
+            ),
+            "Java code injection",
+        ),
+        rule(
+            944110,
+            Java,
+            1,
+            Critical,
+            ATTACK | PATH,
+            DEC,
+            Regex(
+                r##"\$\{[^}]*\$\{|\$\{\s*(?:jndi|ctx|env|sys|java|main|bundle|docker|k8s|lower|upper|date|base64|log4j|spring|web|marker|map|sd|event|::-)\s*:|\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)\s*:"##,
+            ),
+            "Log4Shell JNDI lookup",
+        ),
+        rule(
+            944120,
+            Java,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"%\{[^}]*(?:#_memberaccess|#context|@java\.|#cmd|ognlcontext|#attr|#request|#parameters|\.getruntime|new\s+java)|#_memberaccess|@ognl\.ognlcontext|xwork\.methodaccessor|com\.opensymphony\.xwork2|\$\{\s*#(?:context|_memberaccess|request|session|application|parameters|attr)\b|\bclass\.module\.classloader\b|\bclass\.classloader\.|\bclassloader\.resources\.context"##,
+            ),
+            "OGNL or Spring class-loader manipulation",
+        ),
+        rule(
+            944130,
+            Java,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\bro0ab[a-z0-9+/]|\baced0005[0-9a-f]|org\.apache\.commons\.collections\d*\.functors|com\.sun\.org\.apache\.xalan|org\.springframework\.beans\.factory\.config|\bysoserial\b|com\.sun\.rowset\.jdbcrowsetimpl|['"]@type['"]\s*:\s*['"](?:com|org|java|javax)\.|org\.codehaus\.groovy\.runtime|bsh\.interpreter|com\.mchange\.v2\.c3p0"##,
+            ),
+            "Java deserialization gadget",
+        ),
+        rule(
+            944150,
+            Java,
+            1,
+            Critical,
+            t,
+            DEC,
+            Regex(
+                r##"\$\{\s*(?:pagecontext|applicationscope|sessionscope|requestscope|facescontext|initparam)\b|#\{\s*(?:facescontext|request\.getclass|session\.getclass)|\$\{\s*(?:request|session)\s*\.\s*getclass"##,
+            ),
+            "Java expression language injection",
+        ),
+    ]
+}

@@ -1,0 +1,183 @@
+//! NoSQL (945xxx), LDAP (946xxx), XXE (947xxx), CRLF/header injection (921xxx),
+//! scanner (913xxx) and protocol (911xxx/920xxx) rules.
+use super::Category::{Crlf, Ldap, Nosql, Protocol, Scanner, Xxe};
+use super::pipelines::*;
+use super::targets::*;
+use super::{Check::*, RuleDef, Severity::*, rule};
+use crate::waf::fields::FieldKind as K;
+
+/// TRACE/TRACK/DEBUG echo or debug requests; never part of an API.
+fn debug_method(m: &str) -> bool {
+    ["TRACE", "TRACK", "DEBUG"]
+        .iter()
+        .any(|x| m.eq_ignore_ascii_case(x))
+}
+
+/// A method that is not a token (RFC 9110) or is unreasonably long.
+fn invalid_method(m: &str) -> bool {
+    m.is_empty()
+        || m.len() > 20
+        || !m
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+macro_rules! mongo_ops {
+    () => {
+        r"(?:where|ne|eq|gt|gte|lt|lte|regex|in|nin|exists|or|and|nor|not|expr|function|accumulator|elemmatch|type|mod|all|size|text|jsonschema|lookup|merge|out|comment|options|where|geowithin|near|slice|set|unset|push|pull|inc|rename)"
+    };
+}
+
+pub(super) fn rules() -> Vec<RuleDef> {
+    let names = NAMES | K::Cookie as u16;
+    let splitting =
+        K::ArgName as u16 | K::Path as u16 | K::PathSegment as u16 | K::Cookie as u16 | HEADERS;
+    vec![
+        // NoSQL
+        rule(
+            945100,
+            Nosql,
+            1,
+            Critical,
+            names,
+            DEC,
+            Regex(concat!(r"(?:^|\[)\s*\$", mongo_ops!(), r"\s*(?:\]|$)")),
+            "NoSQL operator in a key",
+        ),
+        rule(
+            945110,
+            Nosql,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]"##,
+            ),
+            "NoSQL server-side JavaScript",
+        ),
+        rule(
+            945120,
+            Nosql,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(concat!(r##"\{\s*['"]?\$"##, mongo_ops!(), r##"['"]?\s*:"##)),
+            "NoSQL operator object in a value",
+        ),
+        // LDAP
+        rule(
+            946100,
+            Ldap,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&]\s*\)|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
+            ),
+            "LDAP filter injection",
+        ),
+        // XXE
+        rule(
+            947100,
+            Xxe,
+            1,
+            Critical,
+            ATTACK | XML,
+            DEC,
+            Regex(
+                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;"##,
+            ),
+            "XML external entity or XInclude",
+        ),
+        rule(
+            947110,
+            Xxe,
+            1,
+            Warning,
+            ATTACK | XML,
+            DEC,
+            Regex(r##"<!(?:doctype|entity)\b"##),
+            "DTD in a request",
+        ),
+        // CRLF and header injection
+        rule(
+            921130,
+            Crlf,
+            1,
+            Critical,
+            ATTACK | PATH,
+            URL,
+            Regex(
+                r##"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition|security-policy)|x-xss-protection|access-control-allow-[\w-]+|refresh|transfer-encoding|x-[\w-]+|host|cookie|www-authenticate|content-encoding)\s*:|[\r\n]\s*http/\d|[\x{560a}\x{560d}\x{010a}\x{010d}]+\s*[\w-]+\s*:|[\r\n]{2}\s*<(?:html|script|svg|img|body)"##,
+            ),
+            "HTTP response splitting / header injection",
+        ),
+        rule(
+            921140,
+            Crlf,
+            1,
+            Critical,
+            splitting,
+            URL,
+            Regex(r##"[\r\n]\s*[\w-]+\s*:\s*\S"##),
+            "Header injection (CRLF in a URL, header or cookie)",
+        ),
+        rule(
+            921150,
+            Crlf,
+            1,
+            Critical,
+            NAMES,
+            URL,
+            Regex(r##"[\r\n]"##),
+            "CR or LF in an argument name",
+        ),
+        // Scanners
+        rule(
+            913100,
+            Scanner,
+            1,
+            Critical,
+            HEADERS,
+            RAW,
+            Regex(
+                r##"\b(?:nikto|sqlmap|nmap|masscan|acunetix|nessus|openvas|w3af|wpscan|dirbuster|gobuster|dirb|wfuzz|ffuf|nuclei|zgrab|havij|zmeu|jaeles|arachni|skipfish|whatweb|fimap|commix|xsser|nosqlmap|netsparker|appscan|webinspect|paros|burpsuite|burp\s+collaborator|qualys|morfeus|jorgee|owasp[ _-]?zap|zaproxy|hydra|medusa|grabber|webshag|bbqsql|sqlninja|pangolin|bsqlbf|sqlsus|absinthe|nsauditor|wapiti|websecurify|ratproxy|dotdotpwn|struts-pwn|log4j-scan|interactsh|feroxbuster|fuzz faster u fool|dirsearch|xsstrike|tplmap|joomscan|droopescan|cmsmap|vega|brutus|detectify|wpscan|nmap scripting engine|masscan-ng|zmap|sslyze|testssl|l9explore|l9tcpid|cgichk|webvulnscan|netlab360|scaninfo@paloaltonetworks)\b"##,
+            ),
+            "Security scanner user agent",
+        ),
+        // Protocol
+        rule(
+            911100,
+            Protocol,
+            1,
+            Critical,
+            METHOD,
+            RAW,
+            Detector(debug_method),
+            "TRACE/TRACK/DEBUG method",
+        ),
+        rule(
+            911110,
+            Protocol,
+            1,
+            Critical,
+            METHOD,
+            RAW,
+            Detector(invalid_method),
+            "Invalid method token",
+        ),
+        rule(
+            920270,
+            Protocol,
+            1,
+            Critical,
+            ATTACK | PATH,
+            URL,
+            Regex(r##"\x00"##),
+            "NUL byte in request data",
+        ),
+    ]
+}

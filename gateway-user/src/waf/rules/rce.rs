@@ -1,0 +1,234 @@
+//! OS command injection rules (932xxx), Unix and Windows shells.
+//!
+//! Commands that are also English words (`cat`, `sort`, `type`, `more`) only count
+//! with arguments that look like a command line (flags, paths, addresses).
+use super::pipelines::*;
+use super::targets::*;
+use super::{Category::Rce, Check::*, RuleDef, Severity::*, rule};
+
+/// Commands that are almost never prose after a shell separator.
+macro_rules! strong_cmds {
+    () => {
+        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox)"
+    };
+}
+
+/// Commands that need command-like arguments to count.
+/// Short commands that are also words (`id`, `ls`): they count when nothing but
+/// another separator or the end follows them (`; id`, `|ls|`).
+macro_rules! terminal_cmds {
+    () => {
+        r"(?:id|ls|pwd|env|ps|w|who|hostname|dir|ver|vol|uptime|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|set|date|groups|last|lsmod|mount|df|arp|route)"
+    };
+}
+
+macro_rules! weak_cmds {
+    () => {
+        r"(?:cat|tac|nl|head|tail|more|less|echo|ping|sleep|dir|type|find|grep|egrep|sort|kill|killall|rm|cp|mv|touch|mkdir|rmdir|python[\d.]*|perl|ruby|php|node|lua|bash|sh|zsh|ksh|dash|nc|ps|env|net|sc|reg|del|copy|start|awk|sed|base64|dd|telnet|ssh|scp|ftp|tftp|sudo|su|eval|exec|timeout|openssl|java|tar|zip|unzip|gzip|xargs|uniq|cut|tr|tee|od|strings|host|dig|arp|route|who|w|last|uptime|df|du|free|mount|systemctl|service|iptables|chmod|chown|curl|wget|ls|id|uname|whoami|vi|vim|nano|file|stat|readlink|lsof|fuser|printf|export|unset|source|nmap|cmd|powershell)"
+    };
+}
+
+pub(super) fn rules() -> Vec<RuleDef> {
+    vec![
+        rule(
+            932190,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(obfuscated_command),
+            "Command hidden by shell quoting",
+        ),
+        rule(
+            932100,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(concat!(
+                r"(?:[;|&\n\r]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                strong_cmds!(),
+                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                terminal_cmds!(),
+                r"\s*(?:$|[;|&`)}#])"
+            )),
+            "Unix command after a shell separator",
+        ),
+        rule(
+            932105,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(concat!(
+                r"(?:[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
+                weak_cmds!(),
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
+            )),
+            "Command line with command-like arguments after a separator",
+        ),
+        rule(
+            932106,
+            Rce,
+            1,
+            Warning,
+            ATTACK,
+            CMD,
+            Regex(concat!(
+                r"^\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
+                weak_cmds!(),
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
+            )),
+            "Value is a command line (scores, does not block alone)",
+        ),
+        rule(
+            932110,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(
+                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
+            ),
+            "Windows command",
+        ),
+        rule(
+            932120,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(
+                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
+            ),
+            "PowerShell command",
+        ),
+        rule(
+            932130,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(concat!(
+                r"\$\(\s*(?:[\w./-]*/)?",
+                weak_cmds!(),
+                r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`\s*(?:[\w./-]*/)?"#,
+                weak_cmds!(),
+                r"\b[^`]*`|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}"
+            )),
+            "Shell command substitution or expansion",
+        ),
+        rule(
+            932140,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(
+                r##"/dev/(?:tcp|udp)/|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\|"##,
+            ),
+            "Reverse shell or remote script execution",
+        ),
+        rule(
+            932150,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"(?:/[a-z]*[?*][a-z?*]*){2,}|/(?:bin|sbin|usr|etc|dev|proc|tmp)/[a-z]*[?*]|[a-z]+[?*]/(?:etc|bin|tmp|dev|proc)/|/\?{2,}/|\b(?:c|ca|w|wh|who|i|l|u)\?{1,}[a-z]*\s+/"##,
+            ),
+            "Shell glob obfuscation",
+        ),
+        rule(
+            932160,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(
+                r##"\b(?:cat|tac|nl|head|tail|more|less|type|strings|xxd|od|base64|grep|awk|sed|vi|vim|nano|cp|mv|curl|wget|sort|uniq|rev|paste|diff|file)\s+[^\s;|&]*(?:/etc/(?:passwd|shadow|hosts|group|issue)|/proc/self|win\.ini|boot\.ini|\.bash_history|\.ssh/)"##,
+            ),
+            "Command reading a sensitive file",
+        ),
+        rule(
+            932170,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(r##"\(\s*\)\s*\{\s*[^}]*;\s*\}\s*;"##),
+            "Shellshock function definition",
+        ),
+        rule(
+            932180,
+            Rce,
+            1,
+            Critical,
+            FILE_NAMES,
+            DEC,
+            Regex(
+                r##"\.(?:php\d?|phtml|phar|pht|jsp|jspx|asp|aspx|asa|cer|cgi|pl|sh|exe|bat|cmd|com|htaccess|shtml)(?:\s|\x00|\.|$)"##,
+            ),
+            "Upload of an executable file name",
+        ),
+    ]
+}
+
+const FILE_NAMES: u16 = crate::waf::fields::FieldKind::FileName as u16;
+
+/// `w'h'o'am'i`, `wh\oami`, `who^ami`, `c'a't`: quoting inside a command word is
+/// shell obfuscation, never prose, so a word that becomes a command once the quoting
+/// is removed is flagged even without a separator. `I'd` (one mark, two letters) is prose.
+pub(super) fn obfuscated_command(s: &str) -> bool {
+    static CMD: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"^(?:[\w.-]*/)?(?:",
+            strong_cmds!(),
+            "|",
+            weak_cmds!(),
+            r")$"
+        ))
+        .ok()
+    });
+    let Some(cmd) = CMD.as_ref() else {
+        return false;
+    };
+    if !s.contains(['\'', '"', '\\', '^']) {
+        return false;
+    }
+    s.split(|c: char| {
+        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
+    })
+    .filter(|w| w.len() >= 3 && w.len() <= 64)
+    .any(|w| {
+        let marks = w
+            .bytes()
+            .filter(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^'))
+            .count();
+        let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
+        let inner_marks = inner
+            .bytes()
+            .filter(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^'))
+            .count();
+        if inner_marks == 0 || marks == 0 {
+            return false;
+        }
+        let cleaned: String = inner
+            .chars()
+            .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
+            .flat_map(char::to_lowercase)
+            .collect();
+        (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(&cleaned)
+    })
+}

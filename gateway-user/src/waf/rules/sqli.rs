@@ -1,0 +1,183 @@
+//! SQL injection rules (942xxx): the tokenizer/grammar detector plus regexes for
+//! SQL idioms that are unambiguous on their own (time delays, file access, system
+//! catalogs, error-based functions).
+use super::pipelines::*;
+use super::targets::*;
+use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
+use crate::waf::sqli::is_sqli;
+use crate::waf::transform::remove_comments;
+
+/// The grammar detector on the value and, when it has C comments, on the value without them
+/// (`UN/**/ION` evasions aimed at filters that strip comments).
+fn sqli_detector(s: &str) -> bool {
+    is_sqli(s) || (s.contains("/*") && is_sqli(&remove_comments(s)))
+}
+
+pub(super) fn rules() -> Vec<RuleDef> {
+    vec![
+        rule(
+            942100,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(sqli_detector),
+            "SQL injection (tokenizer and grammar)",
+        ),
+        rule(
+            942160,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:sleep|pg_sleep|benchmark)\s*\(\s*[\d(@'"]|\bwaitfor\s+(?:delay|time)\s+['"]?\d|\bdbms_(?:pipe\s*\.\s*receive_message|lock\s*\.\s*sleep)\s*\(|\bpg_sleep_for\s*\(|\brandomblob\s*\(\s*\d{6,}"##,
+            ),
+            "SQL time-based blind probe",
+        ),
+        rule(
+            942190,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:xp_cmdshell|xp_regread|xp_regwrite|xp_dirtree|xp_fileexist|xp_servicecontrol|sp_oacreate|sp_oamethod|sp_executesql|sp_makewebtask|sp_addlogin|sp_addsrvrolemember|sp_configure|sp_password|openrowset|opendatasource)\b|\bdeclare\s+@\w+\s+n?(?:var)?char\b|\bexec(?:ute)?\s*\(\s*@\w+\s*\)|\bexec(?:ute)?\s+(?:master\s*\.\s*\.\s*)?(?:sp|xp)_\w*"##,
+            ),
+            "MSSQL code execution or linked data source",
+        ),
+        rule(
+            942200,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b"##,
+            ),
+            "SQL file access or network function",
+        ),
+        rule(
+            942140,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:information_schema\s*\.|mysql\s*\.\s*(?:user|db)\b|sysobjects\b|syscolumns\b|sys\s*\.\s*(?:tables|objects|databases|sql_logins|all_columns)\b|pg_catalog\s*\.|pg_shadow\b|sqlite_master\b|sqlite_schema\b|all_tables\b|user_tables\b|dba_users\b|msysaccessobjects\b|msysobjects\b|sysibm\s*\.)"##,
+            ),
+            "SQL system catalog access",
+        ),
+        rule(
+            942150,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:extractvalue|updatexml|name_const|gtid_subset|gtid_subtract|st_latfromgeohash|st_longfromgeohash|st_pointfromgeohash|geometrycollection|multipoint|multilinestring|multipolygon|linestring)\s*\(|\bfloor\s*\(\s*rand\s*\(\s*\d*\s*\)\s*\*\s*2\s*\)|\bexp\s*\(\s*~\s*\("##,
+            ),
+            "SQL error-based extraction function",
+        ),
+        rule(
+            942170,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"@@(?:version|datadir|hostname|basedir|tmpdir|servername|global|spid|language)\b"##,
+            ),
+            "SQL server variable",
+        ),
+        rule(
+            942171,
+            Sqli,
+            1,
+            Warning,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:version|current_user|system_user|session_user|database|schema|db_name|user_name|suser_name|connection_id|last_insert_id)\s*\(\s*\)"##,
+            ),
+            "SQL server information function",
+        ),
+        rule(
+            942180,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:n?char|chr)\s*\(\s*\d+\s*(?:,\s*\d+\s*)*\)\s*(?:\+|\|\||,|\bconcat\b)|\bconcat(?:_ws)?\s*\(\s*(?:0x[0-9a-f]+|n?char\s*\(|@@|\(\s*select\b)|\bgroup_concat\s*\(|\bstring_agg\s*\(\s*\w+\s*,|\bunhex\s*\(\s*hex\s*\("##,
+            ),
+            "SQL string building from codes",
+        ),
+        rule(
+            942230,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*[=<>]\s*\d)"##,
+            ),
+            "SQL conditional probe",
+        ),
+        rule(
+            942260,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:ascii|ord|substr(?:ing)?|mid|length)\s*\(\s*\(?\s*select\b|\b(?:and|or|&&|\|\|)\s+\(?\s*select\s+.+\bfrom\b"##,
+            ),
+            "SQL blind extraction with a subquery",
+        ),
+        rule(
+            942220,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\bunion\b(?:\s|\(|/\*.*?\*/)*(?:all\s+|distinct(?:row)?\s+)?\(?\s*select\b"##,
+            ),
+            "UNION SELECT anywhere",
+        ),
+        rule(
+            942300,
+            Sqli,
+            2,
+            Warning,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:select\s+.+?\s+from|insert\s+into|delete\s+from|drop\s+(?:table|database)|alter\s+table|update\s+\w+\s+set|truncate\s+table|create\s+(?:table|user|database))\s+[\w`"\[]"##,
+            ),
+            "SQL statement",
+        ),
+        rule(
+            942310,
+            Sqli,
+            2,
+            Notice,
+            ATTACK,
+            DEC,
+            Regex(r##"['"`]\s*(?:--|#|/\*|;)|\b(?:or|and)\s+\d+\s*[=<>]+\s*\d+"##),
+            "Quote followed by a SQL comment, or numeric tautology",
+        ),
+    ]
+}

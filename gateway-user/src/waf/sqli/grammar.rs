@@ -1,0 +1,614 @@
+//! Decides whether a token stream is a SQL injection.
+//!
+//! Instead of a list of fingerprints, the stream is folded (comments used as spaces,
+//! `GROUP BY`, `UNION ALL`, unary signs, `a.b` names) and then checked against the
+//! grammar of an injection: the input breaks out of its context (closes a string or
+//! ends a number), and what follows parses as a SQL continuation that carries real
+//! SQL evidence — a comparison, a known function, a subquery, a UNION SELECT, a
+//! stacked statement, a truncating comment. Prose rarely parses that way: it puts
+//! two words side by side, which SQL almost never does.
+use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
+
+/// Folded tokens, on the stack.
+pub struct Folded<'a> {
+    buf: [Token<'a>; MAX_TOKENS],
+    len: usize,
+}
+
+impl<'a> Folded<'a> {
+    /// The folded tokens.
+    pub fn as_slice(&self) -> &[Token<'a>] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Folds a token stream the way libinjection does before matching.
+pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
+    let empty = Token {
+        kind: Kind::Other,
+        text: "",
+        flag: false,
+    };
+    let mut out = Folded {
+        buf: [empty; MAX_TOKENS],
+        len: 0,
+    };
+    let mut merge_next = false;
+    for (i, &t) in toks.iter().enumerate() {
+        let last = if out.len > 0 {
+            Some(out.buf[out.len - 1])
+        } else {
+            None
+        };
+        let next = toks.get(i + 1);
+        match t.kind {
+            // A comment in the middle is whitespace; a trailing one truncates the query.
+            Kind::Comment if i + 1 < toks.len() => continue,
+            Kind::Dot
+                if (matches!(
+                    last.map(|l| l.kind),
+                    Some(Kind::Bare | Kind::Var | Kind::Keyword) | None
+                ) || merge_next) =>
+            {
+                merge_next = out.len > 0;
+                continue;
+            }
+            Kind::Bare | Kind::Keyword | Kind::Func if merge_next => {
+                merge_next = false;
+                let kind = if t.kind == Kind::Func {
+                    Kind::Func
+                } else {
+                    Kind::Bare
+                };
+                out.buf[out.len - 1] = Token {
+                    kind,
+                    text: t.text,
+                    flag: t.flag,
+                };
+                continue;
+            }
+            Kind::Keyword if t.is("by") => {
+                if let Some(l) = last
+                    && l.kind == Kind::Keyword
+                    && (l.is("group") || l.is("order"))
+                {
+                    out.buf[out.len - 1] = Token {
+                        kind: Kind::Group,
+                        text: l.text,
+                        flag: false,
+                    };
+                    continue;
+                }
+            }
+            Kind::Keyword
+                if (t.is("all") || t.is("distinct"))
+                    && last.is_some_and(|l| l.kind == Kind::Union) =>
+            {
+                continue;
+            }
+            Kind::Keyword if t.is("not") => {
+                if last.is_some_and(|l| l.kind == Kind::WordOp && l.is("is")) {
+                    continue;
+                }
+                if next.is_some_and(|n| n.kind == Kind::WordOp) {
+                    continue;
+                }
+            }
+            Kind::WordOp
+                if t.is("like")
+                    && last.is_some_and(|l| l.kind == Kind::WordOp && l.is("sounds")) =>
+            {
+                continue;
+            }
+            Kind::Op if matches!(t.text, "-" | "+" | "!" | "~") => {
+                let operand_follows = next.is_some_and(|n| {
+                    matches!(
+                        n.kind,
+                        Kind::Num | Kind::Var | Kind::Func | Kind::LParen | Kind::Bare | Kind::Str
+                    )
+                });
+                let unary_position = match last {
+                    None => true,
+                    Some(l) => matches!(
+                        l.kind,
+                        Kind::Op
+                            | Kind::Logic
+                            | Kind::LParen
+                            | Kind::Comma
+                            | Kind::WordOp
+                            | Kind::Keyword
+                            | Kind::Stmt
+                            | Kind::Group
+                            | Kind::Semi
+                    ),
+                };
+                if operand_follows && unary_position {
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        merge_next = false;
+        if out.len == MAX_TOKENS {
+            break;
+        }
+        out.buf[out.len] = t;
+        out.len += 1;
+    }
+    out
+}
+
+/// What an operand turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operand {
+    /// A number, string or variable (the kind tells which).
+    Literal(Kind),
+    /// An identifier.
+    Bare,
+    /// `f(...)`; `known` when f is a well-known SQL function.
+    Call { known: bool },
+    /// `(SELECT ...)`.
+    Subquery,
+    /// `( expr )`.
+    Paren { cmp: bool },
+}
+
+impl Operand {
+    fn is_value(self) -> bool {
+        !matches!(self, Operand::Bare)
+    }
+}
+
+/// Evidence gathered from one expression.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    first: Operand,
+    /// Binary operators seen.
+    ops: usize,
+    /// A comparison with at least one non-identifier side.
+    cmp: bool,
+    /// A comparison with two non-identifier sides (`1=1`, `'a'='a'`).
+    cmp_strict: bool,
+    known_call: bool,
+    subquery: bool,
+    /// Index after the expression.
+    end: usize,
+}
+
+/// How the value before the break looks, in the bare context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefix {
+    /// Nothing: the input starts with the continuation.
+    Empty,
+    /// A number, string or variable (or the closed string of a quoted context).
+    Literal,
+    /// One identifier.
+    Bare,
+}
+
+struct Parser<'s, 'a> {
+    t: &'s [Token<'a>],
+}
+
+impl<'s, 'a> Parser<'s, 'a> {
+    fn kind(&self, i: usize) -> Option<Kind> {
+        self.t.get(i).map(|t| t.kind)
+    }
+
+    fn is_word(&self, i: usize, w: &str) -> bool {
+        self.t.get(i).is_some_and(|t| t.is(w))
+    }
+
+    /// Index after the parenthesis group opened at `i` (or the end when unbalanced).
+    fn skip_parens(&self, i: usize) -> usize {
+        let mut depth = 0usize;
+        let mut j = i;
+        while j < self.t.len() {
+            match self.t[j].kind {
+                Kind::LParen => depth += 1,
+                Kind::RParen => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return j + 1;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        j
+    }
+
+    fn operand(&self, mut i: usize, depth: usize) -> Option<(Operand, usize)> {
+        while let Some(t) = self.t.get(i) {
+            let unary = (t.kind == Kind::Op && matches!(t.text, "-" | "+" | "!" | "~"))
+                || (t.kind == Kind::Keyword && (t.is("not") || t.is("binary")));
+            if !unary {
+                break;
+            }
+            i += 1;
+        }
+        let t = self.t.get(i)?;
+        if t.kind == Kind::Keyword && t.is("exists") && self.kind(i + 1) == Some(Kind::LParen) {
+            return self.operand(i + 1, depth);
+        }
+        match t.kind {
+            Kind::Num | Kind::Str | Kind::Var => Some((Operand::Literal(t.kind), i + 1)),
+            Kind::Func => {
+                let end = if self.kind(i + 1) == Some(Kind::LParen) {
+                    self.skip_parens(i + 1)
+                } else {
+                    i + 1
+                };
+                Some((Operand::Call { known: t.flag }, end))
+            }
+            Kind::Bare if self.kind(i + 1) == Some(Kind::LParen) => {
+                Some((Operand::Call { known: false }, self.skip_parens(i + 1)))
+            }
+            Kind::Bare => Some((Operand::Bare, i + 1)),
+            Kind::LParen => {
+                if self.kind(i + 1) == Some(Kind::Stmt) && self.is_word(i + 1, "select") {
+                    return Some((Operand::Subquery, self.skip_parens(i)));
+                }
+                if depth > 4 {
+                    return None;
+                }
+                let ev = self.expr(i + 1, depth + 1)?;
+                let mut end = ev.end;
+                if self.kind(end) == Some(Kind::RParen) {
+                    end += 1;
+                }
+                if ev.subquery {
+                    return Some((Operand::Subquery, end));
+                }
+                if ev.known_call && ev.ops == 0 {
+                    return Some((Operand::Call { known: true }, end));
+                }
+                Some((Operand::Paren { cmp: ev.cmp }, end))
+            }
+            _ => None,
+        }
+    }
+
+    fn expr(&self, i: usize, depth: usize) -> Option<Evidence> {
+        let (first, mut j) = self.operand(i, depth)?;
+        let mut ev = Evidence {
+            first,
+            ops: 0,
+            cmp: matches!(first, Operand::Paren { cmp: true }),
+            cmp_strict: matches!(first, Operand::Paren { cmp: true }),
+            known_call: matches!(first, Operand::Call { known: true }),
+            subquery: first == Operand::Subquery,
+            end: j,
+        };
+        let mut prev = first;
+        while let Some(t) = self.t.get(j) {
+            if !matches!(t.kind, Kind::Op | Kind::WordOp) {
+                break;
+            }
+            let Some((next, k)) = self.operand(j + 1, depth) else {
+                break;
+            };
+            ev.ops += 1;
+            ev.cmp |= prev.is_value() || next.is_value();
+            ev.cmp_strict |= prev.is_value() && next.is_value();
+            ev.known_call |= matches!(next, Operand::Call { known: true });
+            ev.subquery |= next == Operand::Subquery;
+            prev = next;
+            j = k;
+            // `x BETWEEN 1 AND 2`
+            if t.is("between")
+                && self.kind(j) == Some(Kind::Logic)
+                && let Some((_, k2)) = self.operand(j + 1, depth)
+            {
+                j = k2;
+            }
+        }
+        ev.end = j;
+        Some(ev)
+    }
+
+    /// `UNION [ALL] [(] SELECT` at `i`.
+    fn union_select(&self, i: usize) -> bool {
+        let mut j = i + 1;
+        while self.kind(j) == Some(Kind::LParen) {
+            j += 1;
+        }
+        self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j))
+    }
+
+    /// A statement keyword at `j` followed by what that statement needs.
+    fn stmt_valid(&self, j: usize) -> bool {
+        let Some(t) = self.t.get(j) else { return false };
+        if t.kind != Kind::Stmt {
+            return false;
+        }
+        let n1 = self.t.get(j + 1);
+        let k1 = n1.map(|t| t.kind);
+        let w = |w: &str| n1.is_some_and(|t| t.is(w));
+        let lower = t.text.to_ascii_lowercase();
+        match lower.as_str() {
+            "select" => match k1 {
+                Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen) => true,
+                Some(Kind::Op) => n1.is_some_and(|t| t.text == "*"),
+                Some(Kind::Keyword) => w("all") || w("distinct") || w("top"),
+                Some(Kind::Bare) => {
+                    matches!(
+                        self.t.get(j + 2),
+                        None | Some(Token {
+                            kind: Kind::Comma | Kind::Comment | Kind::Semi,
+                            ..
+                        })
+                    ) || self.is_word(j + 2, "from")
+                }
+                _ => false,
+            },
+            "insert" => w("into"),
+            "delete" => w("from"),
+            "update" => k1 == Some(Kind::Bare) && self.is_word(j + 2, "set"),
+            "drop" | "create" | "alter" => [
+                "table",
+                "database",
+                "schema",
+                "view",
+                "index",
+                "function",
+                "trigger",
+                "procedure",
+                "user",
+                "login",
+                "column",
+            ]
+            .iter()
+            .any(|x| w(x)),
+            "truncate" => {
+                w("table")
+                    || (k1 == Some(Kind::Bare)
+                        && matches!(self.kind(j + 2), None | Some(Kind::Comment | Kind::Semi)))
+            }
+            "exec" | "execute" => {
+                matches!(k1, Some(Kind::Bare | Kind::Func | Kind::Var | Kind::Str))
+            }
+            "declare" => k1 == Some(Kind::Var),
+            "shutdown" => matches!(k1, None | Some(Kind::Comment | Kind::Semi)) || w("with"),
+            "grant" | "revoke" => {
+                w("all")
+                    || (k1 == Some(Kind::Bare)
+                        && matches!(self.kind(j + 2), Some(Kind::Comma | Kind::Keyword)))
+            }
+            _ => false,
+        }
+    }
+
+    /// What follows the break at `i`: is it a SQL continuation with evidence?
+    fn continuation(&self, i: usize, quoted: bool, prefix: Prefix, closers: usize) -> bool {
+        let Some(tok) = self.t.get(i) else {
+            return false;
+        };
+        let literal_prefix = prefix == Prefix::Literal;
+        match tok.kind {
+            Kind::Comment => quoted || (literal_prefix && closers > 0),
+            Kind::Semi => match self.t.get(i + 1) {
+                None => false,
+                Some(n) => match n.kind {
+                    Kind::Comment => quoted,
+                    Kind::Stmt => self.stmt_valid(i + 1),
+                    Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
+                    Kind::Keyword if n.is("set") => self.kind(i + 2) == Some(Kind::Var),
+                    Kind::Func => n.flag && (quoted || literal_prefix),
+                    // `'; desc users; --`, `1; show tables`
+                    Kind::Keyword | Kind::Bare
+                        if [
+                            "desc", "describe", "show", "use", "kill", "load", "call", "handler",
+                        ]
+                        .iter()
+                        .any(|w| n.is(w)) =>
+                    {
+                        (quoted || literal_prefix)
+                            && matches!(self.kind(i + 2), Some(Kind::Bare | Kind::Keyword))
+                    }
+                    _ => false,
+                },
+            },
+            Kind::Logic => {
+                let Some(ev) = self.expr(i + 1, 0) else {
+                    return false;
+                };
+                let after = self.kind(ev.end);
+                let terminal = matches!(
+                    after,
+                    None | Some(
+                        Kind::Comment
+                            | Kind::Semi
+                            | Kind::Group
+                            | Kind::RParen
+                            | Kind::Union
+                            | Kind::Logic
+                    )
+                );
+                if ev.subquery || ev.known_call {
+                    return quoted || prefix != Prefix::Bare || ev.cmp;
+                }
+                if quoted {
+                    if ev.cmp && (ev.cmp_strict || prefix == Prefix::Literal) {
+                        return true;
+                    }
+                    if ev.ops > 0 && matches!(after, Some(Kind::Comment | Kind::Semi)) {
+                        return true;
+                    }
+                    if terminal
+                        && ev.ops == 0
+                        && matches!(ev.first, Operand::Literal(Kind::Num | Kind::Var))
+                    {
+                        return after != Some(Kind::Logic) || ev.end + 1 < self.t.len();
+                    }
+                    if tok.flag
+                        && ev.ops == 0
+                        && matches!(ev.first, Operand::Literal(Kind::Str))
+                        && after.is_none()
+                    {
+                        return true;
+                    }
+                    false
+                } else {
+                    ev.cmp_strict && prefix != Prefix::Bare
+                        || (ev.cmp_strict && ev.ops == 1 && terminal)
+                }
+            }
+            Kind::Union => {
+                (quoted || prefix != Prefix::Bare || closers > 0) && self.union_select(i)
+            }
+            Kind::Op | Kind::WordOp => {
+                let Some((o2, k)) = self.operand(i + 1, 0) else {
+                    return false;
+                };
+                if matches!(o2, Operand::Call { known: true } | Operand::Subquery) {
+                    return quoted || literal_prefix;
+                }
+                if !quoted {
+                    return false;
+                }
+                let after = self.kind(k);
+                match o2 {
+                    Operand::Literal(Kind::Str) if after.is_none() => {
+                        tok.kind == Kind::Op
+                            || tok.is("like")
+                            || tok.is("rlike")
+                            || tok.is("regexp")
+                    }
+                    Operand::Literal(_) => {
+                        matches!(after, Some(Kind::Logic | Kind::Comment | Kind::Semi))
+                    }
+                    _ => false,
+                }
+            }
+            Kind::Group => {
+                if !(quoted || literal_prefix) {
+                    return false;
+                }
+                if tok.is("having") {
+                    return self.expr(i + 1, 0).is_some_and(|e| e.cmp);
+                }
+                let Some((o, k)) = self.operand(i + 1, 0) else {
+                    return false;
+                };
+                let mut k = k;
+                while self.kind(k) == Some(Kind::Comma) {
+                    match self.operand(k + 1, 0) {
+                        Some((_, k2)) => k = k2,
+                        None => break,
+                    }
+                }
+                matches!(
+                    o,
+                    Operand::Literal(Kind::Num) | Operand::Bare | Operand::Call { .. }
+                ) && matches!(
+                    self.kind(k),
+                    None | Some(Kind::Comment | Kind::Semi | Kind::RParen | Kind::Group)
+                )
+            }
+            Kind::Keyword => {
+                (quoted || literal_prefix)
+                    && ((tok.is("waitfor") && self.is_word(i + 1, "delay"))
+                        || (tok.is("into")
+                            && (self.is_word(i + 1, "outfile") || self.is_word(i + 1, "dumpfile")))
+                        || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
+            }
+            // MSSQL runs statements without a separator: `@v select @v ...`, `1 exec xp_...`.
+            Kind::Stmt => (quoted || literal_prefix) && self.stmt_valid(i),
+            Kind::Comma => {
+                quoted
+                    && matches!(
+                        self.operand(i + 1, 0),
+                        Some((Operand::Subquery | Operand::Call { known: true }, _))
+                    )
+            }
+            _ => false,
+        }
+    }
+
+    /// UNION SELECT or a stacked statement anywhere, after a short prefix.
+    fn anywhere(&self) -> bool {
+        for j in 0..self.t.len() {
+            match self.t[j].kind {
+                Kind::Union if self.union_select(j) => {
+                    let short_prefix = j == 0
+                        || matches!(
+                            self.t[j - 1].kind,
+                            Kind::Num | Kind::Str | Kind::Var | Kind::RParen | Kind::Comment
+                        )
+                        || (self.t[j - 1].kind == Kind::Bare
+                            && (j < 2 || self.t[j - 2].kind != Kind::Bare));
+                    if short_prefix {
+                        return true;
+                    }
+                }
+                Kind::Semi if self.stmt_valid(j + 1) => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// A complete statement as the whole value: `SELECT x FROM t`, `DROP TABLE t`.
+    fn whole_statement(&self) -> bool {
+        let Some(first) = self.t.first() else {
+            return false;
+        };
+        if first.kind != Kind::Stmt || !self.stmt_valid(0) {
+            return false;
+        }
+        // A statement on its own is how SQL is written in documentation and code
+        // samples; it only reads as an attack when it truncates the rest (`... --`).
+        // (Bare statements are caught at paranoia 2 by rule 942300.)
+        if self.t.last().is_none_or(|t| t.kind != Kind::Comment) {
+            return false;
+        }
+        if first.is("select") {
+            // Needs FROM and a table name to be a statement rather than a phrase.
+            return (1..self.t.len()).any(|j| {
+                self.t[j].is("from")
+                    && self
+                        .kind(j + 1)
+                        .is_some_and(|k| matches!(k, Kind::Bare | Kind::Keyword | Kind::LParen))
+                    && matches!(
+                        self.kind(j + 2),
+                        None | Some(
+                            Kind::Comment
+                                | Kind::Semi
+                                | Kind::Keyword
+                                | Kind::Group
+                                | Kind::RParen
+                                | Kind::Union
+                                | Kind::Comma
+                        )
+                    )
+            });
+        }
+        true
+    }
+}
+
+/// True when the folded tokens, read in `ctx`, are an injection.
+pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
+    if t.is_empty() {
+        return false;
+    }
+    let p = Parser { t };
+    let quoted = ctx != Context::Bare;
+    let (mut i, prefix) = if quoted {
+        (1, Prefix::Literal)
+    } else {
+        match t[0].kind {
+            Kind::Num | Kind::Var | Kind::Str => (1, Prefix::Literal),
+            Kind::Bare => (1, Prefix::Bare),
+            _ => (0, Prefix::Empty),
+        }
+    };
+    let mut closers = 0;
+    while p.kind(i) == Some(Kind::RParen) {
+        i += 1;
+        closers += 1;
+    }
+    p.continuation(i, quoted, prefix, closers) || p.anywhere() || (!quoted && p.whole_statement())
+}

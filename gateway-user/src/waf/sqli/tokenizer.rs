@@ -1,0 +1,783 @@
+//! SQL tokenizer in the manner of libinjection: turns input into a short list of typed
+//! tokens as a lenient SQL lexer (MySQL, PostgreSQL, MSSQL, Oracle, SQLite) would.
+//!
+//! Input is tokenized in one of three contexts: as-is (numeric context), or as if it
+//! followed an opening `'` or `"` (the input starts inside a string literal).
+//! Tokens borrow the input; the buffer lives on the stack.
+
+/// At most this many tokens are produced; the grammar only looks at the start.
+pub const MAX_TOKENS: usize = 24;
+
+/// Where the input is assumed to be inserted in a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// As a bare value: `... WHERE id = INPUT`.
+    Bare,
+    /// Inside a string literal opened by this quote: `... WHERE name = 'INPUT'`.
+    Quoted(u8),
+}
+
+/// The type of a token (libinjection letters in comments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `s`: a string literal.
+    Str,
+    /// `1`: a number, or TRUE/FALSE/NULL.
+    Num,
+    /// `n`: an identifier or unknown word.
+    Bare,
+    /// `k`: a reserved word that is not one of the classes below.
+    Keyword,
+    /// `U`: UNION (ALL|DISTINCT).
+    Union,
+    /// `E`: the start of a statement (SELECT, INSERT, DROP, EXEC, ...).
+    Stmt,
+    /// `f`: a word followed by `(`.
+    Func,
+    /// `o`: a symbolic operator.
+    Op,
+    /// `o`: a word operator (LIKE, IN, IS, REGEXP, BETWEEN, DIV, ...).
+    WordOp,
+    /// `&`: AND, OR, XOR, `&&`, `||`.
+    Logic,
+    /// `(`.
+    LParen,
+    /// `)`.
+    RParen,
+    /// `,`.
+    Comma,
+    /// `;`.
+    Semi,
+    /// `c`: a comment.
+    Comment,
+    /// `B`: GROUP BY, ORDER BY, HAVING, LIMIT, PROCEDURE.
+    Group,
+    /// `v`: `@var`, `@@var`.
+    Var,
+    /// `.`.
+    Dot,
+    /// `X`: anything a SQL lexer would reject.
+    Other,
+}
+
+/// One token: its type, its text, and two flags that matter to the grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// The token type.
+    pub kind: Kind,
+    /// The text (for strings, without quotes).
+    pub text: &'a str,
+    /// Strings: no closing quote. Logic: written as `&&`/`||`. Func: a known SQL function.
+    pub flag: bool,
+}
+
+impl<'a> Token<'a> {
+    const EMPTY: Token<'static> = Token {
+        kind: Kind::Other,
+        text: "",
+        flag: false,
+    };
+
+    /// Case-insensitive comparison of the token text.
+    pub fn is(&self, word: &str) -> bool {
+        self.text.eq_ignore_ascii_case(word)
+    }
+}
+
+/// A fixed-size token buffer.
+pub struct Tokens<'a> {
+    buf: [Token<'a>; MAX_TOKENS],
+    len: usize,
+}
+
+impl<'a> Tokens<'a> {
+    /// The tokens as a slice.
+    pub fn as_slice(&self) -> &[Token<'a>] {
+        &self.buf[..self.len]
+    }
+
+    fn push(&mut self, t: Token<'a>) -> bool {
+        if self.len == MAX_TOKENS {
+            return false;
+        }
+        self.buf[self.len] = t;
+        self.len += 1;
+        true
+    }
+}
+
+/// Well-known SQL functions: a call to one of these is SQL, not prose.
+const KNOWN_FUNCTIONS: &[&str] = &[
+    "abs",
+    "ascii",
+    "avg",
+    "benchmark",
+    "bin",
+    "bit_length",
+    "cast",
+    "ceil",
+    "ceiling",
+    "char",
+    "char_length",
+    "character_length",
+    "charindex",
+    "chr",
+    "coalesce",
+    "concat",
+    "concat_ws",
+    "conv",
+    "convert",
+    "count",
+    "current_database",
+    "current_setting",
+    "current_user",
+    "database",
+    "db_name",
+    "dbms_pipe",
+    "decode",
+    "elt",
+    "exp",
+    "extractvalue",
+    "field",
+    "floor",
+    "from_base64",
+    "get_host_name",
+    "group_concat",
+    "has_dbaccess",
+    "hex",
+    "host_name",
+    "if",
+    "ifnull",
+    "iif",
+    "instr",
+    "is_srvrolemember",
+    "isnull",
+    "json_extract",
+    "json_keys",
+    "lcase",
+    "left",
+    "len",
+    "length",
+    "load_file",
+    "load_extension",
+    "locate",
+    "lower",
+    "lpad",
+    "ltrim",
+    "make_set",
+    "max",
+    "md5",
+    "mid",
+    "min",
+    "name_const",
+    "nullif",
+    "nvl",
+    "object_id",
+    "object_name",
+    "oct",
+    "openrowset",
+    "opendatasource",
+    "ord",
+    "pg_read_file",
+    "pg_ls_dir",
+    "pg_sleep",
+    "position",
+    "query_to_xml",
+    "quote",
+    "rand",
+    "randomblob",
+    "receive_message",
+    "repeat",
+    "reverse",
+    "right",
+    "round",
+    "row_count",
+    "rpad",
+    "rtrim",
+    "schema",
+    "session_user",
+    "sha1",
+    "sha2",
+    "sleep",
+    "soundex",
+    "space",
+    "sqlite_version",
+    "string_agg",
+    "strcmp",
+    "substr",
+    "substring",
+    "substring_index",
+    "sum",
+    "suser_name",
+    "sys_context",
+    "sys_eval",
+    "sys_exec",
+    "system_user",
+    "to_base64",
+    "to_char",
+    "to_number",
+    "trim",
+    "typeof",
+    "ucase",
+    "unhex",
+    "unicode",
+    "updatexml",
+    "upper",
+    "user",
+    "user_name",
+    "utl_http",
+    "utl_inaddr",
+    "uuid",
+    "version",
+    "xmltype",
+    "xp_cmdshell",
+    "xp_dirtree",
+    "zeroblob",
+    "waitfor",
+    "exists",
+    "geometrycollection",
+    "multipoint",
+    "polygon",
+    "linestring",
+    "gtid_subset",
+    "json_object",
+    "dbms_xmlgen",
+    "getxml",
+    "ctxsys",
+    "drithsx",
+    "sn",
+    "dblink",
+    "lo_import",
+    "lo_export",
+    "pg_sleep_for",
+    "version_comment",
+    "connection_id",
+    "last_insert_id",
+    "found_rows",
+];
+
+/// Classifies a lowercase word.
+fn classify(lower: &str) -> Kind {
+    match lower {
+        "union" => Kind::Union,
+        "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate"
+        | "exec" | "execute" | "declare" | "shutdown" | "grant" | "revoke" => Kind::Stmt,
+        "and" | "or" | "xor" => Kind::Logic,
+        "like" | "rlike" | "ilike" | "regexp" | "similar" | "is" | "in" | "between" | "div"
+        | "mod" | "sounds" | "escape" | "collate" | "glob" | "match" | "against" => Kind::WordOp,
+        "having" | "limit" | "procedure" => Kind::Group,
+        "true" | "false" | "null" | "unknown" => Kind::Num,
+        "from" | "where" | "as" | "by" | "all" | "any" | "some" | "distinct" | "table"
+        | "tables" | "database" | "databases" | "schema" | "into" | "values" | "set" | "top"
+        | "case" | "when" | "then" | "else" | "end" | "exists" | "asc" | "desc" | "join"
+        | "inner" | "outer" | "on" | "using" | "delay" | "waitfor" | "outfile" | "dumpfile"
+        | "not" | "column" | "view" | "index" | "function" | "trigger" | "begin" | "with"
+        | "offset" | "fetch" | "rows" | "only" | "nowait" | "analyse" | "binary" | "group"
+        | "order" | "load_file" | "information_schema" | "sysobjects" | "syscolumns" | "login" => {
+            Kind::Keyword
+        }
+        _ => Kind::Bare,
+    }
+}
+
+/// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
+fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
+    matches!(k, Kind::Union | Kind::Logic)
+        || (k == Kind::Stmt && lower == "select")
+        || (k == Kind::WordOp && matches!(lower, "in" | "like" | "rlike" | "regexp" | "is"))
+        || matches!(
+            lower,
+            "not" | "exists" | "values" | "into" | "from" | "where" | "on" | "using" | "as"
+        )
+}
+
+fn lower_into<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    let n = word.len();
+    if n > buf.len() || !word.is_ascii() {
+        return None;
+    }
+    for (d, s) in buf.iter_mut().zip(word.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
+fn is_word_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+fn is_word_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+fn is_space(c: u8) -> bool {
+    c <= b' ' || c == 0x7f
+}
+
+/// Tokenizes `input` in the given context.
+///
+/// In a quoted context the first token is the string that the input closes; when
+/// the input never closes it, `None` is returned (the whole input is a string).
+pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
+    let b = input.as_bytes();
+    let mut out = Tokens {
+        buf: [Token::EMPTY; MAX_TOKENS],
+        len: 0,
+    };
+    let mut pos = 0;
+    if let Context::Quoted(q) = ctx {
+        // The first quote closes the string, escaped or not: `\'` is how payloads
+        // get past `addslashes`-style escaping.
+        let close = b.iter().position(|&c| c == q)?;
+        out.push(Token {
+            kind: Kind::Str,
+            text: &input[..close],
+            flag: false,
+        });
+        pos = close + 1;
+    }
+    let mut in_exec_comment = false;
+    while pos < b.len() {
+        let c = b[pos];
+        if is_space(c) {
+            pos += 1;
+            continue;
+        }
+        // U+00A0 and other non-ASCII spaces.
+        if c >= 0x80
+            && let Some(ch) = input[pos..].chars().next()
+            && ch.is_whitespace()
+        {
+            pos += ch.len_utf8();
+            continue;
+        }
+        let start = pos;
+        let tok = match c {
+            b'\'' | b'"' => {
+                let (text, end, unterminated) = scan_string(input, pos, c);
+                pos = end;
+                Token {
+                    kind: Kind::Str,
+                    text,
+                    flag: unterminated,
+                }
+            }
+            b'`' => {
+                let (text, end) = match input[pos + 1..].find('`') {
+                    Some(p) => (&input[pos + 1..pos + 1 + p], pos + 1 + p + 1),
+                    None => (&input[pos + 1..], b.len()),
+                };
+                pos = end;
+                Token {
+                    kind: Kind::Bare,
+                    text,
+                    flag: false,
+                }
+            }
+            b'/' if b.get(pos + 1) == Some(&b'*') => {
+                if b.get(pos + 2) == Some(&b'!') {
+                    // MySQL executable comment: its body is code.
+                    pos += 3;
+                    while pos < b.len() && b[pos].is_ascii_digit() {
+                        pos += 1;
+                    }
+                    in_exec_comment = true;
+                    continue;
+                }
+                let end = input[pos + 2..]
+                    .find("*/")
+                    .map_or(b.len(), |p| pos + 2 + p + 2);
+                pos = end;
+                Token {
+                    kind: Kind::Comment,
+                    text: &input[start..end],
+                    flag: false,
+                }
+            }
+            b'*' if in_exec_comment && b.get(pos + 1) == Some(&b'/') => {
+                in_exec_comment = false;
+                pos += 2;
+                continue;
+            }
+            b'-' if b.get(pos + 1) == Some(&b'-') => {
+                let end = input[pos..].find('\n').map_or(b.len(), |p| pos + p);
+                pos = end;
+                Token {
+                    kind: Kind::Comment,
+                    text: &input[start..end],
+                    flag: false,
+                }
+            }
+            b'#' => {
+                let end = input[pos..].find('\n').map_or(b.len(), |p| pos + p);
+                pos = end;
+                Token {
+                    kind: Kind::Comment,
+                    text: &input[start..end],
+                    flag: false,
+                }
+            }
+            b'0'..=b'9' => {
+                let end = scan_number(b, pos);
+                // `5pm`, `2nd`: a word, unless the letters are a keyword (`1union`, `1and`).
+                if end < b.len() && is_word_start(b[end]) && b[end] != b'$' {
+                    let mut wend = end;
+                    while wend < b.len() && is_word_char(b[wend]) {
+                        wend += 1;
+                    }
+                    let mut lb = [0u8; 32];
+                    let split = lower_into(&input[end..wend], &mut lb)
+                        .map(|w| {
+                            matches!(
+                                classify(w),
+                                Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
+                            ) || w == "from"
+                        })
+                        .unwrap_or(false);
+                    if split {
+                        pos = end;
+                        Token {
+                            kind: Kind::Num,
+                            text: &input[start..end],
+                            flag: false,
+                        }
+                    } else {
+                        pos = wend;
+                        Token {
+                            kind: Kind::Bare,
+                            text: &input[start..wend],
+                            flag: false,
+                        }
+                    }
+                } else {
+                    pos = end;
+                    Token {
+                        kind: Kind::Num,
+                        text: &input[start..end],
+                        flag: false,
+                    }
+                }
+            }
+            b'.' if b.get(pos + 1).is_some_and(u8::is_ascii_digit) => {
+                let end = scan_number(b, pos);
+                pos = end;
+                Token {
+                    kind: Kind::Num,
+                    text: &input[start..end],
+                    flag: false,
+                }
+            }
+            b'@' => {
+                pos += 1;
+                if b.get(pos) == Some(&b'@') {
+                    pos += 1;
+                }
+                if matches!(b.get(pos), Some(b'\'' | b'"' | b'`')) {
+                    let (_, end, _) = scan_string(input, pos, b[pos]);
+                    pos = end;
+                } else {
+                    while pos < b.len() && (is_word_char(b[pos]) || b[pos] == b'.') {
+                        pos += 1;
+                    }
+                }
+                Token {
+                    kind: Kind::Var,
+                    text: &input[start..pos],
+                    flag: false,
+                }
+            }
+            c if is_word_start(c) => {
+                while pos < b.len() && is_word_char(b[pos]) {
+                    pos += 1;
+                }
+                let word = &input[start..pos];
+                // Prefixed strings: N'..', X'..', B'..', E'..', _utf8'..'.
+                if matches!(b.get(pos), Some(b'\''))
+                    && (word.len() == 1 && matches!(c | 0x20, b'n' | b'x' | b'b' | b'e')
+                        || c == b'_')
+                {
+                    let (text, end, unterminated) = scan_string(input, pos, b'\'');
+                    pos = end;
+                    Token {
+                        kind: Kind::Str,
+                        text,
+                        flag: unterminated,
+                    }
+                } else {
+                    word_token(input, word, pos)
+                }
+            }
+            b'(' => {
+                pos += 1;
+                Token {
+                    kind: Kind::LParen,
+                    text: "(",
+                    flag: false,
+                }
+            }
+            b')' => {
+                pos += 1;
+                Token {
+                    kind: Kind::RParen,
+                    text: ")",
+                    flag: false,
+                }
+            }
+            b',' => {
+                pos += 1;
+                Token {
+                    kind: Kind::Comma,
+                    text: ",",
+                    flag: false,
+                }
+            }
+            b';' => {
+                pos += 1;
+                Token {
+                    kind: Kind::Semi,
+                    text: ";",
+                    flag: false,
+                }
+            }
+            b'.' => {
+                pos += 1;
+                Token {
+                    kind: Kind::Dot,
+                    text: ".",
+                    flag: false,
+                }
+            }
+            _ => {
+                let (kind, len, sym) = scan_operator(b, pos);
+                pos += len;
+                Token {
+                    kind,
+                    text: &input[start..pos],
+                    flag: sym,
+                }
+            }
+        };
+        if !out.push(tok) {
+            break;
+        }
+    }
+    Some(out)
+}
+
+/// Scans a string opened at `open`; returns (body, end position, unterminated).
+fn scan_string(input: &str, open: usize, q: u8) -> (&str, usize, bool) {
+    let b = input.as_bytes();
+    let mut i = open + 1;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == q {
+            if b.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return (&input[open + 1..i], i + 1, false);
+        }
+        i += 1;
+    }
+    (&input[(open + 1).min(b.len())..], b.len(), true)
+}
+
+fn scan_number(b: &[u8], mut pos: usize) -> usize {
+    if b[pos] == b'0'
+        && matches!(b.get(pos + 1), Some(b'x' | b'X'))
+        && b.get(pos + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        pos += 2;
+        while pos < b.len() && b[pos].is_ascii_hexdigit() {
+            pos += 1;
+        }
+        return pos;
+    }
+    if b[pos] == b'0'
+        && matches!(b.get(pos + 1), Some(b'b' | b'B'))
+        && matches!(b.get(pos + 2), Some(b'0' | b'1'))
+    {
+        pos += 2;
+        while pos < b.len() && matches!(b[pos], b'0' | b'1') {
+            pos += 1;
+        }
+        return pos;
+    }
+    while pos < b.len() && b[pos].is_ascii_digit() {
+        pos += 1;
+    }
+    if pos < b.len() && b[pos] == b'.' {
+        pos += 1;
+        while pos < b.len() && b[pos].is_ascii_digit() {
+            pos += 1;
+        }
+    }
+    if pos + 1 < b.len() && matches!(b[pos], b'e' | b'E') {
+        let mut q = pos + 1;
+        if matches!(b[q], b'+' | b'-') {
+            q += 1;
+        }
+        if q < b.len() && b[q].is_ascii_digit() {
+            pos = q;
+            while pos < b.len() && b[pos].is_ascii_digit() {
+                pos += 1;
+            }
+        }
+    }
+    pos
+}
+
+fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
+    let mut lb = [0u8; 32];
+    let lower = lower_into(word, &mut lb);
+    let kind = lower.map_or(Kind::Bare, classify);
+    let next = input.as_bytes()[end..]
+        .iter()
+        .copied()
+        .find(|c| !is_space(*c));
+    if next == Some(b'(') && !lower.is_some_and(|l| keeps_class_before_paren(kind, l)) {
+        let known = lower.is_some_and(|l| KNOWN_FUNCTIONS.contains(&l));
+        return Token {
+            kind: Kind::Func,
+            text: word,
+            flag: known,
+        };
+    }
+    Token {
+        kind,
+        text: word,
+        flag: false,
+    }
+}
+
+/// Returns (kind, length, symbolic-logic flag).
+fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
+    let rest = &b[pos..];
+    for op in [
+        "<=>", "<>", "!=", "<=", ">=", ":=", "::", "<<", ">>", "!<", "!>", "||", "&&",
+    ] {
+        if rest.starts_with(op.as_bytes()) {
+            let logic = op == "||" || op == "&&";
+            return (if logic { Kind::Logic } else { Kind::Op }, op.len(), logic);
+        }
+    }
+    let kind = match rest[0] {
+        b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&'
+        | b'~' => Kind::Op,
+        _ => Kind::Other,
+    };
+    // Keep multi-byte characters whole so token texts stay valid UTF-8.
+    let len = if rest[0] >= 0x80 {
+        let mut l = 1;
+        while l < rest.len() && rest[l] & 0xC0 == 0x80 {
+            l += 1;
+        }
+        l
+    } else {
+        1
+    };
+    (kind, len, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(input: &str, ctx: Context) -> Vec<Kind> {
+        tokenize(input, ctx)
+            .map(|t| t.as_slice().iter().map(|t| t.kind).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn quoted_context_starts_with_the_closed_string() {
+        use Kind::*;
+        assert_eq!(
+            kinds("admin' or '1'='1", Context::Quoted(b'\'')),
+            vec![Str, Logic, Str, Op, Str]
+        );
+        assert!(tokenize("no quote here", Context::Quoted(b'\'')).is_none());
+    }
+
+    #[test]
+    fn numbers_words_keywords_and_functions_are_typed() {
+        use Kind::*;
+        assert_eq!(
+            kinds(
+                "1 union all select sleep(5),@@version from t",
+                Context::Bare
+            ),
+            vec![
+                Num, Union, Keyword, Stmt, Func, LParen, Num, RParen, Comma, Var, Keyword, Bare
+            ]
+        );
+    }
+
+    #[test]
+    fn glued_keywords_are_split_from_numbers_but_ordinals_are_words() {
+        use Kind::*;
+        assert_eq!(
+            kinds("1union select", Context::Bare),
+            vec![Num, Union, Stmt]
+        );
+        assert_eq!(kinds("2nd floor", Context::Bare), vec![Bare, Bare]);
+        assert_eq!(kinds("0x41424344", Context::Bare), vec![Num]);
+    }
+
+    #[test]
+    fn comments_strings_and_operators_are_recognized() {
+        use Kind::*;
+        assert_eq!(kinds("a -- x", Context::Bare), vec![Bare, Comment]);
+        assert_eq!(
+            kinds("a /* x */ b # y", Context::Bare),
+            vec![Bare, Comment, Bare, Comment]
+        );
+        assert_eq!(
+            kinds("'it''s' || 'x'", Context::Bare),
+            vec![Str, Logic, Str]
+        );
+        assert_eq!(kinds("a<>b", Context::Bare), vec![Bare, Op, Bare]);
+    }
+
+    #[test]
+    fn mysql_executable_comments_are_code() {
+        use Kind::*;
+        assert_eq!(
+            kinds("/*!50000union*/ /*!select*/ 1", Context::Bare),
+            vec![Union, Stmt, Num]
+        );
+    }
+
+    #[test]
+    fn token_count_is_bounded() {
+        let long = "a ".repeat(1000);
+        assert_eq!(
+            tokenize(&long, Context::Bare).map(|t| t.as_slice().len()),
+            Some(MAX_TOKENS)
+        );
+    }
+
+    #[test]
+    fn odd_bytes_do_not_panic() {
+        for s in [
+            "'",
+            "\"",
+            "@",
+            "@'",
+            "0x",
+            "1e",
+            "`",
+            "/*",
+            "/*!",
+            "é'ü",
+            "\u{a0}'--",
+            "N'",
+        ] {
+            let _ = tokenize(s, Context::Bare);
+            let _ = tokenize(s, Context::Quoted(b'\''));
+        }
+    }
+}

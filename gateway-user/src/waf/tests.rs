@@ -1,0 +1,404 @@
+//! Engine-level tests: placement, evasions, modes, exclusions, custom rules, body limits.
+use std::net::IpAddr;
+
+use super::*;
+
+fn engine(yaml: &str) -> Engine {
+    let cfg: WafConfig = serde_yaml_ng::from_str(yaml).expect("test config parses");
+    Engine::compile(&cfg).expect("test config compiles")
+}
+
+fn default_engine() -> Engine {
+    Engine::compile(&WafConfig::default()).expect("default config compiles")
+}
+
+struct Req {
+    method: &'static str,
+    path: String,
+    query: Option<String>,
+    headers: http::HeaderMap,
+    body: Option<Vec<u8>>,
+    ct: Option<String>,
+    ip: Option<IpAddr>,
+}
+
+impl Req {
+    fn get(query: &str) -> Req {
+        Req {
+            method: "GET",
+            path: "/api/items".into(),
+            query: Some(query.into()),
+            headers: http::HeaderMap::new(),
+            body: None,
+            ct: None,
+            ip: None,
+        }
+    }
+    fn post(ct: &str, body: &[u8]) -> Req {
+        Req {
+            method: "POST",
+            path: "/api/items".into(),
+            query: None,
+            headers: http::HeaderMap::new(),
+            body: Some(body.to_vec()),
+            ct: Some(ct.into()),
+            ip: None,
+        }
+    }
+    fn view(&self) -> RequestView<'_> {
+        RequestView {
+            method: self.method,
+            raw_path: &self.path,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+            body: self.body.as_deref(),
+            body_truncated: false,
+            content_type: self.ct.as_deref(),
+            client_ip: self.ip,
+        }
+    }
+    fn run(&self, e: &Engine) -> Verdict {
+        e.inspect(&self.view(), &e.default_policy())
+    }
+}
+
+#[test]
+fn sqli_in_a_query_argument_is_blocked_with_rule_and_field_named() {
+    let v = Req::get("q=1%27%20or%20%271%27%3D%271").run(&default_engine());
+    assert!(v.blocked);
+    assert!(v.score >= 5);
+    assert!(v.matches.iter().any(|m| m.rule_id == 942100
+        && m.field.as_str() == "args.q"
+        && m.category == Category::Sqli));
+}
+
+#[test]
+fn benign_api_request_scores_zero() {
+    let mut r = Req::post(
+        "application/json",
+        br#"{"name":"Patrick O'Brien","query":"select a plan","note":"drop me a line"}"#,
+    );
+    r.query = Some("page=2&sort=-created_at&q=rock+%27n%27+roll".into());
+    r.headers.insert(
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
+            .parse()
+            .unwrap(),
+    );
+    r.headers
+        .insert("cookie", "session=abc123; theme=dark".parse().unwrap());
+    let v = r.run(&default_engine());
+    assert_eq!(v.score, 0, "{:?}", v.matches);
+    assert!(!v.blocked);
+}
+
+#[test]
+fn json_fields_are_named_by_their_path() {
+    let v = Req::post(
+        "application/json",
+        br#"{"user":{"name":"<script>alert(1)</script>"}}"#,
+    )
+    .run(&default_engine());
+    assert!(v.blocked);
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.field.as_str() == "json.user.name" && m.category == Category::Xss)
+    );
+}
+
+#[test]
+fn evasions_are_decoded_before_matching() {
+    let e = default_engine();
+    for q in [
+        "q=1%20UnIoN%20SeLeCt%201,2",
+        "q=1/**/UNION/**/SELECT/**/1,2",
+        "q=1%20UN/**/ION%20SEL/**/ECT%201,2",
+        "q=%253Cscript%253Ealert(1)%253C%252Fscript%253E",
+        "q=%uff1cscript%uff1ealert(1)%uff1c/script%uff1e",
+        "q=..%c0%af..%c0%af..%c0%afetc%c0%afpasswd",
+        "q=%26lt%3Bimg%20src%3Dx%20onerror%3Dalert(1)%26gt%3B",
+        "q=w%27h%27o%27am%27i",
+        "q=cat%24%7BIFS%7D/etc/passwd",
+    ] {
+        assert!(Req::get(q).run(&e).blocked, "not blocked: {q}");
+    }
+}
+
+#[test]
+fn attacks_in_multipart_fields_and_file_names_are_found() {
+    let e = default_engine();
+    let body = b"--XX\r\nContent-Disposition: form-data; name=\"bio\"\r\n\r\n'; DROP TABLE users; --\r\n--XX--\r\n";
+    let v = Req::post("multipart/form-data; boundary=XX", body).run(&e);
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.field.as_str() == "args.bio" && m.rule_id == 942100)
+    );
+    let body = b"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"shell.php\"\r\n\r\n<?php ?>\r\n--XX--\r\n";
+    let v = Req::post("multipart/form-data; boundary=XX", body).run(&e);
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.field.as_str() == "files.f" && m.rule_id == 932180)
+    );
+}
+
+#[test]
+fn nosql_operators_xxe_and_scanners_are_blocked() {
+    let e = default_engine();
+    assert!(
+        Req::post(
+            "application/json",
+            br#"{"user":"admin","pass":{"$ne":null}}"#
+        )
+        .run(&e)
+        .blocked
+    );
+    assert!(Req::get("user[$ne]=x&pass[$ne]=x").run(&e).blocked);
+    let xxe =
+        br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
+    assert!(Req::post("application/xml", xxe).run(&e).blocked);
+    let mut r = Req::get("a=1");
+    r.headers.insert(
+        "user-agent",
+        "sqlmap/1.7.2#stable (https://sqlmap.org)".parse().unwrap(),
+    );
+    let v = r.run(&e);
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.rule_id == 913100 && m.field.as_str() == "header.user-agent")
+    );
+}
+
+#[test]
+fn json_schema_keywords_are_not_nosql_operators() {
+    let v = Req::post(
+        "application/json",
+        br##"{"$schema":"http://json-schema.org/draft-07/schema#","$ref":"#/a","$id":"x"}"##,
+    )
+    .run(&default_engine());
+    assert_eq!(v.score, 0, "{:?}", v.matches);
+}
+
+#[test]
+fn detect_mode_scores_but_does_not_block() {
+    let e = engine("mode: detect");
+    let v = Req::get("q=%27%20or%201%3D1--").run(&e);
+    assert!(v.score >= 5);
+    assert!(!v.blocked);
+    assert_eq!(v.mode, Mode::Detect);
+}
+
+#[test]
+fn off_mode_inspects_nothing() {
+    let e = default_engine();
+    let p = e
+        .route_policy(&serde_yaml_ng::from_str("mode: off").unwrap())
+        .unwrap();
+    let r = Req::get("q=%27%20or%201%3D1--");
+    let v = e.inspect(&r.view(), &p);
+    assert_eq!((v.score, v.blocked, v.matches.len()), (0, false, 0));
+}
+
+#[test]
+fn a_field_exclusion_silences_the_rule_only_on_that_field() {
+    let e = default_engine();
+    let p = e
+        .route_policy(
+            &serde_yaml_ng::from_str("{ exclude: [{ rule: 942100, field: args.q }] }").unwrap(),
+        )
+        .unwrap();
+    let r = Req::get("q=%27%20or%201%3D1--&other=%27%20or%201%3D1--");
+    let v = e.inspect(&r.view(), &p);
+    assert!(
+        !v.matches
+            .iter()
+            .any(|m| m.rule_id == 942100 && m.field.as_str() == "args.q")
+    );
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.rule_id == 942100 && m.field.as_str() == "args.other")
+    );
+    assert!(v.blocked);
+}
+
+#[test]
+fn a_route_exclusion_silences_the_rule_range_everywhere() {
+    let e = default_engine();
+    let p = e
+        .route_policy(&serde_yaml_ng::from_str("{ exclude: [{ rule: 942000-942999 }] }").unwrap())
+        .unwrap();
+    let v = e.inspect(
+        &Req::get("q=%27%20or%201%3D1--&x=1%20union%20select%201").view(),
+        &p,
+    );
+    assert_eq!(v.score, 0, "{:?}", v.matches);
+}
+
+#[test]
+fn exclusions_naming_unknown_rules_are_rejected() {
+    let e = default_engine();
+    let err = e
+        .route_policy(&serde_yaml_ng::from_str("{ exclude: [{ rule: 123 }] }").unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("123"));
+}
+
+#[test]
+fn route_threshold_and_paranoia_override_the_global_ones() {
+    let e = default_engine();
+    let r = Req::get("q=%3Cimg%20src%3Dcat.png%3E");
+    assert_eq!(r.run(&e).score, 0);
+    let p2 = e
+        .route_policy(&serde_yaml_ng::from_str("{ paranoia: 2, threshold: 3 }").unwrap())
+        .unwrap();
+    let v = e.inspect(&r.view(), &p2);
+    assert!(v.matches.iter().any(|m| m.rule_id == 941230));
+    assert!(v.blocked);
+}
+
+#[test]
+fn custom_rules_score_block_and_match_ips() {
+    let e = engine(
+        r#"
+custom_rules:
+  - id: 100001
+    fields: [header.x-debug]
+    transformations: [lowercase, trim]
+    operator: { equals: "on" }
+    score: 2
+  - id: 100002
+    field: args.token
+    operator: { regex: "^[A-Z]{3}-\\d+$" }
+    negate: true
+    action: block
+  - id: 100003
+    field: remote_addr
+    operator: { ip_match: ["198.18.0.0/15", "::1"] }
+    action: block
+"#,
+    );
+    let mut r = Req::get("token=ABC-1");
+    r.headers.insert("x-debug", " ON ".parse().unwrap());
+    let v = r.run(&e);
+    assert_eq!(v.score, 2);
+    assert!(!v.blocked);
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.rule_id == 100001 && m.field.as_str() == "header.x-debug")
+    );
+    assert!(Req::get("token=nope").run(&e).blocked);
+    let mut r = Req::get("token=ABC-1");
+    r.ip = Some("198.19.1.2".parse().unwrap());
+    assert!(r.run(&e).blocked);
+    r.ip = Some("203.0.113.1".parse().unwrap());
+    assert!(!r.run(&e).blocked);
+}
+
+#[test]
+fn bad_custom_rules_fail_to_compile_with_their_id() {
+    for yaml in [
+        "custom_rules: [{ id: 100009, field: args, operator: { regex: '(unclosed' } }]",
+        "custom_rules: [{ id: 100009, field: remote_addr, operator: { ip_match: [not-an-ip] } }]",
+        "custom_rules: [{ id: 942100, field: args, operator: { contains: x } }]",
+    ] {
+        let cfg: WafConfig = serde_yaml_ng::from_str(yaml).unwrap();
+        let err = Engine::compile(&cfg)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("100009") || err.contains("942100"),
+            "{yaml}: {err}"
+        );
+    }
+}
+
+#[test]
+fn oversized_bodies_are_blocked_under_the_block_policy() {
+    let e = engine("{ inspect_body: 16, oversize: block }");
+    let v = Req::post("text/plain", b"a perfectly harmless but long body").run(&e);
+    assert!(v.blocked);
+    assert!(v.matches.iter().any(|m| m.rule_id == 920400));
+}
+
+#[test]
+fn oversized_bodies_have_their_prefix_inspected_under_inspect_prefix() {
+    let e = engine("{ inspect_body: 40, oversize: inspect_prefix }");
+    let mut attack_first = b"{\"q\": \"' or 1=1--\", \"pad\": \"".to_vec();
+    attack_first.extend(std::iter::repeat_n(b'x', 200));
+    attack_first.extend(b"\"}");
+    assert!(Req::post("application/json", &attack_first).run(&e).blocked);
+    let mut attack_late = b"{\"pad\": \"".to_vec();
+    attack_late.extend(std::iter::repeat_n(b'x', 200));
+    attack_late.extend(b"\", \"q\": \"' or 1=1--\"}");
+    assert!(!Req::post("application/json", &attack_late).run(&e).blocked);
+}
+
+#[test]
+fn deeply_nested_json_is_still_inspected() {
+    let mut body = String::new();
+    for _ in 0..300 {
+        body.push_str("{\"a\":");
+    }
+    body.push_str("\"<script>alert(1)</script>\"");
+    for _ in 0..300 {
+        body.push('}');
+    }
+    assert!(
+        Req::post("application/json", body.as_bytes())
+            .run(&default_engine())
+            .blocked
+    );
+}
+
+#[test]
+fn too_many_fields_is_reported() {
+    let e = engine("max_fields: 50");
+    let q = "a=1&".repeat(100);
+    let v = Req::get(&q).run(&e);
+    assert!(v.matches.iter().any(|m| m.rule_id == 920380));
+}
+
+#[test]
+fn each_rule_scores_once_however_many_fields_it_fires_on() {
+    let v = Req::get("a=%27%20or%201%3D1--&b=%27%20or%201%3D1--").run(&default_engine());
+    assert_eq!(v.matches.iter().filter(|m| m.rule_id == 942100).count(), 2);
+    assert_eq!(
+        v.score,
+        v.rule_ids()
+            .iter()
+            .map(|id| v
+                .matches
+                .iter()
+                .find(|m| m.rule_id == *id)
+                .map_or(0, |m| m.score))
+            .sum::<u32>()
+    );
+}
+
+#[test]
+fn base64_values_are_decoded_when_enabled() {
+    let q = "data=PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg%3D%3D";
+    assert!(!Req::get(q).run(&default_engine()).blocked);
+    assert!(Req::get(q).run(&engine("decode_base64: true")).blocked);
+}
+
+#[test]
+fn traversal_in_the_raw_path_is_blocked() {
+    let mut r = Req::get("a=1");
+    r.path = "/static/..%2f..%2f..%2fetc%2fpasswd".into();
+    assert!(r.run(&default_engine()).blocked);
+}
+
+#[test]
+fn trace_method_is_blocked() {
+    let mut r = Req::get("a=1");
+    r.method = "TRACE";
+    assert!(r.run(&default_engine()).blocked);
+}

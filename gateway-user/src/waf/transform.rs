@@ -1,0 +1,693 @@
+//! Transformations applied to a field before a rule looks at it.
+//!
+//! Each returns `Cow::Borrowed` when it changes nothing, so benign traffic (which
+//! mostly has nothing to decode) costs no allocation. The engine computes each
+//! distinct chain once per field and shares the result between rules.
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// How many times URL decoding is repeated at most (double, triple encoding).
+const MAX_URL_DECODE_ROUNDS: usize = 4;
+
+/// One transformation, named as in the configuration (`url_decode`, `lowercase`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// Percent decoding repeated until stable, with `%uXXXX`, overlong UTF-8 and full-width forms.
+    UrlDecode,
+    /// `&lt;`, `&#60;`, `&#x3c;` (semicolon optional) and the common named entities.
+    HtmlEntityDecode,
+    /// Lowercase.
+    Lowercase,
+    /// Runs of whitespace and control characters become one space.
+    CompressWhitespace,
+    /// Remove all whitespace and control characters.
+    RemoveWhitespace,
+    /// Remove `/* */`, `<!-- -->` and `--` line comments (MySQL `/*! */` keeps its content).
+    RemoveComments,
+    /// Remove NUL bytes.
+    RemoveNulls,
+    /// `\` to `/`, collapse `//`, drop `/./`, resolve `dir/../` (leading `../` kept).
+    NormalizePath,
+    /// Decode the value when it looks like base64 (standard or URL-safe).
+    Base64Decode,
+    /// Shell de-obfuscation: drop `\ ' " ^`, `${IFS}` to space, lowercase, compress.
+    CmdLine,
+    /// Strip leading and trailing whitespace.
+    Trim,
+}
+
+/// Applies one transformation.
+pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
+    match t {
+        Transform::UrlDecode => url_decode_repeated(input),
+        Transform::HtmlEntityDecode => html_entity_decode(input),
+        Transform::Lowercase => lowercase(input),
+        Transform::CompressWhitespace => compress_whitespace(input),
+        Transform::RemoveWhitespace => remove_whitespace(input),
+        Transform::RemoveComments => remove_comments(input),
+        Transform::RemoveNulls => remove_nulls(input),
+        Transform::NormalizePath => normalize_path(input),
+        Transform::Base64Decode => base64_decode(input),
+        Transform::CmdLine => cmd_line(input),
+        Transform::Trim => Cow::Borrowed(input.trim()),
+    }
+}
+
+/// Applies a chain of transformations in order.
+pub fn apply_chain<'a>(chain: &[Transform], input: &'a str) -> Cow<'a, str> {
+    let mut cur: Cow<'a, str> = Cow::Borrowed(input);
+    for &t in chain {
+        cur = match cur {
+            Cow::Borrowed(s) => apply(t, s),
+            Cow::Owned(s) => match apply(t, &s) {
+                // Unchanged, or a sub-slice (`trim`) of the owned value.
+                Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
+                Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
+                Cow::Owned(n) => Cow::Owned(n),
+            },
+        };
+    }
+    cur
+}
+
+fn is_ws(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// True when one more round of decoding could change the text.
+fn needs_url_decode(s: &str) -> bool {
+    let b = s.as_bytes();
+    let escape = b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && ((i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some())
+                || (i + 1 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U')))
+    });
+    // Full-width forms are U+FF01..U+FF5E, all encoded with a leading 0xEF byte.
+    escape || (b.contains(&0xEF) && s.chars().any(|c| ('\u{FF01}'..='\u{FF5E}').contains(&c)))
+}
+
+/// One round of percent decoding (`%XX`, `%uXXXX`), then overlong UTF-8 and full-width folding.
+pub fn url_decode_once(input: &str) -> Cow<'_, str> {
+    if !needs_url_decode(input) {
+        return Cow::Borrowed(input);
+    }
+    let b = input.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if i + 2 < b.len()
+                && let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2]))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+            // `%uXXXX`, the IIS form.
+            if i + 5 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U') {
+                let hx = &b[i + 2..i + 6];
+                if hx.iter().all(|&c| hex_val(c).is_some()) {
+                    let v = hx
+                        .iter()
+                        .fold(0u32, |a, &c| a << 4 | u32::from(hex_val(c).unwrap_or(0)));
+                    let ch = char::from_u32(v).map(fold_fullwidth).unwrap_or('\u{FFFD}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    i += 6;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(decode_bytes_lenient(&out))
+}
+
+/// Full-width ASCII forms (U+FF01..U+FF5E) to their ASCII counterparts.
+fn fold_fullwidth(c: char) -> char {
+    if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c)
+    } else {
+        c
+    }
+}
+
+/// UTF-8 decoding that maps overlong forms (`C0 AF` is `/`) to their character
+/// instead of U+FFFD, because that is how lenient back ends read them.
+fn decode_bytes_lenient(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match std::str::from_utf8(&b[i..]) {
+            Ok(s) => {
+                out.extend(s.chars().map(fold_fullwidth));
+                break;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                if let Ok(s) = std::str::from_utf8(&b[i..i + good]) {
+                    out.extend(s.chars().map(fold_fullwidth));
+                }
+                i += good;
+                let rest = &b[i..];
+                // Overlong two-byte (C0/C1 xx) and three-byte (E0 80..9F xx) forms.
+                if rest.len() >= 2 && (rest[0] == 0xC0 || rest[0] == 0xC1) && rest[1] & 0xC0 == 0x80
+                {
+                    let v = (u32::from(rest[0] & 0x1F) << 6) | u32::from(rest[1] & 0x3F);
+                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+                    i += 2;
+                } else if rest.len() >= 3
+                    && rest[0] == 0xE0
+                    && rest[1] & 0xE0 == 0x80
+                    && rest[2] & 0xC0 == 0x80
+                {
+                    let v = (u32::from(rest[1] & 0x3F) << 6) | u32::from(rest[2] & 0x3F);
+                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+                    i += 3;
+                } else if rest[0] == 0xA0 {
+                    // A lone Latin-1 no-break space: MySQL treats it as whitespace.
+                    out.push(' ');
+                    i += 1;
+                } else {
+                    out.push('\u{FFFD}');
+                    i += e.error_len().unwrap_or(rest.len()).max(1);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Percent decoding repeated until the text stops changing (bounded).
+pub fn url_decode_repeated(input: &str) -> Cow<'_, str> {
+    let mut cur = match url_decode_once(input) {
+        Cow::Borrowed(s) => return Cow::Borrowed(s),
+        Cow::Owned(s) => s,
+    };
+    for _ in 1..MAX_URL_DECODE_ROUNDS {
+        match url_decode_once(&cur) {
+            Cow::Borrowed(_) => break,
+            Cow::Owned(n) => cur = n,
+        }
+    }
+    Cow::Owned(cur)
+}
+
+const NAMED_ENTITIES: &[(&str, char)] = &[
+    ("lt", '<'),
+    ("gt", '>'),
+    ("amp", '&'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", ' '),
+    ("tab", '\t'),
+    ("newline", '\n'),
+    ("colon", ':'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("semi", ';'),
+    ("equals", '='),
+    ("comma", ','),
+    ("period", '.'),
+    ("excl", '!'),
+    ("quest", '?'),
+    ("num", '#'),
+    ("grave", '`'),
+    ("lsqb", '['),
+    ("rsqb", ']'),
+    ("lcub", '{'),
+    ("rcub", '}'),
+    ("plus", '+'),
+    ("percnt", '%'),
+    ("dollar", '$'),
+    ("ast", '*'),
+    ("lowbar", '_'),
+    ("verbar", '|'),
+];
+
+/// HTML entity decoding, numeric (decimal, hex, semicolon optional) and named.
+pub fn html_entity_decode(input: &str) -> Cow<'_, str> {
+    if !input.contains('&') {
+        return Cow::Borrowed(input);
+    }
+    let b = input.as_bytes();
+    let mut out = String::with_capacity(input.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i] != b'&' {
+            i += 1;
+            continue;
+        }
+        if let Some((ch, len)) = parse_entity(&b[i + 1..]) {
+            out.push_str(&input[last..i]);
+            out.push(ch);
+            i += 1 + len;
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    if last == 0 {
+        return Cow::Borrowed(input);
+    }
+    out.push_str(&input[last..]);
+    Cow::Owned(out)
+}
+
+/// Parses what follows `&`; returns the character and the bytes consumed.
+fn parse_entity(b: &[u8]) -> Option<(char, usize)> {
+    if b.first() == Some(&b'#') {
+        let (hex, start) = match b.get(1) {
+            Some(b'x') | Some(b'X') => (true, 2),
+            _ => (false, 1),
+        };
+        let mut j = start;
+        let mut v: u32 = 0;
+        while j < b.len() && j - start < 10 {
+            let d = if hex {
+                hex_val(b[j]).map(u32::from)
+            } else {
+                (b[j] as char).to_digit(10)
+            };
+            match d {
+                Some(d) => {
+                    v = v
+                        .saturating_mul(if hex { 16 } else { 10 })
+                        .saturating_add(d)
+                }
+                None => break,
+            }
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        if b.get(j) == Some(&b';') {
+            j += 1;
+        }
+        let ch = char::from_u32(v).map(fold_fullwidth).unwrap_or('\u{FFFD}');
+        return Some((ch, j));
+    }
+    let mut j = 0;
+    while j < b.len() && j < 10 && b[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    if j == 0 {
+        return None;
+    }
+    let name = std::str::from_utf8(&b[..j]).ok()?;
+    // Longest known name that prefixes the run (`&ltscript` is `<script`).
+    for len in (2..=j).rev() {
+        let cand = &name[..len];
+        if let Some(&(_, ch)) = NAMED_ENTITIES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(cand))
+        {
+            let mut used = len;
+            if b.get(used) == Some(&b';') {
+                used += 1;
+            } else if len < j
+                && !matches!(
+                    cand.to_ascii_lowercase().as_str(),
+                    "lt" | "gt" | "amp" | "quot"
+                )
+            {
+                continue;
+            }
+            return Some((ch, used));
+        }
+    }
+    None
+}
+
+/// Lowercase (ASCII fast path).
+pub fn lowercase(input: &str) -> Cow<'_, str> {
+    if input.is_ascii() {
+        if input.bytes().any(|c| c.is_ascii_uppercase()) {
+            Cow::Owned(input.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(input)
+        }
+    } else if input.chars().any(char::is_uppercase) {
+        Cow::Owned(input.to_lowercase())
+    } else {
+        Cow::Borrowed(input)
+    }
+}
+
+/// Runs of whitespace/control characters become a single space.
+pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
+    let mut prev_ws = false;
+    let changes = input.chars().any(|c| {
+        let ws = is_ws(c);
+        let r = ws && (prev_ws || c != ' ');
+        prev_ws = ws;
+        r
+    });
+    if !changes {
+        return Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut prev_ws = false;
+    for c in input.chars() {
+        if is_ws(c) {
+            if !prev_ws {
+                out.push(' ');
+            }
+            prev_ws = true;
+        } else {
+            out.push(c);
+            prev_ws = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Removes every whitespace and control character.
+pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
+    if !input.chars().any(is_ws) {
+        return Cow::Borrowed(input);
+    }
+    Cow::Owned(input.chars().filter(|&c| !is_ws(c)).collect())
+}
+
+/// Removes NUL bytes.
+pub fn remove_nulls(input: &str) -> Cow<'_, str> {
+    if !input.contains('\0') {
+        return Cow::Borrowed(input);
+    }
+    Cow::Owned(input.replace('\0', ""))
+}
+
+/// Removes `/* */` (keeping the body of MySQL `/*! */`), `<!-- -->` and `--` to end of line.
+pub fn remove_comments(input: &str) -> Cow<'_, str> {
+    if !(input.contains("/*") || input.contains("--") || input.contains("<!--")) {
+        return Cow::Borrowed(input);
+    }
+    let b = input.as_bytes();
+    let mut out = String::with_capacity(input.len());
+    let mut i = 0;
+    let mut last = 0;
+    let mut in_exec = false;
+    while i < b.len() {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            out.push_str(&input[last..i]);
+            if b.get(i + 2) == Some(&b'!') {
+                // MySQL executable comment: keep the body, drop the version number.
+                i += 3;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                in_exec = true;
+            } else {
+                i = match input[i + 2..].find("*/") {
+                    Some(p) => i + 2 + p + 2,
+                    None => b.len(),
+                };
+            }
+            last = i;
+        } else if in_exec && b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            out.push_str(&input[last..i]);
+            i += 2;
+            last = i;
+            in_exec = false;
+        } else if b[i] == b'<' && input[i..].starts_with("<!--") {
+            out.push_str(&input[last..i]);
+            i = match input[i + 4..].find("-->") {
+                Some(p) => i + 4 + p + 3,
+                None => b.len(),
+            };
+            last = i;
+        } else if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+            out.push_str(&input[last..i]);
+            i = match input[i..].find('\n') {
+                Some(p) => i + p,
+                None => b.len(),
+            };
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&input[last..]);
+    if out.len() == input.len() {
+        return Cow::Borrowed(input);
+    }
+    Cow::Owned(out)
+}
+
+/// Path normalization for file-name matching.
+pub fn normalize_path(input: &str) -> Cow<'_, str> {
+    if !(input.contains('\\')
+        || input.contains("//")
+        || input.contains("/.")
+        || input.contains("./"))
+    {
+        return Cow::Borrowed(input);
+    }
+    let unified = input.replace('\\', "/");
+    let absolute = unified.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in unified.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if matches!(parts.last(), Some(p) if *p != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::with_capacity(unified.len());
+    if absolute {
+        out.push('/');
+    }
+    out.push_str(&parts.join("/"));
+    if unified.ends_with('/') && !parts.is_empty() {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+/// Decodes values that look like base64 into text; others are returned as they are.
+pub fn base64_decode(input: &str) -> Cow<'_, str> {
+    let t = input.trim();
+    if t.len() < 12
+        || !t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'='))
+    {
+        return Cow::Borrowed(input);
+    }
+    let trimmed = t.trim_end_matches('=');
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed));
+    match decoded {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) if s.chars().all(|c| !c.is_control() || c.is_whitespace()) => Cow::Owned(s),
+            _ => Cow::Borrowed(input),
+        },
+        Err(_) => Cow::Borrowed(input),
+    }
+}
+
+/// Shell de-obfuscation in the spirit of ModSecurity's `cmdLine`.
+pub fn cmd_line(input: &str) -> Cow<'_, str> {
+    let mut s: Cow<'_, str> = Cow::Borrowed(input);
+    if s.contains("$IFS") || s.contains("${IFS}") {
+        s = Cow::Owned(
+            s.replace("${IFS}", " ")
+                .replace("$IFS$9", " ")
+                .replace("$IFS", " "),
+        );
+    }
+    if s.contains(['\n', '\r']) && !s.contains("```") {
+        // Line breaks separate commands; keep them visible as `;` after compression.
+        // Markdown with fenced code is documentation: there they stay whitespace.
+        s = Cow::Owned(s.replace(['\n', '\r'], ";"));
+    }
+    if s.contains('$') {
+        // `cat$u /etc$u/passwd`, `ca$@t`: an empty expansion glued to a word.
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < b.len() {
+            let glued = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'/');
+            if b[i] == b'$' && glued && i + 1 < b.len() {
+                if matches!(b[i + 1], b'@' | b'*' | b'!' | b'#' | b'-') {
+                    i += 2;
+                    continue;
+                }
+                if b[i + 1].is_ascii_alphabetic() {
+                    let mut j = i + 1;
+                    while j < b.len()
+                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_')
+                        && j - i <= 2
+                    {
+                        j += 1;
+                    }
+                    // Only one- or two-letter names: `$u`, `$xy`; real variables stay.
+                    if j - i <= 3 && !(j < b.len() && b[j].is_ascii_alphanumeric()) {
+                        i = j;
+                        continue;
+                    }
+                }
+            }
+            let ch_len = s[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&s[i..i + ch_len]);
+            i += ch_len;
+        }
+        if out.len() != s.len() {
+            s = Cow::Owned(out);
+        }
+    }
+    if s.contains(['\\', '\'', '"', '^']) {
+        s = Cow::Owned(
+            s.chars()
+                .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
+                .collect(),
+        );
+    }
+    let s = match s {
+        Cow::Borrowed(b) => lowercase(b),
+        Cow::Owned(o) => Cow::Owned(lowercase(&o).into_owned()),
+    };
+    match s {
+        Cow::Borrowed(b) => compress_whitespace(b),
+        Cow::Owned(o) => Cow::Owned(compress_whitespace(&o).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_decoding_repeats_until_stable() {
+        assert_eq!(url_decode_repeated("%253Cscript%253E"), "<script>");
+        assert_eq!(url_decode_repeated("%25252e%25252e%25252f"), "../");
+        assert!(matches!(
+            url_decode_repeated("plain text"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn url_decoding_handles_percent_u_overlong_and_fullwidth() {
+        assert_eq!(url_decode_repeated("%u003cscript%u003e"), "<script>");
+        assert_eq!(url_decode_repeated("..%c0%af..%c0%afetc"), "../../etc");
+        assert_eq!(url_decode_repeated("%e0%80%afetc"), "/etc");
+        assert_eq!(url_decode_repeated("%uff1cscript%uff1e"), "<script>");
+        assert_eq!(url_decode_repeated("＜svg＞"), "<svg>");
+    }
+
+    #[test]
+    fn url_decoding_leaves_broken_escapes_alone() {
+        assert_eq!(url_decode_repeated("100%"), "100%");
+        assert_eq!(url_decode_repeated("%zz%4"), "%zz%4");
+        assert_eq!(url_decode_repeated("%u12"), "%u12");
+    }
+
+    #[test]
+    fn html_entities_decode_numeric_named_and_unterminated() {
+        assert_eq!(html_entity_decode("&lt;img&gt;"), "<img>");
+        assert_eq!(html_entity_decode("&#106;&#x61;&#0000118;a"), "java");
+        assert_eq!(
+            html_entity_decode("javascript&colon;alert&lpar;1&rpar;"),
+            "javascript:alert(1)"
+        );
+        assert_eq!(html_entity_decode("&ltscript"), "<script");
+        assert_eq!(html_entity_decode("Tom & Jerry &co"), "Tom & Jerry &co");
+    }
+
+    #[test]
+    fn lowercase_handles_ascii_and_unicode() {
+        assert_eq!(lowercase("SeLeCt"), "select");
+        assert_eq!(lowercase("ÉCOLE"), "école");
+        assert!(matches!(lowercase("abc"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn whitespace_is_compressed_and_removed() {
+        assert_eq!(compress_whitespace("a \t\n\x0b b"), "a b");
+        assert_eq!(remove_whitespace("j a\tv\na"), "java");
+        assert!(matches!(compress_whitespace("a b c"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn comments_are_removed_but_mysql_executable_comments_keep_their_body() {
+        assert_eq!(remove_comments("UN/**/ION SEL/*x*/ECT"), "UNION SELECT");
+        assert_eq!(remove_comments("/*!50000UNION*/ SELECT"), "UNION SELECT");
+        assert_eq!(remove_comments("1 -- trailing"), "1 ");
+        assert_eq!(remove_comments("a<!-- x -->b"), "ab");
+    }
+
+    #[test]
+    fn nuls_are_removed() {
+        assert_eq!(remove_nulls("ja\0va"), "java");
+    }
+
+    #[test]
+    fn paths_are_normalized_keeping_leading_parent_references() {
+        assert_eq!(normalize_path("/etc/./passwd"), "/etc/passwd");
+        assert_eq!(normalize_path("/var//www/../../etc/passwd"), "/etc/passwd");
+        assert_eq!(
+            normalize_path("..\\..\\windows\\win.ini"),
+            "../../windows/win.ini"
+        );
+    }
+
+    #[test]
+    fn base64_is_decoded_only_when_it_looks_like_text() {
+        assert_eq!(
+            base64_decode("PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="),
+            "<script>alert(1)</script>"
+        );
+        assert_eq!(base64_decode("hello world"), "hello world");
+        assert_eq!(base64_decode("AAECAwQFBgcICQoL"), "AAECAwQFBgcICQoL");
+    }
+
+    #[test]
+    fn cmd_line_strips_shell_quoting_tricks() {
+        assert_eq!(cmd_line("c'a't /e\"tc\"/pa\\sswd"), "cat /etc/passwd");
+        assert_eq!(cmd_line("cat${IFS}/etc/passwd"), "cat /etc/passwd");
+        assert_eq!(cmd_line("W^H^O^A^M^I"), "whoami");
+        assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
+        assert_eq!(cmd_line("ca$@t x"), "cat x");
+        assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    #[test]
+    fn chains_apply_in_order() {
+        let chain = [
+            Transform::UrlDecode,
+            Transform::HtmlEntityDecode,
+            Transform::Lowercase,
+        ];
+        assert_eq!(apply_chain(&chain, "%26lt%3BSCRIPT%26gt%3B"), "<script>");
+        assert_eq!(
+            apply_chain(&[Transform::Lowercase, Transform::Trim], " ON "),
+            "on"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! XSS detection in HTML context: a small tag scanner that reads tags and attributes
+//! the way a lenient browser does and reports what would execute script.
+//!
+//! Input is expected decoded (URL, HTML entities) and lowercased. Plain formatting
+//! markup (`<b>`, `<p>`, `<a href="https://...">`, `<img src="x.png">`) is not reported.
+
+/// What the scanner found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct XssFindings {
+    /// A tag that loads or runs code by itself (`<script>`, `<iframe>`, `<object>`, ...).
+    pub dangerous_tag: bool,
+    /// An `on*=` event handler attribute inside a tag.
+    pub event_handler: bool,
+    /// A `javascript:`/`vbscript:`/`data:text/html` URL or a CSS expression in an attribute.
+    pub script_uri: bool,
+}
+
+impl XssFindings {
+    /// True when anything was found.
+    pub fn any(&self) -> bool {
+        self.dangerous_tag || self.event_handler || self.script_uri
+    }
+}
+
+const DANGEROUS_TAGS: &[&str] = &[
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "import",
+    "vmlframe", "portal", "isindex", "xss", "xml", "handler", "listener",
+];
+
+const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "background",
+    "poster",
+    "codebase",
+    "dynsrc",
+    "lowsrc",
+    "values",
+    "to",
+    "from",
+    "by",
+    "content",
+    "srcset",
+    "ping",
+    "folder",
+    "xml:base",
+    "code",
+    "archive",
+    "profile",
+    "longdesc",
+    "usemap",
+    "cite",
+    "icon",
+    "manifest",
+    "style",
+    "url",
+];
+
+/// True when the attribute value (already lowercased) runs script as a URL or as CSS.
+fn scripty_value(value: &str) -> bool {
+    // Browsers skip whitespace and control characters inside the scheme.
+    let mut compact = [0u8; 48];
+    let mut n = 0;
+    for c in value.bytes() {
+        if c <= b' ' {
+            continue;
+        }
+        if n == compact.len() {
+            break;
+        }
+        compact[n] = c;
+        n += 1;
+    }
+    let v = &compact[..n];
+    let starts = |p: &[u8]| v.starts_with(p);
+    if starts(b"javascript:") || starts(b"vbscript:") || starts(b"livescript:") || starts(b"mocha:")
+    {
+        return true;
+    }
+    if starts(b"data:") {
+        let rest = &v[5..];
+        return [
+            &b"text/html"[..],
+            b"image/svg",
+            b"application/x-javascript",
+            b"application/javascript",
+            b"text/javascript",
+            b"application/xhtml",
+            b"text/xml",
+            b"application/ecmascript",
+            b"text/ecmascript",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p));
+    }
+    // CSS and refresh forms: url(javascript:...), expression(...), behavior:, -moz-binding, 0;url=javascript:
+    value.contains("expression(")
+        || value.contains("javascript:")
+        || value.contains("vbscript:")
+        || value.contains("behavior:")
+        || value.contains("-moz-binding")
+}
+
+/// Scans `s` (decoded, lowercased) for script-running HTML.
+pub fn scan(s: &str) -> XssFindings {
+    let mut f = XssFindings::default();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(p) = s[i..].find('<') {
+        let start = i + p + 1;
+        i = start;
+        // Tag name: letters, digits, `:`, `-` (`<svg:script>`, `<x-y>`).
+        let mut j = start;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b':' | b'-' | b'_')) {
+            j += 1;
+        }
+        if j == start || !b[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = &s[start..j];
+        let local = name.rsplit(':').next().unwrap_or(name);
+        if DANGEROUS_TAGS.contains(&local) {
+            f.dangerous_tag = true;
+        }
+        // Attributes until `>` or the next `<` (unclosed tags still execute).
+        let mut k = j;
+        loop {
+            while k < b.len() && (b[k] <= b' ' || matches!(b[k], b'/' | b'"' | b'\'' | b'`')) {
+                k += 1;
+            }
+            if k >= b.len() || b[k] == b'>' || b[k] == b'<' {
+                break;
+            }
+            let an = k;
+            while k < b.len() && !(b[k] <= b' ' || matches!(b[k], b'=' | b'>' | b'/' | b'<')) {
+                k += 1;
+            }
+            let attr = &s[an..k];
+            while k < b.len() && b[k] <= b' ' {
+                k += 1;
+            }
+            let mut value = "";
+            if k < b.len() && b[k] == b'=' {
+                k += 1;
+                while k < b.len() && b[k] <= b' ' {
+                    k += 1;
+                }
+                if k < b.len() && matches!(b[k], b'"' | b'\'' | b'`') {
+                    let q = b[k];
+                    let vs = k + 1;
+                    let ve = s[vs..]
+                        .bytes()
+                        .position(|c| c == q)
+                        .map_or(b.len(), |p| vs + p);
+                    value = &s[vs..ve];
+                    k = (ve + 1).min(b.len());
+                } else {
+                    let vs = k;
+                    while k < b.len() && !(b[k] <= b' ' || b[k] == b'>') {
+                        k += 1;
+                    }
+                    value = &s[vs..k];
+                }
+            }
+            if attr.len() >= 5
+                && attr.starts_with("on")
+                && attr[2..].bytes().all(|c| c.is_ascii_alphabetic())
+            {
+                f.event_handler = true;
+            }
+            if attr == "srcdoc"
+                || ((URL_ATTRIBUTES.contains(&attr) || attr.ends_with(":href"))
+                    && scripty_value(value))
+            {
+                f.script_uri = true;
+            }
+            if f.dangerous_tag && f.event_handler && f.script_uri {
+                return f;
+            }
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_and_frame_tags_are_dangerous() {
+        assert!(scan("<script>alert(1)</script>").dangerous_tag);
+        assert!(scan("\"><iframe src=//evil>").dangerous_tag);
+        assert!(scan("<svg:script>x</svg:script>").dangerous_tag);
+        assert!(scan("<scr<script>ipt>").dangerous_tag);
+    }
+
+    #[test]
+    fn event_handlers_are_found_with_odd_separators() {
+        assert!(scan("<img src=x onerror=alert(1)>").event_handler);
+        assert!(scan("<svg/onload=alert(1)>").event_handler);
+        assert!(scan("<body\tonpageshow='x'").event_handler);
+        assert!(scan("<details open ontoggle=alert(1)>").event_handler);
+    }
+
+    #[test]
+    fn script_urls_in_attributes_are_found() {
+        assert!(scan("<a href=\"java\tscript:alert(1)\">x</a>").script_uri);
+        assert!(scan("<a href=javascript:alert(1)>").script_uri);
+        assert!(scan("<object data=\"data:text/html;base64,phnjcmlwdd4=\">").script_uri);
+        assert!(scan("<div style=\"background:url(javascript:alert(1))\">").script_uri);
+        assert!(scan("<iframe srcdoc=\"&lt;x\">").script_uri);
+        assert!(scan("<form><button formaction=javascript:alert(1)>").script_uri);
+    }
+
+    #[test]
+    fn formatting_markup_is_not_reported() {
+        for s in [
+            "<p>hello <b>world</b></p>",
+            "<a href=\"https://example.com/a?b=c\">link</a>",
+            "<img src=\"/img/cat.png\" alt=\"a cat\">",
+            "if a < b and c > d",
+            "x<3 and 4<y",
+            "<ul><li>one</li></ul>",
+            "<div class=\"online\" data-id=\"7\">",
+        ] {
+            assert!(!scan(s).any(), "{s}: {:?}", scan(s));
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Runs the labelled WAF corpus (`tests/corpus/waf/`) through the engine with the
+//! default configuration (block, paranoia 1, threshold 5) and asserts detection and
+//! false-positive floors per category. Run with `--nocapture` to see the rate table
+//! and every miss.
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gateway::waf::{Engine, RequestView, RoutePolicy, WafConfig};
+
+/// The corpus directory; `WAF_CORPUS_DIR` points the test at another labelled set
+/// with the same layout (e.g. a held-out corpus).
+fn corpus_dir() -> PathBuf {
+    match std::env::var_os("WAF_CORPUS_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf"),
+    }
+}
+
+/// Payload lines: blank lines and `##` comments skipped, `\n` `\r` `\t` unescaped.
+fn lines(path: &PathBuf) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("##"))
+        .map(|l| {
+            l.replace("\\n", "\n")
+                .replace("\\r", "\r")
+                .replace("\\t", "\t")
+        })
+        .collect()
+}
+
+fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// How a payload is put into a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Placement {
+    Query,
+    Json,
+    Multipart,
+    RawQuery,
+    RawJson,
+    Xml,
+    UserAgent,
+    GraphQl,
+}
+
+struct Req {
+    query: Option<String>,
+    headers: http::HeaderMap,
+    body: Option<Vec<u8>>,
+    content_type: Option<String>,
+}
+
+fn build(payload: &str, placement: Placement) -> Req {
+    let mut r = Req {
+        query: None,
+        headers: http::HeaderMap::new(),
+        body: None,
+        content_type: None,
+    };
+    r.headers.insert(
+        "user-agent",
+        http::HeaderValue::from_static("Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"),
+    );
+    match placement {
+        Placement::Query => r.query = Some(format!("q={}", pct(payload))),
+        Placement::RawQuery => r.query = Some(payload.to_string()),
+        Placement::Json => {
+            r.body = Some(serde_json::json!({ "q": payload }).to_string().into_bytes());
+            r.content_type = Some("application/json".into());
+        }
+        Placement::GraphQl => {
+            r.body = Some(
+                serde_json::json!({ "query": payload })
+                    .to_string()
+                    .into_bytes(),
+            );
+            r.content_type = Some("application/json".into());
+        }
+        Placement::RawJson => {
+            r.body = Some(payload.as_bytes().to_vec());
+            r.content_type = Some("application/json".into());
+        }
+        Placement::Multipart => {
+            let body = format!(
+                "--b0undary\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\n{payload}\r\n--b0undary--\r\n"
+            );
+            r.body = Some(body.into_bytes());
+            r.content_type = Some("multipart/form-data; boundary=b0undary".into());
+        }
+        Placement::Xml => {
+            r.body = Some(payload.as_bytes().to_vec());
+            r.content_type = Some("application/xml".into());
+        }
+        Placement::UserAgent => {
+            if let Ok(v) = http::HeaderValue::from_str(payload) {
+                r.headers.insert("user-agent", v);
+            }
+        }
+    }
+    r
+}
+
+fn blocked(engine: &Engine, policy: &RoutePolicy, payload: &str, placement: Placement) -> bool {
+    let r = build(payload, placement);
+    let view = RequestView {
+        method: if r.body.is_some() { "POST" } else { "GET" },
+        raw_path: "/api/v1/items",
+        path: "/api/v1/items",
+        query: r.query.as_deref(),
+        headers: &r.headers,
+        body: r.body.as_deref(),
+        body_truncated: false,
+        content_type: r.content_type.as_deref(),
+        client_ip: None,
+    };
+    engine.inspect(&view, policy).blocked
+}
+
+fn attack_placements(category: &str, payload: &str) -> Vec<Placement> {
+    match category {
+        "scanner" => vec![Placement::UserAgent],
+        "xxe" => vec![Placement::Xml],
+        "crlf" => vec![Placement::RawQuery],
+        "nosql" if payload.trim_start().starts_with('{') => vec![Placement::RawJson],
+        "nosql" if payload.contains("[$") => vec![Placement::RawQuery],
+        _ => vec![Placement::Query, Placement::Json, Placement::Multipart],
+    }
+}
+
+fn benign_placements(kind: &str) -> Vec<Placement> {
+    match kind {
+        "json" => vec![Placement::RawJson],
+        "graphql" => vec![Placement::GraphQl, Placement::Query],
+        _ => vec![Placement::Query, Placement::Json, Placement::Multipart],
+    }
+}
+
+/// Detection floor per category (fraction of payload placements blocked). The
+/// engine detects every payload of this corpus today; the floors leave a little room
+/// for corpus growth without letting a category silently regress.
+fn floor(category: &str) -> f64 {
+    match category {
+        "sqli" | "xss" | "lfi" | "rce" => 0.98,
+        _ => 0.95,
+    }
+}
+
+/// The engine under test: defaults, with `WAF_PARANOIA=N` to measure other levels.
+fn engine() -> Engine {
+    let mut cfg = WafConfig::default();
+    if let Some(p) = std::env::var("WAF_PARANOIA")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.paranoia = p;
+    }
+    Engine::compile(&cfg).expect("config compiles")
+}
+
+fn files(sub: &str) -> Vec<(String, PathBuf)> {
+    let mut v: Vec<_> = std::fs::read_dir(corpus_dir().join(sub))
+        .expect("corpus directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| {
+            (
+                p.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                p,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn attack_corpus_is_detected_above_the_floor_in_every_category() {
+    let engine = engine();
+    let policy = engine.default_policy();
+    let mut failures = Vec::new();
+    let mut table = BTreeMap::new();
+    for (category, path) in files("attack") {
+        let (mut total, mut hit) = (0usize, 0usize);
+        for payload in lines(&path) {
+            for placement in attack_placements(&category, &payload) {
+                total += 1;
+                if blocked(&engine, &policy, &payload, placement) {
+                    hit += 1;
+                } else {
+                    eprintln!("MISS {category:8} {placement:?}: {payload}");
+                }
+            }
+        }
+        let rate = hit as f64 / total.max(1) as f64;
+        table.insert(category.clone(), (hit, total, rate));
+        if rate < floor(&category) {
+            failures.push(format!(
+                "{category}: {:.1}% < {:.1}%",
+                rate * 100.0,
+                floor(&category) * 100.0
+            ));
+        }
+    }
+    eprintln!("\ncategory  detected/total  rate");
+    for (c, (h, t, r)) in &table {
+        eprintln!("{c:9} {h:5}/{t:<5}     {:.1}%", r * 100.0);
+    }
+    assert!(failures.is_empty(), "detection below floor: {failures:?}");
+}
+
+#[test]
+fn benign_corpus_false_positive_rate_is_below_one_percent() {
+    let engine = engine();
+    let policy = engine.default_policy();
+    let (mut total, mut fps) = (0usize, 0usize);
+    let mut table = BTreeMap::new();
+    for (kind, path) in files("benign") {
+        let (mut t, mut f) = (0usize, 0usize);
+        for line in lines(&path) {
+            for placement in benign_placements(&kind) {
+                t += 1;
+                if blocked(&engine, &policy, &line, placement) {
+                    f += 1;
+                    let r = build(&line, placement);
+                    let view = RequestView {
+                        method: "POST",
+                        raw_path: "/api/v1/items",
+                        path: "/api/v1/items",
+                        query: r.query.as_deref(),
+                        headers: &r.headers,
+                        body: r.body.as_deref(),
+                        body_truncated: false,
+                        content_type: r.content_type.as_deref(),
+                        client_ip: None,
+                    };
+                    let ids = engine.inspect(&view, &policy).rule_ids();
+                    eprintln!("FP {kind:9} {placement:?} {ids:?}: {line}");
+                }
+            }
+        }
+        table.insert(kind, (f, t));
+        total += t;
+        fps += f;
+    }
+    eprintln!("\nbenign     fp/total");
+    for (k, (f, t)) in &table {
+        eprintln!("{k:10} {f:3}/{t}");
+    }
+    let rate = fps as f64 / total.max(1) as f64;
+    eprintln!(
+        "overall false-positive rate: {:.2}% ({fps}/{total})",
+        rate * 100.0
+    );
+    if std::env::var_os("WAF_CORPUS_DIR").is_none() {
+        assert!(total > 1000, "benign corpus too small: {total}");
+    }
+    assert!(
+        rate <= 0.01,
+        "false-positive rate {:.2}% above 1%",
+        rate * 100.0
+    );
+}
