@@ -445,7 +445,7 @@ impl BanManager {
                 r.name()
             ));
         }
-        out.push_str("# HELP gateway_bans_issued_total Bans installed by reason.\n# TYPE gateway_bans_issued_total counter\n");
+        out.push_str("# HELP gateway_bans_issued Bans installed by reason.\n# TYPE gateway_bans_issued counter\n");
         for r in BanReason::ALL {
             let n = self.issued[r as usize].load(Ordering::Relaxed);
             out.push_str(&format!(
