@@ -31,11 +31,14 @@ const TOP_KEYS: &[&str] = &[
     "rate_limit",
     "auth",
     "consumers",
+    "edge",
+    "bans",
+    "cluster",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &["waf", "validate", "edge", "bans", "cluster"];
+const FUTURE_TOP_KEYS: &[&str] = &["waf", "validate"];
 
 /// Route keys of later versions, refused for the same reason.
 const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];
@@ -168,6 +171,20 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "consumers" => {
                 (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
             }
+            "edge" => take(from_node(value).map(|v| config.edge = Some(v))),
+            "bans" => take(from_node::<crate::bans::BansConfig>(value).and_then(|v| {
+                match crate::bans::config::check(&v).into_iter().next() {
+                    Some(message) => Err(ConfigError {
+                        location: Some(value.loc),
+                        message,
+                    }),
+                    None => {
+                        config.bans = Some(v);
+                        Ok(())
+                    }
+                }
+            })),
+            "cluster" => take(from_node(value).map(|v| config.cluster = Some(v))),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),
