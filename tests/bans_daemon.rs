@@ -126,3 +126,56 @@ edge: {{ interfaces: [], pin_dir: {} }}\nbans: {{ threshold: 20 }}\ncluster: {{ 
         "no audit line logged"
     );
 }
+
+/// Sends a request with an API key; the status code, or None when refused at accept.
+fn status_with_key(addr: SocketAddr, key: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+    let req =
+        format!("GET /x HTTP/1.1\r\nHost: t\r\nX-API-Key: {key}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let head = String::from_utf8_lossy(&out);
+    head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+#[test]
+fn repeated_auth_failures_ban_the_client_in_the_xdp_map_and_at_accept_until_the_ttl_ends() {
+    use sha2::{Digest, Sha256};
+    let state = tempfile::tempdir().expect("state dir");
+    // SAFETY: set before the daemon is spawned; it inherits it.
+    unsafe { std::env::set_var("GATEWAY_STATE_DIR", state.path()) };
+    let pins = PinDir::new();
+    let good = hex::encode(Sha256::digest(b"good-key"));
+    // Two failures (2 points each) reach the threshold of 4; the ban lasts 2s.
+    let yaml = format!(
+        "listeners:\n  - name: p\n    bind: 127.0.0.1:0\nupstreams:\n  u:\n    targets: [127.0.0.1:9]\n\
+consumers:\n  - name: c\n    api_keys: [{{ sha256: {good} }}]\n\
+routes:\n  - name: r\n    upstream: u\n    auth: {{ api_key: true }}\n\
+edge: {{ interfaces: [], pin_dir: {} }}\n\
+bans: {{ threshold: 4, window: 1m, ttl: 2s, max_ttl: 1h, points: {{ auth: 2 }} }}\n",
+        pins.base.display(),
+    );
+    let gw = GatewayProcess::start(&yaml, &["p"]);
+    let addr = gw.addr("p");
+    assert_eq!(status_with_key(addr, "wrong-1"), Some(401));
+    assert_eq!(status_with_key(addr, "wrong-2"), Some(401));
+    wait_for("the XDP map holds the auth ban", || {
+        Edge::open(&pins.base)
+            .and_then(|e| e.all_bans())
+            .map(|b| {
+                b.iter()
+                    .any(|x| x.net.to_string() == "127.0.0.1/32" && x.reason_name() == "auth")
+            })
+            .unwrap_or(false)
+    });
+    assert_eq!(
+        status_with_key(addr, "good-key"),
+        None,
+        "a banned client is refused at accept, even with a good key"
+    );
+    wait_for("the ban ends with its TTL", || {
+        status_with_key(addr, "good-key").is_some()
+    });
+}

@@ -7,6 +7,7 @@
 //! [`cluster::start`] when `cluster` is configured and [`events::start`] when the
 //! filter is attached.
 pub mod audit;
+pub mod classify;
 pub mod cluster;
 pub mod config;
 pub mod events;
@@ -15,6 +16,7 @@ pub mod run;
 pub mod score;
 
 pub use audit::{AuditEvent, Origin};
+pub use classify::offense_for;
 pub use config::{BansConfig, ClusterConfig, EdgeSection};
 pub use manager::{ActiveBan, BanManager, Decision, OffenseKind};
 pub use run::{BanLoop, installed, is_banned, offense};

@@ -89,6 +89,10 @@ async fn serve(
             }
             ctx.reject_stage = Some(stage);
             telemetry.metrics.request_rejected(stage, status.as_u16());
+            if let Some(kind) = crate::bans::offense_for(stage, status.as_u16()) {
+                let evidence = format!("{stage} {} rules {:?}", status.as_u16(), ctx.waf_rules);
+                crate::bans::offense(ctx.client_ip, kind, &evidence);
+            }
             err.to_response(&ctx.request_id)
         }
     };
