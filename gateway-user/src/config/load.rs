@@ -31,20 +31,15 @@ const TOP_KEYS: &[&str] = &[
     "rate_limit",
     "auth",
     "consumers",
+    "waf",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &[
-    "waf",
-    "validate",
-    "edge",
-    "bans",
-    "cluster",
-];
+const FUTURE_TOP_KEYS: &[&str] = &["validate", "edge", "bans", "cluster"];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];
+const FUTURE_ROUTE_KEYS: &[&str] = &[];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -174,6 +169,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "consumers" => {
                 (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
             }
+            "waf" => take(from_node(value).map(|v| config.waf = Some(v))),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),

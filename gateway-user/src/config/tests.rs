@@ -521,27 +521,11 @@ fn route_hosts_are_lowercased_and_checked() {
 
 #[test]
 fn sections_of_later_versions_are_refused_at_their_line() {
-    for section in [
-        "waf",
-        "validate",
-        "edge",
-        "bans",
-        "cluster",
-    ] {
+    for section in ["validate", "edge", "bans", "cluster"] {
         assert_error(
             &format!("{BASE}{section}: {{}}\n"),
             7,
             &format!("`{section}` is not supported by this version yet"),
-        );
-    }
-    for key in ["waf"] {
-        let text = format!(
-            "{BASE}routes:\n  - name: r\n    upstream: users\n    {key}: {{ any: thing }}\n"
-        );
-        assert_error(
-            &text,
-            10,
-            &format!("`{key}` is not supported by this version yet"),
         );
     }
 }
