@@ -175,7 +175,9 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     let path = good.path().to_string_lossy().into_owned();
     let out = pins.ok(&["ban", "import", &path, "--ttl", "1h"]);
     assert!(out.contains("100000"), "{out}");
-    assert_eq!(map_entries(&pins, "BLOCK_V4"), 100_000);
+    // Single addresses live in the exact-match host map, not the prefix trie.
+    assert_eq!(map_entries(&pins, "BLOCK_HOST_V4"), 100_000);
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0);
 
     let mut bad = tempfile::NamedTempFile::new().expect("temp file");
     writeln!(
@@ -190,10 +192,55 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
         "names the bad line: {err}"
     );
     assert_eq!(
-        map_entries(&pins, "BLOCK_V4"),
+        map_entries(&pins, "BLOCK_HOST_V4"),
         100_000,
         "nothing was inserted"
     );
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0, "no prefix was inserted");
+}
+
+/// The CONFIG `skip` bits (lists the program need not look up), read with bpftool.
+fn skip_bits(pins: &PinDir) -> u32 {
+    let path = pins
+        .base
+        .join(format!("v{}", gateway_common::LAYOUT_VERSION))
+        .join("CONFIG");
+    let out = std::process::Command::new("bpftool")
+        .args(["-j", "map", "lookup", "pinned"])
+        .arg(&path)
+        .args(["key", "0", "0", "0", "0"])
+        .output()
+        .expect("run bpftool");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bpftool JSON");
+    let bytes: Vec<u8> = json["value"]
+        .as_array()
+        .expect("value bytes")
+        .iter()
+        .map(|b| u8::from_str_radix(b.as_str().unwrap_or("").trim_start_matches("0x"), 16))
+        .collect::<Result<_, _>>()
+        .expect("hex bytes");
+    let at = std::mem::offset_of!(gateway_common::EdgeConfig, skip);
+    u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+#[test]
+fn lists_are_marked_empty_for_the_filter_and_unmarked_when_they_fill() {
+    use gateway_common::skip;
+    let pins = PinDir::new();
+    let all = 0xff;
+    pins.ok(&["ban", "add", "198.18.200.1"]);
+    assert_eq!(skip_bits(&pins), all & !skip::BLOCK_HOST_V4);
+    pins.ok(&["ban", "add", "198.18.201.0/24"]);
+    assert_eq!(
+        skip_bits(&pins),
+        all & !skip::BLOCK_HOST_V4 & !skip::BLOCK_V4
+    );
+    pins.ok(&["ban", "del", "198.18.200.1"]);
+    pins.ok(&["ban", "del", "198.18.201.0/24"]);
+    pins.ok(&["allow", "add", "2001:db8::/32"]);
+    assert_eq!(skip_bits(&pins), all & !skip::ALLOW_V6);
+    pins.ok(&["allow", "del", "2001:db8::/32"]);
+    assert_eq!(skip_bits(&pins), all, "every list is empty again");
 }
 
 #[test]
@@ -249,7 +296,9 @@ fn bad_input_gives_clear_errors_and_changes_nothing() {
 #[test]
 fn a_pinned_map_of_another_shape_is_refused_rather_than_reused() {
     let pins = PinDir::new();
-    let dir = pins.base.join("v1");
+    let dir = pins
+        .base
+        .join(format!("v{}", gateway_common::LAYOUT_VERSION));
     std::fs::create_dir_all(&dir).expect("create the pin dir on bpffs");
     let config = dir.join("CONFIG");
     netns::run(
@@ -288,7 +337,13 @@ fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
     let old = pins.base.join("v0");
     std::fs::create_dir_all(&old).expect("create v0");
     let link = format!("link_{}", net.host_if);
-    std::fs::rename(pins.base.join("v1").join(&link), old.join(&link)).expect("move the pin");
+    std::fs::rename(
+        pins.base
+            .join(format!("v{}", gateway_common::LAYOUT_VERSION))
+            .join(&link),
+        old.join(&link),
+    )
+    .expect("move the pin");
 
     let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
     assert!(err.contains("another map layout"), "{err}");

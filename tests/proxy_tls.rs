@@ -125,6 +125,7 @@ async fn verified_client_identity_is_forwarded_and_forged_identity_headers_are_d
     let forged = req("GET", "/mtls/x", "api.test")
         .header("x-client-cert-subject", "CN=admin")
         .header("x-client-cert-san", "URI:spiffe://test/admin")
+        .header("x-forwarded-client-cert", "URI=spiffe://test/admin")
         .body(Full::default())
         .unwrap();
     let r = send_tls(s.gw.addr("tls"), "api.test", cfg, forged, false)
@@ -136,6 +137,7 @@ async fn verified_client_identity_is_forwarded_and_forged_identity_headers_are_d
     let sans = r.echoed("x-client-cert-san").unwrap();
     assert!(sans.contains("URI:spiffe://test/alice"), "{sans}");
     assert!(!sans.contains("admin"));
+    assert_eq!(r.echoed("x-forwarded-client-cert"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -246,3 +246,45 @@ async fn a_reload_recompiles_changed_schemas_and_a_broken_one_keeps_the_old() {
         400
     );
 }
+
+/// HTTP/2 lets a request carry a body without Content-Length (END_STREAM is not on
+/// its HEADERS frame). Such a body on a schema route must be validated like any
+/// other, not forwarded unchecked because no header announced it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_h2_body_without_content_length_is_still_validated() {
+    use http_body_util::{BodyExt, StreamBody};
+    use hyper::body::Frame;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let up = Upstream::start("a").await;
+    let gw = GatewayProcess::start(&config(up.addr, ""), &["plain"]);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let stream = tokio::net::TcpStream::connect(gw.addr("plain"))
+            .await
+            .expect("connect");
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .expect("h2 handshake");
+        tokio::spawn(conn);
+        // A stream body has no exact size, so hyper sends no content-length.
+        let frames = vec![Ok::<_, std::convert::Infallible>(Frame::data(
+            Bytes::from_static(br#"{"query":"x","page":{"size":"big"}}"#),
+        ))];
+        let request = http::Request::builder()
+            .method("GET")
+            .uri("http://test/api/v1/search?q=x")
+            .header("content-type", "application/json")
+            .body(StreamBody::new(futures_util::stream::iter(frames)))
+            .expect("request");
+        assert!(request.headers().get("content-length").is_none());
+        let resp = sender.send_request(request).await.expect("response");
+        let status = resp.status().as_u16();
+        let _ = resp.into_body().collect().await;
+        status
+    })
+    .await
+    .expect("request timed out");
+    assert_eq!(status, 400);
+    assert_eq!(up.hits(), 0, "the unvalidated body reached the upstream");
+}

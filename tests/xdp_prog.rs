@@ -17,7 +17,8 @@ use std::{
 use frames::{Frame, TPID_8021AD, TPID_8021Q};
 use gateway_common::{BanReason, EdgeConfig, stat};
 use test_run::{
-    DST4, DST6, Filter, XDP_DROP, XDP_PASS, limited, monotonic_ns, v4, v4_key, v6, v6_key,
+    DST4, DST6, Filter, XDP_DROP, XDP_PASS, limited, monotonic_ns, pin_to_one_cpu, v4, v4_key, v6,
+    v6_key,
 };
 
 // ---- parsing ----
@@ -165,6 +166,7 @@ fn allowlisted_source_passes_even_when_also_blocked() {
 
 #[test]
 fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
+    pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
     filter.ban("198.18.0.0/15", BanReason::Waf, 0);
     filter.ban("198.18.5.0/24", BanReason::Auth, 0);
@@ -180,18 +182,20 @@ fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
     assert_eq!(filter.stat(auth).bytes, 2 * inner.len() as u64);
     assert_eq!(filter.packets(waf), 1);
 
+    // DROPS is sampled: the first drop on this CPU is recorded, the next two are not.
     let drops = filter
         .drops
         .get(&v4_key(v4(198, 18, 5, 7)), 0)
         .expect("the dropped source is in DROPS");
-    assert_eq!(drops.packets, 2);
-    assert_eq!(drops.bytes, 2 * inner.len() as u64);
+    assert_eq!(drops.packets, 1);
+    assert_eq!(drops.bytes, inner.len() as u64);
     assert_eq!(drops.last_stat, stat::DROP_BLOCKLIST);
     assert!(drops.last_ns > 0);
 }
 
 #[test]
 fn blocked_ipv6_cidr_drops_and_is_attributed_to_its_64() {
+    pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
     filter.ban("2001:db8:bad::/48", BanReason::Cluster, 0);
     let frame = Frame::new().ipv6_udp(v6("2001:db8:bad:7::42"), DST6, b"x");
@@ -234,6 +238,95 @@ fn permanent_ban_drops_every_packet() {
     assert_eq!(
         filter.packets(stat::BLOCK_REASON_BASE + BanReason::Import as u32),
         100
+    );
+}
+
+#[test]
+fn an_address_ban_is_an_exact_match_and_its_expiry_uncovers_a_live_prefix_ban() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.7.7/32", BanReason::Waf, 0);
+    filter.ban("2001:db8:7::7/128", BanReason::Auth, 0);
+    let hit4 = Frame::new().ipv4_udp(v4(198, 18, 7, 7), DST4, b"x");
+    let miss4 = Frame::new().ipv4_udp(v4(198, 18, 7, 8), DST4, b"x");
+    let hit6 = Frame::new().ipv6_udp(v6("2001:db8:7::7"), DST6, b"x");
+    let miss6 = Frame::new().ipv6_udp(v6("2001:db8:7::8"), DST6, b"x");
+    assert_eq!(filter.run(&hit4), XDP_DROP);
+    assert_eq!(filter.run(&miss4), XDP_PASS);
+    assert_eq!(filter.run(&hit6), XDP_DROP);
+    assert_eq!(filter.run(&miss6), XDP_PASS);
+    assert_eq!(
+        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Waf as u32),
+        1
+    );
+    assert_eq!(
+        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Auth as u32),
+        1
+    );
+
+    // An expired address ban under a live /24: the /24 still drops.
+    filter.ban("198.18.8.8/32", BanReason::Rate, monotonic_ns() - 1);
+    let expired = Frame::new().ipv4_udp(v4(198, 18, 8, 8), DST4, b"x");
+    assert_eq!(filter.run(&expired), XDP_PASS);
+    filter.ban("198.18.8.0/24", BanReason::Manual, 0);
+    assert_eq!(filter.run(&expired), XDP_DROP);
+    assert_eq!(
+        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Manual as u32),
+        1
+    );
+}
+
+#[test]
+fn lists_marked_empty_in_config_are_not_looked_up() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.9.0/24", BanReason::Manual, 0);
+    filter.ban("198.18.10.10/32", BanReason::Manual, 0);
+    filter.allow("198.18.11.0/24");
+    let prefix = Frame::new().ipv4_udp(v4(198, 18, 9, 1), DST4, b"x");
+    let host = Frame::new().ipv4_udp(v4(198, 18, 10, 10), DST4, b"x");
+    let allowed = Frame::new().ipv4_udp(v4(198, 18, 11, 1), DST4, b"x");
+    assert_eq!(filter.run(&prefix), XDP_DROP);
+    assert_eq!(filter.run(&host), XDP_DROP);
+    assert_eq!(filter.run(&allowed), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 1);
+
+    // Claiming the lists are empty (a stale bit) makes the program skip them:
+    // proof that a correct bit saves the lookup.
+    let skip_all = gateway_common::skip::BLOCK_V4
+        | gateway_common::skip::BLOCK_HOST_V4
+        | gateway_common::skip::ALLOW_V4;
+    let config = EdgeConfig {
+        skip: skip_all,
+        ..EdgeConfig::DEFAULT
+    };
+    filter.config.set(0, config, 0).expect("write CONFIG");
+    assert_eq!(filter.run(&prefix), XDP_PASS);
+    assert_eq!(filter.run(&host), XDP_PASS);
+    assert_eq!(filter.run(&allowed), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 1, "allowlist skipped");
+    assert_eq!(filter.packets(stat::PASS), 3);
+}
+
+#[test]
+fn drops_are_sampled_into_drops_every_sixteenth_drop_with_its_weight() {
+    pin_to_one_cpu();
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.12.12/32", BanReason::Manual, 0);
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 12, 12), DST4, b"x");
+    let key = v4_key(v4(198, 18, 12, 12));
+    let sample = gateway_common::DROP_SAMPLE;
+    assert_eq!(filter.run(&frame), XDP_DROP);
+    assert_eq!(filter.drops.get(&key, 0).expect("first drop").packets, 1);
+    // Drops 2..=16 are not recorded; drop 17 stands for the 16 since the first.
+    filter.run_repeat(&frame, sample as u32 - 1);
+    assert_eq!(filter.drops.get(&key, 0).expect("in DROPS").packets, 1);
+    filter.run(&frame);
+    let drops = filter.drops.get(&key, 0).expect("in DROPS");
+    assert_eq!(drops.packets, 1 + sample);
+    assert_eq!(drops.bytes, (1 + sample) * frame.len() as u64);
+    assert_eq!(
+        filter.packets(stat::DROP_BLOCKLIST),
+        1 + sample,
+        "STATS stay exact"
     );
 }
 
@@ -389,6 +482,7 @@ fn one_source_spread_over_several_cpus_gets_no_more_than_its_burst() {
 
 #[test]
 fn monitor_mode_passes_but_counts_would_be_drops() {
+    pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig {
         monitor: 1,
         ..limited(1, 1)
@@ -406,8 +500,9 @@ fn monitor_mode_passes_but_counts_would_be_drops() {
     assert_eq!(filter.packets(stat::PASS), 1);
     assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
     assert_eq!(filter.packets(stat::DROP_RATE), 0);
+    // Sampled: the first would-be drop of the slot on this CPU is recorded.
     let drops = filter.drops.get(&v4_key(limited_src), 0).expect("in DROPS");
-    assert_eq!(drops.packets, 2);
+    assert_eq!(drops.packets, 1);
     assert_eq!(drops.last_stat, stat::MONITOR_RATE);
 }
 

@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -17,10 +17,14 @@ pub mod maps {
     pub const ALLOW_V4: &str = "ALLOW_V4";
     /// `LpmTrie<[u8; 16], u8>`: IPv6 CIDRs that skip every check.
     pub const ALLOW_V6: &str = "ALLOW_V6";
-    /// `LpmTrie<[u8; 4], BanValue>`: banned IPv4 CIDRs.
+    /// `LpmTrie<[u8; 4], BanValue>`: banned IPv4 prefixes (/0 to /31).
     pub const BLOCK_V4: &str = "BLOCK_V4";
-    /// `LpmTrie<[u8; 16], BanValue>`: banned IPv6 CIDRs.
+    /// `LpmTrie<[u8; 16], BanValue>`: banned IPv6 prefixes (/0 to /127).
     pub const BLOCK_V6: &str = "BLOCK_V6";
+    /// `HashMap<[u8; 4], BanValue>`: banned IPv4 addresses (/32), looked up before the trie.
+    pub const BLOCK_HOST_V4: &str = "BLOCK_HOST_V4";
+    /// `HashMap<[u8; 16], BanValue>`: banned IPv6 addresses (/128), looked up before the trie.
+    pub const BLOCK_HOST_V6: &str = "BLOCK_HOST_V6";
     /// `LpmTrie<[u8; 4], RateLimit>`: per-CIDR rate overrides for IPv4 sources.
     pub const LIMIT_V4: &str = "LIMIT_V4";
     /// `LpmTrie<[u8; 16], RateLimit>`: per-CIDR rate overrides for IPv6 sources.
@@ -39,8 +43,10 @@ pub mod maps {
 
 /// Capacities of the maps (entries).
 pub mod capacity {
-    /// Blocklist entries per address family.
+    /// Blocklist prefixes (LPM trie) per address family.
     pub const BLOCK: u32 = 1 << 21;
+    /// Blocklisted single addresses (hash map, allocated on insert) per address family.
+    pub const BLOCK_HOSTS: u32 = 1 << 21;
     /// Allowlist entries per address family.
     pub const ALLOW: u32 = 1 << 16;
     /// Per-CIDR rate overrides per address family.
@@ -144,8 +150,9 @@ pub struct EdgeConfig {
     pub prefix_v6: u32,
     /// Non-zero: count what would be dropped, drop nothing.
     pub monitor: u32,
-    /// Reserved; zero.
-    pub _pad: u32,
+    /// Lists user space knows to be empty ([`skip`] bits): the program skips
+    /// their lookups. 0 (the default) looks every list up, which is always right.
+    pub skip: u32,
 }
 
 impl EdgeConfig {
@@ -155,9 +162,40 @@ impl EdgeConfig {
         prefix_v4: 32,
         prefix_v6: 64,
         monitor: 0,
-        _pad: 0,
+        skip: 0,
     };
 }
+
+/// Bits of [`EdgeConfig::skip`]: a set bit says the list is empty, so its lookup is skipped.
+///
+/// User space sets a bit only after seeing the map empty and clears it after
+/// every insert, so a stale bit can at worst delay a new entry by the time
+/// between its insert and the next refresh (and the daemon's sweep refreshes).
+pub mod skip {
+    /// ALLOW_V4 is empty.
+    pub const ALLOW_V4: u32 = 1 << 0;
+    /// ALLOW_V6 is empty.
+    pub const ALLOW_V6: u32 = 1 << 1;
+    /// BLOCK_HOST_V4 is empty.
+    pub const BLOCK_HOST_V4: u32 = 1 << 2;
+    /// BLOCK_HOST_V6 is empty.
+    pub const BLOCK_HOST_V6: u32 = 1 << 3;
+    /// BLOCK_V4 (prefixes) is empty.
+    pub const BLOCK_V4: u32 = 1 << 4;
+    /// BLOCK_V6 (prefixes) is empty.
+    pub const BLOCK_V6: u32 = 1 << 5;
+    /// LIMIT_V4 is empty.
+    pub const LIMIT_V4: u32 = 1 << 6;
+    /// LIMIT_V6 is empty.
+    pub const LIMIT_V6: u32 = 1 << 7;
+}
+
+/// DROPS sampling: on each CPU, per drop slot, the first drop and then every
+/// `DROP_SAMPLE`-th one update DROPS, the sampled one counting for the
+/// `DROP_SAMPLE` drops since the last (its own bytes times `DROP_SAMPLE`).
+/// Counts in DROPS are therefore estimates for heavy sources (exact at each
+/// sample) and a light source may be missed; STATS and the buckets stay exact.
+pub const DROP_SAMPLE: u64 = 16;
 
 /// Address family tag of a [`SourceKey`].
 pub mod family {

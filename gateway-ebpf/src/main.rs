@@ -21,10 +21,10 @@ use aya_ebpf::{
     macros::xdp,
     programs::XdpContext,
 };
-use gateway_common::{BanValue, EdgeConfig, stat};
+use gateway_common::{BanValue, EdgeConfig, skip, stat};
 
 use crate::{
-    maps::{ALLOW_V4, ALLOW_V6, BLOCK_V4, BLOCK_V6, CONFIG},
+    maps::{ALLOW_V4, ALLOW_V6, BLOCK_HOST_V4, BLOCK_HOST_V6, BLOCK_V4, BLOCK_V6, CONFIG},
     parse::{Parsed, parse},
     rate::RateVerdict,
     source::{Source, lpm_v4, lpm_v6},
@@ -34,83 +34,151 @@ use crate::{
 #[xdp]
 pub fn gateway_xdp(ctx: XdpContext) -> u32 {
     let bytes = (ctx.data_end() - ctx.data()) as u64;
-    let (action, slot) = filter(&ctx, bytes);
+    // One CONFIG read per packet: its `skip` bits decide which lists are looked up.
+    let config = match CONFIG.get(0) {
+        Some(config) => *config,
+        None => EdgeConfig::DEFAULT,
+    };
+    let (action, slot) = filter(&ctx, &config, bytes);
     stats::count(slot, bytes);
     action
 }
 
+/// The slot `filter` returns for a packet it has counted itself (`stats::count` ignores it).
+const COUNTED: u32 = stat::COUNT;
+
 /// The verdict for one frame and the STATS slot it is counted in.
 #[inline(always)]
-fn filter(ctx: &XdpContext, bytes: u64) -> (u32, u32) {
+fn filter(ctx: &XdpContext, config: &EdgeConfig, bytes: u64) -> (u32, u32) {
     let source = match parse(ctx) {
         Parsed::NonIp => return (xdp_action::XDP_PASS, stat::PASS_NON_IP),
         Parsed::Malformed => return (xdp_action::XDP_PASS, stat::PASS_MALFORMED),
         Parsed::Ip(source) => source,
     };
-    if allowlisted(&source) {
+    if allowlisted(&source, config.skip) {
         return (xdp_action::XDP_PASS, stat::PASS_ALLOWLIST);
     }
-
-    let config = match CONFIG.get(0) {
-        Some(config) => *config,
-        None => EdgeConfig::DEFAULT,
-    };
     let monitor = config.monitor != 0;
-    // The coarse clock (CLOCK_MONOTONIC, at most a tick old) costs a fraction of
-    // the precise one; ban expiry and drop times do not need better. The rate
-    // stage reads the precise clock itself when a bucket runs dry.
-    // SAFETY: a plain helper call with no arguments.
-    let now = unsafe { bpf_ktime_get_coarse_ns() };
-    let key = source.key(&config);
 
-    if let Some(ban) = live_ban(&source, now) {
+    if let Some(ban) = live_ban(&source, config.skip) {
         stats::count(stat::BLOCK_REASON_BASE.wrapping_add(ban.reason), bytes);
         return if monitor {
-            stats::record_drop(&key, stat::MONITOR_BLOCKLIST, bytes, now);
-            (xdp_action::XDP_PASS, stat::MONITOR_BLOCKLIST)
+            dropped(
+                &source,
+                config,
+                xdp_action::XDP_PASS,
+                stat::MONITOR_BLOCKLIST,
+                bytes,
+            )
         } else {
-            stats::record_drop(&key, stat::DROP_BLOCKLIST, bytes, now);
-            (xdp_action::XDP_DROP, stat::DROP_BLOCKLIST)
+            dropped(
+                &source,
+                config,
+                xdp_action::XDP_DROP,
+                stat::DROP_BLOCKLIST,
+                bytes,
+            )
         };
     }
 
-    match rate::check(&source, &key, &config, now) {
+    match rate::check(&source, config) {
         RateVerdict::Pass => (xdp_action::XDP_PASS, stat::PASS),
-        RateVerdict::Over if monitor => {
-            stats::record_drop(&key, stat::MONITOR_RATE, bytes, now);
-            (xdp_action::XDP_PASS, stat::MONITOR_RATE)
-        }
-        RateVerdict::Over => {
-            stats::record_drop(&key, stat::DROP_RATE, bytes, now);
-            (xdp_action::XDP_DROP, stat::DROP_RATE)
-        }
+        RateVerdict::Over if monitor => dropped(
+            &source,
+            config,
+            xdp_action::XDP_PASS,
+            stat::MONITOR_RATE,
+            bytes,
+        ),
+        RateVerdict::Over => dropped(
+            &source,
+            config,
+            xdp_action::XDP_DROP,
+            stat::DROP_RATE,
+            bytes,
+        ),
     }
 }
 
-/// Whether the source matches the allowlist.
+/// Counts a drop (or a would-be drop in monitor mode) and samples it into DROPS.
 #[inline(always)]
-fn allowlisted(source: &Source) -> bool {
+fn dropped(source: &Source, config: &EdgeConfig, action: u32, slot: u32, bytes: u64) -> (u32, u32) {
+    let n = stats::count(slot, bytes);
+    stats::sample_drop(source, config, n, slot, bytes);
+    (action, COUNTED)
+}
+
+/// Whether the source matches the allowlist (never, when user space says it is empty).
+#[inline(always)]
+fn allowlisted(source: &Source, skips: u32) -> bool {
     if source.is_v4() {
-        ALLOW_V4.get(lpm_v4(source)).is_some()
+        skips & skip::ALLOW_V4 == 0 && ALLOW_V4.get(lpm_v4(source)).is_some()
     } else {
-        ALLOW_V6.get(lpm_v6(source)).is_some()
+        skips & skip::ALLOW_V6 == 0 && ALLOW_V6.get(lpm_v6(source)).is_some()
     }
 }
 
-/// The blocklist entry covering the source, unless there is none or it has expired.
+/// The live blocklist entry covering the source: its own address ban first
+/// (an exact-match hash lookup), else the longest banned prefix.
 #[inline(always)]
-fn live_ban(source: &Source, now: u64) -> Option<BanValue> {
-    let ban = if source.is_v4() {
+fn live_ban(source: &Source, skips: u32) -> Option<BanValue> {
+    let v4 = source.is_v4();
+    let host_skip = if v4 {
+        skip::BLOCK_HOST_V4
+    } else {
+        skip::BLOCK_HOST_V6
+    };
+    if skips & host_skip == 0 {
+        let host = if v4 {
+            let addr = [
+                source.addr[0],
+                source.addr[1],
+                source.addr[2],
+                source.addr[3],
+            ];
+            BLOCK_HOST_V4.get_ptr(addr)
+        } else {
+            BLOCK_HOST_V6.get_ptr(source.addr)
+        };
+        if let Some(ban) = host {
+            // SAFETY: a value pointer returned by the map lookup, valid for this program run.
+            let ban = unsafe { *ban };
+            if live(&ban) {
+                return Some(ban);
+            }
+            // An expired address ban does not hide a live prefix ban over it.
+        }
+    }
+    let prefix_skip = if v4 { skip::BLOCK_V4 } else { skip::BLOCK_V6 };
+    if skips & prefix_skip != 0 {
+        return None;
+    }
+    let ban = if v4 {
         BLOCK_V4.get(lpm_v4(source))
     } else {
         BLOCK_V6.get(lpm_v6(source))
     }?;
-    // Expired entries are ignored here; the daemon sweeps them. `now` is the
-    // coarse clock, up to a tick behind: close to the expiry, ask the precise one.
+    if live(ban) { Some(*ban) } else { None }
+}
+
+/// Whether a ban is still in force. Expired entries are ignored here; the
+/// daemon sweeps them. Permanent bans never read a clock.
+#[inline(always)]
+fn live(ban: &BanValue) -> bool {
     let expires = ban.expires_ns;
-    let live = expires == 0
-        || (expires > now && (expires - now > COARSE_CLOCK_SLACK_NS || expires > precise_now()));
-    if live { Some(*ban) } else { None }
+    if expires == 0 {
+        return true;
+    }
+    // The coarse clock is up to a tick behind: close to the expiry, ask the precise one.
+    let now = coarse_now();
+    expires > now && (expires - now > COARSE_CLOCK_SLACK_NS || expires > precise_now())
+}
+
+/// The coarse CLOCK_MONOTONIC time (at most a tick old, a fraction of the precise clock's cost).
+#[inline(always)]
+pub(crate) fn coarse_now() -> u64 {
+    // SAFETY: a plain helper call with no arguments.
+    unsafe { bpf_ktime_get_coarse_ns() }
 }
 
 /// More than one tick at any HZ (100 and up): past this, the coarse clock is precise enough.

@@ -1,8 +1,9 @@
 //! The maps of the edge filter, with the names and types of `gateway_common::maps`.
 
 use aya_ebpf::{
+    bindings::BPF_F_NO_PREALLOC,
     macros::map,
-    maps::{Array, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
 };
 use gateway_common::{
     BanValue, Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, capacity, stat,
@@ -16,11 +17,22 @@ pub static ALLOW_V4: LpmTrie<[u8; 4], u8> = LpmTrie::with_max_entries(capacity::
 #[map(name = "ALLOW_V6")]
 pub static ALLOW_V6: LpmTrie<[u8; 16], u8> = LpmTrie::with_max_entries(capacity::ALLOW, 0);
 
-/// Banned IPv4 CIDRs.
+/// Banned IPv4 addresses (/32): an exact match is cheaper than a deep trie walk.
+// Allocated on insert: two million preallocated entries would pin memory for bans never made.
+#[map(name = "BLOCK_HOST_V4")]
+pub static BLOCK_HOST_V4: HashMap<[u8; 4], BanValue> =
+    HashMap::with_max_entries(capacity::BLOCK_HOSTS, BPF_F_NO_PREALLOC);
+
+/// Banned IPv6 addresses (/128).
+#[map(name = "BLOCK_HOST_V6")]
+pub static BLOCK_HOST_V6: HashMap<[u8; 16], BanValue> =
+    HashMap::with_max_entries(capacity::BLOCK_HOSTS, BPF_F_NO_PREALLOC);
+
+/// Banned IPv4 prefixes (shorter than /32).
 #[map(name = "BLOCK_V4")]
 pub static BLOCK_V4: LpmTrie<[u8; 4], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
 
-/// Banned IPv6 CIDRs.
+/// Banned IPv6 prefixes (shorter than /128).
 #[map(name = "BLOCK_V6")]
 pub static BLOCK_V6: LpmTrie<[u8; 16], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
 

@@ -33,7 +33,7 @@
 //! flight another CPU can see it below zero, which only errs towards dropping.
 
 use aya_ebpf::{bindings::BPF_NOEXIST, helpers::bpf_ktime_get_ns};
-use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, SourceKey, TOKEN_SCALE};
+use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, SourceKey, TOKEN_SCALE, skip};
 
 use crate::{
     atomic,
@@ -59,10 +59,17 @@ pub enum RateVerdict {
 }
 
 /// The limit that applies to `source`: its CIDR override, else the default.
+/// The override tries are not looked up when user space says they are empty.
 #[inline(always)]
 fn limit_for(source: &Source, config: &EdgeConfig) -> RateLimit {
     let found = if source.is_v4() {
-        LIMIT_V4.get(lpm_v4(source))
+        if config.skip & skip::LIMIT_V4 != 0 {
+            None
+        } else {
+            LIMIT_V4.get(lpm_v4(source))
+        }
+    } else if config.skip & skip::LIMIT_V6 != 0 {
+        None
     } else {
         LIMIT_V6.get(lpm_v6(source))
     };
@@ -79,20 +86,16 @@ fn precise_now() -> u64 {
     unsafe { bpf_ktime_get_ns() }
 }
 
-/// Takes one token from the bucket of `key`, creating the bucket if needed.
-///
-/// `coarse_now` is the coarse CLOCK_MONOTONIC time of this packet.
+/// Takes one token from the bucket of `source`, creating the bucket if needed.
 #[inline(always)]
-pub fn check(
-    source: &Source,
-    key: &SourceKey,
-    config: &EdgeConfig,
-    coarse_now: u64,
-) -> RateVerdict {
+pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
     let limit = limit_for(source, config);
     if limit.pps == 0 {
         return RateVerdict::Pass;
     }
+    // Only a stage that is on pays for the clock and the key.
+    let coarse_now = crate::coarse_now();
+    let key = &source.key(config);
     let pps = if limit.pps > MAX_PPS {
         MAX_PPS
     } else {

@@ -101,7 +101,10 @@ pub struct Reloader {
     path: PathBuf,
     target: Arc<dyn Apply>,
     telemetry: Arc<Telemetry>,
-    /// The digest in use; the lock also serializes reloads.
+    /// Held for a whole reload so two reloads never interleave their swaps.
+    reloading: Mutex<()>,
+    /// The digest in use; locked only briefly, so `/readyz` (an async handler)
+    /// never waits for a reload that is reading files and certificates.
     current: Mutex<Option<String>>,
     /// Sockets bound at startup (listeners, admin): a reload cannot move them.
     sockets: Mutex<Option<String>>,
@@ -129,6 +132,7 @@ impl Reloader {
             path: path.into(),
             target,
             telemetry,
+            reloading: Mutex::new(()),
             current: Mutex::new(None),
             sockets: Mutex::new(None),
             targets: Mutex::new(BTreeSet::new()),
@@ -142,13 +146,13 @@ impl Reloader {
 
     /// Records the configuration the daemon started with (audit line, digest metric).
     pub fn started_with(&self, config: &Config) {
-        let mut current = lock(&self.current);
+        let _reloading = lock(&self.reloading);
         let applied = Applied {
             digest: config.digest.clone(),
-            previous: current.take(),
+            previous: lock(&self.current).take(),
         };
         self.audit(&applied, ReloadSource::Startup);
-        *current = Some(applied.digest);
+        *lock(&self.current) = Some(applied.digest);
         *lock(&self.sockets) = Some(sockets_of(config));
         *lock(&self.targets) = targets_of(config);
     }
@@ -194,7 +198,7 @@ impl Reloader {
 impl Reload for Reloader {
     fn reload(&self, source: ReloadSource) -> Result<Applied, ReloadError> {
         // Held for the whole reload: two reloads never interleave their swaps.
-        let mut current = lock(&self.current);
+        let _reloading = lock(&self.reloading);
         if source == ReloadSource::Sighup {
             // SIGHUP is also logrotate's signal: start a new access log file.
             self.telemetry.access_log.reopen();
@@ -209,10 +213,10 @@ impl Reload for Reloader {
         self.retire_removed_targets(&config);
         let applied = Applied {
             digest: config.digest.clone(),
-            previous: current.clone(),
+            previous: self.current_digest(),
         };
         self.audit(&applied, source);
-        *current = Some(applied.digest.clone());
+        *lock(&self.current) = Some(applied.digest.clone());
         Ok(applied)
     }
 
@@ -385,6 +389,50 @@ mod tests {
         let text = telemetry.metrics.encode();
         assert!(!text.contains("127.0.0.1:9001"), "{text}");
         assert!(text.contains("target=\"127.0.0.1:9002\"} 1"), "{text}");
+    }
+
+    /// Blocks in `apply` until the test lets it go, to hold a reload open.
+    struct Gate {
+        entered: std::sync::mpsc::SyncSender<()>,
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+    impl Apply for Gate {
+        fn apply(&self, _: &Config) -> Result<(), String> {
+            let _ = self.entered.send(());
+            let _ = lock(&self.release).recv();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_digest_can_be_read_while_a_reload_is_in_progress() {
+        let (_dir, path, telemetry) = setup(GOOD);
+        let (entered_tx, entered_rx) = std::sync::mpsc::sync_channel(1);
+        let (release_tx, release_rx) = std::sync::mpsc::channel();
+        let gate = Gate {
+            entered: entered_tx,
+            release: Mutex::new(release_rx),
+        };
+        let r = Arc::new(Reloader::new(&path, Arc::new(gate), telemetry));
+        r.started_with(&config::load(&path).unwrap());
+        let started = r.current_digest();
+        let reloading = {
+            let r = Arc::clone(&r);
+            std::thread::spawn(move || r.reload(ReloadSource::Admin))
+        };
+        entered_rx.recv().unwrap();
+        // The reload is now inside `apply`; reading the digest must not wait for it.
+        let (read_tx, read_rx) = std::sync::mpsc::channel();
+        {
+            let r = Arc::clone(&r);
+            std::thread::spawn(move || {
+                let _ = read_tx.send(r.current_digest());
+            });
+        }
+        let read = read_rx.recv_timeout(std::time::Duration::from_secs(30));
+        release_tx.send(()).unwrap();
+        assert_eq!(read.ok(), Some(started));
+        assert!(reloading.join().unwrap().is_ok());
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Filter {
     pub allow_v6: LpmTrie<MapData, [u8; 16], u8>,
     pub block_v4: LpmTrie<MapData, [u8; 4], BanValue>,
     pub block_v6: LpmTrie<MapData, [u8; 16], BanValue>,
+    pub block_host_v4: HashMap<MapData, [u8; 4], BanValue>,
+    pub block_host_v6: HashMap<MapData, [u8; 16], BanValue>,
     pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
     pub limit_v6: LpmTrie<MapData, [u8; 16], RateLimit>,
     pub buckets: HashMap<MapData, SourceKey, Bucket>,
@@ -34,6 +36,21 @@ pub struct Filter {
     pub stats: PerCpuArray<MapData, Counter>,
     pub drops: HashMap<MapData, SourceKey, DropCount>,
     pub events: RingBuf<MapData>,
+}
+
+/// Pins the calling thread to the CPU it runs on now, so the per-CPU
+/// counters that DROPS sampling follows see every run of a test.
+pub fn pin_to_one_cpu() {
+    // SAFETY: plain libc calls on a zeroed cpu_set_t owned by this frame.
+    unsafe {
+        let cpu = libc::sched_getcpu();
+        if cpu < 0 {
+            return;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu as usize, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 /// Takes map `name` out of the object as a typed aya map.
@@ -70,6 +87,8 @@ impl Filter {
             allow_v6: take(&mut ebpf, maps::ALLOW_V6),
             block_v4: take(&mut ebpf, maps::BLOCK_V4),
             block_v6: take(&mut ebpf, maps::BLOCK_V6),
+            block_host_v4: take(&mut ebpf, maps::BLOCK_HOST_V4),
+            block_host_v6: take(&mut ebpf, maps::BLOCK_HOST_V6),
             limit_v4: take(&mut ebpf, maps::LIMIT_V4),
             limit_v6: take(&mut ebpf, maps::LIMIT_V6),
             buckets: take(&mut ebpf, maps::BUCKETS),
@@ -138,7 +157,8 @@ impl Filter {
         .expect("insert allowlist entry");
     }
 
-    /// Bans a CIDR until `expires_ns` (0 = permanent).
+    /// Bans a CIDR until `expires_ns` (0 = permanent): an address in the host
+    /// map, a shorter prefix in the trie, as the gateway stores them.
     pub fn ban(&mut self, cidr: &str, reason: BanReason, expires_ns: u64) {
         let value = BanValue {
             expires_ns,
@@ -147,6 +167,8 @@ impl Filter {
             _pad: 0,
         };
         match parse_cidr(cidr) {
+            (IpAddr::V4(ip), 32) => self.block_host_v4.insert(ip.octets(), value, 0),
+            (IpAddr::V6(ip), 128) => self.block_host_v6.insert(ip.octets(), value, 0),
             (IpAddr::V4(ip), len) => self.block_v4.insert(&Key::new(len, ip.octets()), value, 0),
             (IpAddr::V6(ip), len) => self.block_v6.insert(&Key::new(len, ip.octets()), value, 0),
         }

@@ -250,18 +250,30 @@ fn print_table(ours: &Results, theirs: &Results, repeat: u32) {
         "| case | gateway (near-empty maps) | gateway (1M bans/family, 100k sources) | xdp-filter | gateway / xdp-filter | full / empty |"
     );
     println!("|---|---|---|---|---|---|");
+    // "no allowlist": the same program with the allowlist empty, so its lookup
+    // is skipped (CONFIG skip bits), as on a host that configures none.
+    let rows = [
+        ("drop_blocklisted", "drop_blocklisted", ""),
+        ("drop_address_ban", "drop_blocklisted", ""),
+        ("pass_allowlisted", "pass_unlisted", ""),
+        ("pass_bucket_update", "pass_unlisted", ""),
+        ("drop_blocklisted", "drop_blocklisted", "-noallow"),
+        ("drop_address_ban", "drop_blocklisted", "-noallow"),
+        ("pass_bucket_update", "pass_unlisted", "-noallow"),
+    ];
     for fam in ["v4", "v6"] {
-        for (case, theirs_case) in [
-            ("drop_blocklisted", "drop_blocklisted"),
-            ("pass_allowlisted", "pass_unlisted"),
-            ("pass_bucket_update", "pass_unlisted"),
-        ] {
+        for (case, theirs_case, variant) in rows {
             let name = format!("{fam}_{case}");
-            let empty = get(ours, "empty", &name);
-            let full = get(ours, "full", &name);
+            let empty = get(ours, &format!("empty{variant}"), &name);
+            let full = get(ours, &format!("full{variant}"), &name);
             let xf = get(theirs, "xdp-filter", &format!("{fam}_{theirs_case}"));
+            let label = if variant.is_empty() {
+                name.clone()
+            } else {
+                format!("{name}, no allowlist")
+            };
             println!(
-                "| {name} | {} | {} | {} ({fam}_{theirs_case}) | {} | {} |",
+                "| {label} | {} | {} | {} ({fam}_{theirs_case}) | {} | {} |",
                 cell(empty),
                 cell(full),
                 cell(xf),

@@ -28,7 +28,7 @@ use aya::{
 use frames::Frame;
 use gateway_common::{
     BanReason, BanValue, Bucket, EdgeConfig, PROGRAM_NAME, RateLimit, SourceKey, TOKEN_SCALE,
-    family, maps,
+    family, maps, skip,
 };
 use rand::Rng;
 
@@ -42,6 +42,8 @@ const DST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1);
 const BLOCKED4: Ipv4Addr = Ipv4Addr::new(198, 18, 66, 6);
 const ALLOWED4: Ipv4Addr = Ipv4Addr::new(198, 18, 77, 7);
 const UNLISTED4: Ipv4Addr = Ipv4Addr::new(198, 18, 88, 8);
+const HOST4: Ipv4Addr = Ipv4Addr::new(198, 18, 55, 5);
+const HOST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x55, 5, 0, 0, 0, 5);
 const BLOCKED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x66, 6, 0, 0, 0, 6);
 const ALLOWED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x77, 7, 0, 0, 0, 7);
 const UNLISTED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x88, 8, 0, 0, 0, 8);
@@ -62,6 +64,11 @@ fn cases() -> Vec<Case> {
             expect: 1,
         },
         Case {
+            name: "v4_drop_address_ban",
+            frame: f.ipv4_udp(HOST4, DST4, &pad),
+            expect: 1,
+        },
+        Case {
             name: "v4_pass_allowlisted",
             frame: f.ipv4_udp(ALLOWED4, DST4, &pad),
             expect: 2,
@@ -74,6 +81,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "v6_drop_blocklisted",
             frame: f.ipv6_udp(BLOCKED6, DST6, &[]),
+            expect: 1,
+        },
+        Case {
+            name: "v6_drop_address_ban",
+            frame: f.ipv6_udp(HOST6, DST6, &[]),
             expect: 1,
         },
         Case {
@@ -134,6 +146,7 @@ fn main() -> Result<()> {
     let cases = cases();
     println!("repeat {repeat}, median of {ROUNDS} rounds, ns per packet");
     measure(&ebpf, "empty", &cases, repeat)?;
+    measure_without_allowlist(&mut ebpf, "empty-noallow", &cases, repeat)?;
     if empty_only {
         return Ok(());
     }
@@ -145,10 +158,90 @@ fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     measure(&ebpf, "full", &cases, repeat)?;
+    measure_without_allowlist(&mut ebpf, "full-noallow", &cases, repeat)?;
     Ok(())
 }
 
+/// Measures the non-allowlisted cases with the allowlist marked empty (its
+/// lookup skipped), as `gateway` does when no allowlist entry exists.
+fn measure_without_allowlist(
+    ebpf: &mut Ebpf,
+    phase: &str,
+    cases: &[Case],
+    repeat: u32,
+) -> Result<()> {
+    let with_allowlist = set_skip(ebpf, |s| s | skip::ALLOW_V4 | skip::ALLOW_V6)?;
+    let others: Vec<&Case> = cases
+        .iter()
+        .filter(|c| !c.name.contains("allowlisted"))
+        .collect();
+    let res = measure_refs(ebpf, phase, &others, repeat);
+    set_skip(ebpf, |_| with_allowlist)?;
+    res
+}
+
+/// Rewrites the CONFIG skip bits; returns the old ones.
+fn set_skip(ebpf: &mut Ebpf, f: impl Fn(u32) -> u32) -> Result<u32> {
+    let mut config: Array<&mut MapData, EdgeConfig> =
+        Array::try_from(ebpf.map_mut(maps::CONFIG).context("CONFIG")?)?;
+    let mut value = config.get(&0, 0)?;
+    let old = value.skip;
+    value.skip = f(old);
+    config.set(0, value, 0)?;
+    Ok(old)
+}
+
 /// The entries the cases hit, and a limit high enough that the bucket never empties.
+/// Bans a network where the gateway would store it: addresses in the host
+/// maps (when the object has them: BENCH_EDGE_OBJECT may be an older build),
+/// prefixes in the tries.
+struct Blocklist<'a> {
+    host4: Option<HashMap<&'a mut MapData, [u8; 4], BanValue>>,
+    host6: Option<HashMap<&'a mut MapData, [u8; 16], BanValue>>,
+    trie4: LpmTrie<&'a mut MapData, [u8; 4], BanValue>,
+    trie6: LpmTrie<&'a mut MapData, [u8; 16], BanValue>,
+}
+
+impl<'a> Blocklist<'a> {
+    fn open(ebpf: &'a mut Ebpf) -> Result<Self> {
+        let mut host4 = None;
+        let mut host6 = None;
+        let mut trie4 = None;
+        let mut trie6 = None;
+        for (name, map) in ebpf.maps_mut() {
+            match name {
+                n if n == maps::BLOCK_HOST_V4 => host4 = Some(HashMap::try_from(map)?),
+                n if n == maps::BLOCK_HOST_V6 => host6 = Some(HashMap::try_from(map)?),
+                n if n == maps::BLOCK_V4 => trie4 = Some(LpmTrie::try_from(map)?),
+                n if n == maps::BLOCK_V6 => trie6 = Some(LpmTrie::try_from(map)?),
+                _ => {}
+            }
+        }
+        Ok(Blocklist {
+            host4,
+            host6,
+            trie4: trie4.context("BLOCK_V4")?,
+            trie6: trie6.context("BLOCK_V6")?,
+        })
+    }
+
+    fn ban4(&mut self, len: u32, ip: [u8; 4], value: BanValue) -> Result<()> {
+        match &mut self.host4 {
+            Some(host) if len == 32 => host.insert(ip, value, 0)?,
+            _ => self.trie4.insert(&Key::new(len, ip), value, 0)?,
+        }
+        Ok(())
+    }
+
+    fn ban6(&mut self, len: u32, ip: [u8; 16], value: BanValue) -> Result<()> {
+        match &mut self.host6 {
+            Some(host) if len == 128 => host.insert(ip, value, 0)?,
+            _ => self.trie6.insert(&Key::new(len, ip), value, 0)?,
+        }
+        Ok(())
+    }
+}
+
 fn setup_lists(ebpf: &mut Ebpf) -> Result<()> {
     let ban = BanValue {
         expires_ns: 0,
@@ -156,12 +249,13 @@ fn setup_lists(ebpf: &mut Ebpf) -> Result<()> {
         reason: BanReason::Manual as u32,
         _pad: 0,
     };
-    let mut block4: LpmTrie<&mut MapData, [u8; 4], BanValue> =
-        LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V4).context("BLOCK_V4")?)?;
-    block4.insert(&Key::new(24, [198, 18, 66, 0]), ban, 0)?;
-    let mut block6: LpmTrie<&mut MapData, [u8; 16], BanValue> =
-        LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V6).context("BLOCK_V6")?)?;
-    block6.insert(&Key::new(48, BLOCKED6.octets()), ban, 0)?;
+    {
+        let mut block = Blocklist::open(ebpf)?;
+        block.ban4(24, [198, 18, 66, 0], ban)?;
+        block.ban6(48, BLOCKED6.octets(), ban)?;
+        block.ban4(32, HOST4.octets(), ban)?;
+        block.ban6(128, HOST6.octets(), ban)?;
+    }
     let mut allow4: LpmTrie<&mut MapData, [u8; 4], u8> =
         LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V4).context("ALLOW_V4")?)?;
     allow4.insert(&Key::new(24, [198, 18, 77, 0]), 1, 0)?;
@@ -170,18 +264,19 @@ fn setup_lists(ebpf: &mut Ebpf) -> Result<()> {
     allow6.insert(&Key::new(48, ALLOWED6.octets()), 1, 0)?;
     let mut config: Array<&mut MapData, EdgeConfig> =
         Array::try_from(ebpf.map_mut(maps::CONFIG).context("CONFIG")?)?;
+    // What `gateway` itself would write: no per-CIDR limits, so those tries are skipped.
     let config_value = EdgeConfig {
         rate: RateLimit {
             pps: 1 << 30,
             burst: 1 << 30,
         },
+        skip: skip::LIMIT_V4 | skip::LIMIT_V6,
         ..EdgeConfig::DEFAULT
     };
     config.set(0, config_value, 0)?;
     Ok(())
 }
 
-/// Random /32 (/128) and /24 (/48) bans, and random tracked sources.
 fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
     let mut rng = rand::rng();
     let ban = BanValue {
@@ -191,8 +286,7 @@ fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
         _pad: 0,
     };
     {
-        let mut block4: LpmTrie<&mut MapData, [u8; 4], BanValue> =
-            LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V4).context("BLOCK_V4")?)?;
+        let mut block = Blocklist::open(ebpf)?;
         let mut n = 0;
         while n < BLOCK_ENTRIES {
             let ip: [u8; 4] = rng.random();
@@ -200,19 +294,15 @@ fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
                 continue; // keep the measured sources' own entries the longest match
             }
             let len = if n % 10 == 0 { 24 } else { 32 };
-            block4.insert(&Key::new(len, ip), ban, 0)?;
+            block.ban4(len, ip, ban)?;
             n += 1;
         }
-    }
-    {
-        let mut block6: LpmTrie<&mut MapData, [u8; 16], BanValue> =
-            LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V6).context("BLOCK_V6")?)?;
         for n in 0..BLOCK_ENTRIES {
             let mut ip: [u8; 16] = rng.random();
             ip[0] = 0x2a;
             ip[1] = 0x02;
             let len = if n % 10 == 0 { 48 } else { 128 };
-            block6.insert(&Key::new(len, ip), ban, 0)?;
+            block.ban6(len, ip, ban)?;
         }
     }
     let mut buckets: HashMap<&mut MapData, SourceKey, Bucket> =
@@ -246,6 +336,10 @@ fn fill_maps(ebpf: &mut Ebpf) -> Result<()> {
 }
 
 fn measure(ebpf: &Ebpf, phase: &str, cases: &[Case], repeat: u32) -> Result<()> {
+    measure_refs(ebpf, phase, &cases.iter().collect::<Vec<_>>(), repeat)
+}
+
+fn measure_refs(ebpf: &Ebpf, phase: &str, cases: &[&Case], repeat: u32) -> Result<()> {
     let program: &Xdp = ebpf
         .program(PROGRAM_NAME)
         .context("program missing")?

@@ -5,14 +5,15 @@
 //! [`Edge::sweep_expired`], which the CLI (`ban sweep`) and the daemon call.
 use std::time::Duration;
 
-use gateway_common::{BanReason, BanValue, capacity, maps};
+use gateway_common::{BanReason, BanValue};
 use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{
-    Edge, cidr,
+    Edge,
+    block::BlockKey,
     error::{EdgeError, Result},
-    maps::{is_full, is_not_found, key_v4, key_v6},
+    maps::{is_full, is_not_found},
     notes,
     ttl::{format_duration, format_unix, monotonic_ns, unix_now},
 };
@@ -136,72 +137,53 @@ impl Edge {
     /// Bans a network (replacing an existing ban of exactly that network).
     pub fn ban_add(&mut self, net: IpNet, ttl: Option<Duration>, reason: BanReason) -> Result<()> {
         let value = ban_value(ttl, reason);
-        let res = match (key_v4(&net), key_v6(&net)) {
-            (Some(k), _) => self
-                .block_v4
-                .insert(&k, value, 0)
-                .map_err(|e| (maps::BLOCK_V4, e)),
-            (_, Some(k)) => self
-                .block_v6
-                .insert(&k, value, 0)
-                .map_err(|e| (maps::BLOCK_V6, e)),
-            _ => return Ok(()),
-        };
-        res.map_err(|(map, e)| {
+        let key = BlockKey::of(&net);
+        let res = self.block_insert(&key, value).map_err(|e| {
             if is_full(&e) {
                 EdgeError::Full {
-                    map,
-                    used: u64::from(capacity::BLOCK),
+                    map: key.map(),
+                    used: u64::from(key.capacity()),
                     adding: 1,
-                    capacity: capacity::BLOCK,
+                    capacity: key.capacity(),
                 }
             } else {
-                EdgeError::map("insert", map, e)
+                EdgeError::map("insert", key.map(), e)
             }
-        })
+        });
+        self.refresh_skips()?;
+        res
     }
 
     /// Removes the ban of exactly this network.
     pub fn ban_del(&mut self, net: IpNet) -> Result<()> {
-        let res = match (key_v4(&net), key_v6(&net)) {
-            (Some(k), _) => self.block_v4.remove(&k).map_err(|e| (maps::BLOCK_V4, e)),
-            (_, Some(k)) => self.block_v6.remove(&k).map_err(|e| (maps::BLOCK_V6, e)),
-            _ => return Ok(()),
-        };
-        res.map_err(|(map, e)| {
+        let key = BlockKey::of(&net);
+        let res = self.block_remove(&key).map_err(|e| {
             if is_not_found(&e) {
                 EdgeError::NotFound {
                     cidr: net.to_string(),
                     list: "blocklist",
                 }
             } else {
-                EdgeError::map("delete", map, e)
+                EdgeError::map("delete", key.map(), e)
             }
-        })?;
+        });
+        self.refresh_skips()?;
+        res?;
         self.forget_notes(&[net]);
         Ok(())
     }
 
     /// Every blocklist entry, expired ones included, IPv4 first.
     pub fn all_bans(&self) -> Result<Vec<Ban>> {
-        let mut out = Vec::new();
-        for item in self.block_v4.iter() {
-            let (k, value) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V4, e))?;
-            out.push(Ban {
-                net: cidr::from_v4(k.prefix_len(), k.data()),
+        Ok(self
+            .block_entries()?
+            .into_iter()
+            .map(|(key, value)| Ban {
+                net: key.net(),
                 value,
                 note: None,
-            });
-        }
-        for item in self.block_v6.iter() {
-            let (k, value) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V6, e))?;
-            out.push(Ban {
-                net: cidr::from_v6(k.prefix_len(), k.data()),
-                value,
-                note: None,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// Live bans (expired ones hidden) with their notes, sorted by network.
@@ -264,18 +246,16 @@ impl Edge {
             .collect();
         let mut removed = Vec::new();
         for net in expired {
-            let res = match (key_v4(&net), key_v6(&net)) {
-                (Some(k), _) => self.block_v4.remove(&k).map_err(|e| (maps::BLOCK_V4, e)),
-                (_, Some(k)) => self.block_v6.remove(&k).map_err(|e| (maps::BLOCK_V6, e)),
-                _ => continue,
-            };
-            match res {
+            let key = BlockKey::of(&net);
+            match self.block_remove(&key) {
                 Ok(()) => removed.push(net),
                 // Someone else removed it meanwhile: fine.
-                Err((_, e)) if is_not_found(&e) => {}
-                Err((map, e)) => return Err(EdgeError::map("delete", map, e)),
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(EdgeError::map("delete", key.map(), e)),
             }
         }
+        // Also repairs skip bits left stale by a race between two writers.
+        self.refresh_skips()?;
         self.forget_notes(&removed);
         Ok(removed.len())
     }

@@ -3,22 +3,16 @@
 //! checked and the free space counted before anything is inserted.
 use std::{collections::HashSet, time::Duration};
 
-use aya::{
-    Pod,
-    maps::{
-        MapData,
-        lpm_trie::{Key, LpmTrie},
-    },
-};
-use gateway_common::{BanReason, BanValue, capacity, maps};
+use gateway_common::{BanReason, BanValue};
 use ipnet::IpNet;
 
 use super::{
     Edge,
     bans::{ImportReport, ban_value},
+    block::{BLOCK_MAPS, BlockKey},
     cidr::parse_cidr,
     error::{EdgeError, Result},
-    maps::{is_full, key_v4, key_v6},
+    maps::is_full,
 };
 
 /// The CIDRs of an import file, deduplicated, in file order.
@@ -67,53 +61,80 @@ impl Edge {
         ttl: Option<Duration>,
         reason: BanReason,
     ) -> Result<ImportReport> {
-        let v4: Vec<Key<[u8; 4]>> = nets.iter().filter_map(key_v4).collect();
-        let v6: Vec<Key<[u8; 16]>> = nets.iter().filter_map(key_v6).collect();
+        let keys: Vec<BlockKey> = nets.iter().map(BlockKey::of).collect();
         let value = ban_value(ttl, reason);
-        let plan4 = plan(&self.block_v4, maps::BLOCK_V4, &v4)?;
-        let plan6 = plan(&self.block_v6, maps::BLOCK_V6, &v6)?;
-        let added4 = insert_all(&mut self.block_v4, maps::BLOCK_V4, &v4, &plan4, value)?;
-        if let Err(e) = insert_all(&mut self.block_v6, maps::BLOCK_V6, &v6, &plan6, value) {
-            rollback(&mut self.block_v4, &v4, &plan4, added4);
-            return Err(e);
-        }
-        let added = plan4.new_keys + plan6.new_keys;
+        let plan = self.plan(&keys)?;
+        let res = self.insert_all(&keys, &plan, value);
+        self.refresh_skips()?;
+        res?;
+        let added = plan.new_keys;
         Ok(ImportReport {
             added,
-            updated: v4.len() + v6.len() - added,
+            updated: keys.len() - added,
         })
+    }
+
+    /// Which keys of an import are new, after checking they fit in their maps.
+    fn plan(&self, keys: &[BlockKey]) -> Result<Plan> {
+        if keys.is_empty() {
+            return Ok(Plan {
+                is_new: Vec::new(),
+                new_keys: 0,
+            });
+        }
+        let existing: HashSet<BlockKey> =
+            self.block_entries()?.into_iter().map(|(k, _)| k).collect();
+        let is_new: Vec<bool> = keys.iter().map(|k| !existing.contains(k)).collect();
+        let new_keys = is_new.iter().filter(|n| **n).count();
+        for map in BLOCK_MAPS {
+            let used = existing.iter().filter(|k| k.map() == map).count() as u64;
+            let in_map = |k: &&BlockKey| k.map() == map;
+            let adding = keys
+                .iter()
+                .zip(&is_new)
+                .filter(|(k, new)| **new && in_map(k))
+                .count() as u64;
+            if let Some(k) = keys.iter().find(in_map) {
+                check_fits(map, used, adding, k.capacity())?;
+            }
+        }
+        Ok(Plan { is_new, new_keys })
+    }
+
+    /// Inserts keys in order; on failure removes the new ones it added.
+    fn insert_all(&mut self, keys: &[BlockKey], plan: &Plan, value: BanValue) -> Result<()> {
+        for (i, k) in keys.iter().enumerate() {
+            if let Err(e) = self.block_insert(k, value) {
+                self.rollback(keys, plan, i);
+                return Err(if is_full(&e) {
+                    EdgeError::Full {
+                        map: k.map(),
+                        used: u64::from(k.capacity()),
+                        adding: (keys.len() - i) as u64,
+                        capacity: k.capacity(),
+                    }
+                } else {
+                    EdgeError::map("insert", k.map(), e)
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the first `done` keys of an import that were new.
+    fn rollback(&mut self, keys: &[BlockKey], plan: &Plan, done: usize) {
+        for (k, new) in keys.iter().zip(&plan.is_new).take(done) {
+            if *new {
+                let _ = self.block_remove(k);
+            }
+        }
     }
 }
 
-/// Which keys of an import are new, after checking they fit.
+/// Which keys of an import are new.
 struct Plan {
     is_new: Vec<bool>,
     new_keys: usize,
-}
-
-fn plan<K: Pod + Eq + std::hash::Hash>(
-    trie: &LpmTrie<MapData, K, BanValue>,
-    map: &'static str,
-    keys: &[Key<K>],
-) -> Result<Plan> {
-    if keys.is_empty() {
-        return Ok(Plan {
-            is_new: Vec::new(),
-            new_keys: 0,
-        });
-    }
-    let mut existing = HashSet::new();
-    for k in trie.keys() {
-        let k = k.map_err(|e| EdgeError::map("iterate", map, e))?;
-        existing.insert((k.prefix_len(), k.data()));
-    }
-    let is_new: Vec<bool> = keys
-        .iter()
-        .map(|k| !existing.contains(&(k.prefix_len(), k.data())))
-        .collect();
-    let new_keys = is_new.iter().filter(|n| **n).count();
-    check_fits(map, existing.len() as u64, new_keys as u64, capacity::BLOCK)?;
-    Ok(Plan { is_new, new_keys })
 }
 
 /// Refuses an insert of `adding` new entries into a map holding `used` of `capacity`.
@@ -127,46 +148,6 @@ fn check_fits(map: &'static str, used: u64, adding: u64, capacity: u32) -> Resul
         });
     }
     Ok(())
-}
-
-/// Inserts keys in order; on failure removes the new ones it added. Returns how many it inserted.
-fn insert_all<K: Pod>(
-    trie: &mut LpmTrie<MapData, K, BanValue>,
-    map: &'static str,
-    keys: &[Key<K>],
-    plan: &Plan,
-    value: BanValue,
-) -> Result<usize> {
-    for (i, k) in keys.iter().enumerate() {
-        if let Err(e) = trie.insert(k, value, 0) {
-            rollback(trie, keys, plan, i);
-            return Err(if is_full(&e) {
-                EdgeError::Full {
-                    map,
-                    used: u64::from(capacity::BLOCK),
-                    adding: (keys.len() - i) as u64,
-                    capacity: capacity::BLOCK,
-                }
-            } else {
-                EdgeError::map("insert", map, e)
-            });
-        }
-    }
-    Ok(keys.len())
-}
-
-/// Removes the first `done` keys of an import that were new.
-fn rollback<K: Pod>(
-    trie: &mut LpmTrie<MapData, K, BanValue>,
-    keys: &[Key<K>],
-    plan: &Plan,
-    done: usize,
-) {
-    for (k, new) in keys.iter().zip(&plan.is_new).take(done) {
-        if *new {
-            let _ = trie.remove(k);
-        }
-    }
 }
 
 #[cfg(test)]

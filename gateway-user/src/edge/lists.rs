@@ -39,6 +39,7 @@ impl Edge {
                 .map_err(|e| (maps::ALLOW_V6, e)),
             _ => return Ok(()),
         };
+        self.refresh_skips()?;
         res.map_err(|(map, e)| insert_error(map, e))
     }
 
@@ -49,6 +50,7 @@ impl Edge {
             (_, Some(k)) => self.allow_v6.remove(&k).map_err(|e| (maps::ALLOW_V6, e)),
             _ => return Ok(()),
         };
+        self.refresh_skips()?;
         res.map_err(|(map, e)| delete_error(map, e, net, "allowlist"))
     }
 
@@ -77,6 +79,7 @@ impl Edge {
                 .map_err(|e| (maps::LIMIT_V6, e)),
             _ => return Ok(()),
         };
+        self.refresh_skips()?;
         res.map_err(|(map, e)| insert_error(map, e))?;
         self.reset_buckets(Some(net)).map(drop)
     }
@@ -88,6 +91,7 @@ impl Edge {
             (_, Some(k)) => self.limit_v6.remove(&k).map_err(|e| (maps::LIMIT_V6, e)),
             _ => return Ok(()),
         };
+        self.refresh_skips()?;
         res.map_err(|(map, e)| delete_error(map, e, net, "rate-limit overrides"))?;
         self.reset_buckets(Some(net)).map(drop)
     }

@@ -13,6 +13,7 @@ use aya::maps::{
 };
 use gateway_common::{
     BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, maps,
+    skip,
 };
 use ipnet::IpNet;
 
@@ -34,6 +35,8 @@ pub struct Edge {
     pub(crate) allow_v6: TrieV6<u8>,
     pub(crate) block_v4: TrieV4<BanValue>,
     pub(crate) block_v6: TrieV6<BanValue>,
+    pub(crate) block_host_v4: HashMap<MapData, [u8; 4], BanValue>,
+    pub(crate) block_host_v6: HashMap<MapData, [u8; 16], BanValue>,
     pub(crate) limit_v4: TrieV4<RateLimit>,
     pub(crate) limit_v6: TrieV6<RateLimit>,
     pub(crate) config: Array<MapData, EdgeConfig>,
@@ -55,7 +58,10 @@ impl Edge {
                 return Err(e);
             }
         }
-        Self::open_existing(&dir)
+        let mut edge = Self::open_existing(&dir)?;
+        // Fresh maps start with no skip bits (always right, but slower): set them.
+        edge.refresh_skips()?;
+        Ok(edge)
     }
 
     /// Opens maps that are already pinned in the versioned directory `dir`; never creates any.
@@ -71,6 +77,8 @@ impl Edge {
             allow_v6: typed(dir, maps::ALLOW_V6)?,
             block_v4: typed(dir, maps::BLOCK_V4)?,
             block_v6: typed(dir, maps::BLOCK_V6)?,
+            block_host_v4: typed(dir, maps::BLOCK_HOST_V4)?,
+            block_host_v6: typed(dir, maps::BLOCK_HOST_V6)?,
             limit_v4: typed(dir, maps::LIMIT_V4)?,
             limit_v6: typed(dir, maps::LIMIT_V6)?,
             config: typed(dir, maps::CONFIG)?,
@@ -110,6 +118,8 @@ impl Edge {
                 maps::ALLOW_V6 => count(maps::ALLOW_V6, self.allow_v6.keys())?,
                 maps::BLOCK_V4 => count(maps::BLOCK_V4, self.block_v4.keys())?,
                 maps::BLOCK_V6 => count(maps::BLOCK_V6, self.block_v6.keys())?,
+                maps::BLOCK_HOST_V4 => count(maps::BLOCK_HOST_V4, self.block_host_v4.keys())?,
+                maps::BLOCK_HOST_V6 => count(maps::BLOCK_HOST_V6, self.block_host_v6.keys())?,
                 maps::LIMIT_V4 => count(maps::LIMIT_V4, self.limit_v4.keys())?,
                 maps::LIMIT_V6 => count(maps::LIMIT_V6, self.limit_v6.keys())?,
                 maps::BUCKETS => count(maps::BUCKETS, self.buckets.keys())?,
@@ -136,10 +146,73 @@ impl Edge {
     }
 
     /// Replaces the filter's global settings; the XDP program sees them on its next packet.
+    ///
+    /// The `skip` bits are not taken from `cfg`: they are recomputed from the maps.
     pub fn set_config(&mut self, cfg: &EdgeConfig) -> Result<()> {
+        let cfg = EdgeConfig {
+            skip: self.empty_lists()?,
+            ..*cfg
+        };
         self.config
             .set(0, cfg, 0)
             .map_err(|e| EdgeError::map("write", maps::CONFIG, e))
+    }
+
+    /// Recomputes which lists are empty and tells the XDP program to skip
+    /// their lookups (CONFIG `skip` bits). Every change of a list calls this;
+    /// it costs one "first key" call per map.
+    pub fn refresh_skips(&mut self) -> Result<()> {
+        let skip = self.empty_lists()?;
+        let mut cfg = self.config()?;
+        if cfg.skip != skip {
+            cfg.skip = skip;
+            self.config
+                .set(0, cfg, 0)
+                .map_err(|e| EdgeError::map("write", maps::CONFIG, e))?;
+        }
+        Ok(())
+    }
+
+    /// The [`skip`] bits of the lists that hold no entry right now.
+    fn empty_lists(&self) -> Result<u32> {
+        let checks = [
+            (
+                skip::ALLOW_V4,
+                is_empty(maps::ALLOW_V4, self.allow_v4.keys())?,
+            ),
+            (
+                skip::ALLOW_V6,
+                is_empty(maps::ALLOW_V6, self.allow_v6.keys())?,
+            ),
+            (
+                skip::BLOCK_V4,
+                is_empty(maps::BLOCK_V4, self.block_v4.keys())?,
+            ),
+            (
+                skip::BLOCK_V6,
+                is_empty(maps::BLOCK_V6, self.block_v6.keys())?,
+            ),
+            (
+                skip::BLOCK_HOST_V4,
+                is_empty(maps::BLOCK_HOST_V4, self.block_host_v4.keys())?,
+            ),
+            (
+                skip::BLOCK_HOST_V6,
+                is_empty(maps::BLOCK_HOST_V6, self.block_host_v6.keys())?,
+            ),
+            (
+                skip::LIMIT_V4,
+                is_empty(maps::LIMIT_V4, self.limit_v4.keys())?,
+            ),
+            (
+                skip::LIMIT_V6,
+                is_empty(maps::LIMIT_V6, self.limit_v6.keys())?,
+            ),
+        ];
+        Ok(checks
+            .iter()
+            .filter(|(_, empty)| *empty)
+            .fold(0, |bits, (bit, _)| bits | bit))
     }
 }
 
@@ -168,6 +241,20 @@ pub(crate) fn count<K>(
         n += 1;
     }
     Ok(n)
+}
+
+/// Whether a map has no key (only its first key is asked for).
+fn is_empty<K>(
+    name: &'static str,
+    mut keys: impl Iterator<Item = std::result::Result<K, MapError>>,
+) -> Result<bool> {
+    match keys.next() {
+        None => Ok(true),
+        Some(Ok(_)) => Ok(false),
+        // An entry deleted while we looked: ask again rather than guess.
+        Some(Err(e)) if is_not_found(&e) => Ok(false),
+        Some(Err(e)) => Err(EdgeError::map("iterate", name, e)),
+    }
 }
 
 /// The LPM key of an IPv4 network.

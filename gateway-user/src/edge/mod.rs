@@ -4,6 +4,7 @@
 //! maps; bans, allowlist, limits, settings, counters), [`attach`] / [`detach`] /
 //! [`status`] for interfaces, and [`sweep_expired`] for the periodic clean-up.
 mod bans;
+mod block;
 pub mod cidr;
 mod error;
 pub mod import;

@@ -56,7 +56,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 11] = [
+pub const SPECS: [MapSpec; 13] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -84,6 +84,20 @@ pub const SPECS: [MapSpec; 11] = [
         lpm_key(16),
         size_of::<BanValue>() as u32,
         capacity::BLOCK,
+    ),
+    spec(
+        maps::BLOCK_HOST_V4,
+        MapType::Hash,
+        4,
+        size_of::<BanValue>() as u32,
+        capacity::BLOCK_HOSTS,
+    ),
+    spec(
+        maps::BLOCK_HOST_V6,
+        MapType::Hash,
+        16,
+        size_of::<BanValue>() as u32,
+        capacity::BLOCK_HOSTS,
     ),
     spec(
         maps::LIMIT_V4,

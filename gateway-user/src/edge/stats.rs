@@ -1,5 +1,6 @@
 //! Reading the filter's counters: per-CPU STATS summed per slot, rates from two
-//! samples, and the top dropped sources from DROPS.
+//! samples, and the top dropped sources from DROPS (which the program samples:
+//! see `gateway_common::DROP_SAMPLE`; counts there are estimates).
 use std::net::IpAddr;
 
 use gateway_common::{Counter, DropCount, SourceKey, family, maps, stat};

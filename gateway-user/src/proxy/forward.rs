@@ -87,6 +87,9 @@ pub fn upstream_headers(
     strip_hop_by_hop(&mut h);
     h.remove(&X_CLIENT_CERT_SUBJECT);
     h.remove(&X_CLIENT_CERT_SAN);
+    // Upstreams written for Envoy trust these; a client must not plant them.
+    h.remove(HeaderName::from_static("x-forwarded-client-cert"));
+    h.remove(HeaderName::from_static("x-real-ip"));
     // X-Forwarded-For: appended through trusted proxies, otherwise replaced (a
     // client must not be able to plant addresses that upstreams might believe).
     let peer = super::route::canonical(ctx.conn.peer.ip());

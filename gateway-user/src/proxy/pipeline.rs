@@ -62,6 +62,11 @@ async fn serve(
     let rt = gw.runtime.load_full();
     let telemetry = gw.shared.telemetry.clone();
     let (mut head, incoming) = req.into_parts();
+    // Whether a body follows is the connection's word, not the headers': an h2
+    // request can carry one with no Content-Length, and must not skip validation.
+    head.extensions.insert(crate::validate::BodyPresent(
+        !http_body::Body::is_end_stream(&incoming),
+    ));
     let mut ctx = new_context(&rt, conn, &head);
     let raw_path = head.uri.path().to_string();
     let meter = Arc::new(BodyMeter::default());

@@ -180,10 +180,11 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn record<'a>() -> AccessRecord<'a> {
+    /// A typical record (route, status, WAF rule, a key in the query) for tests.
+    pub(in crate::telemetry) fn record<'a>() -> AccessRecord<'a> {
         let mut rec = AccessRecord::new(
             SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
             "req-1",

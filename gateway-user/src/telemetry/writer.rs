@@ -10,6 +10,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{
         Arc,
+        atomic::{AtomicBool, Ordering},
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
     },
     thread,
@@ -36,6 +37,9 @@ enum Msg {
 #[derive(Debug)]
 pub struct AccessLog {
     tx: Option<SyncSender<Msg>>,
+    /// Set when a reopen could not be queued (queue full): the writer reopens
+    /// before its next line, so a rotation under load is never lost.
+    reopen_missed: Arc<AtomicBool>,
     dropped: Counter,
     path: Option<PathBuf>,
     top_sources: Option<Arc<TopSources>>,
@@ -58,6 +62,7 @@ impl AccessLog {
     pub fn disabled() -> Self {
         Self {
             tx: None,
+            reopen_missed: Arc::default(),
             dropped: Counter::default(),
             path: None,
             top_sources: None,
@@ -67,12 +72,15 @@ impl AccessLog {
     fn spawn(sink: Sink, path: Option<PathBuf>) -> Self {
         let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
         let writer_path = path.clone();
+        let reopen_missed = Arc::new(AtomicBool::new(false));
+        let writer_missed = Arc::clone(&reopen_missed);
         let spawned = thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || writer_loop(rx, sink, writer_path));
+            .spawn(move || writer_loop(rx, sink, writer_path, &writer_missed));
         match spawned {
             Ok(_) => Self {
                 tx: Some(tx),
+                reopen_missed,
                 dropped: Counter::default(),
                 path,
                 top_sources: None,
@@ -113,8 +121,15 @@ impl AccessLog {
     }
 
     /// Asks the writer to reopen its file, for logrotate's `postrotate` via SIGHUP.
+    ///
+    /// Queued in order with the lines; if the queue is full (logrotate fired under
+    /// load) the writer is told out of band instead, rather than keep writing to the
+    /// rotated file until the next SIGHUP.
     pub fn reopen(&self) {
-        self.send(Msg::Reopen);
+        let Some(tx) = &self.tx else { return };
+        if tx.try_send(Msg::Reopen).is_err() {
+            self.reopen_missed.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Waits (up to `timeout`) until every queued line has been written out.
@@ -156,7 +171,7 @@ fn open_append(path: &Path) -> io::Result<std::fs::File> {
         .open(path)
 }
 
-fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>) {
+fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>, reopen_missed: &AtomicBool) {
     let mut out: BufWriter<Box<dyn Write + Send>> = BufWriter::with_capacity(
         64 * 1024,
         match sink {
@@ -184,21 +199,17 @@ fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>) {
                 Err(_) => break,
             }
         };
+        if reopen_missed.swap(false, Ordering::SeqCst) {
+            reopen(&mut out, path.as_deref());
+        }
         match msg {
             Msg::Line(line) => {
                 report(out.write_all(line.as_bytes()));
                 pending = true;
             }
             Msg::Reopen => {
-                report(out.flush());
+                reopen(&mut out, path.as_deref());
                 pending = false;
-                if let Some(path) = &path {
-                    match open_append(path) {
-                        Ok(file) => out = BufWriter::with_capacity(64 * 1024, Box::new(file)),
-                        Err(err) => tracing::error!(path = %path.display(), error = %err,
-                            "cannot reopen the access log; still writing to the old file"),
-                    }
-                }
             }
             Msg::Flush(ack) => {
                 report(out.flush());
@@ -208,6 +219,18 @@ fn writer_loop(rx: Receiver<Msg>, sink: Sink, path: Option<PathBuf>) {
         }
     }
     report(out.flush());
+}
+
+/// Flushes the current file and continues in a freshly opened one at `path`.
+fn reopen(out: &mut BufWriter<Box<dyn Write + Send>>, path: Option<&Path>) {
+    report(out.flush());
+    if let Some(path) = path {
+        match open_append(path) {
+            Ok(file) => *out = BufWriter::with_capacity(64 * 1024, Box::new(file)),
+            Err(err) => tracing::error!(path = %path.display(), error = %err,
+                "cannot reopen the access log; still writing to the old file"),
+        }
+    }
 }
 
 /// Logs write errors, at most once a minute: a full disk must not flood the logs.
@@ -225,25 +248,7 @@ fn report(result: io::Result<()>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::AccessRecord;
-    use std::net::IpAddr;
-    use std::time::SystemTime;
-
-    fn record<'a>() -> AccessRecord<'a> {
-        let mut rec = AccessRecord::new(
-            SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
-            "req-1",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "198.18.0.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
-            "GET",
-            "/api/users?api_key=SECRET",
-        );
-        rec.route = Some("users");
-        rec.status = 200;
-        rec.duration = Duration::from_micros(1500);
-        rec.waf_rules = &[942100];
-        rec
-    }
+    use crate::telemetry::access::tests::record;
 
     #[test]
     fn lines_reach_the_file_and_survive_reopen() {
@@ -265,6 +270,24 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(line).unwrap();
         }
         assert_eq!(log.dropped(), 0);
+    }
+
+    #[test]
+    fn a_reopen_that_did_not_fit_in_the_queue_still_happens_before_the_next_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let file = open_append(&path).unwrap();
+        let rotated = dir.path().join("access.log.1");
+        std::fs::rename(&path, &rotated).unwrap();
+        let (tx, rx) = mpsc::sync_channel(4);
+        tx.send(Msg::Line("after rotation\n".to_string())).unwrap();
+        drop(tx);
+        // What `reopen` records when `try_send` finds the queue full.
+        let missed = AtomicBool::new(true);
+        writer_loop(rx, Sink::File(file), Some(path.clone()), &missed);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "after rotation\n");
+        assert_eq!(std::fs::read_to_string(&rotated).unwrap(), "");
+        assert!(!missed.load(Ordering::SeqCst));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn client_config_for_upstreams() -> Arc<ClientConfig> {
             let roots = match load_ca_bundle(Path::new(SYSTEM_BUNDLE)) {
                 Ok(roots) => roots,
                 Err(e) => {
-                    tracing::warn!(error = %e, "no system CA bundle; https upstreams will not verify");
+                    tracing::warn!(error = %e, "cannot read the system CA bundle: https upstreams will trust no certificate and every connection to them will fail");
                     RootCertStore::empty()
                 }
             };

@@ -304,8 +304,27 @@ fn run_schema(
     }
 }
 
-/// Whether the request announces a body (a non-zero Content-Length, or chunked).
+/// Whether the request has a body, as its transport saw it: put in the request
+/// head's extensions by the server (`!incoming.is_end_stream()`), before the
+/// validate stage runs.
+///
+/// Headers alone cannot say: an HTTP/2 or HTTP/3 request may carry a body with no
+/// Content-Length (END_STREAM simply isn't on its HEADERS frame). Without this
+/// marker, such a body on a GET would skip the content-type check and the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyPresent(pub bool);
+
+/// Whether the request has a body: the server's [`BodyPresent`] marker when it set
+/// one, otherwise what the headers announce (a non-zero Content-Length, or chunked).
 fn has_body(head: &request::Parts) -> bool {
+    if let Some(BodyPresent(present)) = head.extensions.get::<BodyPresent>() {
+        return *present || announced_body(head);
+    }
+    announced_body(head)
+}
+
+/// Whether the headers announce a body (a non-zero Content-Length, or chunked).
+fn announced_body(head: &request::Parts) -> bool {
     if head.headers.contains_key(header::TRANSFER_ENCODING) {
         return true;
     }

@@ -134,3 +134,37 @@ fn an_empty_validate_block_accepts_everything() {
     assert_eq!(v.check_head(&head), Ok(()));
     assert!(!v.inspects_body(&head));
 }
+
+#[test]
+fn a_body_the_server_saw_without_content_length_is_inspected_and_typed() {
+    // An h2 GET whose body has no Content-Length: only the server's marker tells.
+    let v = Validator::build(
+        &ValidateConfig {
+            content_types: Some(vec!["application/json".into()]),
+            ..cfg()
+        },
+        Path::new("."),
+    )
+    .expect("builds");
+    let head = |present: Option<bool>, ct: &str| {
+        let mut head = Request::get("/")
+            .header("content-type", ct)
+            .body(())
+            .map(|r| r.into_parts().0)
+            .expect("request");
+        if let Some(present) = present {
+            head.extensions.insert(BodyPresent(present));
+        }
+        head
+    };
+    assert!(v.inspects_body(&head(Some(true), "application/json")));
+    assert_eq!(
+        v.check_head(&head(Some(true), "text/plain"))
+            .map_err(|r| r.status),
+        Err(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+    );
+    // No body, by the marker or by the headers: nothing to check.
+    assert!(!v.inspects_body(&head(Some(false), "application/json")));
+    assert_eq!(v.check_head(&head(Some(false), "text/plain")), Ok(()));
+    assert_eq!(v.check_head(&head(None, "text/plain")), Ok(()));
+}
