@@ -287,3 +287,45 @@ fn gateway_check_refuses_an_exclusion_of_a_rule_that_does_not_exist() {
         "the good exclusion is fine: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn an_h2_body_without_content_length_is_still_inspected() {
+    use http_body_util::{BodyExt, StreamBody};
+    use hyper::body::Frame;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let up = Upstream::start("u").await;
+    let gw = GatewayProcess::start(&config(up.addr, WAF, ROUTES), &["plain"]);
+    let stream = tokio::net::TcpStream::connect(gw.addr("plain"))
+        .await
+        .expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2c handshake");
+    tokio::spawn(conn);
+    // A streamed body has no exact size, so no Content-Length is sent.
+    let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> = vec![
+        Ok(Frame::data(Bytes::from_static(b"{\"comment\": \"<script>"))),
+        Ok(Frame::data(Bytes::from_static(b"alert(1)</script>\"}"))),
+    ];
+    let body = StreamBody::new(futures_util::stream::iter(chunks));
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("http://test/api/comments")
+        .header("content-type", "application/json")
+        .body(body)
+        .expect("request");
+    assert!(request.headers().get("content-length").is_none());
+    let resp = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sender.send_request(request),
+    )
+    .await
+    .expect("timed out")
+    .expect("response");
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(up.hits(), 0);
+}

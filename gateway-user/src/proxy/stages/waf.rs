@@ -15,6 +15,7 @@ use crate::{
         error::GatewayError,
         stage::{Flow, Stage, StageResult},
     },
+    validate::BodyPresent,
     waf::{Engine, Mode, RequestView, RoutePolicy, Verdict},
 };
 
@@ -106,16 +107,20 @@ impl WafStage {
     }
 }
 
-/// Whether the request announces a body (a non-zero Content-Length or chunked).
+/// Whether the request has a body: the connection's word when the server recorded
+/// it (an h2 body needs no Content-Length), else a non-zero Content-Length or chunked.
 fn has_body(head: &request::Parts) -> bool {
-    if head.headers.contains_key(header::TRANSFER_ENCODING) {
-        return true;
+    let announced = head.headers.contains_key(header::TRANSFER_ENCODING)
+        || head
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0);
+    match head.extensions.get::<BodyPresent>() {
+        Some(BodyPresent(present)) => *present || announced,
+        None => announced,
     }
-    head.headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|n| n > 0)
 }
 
 impl Stage for WafStage {
