@@ -102,7 +102,8 @@ fn access_lines(gw: &GatewayProcess, path: &str) -> Vec<serde_json::Value> {
 async fn sql_injection_in_a_query_argument_is_refused_with_403_json_and_never_reaches_the_upstream()
 {
     let up = Upstream::start("u").await;
-    let gw = GatewayProcess::start(&config(up.addr, WAF, ROUTES), &["plain"]);
+    let waf = format!("admin: {{ bind: 127.0.0.1:0 }}\n{WAF}");
+    let gw = GatewayProcess::start(&config(up.addr, &waf, ROUTES), &["plain", "admin"]);
     let r = get(gw.addr("plain"), &format!("/api/search?q={SQLI_QUERY}")).await;
     assert_blocked(&r);
     assert_eq!(up.hits(), 0, "the upstream never saw the attack");
@@ -110,11 +111,39 @@ async fn sql_injection_in_a_query_argument_is_refused_with_403_json_and_never_re
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["waf"], "blocked");
     assert_eq!(lines[0]["reject_stage"], "waf");
+    let rules = lines[0]["waf_rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!rules.is_empty());
+    let metrics = admin_get(gw.addr("admin"), "/metrics");
+    let first = rules[0].as_u64().unwrap_or_default();
     assert!(
-        lines[0]["waf_rules"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
+        metrics.contains(&format!(
+            "gateway_waf_matches_total{{rule=\"{first}\",category=\"sqli\"}} 1"
+        )),
+        "{metrics}"
     );
+    assert!(
+        metrics.contains("gateway_rejected_requests_total{stage=\"waf\",status=\"403\"} 1"),
+        "counted once as a rejection: {metrics}"
+    );
+}
+
+/// GET `path` from the admin listener, the raw HTTP/1.1 response as text.
+fn admin_get(addr: SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
 }
 
 #[tokio::test]

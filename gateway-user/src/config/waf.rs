@@ -24,7 +24,13 @@ pub(crate) fn check(config: &Config, origins: &Origins, c: &mut Checker<'_>) {
     let engine = match Engine::compile(&global(config)) {
         Ok(engine) => engine,
         Err(e) => {
-            c.err(&locate_global(config, &e.to_string()), e.to_string());
+            let message = e.to_string();
+            // `waf: waf.paranoia must be …` reads better without the doubled prefix.
+            let message = match message.strip_prefix("waf: ") {
+                Some(rest) if rest.starts_with("waf") => rest.to_string(),
+                _ => message,
+            };
+            c.err(&locate_global(config, &message), message);
             return;
         }
     };
