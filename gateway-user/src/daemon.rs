@@ -113,6 +113,7 @@ async fn serve(config_path: &Path) -> anyhow::Result<()> {
         anyhow::bail!("the configuration has no listeners");
     }
     let mut bound = server::bind_all(&config.listeners, workers)?;
+    let _ban_loop = crate::bans::run::start(&config).context("starting the ban loop")?;
     let telemetry = shared.telemetry.clone();
     let gateway = Arc::new(Gateway::new(runtime, shared));
 

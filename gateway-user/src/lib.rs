@@ -2,6 +2,7 @@
 //! the XDP edge filter.
 pub mod admin;
 pub mod auth;
+pub mod bans;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -95,9 +95,24 @@ fn main() -> Result<()> {
         }
         Task::Test { args } => {
             setup::setup()?;
-            run(Command::new("cargo")
+            let tests = run(Command::new("cargo")
                 .args(["test", "--workspace", "--no-fail-fast"])
-                .args(&args))
+                .args(&args));
+            // The fuzz targets are their own workspace (cargo-fuzz layout); building
+            // them on every full run keeps them compiling. Running them is manual:
+            // `cargo +nightly fuzz run waf_engine` in gateway-user/.
+            if args.is_empty() {
+                run(Command::new("cargo")
+                    .args([
+                        "build",
+                        "--bins",
+                        "--manifest-path",
+                        "gateway-user/fuzz/Cargo.toml",
+                    ])
+                    .env("AYA_BUILD_SKIP", "1")
+                    .env("CARGO_TARGET_DIR", "target/fuzz"))?;
+            }
+            tests
         }
     }
 }

@@ -52,7 +52,11 @@ pub async fn handle<B>(req: Request<B>, state: Arc<AdminState>) -> Response<Full
     let method = req.method();
     match path {
         "/metrics" => only(method, &[Method::GET, Method::HEAD], || {
-            let body = state.telemetry.metrics.encode();
+            let mut body = state.telemetry.metrics.encode();
+            if let Some(bans) = crate::bans::installed() {
+                let at = body.rfind("# EOF").unwrap_or(body.len());
+                body.insert_str(at, &bans.metrics_text());
+            }
             response(StatusCode::OK, OPENMETRICS, body)
         }),
         "/healthz" => only(method, &[Method::GET, Method::HEAD], || {

@@ -32,11 +32,14 @@ const TOP_KEYS: &[&str] = &[
     "auth",
     "consumers",
     "waf",
+    "edge",
+    "bans",
+    "cluster",
 ];
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &["validate", "edge", "bans", "cluster"];
+const FUTURE_TOP_KEYS: &[&str] = &["validate"];
 
 /// Route keys of later versions, refused for the same reason.
 const FUTURE_ROUTE_KEYS: &[&str] = &[];
@@ -170,6 +173,20 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
                 (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
             }
             "waf" => take(from_node(value).map(|v| config.waf = Some(v))),
+            "edge" => take(from_node(value).map(|v| config.edge = Some(v))),
+            "bans" => take(from_node::<crate::bans::BansConfig>(value).and_then(|v| {
+                match crate::bans::config::check(&v).into_iter().next() {
+                    Some(message) => Err(ConfigError {
+                        location: Some(value.loc),
+                        message,
+                    }),
+                    None => {
+                        config.bans = Some(v);
+                        Ok(())
+                    }
+                }
+            })),
+            "cluster" => take(from_node(value).map(|v| config.cluster = Some(v))),
             _ if FUTURE_TOP_KEYS.contains(&name) => errors.push(not_supported(key, name)),
             _ => errors.push(ConfigError {
                 location: Some(key.loc),

@@ -60,6 +60,15 @@ pub struct Config {
     /// The WAF (`waf:`); absent means off unless a route turns it on.
     #[serde(default)]
     pub waf: Option<crate::waf::WafConfig>,
+    /// The XDP filter the gateway attaches when it runs (`edge:`).
+    #[serde(default)]
+    pub edge: Option<crate::bans::EdgeSection>,
+    /// Offense scoring and automatic bans (`bans:`); off when absent.
+    #[serde(default)]
+    pub bans: Option<crate::bans::BansConfig>,
+    /// Bans shared over Redis (`cluster:`).
+    #[serde(default)]
+    pub cluster: Option<crate::bans::ClusterConfig>,
     /// sha256 (hex) of the file bytes this configuration was read from.
     #[serde(skip)]
     pub digest: String,
@@ -474,7 +483,9 @@ impl<'de> Deserialize<'de> for Target {
 
 /// Reads a list of networks: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
 /// addresses (`192.0.2.7` = `/32`). Host bits are cleared (`10.1.2.3/8` = `10.0.0.0/8`).
-fn nets<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+pub(crate) fn nets<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
     struct Net(IpNet);
     impl<'de> Deserialize<'de> for Net {
         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

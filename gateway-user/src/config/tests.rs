@@ -521,13 +521,11 @@ fn route_hosts_are_lowercased_and_checked() {
 
 #[test]
 fn sections_of_later_versions_are_refused_at_their_line() {
-    for section in ["validate", "edge", "bans", "cluster"] {
-        assert_error(
-            &format!("{BASE}{section}: {{}}\n"),
-            7,
-            &format!("`{section}` is not supported by this version yet"),
-        );
-    }
+    assert_error(
+        &format!("{BASE}validate: {{}}\n"),
+        7,
+        "`validate` is not supported by this version yet",
+    );
 }
 
 #[test]
@@ -729,5 +727,33 @@ fn a_waf_paranoia_out_of_range_is_an_error() {
         &format!("{BASE}waf: {{ paranoia: 9 }}\n"),
         7,
         "paranoia must be 1 to 4",
+    );
+}
+
+#[test]
+fn edge_bans_and_cluster_sections_are_read_with_their_defaults() {
+    let text = format!(
+        "{BASE}edge: {{ interfaces: [eth0], mode: auto, rate: {{ pps: 1000, burst: 2000 }} }}\nbans: {{ threshold: 20, window: 1m, ttl: 10m, max_ttl: 24h, prefix_v4: 32, prefix_v6: 64, points: {{ waf: 5, auth: 2, rate: 1, malformed: 2, edge: 5 }} }}\ncluster: {{ redis: redis://127.0.0.1:6379 }}\n"
+    );
+    let config = super::parse(&text, std::path::Path::new("gateway.yaml")).unwrap();
+    let edge = config.edge.unwrap();
+    assert_eq!(edge.interfaces, ["eth0"]);
+    assert_eq!(edge.rate.unwrap().burst, Some(2000));
+    let bans = config.bans.unwrap();
+    assert_eq!(
+        (bans.threshold, bans.prefix_v6, bans.points.waf),
+        (20, 64, 5)
+    );
+    assert_eq!(*bans.max_ttl, std::time::Duration::from_secs(86_400));
+    let cluster = config.cluster.unwrap();
+    assert_eq!(cluster.channel, "gateway:bans");
+}
+
+#[test]
+fn a_ban_prefix_out_of_range_is_refused() {
+    assert_error(
+        &format!("{BASE}bans: {{ prefix_v4: 33 }}\n"),
+        7,
+        "prefix_v4",
     );
 }

@@ -142,6 +142,12 @@ pub async fn serve_listener(
                 continue;
             }
         };
+        // Banned clients (no XDP here, or seen through a path XDP does not cover) are refused at once.
+        if crate::bans::is_banned(peer.ip()) {
+            gw.shared.telemetry.metrics.request_rejected("banned", 403);
+            drop(stream);
+            continue;
+        }
         let Some(slot) = ConnSlot::acquire(
             &gw.shared.connections,
             &gw.shared.telemetry,

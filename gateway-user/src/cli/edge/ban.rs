@@ -22,6 +22,9 @@ pub enum BanCommand {
         /// manual, waf, auth, rate, cluster or import; other text is kept as a note (reason manual).
         #[arg(long, default_value = "manual")]
         reason: String,
+        /// Gateway configuration: with a `cluster` section the ban reaches every node.
+        #[arg(long, env = "GATEWAY_CONFIG")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         pin: PinArgs,
     },
@@ -29,6 +32,9 @@ pub enum BanCommand {
     Del {
         /// IPv4/IPv6 CIDR or address.
         cidr: String,
+        /// Gateway configuration: with a `cluster` section the unban reaches every node.
+        #[arg(long, env = "GATEWAY_CONFIG")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         pin: PinArgs,
     },
@@ -67,6 +73,7 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
             cidr,
             ttl,
             reason,
+            config,
             pin,
         } => {
             // Validate everything before touching a map.
@@ -75,6 +82,17 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
             let (reason, note) = parse_reason_or_note(&reason)?;
             let mut edge = pin.open()?;
             edge.ban_add_noted(net, ttl, reason, note.as_deref())?;
+            if let Some(path) = &config
+                && crate::bans::cluster::publish_from_cli(
+                    path,
+                    crate::bans::cluster::Op::Add,
+                    net,
+                    ttl,
+                    reason.name(),
+                )?
+            {
+                println!("published {net} to the cluster");
+            }
             // The allowlist is checked first in the filter: say when it wins.
             if let Some(allowed) = edge.allows()?.into_iter().find(|a| overlaps(a, &net)) {
                 eprintln!(
@@ -90,8 +108,20 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
                 None => println!("banned {net} permanently ({})", reason.name()),
             }
         }
-        BanCommand::Del { cidr, pin } => {
+        BanCommand::Del { cidr, config, pin } => {
             let net = parse_cidr_warn(&cidr)?;
+            // Published first: the ban may exist on other nodes even if not here.
+            if let Some(path) = &config
+                && crate::bans::cluster::publish_from_cli(
+                    path,
+                    crate::bans::cluster::Op::Del,
+                    net,
+                    None,
+                    "manual",
+                )?
+            {
+                println!("unban of {net} published to the cluster");
+            }
             let mut edge = pin.open()?;
             if let Err(err) = edge.ban_del(net) {
                 if let EdgeError::NotFound { .. } = err {
