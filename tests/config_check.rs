@@ -74,7 +74,7 @@ routes:
     upstream: user
 limits:
   header_timeout: 10 minutes
-waf: { mode: block }
+validate: { strict: true }
 ",
     );
     let out = check(&file, dir.path());
@@ -94,7 +94,7 @@ waf: { mode: block }
                 "{f}:12:19: `10 minutes` is not a duration: expected a duration like 30s, 5m, 1h (units: ms, s, m, h, d)"
             ),
             format!(
-                "{f}:13:1: `waf` is not supported by this version yet (refused rather than ignored)"
+                "{f}:13:1: `validate` is not supported by this version yet (refused rather than ignored)"
             ),
         ],
         "{stderr}"

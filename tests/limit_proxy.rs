@@ -313,3 +313,69 @@ routes:
     );
     assert_eq!(get(addr, "/").await.status, 200, "the quota starts over");
 }
+
+/// The hex sha256 of an API key, as `consumers[].api_keys` stores it.
+fn key_hash(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_consumer_authenticated_by_api_key_gets_its_plans_limit_and_others_are_unaffected() {
+    let up = Upstream::start("u").await;
+    let gw = GatewayProcess::start(
+        &config(
+            up.addr,
+            &format!(
+                "plans:
+  free: {{ rate: 1/s, burst: 3 }}
+  pro: {{ rate: 100/s, burst: 100 }}
+consumers:
+  - name: alice
+    plan: free
+    api_keys: [{{ sha256: {alice} }}]
+  - name: bob
+    plan: free
+    api_keys: [{{ sha256: {bob} }}]
+  - name: carol
+    plan: pro
+    api_keys: [{{ sha256: {carol} }}]
+routes:
+  - name: api
+    match: {{ path_prefix: /api }}
+    upstream: u
+    auth: {{ api_key: true }}
+    rate_limit: [{{ by: consumer }}]
+",
+                alice = key_hash("alice-key-0001"),
+                bob = key_hash("bob-key-0002"),
+                carol = key_hash("carol-key-0003"),
+            ),
+        ),
+        &["plain"],
+    );
+    let addr = gw.addr("plain");
+    let call = |key: &'static str| {
+        client::req("GET", "/api/x", "test")
+            .header("x-api-key", key)
+            .body(http_body_util::Full::default())
+            .expect("request")
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(client::send(addr, call("alice-key-0001")).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "alice's free plan: burst 3");
+    // Another consumer on the same plan has its own bucket; a pro consumer its own plan.
+    for key in ["bob-key-0002", "carol-key-0003"] {
+        for _ in 0..3 {
+            assert_eq!(client::send(addr, call(key)).await.status, 200, "{key}");
+        }
+    }
+    for _ in 0..5 {
+        assert_eq!(client::send(addr, call("carol-key-0003")).await.status, 200);
+    }
+    // Without a key the route refuses before any limit applies.
+    assert_eq!(get(addr, "/api/x").await.status, 401);
+    assert_eq!(up.hits(), 3 + 3 + 3 + 5);
+}

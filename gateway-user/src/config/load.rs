@@ -31,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "rate_limit",
     "auth",
     "consumers",
+    "waf",
     "edge",
     "bans",
     "cluster",
@@ -38,10 +39,10 @@ const TOP_KEYS: &[&str] = &[
 
 /// Top-level sections of later versions: refused, never ignored (ignoring an `auth`
 /// section would leave routes open).
-const FUTURE_TOP_KEYS: &[&str] = &["waf", "validate"];
+const FUTURE_TOP_KEYS: &[&str] = &["validate"];
 
 /// Route keys of later versions, refused for the same reason.
-const FUTURE_ROUTE_KEYS: &[&str] = &["waf"];
+const FUTURE_ROUTE_KEYS: &[&str] = &[];
 
 /// What deserialization produced: the config (possibly partial) and the names of
 /// upstreams that exist in the file but failed to read, so that routes naming
@@ -171,6 +172,7 @@ pub(crate) fn deserialize(root: &Node, errors: &mut Vec<ConfigError>) -> Parsed 
             "consumers" => {
                 (config.consumers, consumer_index) = each_item(value, errors, |item, _| from_node(item))
             }
+            "waf" => take(from_node(value).map(|v| config.waf = Some(v))),
             "edge" => take(from_node(value).map(|v| config.edge = Some(v))),
             "bans" => take(from_node::<crate::bans::BansConfig>(value).and_then(|v| {
                 match crate::bans::config::check(&v).into_iter().next() {

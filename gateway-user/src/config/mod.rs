@@ -19,6 +19,9 @@ mod suggest;
 mod tree;
 mod units;
 mod validate;
+mod waf;
+
+pub(crate) use waf::global as waf_global;
 
 use std::path::Path;
 

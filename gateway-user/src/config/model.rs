@@ -57,6 +57,9 @@ pub struct Config {
     /// Consumers: who calls, with which credentials, groups and plan.
     #[serde(default)]
     pub consumers: Vec<crate::auth::Consumer>,
+    /// The WAF (`waf:`); absent means off unless a route turns it on.
+    #[serde(default)]
+    pub waf: Option<crate::waf::WafConfig>,
     /// The XDP filter the gateway attaches when it runs (`edge:`).
     #[serde(default)]
     pub edge: Option<crate::bans::EdgeSection>,
@@ -292,6 +295,9 @@ pub struct Route {
     /// Request validation: JSON Schemas for body and query, content types, JSON limits.
     #[serde(default)]
     pub validate: Option<ValidateConfig>,
+    /// WAF overrides and exclusions for this route.
+    #[serde(default)]
+    pub waf: Option<crate::waf::RouteWafConfig>,
     /// `validate` compiled at load (schemas read once); set by the config checks.
     #[serde(skip)]
     pub validator: Option<Arc<Validator>>,

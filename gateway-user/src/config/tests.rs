@@ -521,16 +521,11 @@ fn route_hosts_are_lowercased_and_checked() {
 
 #[test]
 fn sections_of_later_versions_are_refused_at_their_line() {
-    for section in ["waf", "validate"] {
-        assert_error(
-            &format!("{BASE}{section}: {{}}\n"),
-            7,
-            &format!("`{section}` is not supported by this version yet"),
-        );
-    }
-    let text =
-        format!("{BASE}routes:\n  - name: r\n    upstream: users\n    waf: {{ any: thing }}\n");
-    assert_error(&text, 10, "`waf` is not supported by this version yet");
+    assert_error(
+        &format!("{BASE}validate: {{}}\n"),
+        7,
+        "`validate` is not supported by this version yet",
+    );
 }
 
 #[test]
@@ -687,6 +682,51 @@ fn a_star_host_means_any_host() {
     assert_eq!(
         parse_str(&text).unwrap().config.routes[0].r#match.host,
         None
+    );
+}
+
+#[test]
+fn waf_sections_are_read_globally_and_per_route() {
+    let config = parse_str(&format!(
+        "{BASE}waf: {{ mode: detect, paranoia: 2, inspect_body: 64KiB, oversize: block }}\n\
+         routes:\n  - name: r\n    upstream: users\n    waf: {{ mode: block, exclude: [{{ rule: 942100, field: args.q }}] }}\n"
+    ))
+    .unwrap()
+    .config;
+    let waf = config.waf.as_ref().unwrap();
+    assert_eq!(waf.mode, crate::waf::Mode::Detect);
+    assert_eq!(waf.inspect_body.0, 64 * 1024);
+    let route = config.routes[0].waf.as_ref().unwrap();
+    assert_eq!(route.mode, Some(crate::waf::Mode::Block));
+    assert_eq!(route.exclude.len(), 1);
+}
+
+#[test]
+fn a_waf_exclusion_of_an_unknown_rule_is_reported_at_its_line_with_the_route() {
+    let text = format!(
+        "{BASE}routes:\n  - name: search\n    upstream: users\n    waf:\n      exclude:\n        - {{ rule: 942100, field: args.q }}\n        - {{ rule: 999999 }}\n"
+    );
+    let errs = errors(&text);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].0, 13);
+    assert!(errs[0].1.contains("route `search`"), "{errs:#?}");
+    assert!(errs[0].1.contains("999999"), "{errs:#?}");
+}
+
+#[test]
+fn a_waf_custom_rule_with_a_bad_regex_is_reported_at_its_line() {
+    let text = format!(
+        "{BASE}waf:\n  custom_rules:\n    - {{ id: 100001, field: args, operator: {{ contains: x }} }}\n    - {{ id: 100002, field: args, operator: {{ regex: \"(unclosed\" }} }}\n"
+    );
+    assert_error(&text, 10, "waf custom rule 100002: invalid regex");
+}
+
+#[test]
+fn a_waf_paranoia_out_of_range_is_an_error() {
+    assert_error(
+        &format!("{BASE}waf: {{ paranoia: 9 }}\n"),
+        7,
+        "paranoia must be 1 to 4",
     );
 }
 

@@ -17,6 +17,7 @@ use super::{
     model::{Config, Upstream},
     rate_limits, routes, schemas,
     tree::{Node, Seg},
+    waf,
 };
 
 pub(crate) use Seg::{Idx as I, Key as K};
@@ -173,6 +174,7 @@ pub(crate) fn check(config: &mut Config, origins: &Origins, c: &mut Checker<'_>)
     rate_limits::check(config, origins, c);
     auth::check(config, origins, c);
     schemas::check(config, origins, c);
+    waf::check(config, origins, c);
     limits(config, c);
     globals(config, c);
 }

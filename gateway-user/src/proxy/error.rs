@@ -65,6 +65,9 @@ pub enum GatewayError {
     /// limits): 400/413/415 with the validator's JSON body (errors listed).
     #[error("request validation failed")]
     Invalid(crate::validate::Rejection),
+    /// The WAF scored the request as an attack (403); the log carries the rule ids.
+    #[error("blocked by the WAF")]
+    WafBlocked,
     /// A stage-specific refusal with its own status and public message (auth, WAF, …).
     #[error("{message}")]
     Refused {
@@ -83,9 +86,10 @@ impl GatewayError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NoRoute => StatusCode::NOT_FOUND,
-            Self::IpDenied | Self::ClientCertRequired | Self::ClientCertNotAllowed => {
-                StatusCode::FORBIDDEN
-            }
+            Self::IpDenied
+            | Self::ClientCertRequired
+            | Self::ClientCertNotAllowed
+            | Self::WafBlocked => StatusCode::FORBIDDEN,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -117,6 +121,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => "service_unavailable",
             Self::GatewayTimeout => "gateway_timeout",
             Self::Internal => "internal_error",
+            Self::WafBlocked => "waf_blocked",
             Self::Invalid(r) => match r.status {
                 StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
@@ -149,6 +154,7 @@ impl GatewayError {
             Self::NoHealthyUpstream => "no upstream service is available",
             Self::GatewayTimeout => "the upstream service timed out",
             Self::Internal => "internal error",
+            Self::WafBlocked => "the request was blocked by the web application firewall",
             Self::Invalid(_) => "the request does not meet this API's validation rules",
             Self::Refused { message, .. } => message,
             Self::RateLimited(d) if d.error.is_some() => {

@@ -228,9 +228,10 @@ impl Runtime {
             limiter: limiter.clone(),
             limits,
         };
+        let waf = build_waf(config, shared)?;
         Ok(Runtime {
             config: Arc::new(config.clone()),
-            stages: stages::build(config, &routes, &security, auth, rate_limit),
+            stages: stages::build(config, &routes, &security, auth, rate_limit, waf),
             limiter,
             routes,
             pools,
@@ -256,6 +257,38 @@ impl Runtime {
             tasks.extend(spawn_health_checks(pool, &shared.telemetry));
         }
     }
+}
+
+/// Compiles the WAF engine and every route's policy (a bad custom rule or an
+/// exclusion of an unknown rule fails here, and so fails `gateway check`).
+fn build_waf(
+    config: &Config,
+    shared: &Shared,
+) -> Result<Option<stages::waf::WafStage>, BuildError> {
+    let global = crate::config::waf_global(config);
+    let uses_waf =
+        global.mode != crate::waf::Mode::Off || config.routes.iter().any(|r| r.waf.is_some());
+    if !uses_waf {
+        return Ok(None);
+    }
+    let engine =
+        crate::waf::Engine::compile(&global).map_err(|e| BuildError::Invalid(e.to_string()))?;
+    let policies = config
+        .routes
+        .iter()
+        .map(|r| match &r.waf {
+            Some(rw) => engine.route_policy(rw).map_err(|e| BuildError::Route {
+                route: r.name.clone(),
+                why: e.to_string(),
+            }),
+            None => Ok(engine.default_policy()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(stages::waf::WafStage {
+        engine: Arc::new(engine),
+        policies,
+        telemetry: shared.telemetry.clone(),
+    }))
 }
 
 /// The running gateway: the current runtime snapshot and the state that outlives it.

@@ -54,7 +54,7 @@ pub struct AccessRecord<'a> {
     pub auth: Option<&'a str>,
     /// The rate-limit decision, e.g. "allowed", "limited:per_ip".
     pub rate_limit: Option<&'a str>,
-    /// The WAF verdict, e.g. "pass", "block", "detect".
+    /// The WAF verdict: "pass", "detected" (rules fired, let through) or "blocked".
     pub waf: Option<&'a str>,
     /// Ids of the WAF rules that matched.
     pub waf_rules: &'a [u32],

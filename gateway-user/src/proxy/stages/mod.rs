@@ -9,6 +9,7 @@ pub mod rate_limit;
 pub mod response_headers;
 pub mod route;
 pub mod schema;
+pub mod waf;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub fn build(
     security: &SecurityHeaderValues,
     auth: auth::AuthStage,
     rate_limit: rate_limit::RateLimitStage,
+    waf: Option<waf::WafStage>,
 ) -> Vec<Box<dyn Stage>> {
     let mut stages: Vec<Box<dyn Stage>> = vec![
         Box::new(ip_filter::IpFilter::Global(IpAcl::new(&config.ip))),
@@ -47,7 +49,10 @@ pub fn build(
     if !rate_limit.limits.is_empty() {
         stages.push(Box::new(rate_limit));
     }
-    // WAF goes here, before schema.
+    // Only when some route is inspected; before schema so attacks are refused as such.
+    if let Some(waf) = waf.filter(waf::WafStage::is_active) {
+        stages.push(Box::new(waf));
+    }
     stages.push(Box::new(schema::SchemaValidation));
     stages.push(Box::new(response_headers::ResponseHeaders(
         security.clone(),

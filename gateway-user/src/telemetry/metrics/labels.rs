@@ -82,3 +82,9 @@ pub(super) struct DigestLabels {
 pub(super) struct BuildLabels {
     pub(super) version: &'static str,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct WafLabels {
+    pub(super) rule: u32,
+    pub(super) category: &'static str,
+}

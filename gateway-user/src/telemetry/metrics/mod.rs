@@ -44,6 +44,7 @@ pub struct Metrics {
     connections_open: Family<ListenerLabels, Gauge>,
     tls_handshake_failures: Family<HandshakeLabels, Counter>,
     rejected: Family<RejectLabels, Counter>,
+    waf_matches: Family<WafLabels, Counter>,
     config_reloads: Family<ReloadLabels, Counter>,
     last_reload_ok: Gauge,
     config_info: Family<DigestLabels, Gauge>,
@@ -160,6 +161,16 @@ impl Metrics {
             "gateway_rejected_requests",
             "Requests answered by the gateway itself, by stage and status",
         ));
+        let waf_matches = Family::<WafLabels, Counter>::default();
+        registry.register(
+            "gateway_waf_matches",
+            "WAF rules that fired, by rule id and category (block and detect modes)",
+            waf_matches.clone(),
+        );
+        described.push((
+            "gateway_waf_matches",
+            "WAF rules that fired, by rule id and category (block and detect modes)",
+        ));
         let config_reloads = Family::<ReloadLabels, Counter>::default();
         registry.register(
             "gateway_config_reloads",
@@ -251,6 +262,7 @@ impl Metrics {
             connections_open,
             tls_handshake_failures,
             rejected,
+            waf_matches,
             config_reloads,
             last_reload_ok,
             config_info,
@@ -380,6 +392,13 @@ impl Metrics {
     pub fn request_rejected(&self, stage: &'static str, status: u16) {
         self.rejected
             .get_or_create(&RejectLabels { stage, status })
+            .inc();
+    }
+
+    /// Counts one WAF rule that fired on a request.
+    pub fn waf_match(&self, rule: u32, category: &'static str) {
+        self.waf_matches
+            .get_or_create(&WafLabels { rule, category })
             .inc();
     }
 

@@ -14,6 +14,7 @@ fn a_fresh_registry_describes_every_contract_metric() {
         "gateway_connections_open",
         "gateway_tls_handshake_failures",
         "gateway_rejected_requests",
+        "gateway_waf_matches",
         "gateway_config_reloads",
         "gateway_config_info",
         "gateway_build",
