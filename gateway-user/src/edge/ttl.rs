@@ -3,6 +3,7 @@
 //!
 //! The XDP program compares expiries with `bpf_ktime_get_ns`, which is
 //! `CLOCK_MONOTONIC`; listings convert them back to wall-clock time.
+use crate::telemetry::time::civil_from_days;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{EdgeError, Result};
@@ -105,20 +106,6 @@ pub fn format_unix(secs: u64) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
-}
-
-/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

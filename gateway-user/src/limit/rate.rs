@@ -1,5 +1,6 @@
 //! Parsing of rate and quota strings ("2/s", "100/m", "1000/day", "1000000/month")
 //! and the UTC calendar arithmetic behind quota windows.
+use crate::telemetry::time::civil_from_days;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
@@ -199,20 +200,6 @@ pub fn window_bounds(window: QuotaWindow, now_us: u64) -> (u64, u64) {
             (id, (end_day.max(0) as u64) * DAY_US)
         }
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day) — Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// (year, month, day) to days since 1970-01-01.

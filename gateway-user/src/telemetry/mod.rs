@@ -5,7 +5,7 @@
 pub mod access;
 pub mod logging;
 pub mod metrics;
-mod time;
+pub(crate) mod time;
 pub mod top_sources;
 pub mod trace;
 pub mod writer;
