@@ -2,33 +2,8 @@
 //! each refusal is reported at its line.
 use std::path::Path;
 
-use crate::config::{Checked, ConfigErrors, parse_checked};
-
-const BASE: &str = "\
-listeners:
-  - name: plain
-    bind: 127.0.0.1:8080
-upstreams:
-  users:
-    targets: [127.0.0.1:9001]
-";
-
-fn parse_str(text: &str) -> Result<Checked, ConfigErrors> {
-    parse_checked(text, Path::new("test.yaml"))
-}
-
-#[track_caller]
-fn assert_error(text: &str, line: usize, needle: &str) {
-    let errs = match parse_str(text) {
-        Ok(_) => panic!("configuration was accepted:\n{text}"),
-        Err(e) => e.errors,
-    };
-    assert!(
-        errs.iter()
-            .any(|e| e.location.map_or(0, |l| l.line) == line && e.message.contains(needle)),
-        "no error containing {needle:?} at line {line}; got {errs:#?}"
-    );
-}
+use crate::config::parse_checked;
+use crate::config::tests::{BASE, assert_error, parse_str};
 
 const AUTH: &str = "\
 auth:

@@ -125,36 +125,7 @@ mod tests {
     use std::path::Path;
 
     use crate::config::parse_checked;
-
-    const BASE: &str = "\
-listeners:
-  - name: plain
-    bind: 127.0.0.1:8080
-upstreams:
-  users:
-    targets: [127.0.0.1:9001]
-";
-
-    /// (line, message) of every error, or panics if the file is accepted.
-    fn errors(text: &str) -> Vec<(usize, String)> {
-        match parse_checked(text, Path::new("test.yaml")) {
-            Ok(_) => panic!("configuration was accepted:\n{text}"),
-            Err(e) => e
-                .errors
-                .iter()
-                .map(|e| (e.location.map_or(0, |l| l.line), e.message.clone()))
-                .collect(),
-        }
-    }
-
-    #[track_caller]
-    fn assert_error(text: &str, line: usize, needle: &str) {
-        let errs = errors(text);
-        assert!(
-            errs.iter().any(|(l, m)| *l == line && m.contains(needle)),
-            "no error containing {needle:?} at line {line}; got {errs:#?}"
-        );
-    }
+    use crate::config::tests::{BASE, assert_error, errors};
 
     #[test]
     fn the_issue_limit_sections_are_read() {

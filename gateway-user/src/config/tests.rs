@@ -5,7 +5,8 @@ use std::path::Path;
 use super::*;
 
 /// The smallest valid file, to which tests append what they check.
-const BASE: &str = "\
+/// A minimal valid file the tests of every config module extend.
+pub(super) const BASE: &str = "\
 listeners:
   - name: plain
     bind: 127.0.0.1:8080
@@ -14,12 +15,12 @@ upstreams:
     targets: [127.0.0.1:9001]
 ";
 
-fn parse_str(text: &str) -> Result<Checked, ConfigErrors> {
+pub(super) fn parse_str(text: &str) -> Result<Checked, ConfigErrors> {
     parse_checked(text, Path::new("test.yaml"))
 }
 
 /// The (line, message) of every error of `text`; panics if it is valid.
-fn errors(text: &str) -> Vec<(usize, String)> {
+pub(super) fn errors(text: &str) -> Vec<(usize, String)> {
     match parse_str(text) {
         Ok(_) => panic!("configuration was accepted:\n{text}"),
         Err(e) => e
@@ -32,7 +33,7 @@ fn errors(text: &str) -> Vec<(usize, String)> {
 
 /// Asserts that `text` has an error at `line` whose message contains `needle`.
 #[track_caller]
-fn assert_error(text: &str, line: usize, needle: &str) {
+pub(super) fn assert_error(text: &str, line: usize, needle: &str) {
     let errs = errors(text);
     assert!(
         errs.iter().any(|(l, m)| *l == line && m.contains(needle)),
