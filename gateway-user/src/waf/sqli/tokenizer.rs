@@ -419,43 +419,15 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             }
             b'0'..=b'9' => {
                 let end = scan_number(b, pos);
-                // `5pm`, `2nd`: a word, unless the letters are a keyword (`1union`, `1and`).
-                if end < b.len() && is_word_start(b[end]) && b[end] != b'$' {
-                    let mut wend = end;
-                    while wend < b.len() && is_word_char(b[wend]) {
-                        wend += 1;
-                    }
-                    let mut lb = [0u8; 32];
-                    let split = lower_into(&input[end..wend], &mut lb)
-                        .map(|w| {
-                            matches!(
-                                classify(w),
-                                Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
-                            ) || w == "from"
-                        })
-                        .unwrap_or(false);
-                    if split {
-                        pos = end;
-                        Token {
-                            kind: Kind::Num,
-                            text: &input[start..end],
-                            flag: false,
-                        }
-                    } else {
-                        pos = wend;
-                        Token {
-                            kind: Kind::Bare,
-                            text: &input[start..wend],
-                            flag: false,
-                        }
-                    }
-                } else {
-                    pos = end;
-                    Token {
-                        kind: Kind::Num,
-                        text: &input[start..end],
-                        flag: false,
-                    }
+                let (kind, stop) = match word_after_number(input, end) {
+                    Some(wend) => (Kind::Bare, wend),
+                    None => (Kind::Num, end),
+                };
+                pos = stop;
+                Token {
+                    kind,
+                    text: &input[start..stop],
+                    flag: false,
                 }
             }
             b'.' if b.get(pos + 1).is_some_and(u8::is_ascii_digit) => {
@@ -562,6 +534,30 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
         }
     }
     Some(out)
+}
+
+/// Where the word glued to a number ending at `end` ends (`5pm`, `2nd`), or None
+/// when no word follows or its letters are a keyword (`1union`, `1and`), which
+/// splits off as a token of its own.
+fn word_after_number(input: &str, end: usize) -> Option<usize> {
+    let b = input.as_bytes();
+    if end >= b.len() || !is_word_start(b[end]) || b[end] == b'$' {
+        return None;
+    }
+    let mut wend = end;
+    while wend < b.len() && is_word_char(b[wend]) {
+        wend += 1;
+    }
+    let mut lb = [0u8; 32];
+    let keyword = lower_into(&input[end..wend], &mut lb)
+        .map(|w| {
+            matches!(
+                classify(w),
+                Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
+            ) || w == "from"
+        })
+        .unwrap_or(false);
+    (!keyword).then_some(wend)
 }
 
 /// Scans a string opened at `open`; returns (body, end position, unterminated).
