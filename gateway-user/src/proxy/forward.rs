@@ -16,6 +16,9 @@ pub const X_CLIENT_CERT_SAN: HeaderName = HeaderName::from_static("x-client-cert
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// Identity headers other proxies set; never believed from a client.
+const X_FORWARDED_CLIENT_CERT: HeaderName = HeaderName::from_static("x-forwarded-client-cert");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -88,8 +91,8 @@ pub fn upstream_headers(
     h.remove(&X_CLIENT_CERT_SUBJECT);
     h.remove(&X_CLIENT_CERT_SAN);
     // Upstreams written for Envoy trust these; a client must not plant them.
-    h.remove(HeaderName::from_static("x-forwarded-client-cert"));
-    h.remove(HeaderName::from_static("x-real-ip"));
+    h.remove(&X_FORWARDED_CLIENT_CERT);
+    h.remove(&X_REAL_IP);
     // X-Forwarded-For: appended through trusted proxies, otherwise replaced (a
     // client must not be able to plant addresses that upstreams might believe).
     let peer = super::route::canonical(ctx.conn.peer.ip());
