@@ -1,23 +1,66 @@
 //! Path normalization, done ONCE per request so routing and every later stage see
 //! the same path: percent-decoding of unreserved characters (so `%2e%2e` is `..`),
 //! removal of dot segments and duplicate slashes; NUL, `%00`, invalid
-//! percent-encoding and invalid UTF-8 are refused.
+//! percent-encoding and invalid UTF-8 are refused. So are the dot segments an
+//! upstream would see but routing would not: `..;` (Tomcat and Spring drop the
+//! `;` parameter, then climb) and dots beside an encoded or back slash
+//! (`..%2F`, `..\`, which a decoding upstream turns into a separator).
 
 /// Why a path was refused (answered with 400).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.reason())]
 pub enum PathError {
     /// `%` not followed by two hex digits.
-    #[error("invalid percent-encoding in path")]
     BadEncoding,
     /// A NUL byte, raw or as `%00`.
-    #[error("NUL byte in path")]
     Nul,
     /// The decoded path is not UTF-8.
-    #[error("path is not valid UTF-8")]
     NotUtf8,
     /// The path does not start with `/`.
-    #[error("path must start with /")]
     NotAbsolute,
+    /// A `.` or `..` segment carrying a `;` parameter.
+    DotSegmentParameter,
+    /// A `.` or `..` beside `%2F`, `%5C` or `\`.
+    HiddenDotSegment,
+}
+
+impl PathError {
+    /// The sentence the 400 response carries.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PathError::BadEncoding => "invalid percent-encoding in path",
+            PathError::Nul => "NUL byte in path",
+            PathError::NotUtf8 => "path is not valid UTF-8",
+            PathError::NotAbsolute => "path must start with /",
+            PathError::DotSegmentParameter => "dot segment with a parameter (..;) in path",
+            PathError::HiddenDotSegment => "dot segment beside an encoded or back slash in path",
+        }
+    }
+}
+
+/// Refuses a segment an upstream could read as `.` or `..` although routing does not:
+/// `..;x`, and dots between slashes that are encoded (`%2F`, `%5C`) or backslashes.
+fn check_segment(seg: &str) -> Result<(), PathError> {
+    let is_dots = |s: &str| s == "." || s == "..";
+    if let Some((head, _)) = seg.split_once(';')
+        && is_dots(head)
+    {
+        return Err(PathError::DotSegmentParameter);
+    }
+    if !seg.contains(['%', '\\']) {
+        return Ok(());
+    }
+    let pieces = seg
+        .split('\\')
+        .flat_map(|p| p.split("%2F"))
+        .flat_map(|p| p.split("%5C"));
+    for piece in pieces {
+        let piece = piece.split_once(';').map_or(piece, |(head, _)| head);
+        if is_dots(piece) {
+            return Err(PathError::HiddenDotSegment);
+        }
+    }
+    Ok(())
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -88,6 +131,7 @@ pub fn normalize(raw: &str) -> Result<String, PathError> {
     let mut out: Vec<&str> = Vec::new();
     let mut last_was_dir = false;
     for seg in partly.split('/') {
+        check_segment(seg)?;
         match seg {
             "" => {}
             "." => last_was_dir = true,
@@ -147,5 +191,42 @@ mod tests {
         assert_eq!(normalize("/a%4"), Err(PathError::BadEncoding));
         assert_eq!(normalize("/a%ff"), Err(PathError::NotUtf8));
         assert_eq!(normalize("a"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn dot_segments_with_parameters_are_refused() {
+        assert_eq!(
+            normalize("/api/..;/admin"),
+            Err(PathError::DotSegmentParameter)
+        );
+        assert_eq!(
+            normalize("/api/.;x/admin"),
+            Err(PathError::DotSegmentParameter)
+        );
+        assert_eq!(
+            normalize("/api/%2e%2e;/admin"),
+            Err(PathError::DotSegmentParameter)
+        );
+        // A parameter on an ordinary segment is the upstream's business.
+        assert_eq!(normalize("/a;jsessionid=1/b").unwrap(), "/a;jsessionid=1/b");
+    }
+
+    #[test]
+    fn dots_beside_encoded_or_back_slashes_are_refused() {
+        for bad in [
+            "/api/..%2Fadmin",
+            "/api/..%2fadmin",
+            "/api/%2e%2e%2fadmin",
+            "/api/x%2F..%2F..%2Fadmin",
+            "/api/..%5Cadmin",
+            "/api/..\\admin",
+            "/api/x\\.",
+            "/api/..%2F;x",
+        ] {
+            assert_eq!(normalize(bad), Err(PathError::HiddenDotSegment), "{bad}");
+        }
+        // Encoded slashes without dot segments are kept, encoded.
+        assert_eq!(normalize("/files/a%2Fb").unwrap(), "/files/a%2Fb");
+        assert_eq!(normalize("/files/a..b%2Fc").unwrap(), "/files/a..b%2Fc");
     }
 }

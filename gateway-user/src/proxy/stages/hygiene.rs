@@ -104,14 +104,8 @@ impl Stage for Hygiene {
         if announced.is_some_and(|n| n > self.max_body) {
             return Err(GatewayError::BodyTooLarge);
         }
-        ctx.path = path::normalize(head.uri.path()).map_err(|e| {
-            GatewayError::BadRequest(match e {
-                path::PathError::BadEncoding => "invalid percent-encoding in path",
-                path::PathError::Nul => "NUL byte in path",
-                path::PathError::NotUtf8 => "path is not valid UTF-8",
-                path::PathError::NotAbsolute => "path must start with /",
-            })
-        })?;
+        ctx.path =
+            path::normalize(head.uri.path()).map_err(|e| GatewayError::BadRequest(e.reason()))?;
         ctx.host = request_host(head);
         Ok(Flow::Continue)
     }
