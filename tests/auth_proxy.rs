@@ -28,6 +28,7 @@ listeners:
 upstreams:
   echo:
     targets: ["{target}"]
+admin: {{ bind: 127.0.0.1:0 }}
 auth:
   jwt_providers:
     - name: idp
@@ -57,6 +58,32 @@ routes:
     )
 }
 
+/// The auth failure counters in `/metrics`, as `route/reason` → count.
+async fn auth_failures(gw: &GatewayProcess) -> std::collections::BTreeMap<String, f64> {
+    let r = send(
+        gw.addr("admin"),
+        req("GET", "/metrics", "localhost")
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("gateway_auth_failures_total{"))
+        .filter_map(|l| {
+            let (labels, value) = l.split_once("} ")?;
+            let field = |name: &str| {
+                let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+                labels[start..].split('"').next().map(str::to_owned)
+            };
+            Some((
+                format!("{}/{}", field("route")?, field("reason")?),
+                value.trim().parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
 async fn call(gw: &GatewayProcess, path: &str, headers: &[(&str, &str)]) -> Resp {
     let mut b = req("GET", path, "api.test");
     for (k, v) in headers {
@@ -68,7 +95,7 @@ async fn call(gw: &GatewayProcess, path: &str, headers: &[(&str, &str)]) -> Resp
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_route_answers_401_403_or_forwards_the_subject_without_the_token() {
     let up = Upstream::start("echo").await;
-    let gw = GatewayProcess::start(&config(up.addr), &["plain"]);
+    let gw = GatewayProcess::start(&config(up.addr), &["plain", "admin"]);
 
     let r = call(&gw, "/api/users", &[]).await;
     assert_eq!(r.status, 401);
@@ -126,12 +153,21 @@ async fn jwt_route_answers_401_403_or_forwards_the_subject_without_the_token() {
     assert_eq!(r.echoed("x-user-id").as_deref(), Some("alice"));
     assert_eq!(r.echoed("authorization"), None, "token leaked upstream");
     assert_eq!(up.hits(), 1, "refused requests must not reach the upstream");
+    // Each refusal is counted once under its route and reason; the success is not.
+    let counted = auth_failures(&gw).await;
+    let expected: std::collections::BTreeMap<String, f64> = [
+        ("users/missing".to_string(), 1.0),
+        ("users/invalid_token".to_string(), 1.0),
+        ("users/insufficient_scope".to_string(), 1.0),
+    ]
+    .into();
+    assert_eq!(counted, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_key_route_lets_its_consumer_in_and_hides_the_key() {
     let up = Upstream::start("echo").await;
-    let gw = GatewayProcess::start(&config(up.addr), &["plain"]);
+    let gw = GatewayProcess::start(&config(up.addr), &["plain", "admin"]);
     let r = call(&gw, "/mobile/x", &[("x-api-key", "test")]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.echoed("x-api-key"), None);
@@ -140,4 +176,10 @@ async fn api_key_route_lets_its_consumer_in_and_hides_the_key() {
     assert_eq!(r.json()["error"], "invalid_api_key");
     let r = call(&gw, "/open/x", &[]).await;
     assert_eq!(r.status, 200);
+    let counted = auth_failures(&gw).await;
+    assert_eq!(
+        counted,
+        [("mobile/invalid_api_key".to_string(), 1.0)].into(),
+        "only the bad key is counted"
+    );
 }

@@ -4,16 +4,16 @@
 //! p99 and writes them to the proxy section of `BENCHMARKS.md`.
 use std::{
     fmt::Write as _,
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    thread::sleep,
-    time::{Duration, Instant},
+    path::Path,
+    process::{Command, Stdio},
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::{cmd_output, run};
+use crate::{
+    bench_util::{Killed, Load, Sample, free_port, wait_port, write_section, wrk},
+    run,
+};
 
 /// Options of the proxy benchmark.
 pub struct Options {
@@ -21,82 +21,6 @@ pub struct Options {
     pub duration: u32,
     /// wrk connections.
     pub connections: u32,
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        // SIGTERM first: nginx's master then stops its workers (SIGKILL would orphan
-        // them); the gateway drains and exits.
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_port(port: u16) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(50));
-    }
-    bail!("nothing listens on 127.0.0.1:{port}")
-}
-
-/// One wrk result.
-struct Sample {
-    rps: f64,
-    p99_ms: f64,
-}
-
-fn wrk(url: &str, threads: usize, o: &Options) -> Result<Sample> {
-    let out = cmd_output(Command::new("wrk").args([
-        &format!("-t{threads}"),
-        &format!("-c{}", o.connections),
-        &format!("-d{}s", o.duration),
-        "--latency",
-        url,
-    ]))?;
-    let rps = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
-    let p99 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(str::trim)
-        .with_context(|| format!("no 99% latency in wrk output:\n{out}"))?;
-    Ok(Sample {
-        rps,
-        p99_ms: to_ms(p99)?,
-    })
-}
-
-fn to_ms(v: &str) -> Result<f64> {
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
-    let n: f64 = num.parse().with_context(|| format!("latency `{v}`"))?;
-    Ok(match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => bail!("latency unit in `{v}`"),
-    })
 }
 
 /// Runs the benchmark.
@@ -180,14 +104,19 @@ pub fn bench(o: &Options) -> Result<()> {
         ),
     ] {
         // Warm both (pools, sessions), then measure nginx and the gateway back to back.
-        let warm = Options {
-            duration: 2,
+        let load = Load {
+            threads: workers,
             connections: o.connections,
+            duration: o.duration,
         };
-        wrk(&nginx_url, workers, &warm)?;
-        wrk(&gw_url, workers, &warm)?;
-        let n = wrk(&nginx_url, workers, o)?;
-        let g = wrk(&gw_url, workers, o)?;
+        let warm = Load {
+            duration: 2,
+            ..load.clone()
+        };
+        wrk(&nginx_url, &warm, &[])?;
+        wrk(&gw_url, &warm, &[])?;
+        let n = wrk(&nginx_url, &load, &[])?;
+        let g = wrk(&gw_url, &load, &[])?;
         println!(
             "{mode:5}  nginx {:>10.0} req/s p99 {:>7.2} ms | gateway {:>10.0} req/s p99 {:>7.2} ms | throughput ratio {:.2}, p99 ratio {:.2}",
             n.rps,
@@ -271,7 +200,7 @@ access_log: {{ enabled: false }}
 }
 
 fn write_report(
-    path: &PathBuf,
+    path: &Path,
     rows: &[(&str, Sample, Sample)],
     workers: usize,
     o: &Options,
@@ -308,18 +237,5 @@ fn write_report(
         );
     }
     let _ = writeln!(s, "<!-- proxy:end -->");
-    let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".to_string());
-    let new = match (
-        old.find("<!-- proxy:start -->"),
-        old.find("<!-- proxy:end -->"),
-    ) {
-        (Some(a), Some(b)) if b > a => {
-            let end = b + "<!-- proxy:end -->".len();
-            format!("{}{}{}", &old[..a], s.trim_end(), &old[end..])
-        }
-        _ => format!("{}\n{s}", old.trim_end()),
-    };
-    std::fs::write(path, new)?;
-    println!("results written to {}", path.display());
-    Ok(())
+    write_section(path, "proxy", &s)
 }

@@ -5,6 +5,7 @@
 mod bench_edge;
 mod bench_flood;
 mod bench_proxy;
+mod bench_util;
 mod setup;
 
 use std::process::Command;

@@ -89,6 +89,10 @@ async fn serve(
             }
             ctx.reject_stage = Some(stage);
             telemetry.metrics.request_rejected(stage, status.as_u16());
+            if let GatewayError::Auth { error, .. } = &err {
+                let route = ctx.route.as_ref().map_or("", |r| r.name.as_str());
+                telemetry.metrics.auth_failure(route, error.reason());
+            }
             if let Some(kind) = crate::bans::offense_for(stage, status.as_u16()) {
                 let evidence = format!("{stage} {} rules {:?}", status.as_u16(), ctx.waf_rules);
                 crate::bans::offense(ctx.client_ip, kind, &evidence);

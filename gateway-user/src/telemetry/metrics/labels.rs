@@ -84,6 +84,12 @@ pub(super) struct BuildLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct AuthFailureLabels {
+    pub(super) route: String,
+    pub(super) reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct WafLabels {
     pub(super) rule: u32,
     pub(super) category: &'static str,

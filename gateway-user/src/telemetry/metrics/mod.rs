@@ -44,6 +44,7 @@ pub struct Metrics {
     connections_open: Family<ListenerLabels, Gauge>,
     tls_handshake_failures: Family<HandshakeLabels, Counter>,
     rejected: Family<RejectLabels, Counter>,
+    auth_failures: Family<AuthFailureLabels, Counter>,
     waf_matches: Family<WafLabels, Counter>,
     config_reloads: Family<ReloadLabels, Counter>,
     last_reload_ok: Gauge,
@@ -161,6 +162,16 @@ impl Metrics {
             "gateway_rejected_requests",
             "Requests answered by the gateway itself, by stage and status",
         ));
+        let auth_failures = Family::<AuthFailureLabels, Counter>::default();
+        registry.register(
+            "gateway_auth_failures",
+            "Requests refused by authentication or authorization, by route and reason",
+            auth_failures.clone(),
+        );
+        described.push((
+            "gateway_auth_failures",
+            "Requests refused by authentication or authorization, by route and reason",
+        ));
         let waf_matches = Family::<WafLabels, Counter>::default();
         registry.register(
             "gateway_waf_matches",
@@ -262,6 +273,7 @@ impl Metrics {
             connections_open,
             tls_handshake_failures,
             rejected,
+            auth_failures,
             waf_matches,
             config_reloads,
             last_reload_ok,
@@ -392,6 +404,16 @@ impl Metrics {
     pub fn request_rejected(&self, stage: &'static str, status: u16) {
         self.rejected
             .get_or_create(&RejectLabels { stage, status })
+            .inc();
+    }
+
+    /// Counts one request refused by the auth stage, with `AuthError::reason`'s word.
+    pub fn auth_failure(&self, route: &str, reason: &'static str) {
+        self.auth_failures
+            .get_or_create(&AuthFailureLabels {
+                route: route.to_owned(),
+                reason,
+            })
             .inc();
     }
 
