@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Context, Result};
 
 use crate::{
-    bench_util::{Killed, Load, Sample, free_port, wait_port, write_section, wrk},
+    bench_util::{Killed, Load, Sample, free_port, start_nginx, wait_port, write_section, wrk},
     run,
 };
 
@@ -58,22 +58,11 @@ pub fn bench(o: &Options) -> Result<()> {
         free_port()?,
         free_port()?,
     );
-    let nginx_conf = dir.join("nginx.conf");
-    std::fs::write(
-        &nginx_conf,
-        nginx_config(&dir, workers, up, nginx_plain, nginx_tls, &cert, &key),
+    let _nginx = start_nginx(
+        &dir,
+        workers,
+        &nginx_servers(up, nginx_plain, nginx_tls, &cert, &key),
     )?;
-    let _nginx = Killed(
-        Command::new("nginx")
-            .arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(&nginx_conf)
-            .args(["-g", "daemon off;"])
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start nginx")?,
-    );
     let gw_conf = dir.join("gateway.yaml");
     std::fs::write(&gw_conf, gateway_config(up, gw_plain, gw_tls, &cert, &key))?;
     let _gateway = Killed(
@@ -131,28 +120,9 @@ pub fn bench(o: &Options) -> Result<()> {
     write_report(&root.join("BENCHMARKS.md"), &rows, workers, o)
 }
 
-fn nginx_config(
-    dir: &Path,
-    workers: usize,
-    up: u16,
-    plain: u16,
-    tls: u16,
-    cert: &Path,
-    key: &Path,
-) -> String {
+fn nginx_servers(up: u16, plain: u16, tls: u16, cert: &Path, key: &Path) -> String {
     format!(
-        r#"worker_processes {workers};
-pid {dir}/nginx.pid;
-error_log {dir}/logs/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream backend {{ server 127.0.0.1:{up}; keepalive 64; }}
+        r#"    upstream backend {{ server 127.0.0.1:{up}; keepalive 64; }}
     server {{ listen 127.0.0.1:{up}; location / {{ return 200 "hello\n"; }} }}
     server {{
         listen 127.0.0.1:{plain};
@@ -167,10 +137,7 @@ http {{
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
-    }}
-}}
-"#,
-        dir = dir.display(),
+    }}"#,
         cert = cert.display(),
         key = key.display(),
     )

@@ -2,6 +2,7 @@
 //!
 //! The README's two commands are `cargo xtask run` and `cargo xtask test`; both
 //! start with `setup`, so a fresh machine needs nothing else.
+mod bench_auth;
 mod bench_edge;
 mod bench_flood;
 mod bench_proxy;
@@ -45,6 +46,18 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// What JWT (cached and not), API keys and local or Redis limits cost against pass-through (wrk).
+    Auth {
+        /// Seconds per measured wrk run.
+        #[arg(long, default_value_t = 5)]
+        duration: u32,
+        /// Rounds over every scenario (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// wrk connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
     /// Per-packet cost of the XDP program vs xdp-filter's, through BPF_PROG_TEST_RUN (root).
     Edge {
         /// Runs per measurement.
@@ -74,6 +87,21 @@ fn main() -> Result<()> {
             let err =
                 exec(Command::new("target/release/gateway").args(["run", "--config", &config]));
             Err(err)
+        }
+        Task::Bench {
+            what:
+                Bench::Auth {
+                    duration,
+                    rounds,
+                    connections,
+                },
+        } => {
+            setup::setup()?;
+            bench_auth::bench(&bench_auth::Options {
+                duration,
+                connections,
+                rounds: rounds.max(1),
+            })
         }
         Task::Bench {
             what: Bench::Edge { repeat, no_flood },
