@@ -76,6 +76,7 @@ pub fn bench(o: &Options) -> Result<()> {
     let _nginx = start_nginx(
         &dir,
         workers,
+        "",
         &format!("server {{ listen 127.0.0.1:{up}; location / {{ return 200 \"hello\\n\"; }} }}"),
     )?;
     let _redis = Killed(

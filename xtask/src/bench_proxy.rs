@@ -61,6 +61,7 @@ pub fn bench(o: &Options) -> Result<()> {
     let _nginx = start_nginx(
         &dir,
         workers,
+        "",
         &nginx_servers(up, nginx_plain, nginx_tls, &cert, &key),
     )?;
     let gw_conf = dir.join("gateway.yaml");

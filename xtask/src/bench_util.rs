@@ -33,14 +33,16 @@ impl Drop for Killed {
 }
 
 /// Starts nginx (foreground, `dir` as its prefix) with the given `server` blocks
-/// inside an `http` block that keeps every temp file and log under `dir`.
-pub fn start_nginx(dir: &Path, workers: usize, servers: &str) -> Result<Killed> {
+/// inside an `http` block that keeps every temp file and log under `dir`; `main`
+/// holds top-level directives (`load_module …`).
+pub fn start_nginx(dir: &Path, workers: usize, main: &str, servers: &str) -> Result<Killed> {
     std::fs::create_dir_all(dir.join("logs"))?;
     let conf = dir.join("nginx.conf");
     std::fs::write(
         &conf,
         format!(
-            r#"worker_processes {workers};
+            r#"{main}
+worker_processes {workers};
 pid {dir}/nginx.pid;
 error_log {dir}/logs/error.log warn;
 events {{ worker_connections 4096; }}

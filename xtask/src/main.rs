@@ -7,6 +7,8 @@ mod bench_edge;
 mod bench_flood;
 mod bench_proxy;
 mod bench_util;
+mod bench_waf;
+mod demo;
 mod setup;
 
 use std::process::Command;
@@ -37,6 +39,8 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Show the whole product on this machine: WAF blocks, the ban, XDP drops (root).
+    Demo,
     /// Run a benchmark (never part of the tests); results go to BENCHMARKS.md by hand.
     Bench {
         #[command(subcommand)]
@@ -67,6 +71,18 @@ enum Bench {
         #[arg(long)]
         no_flood: bool,
     },
+    /// WAF inspection time (criterion) and wrk: gateway with/without WAF vs nginx + ModSecurity + CRS.
+    Waf {
+        /// Seconds per measured wrk run.
+        #[arg(long, default_value_t = 5)]
+        duration: u32,
+        /// Rounds over every target (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// wrk connections.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+    },
     /// Requests/s and p99 of the gateway vs an nginx reverse proxy (wrk, plain and TLS).
     Proxy {
         /// Seconds per measured wrk run.
@@ -81,6 +97,10 @@ enum Bench {
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Setup => setup::setup(),
+        Task::Demo => {
+            setup::setup()?;
+            demo::demo()
+        }
         Task::Run { config } => {
             setup::setup()?;
             run(Command::new("cargo").args(["build", "--release", "--bin", "gateway"]))?;
@@ -98,6 +118,21 @@ fn main() -> Result<()> {
         } => {
             setup::setup()?;
             bench_auth::bench(&bench_auth::Options {
+                duration,
+                connections,
+                rounds: rounds.max(1),
+            })
+        }
+        Task::Bench {
+            what:
+                Bench::Waf {
+                    duration,
+                    rounds,
+                    connections,
+                },
+        } => {
+            setup::setup()?;
+            bench_waf::bench(&bench_waf::Options {
                 duration,
                 connections,
                 rounds: rounds.max(1),
