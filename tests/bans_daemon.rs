@@ -48,11 +48,8 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn a_cluster_ban_reaches_the_daemons_xdp_map_and_its_accept_loop_refuses_the_client() {
-    let state = tempfile::tempdir().expect("state dir");
-    // SAFETY: set before the daemon is spawned; it inherits it.
-    unsafe { std::env::set_var("GATEWAY_STATE_DIR", state.path()) };
-    let redis = Redis::start();
     let pins = PinDir::new();
+    let redis = Redis::start();
     let channel = format!("bans-daemon-{}", std::process::id());
     let yaml = format!(
         "listeners:\n  - name: p\n    bind: 127.0.0.1:0\nupstreams:\n  u:\n    targets: [127.0.0.1:9]\nroutes:\n  - name: r\n    upstream: u\n\
@@ -60,7 +57,9 @@ edge: {{ interfaces: [], pin_dir: {} }}\nbans: {{ threshold: 20 }}\ncluster: {{ 
         pins.base.display(),
         redis.url()
     );
-    let gw = GatewayProcess::start(&yaml, &["p"]);
+    // The daemon shares the ban notes (origin nodes) with `gateway ban list` via `pins`.
+    let gw =
+        GatewayProcess::start_with_env(&yaml, &["p"], &[("GATEWAY_STATE_DIR", pins.state.path())]);
     let addr = gw.addr("p");
     assert!(
         exchange(addr).starts_with(b"HTTP/1.1"),
@@ -109,6 +108,12 @@ edge: {{ interfaces: [], pin_dir: {} }}\nbans: {{ threshold: 20 }}\ncluster: {{ 
             })
             .unwrap_or(false)
     });
+    let listed = pins.json(&["ban", "list", "--json"]);
+    let ban = listed
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["cidr"] == "127.0.0.1/32"))
+        .unwrap_or_else(|| panic!("the cluster ban is listed: {listed}"));
+    assert_eq!(ban["origin"], "other", "ban list names the deciding node");
     wait_for("the banned client is refused at accept", || {
         exchange(addr).is_empty()
     });
@@ -143,9 +148,6 @@ fn status_with_key(addr: SocketAddr, key: &str) -> Option<u16> {
 #[test]
 fn repeated_auth_failures_ban_the_client_in_the_xdp_map_and_at_accept_until_the_ttl_ends() {
     use sha2::{Digest, Sha256};
-    let state = tempfile::tempdir().expect("state dir");
-    // SAFETY: set before the daemon is spawned; it inherits it.
-    unsafe { std::env::set_var("GATEWAY_STATE_DIR", state.path()) };
     let pins = PinDir::new();
     let good = hex::encode(Sha256::digest(b"good-key"));
     // Two failures (2 points each) reach the threshold of 4; the ban lasts 2s.
@@ -157,7 +159,8 @@ edge: {{ interfaces: [], pin_dir: {} }}\n\
 bans: {{ threshold: 4, window: 1m, ttl: 2s, max_ttl: 1h, points: {{ auth: 2 }} }}\n",
         pins.base.display(),
     );
-    let gw = GatewayProcess::start(&yaml, &["p"]);
+    let gw =
+        GatewayProcess::start_with_env(&yaml, &["p"], &[("GATEWAY_STATE_DIR", pins.state.path())]);
     let addr = gw.addr("p");
     assert_eq!(status_with_key(addr, "wrong-1"), Some(401));
     assert_eq!(status_with_key(addr, "wrong-2"), Some(401));

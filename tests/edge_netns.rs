@@ -282,6 +282,7 @@ fn bad_input_gives_clear_errors_and_changes_nothing() {
         .unwrap_or_else(|| panic!("198.19.2.8 listed: {bans}"));
     assert_eq!(noted["reason"], "manual", "{noted}");
     assert_eq!(noted["note"], "scanner from ticket 42", "{noted}");
+    assert_eq!(noted["origin"], "cli", "{noted}");
     pins.ok(&["ban", "del", "198.19.2.8"]);
 
     let out = pins.gateway(&["ban", "add", "198.19.2.77/24"]);

@@ -42,6 +42,16 @@ impl GatewayProcess {
     /// Writes `yaml` to a temp file, runs `gateway run --config` on it and waits until
     /// the listeners named in `listeners` log their address (or panics after 20 s).
     pub fn start(yaml: &str, listeners: &[&str]) -> Self {
+        Self::start_with_env(yaml, listeners, &[])
+    }
+
+    /// `start` with extra environment variables for the daemon (a private
+    /// `GATEWAY_STATE_DIR`, …) without touching this test process's environment.
+    pub fn start_with_env(
+        yaml: &str,
+        listeners: &[&str],
+        vars: &[(&str, &std::path::Path)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("gateway.yaml");
         std::fs::write(&path, yaml).expect("write config");
@@ -50,6 +60,7 @@ impl GatewayProcess {
             .arg("--config")
             .arg(&path)
             .env("RUST_LOG", "info")
+            .envs(vars.iter().map(|(k, v)| (*k, *v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

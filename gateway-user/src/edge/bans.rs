@@ -63,9 +63,19 @@ impl Ban {
             expires: remaining.map(|r| format_unix(now_unix + r.as_secs_f64().ceil() as u64)),
             remaining: remaining.map(format_duration),
             remaining_secs: remaining.map(|r| r.as_secs()),
+            origin: origin_of(self.note.as_deref()),
             note: self.note.clone(),
         }
     }
+}
+
+/// Who decided a ban: the daemon notes `node NAME` on the bans it installs (its
+/// own, and those received from the cluster with the deciding node's name); any
+/// other ban was made with `gateway ban` on this host.
+fn origin_of(note: Option<&str>) -> String {
+    note.and_then(|n| n.strip_prefix("node "))
+        .unwrap_or("cli")
+        .to_owned()
 }
 
 /// A ban as `gateway ban list` shows it.
@@ -83,6 +93,8 @@ pub struct BanView {
     pub remaining: Option<String>,
     /// Seconds left; `null` when permanent.
     pub remaining_secs: Option<u64>,
+    /// The node that decided the ban, or `cli` for `gateway ban add|import` here.
+    pub origin: String,
     /// Free-text note given with `--reason TEXT`, if any.
     pub note: Option<String>,
 }

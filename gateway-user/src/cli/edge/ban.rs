@@ -155,19 +155,21 @@ pub fn ban(cmd: BanCommand) -> anyhow::Result<ExitCode> {
                 println!("no bans");
             } else {
                 println!(
-                    "{:<43} {:<8} {:<20} {:<20} REMAINING",
-                    "CIDR", "REASON", "CREATED", "EXPIRES"
+                    "{:<43} {:<8} {:<20} {:<20} {:<10} ORIGIN",
+                    "CIDR", "REASON", "CREATED", "EXPIRES", "REMAINING"
                 );
                 for v in views {
                     println!(
-                        "{:<43} {:<8} {:<20} {:<20} {}",
+                        "{:<43} {:<8} {:<20} {:<20} {:<10} {}",
                         v.cidr,
                         v.reason,
                         v.created,
                         v.expires.as_deref().unwrap_or("never"),
-                        v.remaining.as_deref().unwrap_or("-")
+                        v.remaining.as_deref().unwrap_or("-"),
+                        v.origin
                     );
-                    if let Some(note) = &v.note {
+                    // The daemon's `node NAME` note is the ORIGIN column already.
+                    if let Some(note) = v.note.as_deref().filter(|n| !n.starts_with("node ")) {
                         println!("    note: {note}");
                     }
                 }
