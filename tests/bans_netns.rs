@@ -2,7 +2,9 @@
 //! SQL injection through the gateway on the host end of a veth pair; the WAF
 //! blocks it, the ban loop bans its address in the XDP map of that veth, and its
 //! further TCP SYNs are dropped at the NIC (connects time out, the drop counter
-//! rises) while a client on the host keeps being served. Needs root and bpffs.
+//! rises) while a client on the host keeps being served. The ban ends with its TTL,
+//! a repeat offender is banned for longer, and an allowlisted client is never
+//! banned however it behaves. Needs root and bpffs.
 #[path = "support/edge.rs"]
 mod edge_support;
 #[path = "support/gateway.rs"]
@@ -67,8 +69,6 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 async fn a_client_sending_sql_injection_is_banned_and_its_syns_are_dropped_at_xdp() {
     let ns = VethNs::new();
     let pins = PinDir::new();
-    // SAFETY: set before the daemon is spawned; it inherits it.
-    unsafe { std::env::set_var("GATEWAY_STATE_DIR", pins.state.path()) };
     let up = upstream::Upstream::start("app").await;
     // Two WAF blocks (5 points each) reach the threshold of 10.
     let yaml = format!(
@@ -82,9 +82,12 @@ bans: {{ threshold: 10, window: 1m, ttl: 10m, points: {{ waf: 5 }} }}\n",
         ns.host_if,
         pins.base.display(),
     );
-    let gw = tokio::task::spawn_blocking(move || GatewayProcess::start(&yaml, &["p"]))
-        .await
-        .unwrap();
+    let state = pins.state.path().to_path_buf();
+    let gw = tokio::task::spawn_blocking(move || {
+        GatewayProcess::start_with_env(&yaml, &["p"], &[("GATEWAY_STATE_DIR", &state)])
+    })
+    .await
+    .unwrap();
     let port = gw.addr("p").port();
     let base = format!("http://{}:{port}", ns.host_ip);
     let host_addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -137,6 +140,105 @@ bans: {{ threshold: 10, window: 1m, ttl: 10m, points: {{ waf: 5 }} }}\n",
             Some(200),
             "another client keeps being served"
         );
+    });
+    drop(gw);
+}
+
+/// The ban of `ip` as `gateway ban list --json` shows it, if any.
+fn listed(pins: &PinDir, ip: std::net::Ipv4Addr) -> Option<serde_json::Value> {
+    let cidr = format!("{ip}/32");
+    pins.json(&["ban", "list", "--json"])
+        .as_array()?
+        .iter()
+        .find(|b| b["cidr"] == cidr.as_str())
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_ends_with_its_ttl_a_repeat_offender_is_banned_longer_and_an_allowlisted_client_never()
+ {
+    let attacker = VethNs::new();
+    let friend = VethNs::new();
+    let pins = PinDir::new();
+    let up = upstream::Upstream::start("app").await;
+    // Two WAF blocks (5 points each) reach the threshold; the first ban lasts 2 s,
+    // the next one twice that.
+    let yaml = format!(
+        "listeners:\n  - name: p\n    bind: 0.0.0.0:0\n\
+upstreams:\n  u: {{ targets: [{}] }}\n\
+routes:\n  - name: r\n    upstream: u\n\
+waf: {{ mode: block }}\n\
+edge: {{ interfaces: [{}, {}], mode: skb, pin_dir: {} }}\n\
+bans: {{ threshold: 10, window: 1m, ttl: 2s, max_ttl: 1h, points: {{ waf: 5 }}, allow: [{}/32] }}\n",
+        up.addr,
+        attacker.host_if,
+        friend.host_if,
+        pins.base.display(),
+        friend.peer_ip,
+    );
+    let state = pins.state.path().to_path_buf();
+    let gw = tokio::task::spawn_blocking(move || {
+        GatewayProcess::start_with_env(&yaml, &["p"], &[("GATEWAY_STATE_DIR", &state)])
+    })
+    .await
+    .unwrap();
+    let port = gw.addr("p").port();
+    let attack = |ns: &VethNs| {
+        status_from_namespace(
+            ns,
+            &format!("http://{}:{port}/search?q=1%27%20OR%201%3D1--", ns.host_ip),
+        )
+    };
+    tokio::task::block_in_place(|| {
+        // The allowlisted client attacks twice the threshold: blocked, never banned.
+        for _ in 0..4 {
+            assert_eq!(attack(&friend), Some(403), "the WAF still blocks a friend");
+        }
+        for _ in 0..2 {
+            assert_eq!(attack(&attacker), Some(403));
+        }
+        wait_for("the attacker is banned", || {
+            listed(&pins, attacker.peer_ip).is_some()
+        });
+        let first = listed(&pins, attacker.peer_ip).unwrap();
+        assert!(
+            first["remaining_secs"].as_u64().is_some_and(|s| s <= 2),
+            "the first ban lasts the configured 2 s: {first}"
+        );
+        assert!(
+            !attacker.tcp_connect(port),
+            "the banned client's SYNs are dropped"
+        );
+        assert_eq!(
+            listed(&pins, friend.peer_ip),
+            None,
+            "an allowlisted address is never banned"
+        );
+        assert!(
+            friend.tcp_connect(port),
+            "the allowlisted client still connects"
+        );
+
+        wait_for("the ban ends with its TTL", || attacker.tcp_connect(port));
+        assert_eq!(
+            listed(&pins, attacker.peer_ip),
+            None,
+            "the expired ban is gone"
+        );
+
+        for _ in 0..2 {
+            assert_eq!(attack(&attacker), Some(403));
+        }
+        wait_for("the repeat offender is banned again", || {
+            listed(&pins, attacker.peer_ip).is_some()
+        });
+        let second = listed(&pins, attacker.peer_ip).unwrap();
+        assert!(
+            second["remaining_secs"].as_u64().is_some_and(|s| s >= 3),
+            "a repeat offender's ban lasts longer (2 s doubled): {second}"
+        );
+        assert!(!attacker.tcp_connect(port), "dropped again");
+        assert_eq!(listed(&pins, friend.peer_ip), None);
     });
     drop(gw);
 }
