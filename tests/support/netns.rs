@@ -134,6 +134,25 @@ impl VethNs {
             .unwrap_or(0)
     }
 
+    /// Pings the host end `count` times from `source` (an address of the namespace,
+    /// 0.2 s apart, bounded); the number of replies.
+    pub fn ping_count_from(&self, source: &str, count: u32) -> u32 {
+        let host = self.host_ip.to_string();
+        let (count_s, deadline) = (count.to_string(), (count / 5 + 2).to_string());
+        let out = Command::new("ip")
+            .args([
+                "netns", "exec", &self.ns, "ping", "-q", "-c", &count_s, "-i", "0.2",
+            ])
+            .args(["-W", "1", "-w", &deadline, "-I", source, &host])
+            .output()
+            .expect("run ping");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split(',')
+            .find_map(|part| part.trim().strip_suffix(" received"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Opens a TCP connection from the namespace to `host_ip:port` (2 s timeout); true if it connected.
     pub fn tcp_connect(&self, port: u16) -> bool {
         let script = format!("exec 3<>/dev/tcp/{}/{port}", self.host_ip);
