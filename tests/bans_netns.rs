@@ -140,6 +140,28 @@ bans: {{ threshold: 10, window: 1m, ttl: 10m, points: {{ waf: 5 }} }}\n",
             Some(200),
             "another client keeps being served"
         );
+
+        // `gateway ban del` lifts the ban in the map and, within the daemon's next
+        // sweep, at accept too: the client is served again.
+        pins.ok(&["ban", "del", &peer]);
+        wait_for("the unbanned client is served again", || {
+            let out = std::process::Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &ns.ns,
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-m",
+                    "2",
+                ])
+                .args(["-w", "%{http_code}", &format!("{base}/search?q=books")])
+                .output()
+                .expect("run curl");
+            out.stdout == b"200"
+        });
     });
     drop(gw);
 }

@@ -5,6 +5,7 @@
 mod bench_auth;
 mod bench_edge;
 mod bench_flood;
+mod bench_loop;
 mod bench_proxy;
 mod bench_util;
 mod bench_waf;
@@ -71,6 +72,15 @@ enum Bench {
         #[arg(long)]
         no_flood: bool,
     },
+    /// The ban loop: request → dropped SYN (one node), → other node's map, CPU saved (root).
+    Loop {
+        /// Measurements per latency.
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// Seconds of flood per CPU measurement.
+        #[arg(long, default_value_t = 5)]
+        flood_secs: u32,
+    },
     /// WAF inspection time (criterion) and wrk: gateway with/without WAF vs nginx + ModSecurity + CRS.
     Waf {
         /// Seconds per measured wrk run.
@@ -121,6 +131,15 @@ fn main() -> Result<()> {
                 duration,
                 connections,
                 rounds: rounds.max(1),
+            })
+        }
+        Task::Bench {
+            what: Bench::Loop { runs, flood_secs },
+        } => {
+            setup::setup()?;
+            bench_loop::bench(&bench_loop::Options {
+                runs: runs.max(1),
+                flood_secs: flood_secs.max(1),
             })
         }
         Task::Bench {

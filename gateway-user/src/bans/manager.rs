@@ -76,6 +76,9 @@ pub struct ActiveBan {
     pub reason: BanReason,
     /// The node that decided it.
     pub node: String,
+    /// Installed in this host's XDP map: lifting it there (`gateway ban del`) lifts it
+    /// at accept too.
+    pub in_map: bool,
 }
 
 /// What [`BanManager::offense`] decided.
@@ -409,6 +412,34 @@ impl BanManager {
             if let Err(err) = e.sweep_expired() {
                 tracing::warn!(error = %err, "sweeping expired XDP bans failed");
             }
+            // `gateway ban del` edits the map only: a ban that left it is lifted at
+            // accept as well (point lookups of the few live bans, not a map walk).
+            let lifted: Vec<IpNet> = self
+                .active
+                .read()
+                .map(|a| {
+                    a.iter()
+                        .filter(|(net, b)| b.in_map && matches!(e.is_blocked(**net), Ok(false)))
+                        .map(|(net, _)| *net)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Ok(mut a) = self.active.write() {
+                for net in &lifted {
+                    a.remove(net);
+                }
+            }
+            for net in lifted {
+                self.audit(
+                    Action::Unban,
+                    net,
+                    "manual",
+                    serde_json::json!({"lifted": "removed from the XDP map (gateway ban del)"}),
+                    None,
+                    &self.node,
+                    Origin::Manual,
+                );
+            }
             if let Ok(list) = e.allows()
                 && let Ok(mut allow) = self.allow.write()
             {
@@ -469,12 +500,16 @@ impl BanManager {
         evidence: serde_json::Value,
     ) {
         let ttl = expires_unix.map(|e| Duration::from_secs(e.saturating_sub(unix_now()).max(1)));
+        let mut in_map = false;
         if let Some(edge) = &self.edge
             && let Ok(mut e) = edge.lock()
         {
             let note = format!("node {node}");
-            if let Err(err) = e.ban_add_noted(net, ttl, reason, Some(&note)) {
-                tracing::error!(%net, error = %err, "installing the ban in the XDP map failed; enforced at accept only");
+            match e.ban_add_noted(net, ttl, reason, Some(&note)) {
+                Ok(()) => in_map = true,
+                Err(err) => {
+                    tracing::error!(%net, error = %err, "installing the ban in the XDP map failed; enforced at accept only");
+                }
             }
         }
         if let Ok(mut a) = self.active.write() {
@@ -484,6 +519,7 @@ impl BanManager {
                     expires_unix,
                     reason,
                     node: node.clone(),
+                    in_map,
                 },
             );
         }

@@ -185,6 +185,11 @@ impl Edge {
         Ok(())
     }
 
+    /// Whether this network is (still) in the blocklist maps.
+    pub fn is_blocked(&self, net: IpNet) -> Result<bool> {
+        Ok(self.block_get(&BlockKey::of(&net))?.is_some())
+    }
+
     /// Every blocklist entry, expired ones included, IPv4 first.
     pub fn all_bans(&self) -> Result<Vec<Ban>> {
         Ok(self

@@ -101,6 +101,22 @@ impl Edge {
         }
     }
 
+    /// The entry for this network: exact for single addresses; for a prefix, the
+    /// trie's longest match (a covering prefix keeps the network banned anyway).
+    pub(crate) fn block_get(&self, key: &BlockKey) -> Result<Option<BanValue>> {
+        let found = match *key {
+            BlockKey::HostV4(a) => self.block_host_v4.get(&a, 0),
+            BlockKey::HostV6(a) => self.block_host_v6.get(&a, 0),
+            BlockKey::PrefixV4(len, a) => self.block_v4.get(&Key::new(len, a), 0),
+            BlockKey::PrefixV6(len, a) => self.block_v6.get(&Key::new(len, a), 0),
+        };
+        match found {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(EdgeError::map("lookup", key.map(), e)),
+        }
+    }
+
     /// Every blocklist entry of the four maps, IPv4 first.
     pub(crate) fn block_entries(&self) -> Result<Vec<(BlockKey, BanValue)>> {
         let mut out = Vec::new();
