@@ -17,7 +17,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    bench_util::{Killed, Load, Sample, free_port, start_nginx, wait_port, write_section, wrk},
+    bench_util::{
+        Killed, Load, Sample, free_port, median, start_gateway, start_nginx, wait_port,
+        write_section, wrk,
+    },
     run,
 };
 
@@ -37,16 +40,6 @@ struct Row {
     rps: f64,
     p99_ms: f64,
     ratio: f64,
-}
-
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.collect();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 const API_KEY: &str = "bench-api-key-0001";
@@ -336,27 +329,6 @@ consumers:
 "#,
         dir = dir.display(),
     )
-}
-
-fn start_gateway(root: &Path, dir: &Path, name: &str, yaml: &str) -> Result<Killed> {
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, yaml)?;
-    run(Command::new(root.join("target/release/gateway"))
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .stdout(Stdio::null()))
-    .with_context(|| format!("the {name} benchmark configuration does not check"))?;
-    Ok(Killed(
-        Command::new(root.join("target/release/gateway"))
-            .arg("run")
-            .arg("--config")
-            .arg(&path)
-            .env("GATEWAY_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("start the gateway")?,
-    ))
 }
 
 fn report(results: &[Row], workers: usize, o: &Options) -> String {

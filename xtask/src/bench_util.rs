@@ -182,3 +182,39 @@ pub fn write_section(path: &Path, name: &str, section: &str) -> Result<()> {
     println!("results written to {}", path.display());
     Ok(())
 }
+
+/// The median of some values (NaN when there are none).
+pub fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Writes `yaml` as `dir/NAME.yaml`, has `gateway check` accept it, and runs the
+/// release gateway on it (quiet: warnings only, stdout dropped).
+pub fn start_gateway(root: &Path, dir: &Path, name: &str, yaml: &str) -> Result<Killed> {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, yaml)?;
+    crate::run(
+        Command::new(root.join("target/release/gateway"))
+            .arg("check")
+            .arg("--config")
+            .arg(&path)
+            .stdout(Stdio::null()),
+    )
+    .with_context(|| format!("the {name} benchmark configuration does not check"))?;
+    Ok(Killed(
+        Command::new(root.join("target/release/gateway"))
+            .arg("run")
+            .arg("--config")
+            .arg(&path)
+            .env("GATEWAY_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start the gateway")?,
+    ))
+}

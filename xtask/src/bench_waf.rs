@@ -5,16 +5,14 @@
 //! (Debian's packages), all in front of the same upstream. Before measuring, each
 //! WAF must be seen to block an SQL injection and to pass the benign requests, so
 //! we never compare against a WAF that is off.
-use std::{
-    fmt::Write as _,
-    path::Path,
-    process::{Command, Stdio},
-};
+use std::{fmt::Write as _, path::Path, process::Command};
 
 use anyhow::{Context, Result, bail};
 
 use crate::{
-    bench_util::{Killed, Load, Sample, free_port, start_nginx, wait_port, write_section, wrk},
+    bench_util::{
+        Load, Sample, free_port, median, start_gateway, start_nginx, wait_port, write_section, wrk,
+    },
     cmd_output, run,
 };
 
@@ -225,21 +223,6 @@ waf: {{ mode: {waf_mode}, paranoia: 1, threshold: 5 }}
     )
 }
 
-fn start_gateway(root: &Path, dir: &Path, name: &str, yaml: &str) -> Result<Killed> {
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, yaml)?;
-    Ok(Killed(
-        Command::new(root.join("target/release/gateway"))
-            .arg("run")
-            .arg("--config")
-            .arg(&path)
-            .env("GATEWAY_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("start the gateway")?,
-    ))
-}
-
 /// The benign requests pass; where a WAF is on, an SQL injection gets 403.
 fn check_target(name: &str, port: u16, blocks: bool, body: &str) -> Result<()> {
     let status = |args: &[&str], path: &str| -> Result<String> {
@@ -273,15 +256,6 @@ fn check_target(name: &str, port: u16, blocks: bool, body: &str) -> Result<()> {
     }
     println!("{name}: benign GET and POST 200, SQL injection {attack}");
     Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn report(
@@ -334,10 +308,10 @@ fn report(
     for (k, (kind, _, _)) in kinds.iter().enumerate() {
         let rps: Vec<f64> = samples[k]
             .iter()
-            .map(|t| median(t.iter().map(|x| x.rps).collect()))
+            .map(|t| median(t.iter().map(|x| x.rps)))
             .collect();
         for (t, (name, _, _)) in targets.iter().enumerate() {
-            let p99 = median(samples[k][t].iter().map(|x| x.p99_ms).collect());
+            let p99 = median(samples[k][t].iter().map(|x| x.p99_ms));
             let _ = writeln!(
                 s,
                 "| {kind} | {name} | {:.0} | {p99:.2} ms | {:.2}× | {:.2}× |",
