@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 mod body;
+mod json;
 
 use super::request::RequestView;
 use super::transform::url_decode_once;
