@@ -58,23 +58,32 @@ pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
 
 /// Applies a chain of transformations in order.
 pub fn apply_chain<'a>(chain: &[Transform], input: &'a str) -> Cow<'a, str> {
-    let mut cur: Cow<'a, str> = Cow::Borrowed(input);
-    for &t in chain {
-        cur = match cur {
-            Cow::Borrowed(s) => apply(t, s),
-            Cow::Owned(s) => match apply(t, &s) {
-                // Unchanged, or a sub-slice (`trim`) of the owned value.
-                Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
-                Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
-                Cow::Owned(n) => Cow::Owned(n),
-            },
-        };
+    chain
+        .iter()
+        .fold(Cow::Borrowed(input), |cur, &t| then(cur, |s| apply(t, s)))
+}
+
+/// Applies `step` to a value that may already be owned, without copying it when the
+/// step changes nothing.
+fn then<'a>(cur: Cow<'a, str>, step: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match cur {
+        Cow::Borrowed(s) => step(s),
+        Cow::Owned(s) => match step(&s) {
+            // Unchanged, or a sub-slice (`trim`) of the owned value.
+            Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
+            Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
+            Cow::Owned(n) => Cow::Owned(n),
+        },
     }
-    cur
 }
 
 fn is_ws(c: char) -> bool {
     c.is_whitespace() || c.is_control()
+}
+
+/// `is_ws` for an ASCII byte: controls, whitespace and DEL.
+fn is_ascii_ws(b: u8) -> bool {
+    b <= b' ' || b == 0x7f
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -89,6 +98,10 @@ fn hex_val(b: u8) -> Option<u8> {
 /// True when one more round of decoding could change the text.
 fn needs_url_decode(s: &str) -> bool {
     let b = s.as_bytes();
+    // Most values have neither an escape nor a full-width form: two fast byte searches.
+    if !b.contains(&b'%') && !b.contains(&0xEF) {
+        return false;
+    }
     let escape = b.iter().enumerate().any(|(i, &c)| {
         c == b'%'
             && ((i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some())
@@ -353,13 +366,19 @@ pub fn lowercase(input: &str) -> Cow<'_, str> {
 
 /// Runs of whitespace/control characters become a single space.
 pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
-    let mut prev_ws = false;
-    let changes = input.chars().any(|c| {
-        let ws = is_ws(c);
-        let r = ws && (prev_ws || c != ' ');
-        prev_ws = ws;
-        r
-    });
+    let changes = if input.is_ascii() {
+        let b = input.as_bytes();
+        (0..b.len())
+            .any(|i| is_ascii_ws(b[i]) && (b[i] != b' ' || (i > 0 && is_ascii_ws(b[i - 1]))))
+    } else {
+        let mut prev_ws = false;
+        input.chars().any(|c| {
+            let ws = is_ws(c);
+            let r = ws && (prev_ws || c != ' ');
+            prev_ws = ws;
+            r
+        })
+    };
     if !changes {
         return Cow::Borrowed(input);
     }
@@ -381,10 +400,17 @@ pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
 
 /// Removes every whitespace and control character.
 pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
-    if !input.chars().any(is_ws) {
+    let any = if input.is_ascii() {
+        input.bytes().any(is_ascii_ws)
+    } else {
+        input.chars().any(is_ws)
+    };
+    if !any {
         return Cow::Borrowed(input);
     }
-    Cow::Owned(input.chars().filter(|&c| !is_ws(c)).collect())
+    let mut out = String::with_capacity(input.len());
+    input.split(is_ws).for_each(|piece| out.push_str(piece));
+    Cow::Owned(out)
 }
 
 /// Removes NUL bytes.
@@ -397,7 +423,12 @@ pub fn remove_nulls(input: &str) -> Cow<'_, str> {
 
 /// Removes `/* */` (keeping the body of MySQL `/*! */`), `<!-- -->` and `--` to end of line.
 pub fn remove_comments(input: &str) -> Cow<'_, str> {
-    if !(input.contains("/*") || input.contains("--") || input.contains("<!--")) {
+    // `<!--` holds `--`: one pass for the two openers.
+    if !input
+        .as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [b'/', b'*'] | [b'-', b'-']))
+    {
         return Cow::Borrowed(input);
     }
     let b = input.as_bytes();
@@ -454,10 +485,10 @@ pub fn remove_comments(input: &str) -> Cow<'_, str> {
 
 /// Path normalization for file-name matching.
 pub fn normalize_path(input: &str) -> Cow<'_, str> {
-    if !(input.contains('\\')
-        || input.contains("//")
-        || input.contains("/.")
-        || input.contains("./"))
+    let b = input.as_bytes();
+    if !(b.contains(&b'\\')
+        || b.windows(2)
+            .any(|w| matches!(w, [b'/', b'/' | b'.'] | [b'.', b'/'])))
     {
         return Cow::Borrowed(input);
     }
@@ -513,6 +544,13 @@ pub fn base64_decode(input: &str) -> Cow<'_, str> {
 
 /// Shell de-obfuscation in the spirit of ModSecurity's `cmdLine`.
 pub fn cmd_line(input: &str) -> Cow<'_, str> {
+    // Without these characters only case and whitespace change (the common case).
+    if !input
+        .bytes()
+        .any(|c| matches!(c, b'$' | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | b'^'))
+    {
+        return then(lowercase(input), compress_whitespace);
+    }
     let mut s: Cow<'_, str> = Cow::Borrowed(input);
     if s.contains("$IFS") || s.contains("${IFS}") {
         s = Cow::Owned(
@@ -568,14 +606,7 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
                 .collect(),
         );
     }
-    let s = match s {
-        Cow::Borrowed(b) => lowercase(b),
-        Cow::Owned(o) => Cow::Owned(lowercase(&o).into_owned()),
-    };
-    match s {
-        Cow::Borrowed(b) => compress_whitespace(b),
-        Cow::Owned(o) => Cow::Owned(compress_whitespace(&o).into_owned()),
-    }
+    then(then(s, lowercase), compress_whitespace)
 }
 
 #[cfg(test)]
@@ -675,6 +706,51 @@ mod tests {
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_character_definitions() {
+        let samples = [
+            "a  b",
+            "a \t b",
+            " lead",
+            "trail ",
+            "x\x7fy",
+            "ctl\x01\x02",
+            "no_change here",
+            "a\u{00A0}\u{2028}b",
+            "/* x */ -- y",
+            "<!-- z -->",
+            "a\\b//c/./d",
+            "plain",
+            "",
+        ];
+        for s in samples {
+            let mut prev_ws = false;
+            let compressed: String = s
+                .chars()
+                .filter_map(|c| {
+                    let ws = is_ws(c);
+                    let keep = !(ws && prev_ws);
+                    prev_ws = ws;
+                    keep.then_some(if ws { ' ' } else { c })
+                })
+                .collect();
+            assert_eq!(compress_whitespace(s), compressed, "{s:?}");
+            let removed: String = s.chars().filter(|&c| !is_ws(c)).collect();
+            assert_eq!(remove_whitespace(s), removed, "{s:?}");
+            if s.contains("/*") || s.contains("--") {
+                assert_ne!(remove_comments(s), s, "{s:?}");
+            } else {
+                assert!(matches!(remove_comments(s), Cow::Borrowed(_)), "{s:?}");
+            }
+            let path_like = ["\\", "//", "/.", "./"].iter().any(|p| s.contains(p));
+            assert_eq!(
+                matches!(normalize_path(s), Cow::Borrowed(_)),
+                !path_like,
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
