@@ -1,23 +1,24 @@
 //! The compiled WAF: built once from configuration, then used read-only by every request.
 //!
-//! Regex rules sharing a transformation chain are compiled into one `RegexSet`, so
-//! each field is transformed once per chain and scanned once per chain. Scores add
-//! up once per rule (CRS anomaly scoring); a route's policy sets mode, paranoia,
-//! threshold and exclusions.
+//! Regex rules sharing a transformation chain and a paranoia level are compiled into
+//! one `RegexSet` (two when only some of them have a `prefilter`), so each field is
+//! transformed once per chain (`chains`) and scanned once per set; a set whose
+//! patterns all need punctuation the value lacks is not run. Scores add up once per
+//! rule (CRS anomaly scoring); a route's policy sets mode, paranoia, threshold and
+//! exclusions.
 use std::borrow::Cow;
 
 use regex::{RegexSet, RegexSetBuilder};
 
+use super::chains::{Chains, FieldCache};
 use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
+use super::prefilter::{CharSet, required_chars};
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
-use super::transform::{Transform, apply_chain, base64_decode};
+use super::transform::base64_decode;
 use super::{RuleMatch, Verdict, WafError};
-
-/// Transformation chains cached on the stack per field.
-const INLINE_CHAINS: usize = 16;
 
 /// Matches kept per request (the score still counts every rule).
 const MAX_MATCHES: usize = 64;
@@ -37,11 +38,27 @@ struct Meta {
     msg: &'static str,
 }
 
+/// Rules sharing a transformation chain, a paranoia level, and whether they have
+/// a prefilter, compiled into one set.
 struct RegexGroup {
     pipeline: usize,
     targets: u16,
+    paranoia: u8,
+    /// Characters every match needs one of, tested on the value under chain `gate`
+    /// (a prefix of `pipeline` whose remaining steps add no such character), so
+    /// the rest of the chain and the scan are skipped for most values.
+    prefilter: Option<(CharSet, usize)>,
     set: RegexSet,
     rules: Vec<usize>,
+}
+
+/// How regex rules are grouped into sets: same chain, same paranoia level, and
+/// either all with a prefilter or all without.
+#[derive(PartialEq, Eq)]
+struct GroupKey {
+    pipeline: usize,
+    paranoia: u8,
+    filtered: bool,
 }
 
 struct DetectorRule {
@@ -59,10 +76,7 @@ pub struct Engine {
     oversize: Oversize,
     decode_base64: bool,
     pub(super) limits: Limits,
-    pipelines: Vec<Vec<Transform>>,
-    /// For each chain, the longest other chain that is its prefix (computed first and
-    /// reused: `XSS_TIGHT` is `XSS` plus one step).
-    parents: Vec<Option<usize>>,
+    chains: Chains,
     meta: Vec<Meta>,
     groups: Vec<RegexGroup>,
     detectors: Vec<DetectorRule>,
@@ -116,21 +130,13 @@ fn ascii_word_boundaries(p: &str) -> String {
     out
 }
 
-fn pipeline_index(pipelines: &mut Vec<Vec<Transform>>, chain: &[Transform]) -> usize {
-    if let Some(i) = pipelines.iter().position(|p| p.as_slice() == chain) {
-        return i;
-    }
-    pipelines.push(chain.to_vec());
-    pipelines.len() - 1
-}
-
 impl Engine {
     /// Compiles the configuration: every regex set, detector table and custom rule.
     pub fn compile(cfg: &WafConfig) -> Result<Engine, WafError> {
         cfg.validate().map_err(WafError::Invalid)?;
-        let mut pipelines: Vec<Vec<Transform>> = Vec::new();
+        let mut chains = Chains::default();
         let mut meta = Vec::new();
-        let mut by_pipeline: Vec<(usize, Vec<(usize, String)>)> = Vec::new();
+        let mut by_group: Vec<(GroupKey, Vec<(usize, String)>)> = Vec::new();
         let mut detectors = Vec::new();
         for def in builtin() {
             let idx = meta.len();
@@ -142,13 +148,18 @@ impl Engine {
                 targets: def.targets,
                 msg: def.msg,
             });
-            let p = pipeline_index(&mut pipelines, def.pipeline);
+            let p = chains.index(def.pipeline);
             match def.check {
                 Check::Regex(src) => {
                     let pat = ascii_word_boundaries(src);
-                    match by_pipeline.iter_mut().find(|(pp, _)| *pp == p) {
+                    let key = GroupKey {
+                        pipeline: p,
+                        paranoia: def.paranoia,
+                        filtered: required_chars(&pat).is_some(),
+                    };
+                    match by_group.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push((idx, pat)),
-                        None => by_pipeline.push((p, vec![(idx, pat)])),
+                        None => by_group.push((key, vec![(idx, pat)])),
                     }
                 }
                 Check::Detector(f) => detectors.push(DetectorRule {
@@ -163,7 +174,7 @@ impl Engine {
             let _ = (d.f)("");
         }
         let mut groups = Vec::new();
-        for (p, list) in by_pipeline {
+        for (key, list) in by_group {
             let set = RegexSetBuilder::new(list.iter().map(|(_, s)| s.as_str()))
                 .case_insensitive(true)
                 .size_limit(64 << 20)
@@ -171,9 +182,26 @@ impl Engine {
                 .build()
                 .map_err(|e| WafError::Builtin(e.to_string()))?;
             let targets = list.iter().fold(0u16, |a, (i, _)| a | meta[*i].targets);
+            let prefilter = if key.filtered {
+                let needs = list
+                    .iter()
+                    .filter_map(|(_, s)| required_chars(s))
+                    .fold(CharSet::default(), CharSet::union);
+                // Test the characters before the trailing steps that cannot add them.
+                let mut chain = chains.get(key.pipeline).to_vec();
+                while chain.last().is_some_and(|t| t.adds_no_symbols()) {
+                    chain.pop();
+                }
+                let gate = chains.index(&chain);
+                Some((needs, gate))
+            } else {
+                None
+            };
             groups.push(RegexGroup {
-                pipeline: p,
+                pipeline: key.pipeline,
                 targets,
+                paranoia: key.paranoia,
+                prefilter,
                 set,
                 rules: list.into_iter().map(|(i, _)| i).collect(),
             });
@@ -187,25 +215,13 @@ impl Engine {
                     c.id
                 )));
             }
-            let p = pipeline_index(&mut pipelines, &c.transformations);
+            let p = chains.index(&c.transformations);
             let rule = CustomRule::compile(c, p)?;
             headers.extend(rule.header_names());
             custom.push(rule);
         }
         headers.sort();
         headers.dedup();
-        let parents = pipelines
-            .iter()
-            .map(|p| {
-                (0..pipelines.len())
-                    .filter(|&q| {
-                        pipelines[q].len() < p.len()
-                            && !pipelines[q].is_empty()
-                            && p.starts_with(&pipelines[q])
-                    })
-                    .max_by_key(|&q| pipelines[q].len())
-            })
-            .collect();
         Ok(Engine {
             mode: cfg.mode,
             paranoia: cfg.paranoia,
@@ -218,8 +234,7 @@ impl Engine {
                 max_fields: cfg.max_fields,
                 headers,
             },
-            pipelines,
-            parents,
+            chains,
             meta,
             groups,
             detectors,
@@ -370,16 +385,6 @@ impl Engine {
         if field.value.is_empty() {
             return;
         }
-        // Each chain is computed at most once for this field, and only if a rule needs it.
-        // The cache lives on the stack unless custom rules bring many chains.
-        let mut inline: [Option<Cow<'_, str>>; INLINE_CHAINS] = std::array::from_fn(|_| None);
-        let mut spilled: Vec<Option<Cow<'_, str>>> = Vec::new();
-        let cache: &mut [Option<Cow<'_, str>>] = if self.pipelines.len() <= INLINE_CHAINS {
-            &mut inline[..self.pipelines.len()]
-        } else {
-            spilled.resize(self.pipelines.len(), None);
-            &mut spilled
-        };
         // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
         // keys) cannot carry any built-in attack; only custom rules look at it.
         // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
@@ -390,13 +395,37 @@ impl Engine {
             && field.value.bytes().all(|c| {
                 c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
             })
-            && !field.value.contains("__");
+            && !field.value.as_bytes().windows(2).any(|w| w == b"__");
+        if plain && self.custom.is_empty() {
+            return;
+        }
+        // Each chain is computed at most once for this field, and only if a rule needs it.
+        self.chains.with_cache(&field.value, |cache| {
+            if !plain {
+                self.builtin_rules(field, policy, acc, cache);
+            }
+            self.custom_rules(field, policy, acc, cache);
+        });
+    }
+
+    fn builtin_rules(
+        &self,
+        field: &Field<'_>,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+        cache: &mut FieldCache<'_, '_>,
+    ) {
         let bit = field.kind.bit();
-        for g in self.groups.iter().filter(|_| !plain) {
-            if g.targets & bit == 0 {
+        for g in &self.groups {
+            if g.targets & bit == 0 || g.paranoia > policy.paranoia {
                 continue;
             }
-            let value = self.transformed(cache, g.pipeline, &field.value);
+            if let Some((needs, gate)) = g.prefilter
+                && !needs.intersects(cache.chars(gate))
+            {
+                continue;
+            }
+            let value = cache.value(g.pipeline);
             if value.is_empty() {
                 continue;
             }
@@ -409,52 +438,35 @@ impl Engine {
                 self.consider(m, field, policy, acc);
             }
         }
-        for d in self.detectors.iter().filter(|_| !plain) {
+        for d in &self.detectors {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
                 continue;
             }
-            let value = self.transformed(cache, d.pipeline, &field.value);
+            let value = cache.value(d.pipeline);
             if !value.is_empty() && (d.f)(value) {
                 self.consider(m, field, policy, acc);
             }
         }
+    }
+
+    fn custom_rules(
+        &self,
+        field: &Field<'_>,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+        cache: &mut FieldCache<'_, '_>,
+    ) {
         for rule in &self.custom {
             if rule.paranoia > policy.paranoia || rule.selects_client_ip() || !rule.selects(field) {
                 continue;
             }
-            let value = self.transformed(cache, rule.pipeline, &field.value);
+            let value = cache.value(rule.pipeline);
             if rule.test(value) && !policy.excluded(rule.id, field) {
                 acc.record(rule.id, Category::Custom, rule.score, field);
                 acc.force_block |= rule.block;
             }
         }
-    }
-
-    /// The field value under chain `p`, computed at most once per field, starting from
-    /// the cached value of its longest prefix chain.
-    fn transformed<'c, 'f>(
-        &self,
-        cache: &'c mut [Option<Cow<'f, str>>],
-        p: usize,
-        value: &'f str,
-    ) -> &'c str {
-        if cache[p].is_none() {
-            let computed = match self.parents[p] {
-                Some(parent) => {
-                    let _ = self.transformed(cache, parent, value);
-                    let rest = &self.pipelines[p][self.pipelines[parent].len()..];
-                    match &cache[parent] {
-                        Some(Cow::Borrowed(b)) => apply_chain(rest, b),
-                        Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
-                        None => apply_chain(&self.pipelines[p], value),
-                    }
-                }
-                None => apply_chain(&self.pipelines[p], value),
-            };
-            cache[p] = Some(computed);
-        }
-        cache[p].as_deref().unwrap_or("")
     }
 
     fn consider(&self, m: Meta, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {

@@ -8,10 +8,12 @@
 //! (decoders and normalizers), `sqli` (libinjection-style tokenizer and grammar),
 //! `xss` (HTML tag scanner), `rules` (built-in rules per category), `custom`
 //! (configured rules), `engine` (compile, inspect, score), `config` (serde shape).
+mod chains;
 mod config;
 mod custom;
 mod engine;
 pub(crate) mod fields;
+mod prefilter;
 mod request;
 mod rules;
 pub mod sqli;

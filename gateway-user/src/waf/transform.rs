@@ -39,6 +39,24 @@ pub enum Transform {
     Trim,
 }
 
+impl Transform {
+    /// True when every character this step outputs is a character of its input, an
+    /// ASCII letter or digit, a space, or a non-ASCII character of an input that has
+    /// one. A value without some punctuation still lacks it after such a step, so the
+    /// engine's prefilters may look at the value from before it (see `prefilter`).
+    pub fn adds_no_symbols(self) -> bool {
+        matches!(
+            self,
+            Transform::Lowercase
+                | Transform::CompressWhitespace
+                | Transform::RemoveWhitespace
+                | Transform::RemoveComments
+                | Transform::RemoveNulls
+                | Transform::Trim
+        )
+    }
+}
+
 /// Applies one transformation.
 pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
     match t {
@@ -706,6 +724,56 @@ mod tests {
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    /// The characters `t` may add to `input` without breaking `adds_no_symbols`.
+    fn allowed(input: &str, c: char) -> bool {
+        input.contains(c)
+            || c.is_ascii_alphanumeric()
+            || c == ' '
+            || (!c.is_ascii() && !input.is_ascii())
+    }
+
+    #[test]
+    fn steps_that_add_no_symbols_only_keep_input_characters() {
+        let samples = [
+            "a /* x */ b -- c\n<!-- d -->",
+            "/*!50000UNION*/ SELECT\t\x0b1",
+            "  \tTrim\r\n ",
+            "N\0UL\0",
+            "ÉCOLE İstanbul K ſ ＜ＳＣＲＩＰＴ＞",
+            "\u{0085}\u{00A0}\u{2028}x\u{3000}y\u{1680}",
+        ];
+        for t in [
+            Transform::UrlDecode,
+            Transform::HtmlEntityDecode,
+            Transform::Lowercase,
+            Transform::CompressWhitespace,
+            Transform::RemoveWhitespace,
+            Transform::RemoveComments,
+            Transform::RemoveNulls,
+            Transform::NormalizePath,
+            Transform::Base64Decode,
+            Transform::CmdLine,
+            Transform::Trim,
+        ]
+        .into_iter()
+        .filter(|t| t.adds_no_symbols())
+        {
+            for s in samples {
+                let out = apply(t, s);
+                assert!(
+                    out.chars().all(|c| allowed(s, c)),
+                    "{t:?} on {s:?}: {out:?}"
+                );
+            }
+        }
+        // Lowercase over every character: a non-ASCII character never lowercases to
+        // ASCII punctuation (only to letters, or to other non-ASCII characters).
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert!(lowercase(&s).chars().all(|l| allowed(&s, l)), "{c:?}");
+        }
     }
 
     #[test]

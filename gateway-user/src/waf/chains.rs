@@ -1,0 +1,131 @@
+//! The transformation chains the compiled rules use, and the per-field cache that
+//! computes each chain's value at most once — starting from the value of its longest
+//! prefix chain (`XSS_TIGHT` is `XSS` plus one step) — and the symbols of a value
+//! for the prefilters.
+use std::borrow::Cow;
+
+use super::prefilter::CharSet;
+use super::transform::{Transform, apply_chain};
+
+/// Chains cached on the stack per field; more (from custom rules) spill to the heap.
+const INLINE_CHAINS: usize = 16;
+
+/// The distinct chains, each with its longest prefix among them.
+#[derive(Debug, Default)]
+pub(super) struct Chains {
+    list: Vec<Vec<Transform>>,
+    /// For each chain, the longest other non-empty chain that is its prefix.
+    parents: Vec<Option<usize>>,
+}
+
+impl Chains {
+    /// The index of `chain`, added if new.
+    pub(super) fn index(&mut self, chain: &[Transform]) -> usize {
+        if let Some(i) = self.list.iter().position(|p| p.as_slice() == chain) {
+            return i;
+        }
+        self.list.push(chain.to_vec());
+        self.parents = self
+            .list
+            .iter()
+            .map(|p| {
+                (0..self.list.len())
+                    .filter(|&q| {
+                        self.list[q].len() < p.len()
+                            && !self.list[q].is_empty()
+                            && p.starts_with(&self.list[q])
+                    })
+                    .max_by_key(|&q| self.list[q].len())
+            })
+            .collect();
+        self.list.len() - 1
+    }
+
+    /// The steps of chain `i`.
+    pub(super) fn get(&self, i: usize) -> &[Transform] {
+        &self.list[i]
+    }
+
+    /// Runs `f` with an empty cache for one field value.
+    pub(super) fn with_cache<'f, R>(
+        &self,
+        value: &'f str,
+        f: impl FnOnce(&mut FieldCache<'_, 'f>) -> R,
+    ) -> R {
+        let mut inline: [Slot<'f>; INLINE_CHAINS] = Default::default();
+        let mut spilled: Vec<Slot<'f>> = Vec::new();
+        let slots: &mut [Slot<'f>] = if self.list.len() <= INLINE_CHAINS {
+            &mut inline[..self.list.len()]
+        } else {
+            spilled.resize_with(self.list.len(), Slot::default);
+            &mut spilled
+        };
+        f(&mut FieldCache {
+            chains: self,
+            raw: value,
+            raw_chars: None,
+            slots,
+        })
+    }
+}
+
+/// One chain's value for the field being inspected, and its symbols.
+#[derive(Default)]
+pub(super) struct Slot<'f> {
+    value: Option<Cow<'f, str>>,
+    chars: Option<CharSet>,
+}
+
+/// The chain values of one field, computed on demand.
+pub(super) struct FieldCache<'s, 'f> {
+    chains: &'s Chains,
+    raw: &'f str,
+    raw_chars: Option<CharSet>,
+    slots: &'s mut [Slot<'f>],
+}
+
+impl FieldCache<'_, '_> {
+    /// The field value under chain `p`.
+    pub(super) fn value(&mut self, p: usize) -> &str {
+        self.fill(p);
+        self.slots[p].value.as_deref().unwrap_or("")
+    }
+
+    /// The symbols of the field value under chain `p`.
+    pub(super) fn chars(&mut self, p: usize) -> CharSet {
+        if let Some(chars) = self.slots[p].chars {
+            return chars;
+        }
+        self.fill(p);
+        let chars = match &self.slots[p].value {
+            // Most chains change nothing: the symbols are the raw value's.
+            Some(Cow::Borrowed(v)) if v.len() == self.raw.len() => {
+                *self.raw_chars.get_or_insert_with(|| CharSet::of(self.raw))
+            }
+            Some(v) => CharSet::of(v),
+            None => CharSet::default(),
+        };
+        self.slots[p].chars = Some(chars);
+        chars
+    }
+
+    fn fill(&mut self, p: usize) {
+        if self.slots[p].value.is_some() {
+            return;
+        }
+        let chain = self.chains.get(p);
+        let computed = match self.chains.parents[p] {
+            Some(parent) => {
+                self.fill(parent);
+                let rest = &chain[self.chains.get(parent).len()..];
+                match &self.slots[parent].value {
+                    Some(Cow::Borrowed(b)) => apply_chain(rest, b),
+                    Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
+                    None => apply_chain(chain, self.raw),
+                }
+            }
+            None => apply_chain(chain, self.raw),
+        };
+        self.slots[p].value = Some(computed);
+    }
+}
