@@ -4,8 +4,8 @@
 //! for the prefilters.
 use std::borrow::Cow;
 
-use super::prefilter::CharSet;
-use super::transform::{Transform, apply_chain};
+use super::symbols::Symbols;
+use super::transform::{Effect, Transform, Triggers, apply_chain, apply_to};
 
 /// Chains cached on the stack per field; more (from custom rules) spill to the heap.
 const INLINE_CHAINS: usize = 16;
@@ -16,6 +16,8 @@ pub(super) struct Chains {
     list: Vec<Vec<Transform>>,
     /// For each chain, the longest other non-empty chain that is its prefix.
     parents: Vec<Option<usize>>,
+    /// For each chain, the symbols that can make it change a value.
+    triggers: Vec<Option<Triggers>>,
 }
 
 impl Chains {
@@ -25,6 +27,11 @@ impl Chains {
             return i;
         }
         self.list.push(chain.to_vec());
+        self.triggers.push(
+            chain
+                .iter()
+                .try_fold(Triggers::default(), |all, t| Some(all.then(t.triggers()?))),
+        );
         self.parents = self
             .list
             .iter()
@@ -73,37 +80,59 @@ impl Chains {
 #[derive(Default)]
 pub(super) struct Slot<'f> {
     value: Option<Cow<'f, str>>,
-    chars: Option<CharSet>,
+    chars: Option<Symbols>,
 }
 
 /// The chain values of one field, computed on demand.
 pub(super) struct FieldCache<'s, 'f> {
     chains: &'s Chains,
     raw: &'f str,
-    raw_chars: Option<CharSet>,
+    raw_chars: Option<Symbols>,
     slots: &'s mut [Slot<'f>],
 }
 
-impl FieldCache<'_, '_> {
+impl<'f> FieldCache<'_, 'f> {
+    /// The field value as extracted, before any chain.
+    pub(super) fn raw(&self) -> &'f str {
+        self.raw
+    }
+
+    /// The symbols of the raw value.
+    pub(super) fn raw_symbols(&mut self) -> Symbols {
+        *self.raw_chars.get_or_insert_with(|| Symbols::of(self.raw))
+    }
+
+    /// What chain `p` does to the raw value, as far as its symbols tell (nothing is
+    /// computed).
+    pub(super) fn effect(&mut self, p: usize) -> Effect {
+        match self.chains.triggers[p] {
+            Some(triggers) => triggers.effect(self.raw_symbols()),
+            None => Effect::Unknown,
+        }
+    }
+
     /// The field value under chain `p`.
     pub(super) fn value(&mut self, p: usize) -> &str {
         self.fill(p);
         self.slots[p].value.as_deref().unwrap_or("")
     }
 
-    /// The symbols of the field value under chain `p`.
-    pub(super) fn chars(&mut self, p: usize) -> CharSet {
+    /// The symbols of the field value under chain `p` (the uppercase bit may be stale).
+    pub(super) fn chars(&mut self, p: usize) -> Symbols {
         if let Some(chars) = self.slots[p].chars {
             return chars;
+        }
+        // A chain that at most changes ASCII case keeps the raw value's symbols
+        // (uppercase aside, which no prefilter asks about): no need to compute it.
+        if self.effect(p) != Effect::Unknown {
+            return self.raw_symbols();
         }
         self.fill(p);
         let chars = match &self.slots[p].value {
             // Most chains change nothing: the symbols are the raw value's.
-            Some(Cow::Borrowed(v)) if v.len() == self.raw.len() => {
-                *self.raw_chars.get_or_insert_with(|| CharSet::of(self.raw))
-            }
-            Some(v) => CharSet::of(v),
-            None => CharSet::default(),
+            Some(Cow::Borrowed(v)) if v.len() == self.raw.len() => self.raw_symbols(),
+            Some(v) => Symbols::of(v),
+            None => Symbols::default(),
         };
         self.slots[p].chars = Some(chars);
         chars
@@ -113,19 +142,38 @@ impl FieldCache<'_, '_> {
         if self.slots[p].value.is_some() {
             return;
         }
-        let chain = self.chains.get(p);
-        let computed = match self.chains.parents[p] {
+        let chains = self.chains;
+        let chain = chains.get(p);
+        let computed = match chains.parents[p] {
             Some(parent) => {
                 self.fill(parent);
-                let rest = &chain[self.chains.get(parent).len()..];
+                let rest = &chain[chains.get(parent).len()..];
                 match &self.slots[parent].value {
-                    Some(Cow::Borrowed(b)) => apply_chain(rest, b),
+                    Some(Cow::Borrowed(b)) => {
+                        let b: &'f str = b;
+                        self.apply_borrowed(rest, b)
+                    }
                     Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
-                    None => apply_chain(chain, self.raw),
+                    None => self.apply_borrowed(chain, self.raw),
                 }
             }
-            None => apply_chain(chain, self.raw),
+            None => self.apply_borrowed(chain, self.raw),
         };
         self.slots[p].value = Some(computed);
+    }
+
+    /// Applies `steps` to a value borrowed from the field, skipping the steps the raw
+    /// value's symbols show would change nothing while it is still the raw value.
+    fn apply_borrowed(&mut self, steps: &[Transform], value: &'f str) -> Cow<'f, str> {
+        let symbols = self.raw_symbols();
+        let raw_len = self.raw.len();
+        steps.iter().fold(Cow::Borrowed(value), |cur, &t| {
+            let untouched = matches!(cur, Cow::Borrowed(v) if v.len() == raw_len);
+            if untouched && t.effect(symbols) == Effect::Unchanged {
+                cur
+            } else {
+                apply_to(cur, t)
+            }
+        })
     }
 }

@@ -1,22 +1,18 @@
 //! The compiled WAF: built once from configuration, then used read-only by every request.
 //!
-//! Regex rules sharing a transformation chain and a paranoia level are compiled into
-//! one `RegexSet` (two when only some of them have a `prefilter`), so each field is
-//! transformed once per chain (`chains`) and scanned once per set; a set whose
-//! patterns all need punctuation the value lacks is not run. Scores add up once per
-//! rule (CRS anomaly scoring); a route's policy sets mode, paranoia, threshold and
-//! exclusions.
+//! Each field is transformed at most once per chain (`chains`), scanned by the
+//! regex sets that can match it (`sets`) and by the detectors. Scores add up once
+//! per rule (CRS anomaly scoring); a route's policy sets mode, paranoia, threshold
+//! and exclusions.
 use std::borrow::Cow;
-
-use regex::{RegexSet, RegexSetBuilder};
 
 use super::chains::{Chains, FieldCache};
 use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
-use super::prefilter::{CharSet, required_chars};
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
+use super::sets::{RegexRule, Sets};
 use super::transform::base64_decode;
 use super::{RuleMatch, Verdict, WafError};
 
@@ -38,29 +34,6 @@ struct Meta {
     msg: &'static str,
 }
 
-/// Rules sharing a transformation chain, a paranoia level, and whether they have
-/// a prefilter, compiled into one set.
-struct RegexGroup {
-    pipeline: usize,
-    targets: u16,
-    paranoia: u8,
-    /// Characters every match needs one of, tested on the value under chain `gate`
-    /// (a prefix of `pipeline` whose remaining steps add no such character), so
-    /// the rest of the chain and the scan are skipped for most values.
-    prefilter: Option<(CharSet, usize)>,
-    set: RegexSet,
-    rules: Vec<usize>,
-}
-
-/// How regex rules are grouped into sets: same chain, same paranoia level, and
-/// either all with a prefilter or all without.
-#[derive(PartialEq, Eq)]
-struct GroupKey {
-    pipeline: usize,
-    paranoia: u8,
-    filtered: bool,
-}
-
 struct DetectorRule {
     rule: usize,
     pipeline: usize,
@@ -78,7 +51,7 @@ pub struct Engine {
     pub(super) limits: Limits,
     chains: Chains,
     meta: Vec<Meta>,
-    groups: Vec<RegexGroup>,
+    sets: Sets,
     detectors: Vec<DetectorRule>,
     custom: Vec<CustomRule>,
 }
@@ -136,7 +109,7 @@ impl Engine {
         cfg.validate().map_err(WafError::Invalid)?;
         let mut chains = Chains::default();
         let mut meta = Vec::new();
-        let mut by_group: Vec<(GroupKey, Vec<(usize, String)>)> = Vec::new();
+        let mut regex_rules = Vec::new();
         let mut detectors = Vec::new();
         for def in builtin() {
             let idx = meta.len();
@@ -150,18 +123,13 @@ impl Engine {
             });
             let p = chains.index(def.pipeline);
             match def.check {
-                Check::Regex(src) => {
-                    let pat = ascii_word_boundaries(src);
-                    let key = GroupKey {
-                        pipeline: p,
-                        paranoia: def.paranoia,
-                        filtered: required_chars(&pat).is_some(),
-                    };
-                    match by_group.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push((idx, pat)),
-                        None => by_group.push((key, vec![(idx, pat)])),
-                    }
-                }
+                Check::Regex(src) => regex_rules.push(RegexRule {
+                    index: idx,
+                    pattern: ascii_word_boundaries(src),
+                    pipeline: p,
+                    paranoia: def.paranoia,
+                    targets: def.targets,
+                }),
                 Check::Detector(f) => detectors.push(DetectorRule {
                     rule: idx,
                     pipeline: p,
@@ -173,39 +141,7 @@ impl Engine {
         for d in &detectors {
             let _ = (d.f)("");
         }
-        let mut groups = Vec::new();
-        for (key, list) in by_group {
-            let set = RegexSetBuilder::new(list.iter().map(|(_, s)| s.as_str()))
-                .case_insensitive(true)
-                .size_limit(64 << 20)
-                .dfa_size_limit(16 << 20)
-                .build()
-                .map_err(|e| WafError::Builtin(e.to_string()))?;
-            let targets = list.iter().fold(0u16, |a, (i, _)| a | meta[*i].targets);
-            let prefilter = if key.filtered {
-                let needs = list
-                    .iter()
-                    .filter_map(|(_, s)| required_chars(s))
-                    .fold(CharSet::default(), CharSet::union);
-                // Test the characters before the trailing steps that cannot add them.
-                let mut chain = chains.get(key.pipeline).to_vec();
-                while chain.last().is_some_and(|t| t.adds_no_symbols()) {
-                    chain.pop();
-                }
-                let gate = chains.index(&chain);
-                Some((needs, gate))
-            } else {
-                None
-            };
-            groups.push(RegexGroup {
-                pipeline: key.pipeline,
-                targets,
-                paranoia: key.paranoia,
-                prefilter,
-                set,
-                rules: list.into_iter().map(|(i, _)| i).collect(),
-            });
-        }
+        let sets = Sets::build(regex_rules, &mut chains)?;
         let mut custom = Vec::new();
         let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
         for c in &cfg.custom_rules {
@@ -236,7 +172,7 @@ impl Engine {
             },
             chains,
             meta,
-            groups,
+            sets,
             detectors,
             custom,
         })
@@ -416,28 +352,9 @@ impl Engine {
         cache: &mut FieldCache<'_, '_>,
     ) {
         let bit = field.kind.bit();
-        for g in &self.groups {
-            if g.targets & bit == 0 || g.paranoia > policy.paranoia {
-                continue;
-            }
-            if let Some((needs, gate)) = g.prefilter
-                && !needs.intersects(cache.chars(gate))
-            {
-                continue;
-            }
-            let value = cache.value(g.pipeline);
-            if value.is_empty() {
-                continue;
-            }
-            // `is_match` stops early and allocates nothing; most fields end here.
-            if !g.set.is_match(value) {
-                continue;
-            }
-            for i in g.set.matches(value).iter() {
-                let m = self.meta[g.rules[i]];
-                self.consider(m, field, policy, acc);
-            }
-        }
+        self.sets.scan(bit, policy.paranoia, cache, |rule| {
+            self.consider(self.meta[rule], field, policy, acc);
+        });
         for d in &self.detectors {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {

@@ -9,64 +9,7 @@
 //! matches) requires nothing, and a pattern that requires nothing is always run.
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-/// A set of symbols — punctuation, control and non-ASCII characters — one bit per
-/// class of them, so a value's set is one table lookup per byte. Letters, digits
-/// and the space have no bit: no requirement holds them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CharSet(u64);
-
-impl CharSet {
-    /// The symbols of a value.
-    pub fn of(value: &str) -> CharSet {
-        CharSet(value.bytes().fold(0, |set, b| set | SYMBOL[usize::from(b)]))
-    }
-
-    /// True when the two sets share a symbol.
-    pub fn intersects(self, other: CharSet) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// Both sets' symbols.
-    pub fn union(self, other: CharSet) -> CharSet {
-        CharSet(self.0 | other.0)
-    }
-}
-
-/// Each byte's symbol bit: one per ASCII punctuation character, one each for tab,
-/// line feed, carriage return and NUL, one for the other controls, and one for
-/// every byte of a non-ASCII character. Sharing a bit can only make a set run more
-/// often, never less.
-const SYMBOL: [u64; 256] = {
-    let mut table = [0u64; 256];
-    let mut next = 0;
-    let mut b = 0usize;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_punctuation() {
-            table[b] = 1 << next;
-            next += 1;
-        }
-        b += 1;
-    }
-    // 32 punctuation characters: bits 0-31.
-    table[b'\t' as usize] = 1 << 32;
-    table[b'\n' as usize] = 1 << 33;
-    table[b'\r' as usize] = 1 << 34;
-    table[0] = 1 << 35;
-    let mut b = 1usize;
-    while b < 128 {
-        if (b as u8).is_ascii_control() && table[b] == 0 {
-            table[b] = 1 << 36;
-        }
-        b += 1;
-    }
-    let mut b = 128usize;
-    while b < 256 {
-        table[b] = 1 << 37;
-        b += 1;
-    }
-    table
-};
+use super::symbols::Symbols;
 
 /// A set of characters as the analysis sees them: ASCII ones exactly, non-ASCII
 /// ones as a whole.
@@ -110,13 +53,11 @@ impl Chars {
     }
 
     /// The symbols of a set without letters, digits or spaces.
-    fn symbols(self) -> CharSet {
-        let ascii = SYMBOL[..128]
-            .iter()
-            .enumerate()
-            .filter(|&(b, _)| self.ascii & (1u128 << b) != 0)
-            .fold(0, |set, (_, bit)| set | bit);
-        CharSet(ascii | if self.non_ascii { SYMBOL[0x80] } else { 0 })
+    fn symbols(self) -> Symbols {
+        (0..128u8)
+            .filter(|&b| self.ascii & (1u128 << b) != 0)
+            .chain(self.non_ascii.then_some(0x80))
+            .fold(Symbols::default(), |set, b| set.union(Symbols::of_byte(b)))
     }
 }
 
@@ -148,7 +89,7 @@ const FREQUENT: u128 = {
 /// Characters every match of `pattern` (compiled case-insensitively, as the
 /// built-in sets are) contains at least one of; `None` when there are none to
 /// rely on. The set never holds a letter, digit or space.
-pub fn required_chars(pattern: &str) -> Option<CharSet> {
+pub fn required_chars(pattern: &str) -> Option<Symbols> {
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
@@ -157,6 +98,36 @@ pub fn required_chars(pattern: &str) -> Option<CharSet> {
     required(&hir)
         .filter(|set| set.ascii & COMMON == 0)
         .map(Chars::symbols)
+}
+
+/// True when `pattern` (compiled case-insensitively) cannot tell ASCII letters
+/// from their other case: no letter stands alone and every class that holds a
+/// letter holds both cases. Such a pattern matches a value exactly when it matches
+/// the value with ASCII case changed.
+pub fn ignores_ascii_case(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .is_ok_and(|hir| case_closed(&hir))
+}
+
+fn case_closed(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => !lit.0.iter().any(u8::is_ascii_alphabetic),
+        HirKind::Class(class) => {
+            let chars = class_chars(class);
+            (b'a'..=b'z').all(|l| {
+                let lower = chars.ascii & (1u128 << l) != 0;
+                let upper = chars.ascii & (1u128 << l.to_ascii_uppercase()) != 0;
+                lower == upper
+            })
+        }
+        HirKind::Repetition(rep) => case_closed(&rep.sub),
+        HirKind::Capture(cap) => case_closed(&cap.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(case_closed),
+    }
 }
 
 /// Characters every match of `hir` contains at least one of.
@@ -213,7 +184,7 @@ mod tests {
     use super::*;
 
     fn may_match(pattern: &str, value: &str) -> bool {
-        required_chars(pattern).is_none_or(|r| r.intersects(CharSet::of(value)))
+        required_chars(pattern).is_none_or(|r| r.intersects(Symbols::of(value)))
     }
 
     #[test]
@@ -237,7 +208,7 @@ mod tests {
     fn every_branch_of_an_alternation_counts() {
         let r = required_chars(r"\$\{|<%|#\{").expect("requirement");
         for v in ["${x}", "<%= x %>", "#{x}"] {
-            assert!(r.intersects(CharSet::of(v)), "{v}");
+            assert!(r.intersects(Symbols::of(v)), "{v}");
         }
         assert_eq!(required_chars(r"\$\{|select"), None);
     }
@@ -245,16 +216,16 @@ mod tests {
     #[test]
     fn non_ascii_requirements_are_kept() {
         let r = required_chars(r"\x{FF1C}script").expect("requirement");
-        assert!(r.intersects(CharSet::of("＜script")));
-        assert!(!r.intersects(CharSet::of("script")));
+        assert!(r.intersects(Symbols::of("＜script")));
+        assert!(!r.intersects(Symbols::of("script")));
     }
 
     #[test]
-    fn every_symbol_has_a_bit_and_letters_digits_and_space_have_none() {
-        for b in 0..=255u8 {
-            let plain = b.is_ascii_alphanumeric() || b == b' ';
-            assert_eq!(SYMBOL[usize::from(b)] == 0, plain, "{b:#x}");
-        }
+    fn case_insensitive_patterns_are_recognised() {
+        assert!(ignores_ascii_case(r#"\bsleep\s*\(\s*[\d(@'"]"#));
+        assert!(ignores_ascii_case(r"[a-f0-9]+|[^x]"));
+        assert!(!ignores_ascii_case(r"(?-i)Select"));
+        assert!(!ignores_ascii_case(r"(?-i:[a-z])"));
     }
 
     #[test]

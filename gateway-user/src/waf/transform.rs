@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::symbols::Symbols;
+
 /// How many times URL decoding is repeated at most (double, triple encoding).
 const MAX_URL_DECODE_ROUNDS: usize = 4;
 
@@ -39,7 +41,93 @@ pub enum Transform {
     Trim,
 }
 
+/// What a step does to a value, as far as the value's symbols tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// The value comes out as it went in.
+    Unchanged,
+    /// At most ASCII letters change case (the value is ASCII).
+    CaseOnly,
+    /// The symbols do not tell.
+    Unknown,
+}
+
+/// The symbols that can make a step (or a chain of steps) change a value; the
+/// default (no step) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Triggers {
+    /// A value with none of these comes out unchanged.
+    any_change: Symbols,
+    /// A value with none of these changes at most in ASCII case.
+    beyond_case: Symbols,
+}
+
+impl Triggers {
+    const fn on(set: Symbols) -> Triggers {
+        Triggers {
+            any_change: set,
+            beyond_case: set,
+        }
+    }
+
+    /// What the step or chain does to a value with these symbols.
+    pub fn effect(self, s: Symbols) -> Effect {
+        if !s.has_any(self.any_change) {
+            Effect::Unchanged
+        } else if !s.has_any(self.beyond_case) {
+            Effect::CaseOnly
+        } else {
+            Effect::Unknown
+        }
+    }
+
+    /// The triggers of this step followed by `next`.
+    pub const fn then(self, next: Triggers) -> Triggers {
+        Triggers {
+            any_change: self.any_change.with(next.any_change),
+            beyond_case: self.beyond_case.with(next.beyond_case),
+        }
+    }
+}
+
 impl Transform {
+    /// The symbols that can make this step change a value (`None`: any value may
+    /// change). The engine skips steps, and sets, that provably change nothing or
+    /// only ASCII case (see `chains`).
+    pub fn triggers(self) -> Option<Triggers> {
+        const URL: Triggers = Triggers::on(Symbols::of_bytes(b"%").with(Symbols::NON_ASCII));
+        const HTML: Triggers = Triggers::on(Symbols::of_bytes(b"&"));
+        const LOWERCASE: Triggers = Triggers {
+            any_change: Symbols::UPPERCASE.with(Symbols::NON_ASCII),
+            beyond_case: Symbols::NON_ASCII,
+        };
+        const COMPRESS: Triggers = Triggers::on(Symbols::UNCOMPRESSED);
+        const WHITESPACE: Triggers = Triggers::on(Symbols::WHITESPACE);
+        // Every opener (`/*`, `--`, `<!--`) has a `-` or a `*`.
+        const COMMENTS: Triggers = Triggers::on(Symbols::of_bytes(b"-*"));
+        const NULS: Triggers = Triggers::on(Symbols::of_bytes(b"\0"));
+        const SEPARATORS: Triggers = Triggers::on(Symbols::of_bytes(b"/\\"));
+        // Without these, `cmd_line` only lowercases and compresses whitespace.
+        const SHELL: Triggers = Triggers::on(Symbols::of_bytes(b"$\n\r\\'\"^"));
+        Some(match self {
+            Transform::UrlDecode => URL,
+            Transform::HtmlEntityDecode => HTML,
+            Transform::Lowercase => LOWERCASE,
+            Transform::CompressWhitespace => COMPRESS,
+            Transform::RemoveWhitespace | Transform::Trim => WHITESPACE,
+            Transform::RemoveComments => COMMENTS,
+            Transform::RemoveNulls => NULS,
+            Transform::NormalizePath => SEPARATORS,
+            Transform::Base64Decode => return None,
+            Transform::CmdLine => SHELL.then(COMPRESS).then(LOWERCASE),
+        })
+    }
+
+    /// What the step does to a value with these symbols.
+    pub fn effect(self, s: Symbols) -> Effect {
+        self.triggers().map_or(Effect::Unknown, |t| t.effect(s))
+    }
+
     /// True when every character this step outputs is a character of its input, an
     /// ASCII letter or digit, a space, or a non-ASCII character of an input that has
     /// one. A value without some punctuation still lacks it after such a step, so the
@@ -79,6 +167,11 @@ pub fn apply_chain<'a>(chain: &[Transform], input: &'a str) -> Cow<'a, str> {
     chain
         .iter()
         .fold(Cow::Borrowed(input), |cur, &t| then(cur, |s| apply(t, s)))
+}
+
+/// Applies one transformation to a value that may already be owned.
+pub fn apply_to(cur: Cow<'_, str>, t: Transform) -> Cow<'_, str> {
+    then(cur, |s| apply(t, s))
 }
 
 /// Applies `step` to a value that may already be owned, without copying it when the
@@ -818,6 +911,62 @@ mod tests {
                 !path_like,
                 "{s:?}"
             );
+        }
+    }
+
+    /// Every line of the WAF corpus (attacks and benign traffic) and a few variants.
+    fn corpus_samples() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf");
+        let mut out = Vec::new();
+        for sub in ["attack", "benign"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                for line in text.lines() {
+                    let line = line.replace("\\n", "\n").replace("\\t", "\t");
+                    out.push(line.to_uppercase());
+                    out.push(line.replace(' ', "  "));
+                    out.push(url_decode_repeated(&line).into_owned());
+                    out.push(line);
+                }
+            }
+        }
+        out.extend(["", " ", "a\0b", "A/*x*/B", "x\r\ny", "Ｓ", "\u{212A}"].map(String::from));
+        out
+    }
+
+    #[test]
+    fn effects_told_from_symbols_hold() {
+        let samples = corpus_samples();
+        assert!(samples.len() > 1000, "corpus not found");
+        let all = [
+            Transform::UrlDecode,
+            Transform::HtmlEntityDecode,
+            Transform::Lowercase,
+            Transform::CompressWhitespace,
+            Transform::RemoveWhitespace,
+            Transform::RemoveComments,
+            Transform::RemoveNulls,
+            Transform::NormalizePath,
+            Transform::Base64Decode,
+            Transform::CmdLine,
+            Transform::Trim,
+        ];
+        for s in &samples {
+            let symbols = Symbols::of(s);
+            for t in all {
+                let out = apply(t, s);
+                match t.effect(symbols) {
+                    Effect::Unchanged => assert_eq!(out, s.as_str(), "{t:?} on {s:?}"),
+                    Effect::CaseOnly => assert!(
+                        out.len() == s.len() && out.eq_ignore_ascii_case(s),
+                        "{t:?} on {s:?}"
+                    ),
+                    Effect::Unknown => {}
+                }
+            }
         }
     }
 
