@@ -48,6 +48,11 @@ impl Chains {
         self.list.len() - 1
     }
 
+    /// The symbols that can make chain `i` change a value (`None`: any value).
+    pub(super) fn triggers(&self, i: usize) -> Option<Triggers> {
+        self.triggers[i]
+    }
+
     /// The steps of chain `i`.
     pub(super) fn get(&self, i: usize) -> &[Transform] {
         &self.list[i]

@@ -12,7 +12,11 @@ use super::WafError;
 use super::chains::{Chains, FieldCache};
 use super::prefilter::{ignores_ascii_case, required_chars};
 use super::symbols::Symbols;
-use super::transform::Effect;
+use super::transform::{Effect, Triggers};
+
+/// Field kinds (`FieldKind` bits) and paranoia levels that plans are made for.
+const KINDS: usize = 16;
+const LEVELS: usize = 4;
 
 /// One built-in regex rule to compile.
 pub(super) struct RegexRule {
@@ -43,11 +47,27 @@ struct Group {
     rules: Vec<usize>,
 }
 
+/// What to scan for one field kind at one paranoia level, worked out at load time.
+#[derive(Default)]
+struct Plan {
+    /// The groups that apply, in order.
+    groups: Vec<usize>,
+    /// Some group without a prefilter applies.
+    unfiltered: bool,
+    /// The symbols that can make the chains of those groups change a value (`None`
+    /// when one of them may change any value).
+    unfiltered_triggers: Option<Triggers>,
+    /// Every one of those groups ignores ASCII case.
+    unfiltered_ignore_case: bool,
+}
+
 /// The compiled sets.
 pub(super) struct Sets {
     groups: Vec<Group>,
     /// The patterns of every group without a prefilter, in one set.
     unfiltered: Option<RegexSet>,
+    /// Indexed by field kind bit and paranoia level - 1.
+    plans: Vec<Plan>,
 }
 
 fn compile(patterns: &[String]) -> Result<RegexSet, WafError> {
@@ -108,7 +128,42 @@ impl Sets {
             true => None,
             false => Some(compile(&unfiltered)?),
         };
-        Ok(Sets { groups, unfiltered })
+        let plans = (0..KINDS * LEVELS)
+            .map(|i| {
+                let (bit, paranoia) = (1u16 << (i / LEVELS), (i % LEVELS) as u8 + 1);
+                let applies: Vec<usize> = (0..groups.len())
+                    .filter(|&g| groups[g].targets & bit != 0 && groups[g].paranoia <= paranoia)
+                    .collect();
+                let unfiltered: Vec<&Group> = applies
+                    .iter()
+                    .map(|&g| &groups[g])
+                    .filter(|g| g.prefilter.is_none())
+                    .collect();
+                Plan {
+                    unfiltered: !unfiltered.is_empty(),
+                    unfiltered_triggers: unfiltered
+                        .iter()
+                        .try_fold(Triggers::default(), |all, g| {
+                            Some(all.then(chains.triggers(g.pipeline)?))
+                        }),
+                    unfiltered_ignore_case: unfiltered.iter().all(|g| g.ignores_case),
+                    groups: applies,
+                }
+            })
+            .collect();
+        Ok(Sets {
+            groups,
+            unfiltered,
+            plans,
+        })
+    }
+
+    /// The plan for a field kind at a paranoia level (levels are 1-4; every rule is
+    /// at 4 or below, none at 0).
+    fn plan(&self, bit: u16, paranoia: u8) -> Option<&Plan> {
+        let kind = bit.trailing_zeros() as usize;
+        let level = usize::from(paranoia.min(LEVELS as u8)).checked_sub(1)?;
+        self.plans.get(kind * LEVELS + level)
     }
 
     /// Calls `fired` with the index of every rule whose pattern matches the field
@@ -121,11 +176,11 @@ impl Sets {
         cache: &mut FieldCache<'_, '_>,
         mut fired: impl FnMut(usize),
     ) {
-        let skip_unfiltered = self.unfiltered_miss(bit, paranoia, cache);
-        for g in &self.groups {
-            if g.targets & bit == 0 || g.paranoia > paranoia {
-                continue;
-            }
+        let Some(plan) = self.plan(bit, paranoia) else {
+            return;
+        };
+        let skip_unfiltered = self.unfiltered_miss(plan, cache);
+        for g in plan.groups.iter().map(|&g| &self.groups[g]) {
             match g.prefilter {
                 None if skip_unfiltered => continue,
                 Some((needs, gate)) if !needs.intersects(cache.chars(gate)) => continue,
@@ -147,23 +202,17 @@ impl Sets {
     /// applies would see the raw value itself, or the raw value with only ASCII case
     /// changed and patterns that ignore case; otherwise (a value with escapes,
     /// comments, ...) the sets run one by one.
-    fn unfiltered_miss(&self, bit: u16, paranoia: u8, cache: &mut FieldCache<'_, '_>) -> bool {
-        let Some(all) = &self.unfiltered else {
+    fn unfiltered_miss(&self, plan: &Plan, cache: &mut FieldCache<'_, '_>) -> bool {
+        let (Some(all), Some(triggers), true) =
+            (&self.unfiltered, plan.unfiltered_triggers, plan.unfiltered)
+        else {
             return false;
         };
-        let mut applies = self
-            .groups
-            .iter()
-            .filter(|g| g.prefilter.is_none() && g.targets & bit != 0 && g.paranoia <= paranoia)
-            .peekable();
-        if applies.peek().is_none() {
-            return false;
-        }
-        let raw_alike = applies.all(|g| match cache.effect(g.pipeline) {
+        let raw_alike = match triggers.effect(cache.raw_symbols()) {
             Effect::Unchanged => true,
-            Effect::CaseOnly => g.ignores_case,
+            Effect::CaseOnly => plan.unfiltered_ignore_case,
             Effect::Unknown => false,
-        });
+        };
         raw_alike && !all.is_match(cache.raw())
     }
 }
