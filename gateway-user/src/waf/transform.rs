@@ -663,14 +663,15 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
         return then(lowercase(input), compress_whitespace);
     }
     let mut s: Cow<'_, str> = Cow::Borrowed(input);
-    if s.contains("$IFS") || s.contains("${IFS}") {
+    // Both forms start with `$`, which most values lack.
+    if s.contains('$') && (s.contains("$IFS") || s.contains("${IFS}")) {
         s = Cow::Owned(
             s.replace("${IFS}", " ")
                 .replace("$IFS$9", " ")
                 .replace("$IFS", " "),
         );
     }
-    if s.contains(['\n', '\r']) && !s.contains("```") {
+    if s.as_bytes().iter().any(|&c| c == b'\n' || c == b'\r') && !s.contains("```") {
         // Line breaks separate commands; keep them visible as `;` after compression.
         // Markdown with fenced code is documentation: there they stay whitespace.
         s = Cow::Owned(s.replace(['\n', '\r'], ";"));
@@ -710,12 +711,11 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
             s = Cow::Owned(out);
         }
     }
-    if s.contains(['\\', '\'', '"', '^']) {
-        s = Cow::Owned(
-            s.chars()
-                .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
-                .collect(),
-        );
+    let quoting = |c: char| matches!(c, '\\' | '\'' | '"' | '^');
+    if s.bytes().any(|c| matches!(c, b'\\' | b'\'' | b'"' | b'^')) {
+        let mut out = String::with_capacity(s.len());
+        s.split(quoting).for_each(|piece| out.push_str(piece));
+        s = Cow::Owned(out);
     }
     then(then(s, lowercase), compress_whitespace)
 }
