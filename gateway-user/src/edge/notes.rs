@@ -21,6 +21,13 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/gateway";
 
 /// The notes file of a pin base directory.
 pub fn path_for(base: &Path) -> PathBuf {
+    state_path(base, "ban-notes")
+}
+
+/// A JSON state file named `stem` for the filter pinned under `base`, in the
+/// state directory (separate pin bases, e.g. nodes of a test cluster, get
+/// separate files).
+pub fn state_path(base: &Path, stem: &str) -> PathBuf {
     let dir = std::env::var_os(STATE_DIR_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
@@ -29,7 +36,7 @@ pub fn path_for(base: &Path) -> PathBuf {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    dir.join(format!("ban-notes{tag}.json"))
+    dir.join(format!("{stem}{tag}.json"))
 }
 
 /// Reads every note (CIDR → text); a missing file means no notes.
