@@ -142,6 +142,7 @@ fn benign_placements(kind: &str) -> Vec<Placement> {
     match kind {
         "json" => vec![Placement::RawJson],
         "graphql" => vec![Placement::GraphQl, Placement::Query],
+        "useragents" => vec![Placement::UserAgent],
         _ => vec![Placement::Query, Placement::Json, Placement::Multipart],
     }
 }
