@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // configuration, log or credential file: what a file parameter is probed
             // with (`/etc/apt/sources.list`, `c:\apache\logs\access.log`).
             Regex(
-                r##"^\s*(?:[a-z]:)?[\\/]+(?:etc|proc|boot|root|sys|var[\\/]+(?:adm|mail|spool)|usr[\\/]+local[\\/]+etc|opt[\\/]+[^\s\\/]+[\\/]+(?:etc|logs))[\\/][^\s]*$|^\s*(?:[a-z]:)?[\\/][^\s]*?(?:\.(?:conf|cnf|ini|htaccess|htpasswd|passwd|asa|pdb)|[\\/](?:access|error)[_.]log|[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|ssh[\\/][^\s]*)|[\\/](?:passwd|shadow|master\.passwd|web\.config|boot\.ini|win\.ini))\s*$"##,
+                r##"^\s*(?:[a-z]:)?[\\/]+(?:etc|proc|boot|root|sys|var[\\/]+(?:adm|mail|spool)|usr[\\/]+local[\\/]+etc|opt[\\/]+[^\s\\/]+[\\/]+(?:etc|logs))[\\/][^\s]*$|^\s*(?:[a-z]:)?[\\/][^\s]*?(?:\.(?:conf|cnf|ini|htaccess|htpasswd|passwd|asa|pdb)|[\\/](?:access|error)[_.]log|[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|ssh[\\/][^\s]*)|[\\/](?:passwd|shadow|master\.passwd|web\.config|boot\.ini|win\.ini))\s*$|^\s*[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|htpasswd|htaccess)\s*$"##,
             ),
             "Value is a path to a system, configuration or log file",
         ),

@@ -85,6 +85,34 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a command line (scores, does not block alone)",
         ),
         rule(
+            932107,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is a reconnaissance command with options, or a file
+            // command on a system directory: `netstat -an`, `ls -lh /etc/`.
+            Regex(concat!(
+                r"^\s*(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                weak_cmds!(),
+                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
+            )),
+            "Value is a system command line",
+        ),
+        rule(
+            932200,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            XSS,
+            Regex(
+                r##"<!--\s*#\s*(?:exec|include|echo|config|set|printenv|fsize|flastmod)\s+\w+\s*="##,
+            ),
+            "Server-side include directive",
+        ),
+        rule(
             932110,
             Rce,
             1,

@@ -274,6 +274,19 @@ impl<'s, 'a> Parser<'s, 'a> {
             Kind::Bare if self.kind(i + 1) == Some(Kind::LParen) => {
                 Some((Operand::Call { known: false }, self.skip_parens(i + 1)))
             }
+            // Niladic SQL functions read without parentheses: `and current_user=@v`.
+            Kind::Bare
+                if [
+                    "current_user",
+                    "session_user",
+                    "system_user",
+                    "current_database",
+                ]
+                .iter()
+                .any(|w| t.is(w)) =>
+            {
+                Some((Operand::Call { known: true }, i + 1))
+            }
             Kind::Bare => Some((Operand::Bare, i + 1)),
             Kind::LParen => {
                 if self.kind(i + 1) == Some(Kind::Stmt) && self.is_word(i + 1, "select") {
@@ -360,7 +373,15 @@ impl<'s, 'a> Parser<'s, 'a> {
             "select" => match k1 {
                 Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen) => true,
                 Some(Kind::Op) => n1.is_some_and(|t| t.text == "*"),
-                Some(Kind::Keyword) => w("all") || w("distinct") || w("top"),
+                Some(Kind::Keyword) => {
+                    w("all")
+                        || w("distinct")
+                        || w("top")
+                        // A column that happens to be a keyword: `select login/2 from`.
+                        || (!w("from")
+                            && (matches!(self.kind(j + 2), Some(Kind::Op | Kind::Comma))
+                                || self.is_word(j + 2, "from")))
+                }
                 Some(Kind::Bare) => {
                     matches!(
                         self.kind(j + 2),
