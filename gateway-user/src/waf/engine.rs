@@ -390,7 +390,8 @@ impl Engine {
             && field.value.bytes().all(|c| {
                 c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
             })
-            && !field.value.contains("__");
+            && !field.value.contains("__")
+            && !field.value.contains("--");
         let bit = field.kind.bit();
         for g in self.groups.iter().filter(|_| !plain) {
             if g.targets & bit == 0 {

@@ -37,8 +37,24 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Warning,
             t,
             URL,
-            Regex(r##"(?:^|[\\/=:'"\s])\.\.[\\/]"##),
+            // Not after a space: `see ../README.md` in prose and markdown is a link.
+            Regex(r##"(?:^|[\\/=:'"])\.\.[\\/]"##),
             "Parent directory reference",
+        ),
+        rule(
+            930121,
+            Lfi,
+            1,
+            Critical,
+            t,
+            NORM_PATH,
+            // The whole value is one absolute path into system directories or to a
+            // configuration, log or credential file: what a file parameter is probed
+            // with (`/etc/apt/sources.list`, `c:\apache\logs\access.log`).
+            Regex(
+                r##"^\s*(?:[a-z]:)?[\\/]+(?:etc|proc|boot|root|sys|var[\\/]+(?:adm|mail|spool)|usr[\\/]+local[\\/]+etc|opt[\\/]+[^\s\\/]+[\\/]+(?:etc|logs))[\\/][^\s]*$|^\s*(?:[a-z]:)?[\\/][^\s]*?(?:\.(?:conf|cnf|ini|htaccess|htpasswd|passwd|asa|pdb)|[\\/](?:access|error)[_.]log|[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|ssh[\\/][^\s]*)|[\\/](?:passwd|shadow|master\.passwd|web\.config|boot\.ini|win\.ini))\s*$|^\s*[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|htpasswd|htaccess)\s*$"##,
+            ),
+            "Value is a path to a system, configuration or log file",
         ),
         rule(
             930120,

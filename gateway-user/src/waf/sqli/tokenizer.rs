@@ -283,8 +283,12 @@ fn classify(lower: &str) -> Kind {
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
 fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
     matches!(k, Kind::Union | Kind::Logic)
-        || (k == Kind::Stmt && lower == "select")
-        || (k == Kind::WordOp && matches!(lower, "in" | "like" | "rlike" | "regexp" | "is"))
+        || (k == Kind::Stmt && matches!(lower, "select" | "exec" | "execute"))
+        || (k == Kind::WordOp
+            && matches!(
+                lower,
+                "in" | "like" | "rlike" | "regexp" | "is" | "div" | "mod"
+            ))
         || matches!(
             lower,
             "not" | "exists" | "values" | "into" | "from" | "where" | "on" | "using" | "as"
@@ -356,8 +360,15 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             b'\'' | b'"' => {
                 let (text, end, unterminated) = scan_string(input, pos, c);
                 pos = end;
+                // Inside `'...'`, a `"` string left open is never closed by the
+                // application's `'`: the query would not parse, so it is no operand.
+                let foreign = matches!(ctx, Context::Quoted(q) if q != c);
                 Token {
-                    kind: Kind::Str,
+                    kind: if unterminated && foreign {
+                        Kind::Other
+                    } else {
+                        Kind::Str
+                    },
                     text,
                     flag: unterminated,
                 }
