@@ -694,7 +694,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
             }
             // MSSQL runs statements without a separator: `@v select @v ...`, `1 exec xp_...`.
-            Kind::Stmt => (quoted || literal_prefix) && self.stmt_valid(i),
+            // After a phrase, a statement whose operand is a string left open to the
+            // end is prose quoting a word: `of the "select" tool changed, ...`.
+            Kind::Stmt => {
+                (quoted || literal_prefix)
+                    && self.stmt_valid(i)
+                    && (self.word_prefix
+                        || !self
+                            .t
+                            .get(i + 1)
+                            .is_some_and(|t| t.kind == Kind::Str && t.flag))
+            }
             Kind::Comma => {
                 quoted
                     && matches!(

@@ -183,6 +183,7 @@ mod tests {
             "having trouble logging in",
             "where clause tutorial",
             "pick one + (select one)",
+            "The user interface of the \"select\" tool changed, as well as the shortcuts.",
             "known as Bob where he lives",
             "c:\\windows\\system32 or later",
             "{{ user.name }} or {{ user.email }}",
