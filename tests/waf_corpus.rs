@@ -281,12 +281,13 @@ fn benign_corpus_false_positive_rate_is_below_one_percent() {
     );
 }
 
-/// The held-out public corpus (`tests/corpus/waf-public/`, see its README): the
-/// `dev` part is tuned against, the `test` part only measured. The floors sit just
-/// below the rates measured when they were set, so a regression fails here.
+/// The held-out public corpora (`tests/corpus/waf-public/` from round 1, whose
+/// both halves are now tuned against, and `tests/corpus/waf-public2/` from round 2,
+/// whose `test` half is only measured; see their READMEs). The floors sit just below
+/// the rates measured when they were set, so a regression fails here.
 fn public_dir(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/corpus/waf-public")
+        .join("../tests/corpus")
         .join(part)
 }
 
@@ -321,15 +322,18 @@ fn public_rates(part: &str) -> (BTreeMap<String, (usize, usize)>, (usize, usize)
 
 fn public_floor(part: &str, category: &str) -> f64 {
     match (part, category) {
-        ("dev", "sqli") => 0.92,
-        ("dev", "nosql") => 0.95,
-        ("dev", _) => 0.99,
-        ("test", "sqli") => 0.87,
-        ("test", "lfi") => 0.88,
-        ("test", "rce") => 0.93,
-        ("test", "nosql") => 0.71,
-        ("test", "ssti") => 0.80,
-        ("test", "xss") => 0.96,
+        ("waf-public/dev", "sqli") => 0.95,
+        ("waf-public/dev", "nosql") => 0.95,
+        ("waf-public/test", "sqli") => 0.92,
+        ("waf-public/test", "lfi") => 0.97,
+        ("waf-public/test", "rce") => 0.93,
+        ("waf-public/test", "nosql") => 0.94,
+        ("waf-public/test", "xss") => 0.98,
+        ("waf-public2/dev", "rce") => 0.94,
+        ("waf-public2/dev", "sqli") => 0.79,
+        ("waf-public2/dev", "xss") => 0.92,
+        ("waf-public2/test", "rce") => 0.85,
+        ("waf-public2/test", "sqli") => 0.87,
         _ => 0.99,
     }
 }
@@ -337,12 +341,28 @@ fn public_floor(part: &str, category: &str) -> f64 {
 #[test]
 fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
     let mut failures = Vec::new();
-    for part in ["dev", "test"] {
-        let (attacks, (fps, total)) = public_rates(part);
-        for (category, (hit, n)) in &attacks {
+    let parts = [
+        "waf-public/dev",
+        "waf-public/test",
+        "waf-public2/dev",
+        "waf-public2/test",
+    ];
+    // The parts are independent; measuring them side by side keeps the test short.
+    let rates: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|part| s.spawn(move || public_rates(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("corpus thread"))
+            .collect()
+    });
+    for (part, (attacks, (fps, total))) in parts.into_iter().zip(rates) {
+        for (category, (hit, n)) in attacks.iter().filter(|(_, (_, n))| *n > 0) {
             let rate = *hit as f64 / (*n).max(1) as f64;
             eprintln!(
-                "public {part:4} {category:8} {hit:4}/{n:<4} {:.1}%",
+                "public {part:16} {category:8} {hit:4}/{n:<4} {:.1}%",
                 rate * 100.0
             );
             if rate < public_floor(part, category) {
@@ -350,8 +370,11 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
             }
         }
         let fp = fps as f64 / total.max(1) as f64;
-        eprintln!("public {part:4} benign fp {fps}/{total} {:.2}%", fp * 100.0);
-        if fp > 0.005 {
+        eprintln!(
+            "public {part:16} benign fp {fps}/{total} {:.2}%",
+            fp * 100.0
+        );
+        if fp > 0.006 {
             failures.push(format!("{part} benign false positives: {:.2}%", fp * 100.0));
         }
     }

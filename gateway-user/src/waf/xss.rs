@@ -144,6 +144,11 @@ pub fn scan(s: &str) -> XssFindings {
         while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b':' | b'-' | b'_')) {
             j += 1;
         }
+        // `<?xml-stylesheet href=...?>` loads a stylesheet (and its script) too.
+        if j == start && s[start..].starts_with("?xml-stylesheet") {
+            f.dangerous_tag = true;
+            continue;
+        }
         if j == start || !b[start].is_ascii_alphabetic() {
             continue;
         }
@@ -160,8 +165,10 @@ pub fn scan(s: &str) -> XssFindings {
                 f.script_uri = true;
             }
         }
-        // `<link rel=stylesheet|import href=...>` loads code from elsewhere.
+        // `<link rel=stylesheet|import href=...>` loads code from elsewhere, and so
+        // does `<meta http-equiv=link content="<...>; rel=stylesheet">`.
         let (mut loads, mut has_href) = (false, false);
+        let mut meta_link = false;
         // Attributes until `>` or the next `<` (unclosed tags still execute).
         let mut k = j;
         loop {
@@ -215,6 +222,22 @@ pub fn scan(s: &str) -> XssFindings {
             {
                 f.script_uri = true;
             }
+            // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
+            // follows the delay.
+            if local == "meta" && attr == "content" {
+                let lower_url = value
+                    .split_once("url=")
+                    .map_or("", |(_, u)| u.trim_start_matches(['\'', '"', ' ']));
+                if scripty_value(lower_url) {
+                    f.script_uri = true;
+                }
+                if meta_link && value.contains("stylesheet") {
+                    f.dangerous_tag = true;
+                }
+            }
+            if local == "meta" && attr == "http-equiv" && value == "link" {
+                meta_link = true;
+            }
             if local == "link" {
                 loads |=
                     attr == "rel" && (value.contains("stylesheet") || value.contains("import"));
@@ -259,6 +282,25 @@ mod tests {
         assert!(scan("<div style=\"background:url(javascript:alert(1))\">").script_uri);
         assert!(scan("<iframe srcdoc=\"&lt;x\">").script_uri);
         assert!(scan("<form><button formaction=javascript:alert(1)>").script_uri);
+    }
+
+    #[test]
+    fn meta_refresh_links_and_stylesheet_instructions_are_found() {
+        assert!(
+            scan("<meta http-equiv=\"refresh\" content=\"0;url=data:text/html base64,phn\">")
+                .script_uri
+        );
+        assert!(
+            scan("<meta http-equiv=\"link\" content=\"<http://x/a.css>; rel=stylesheet\">")
+                .dangerous_tag
+        );
+        assert!(
+            scan("<?xml-stylesheet type=\"text/css\" href=\"data:,*{x:expression(1)}\"?>")
+                .dangerous_tag
+        );
+        assert!(
+            !scan("<meta http-equiv=\"refresh\" content=\"30;url=https://example.com/\">").any()
+        );
     }
 
     #[test]

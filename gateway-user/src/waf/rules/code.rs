@@ -151,7 +151,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\{\{\s*(?:config|self)\s*(?:\}\}|\.(?:items|__|_templatereference|_module|from_|get|update)|\[|\|)|\{\{\s*(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\b|\{[{%][^}]*\bconfig\s*\.\s*(?:items|iteritems|values|keys)\s*\(|\brequest\s*\.\s*(?:application|__)|\{\{\s*(?:dump|app)\s*\(|\{%\s*(?:debug|import|php|include\s+['"]/)"##,
+                r##"\{\{\s*(?:config|self)\s*(?:\}\}|\.(?:items|__|_templatereference|_module|from_|get|update)|\[|\|)|\{\{\s*(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\b|\{[{%][^}]*\bconfig\s*\.\s*(?:items|iteritems|values|keys)\s*\(|\brequest\s*\.\s*(?:application|__)|\{\{\s*(?:dump|app)\s*\(|\{%\s*(?:debug|import|php|include\s+['"]/)|\{\{\s*(?:request|app|session|settings|_self)\s*\}\}|\{\{\s*app\s*\.\s*request\b|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+\s*\(|\{\{[^}]*['"](?:system|exec|passthru|shell_exec|popen|proc_open)['"]"##,
             ),
             "SSTI template object access",
         ),

@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]|['"]\s*;\s*[\w$]+\s*=\s*new\s+date\s*\("##,
+                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]|^\s*(?:\|\||&&)\s*(?:\d+|true|'\w*'|"\w*")\s*===?\s*(?:\d+|true|'\w*'|"\w*")|(?:^|['"\d)])\s*;\s*return\s*[\s(]\s*(?:true|1|this|!0)\b|['"]\s*;\s*[\w$]+\s*=\s*new\s+date\s*\("##,
             ),
             "NoSQL server-side JavaScript",
         ),

@@ -101,6 +101,36 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a system command line",
         ),
         rule(
+            932108,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // A variable assigned and then run as the command (`CMD=$'id';$CMD`), or
+            // ANSI-C quoting next to a separator: shell, never prose.
+            Regex(
+                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]"##,
+            ),
+            "Shell variable run as a command",
+        ),
+        rule(
+            932109,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is a network probe at an address: `ping -c 3 10.0.0.1`,
+            // `nslookup -q=txt 1.2.3.4`; or input redirected from a strong command.
+            Regex(concat!(
+                r"^\s*(?:ping|ping6|nslookup|dig|host|traceroute|tracert|telnet|nc|ncat|netcat|curl|wget)\s+(?:-{1,2}[\w=-]+\s+(?:\d+\s+)?)*(?:\d{1,3}\.){3}\d{1,3}\b|(?:^|[;|&])\s*<\s*",
+                strong_cmds!(),
+                r"\s*(?:$|[;|&])"
+            )),
+            "Value is a network probe command",
+        ),
+        rule(
             932200,
             Rce,
             1,

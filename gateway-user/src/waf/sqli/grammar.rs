@@ -377,6 +377,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                     w("all")
                         || w("distinct")
                         || w("top")
+                        // `union (select table)`: a one-column subquery.
+                        || (j > 0
+                            && self.kind(j - 1) == Some(Kind::LParen)
+                            && self.kind(j + 2) == Some(Kind::RParen))
                         // A column that happens to be a keyword: `select login/2 from`.
                         || (!w("from")
                             && (matches!(self.kind(j + 2), Some(Kind::Op | Kind::Comma))
@@ -566,7 +570,15 @@ impl<'s, 'a> Parser<'s, 'a> {
                     return false;
                 };
                 if matches!(o2, Operand::Call { known: true } | Operand::Subquery) {
-                    return quoted || literal_prefix;
+                    // After a bare word too when the subquery selects a literal or a
+                    // call: `FOO + (SELECT 9350 WHERE ...`; "a + (select one)" is prose.
+                    return quoted
+                        || literal_prefix
+                        || (o2 == Operand::Subquery
+                            && matches!(
+                                self.kind(i + 3),
+                                Some(Kind::Num | Kind::Var | Kind::Func | Kind::Str)
+                            ));
                 }
                 if !quoted {
                     return false;
@@ -643,6 +655,21 @@ impl<'s, 'a> Parser<'s, 'a> {
                     None | Some(Kind::Comment | Kind::Semi | Kind::RParen | Kind::Group)
                 )
             }
+            // A parenthesized SELECT right after the break: `' (select top 1`.
+            Kind::LParen => {
+                (quoted || literal_prefix)
+                    && self.is_word(i + 1, "select")
+                    && self.stmt_valid(i + 1)
+            }
+            // A table alias closed by the input, then its condition: ` AS x WHERE 1=1`.
+            Kind::Keyword
+                if prefix == Prefix::Empty
+                    && tok.is("as")
+                    && self.kind(i + 1) == Some(Kind::Bare)
+                    && self.is_word(i + 2, "where") =>
+            {
+                self.continuation(i + 2, quoted, prefix, closers)
+            }
             // The value starts with WHERE and a condition: ` WHERE 1=1 AND 1=1--`.
             Kind::Keyword if prefix == Prefix::Empty && tok.is("where") => {
                 self.expr(i + 1, 0).is_some_and(|e| {
@@ -667,7 +694,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
             }
             // MSSQL runs statements without a separator: `@v select @v ...`, `1 exec xp_...`.
-            Kind::Stmt => (quoted || literal_prefix) && self.stmt_valid(i),
+            // After a phrase, a statement whose operand is a string left open to the
+            // end is prose quoting a word: `of the "select" tool changed, ...`.
+            Kind::Stmt => {
+                (quoted || literal_prefix)
+                    && self.stmt_valid(i)
+                    && (self.word_prefix
+                        || !self
+                            .t
+                            .get(i + 1)
+                            .is_some_and(|t| t.kind == Kind::Str && t.flag))
+            }
             Kind::Comma => {
                 quoted
                     && matches!(
@@ -685,6 +722,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             match self.t[j].kind {
                 Kind::Union if self.union_select(j) => {
                     let short_prefix = j == 0
+                        || (j == 1 && self.t[0].kind == Kind::Stmt)
                         || matches!(
                             self.t[j - 1].kind,
                             Kind::Num

@@ -110,6 +110,13 @@ mod tests {
             "X' != 'Y' = 0 = '1",
             "; exec master..xp_cmdshell 'dir'",
             "-union (select id from users limit 1,1)",
+            "1DUNION SELECT 2",
+            "SELECT\\UNION SELECT 2",
+            "{ts 1}UNION SELECT 1,2",
+            "test'-1 union(select table)",
+            "' (select top 1",
+            " AS x WHERE 1=1 AND 1=1--",
+            "FOO + (SELECT 9350 WHERE 8850=8850 AND 3963=4777--  )",
         ] {
             assert!(is_sqli(p), "missed: {p}");
         }
@@ -175,6 +182,11 @@ mod tests {
             "or best offer",
             "having trouble logging in",
             "where clause tutorial",
+            "pick one + (select one)",
+            "The user interface of the \"select\" tool changed, as well as the shortcuts.",
+            "known as Bob where he lives",
+            "c:\\windows\\system32 or later",
+            "{{ user.name }} or {{ user.email }}",
         ] {
             assert!(!is_sqli(b), "false positive: {b} ({:?})", sqli_context(b));
         }
