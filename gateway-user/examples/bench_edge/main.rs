@@ -11,6 +11,7 @@
 //! veth flood (see flood.rs).
 
 mod flood;
+mod floor;
 #[path = "../../../tests/support/frames.rs"]
 mod frames;
 
@@ -106,6 +107,7 @@ fn main() -> Result<()> {
     match all.first().map(String::as_str) {
         Some("attach") => return flood::attach(&all[1..]),
         Some("flood") => return flood::flood(&all[1..]),
+        Some("floor") => return floor::floor(&all[1..]),
         _ => {}
     }
     let mut repeat: u32 = 1_000_000;
