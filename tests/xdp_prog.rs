@@ -456,6 +456,20 @@ fn empty_bucket_drops_then_refills_after_time_passes() {
 }
 
 #[test]
+fn a_source_under_its_rate_passes_even_when_its_burst_is_less_than_a_jiffy_of_credit() {
+    // 1000 pps with a burst of 1: a jiffy (1-10 ms) is worth several packets.
+    // Sending one packet every 2 ms (500 pps) must never be dropped: credit
+    // that arrives a jiffy at a time is not clipped to the burst.
+    let filter = Filter::with_config(limited(1000, 1));
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 21, 7), DST4, b"x");
+    for _ in 0..100 {
+        assert_eq!(filter.run(&frame), XDP_PASS);
+        thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(filter.packets(stat::DROP_RATE), 0);
+}
+
+#[test]
 fn per_cidr_override_replaces_the_default_limit() {
     let mut filter = Filter::with_config(limited(1, 50));
     filter.limit("198.18.20.0/24", 1, 2);

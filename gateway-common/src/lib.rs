@@ -436,10 +436,10 @@ pub struct SourceKey {
 pub struct Bucket {
     /// Tokens left, scaled by [`TOKEN_SCALE`]; a signed (`i64`) value stored as `u64`.
     pub tokens: u64,
-    /// Last refill, `CLOCK_MONOTONIC` nanoseconds.
-    pub last_ns: u64,
-    /// Last time an overflow of this source was reported on the EVENTS ring.
-    pub reported_ns: u64,
+    /// Last refill, in jiffies (`bpf_jiffies64`).
+    pub last_tick: u64,
+    /// Last time an overflow of this source was reported on the EVENTS ring, in jiffies.
+    pub reported_tick: u64,
     /// Packets dropped by this bucket since it was created.
     pub dropped: u64,
 }

@@ -328,8 +328,8 @@ fn fill_maps(ebpf: &mut Ebpf, block: &mut Blocklist) -> Result<()> {
         HashMap::try_from(ebpf.map_mut(maps::BUCKETS).context("BUCKETS")?)?;
     let bucket = Bucket {
         tokens: 10 * TOKEN_SCALE,
-        last_ns: 0,
-        reported_ns: 0,
+        last_tick: 0,
+        reported_tick: 0,
         dropped: 0,
     };
     for n in 0..TRACKED_SOURCES {
