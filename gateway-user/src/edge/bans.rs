@@ -242,18 +242,18 @@ impl Edge {
         let removed = {
             let _held = self.lock.hold()?;
             let now = monotonic_ns();
-            let expired: Vec<IpNet> = self
-                .all_bans()?
+            // One walk of the tables: the expired bans, and what stays.
+            let (expired, kept): (Vec<_>, Vec<_>) = self
+                .block_entries()
                 .into_iter()
-                .filter(|b| b.expired_at(now))
-                .map(|b| b.net)
-                .collect();
+                .partition(|(_, v)| v.expires_ns != 0 && v.expires_ns <= now);
             let removed: Vec<IpNet> = expired
                 .into_iter()
-                .filter(|net| self.block_remove(&BlockKey::of(net)))
+                .filter(|(key, _)| self.block_remove(key))
+                .map(|(key, _)| key.net())
                 .collect();
             // Lengths left without a ban stop being probed; skip bits are repaired too.
-            self.refresh_lens()?;
+            self.set_lens(kept.iter().map(|(k, _)| k))?;
             self.refresh_skips()?;
             removed
         };

@@ -144,8 +144,19 @@ impl Edge {
 
     /// Recomputes the prefix lengths in use from the tables (after removals).
     pub(crate) fn refresh_lens(&mut self) -> Result<()> {
-        let v4 = self.block_v4.lens()[0];
-        let v6 = self.block_v6.lens();
+        let entries = self.block_entries();
+        self.set_lens(entries.iter().map(|(k, _)| k))
+    }
+
+    /// Marks exactly the prefix lengths of `keys` in use (the tables' whole content).
+    pub(crate) fn set_lens<'a>(&mut self, keys: impl Iterator<Item = &'a BlockKey>) -> Result<()> {
+        let (mut v4, mut v6) = (0u64, [0u64; 3]);
+        for key in keys {
+            match key {
+                BlockKey::V4(k) => v4 = with_len([v4, 0, 0], k.len)[0],
+                BlockKey::V6(k) => v6 = with_len(v6, k.len),
+            }
+        }
         let mut cfg = self.config()?;
         if (cfg.block_lens_v4, cfg.block_lens_v6) != (v4, v6) {
             cfg.block_lens_v4 = v4;

@@ -72,6 +72,11 @@ pub trait Family {
     /// # Safety
     /// As for `fill`.
     unsafe fn clear(row: *mut Self::Row, way: usize);
+    /// Whether a slot is used: one load of its key word (scans of the whole table).
+    ///
+    /// # Safety
+    /// As for `key_at`.
+    unsafe fn used(row: *const Self::Row, way: usize) -> bool;
 }
 
 /// IPv4: rows of [`BanRowV4`].
@@ -129,6 +134,11 @@ impl Family for V4 {
         // SAFETY: the caller's guarantee.
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
     }
+
+    unsafe fn used(row: *const BanRowV4, way: usize) -> bool {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+    }
 }
 
 impl Family for V6 {
@@ -175,6 +185,11 @@ impl Family for V6 {
     unsafe fn clear(row: *mut BanRowV6, way: usize) {
         // SAFETY: the caller's guarantee.
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
+    }
+
+    unsafe fn used(row: *const BanRowV6, way: usize) -> bool {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
     }
 }
 
@@ -397,28 +412,28 @@ impl<F: Family> Table<F> {
         }
     }
 
-    /// Every entry, in table order.
+    /// Every entry, in table order. A walk of the whole mapping (tens of
+    /// milliseconds), kept to one load per empty slot.
     pub fn entries(&self) -> Vec<(NetKey, BanValue)> {
         let mut out = Vec::new();
-        for r in 0..self.rows {
-            let row = self.row(r);
+        let mut row = self.base.as_ptr().cast_const();
+        // SAFETY: `row` walks the `rows` rows of the mapping, one at a time.
+        let end = unsafe { row.add(self.rows as usize) };
+        while row < end {
             for w in 0..WAYS {
-                // SAFETY: as in `find`.
-                if let Some(key) = unsafe { F::key_at(row, w) } {
-                    out.push((key, unsafe { F::ban_at(row, w) }));
+                // SAFETY: `row` is a row of the mapping.
+                unsafe {
+                    if F::used(row, w)
+                        && let Some(key) = F::key_at(row, w)
+                    {
+                        out.push((key, F::ban_at(row, w)));
+                    }
                 }
             }
+            // SAFETY: at most one past the last row, compared against `end`.
+            row = unsafe { row.add(1) };
         }
         out
-    }
-
-    /// The prefix lengths in use, as CONFIG's `block_lens_*` bits (bit n % 64 of word n / 64).
-    pub fn lens(&self) -> [u64; 3] {
-        let mut bits = [0u64; 3];
-        for (key, _) in self.entries() {
-            bits[(key.len / 64).min(2) as usize] |= 1 << (key.len % 64);
-        }
-        bits
     }
 }
 
