@@ -97,7 +97,7 @@ pub fn start(config: &Config) -> anyhow::Result<Option<BanLoop>> {
             node,
             xdp,
         )
-        .with_offenders_file(edge::notes::state_path(&base, "offenders")),
+        .with_offenders_file(edge::notes::state_file(&base, "offenders", "json")),
     );
     let link = match &config.cluster {
         Some(c) => Some(cluster::start(manager.clone(), c).context("cluster.redis")?),
