@@ -22,9 +22,12 @@ fn main() -> anyhow::Result<()> {
     // and a stale object with an old layout fails silently at run time.
     println!("cargo:rerun-if-changed={root}/../gateway-common/src");
     aya_build::build_ebpf([package], aya_build::Toolchain::Nightly)?;
-    let object = PathBuf::from(env::var("OUT_DIR")?).join("gateway-xdp");
-    if !object.exists() {
-        fs::write(&object, [])?;
+    // gateway-xdp is the filter; gateway-xdp-floor holds bench-only programs (bench_edge floor).
+    for name in ["gateway-xdp", "gateway-xdp-floor"] {
+        let object = PathBuf::from(env::var("OUT_DIR")?).join(name);
+        if !object.exists() {
+            fs::write(&object, [])?;
+        }
     }
     Ok(())
 }

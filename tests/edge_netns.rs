@@ -175,9 +175,8 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     let path = good.path().to_string_lossy().into_owned();
     let out = pins.ok(&["ban", "import", &path, "--ttl", "1h"]);
     assert!(out.contains("100000"), "{out}");
-    // Single addresses live in the exact-match host map, not the prefix trie.
-    assert_eq!(map_entries(&pins, "BLOCK_HOST_V4"), 100_000);
-    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0);
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), 100_000);
+    assert_eq!(map_entries(&pins, "BLOCK_V6"), 0);
 
     let mut bad = tempfile::NamedTempFile::new().expect("temp file");
     writeln!(
@@ -192,15 +191,19 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
         "names the bad line: {err}"
     );
     assert_eq!(
-        map_entries(&pins, "BLOCK_HOST_V4"),
+        map_entries(&pins, "BLOCK_V4"),
         100_000,
         "nothing was inserted"
     );
-    assert_eq!(map_entries(&pins, "BLOCK_V4"), 0, "no prefix was inserted");
+    let bans = pins.json(&["ban", "list", "--json"]);
+    assert!(
+        !bans.to_string().contains("198.19.2.0/24"),
+        "the good line before the bad one was not inserted"
+    );
 }
 
-/// The CONFIG `skip` bits (lists the program need not look up), read with bpftool.
-fn skip_bits(pins: &PinDir) -> u32 {
+/// The pinned CONFIG entry, read with bpftool (another program than ours).
+fn pinned_config(pins: &PinDir) -> gateway_common::EdgeConfig {
     let path = pins
         .base
         .join(format!("v{}", gateway_common::LAYOUT_VERSION))
@@ -219,28 +222,53 @@ fn skip_bits(pins: &PinDir) -> u32 {
         .map(|b| u8::from_str_radix(b.as_str().unwrap_or("").trim_start_matches("0x"), 16))
         .collect::<Result<_, _>>()
         .expect("hex bytes");
-    let at = std::mem::offset_of!(gateway_common::EdgeConfig, skip);
-    u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+    assert_eq!(bytes.len(), size_of::<gateway_common::EdgeConfig>());
+    // SAFETY: the length is checked, EdgeConfig is plain data valid for any bytes.
+    unsafe {
+        bytes
+            .as_ptr()
+            .cast::<gateway_common::EdgeConfig>()
+            .read_unaligned()
+    }
 }
 
 #[test]
-fn lists_are_marked_empty_for_the_filter_and_unmarked_when_they_fill() {
+fn config_tells_the_filter_which_lists_and_ban_lengths_to_look_up() {
     use gateway_common::skip;
     let pins = PinDir::new();
-    let all = 0xff;
+    let all = skip::ALLOW_V4 | skip::ALLOW_V6 | skip::LIMIT_V4 | skip::LIMIT_V6;
     pins.ok(&["ban", "add", "198.18.200.1"]);
-    assert_eq!(skip_bits(&pins), all & !skip::BLOCK_HOST_V4);
-    pins.ok(&["ban", "add", "198.18.201.0/24"]);
-    assert_eq!(
-        skip_bits(&pins),
-        all & !skip::BLOCK_HOST_V4 & !skip::BLOCK_V4
+    let config = pinned_config(&pins);
+    assert_eq!(config.skip, all);
+    assert_eq!(config.block_lens_v4, 1 << 32);
+    assert!(
+        config.tick_ns > 0 && config.tick_ns <= 10_000_000,
+        "{}",
+        config.tick_ns
     );
+    pins.ok(&["ban", "add", "198.18.201.0/24"]);
+    pins.ok(&["ban", "add", "2001:db8::/48"]);
+    pins.ok(&["ban", "add", "2001:db8::1"]);
+    let config = pinned_config(&pins);
+    assert_eq!(config.block_lens_v4, 1 << 32 | 1 << 24);
+    assert_eq!(config.block_lens_v6, [1 << 48, 0, 1]);
     pins.ok(&["ban", "del", "198.18.200.1"]);
+    pins.ok(&["ban", "del", "2001:db8::/48"]);
+    let config = pinned_config(&pins);
+    assert_eq!(
+        config.block_lens_v4,
+        1 << 24,
+        "a length without bans is dropped"
+    );
+    assert_eq!(config.block_lens_v6, [0, 0, 1]);
     pins.ok(&["ban", "del", "198.18.201.0/24"]);
+    pins.ok(&["ban", "del", "2001:db8::1"]);
     pins.ok(&["allow", "add", "2001:db8::/32"]);
-    assert_eq!(skip_bits(&pins), all & !skip::ALLOW_V6);
+    let config = pinned_config(&pins);
+    assert_eq!(config.skip, all & !skip::ALLOW_V6);
+    assert_eq!((config.block_lens_v4, config.block_lens_v6), (0, [0; 3]));
     pins.ok(&["allow", "del", "2001:db8::/32"]);
-    assert_eq!(skip_bits(&pins), all, "every list is empty again");
+    assert_eq!(pinned_config(&pins).skip, all, "every list is empty again");
 }
 
 #[test]

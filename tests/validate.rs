@@ -591,3 +591,77 @@ fn a_huge_array_of_wrong_items_counts_errors_up_to_a_cap() {
     assert_eq!(r.body["error_count_capped"], true);
     assert_eq!(r.body["errors"][0]["path"], "/0");
 }
+
+/// A signup form schema: typed fields, nothing else allowed.
+const SIGNUP: &str = r#"{"type":"object","required":["email","age"],"additionalProperties":false,
+  "properties":{"email":{"type":"string","format":"email"},"age":{"type":"integer","minimum":13},
+  "newsletter":{"type":"boolean"},"tags":{"type":"array","items":{"type":"string"}}}}"#;
+
+fn form_validator() -> Validator {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "signup.json", SIGNUP);
+    config_validator(
+        "{ body_schema: signup.json, content_types: [application/json, application/x-www-form-urlencoded] }",
+        dir.path(),
+    )
+}
+
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+#[test]
+fn an_urlencoded_form_is_validated_with_its_values_coerced_to_the_schema_types() {
+    let v = form_validator();
+    let ok = "email=pat%40example.com&age=42&newsletter=true&tags=a&tags=b+c";
+    assert_eq!(v.check_body(Some(FORM), ok.as_bytes()), Ok(()));
+    // The same schema still validates JSON bodies on the same route.
+    assert_eq!(
+        v.check_body(Some("application/json"), br#"{"email":"a@b.co","age":20}"#),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_form_breaking_the_schema_is_a_400_located_in_the_body() {
+    let v = form_validator();
+    for (body, path) in [
+        ("email=pat%40example.com&age=ten", "/age"),
+        ("email=pat%40example.com&age=12", "/age"),
+        ("email=pat%40example.com&age=20&age=21", "/age"),
+        ("email=not-an-email&age=20", "/email"),
+        ("email=pat%40example.com&age=20&admin=1", ""),
+        ("", ""),
+    ] {
+        let r = v.check_body(Some(FORM), body.as_bytes()).expect_err(body);
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(r.body["errors"][0]["in"], "body", "{body}");
+        assert_eq!(first_error(&r.body).0, path, "{body}: {}", r.body);
+    }
+}
+
+#[test]
+fn a_form_that_is_not_utf8_is_a_400() {
+    let r = form_validator()
+        .check_body(Some(FORM), b"email=\xff\xfe&age=20")
+        .expect_err("not UTF-8");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("urlencoded form")),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn a_body_schema_accepts_json_and_form_content_types_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "signup.json", SIGNUP);
+    let cfg = config("{ body_schema: signup.json, content_types: [multipart/form-data] }");
+    let err = Validator::build(&cfg, dir.path()).expect_err("multipart is refused");
+    assert!(
+        err.to_string()
+            .contains("application/x-www-form-urlencoded"),
+        "{err}"
+    );
+}

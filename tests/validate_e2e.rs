@@ -288,3 +288,40 @@ async fn an_h2_body_without_content_length_is_still_validated() {
     assert_eq!(status, 400);
     assert_eq!(up.hits(), 0, "the unvalidated body reached the upstream");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urlencoded_form_is_validated_against_the_body_schema_end_to_end() {
+    let up = Upstream::start("a").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = dir.path().join("signup.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","required":["email","age"],"additionalProperties":false,
+            "properties":{"email":{"type":"string","format":"email"},"age":{"type":"integer","minimum":13}}}"#,
+    )
+    .expect("write schema");
+    let yaml = format!(
+        "listeners:\n  - {{ name: plain, bind: 127.0.0.1:0 }}\nupstreams:\n  echo: {{ targets: [\"{}\"] }}\nroutes:\n  - name: signup\n    upstream: echo\n    validate: {{ body_schema: {}, content_types: [application/x-www-form-urlencoded] }}\n",
+        up.addr,
+        schema.display()
+    );
+    let gw = GatewayProcess::start(&yaml, &["plain"]);
+    let form = "application/x-www-form-urlencoded";
+    let ok = "email=pat%40example.com&age=42";
+    let r = post(&gw, "/signup", form, ok).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["body_len"], ok.len());
+
+    let r = post(&gw, "/signup", form, "email=pat%40example.com&age=9").await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["errors"][0]["path"], "/age");
+    let r = post(
+        &gw,
+        "/signup",
+        "application/json",
+        r#"{"email":"a@b.co","age":42}"#,
+    )
+    .await;
+    assert_eq!(r.status, 415, "only the form type is allowed on this route");
+    assert_eq!(up.hits(), 1);
+}

@@ -61,7 +61,7 @@ fn vlan_tagged_ipv4_from_a_blocked_source_is_dropped() {
         .vlan(TPID_8021Q, 42)
         .ipv4_udp(v4(198, 18, 7, 9), DST4, b"x");
     assert_eq!(filter.run(&frame), XDP_DROP);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 1);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 1);
     let unbanned = Frame::new()
         .vlan(TPID_8021Q, 42)
         .ipv4_udp(v4(198, 18, 8, 9), DST4, b"x");
@@ -87,7 +87,7 @@ fn qinq_tagged_ipv4_and_ipv6_from_blocked_sources_are_dropped() {
         filter.run(&qinq.ipv6_udp(v6("2001:db8:900d::1"), DST6, b"x")),
         XDP_PASS
     );
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 2);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 2);
     assert_eq!(filter.packets(stat::PASS), 1);
 }
 
@@ -104,7 +104,7 @@ fn truncated_ipv4_header_is_counted_as_malformed_and_passed() {
     tagged.truncate(frames::ETH_LEN + frames::VLAN_LEN + 19);
     assert_eq!(filter.run(&tagged), XDP_PASS);
     assert_eq!(filter.packets(stat::PASS_MALFORMED), 2);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 0);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn truncated_ipv6_header_is_counted_as_malformed_and_passed() {
     frame.truncate(frames::ETH_LEN + 39); // one byte short of the fixed header
     assert_eq!(filter.run(&frame), XDP_PASS);
     assert_eq!(filter.packets(stat::PASS_MALFORMED), 1);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 0);
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn allowlisted_source_passes_even_when_also_blocked() {
         assert_eq!(filter.run(&frame6), XDP_PASS);
     }
     assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 6);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 0);
     assert_eq!(filter.packets(stat::DROP_RATE), 0);
 }
 
@@ -175,12 +175,10 @@ fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
     assert_eq!(filter.run(&inner), XDP_DROP);
     assert_eq!(filter.run(&inner), XDP_DROP);
     assert_eq!(filter.run(&outer), XDP_DROP);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 3);
-    let auth = stat::BLOCK_REASON_BASE + BanReason::Auth as u32;
-    let waf = stat::BLOCK_REASON_BASE + BanReason::Waf as u32;
-    assert_eq!(filter.packets(auth), 2);
-    assert_eq!(filter.stat(auth).bytes, 2 * inner.len() as u64);
-    assert_eq!(filter.packets(waf), 1);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 3);
+    assert_eq!(filter.shown_packets("block_auth"), 2);
+    assert_eq!(filter.shown("block_auth").bytes, 2 * inner.len() as u64);
+    assert_eq!(filter.shown_packets("block_waf"), 1);
 
     // DROPS is sampled: the first drop on this CPU is recorded, the next two are not.
     let drops = filter
@@ -189,7 +187,7 @@ fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
         .expect("the dropped source is in DROPS");
     assert_eq!(drops.packets, 1);
     assert_eq!(drops.bytes, inner.len() as u64);
-    assert_eq!(drops.last_stat, stat::DROP_BLOCKLIST);
+    assert_eq!(stat::verdict_name(drops.last_stat), "drop_blocklist");
     assert!(drops.last_ns > 0);
 }
 
@@ -200,10 +198,7 @@ fn blocked_ipv6_cidr_drops_and_is_attributed_to_its_64() {
     filter.ban("2001:db8:bad::/48", BanReason::Cluster, 0);
     let frame = Frame::new().ipv6_udp(v6("2001:db8:bad:7::42"), DST6, b"x");
     assert_eq!(filter.run(&frame), XDP_DROP);
-    assert_eq!(
-        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Cluster as u32),
-        1
-    );
+    assert_eq!(filter.shown_packets("block_cluster"), 1);
     let drops = filter
         .drops
         .get(&v6_key(v6("2001:db8:bad:7::"), 64), 0)
@@ -225,7 +220,7 @@ fn expired_ban_is_ignored_and_a_future_one_drops() {
     assert_eq!(filter.run(&expired6), XDP_PASS);
     assert_eq!(filter.run(&live4), XDP_DROP);
     assert_eq!(filter.packets(stat::PASS), 2);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 1);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 1);
 }
 
 #[test]
@@ -234,11 +229,8 @@ fn permanent_ban_drops_every_packet() {
     filter.ban("198.18.3.3/32", BanReason::Import, 0);
     let frame = Frame::new().ipv4_udp(v4(198, 18, 3, 3), DST4, b"x");
     assert_eq!(filter.run_repeat(&frame, 100), XDP_DROP);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 100);
-    assert_eq!(
-        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Import as u32),
-        100
-    );
+    assert_eq!(filter.shown_packets("drop_blocklist"), 100);
+    assert_eq!(filter.shown_packets("block_import"), 100);
 }
 
 #[test]
@@ -254,14 +246,8 @@ fn an_address_ban_is_an_exact_match_and_its_expiry_uncovers_a_live_prefix_ban() 
     assert_eq!(filter.run(&miss4), XDP_PASS);
     assert_eq!(filter.run(&hit6), XDP_DROP);
     assert_eq!(filter.run(&miss6), XDP_PASS);
-    assert_eq!(
-        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Waf as u32),
-        1
-    );
-    assert_eq!(
-        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Auth as u32),
-        1
-    );
+    assert_eq!(filter.shown_packets("block_waf"), 1);
+    assert_eq!(filter.shown_packets("block_auth"), 1);
 
     // An expired address ban under a live /24: the /24 still drops.
     filter.ban("198.18.8.8/32", BanReason::Rate, monotonic_ns() - 1);
@@ -269,10 +255,7 @@ fn an_address_ban_is_an_exact_match_and_its_expiry_uncovers_a_live_prefix_ban() 
     assert_eq!(filter.run(&expired), XDP_PASS);
     filter.ban("198.18.8.0/24", BanReason::Manual, 0);
     assert_eq!(filter.run(&expired), XDP_DROP);
-    assert_eq!(
-        filter.packets(stat::BLOCK_REASON_BASE + BanReason::Manual as u32),
-        1
-    );
+    assert_eq!(filter.shown_packets("block_manual"), 1);
 }
 
 #[test]
@@ -289,21 +272,125 @@ fn lists_marked_empty_in_config_are_not_looked_up() {
     assert_eq!(filter.run(&allowed), XDP_PASS);
     assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 1);
 
-    // Claiming the lists are empty (a stale bit) makes the program skip them:
-    // proof that a correct bit saves the lookup.
-    let skip_all = gateway_common::skip::BLOCK_V4
-        | gateway_common::skip::BLOCK_HOST_V4
-        | gateway_common::skip::ALLOW_V4;
-    let config = EdgeConfig {
-        skip: skip_all,
-        ..EdgeConfig::DEFAULT
-    };
+    // Claiming the allowlist is empty (a stale bit) and no ban length in use
+    // makes the program skip them: proof that correct bits save the lookups.
+    let mut config = filter.config();
+    config.skip = gateway_common::skip::ALLOW_V4;
+    config.block_lens_v4 = 0;
     filter.config.set(0, config, 0).expect("write CONFIG");
     assert_eq!(filter.run(&prefix), XDP_PASS);
     assert_eq!(filter.run(&host), XDP_PASS);
     assert_eq!(filter.run(&allowed), XDP_PASS);
     assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 1, "allowlist skipped");
     assert_eq!(filter.packets(stat::PASS), 3);
+
+    // Only the marked lengths are probed: /24 alone finds the prefix ban, not the address ban.
+    config.block_lens_v4 = 1 << 24;
+    filter.config.set(0, config, 0).expect("write CONFIG");
+    assert_eq!(filter.run(&prefix), XDP_DROP);
+    assert_eq!(filter.run(&host), XDP_PASS);
+}
+
+#[test]
+fn the_longest_live_prefix_decides_across_every_length_in_use() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.16.0.0/12", BanReason::Cluster, 0);
+    filter.ban("198.18.0.0/16", BanReason::Waf, 0);
+    filter.ban("198.18.5.0/24", BanReason::Auth, 0);
+    filter.ban("198.18.5.5/32", BanReason::Manual, 0);
+    let cases = [
+        (v4(198, 18, 5, 5), "block_manual"),
+        (v4(198, 18, 5, 6), "block_auth"),
+        (v4(198, 18, 6, 1), "block_waf"),
+        (v4(198, 19, 0, 1), "block_cluster"),
+    ];
+    for (n, (src, counter)) in cases.into_iter().enumerate() {
+        let frame = Frame::new().ipv4_udp(src, DST4, b"x");
+        assert_eq!(filter.run(&frame), XDP_DROP, "{src}");
+        assert_eq!(
+            filter.shown_packets(counter),
+            1,
+            "{src} counted as {counter}"
+        );
+        assert_eq!(filter.shown_packets("drop_blocklist"), n as u64 + 1);
+    }
+    let outside = Frame::new().ipv4_udp(v4(198, 32, 0, 1), DST4, b"x");
+    assert_eq!(filter.run(&outside), XDP_PASS);
+}
+
+#[test]
+fn an_expired_longer_ban_never_hides_a_live_shorter_one() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let past = monotonic_ns() - 1_000_000_000;
+    filter.ban("198.18.0.0/16", BanReason::Waf, 0);
+    filter.ban("198.18.7.0/24", BanReason::Auth, past);
+    filter.ban("198.18.7.7/32", BanReason::Manual, past);
+    filter.ban("2001:db8::/32", BanReason::Cluster, 0);
+    filter.ban("2001:db8:7::/48", BanReason::Auth, past);
+    filter.ban("2001:db8:7::7/128", BanReason::Manual, past);
+    let v4_frame = Frame::new().ipv4_udp(v4(198, 18, 7, 7), DST4, b"x");
+    let v6_frame = Frame::new().ipv6_udp(v6("2001:db8:7::7"), DST6, b"x");
+    assert_eq!(filter.run(&v4_frame), XDP_DROP);
+    assert_eq!(filter.run(&v6_frame), XDP_DROP);
+    assert_eq!(filter.shown_packets("block_waf"), 1);
+    assert_eq!(filter.shown_packets("block_cluster"), 1);
+    assert_eq!(filter.shown_packets("block_auth"), 0);
+    assert_eq!(filter.shown_packets("block_manual"), 0);
+}
+
+#[test]
+fn ipv6_bans_match_at_every_kind_of_prefix_length() {
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    // In the high half, at the boundary, in the low half, the full address, and very short.
+    let bans = [
+        ("2a00:1450::/33", "2a00:1450:1::1", "2a00:1450:8000::1"),
+        (
+            "2001:db8:2:3::/64",
+            "2001:db8:2:3:ffff::1",
+            "2001:db8:2:4::1",
+        ),
+        (
+            "2001:db8:4:5:6:7::/100",
+            "2001:db8:4:5:6:7:fff:1",
+            "2001:db8:4:5:6:7:1000:0",
+        ),
+        ("2001:db8:9::9/128", "2001:db8:9::9", "2001:db8:9::8"),
+        ("fc00::/7", "fdff::1", "fe00::1"),
+    ];
+    for (cidr, _, _) in bans {
+        filter.ban(cidr, BanReason::Manual, 0);
+    }
+    for (cidr, inside, outside) in bans {
+        let hit = Frame::new().ipv6_udp(v6(inside), DST6, b"x");
+        let miss = Frame::new().ipv6_udp(v6(outside), DST6, b"x");
+        assert_eq!(filter.run(&hit), XDP_DROP, "{inside} is in {cidr}");
+        assert_eq!(filter.run(&miss), XDP_PASS, "{outside} is not in {cidr}");
+    }
+}
+
+#[test]
+fn a_nearly_full_ban_table_finds_every_entry_and_forgets_removed_ones() {
+    // 900 bans in 1024 slots: inserting them moves entries between their two rows.
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let src = |i: u32| v4(10, (i >> 16) as u8, (i >> 8) as u8, i as u8);
+    for i in 0..900 {
+        filter.ban(&format!("{}/32", src(i * 7)), BanReason::Import, 0);
+    }
+    for i in 0..900 {
+        let frame = Frame::new().ipv4_udp(src(i * 7), DST4, b"x");
+        assert_eq!(filter.run(&frame), XDP_DROP, "{}", src(i * 7));
+    }
+    let unbanned = Frame::new().ipv4_udp(src(1), DST4, b"x");
+    assert_eq!(filter.run(&unbanned), XDP_PASS);
+    let key = |ip: std::net::Ipv4Addr| gateway::edge::table::NetKey {
+        len: 32,
+        hi: u64::from(u32::from(ip)),
+        lo: 0,
+    };
+    assert!(filter.block_v4.remove(&key(src(7))));
+    let removed = Frame::new().ipv4_udp(src(7), DST4, b"x");
+    assert_eq!(filter.run(&removed), XDP_PASS);
+    assert_eq!(filter.block_v4.entries().len(), 899);
 }
 
 #[test]
@@ -324,7 +411,7 @@ fn drops_are_sampled_into_drops_every_sixteenth_drop_with_its_weight() {
     assert_eq!(drops.packets, 1 + sample);
     assert_eq!(drops.bytes, (1 + sample) * frame.len() as u64);
     assert_eq!(
-        filter.packets(stat::DROP_BLOCKLIST),
+        filter.shown_packets("drop_blocklist"),
         1 + sample,
         "STATS stay exact"
     );
@@ -366,6 +453,20 @@ fn empty_bucket_drops_then_refills_after_time_passes() {
     }
     assert!(passed, "the bucket never refilled");
     assert_eq!(filter.drain_events().len(), 1);
+}
+
+#[test]
+fn a_source_under_its_rate_passes_even_when_its_burst_is_less_than_a_jiffy_of_credit() {
+    // 1000 pps with a burst of 1: a jiffy (1-10 ms) is worth several packets.
+    // Sending one packet every 2 ms (500 pps) must never be dropped: credit
+    // that arrives a jiffy at a time is not clipped to the burst.
+    let filter = Filter::with_config(limited(1000, 1));
+    let frame = Frame::new().ipv4_udp(v4(198, 18, 21, 7), DST4, b"x");
+    for _ in 0..100 {
+        assert_eq!(filter.run(&frame), XDP_PASS);
+        thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(filter.packets(stat::DROP_RATE), 0);
 }
 
 #[test]
@@ -495,10 +596,10 @@ fn monitor_mode_passes_but_counts_would_be_drops() {
     assert_eq!(filter.run(&flooding), XDP_PASS);
     assert_eq!(filter.run(&flooding), XDP_PASS);
     assert_eq!(filter.run(&flooding), XDP_PASS);
-    assert_eq!(filter.packets(stat::MONITOR_BLOCKLIST), 1);
+    assert_eq!(filter.shown_packets("monitor_blocklist"), 1);
     assert_eq!(filter.packets(stat::MONITOR_RATE), 2);
     assert_eq!(filter.packets(stat::PASS), 1);
-    assert_eq!(filter.packets(stat::DROP_BLOCKLIST), 0);
+    assert_eq!(filter.shown_packets("drop_blocklist"), 0);
     assert_eq!(filter.packets(stat::DROP_RATE), 0);
     // Sampled: the first would-be drop of the slot on this CPU is recorded.
     let drops = filter.drops.get(&v4_key(limited_src), 0).expect("in DROPS");

@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -17,14 +17,10 @@ pub mod maps {
     pub const ALLOW_V4: &str = "ALLOW_V4";
     /// `LpmTrie<[u8; 16], u8>`: IPv6 CIDRs that skip every check.
     pub const ALLOW_V6: &str = "ALLOW_V6";
-    /// `LpmTrie<[u8; 4], BanValue>`: banned IPv4 prefixes (/0 to /31).
+    /// `Array<BanRowV4>` (mmapable): the IPv4 ban table, every prefix length (see [`crate::table`]).
     pub const BLOCK_V4: &str = "BLOCK_V4";
-    /// `LpmTrie<[u8; 16], BanValue>`: banned IPv6 prefixes (/0 to /127).
+    /// `Array<BanRowV6>` (mmapable): the IPv6 ban table, every prefix length.
     pub const BLOCK_V6: &str = "BLOCK_V6";
-    /// `HashMap<[u8; 4], BanValue>`: banned IPv4 addresses (/32), looked up before the trie.
-    pub const BLOCK_HOST_V4: &str = "BLOCK_HOST_V4";
-    /// `HashMap<[u8; 16], BanValue>`: banned IPv6 addresses (/128), looked up before the trie.
-    pub const BLOCK_HOST_V6: &str = "BLOCK_HOST_V6";
     /// `LpmTrie<[u8; 4], RateLimit>`: per-CIDR rate overrides for IPv4 sources.
     pub const LIMIT_V4: &str = "LIMIT_V4";
     /// `LpmTrie<[u8; 16], RateLimit>`: per-CIDR rate overrides for IPv6 sources.
@@ -43,10 +39,9 @@ pub mod maps {
 
 /// Capacities of the maps (entries).
 pub mod capacity {
-    /// Blocklist prefixes (LPM trie) per address family.
-    pub const BLOCK: u32 = 1 << 21;
-    /// Blocklisted single addresses (hash map, allocated on insert) per address family.
-    pub const BLOCK_HOSTS: u32 = 1 << 21;
+    /// Bans per address family (addresses and prefixes): three quarters of
+    /// the table's slots, where cuckoo insertion practically never fails.
+    pub const BLOCK: u32 = crate::table::BLOCK_ROWS * crate::table::WAYS as u32 / 4 * 3;
     /// Allowlist entries per address family.
     pub const ALLOW: u32 = 1 << 16;
     /// Per-CIDR rate overrides per address family.
@@ -128,6 +123,213 @@ pub struct BanValue {
     pub _pad: u32,
 }
 
+/// The ban tables: BLOCK_V4 and BLOCK_V6 are open-addressing hash tables in
+/// mmapable array maps, keyed by (prefix length, network address).
+///
+/// Why not kernel hash maps or LPM tries: on the hosts we measured, every
+/// call the program makes costs 15-25 ns (a hash map lookup is a call, and
+/// its key compare another), while an array lookup is inlined by the
+/// verifier. The program probes these tables with plain loads, once per
+/// prefix length in use (`EdgeConfig::block_lens_*`), longest first; an LPM
+/// trie's cost instead grows with the number of prefixes it holds.
+///
+/// Layout: a row holds [`WAYS`] slots. An entry lives in one of two rows
+/// chosen by its hash (cuckoo hashing), so a lookup reads at most two rows
+/// and a miss costs the same as a hit. Only user space writes the tables
+/// (through the mmap, under a lock): it fills a slot's address and ban
+/// first and its `key` word last, and empties a slot by zeroing `key`, so
+/// the program never matches a half-written entry; an entry moved to its
+/// other row is written there before it leaves the first.
+pub mod table {
+    use crate::BanValue;
+
+    /// Slots per row.
+    pub const WAYS: usize = 4;
+    /// Rows of each ban table (a power of two): 2^21 slots per family.
+    pub const BLOCK_ROWS: u32 = 1 << 19;
+    /// Set in the `key` word of a used slot; an empty slot's `key` is 0.
+    pub const USED: u64 = 1 << 63;
+
+    /// One IPv4 ban: `key` is `USED | prefix_len << 32 | network` (the
+    /// network address as a big-endian u32, host bits zero).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BanSlotV4 {
+        /// 0 when empty, else `USED | len << 32 | addr`.
+        pub key: u64,
+        /// The ban.
+        pub ban: BanValue,
+    }
+
+    /// One IPv6 ban: `key` is `USED | prefix_len`, the network in `hi`/`lo`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BanSlotV6 {
+        /// 0 when empty, else `USED | len`.
+        pub key: u64,
+        /// Bytes 0..8 of the network address, big-endian.
+        pub hi: u64,
+        /// Bytes 8..16 of the network address, big-endian.
+        pub lo: u64,
+        /// The ban.
+        pub ban: BanValue,
+    }
+
+    /// One row of BLOCK_V4.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BanRowV4 {
+        /// The slots.
+        pub slots: [BanSlotV4; WAYS],
+    }
+
+    /// One row of BLOCK_V6.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BanRowV6 {
+        /// The slots.
+        pub slots: [BanSlotV6; WAYS],
+    }
+
+    /// The key word of an IPv4 network (`addr` with host bits already zero).
+    #[inline(always)]
+    pub const fn key_v4(prefix_len: u32, addr: u32) -> u64 {
+        USED | (prefix_len as u64) << 32 | addr as u64
+    }
+
+    /// The key word of an IPv6 network.
+    #[inline(always)]
+    pub const fn key_v6(prefix_len: u32) -> u64 {
+        USED | prefix_len as u64
+    }
+
+    /// A 64-bit mixer (the splitmix64 finalizer): every input bit moves every output bit.
+    #[inline(always)]
+    pub const fn mix(z: u64) -> u64 {
+        let z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The hash of an IPv4 key word.
+    #[inline(always)]
+    pub const fn hash_v4(key: u64, seed: u64) -> u64 {
+        mix(key ^ seed)
+    }
+
+    /// The hash of an IPv6 network.
+    #[inline(always)]
+    pub const fn hash_v6(key: u64, hi: u64, lo: u64, seed: u64) -> u64 {
+        mix(mix(hi ^ seed ^ key.rotate_left(17)) ^ lo)
+    }
+
+    // The functions below are written without branches: the XDP program runs
+    // them once per prefix length probed, and a branch on a value the verifier
+    // cannot know doubles the states it must follow through the rest of the loop.
+
+    /// 1 if `x` is 0, else 0.
+    #[inline(always)]
+    const fn is_zero(x: u64) -> u64 {
+        ((x | x.wrapping_neg()) >> 63) ^ 1
+    }
+
+    /// `x << s` for `s` in 0..=64 (64 gives 0).
+    #[inline(always)]
+    const fn shl(x: u64, s: u32) -> u64 {
+        let half = s >> 1;
+        (x << half) << (s - half)
+    }
+
+    /// The two rows an entry with hash `h` may live in (they differ when `row_mask` > 0).
+    #[inline(always)]
+    pub const fn rows(h: u64, row_mask: u32) -> (u32, u32) {
+        let first = h as u32 & row_mask;
+        let second = (h >> 32) as u32 & row_mask;
+        let same = is_zero((first ^ second) as u64) as u32;
+        (first, second ^ (same & row_mask & 1))
+    }
+
+    /// The IPv4 network of `addr` (big-endian u32) at `prefix_len` (0..=32).
+    #[inline(always)]
+    pub const fn mask_v4(addr: u32, prefix_len: u32) -> u32 {
+        addr & (u64::MAX << (32 - (prefix_len & 63))) as u32
+    }
+
+    /// The IPv6 network of `hi`/`lo` (big-endian halves) at `prefix_len` (0..=128).
+    #[inline(always)]
+    pub const fn mask_v6(hi: u64, lo: u64, prefix_len: u32) -> (u64, u64) {
+        let len = (prefix_len & 255) as i64;
+        // min(len, 64) without a branch: subtract the excess over 64 when there is one.
+        let over = len - 64;
+        let hi_len = (len - (over & !(over >> 63))) as u32;
+        let lo_len = len as u32 - hi_len;
+        (
+            hi & shl(u64::MAX, 64 - hi_len),
+            lo & shl(u64::MAX, 64 - lo_len),
+        )
+    }
+
+    /// The index of the highest set bit of `x` (`x` != 0), without a branch.
+    #[inline(always)]
+    pub const fn highest_bit(mut x: u64) -> u32 {
+        x |= x >> 1;
+        x |= x >> 2;
+        x |= x >> 4;
+        x |= x >> 8;
+        x |= x >> 16;
+        x |= x >> 32;
+        // Population count of the smeared bits, minus one.
+        x -= (x >> 1) & 0x5555_5555_5555_5555;
+        x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
+        x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+        ((x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32).wrapping_sub(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table::*;
+
+    #[test]
+    fn masks_keep_exactly_the_prefix_bits() {
+        assert_eq!(mask_v4(0xc612_07ff, 0), 0);
+        assert_eq!(mask_v4(0xc612_07ff, 24), 0xc612_0700);
+        assert_eq!(mask_v4(0xc612_07ff, 32), 0xc612_07ff);
+        assert_eq!(mask_v4(0xffff_ffff, 1), 0x8000_0000);
+        let (hi, lo) = (u64::MAX, u64::MAX);
+        assert_eq!(mask_v6(hi, lo, 0), (0, 0));
+        assert_eq!(mask_v6(hi, lo, 1), (1 << 63, 0));
+        assert_eq!(mask_v6(hi, lo, 48), (u64::MAX << 16, 0));
+        assert_eq!(mask_v6(hi, lo, 64), (u64::MAX, 0));
+        assert_eq!(mask_v6(hi, lo, 65), (u64::MAX, 1 << 63));
+        assert_eq!(mask_v6(hi, lo, 127), (u64::MAX, u64::MAX << 1));
+        assert_eq!(mask_v6(hi, lo, 128), (u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn the_highest_bit_is_found_for_every_position() {
+        for bit in 0..64 {
+            assert_eq!(highest_bit(1 << bit), bit);
+            assert_eq!(highest_bit((1 << bit) | 1), bit);
+        }
+    }
+
+    #[test]
+    fn an_entry_has_two_different_rows() {
+        for h in [
+            0u64,
+            1,
+            0x0000_0005_0000_0005,
+            u64::MAX,
+            0x1234_5678_9abc_def0,
+        ] {
+            let (a, b) = rows(h, 255);
+            assert_ne!(a, b, "{h:#x}");
+            assert!(a <= 255 && b <= 255);
+        }
+    }
+}
+
 /// A packets-per-second limit with a burst, in the CONFIG map and the LIMIT tries.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,6 +355,19 @@ pub struct EdgeConfig {
     /// Lists user space knows to be empty ([`skip`] bits): the program skips
     /// their lookups. 0 (the default) looks every list up, which is always right.
     pub skip: u32,
+    /// Prefix lengths that hold at least one IPv4 ban: bit n stands for /n
+    /// (0..=32). The program probes the ban table once per set bit, longest first.
+    pub block_lens_v4: u64,
+    /// The same for IPv6: bit n % 64 of word n / 64 stands for /n (0..=128).
+    pub block_lens_v6: [u64; 3],
+    /// Rows of each ban table minus one (rows are a power of two); fixed when
+    /// the maps are created. 0 probes row 0 only.
+    pub block_row_mask: u32,
+    /// Nanoseconds per jiffy (the resolution of `CLOCK_MONOTONIC_COARSE`), for
+    /// the token buckets' clock. 0 turns the rate stage off.
+    pub tick_ns: u32,
+    /// Seed of the ban tables' hash, chosen at random when the maps are created.
+    pub table_seed: u64,
 }
 
 impl EdgeConfig {
@@ -163,10 +378,16 @@ impl EdgeConfig {
         prefix_v6: 64,
         monitor: 0,
         skip: 0,
+        block_lens_v4: 0,
+        block_lens_v6: [0; 3],
+        block_row_mask: table::BLOCK_ROWS - 1,
+        tick_ns: 0,
+        table_seed: 0,
     };
 }
 
 /// Bits of [`EdgeConfig::skip`]: a set bit says the list is empty, so its lookup is skipped.
+/// (The ban tables say which prefix lengths they hold instead: `block_lens_*`.)
 ///
 /// User space sets a bit only after seeing the map empty and clears it after
 /// every insert, so a stale bit can at worst delay a new entry by the time
@@ -176,14 +397,6 @@ pub mod skip {
     pub const ALLOW_V4: u32 = 1 << 0;
     /// ALLOW_V6 is empty.
     pub const ALLOW_V6: u32 = 1 << 1;
-    /// BLOCK_HOST_V4 is empty.
-    pub const BLOCK_HOST_V4: u32 = 1 << 2;
-    /// BLOCK_HOST_V6 is empty.
-    pub const BLOCK_HOST_V6: u32 = 1 << 3;
-    /// BLOCK_V4 (prefixes) is empty.
-    pub const BLOCK_V4: u32 = 1 << 4;
-    /// BLOCK_V6 (prefixes) is empty.
-    pub const BLOCK_V6: u32 = 1 << 5;
     /// LIMIT_V4 is empty.
     pub const LIMIT_V4: u32 = 1 << 6;
     /// LIMIT_V6 is empty.
@@ -223,10 +436,10 @@ pub struct SourceKey {
 pub struct Bucket {
     /// Tokens left, scaled by [`TOKEN_SCALE`]; a signed (`i64`) value stored as `u64`.
     pub tokens: u64,
-    /// Last refill, `CLOCK_MONOTONIC` nanoseconds.
-    pub last_ns: u64,
-    /// Last time an overflow of this source was reported on the EVENTS ring.
-    pub reported_ns: u64,
+    /// Last refill, in jiffies (`bpf_jiffies64`).
+    pub last_tick: u64,
+    /// Last time an overflow of this source was reported on the EVENTS ring, in jiffies.
+    pub reported_tick: u64,
     /// Packets dropped by this bucket since it was created.
     pub dropped: u64,
 }
@@ -273,7 +486,9 @@ pub struct OverflowEvent {
     pub ts_ns: u64,
 }
 
-/// Slots of the STATS per-CPU array: one per verdict and reason.
+/// Slots of the STATS per-CPU array. The program updates exactly one slot
+/// per packet: a blocklist verdict has one slot per reason, and user space
+/// sums slots into the counters it shows ([`stat::SHOWN`]).
 pub mod stat {
     /// Not IPv4 or IPv6 (ARP, LLDP, …): passed.
     pub const PASS_NON_IP: u32 = 0;
@@ -283,36 +498,66 @@ pub mod stat {
     pub const PASS_ALLOWLIST: u32 = 2;
     /// Went through every stage: passed.
     pub const PASS: u32 = 3;
-    /// Dropped by the blocklist (all reasons).
-    pub const DROP_BLOCKLIST: u32 = 4;
     /// Dropped by an empty rate bucket.
-    pub const DROP_RATE: u32 = 5;
-    /// Monitor mode: would have been dropped by the blocklist.
-    pub const MONITOR_BLOCKLIST: u32 = 6;
+    pub const DROP_RATE: u32 = 4;
     /// Monitor mode: would have been dropped by the rate bucket.
-    pub const MONITOR_RATE: u32 = 7;
-    /// Blocklist matches by reason: slot `BLOCK_REASON_BASE + reason code`.
-    pub const BLOCK_REASON_BASE: u32 = 8;
+    pub const MONITOR_RATE: u32 = 5;
+    /// Dropped by the blocklist: slot `DROP_BAN + (reason code & 7)`.
+    pub const DROP_BAN: u32 = 8;
+    /// Monitor mode, would have been dropped by the blocklist: `MONITOR_BAN + (reason & 7)`.
+    pub const MONITOR_BAN: u32 = 16;
     /// Number of slots.
-    pub const COUNT: u32 = 16;
+    pub const COUNT: u32 = 24;
 
-    /// Name of a slot, as shown by `gateway edge stats` and in metrics.
-    pub const fn name(slot: u32) -> &'static str {
+    /// A counter shown by `gateway edge stats` (and in metrics): the sum of some slots.
+    pub struct Shown {
+        /// Its name.
+        pub name: &'static str,
+        /// The slots it sums.
+        pub slots: &'static [u32],
+    }
+
+    const fn shown(name: &'static str, slots: &'static [u32]) -> Shown {
+        Shown { name, slots }
+    }
+
+    /// Every counter shown, in display order.
+    pub const SHOWN: [Shown; 14] = [
+        shown("pass_non_ip", &[PASS_NON_IP]),
+        shown("pass_malformed", &[PASS_MALFORMED]),
+        shown("pass_allowlist", &[PASS_ALLOWLIST]),
+        shown("pass", &[PASS]),
+        shown("drop_blocklist", &[8, 9, 10, 11, 12, 13, 14, 15]),
+        shown("drop_rate", &[DROP_RATE]),
+        shown("monitor_blocklist", &[16, 17, 18, 19, 20, 21, 22, 23]),
+        shown("monitor_rate", &[MONITOR_RATE]),
+        shown("block_manual", &[DROP_BAN + 1, MONITOR_BAN + 1]),
+        shown("block_waf", &[DROP_BAN + 2, MONITOR_BAN + 2]),
+        shown("block_auth", &[DROP_BAN + 3, MONITOR_BAN + 3]),
+        shown("block_rate", &[DROP_BAN + 4, MONITOR_BAN + 4]),
+        shown("block_cluster", &[DROP_BAN + 5, MONITOR_BAN + 5]),
+        shown("block_import", &[DROP_BAN + 6, MONITOR_BAN + 6]),
+    ];
+
+    /// The slots of a shown counter (empty for an unknown name).
+    pub fn slots_of(name: &str) -> &'static [u32] {
+        SHOWN
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(&[], |s| s.slots)
+    }
+
+    /// The verdict a slot records (`drop_blocklist` for every ban reason), as in DROPS' `last_stat`.
+    pub const fn verdict_name(slot: u32) -> &'static str {
         match slot {
             PASS_NON_IP => "pass_non_ip",
             PASS_MALFORMED => "pass_malformed",
             PASS_ALLOWLIST => "pass_allowlist",
             PASS => "pass",
-            DROP_BLOCKLIST => "drop_blocklist",
             DROP_RATE => "drop_rate",
-            MONITOR_BLOCKLIST => "monitor_blocklist",
             MONITOR_RATE => "monitor_rate",
-            9 => "block_manual",
-            10 => "block_waf",
-            11 => "block_auth",
-            12 => "block_rate",
-            13 => "block_cluster",
-            14 => "block_import",
+            8..=15 => "drop_blocklist",
+            16..=23 => "monitor_blocklist",
             _ => "unused",
         }
     }
@@ -330,4 +575,6 @@ mod pod {
     unsafe impl aya::Pod for super::Counter {}
     unsafe impl aya::Pod for super::DropCount {}
     unsafe impl aya::Pod for super::OverflowEvent {}
+    unsafe impl aya::Pod for super::table::BanRowV4 {}
+    unsafe impl aya::Pod for super::table::BanRowV6 {}
 }

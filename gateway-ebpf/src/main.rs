@@ -9,6 +9,7 @@
 #![cfg_attr(target_arch = "bpf", feature(asm_experimental_arch))]
 
 mod atomic;
+mod bans;
 mod maps;
 mod parse;
 mod rate;
@@ -21,10 +22,10 @@ use aya_ebpf::{
     macros::xdp,
     programs::XdpContext,
 };
-use gateway_common::{BanValue, EdgeConfig, skip, stat};
+use gateway_common::{EdgeConfig, skip, stat};
 
 use crate::{
-    maps::{ALLOW_V4, ALLOW_V6, BLOCK_HOST_V4, BLOCK_HOST_V6, BLOCK_V4, BLOCK_V6, CONFIG},
+    maps::{ALLOW_V4, ALLOW_V6, CONFIG},
     parse::{Parsed, parse},
     rate::RateVerdict,
     source::{Source, lpm_v4, lpm_v6},
@@ -34,12 +35,11 @@ use crate::{
 #[xdp]
 pub fn gateway_xdp(ctx: XdpContext) -> u32 {
     let bytes = (ctx.data_end() - ctx.data()) as u64;
-    // One CONFIG read per packet: its `skip` bits decide which lists are looked up.
-    let config = match CONFIG.get(0) {
-        Some(config) => *config,
-        None => EdgeConfig::DEFAULT,
+    // One CONFIG read per packet: it says which lists and prefix lengths to look up.
+    let Some(config) = CONFIG.get(0) else {
+        return xdp_action::XDP_PASS;
     };
-    let (action, slot) = filter(&ctx, &config, bytes);
+    let (action, slot) = filter(&ctx, config, bytes);
     stats::count(slot, bytes);
     action
 }
@@ -47,7 +47,7 @@ pub fn gateway_xdp(ctx: XdpContext) -> u32 {
 /// The slot `filter` returns for a packet it has counted itself (`stats::count` ignores it).
 const COUNTED: u32 = stat::COUNT;
 
-/// The verdict for one frame and the STATS slot it is counted in.
+/// The verdict for one frame and the STATS slot it is counted in (one slot per packet).
 #[inline(always)]
 fn filter(ctx: &XdpContext, config: &EdgeConfig, bytes: u64) -> (u32, u32) {
     let source = match parse(ctx) {
@@ -60,14 +60,15 @@ fn filter(ctx: &XdpContext, config: &EdgeConfig, bytes: u64) -> (u32, u32) {
     }
     let monitor = config.monitor != 0;
 
-    if let Some(ban) = live_ban(&source, config.skip) {
-        stats::count(stat::BLOCK_REASON_BASE.wrapping_add(ban.reason), bytes);
+    if let Some(reason) = bans::live_ban(&source, config) {
+        // One slot per verdict and reason: user space sums them into drop_blocklist.
+        let reason = reason & 7;
         return if monitor {
             dropped(
                 &source,
                 config,
                 xdp_action::XDP_PASS,
-                stat::MONITOR_BLOCKLIST,
+                stat::MONITOR_BAN + reason,
                 bytes,
             )
         } else {
@@ -75,7 +76,7 @@ fn filter(ctx: &XdpContext, config: &EdgeConfig, bytes: u64) -> (u32, u32) {
                 &source,
                 config,
                 xdp_action::XDP_DROP,
-                stat::DROP_BLOCKLIST,
+                stat::DROP_BAN + reason,
                 bytes,
             )
         };
@@ -118,54 +119,10 @@ fn allowlisted(source: &Source, skips: u32) -> bool {
     }
 }
 
-/// The live blocklist entry covering the source: its own address ban first
-/// (an exact-match hash lookup), else the longest banned prefix.
-#[inline(always)]
-fn live_ban(source: &Source, skips: u32) -> Option<BanValue> {
-    let v4 = source.is_v4();
-    let host_skip = if v4 {
-        skip::BLOCK_HOST_V4
-    } else {
-        skip::BLOCK_HOST_V6
-    };
-    if skips & host_skip == 0 {
-        let host = if v4 {
-            let addr = [
-                source.addr[0],
-                source.addr[1],
-                source.addr[2],
-                source.addr[3],
-            ];
-            BLOCK_HOST_V4.get_ptr(addr)
-        } else {
-            BLOCK_HOST_V6.get_ptr(source.addr)
-        };
-        if let Some(ban) = host {
-            // SAFETY: a value pointer returned by the map lookup, valid for this program run.
-            let ban = unsafe { *ban };
-            if live(&ban) {
-                return Some(ban);
-            }
-            // An expired address ban does not hide a live prefix ban over it.
-        }
-    }
-    let prefix_skip = if v4 { skip::BLOCK_V4 } else { skip::BLOCK_V6 };
-    if skips & prefix_skip != 0 {
-        return None;
-    }
-    let ban = if v4 {
-        BLOCK_V4.get(lpm_v4(source))
-    } else {
-        BLOCK_V6.get(lpm_v6(source))
-    }?;
-    if live(ban) { Some(*ban) } else { None }
-}
-
 /// Whether a ban is still in force. Expired entries are ignored here; the
 /// daemon sweeps them. Permanent bans never read a clock.
 #[inline(always)]
-fn live(ban: &BanValue) -> bool {
-    let expires = ban.expires_ns;
+pub(crate) fn live(expires: u64) -> bool {
     if expires == 0 {
         return true;
     }

@@ -1,12 +1,13 @@
 //! The maps of the edge filter, with the names and types of `gateway_common::maps`.
 
 use aya_ebpf::{
-    bindings::BPF_F_NO_PREALLOC,
+    bindings::BPF_F_MMAPABLE,
     macros::map,
-    maps::{Array, HashMap, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
 };
 use gateway_common::{
-    BanValue, Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, capacity, stat,
+    Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, capacity, stat,
+    table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
 /// IPv4 CIDRs that skip every check.
@@ -17,24 +18,14 @@ pub static ALLOW_V4: LpmTrie<[u8; 4], u8> = LpmTrie::with_max_entries(capacity::
 #[map(name = "ALLOW_V6")]
 pub static ALLOW_V6: LpmTrie<[u8; 16], u8> = LpmTrie::with_max_entries(capacity::ALLOW, 0);
 
-/// Banned IPv4 addresses (/32): an exact match is cheaper than a deep trie walk.
-// Allocated on insert: two million preallocated entries would pin memory for bans never made.
-#[map(name = "BLOCK_HOST_V4")]
-pub static BLOCK_HOST_V4: HashMap<[u8; 4], BanValue> =
-    HashMap::with_max_entries(capacity::BLOCK_HOSTS, BPF_F_NO_PREALLOC);
-
-/// Banned IPv6 addresses (/128).
-#[map(name = "BLOCK_HOST_V6")]
-pub static BLOCK_HOST_V6: HashMap<[u8; 16], BanValue> =
-    HashMap::with_max_entries(capacity::BLOCK_HOSTS, BPF_F_NO_PREALLOC);
-
-/// Banned IPv4 prefixes (shorter than /32).
+/// The IPv4 ban table (every prefix length; see `gateway_common::table`).
+/// Mmapable: user space edits it in place.
 #[map(name = "BLOCK_V4")]
-pub static BLOCK_V4: LpmTrie<[u8; 4], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
+pub static BLOCK_V4: Array<BanRowV4> = Array::with_max_entries(BLOCK_ROWS, BPF_F_MMAPABLE);
 
-/// Banned IPv6 prefixes (shorter than /128).
+/// The IPv6 ban table.
 #[map(name = "BLOCK_V6")]
-pub static BLOCK_V6: LpmTrie<[u8; 16], BanValue> = LpmTrie::with_max_entries(capacity::BLOCK, 0);
+pub static BLOCK_V6: Array<BanRowV6> = Array::with_max_entries(BLOCK_ROWS, BPF_F_MMAPABLE);
 
 /// Per-CIDR rate overrides for IPv4 sources.
 #[map(name = "LIMIT_V4")]

@@ -4,16 +4,26 @@
 //! several CPUs): BUCKETS is one shared LRU hash, and every update of a bucket
 //! is a single atomic instruction, never a read-modify-write of plain memory.
 //!
-//! * Refill: a CPU claims the time since the last refill by moving `last_ns`
-//!   forward with compare-and-exchange (`last → now`). A claim that loses the
-//!   race credits nothing (the winner credited that time), so each nanosecond
-//!   is credited exactly once and all refills together add up to
-//!   `pps × elapsed time` however many CPUs see the source.
+//! * Clock: jiffies (`bpf_jiffies64`, which the verifier turns into one load;
+//!   a clock helper costs more than the rest of the update). CONFIG's
+//!   `tick_ns`, the length of a jiffy, converts them: user space reads it
+//!   from the resolution of `CLOCK_MONOTONIC_COARSE`.
+//! * Refill: a CPU claims the jiffies since the last refill by moving
+//!   `last_tick` forward with compare-and-exchange (`last → now`). A claim that
+//!   loses the race credits nothing (the winner credited that time), so each
+//!   jiffy is credited exactly once and all refills together add up to
+//!   `pps × elapsed time` however many CPUs see the source. Within a jiffy
+//!   nothing is claimed and no compare-and-exchange is tried.
 //! * Tokens are kept in nano-packets (`TOKEN_SCALE` = 1e9 per packet), so a
-//!   refill of `elapsed_ns × pps` is exact: no division and no rounding loss,
-//!   however often refills happen. `elapsed` is capped at 2^32 ns and `pps` at
-//!   2^30, so the product cannot overflow u64; an idle gap longer than the cap
-//!   (4.3 s) simply fills the bucket.
+//!   refill of `elapsed × tick_ns × pps` is exact: no division and no rounding
+//!   loss. `elapsed × tick_ns` is capped at 2^32 ns and `pps` at 2^30, so the
+//!   product cannot overflow u64; an idle gap longer than the cap (4.3 s)
+//!   simply fills the bucket.
+//! * Credit arrives a jiffy at a time, so the bucket holds one jiffy of
+//!   credit (`pps × tick`) above the burst: a source sending at exactly its
+//!   rate is never held back by the clock's granularity, and the effect is at
+//!   most one jiffy of extra burst (`pps / HZ` packets), never a higher
+//!   sustained rate.
 //! * Take: one fetch-and-add of `refill - 1 packet`. If the value before it,
 //!   plus the refill, held less than one packet, the bucket was empty and the
 //!   packet is given back with an atomic add (the refill is kept). Concurrent
@@ -21,18 +31,11 @@
 //! * Cap: if the refill overfilled the bucket, the overflow (at most this
 //!   CPU's own refill) is subtracted atomically. Two racing refills near the
 //!   cap can leave the bucket slightly under full, never over.
-//! * Clock: reading the precise clock (`bpf_ktime_get_ns`) costs more than the
-//!   rest of the bucket update, so a packet first refills with the coarse clock
-//!   (same CLOCK_MONOTONIC timeline, one tick old at most), and only a packet
-//!   that finds the bucket empty reads the precise clock and refills again
-//!   before it is dropped. Credit is never lost, only taken in tick-sized
-//!   chunks while tokens remain; the effect is at most one tick of extra
-//!   burst (`pps × 1/HZ` packets), never a higher sustained rate.
 //!
 //! The token count is a signed value stored in a u64: while a give-back is in
 //! flight another CPU can see it below zero, which only errs towards dropping.
 
-use aya_ebpf::{bindings::BPF_NOEXIST, helpers::bpf_ktime_get_ns};
+use aya_ebpf::{bindings::BPF_NOEXIST, helpers::bpf_jiffies64};
 use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, SourceKey, TOKEN_SCALE, skip};
 
 use crate::{
@@ -43,6 +46,8 @@ use crate::{
 
 /// Longest elapsed time credited by one refill; a longer idle gap fills the bucket.
 const MAX_ELAPSED_NS: u64 = 1 << 32;
+/// Longest jiffy honoured (HZ=100); a CONFIG saying more is treated as this.
+const MAX_TICK_NS: u64 = 10_000_000;
 /// Highest rate honoured (about a billion packets per second).
 const MAX_PPS: u64 = 1 << 30;
 /// Deepest bucket honoured, in packets (keeps `burst × TOKEN_SCALE` inside i64).
@@ -79,22 +84,28 @@ fn limit_for(source: &Source, config: &EdgeConfig) -> RateLimit {
     }
 }
 
-/// The precise CLOCK_MONOTONIC time.
+/// Jiffies since boot (inlined by the verifier: one load).
 #[inline(always)]
-fn precise_now() -> u64 {
+fn jiffies() -> u64 {
     // SAFETY: a helper call with no arguments.
-    unsafe { bpf_ktime_get_ns() }
+    unsafe { bpf_jiffies64() }
 }
 
 /// Takes one token from the bucket of `source`, creating the bucket if needed.
 #[inline(always)]
 pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
     let limit = limit_for(source, config);
-    if limit.pps == 0 {
+    let tick_ns = u64::from(config.tick_ns);
+    // A CONFIG without a jiffy length was never set up by gateway: no clock, no stage.
+    if limit.pps == 0 || tick_ns == 0 {
         return RateVerdict::Pass;
     }
-    // Only a stage that is on pays for the clock and the key.
-    let coarse_now = crate::coarse_now();
+    let tick_ns = if tick_ns > MAX_TICK_NS {
+        MAX_TICK_NS
+    } else {
+        tick_ns
+    };
+    let now = jiffies();
     let key = &source.key(config);
     let pps = if limit.pps > MAX_PPS {
         MAX_PPS
@@ -106,14 +117,15 @@ pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
         b if b > MAX_BURST => MAX_BURST,
         b => b,
     };
-    let cap = burst * TOKEN_SCALE;
+    // One jiffy of credit above the burst (see the design notes).
+    let cap = burst * TOKEN_SCALE + pps * tick_ns;
 
     let Some(bucket) = BUCKETS.get_ptr_mut(key) else {
         // First packet of this source: a full bucket, minus this packet.
         let fresh = Bucket {
             tokens: cap - TOKEN_SCALE,
-            last_ns: precise_now(),
-            reported_ns: 0,
+            last_tick: now,
+            reported_tick: 0,
             dropped: 0,
         };
         // If another CPU created it first, this one packet passes uncounted.
@@ -124,16 +136,11 @@ pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
     // SAFETY: `bucket` points to a live, 8-byte aligned value of BUCKETS; every
     // write below is atomic, plain reads are only hints.
     unsafe {
-        if take(bucket, cap, pps, coarse_now) {
-            return RateVerdict::Pass;
-        }
-        // Empty by the coarse clock: catch up with the precise one before dropping.
-        let now = precise_now();
-        if take(bucket, cap, pps, now) {
+        if take(bucket, cap, pps, tick_ns, now) {
             return RateVerdict::Pass;
         }
         let dropped = atomic::fetch_add(&raw mut (*bucket).dropped, 1) + 1;
-        report(bucket, key, dropped, now);
+        report(bucket, key, dropped, now, tick_ns);
     }
     RateVerdict::Over
 }
@@ -143,9 +150,9 @@ pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
 /// # Safety
 /// `bucket` must point to a live value of BUCKETS.
 #[inline(always)]
-unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> bool {
+unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, now: u64) -> bool {
     unsafe {
-        let refill = claim_refill(bucket, cap, pps, now);
+        let refill = claim_refill(bucket, cap, pps, tick_ns, now);
         let before =
             atomic::fetch_add(&raw mut (*bucket).tokens, refill.wrapping_sub(TOKEN_SCALE)) as i64;
         let available = before.wrapping_add(refill as i64);
@@ -167,26 +174,28 @@ unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> bool {
     }
 }
 
-/// Claims the time between the last refill and `now`; returns the tokens it is worth.
+/// Claims the jiffies between the last refill and `now`; returns the tokens they are worth.
 ///
 /// # Safety
 /// `bucket` must point to a live value of BUCKETS.
 #[inline(always)]
-unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> u64 {
+unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, now: u64) -> u64 {
     unsafe {
-        let last = core::ptr::read_volatile(&raw const (*bucket).last_ns);
+        let last = core::ptr::read_volatile(&raw const (*bucket).last_tick);
+        // The common case: still the same jiffy, nothing to claim.
         if now <= last {
             return 0;
         }
-        if atomic::compare_exchange(&raw mut (*bucket).last_ns, last, now) != last {
-            // Another CPU moved `last_ns` meanwhile and credited that time itself.
+        if atomic::compare_exchange(&raw mut (*bucket).last_tick, last, now) != last {
+            // Another CPU moved `last_tick` meanwhile and credited that time itself.
             return 0;
         }
         let elapsed = now - last;
-        if elapsed >= MAX_ELAPSED_NS {
+        // Bounded before multiplying: that many jiffies exceed the cap anyway.
+        if elapsed >= MAX_ELAPSED_NS / tick_ns {
             return cap;
         }
-        let refill = elapsed.wrapping_mul(pps);
+        let refill = (elapsed * tick_ns).wrapping_mul(pps);
         if refill > cap { cap } else { refill }
     }
 }
@@ -196,22 +205,24 @@ unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, now: u64) -> u64
 /// # Safety
 /// `bucket` must point to a live value of BUCKETS.
 #[inline(always)]
-unsafe fn report(bucket: *mut Bucket, key: &SourceKey, dropped: u64, now: u64) {
+unsafe fn report(bucket: *mut Bucket, key: &SourceKey, dropped: u64, now: u64, tick_ns: u64) {
+    let interval = REPORT_INTERVAL_NS / tick_ns;
     unsafe {
-        let last = core::ptr::read_volatile(&raw const (*bucket).reported_ns);
-        if now.wrapping_sub(last) < REPORT_INTERVAL_NS {
+        let last = core::ptr::read_volatile(&raw const (*bucket).reported_tick);
+        if last != 0 && now.wrapping_sub(last) < interval {
             return;
         }
         // Whoever swaps in first reports; the others see a recent time and stay quiet.
-        let previous = atomic::swap(&raw mut (*bucket).reported_ns, now);
-        if now <= previous || now - previous < REPORT_INTERVAL_NS {
+        let previous = atomic::swap(&raw mut (*bucket).reported_tick, now);
+        if previous != 0 && (now <= previous || now - previous < interval) {
             return;
         }
     }
     let event = OverflowEvent {
         source: *key,
         dropped,
-        ts_ns: now,
+        // Once a second at most: the event may pay for a clock read in nanoseconds.
+        ts_ns: crate::coarse_now(),
     };
     // A full ring loses the event; the next one comes a second later.
     let _ = EVENTS.output::<OverflowEvent>(&event, 0);

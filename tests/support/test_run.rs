@@ -10,9 +10,10 @@ use aya::{
     maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf, lpm_trie::Key},
     programs::{TestRun, TestRunOptions, Xdp},
 };
+use gateway::edge::table::{NetKey, TableV4, TableV6, with_len};
 use gateway_common::{
     BanReason, BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit,
-    SourceKey, family, maps,
+    SourceKey, family, maps, stat,
 };
 
 /// `XDP_DROP` as returned by the program.
@@ -25,10 +26,8 @@ pub struct Filter {
     pub ebpf: Ebpf,
     pub allow_v4: LpmTrie<MapData, [u8; 4], u8>,
     pub allow_v6: LpmTrie<MapData, [u8; 16], u8>,
-    pub block_v4: LpmTrie<MapData, [u8; 4], BanValue>,
-    pub block_v6: LpmTrie<MapData, [u8; 16], BanValue>,
-    pub block_host_v4: HashMap<MapData, [u8; 4], BanValue>,
-    pub block_host_v6: HashMap<MapData, [u8; 16], BanValue>,
+    pub block_v4: TableV4,
+    pub block_v6: TableV6,
     pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
     pub limit_v6: LpmTrie<MapData, [u8; 16], RateLimit>,
     pub buckets: HashMap<MapData, SourceKey, Bucket>,
@@ -65,7 +64,8 @@ where
 }
 
 impl Filter {
-    /// Loads the embedded object with small LRU maps (tests never fill them).
+    /// Loads the embedded object with small tables and LRU maps (tests never
+    /// fill them), and the CONFIG `gateway` would write.
     pub fn load() -> Filter {
         assert!(
             !gateway::edge::OBJECT.is_empty(),
@@ -74,6 +74,8 @@ impl Filter {
         let mut ebpf = EbpfLoader::new()
             .map_max_entries(maps::BUCKETS, 4096)
             .map_max_entries(maps::DROPS, 4096)
+            .map_max_entries(maps::BLOCK_V4, TABLE_ROWS)
+            .map_max_entries(maps::BLOCK_V6, TABLE_ROWS)
             .load(gateway::edge::OBJECT)
             .expect("load the XDP object (are we root?)");
         let program: &mut Xdp = ebpf
@@ -82,17 +84,24 @@ impl Filter {
             .try_into()
             .expect("an XDP program");
         program.load().expect("the verifier accepts the program");
+        let initial = EdgeConfig {
+            block_row_mask: TABLE_ROWS - 1,
+            ..gateway::edge::initial_config()
+        };
+        let seed = initial.table_seed;
+        let mut config: Array<MapData, EdgeConfig> = take(&mut ebpf, maps::CONFIG);
+        config.set(0, initial, 0).expect("write CONFIG");
         Filter {
             allow_v4: take(&mut ebpf, maps::ALLOW_V4),
             allow_v6: take(&mut ebpf, maps::ALLOW_V6),
-            block_v4: take(&mut ebpf, maps::BLOCK_V4),
-            block_v6: take(&mut ebpf, maps::BLOCK_V6),
-            block_host_v4: take(&mut ebpf, maps::BLOCK_HOST_V4),
-            block_host_v6: take(&mut ebpf, maps::BLOCK_HOST_V6),
+            block_v4: TableV4::from_map(ebpf.take_map(maps::BLOCK_V4).expect("BLOCK_V4"), seed)
+                .expect("map BLOCK_V4"),
+            block_v6: TableV6::from_map(ebpf.take_map(maps::BLOCK_V6).expect("BLOCK_V6"), seed)
+                .expect("map BLOCK_V6"),
             limit_v4: take(&mut ebpf, maps::LIMIT_V4),
             limit_v6: take(&mut ebpf, maps::LIMIT_V6),
             buckets: take(&mut ebpf, maps::BUCKETS),
-            config: take(&mut ebpf, maps::CONFIG),
+            config,
             stats: take(&mut ebpf, maps::STATS),
             drops: take(&mut ebpf, maps::DROPS),
             events: take(&mut ebpf, maps::EVENTS),
@@ -100,11 +109,31 @@ impl Filter {
         }
     }
 
-    /// Loads the program with `config` in the CONFIG map.
+    /// Loads the program with `config`'s settings in the CONFIG map.
     pub fn with_config(config: EdgeConfig) -> Filter {
         let mut filter = Filter::load();
-        filter.config.set(0, config, 0).expect("write CONFIG");
+        filter.set_config(config);
         filter
+    }
+
+    /// Writes the settings of `config` (rate, prefixes, monitor, skip bits)
+    /// into CONFIG, keeping the fields that describe the tables and the clock.
+    pub fn set_config(&mut self, config: EdgeConfig) {
+        let current = self.config();
+        let merged = EdgeConfig {
+            rate: config.rate,
+            prefix_v4: config.prefix_v4,
+            prefix_v6: config.prefix_v6,
+            monitor: config.monitor,
+            skip: config.skip,
+            ..current
+        };
+        self.config.set(0, merged, 0).expect("write CONFIG");
+    }
+
+    /// The CONFIG entry.
+    pub fn config(&self) -> EdgeConfig {
+        self.config.get(&0, 0).expect("read CONFIG")
     }
 
     /// The loaded XDP program.
@@ -148,6 +177,24 @@ impl Filter {
         self.stat(slot).packets
     }
 
+    /// A counter as `gateway edge stats` shows it (`drop_blocklist`, `block_waf`, …): the sum of its slots.
+    pub fn shown(&self, name: &str) -> Counter {
+        let slots = stat::slots_of(name);
+        assert!(!slots.is_empty(), "no counter named {name}");
+        slots.iter().fold(Counter::default(), |sum, &slot| {
+            let c = self.stat(slot);
+            Counter {
+                packets: sum.packets + c.packets,
+                bytes: sum.bytes + c.bytes,
+            }
+        })
+    }
+
+    /// Packets of a shown counter.
+    pub fn shown_packets(&self, name: &str) -> u64 {
+        self.shown(name).packets
+    }
+
     /// Adds a CIDR to the allowlist.
     pub fn allow(&mut self, cidr: &str) {
         match parse_cidr(cidr) {
@@ -157,8 +204,9 @@ impl Filter {
         .expect("insert allowlist entry");
     }
 
-    /// Bans a CIDR until `expires_ns` (0 = permanent): an address in the host
-    /// map, a shorter prefix in the trie, as the gateway stores them.
+    /// Bans a CIDR (host bits zero) until `expires_ns` (0 = permanent), as
+    /// the gateway stores it: its prefix length marked in CONFIG, then the
+    /// entry in the ban table of its family.
     pub fn ban(&mut self, cidr: &str, reason: BanReason, expires_ns: u64) {
         let value = BanValue {
             expires_ns,
@@ -166,11 +214,29 @@ impl Filter {
             reason: reason as u32,
             _pad: 0,
         };
+        let mut config = self.config();
         match parse_cidr(cidr) {
-            (IpAddr::V4(ip), 32) => self.block_host_v4.insert(ip.octets(), value, 0),
-            (IpAddr::V6(ip), 128) => self.block_host_v6.insert(ip.octets(), value, 0),
-            (IpAddr::V4(ip), len) => self.block_v4.insert(&Key::new(len, ip.octets()), value, 0),
-            (IpAddr::V6(ip), len) => self.block_v6.insert(&Key::new(len, ip.octets()), value, 0),
+            (IpAddr::V4(ip), len) => {
+                config.block_lens_v4 = with_len([config.block_lens_v4, 0, 0], len)[0];
+                self.config.set(0, config, 0).expect("write CONFIG");
+                let key = NetKey {
+                    len,
+                    hi: u64::from(u32::from(ip)),
+                    lo: 0,
+                };
+                self.block_v4.insert(&key, &value)
+            }
+            (IpAddr::V6(ip), len) => {
+                config.block_lens_v6 = with_len(config.block_lens_v6, len);
+                self.config.set(0, config, 0).expect("write CONFIG");
+                let bits = u128::from(ip);
+                let key = NetKey {
+                    len,
+                    hi: (bits >> 64) as u64,
+                    lo: bits as u64,
+                };
+                self.block_v6.insert(&key, &value)
+            }
         }
         .expect("insert blocklist entry");
     }
@@ -196,6 +262,9 @@ impl Filter {
         events
     }
 }
+
+/// Rows of the test copies' ban tables (the real ones have `table::BLOCK_ROWS`).
+pub const TABLE_ROWS: u32 = 256;
 
 /// Splits `addr/len`.
 pub fn parse_cidr(cidr: &str) -> (IpAddr, u32) {

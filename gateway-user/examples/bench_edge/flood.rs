@@ -14,12 +14,13 @@ use std::{
 use anyhow::{Context, Result, bail};
 use aya::{
     EbpfLoader,
-    maps::{Array, LpmTrie, MapData, PerCpuArray, lpm_trie::Key},
+    maps::{Array, MapData, PerCpuArray},
     programs::{Xdp, XdpMode},
 };
 use gateway_common::{BanReason, BanValue, Counter, EdgeConfig, PROGRAM_NAME, maps, stat};
 
 use crate::frames::Frame;
+use gateway::edge::table::{NetKey, TableV4};
 
 /// `attach --iface IF --mode native|skb --ban A.B.C.D`: hold the filter until stdin closes.
 pub fn attach(args: &[String]) -> Result<()> {
@@ -31,19 +32,30 @@ pub fn attach(args: &[String]) -> Result<()> {
     };
     let banned: Ipv4Addr = flag(args, "--ban")?.parse().context("--ban")?;
     let mut ebpf = EbpfLoader::new().load(gateway::edge::OBJECT)?;
+    let config_value = EdgeConfig {
+        block_lens_v4: 1 << 32,
+        ..gateway::edge::initial_config()
+    };
+    let mut block = TableV4::from_map(
+        ebpf.take_map(maps::BLOCK_V4).context("BLOCK_V4")?,
+        config_value.table_seed,
+    )?;
     {
-        let mut block: LpmTrie<&mut MapData, [u8; 4], BanValue> =
-            LpmTrie::try_from(ebpf.map_mut(maps::BLOCK_V4).context("BLOCK_V4")?)?;
         let ban = BanValue {
             expires_ns: 0,
             created_unix: 0,
             reason: BanReason::Manual as u32,
             _pad: 0,
         };
-        block.insert(&Key::new(32, banned.octets()), ban, 0)?;
+        let key = NetKey {
+            len: 32,
+            hi: u64::from(u32::from(banned)),
+            lo: 0,
+        };
+        block.insert(&key, &ban)?;
         let mut config: Array<&mut MapData, EdgeConfig> =
             Array::try_from(ebpf.map_mut(maps::CONFIG).context("CONFIG")?)?;
-        config.set(0, EdgeConfig::DEFAULT, 0)?;
+        config.set(0, config_value, 0)?;
     }
     let program: &mut Xdp = ebpf
         .program_mut(PROGRAM_NAME)
@@ -59,11 +71,12 @@ pub fn attach(args: &[String]) -> Result<()> {
     let stats: PerCpuArray<&MapData, Counter> =
         PerCpuArray::try_from(ebpf.map(maps::STATS).context("STATS")?)?;
     let dropped: u64 = stats
-        .get(&stat::DROP_BLOCKLIST, 0)?
+        .get(&(stat::DROP_BAN + BanReason::Manual as u32), 0)?
         .iter()
         .map(|c| c.packets)
         .sum();
     println!("RESULT dropped={dropped}");
+    drop(block);
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use super::{
     audit::{Action, AuditEvent, Origin},
     cluster::{ClusterMsg, Op},
     config::BansConfig,
+    offenders::Offenders,
     score::Scoreboard,
 };
 use crate::edge::{Edge, ttl::unix_now};
@@ -106,8 +107,8 @@ struct Evidence {
 struct State {
     board: Scoreboard,
     evidence: HashMap<IpAddr, Evidence>,
-    /// Network → (bans so far, last ban time): repeat offenders, kept for `max_ttl`.
-    offenders: HashMap<IpNet, (u32, Instant)>,
+    /// Networks banned before, kept for `max_ttl` (on disk in the daemon).
+    offenders: Offenders,
 }
 
 const REASONS: usize = 7;
@@ -143,13 +144,22 @@ impl BanManager {
             state: Mutex::new(State {
                 board,
                 evidence: HashMap::new(),
-                offenders: HashMap::new(),
+                offenders: Offenders::default(),
             }),
             active: RwLock::new(HashMap::new()),
             outbox: Mutex::new(None),
             issued: Default::default(),
             sync_lag_ms: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps the repeat-offender history in `file` (loading it now), so the
+    /// escalating TTL survives restarts.
+    pub fn with_offenders_file(self, file: std::path::PathBuf) -> Self {
+        if let Ok(mut st) = self.state.lock() {
+            st.offenders = Offenders::persistent(file);
+        }
+        self
     }
 
     /// This node's name.
@@ -221,10 +231,10 @@ impl BanManager {
             st.board.reset(ip);
             let net = self.ban_net(ip);
             let max = *self.cfg.max_ttl;
-            st.offenders
-                .retain(|_, (_, last)| now.duration_since(*last) < max);
-            let repeat = st.offenders.get(&net).map_or(0, |o| o.0);
-            st.offenders.insert(net, (repeat + 1, now));
+            let cap = self.cfg.max_tracked;
+            let repeat = st
+                .offenders
+                .record(net, unix_now(), max.as_secs().max(1), cap);
             let ttl = escalate(*self.cfg.ttl, max, repeat);
             let mut json = serde_json::Map::new();
             for k in [

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod events;
 pub mod manager;
+pub mod offenders;
 pub mod run;
 pub mod score;
 

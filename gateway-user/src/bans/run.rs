@@ -90,12 +90,15 @@ pub fn start(config: &Config) -> anyhow::Result<Option<BanLoop>> {
         .cluster
         .as_ref()
         .map_or_else(host_name, |c| c.node_name());
-    let manager = Arc::new(BanManager::new(
-        config.bans.clone().unwrap_or_default(),
-        config.client_ip.trusted_proxies.clone(),
-        node,
-        xdp,
-    ));
+    let manager = Arc::new(
+        BanManager::new(
+            config.bans.clone().unwrap_or_default(),
+            config.client_ip.trusted_proxies.clone(),
+            node,
+            xdp,
+        )
+        .with_offenders_file(edge::notes::state_file(&base, "offenders", "json")),
+    );
     let link = match &config.cluster {
         Some(c) => Some(cluster::start(manager.clone(), c).context("cluster.redis")?),
         None => None,

@@ -286,6 +286,10 @@ pub struct Route {
     /// Response timeout of this route (overrides the upstream's).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Forward WebSocket handshakes (`Upgrade: websocket`) and tunnel the upgraded
+    /// connection; when false the `Upgrade` header is stripped like any hop-by-hop header.
+    #[serde(default = "defaults::yes")]
+    pub websocket: bool,
     /// Rate limits and quotas of this route (`[{ by: consumer }, { by: ip, rate: 100/s }]`).
     #[serde(default)]
     pub rate_limit: Vec<crate::limit::RouteLimitConfig>,

@@ -13,7 +13,6 @@ use super::{
     Edge,
     block::BlockKey,
     error::{EdgeError, Result},
-    maps::{is_full, is_not_found},
     notes,
     ttl::{format_duration, format_unix, monotonic_ns, unix_now},
 };
@@ -150,50 +149,36 @@ impl Edge {
     pub fn ban_add(&mut self, net: IpNet, ttl: Option<Duration>, reason: BanReason) -> Result<()> {
         let value = ban_value(ttl, reason);
         let key = BlockKey::of(&net);
-        let res = self.block_insert(&key, value).map_err(|e| {
-            if is_full(&e) {
-                EdgeError::Full {
-                    map: key.map(),
-                    used: u64::from(key.capacity()),
-                    adding: 1,
-                    capacity: key.capacity(),
-                }
-            } else {
-                EdgeError::map("insert", key.map(), e)
-            }
-        });
-        self.refresh_skips()?;
-        res
+        let _held = self.lock.hold()?;
+        self.block_insert(&key, value).map(drop)
     }
 
     /// Removes the ban of exactly this network.
     pub fn ban_del(&mut self, net: IpNet) -> Result<()> {
         let key = BlockKey::of(&net);
-        let res = self.block_remove(&key).map_err(|e| {
-            if is_not_found(&e) {
-                EdgeError::NotFound {
+        {
+            let _held = self.lock.hold()?;
+            if !self.block_remove(&key) {
+                return Err(EdgeError::NotFound {
                     cidr: net.to_string(),
                     list: "blocklist",
-                }
-            } else {
-                EdgeError::map("delete", key.map(), e)
+                });
             }
-        });
-        self.refresh_skips()?;
-        res?;
+            self.refresh_lens()?;
+        }
         self.forget_notes(&[net]);
         Ok(())
     }
 
-    /// Whether this network is (still) in the blocklist maps.
+    /// Whether this network is (still) in the blocklist tables.
     pub fn is_blocked(&self, net: IpNet) -> Result<bool> {
-        Ok(self.block_get(&BlockKey::of(&net))?.is_some())
+        Ok(self.block_get(&BlockKey::of(&net)).is_some())
     }
 
     /// Every blocklist entry, expired ones included, IPv4 first.
     pub fn all_bans(&self) -> Result<Vec<Ban>> {
         Ok(self
-            .block_entries()?
+            .block_entries()
             .into_iter()
             .map(|(key, value)| Ban {
                 net: key.net(),
@@ -254,25 +239,24 @@ impl Edge {
 
     /// Deletes every expired ban; returns how many were removed.
     pub fn sweep_expired(&mut self) -> Result<usize> {
-        let now = monotonic_ns();
-        let expired: Vec<IpNet> = self
-            .all_bans()?
-            .into_iter()
-            .filter(|b| b.expired_at(now))
-            .map(|b| b.net)
-            .collect();
-        let mut removed = Vec::new();
-        for net in expired {
-            let key = BlockKey::of(&net);
-            match self.block_remove(&key) {
-                Ok(()) => removed.push(net),
-                // Someone else removed it meanwhile: fine.
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(EdgeError::map("delete", key.map(), e)),
-            }
-        }
-        // Also repairs skip bits left stale by a race between two writers.
-        self.refresh_skips()?;
+        let removed = {
+            let _held = self.lock.hold()?;
+            let now = monotonic_ns();
+            // One walk of the tables: the expired bans, and what stays.
+            let (expired, kept): (Vec<_>, Vec<_>) = self
+                .block_entries()
+                .into_iter()
+                .partition(|(_, v)| v.expires_ns != 0 && v.expires_ns <= now);
+            let removed: Vec<IpNet> = expired
+                .into_iter()
+                .filter(|(key, _)| self.block_remove(key))
+                .map(|(key, _)| key.net())
+                .collect();
+            // Lengths left without a ban stop being probed; skip bits are repaired too.
+            self.set_lens(kept.iter().map(|(k, _)| k))?;
+            self.refresh_skips()?;
+            removed
+        };
         self.forget_notes(&removed);
         Ok(removed.len())
     }

@@ -1,30 +1,26 @@
-//! Where a ban is stored: a single address (/32, /128) in an exact-match hash
-//! map, which the XDP program looks up first, and any shorter prefix in an LPM
-//! trie. Everything that writes or reads the blocklist goes through [`BlockKey`],
-//! so the two kinds of map can never disagree about where an entry lives.
+//! Where a ban is stored: one ban table per address family, keyed by prefix
+//! length and network (`gateway_common::table`), and CONFIG's bits of the
+//! prefix lengths in use, which tell the XDP program what to probe. Everything
+//! that writes or reads the blocklist goes through [`BlockKey`] and the
+//! methods here, so the tables and the length bits never disagree.
 use std::net::IpAddr;
 
-use aya::maps::{MapError, lpm_trie::Key};
 use gateway_common::{BanValue, capacity, maps};
 use ipnet::IpNet;
 
 use super::{
     Edge, cidr,
     error::{EdgeError, Result},
-    maps::is_not_found,
+    table::{NetKey, TableError, with_len},
 };
 
-/// The map key of one banned network.
+/// The table key of one banned network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BlockKey {
-    /// An IPv4 address (/32): BLOCK_HOST_V4.
-    HostV4([u8; 4]),
-    /// An IPv6 address (/128): BLOCK_HOST_V6.
-    HostV6([u8; 16]),
-    /// A shorter IPv4 prefix: BLOCK_V4.
-    PrefixV4(u32, [u8; 4]),
-    /// A shorter IPv6 prefix: BLOCK_V6.
-    PrefixV6(u32, [u8; 16]),
+    /// An IPv4 network: BLOCK_V4.
+    V4(NetKey),
+    /// An IPv6 network: BLOCK_V6.
+    V6(NetKey),
 }
 
 impl BlockKey {
@@ -32,118 +28,142 @@ impl BlockKey {
     pub(crate) fn of(net: &IpNet) -> BlockKey {
         let len = u32::from(net.prefix_len());
         match net.addr() {
-            IpAddr::V4(a) if len == 32 => BlockKey::HostV4(a.octets()),
-            IpAddr::V4(a) => BlockKey::PrefixV4(len, a.octets()),
-            IpAddr::V6(a) if len == 128 => BlockKey::HostV6(a.octets()),
-            IpAddr::V6(a) => BlockKey::PrefixV6(len, a.octets()),
+            IpAddr::V4(a) => BlockKey::V4(NetKey {
+                len,
+                hi: u64::from(u32::from(a)),
+                lo: 0,
+            }),
+            IpAddr::V6(a) => {
+                let bits = u128::from(a);
+                BlockKey::V6(NetKey {
+                    len,
+                    hi: (bits >> 64) as u64,
+                    lo: bits as u64,
+                })
+            }
         }
     }
 
     /// The network this key stands for.
     pub(crate) fn net(&self) -> IpNet {
         match *self {
-            BlockKey::HostV4(a) => cidr::from_v4(32, a),
-            BlockKey::HostV6(a) => cidr::from_v6(128, a),
-            BlockKey::PrefixV4(len, a) => cidr::from_v4(len, a),
-            BlockKey::PrefixV6(len, a) => cidr::from_v6(len, a),
+            BlockKey::V4(k) => cidr::from_v4(k.len, (k.hi as u32).to_be_bytes()),
+            BlockKey::V6(k) => cidr::from_v6(
+                k.len,
+                ((u128::from(k.hi) << 64) | u128::from(k.lo)).to_be_bytes(),
+            ),
         }
     }
 
     /// The name of the map holding this key.
     pub(crate) fn map(&self) -> &'static str {
         match self {
-            BlockKey::HostV4(_) => maps::BLOCK_HOST_V4,
-            BlockKey::HostV6(_) => maps::BLOCK_HOST_V6,
-            BlockKey::PrefixV4(..) => maps::BLOCK_V4,
-            BlockKey::PrefixV6(..) => maps::BLOCK_V6,
+            BlockKey::V4(_) => maps::BLOCK_V4,
+            BlockKey::V6(_) => maps::BLOCK_V6,
         }
     }
 
-    /// The capacity of the map holding this key.
+    /// The number of bans its table accepts.
     pub(crate) fn capacity(&self) -> u32 {
-        match self {
-            BlockKey::HostV4(_) | BlockKey::HostV6(_) => capacity::BLOCK_HOSTS,
-            BlockKey::PrefixV4(..) | BlockKey::PrefixV6(..) => capacity::BLOCK,
-        }
+        capacity::BLOCK
     }
 }
 
-/// The four blocklist maps, in listing order (IPv4 first).
-pub(crate) const BLOCK_MAPS: [&str; 4] = [
-    maps::BLOCK_HOST_V4,
-    maps::BLOCK_V4,
-    maps::BLOCK_HOST_V6,
-    maps::BLOCK_V6,
-];
+/// The two ban tables, in listing order (IPv4 first).
+pub(crate) const BLOCK_MAPS: [&str; 2] = [maps::BLOCK_V4, maps::BLOCK_V6];
 
 impl Edge {
-    /// Inserts or replaces one blocklist entry (the kernel's error is kept for the caller).
-    pub(crate) fn block_insert(
-        &mut self,
-        key: &BlockKey,
-        value: BanValue,
-    ) -> std::result::Result<(), MapError> {
-        match *key {
-            BlockKey::HostV4(a) => self.block_host_v4.insert(a, value, 0),
-            BlockKey::HostV6(a) => self.block_host_v6.insert(a, value, 0),
-            BlockKey::PrefixV4(len, a) => self.block_v4.insert(&Key::new(len, a), value, 0),
-            BlockKey::PrefixV6(len, a) => self.block_v6.insert(&Key::new(len, a), value, 0),
+    /// Inserts or replaces one ban; returns true when the network is new.
+    /// Its prefix length is marked in use before the entry appears.
+    pub(crate) fn block_insert(&mut self, key: &BlockKey, value: BanValue) -> Result<bool> {
+        let mut cfg = self.config()?;
+        let before = (cfg.block_lens_v4, cfg.block_lens_v6);
+        match key {
+            BlockKey::V4(k) => cfg.block_lens_v4 = with_len([cfg.block_lens_v4, 0, 0], k.len)[0],
+            BlockKey::V6(k) => cfg.block_lens_v6 = with_len(cfg.block_lens_v6, k.len),
         }
-    }
-
-    /// Removes one blocklist entry (the kernel's error is kept for the caller).
-    pub(crate) fn block_remove(&mut self, key: &BlockKey) -> std::result::Result<(), MapError> {
-        match *key {
-            BlockKey::HostV4(a) => self.block_host_v4.remove(&a),
-            BlockKey::HostV6(a) => self.block_host_v6.remove(&a),
-            BlockKey::PrefixV4(len, a) => self.block_v4.remove(&Key::new(len, a)),
-            BlockKey::PrefixV6(len, a) => self.block_v6.remove(&Key::new(len, a)),
+        if (cfg.block_lens_v4, cfg.block_lens_v6) != before {
+            self.write_config(&cfg)?;
         }
-    }
-
-    /// The entry for this network: exact for single addresses; for a prefix, the
-    /// trie's longest match (a covering prefix keeps the network banned anyway).
-    pub(crate) fn block_get(&self, key: &BlockKey) -> Result<Option<BanValue>> {
-        let found = match *key {
-            BlockKey::HostV4(a) => self.block_host_v4.get(&a, 0),
-            BlockKey::HostV6(a) => self.block_host_v6.get(&a, 0),
-            BlockKey::PrefixV4(len, a) => self.block_v4.get(&Key::new(len, a), 0),
-            BlockKey::PrefixV6(len, a) => self.block_v6.get(&Key::new(len, a), 0),
+        let res = match key {
+            BlockKey::V4(k) => self.block_v4.insert(k, &value),
+            BlockKey::V6(k) => self.block_v6.insert(k, &value),
         };
-        match found {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(EdgeError::map("lookup", key.map(), e)),
+        res.map_err(|e| match e {
+            TableError::Full => EdgeError::Full {
+                map: key.map(),
+                used: u64::from(key.capacity()),
+                adding: 1,
+                capacity: key.capacity(),
+            },
+            TableError::Map(detail) => EdgeError::IncompatibleMap {
+                path: self.dir.join(key.map()),
+                detail,
+            },
+        })
+    }
+
+    /// Removes one ban; false if there was none. The length bits are left
+    /// set (an extra probe, never a missed ban) until [`Edge::refresh_lens`].
+    pub(crate) fn block_remove(&mut self, key: &BlockKey) -> bool {
+        match key {
+            BlockKey::V4(k) => self.block_v4.remove(k),
+            BlockKey::V6(k) => self.block_v6.remove(k),
         }
     }
 
-    /// Every blocklist entry of the four maps, IPv4 first.
-    pub(crate) fn block_entries(&self) -> Result<Vec<(BlockKey, BanValue)>> {
-        let mut out = Vec::new();
-        for item in self.block_host_v4.iter() {
-            match item {
-                Ok((a, v)) => out.push((BlockKey::HostV4(a), v)),
-                // Hash map entries can vanish while we walk the map.
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(EdgeError::map("iterate", maps::BLOCK_HOST_V4, e)),
+    /// The ban of exactly this network.
+    pub(crate) fn block_get(&self, key: &BlockKey) -> Option<BanValue> {
+        match key {
+            BlockKey::V4(k) => self.block_v4.get(k),
+            BlockKey::V6(k) => self.block_v6.get(k),
+        }
+    }
+
+    /// Every ban of both tables, IPv4 first.
+    pub(crate) fn block_entries(&self) -> Vec<(BlockKey, BanValue)> {
+        let v4 = self.block_v4.entries().into_iter();
+        let v6 = self.block_v6.entries().into_iter();
+        v4.map(|(k, v)| (BlockKey::V4(k), v))
+            .chain(v6.map(|(k, v)| (BlockKey::V6(k), v)))
+            .collect()
+    }
+
+    /// Bans per table: (map name, entries).
+    pub(crate) fn block_counts(&self) -> [(&'static str, u64); 2] {
+        let mut v4 = 0;
+        let mut v6 = 0;
+        for (k, _) in self.block_entries() {
+            match k {
+                BlockKey::V4(_) => v4 += 1,
+                BlockKey::V6(_) => v6 += 1,
             }
         }
-        for item in self.block_v4.iter() {
-            let (k, v) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V4, e))?;
-            out.push((BlockKey::PrefixV4(k.prefix_len(), k.data()), v));
-        }
-        for item in self.block_host_v6.iter() {
-            match item {
-                Ok((a, v)) => out.push((BlockKey::HostV6(a), v)),
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(EdgeError::map("iterate", maps::BLOCK_HOST_V6, e)),
+        [(maps::BLOCK_V4, v4), (maps::BLOCK_V6, v6)]
+    }
+
+    /// Recomputes the prefix lengths in use from the tables (after removals).
+    pub(crate) fn refresh_lens(&mut self) -> Result<()> {
+        let entries = self.block_entries();
+        self.set_lens(entries.iter().map(|(k, _)| k))
+    }
+
+    /// Marks exactly the prefix lengths of `keys` in use (the tables' whole content).
+    pub(crate) fn set_lens<'a>(&mut self, keys: impl Iterator<Item = &'a BlockKey>) -> Result<()> {
+        let (mut v4, mut v6) = (0u64, [0u64; 3]);
+        for key in keys {
+            match key {
+                BlockKey::V4(k) => v4 = with_len([v4, 0, 0], k.len)[0],
+                BlockKey::V6(k) => v6 = with_len(v6, k.len),
             }
         }
-        for item in self.block_v6.iter() {
-            let (k, v) = item.map_err(|e| EdgeError::map("iterate", maps::BLOCK_V6, e))?;
-            out.push((BlockKey::PrefixV6(k.prefix_len(), k.data()), v));
+        let mut cfg = self.config()?;
+        if (cfg.block_lens_v4, cfg.block_lens_v6) != (v4, v6) {
+            cfg.block_lens_v4 = v4;
+            cfg.block_lens_v6 = v6;
+            self.write_config(&cfg)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -152,13 +172,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn single_addresses_go_to_the_host_maps_and_prefixes_to_the_tries() {
+    fn networks_of_both_families_round_trip_through_their_keys() {
         let cases = [
-            ("198.18.0.1/32", maps::BLOCK_HOST_V4),
+            ("198.18.0.1/32", maps::BLOCK_V4),
             ("198.18.0.0/24", maps::BLOCK_V4),
             ("0.0.0.0/0", maps::BLOCK_V4),
-            ("2001:db8::1/128", maps::BLOCK_HOST_V6),
+            ("2001:db8::1/128", maps::BLOCK_V6),
             ("2001:db8::/127", maps::BLOCK_V6),
+            ("2001:db8:0:1::/64", maps::BLOCK_V6),
+            ("::/0", maps::BLOCK_V6),
         ];
         for (text, map) in cases {
             let net: IpNet = text.parse().unwrap();
@@ -166,5 +188,15 @@ mod tests {
             assert_eq!(key.map(), map, "{text}");
             assert_eq!(key.net(), net, "{text} round-trips");
         }
+    }
+
+    #[test]
+    fn an_ipv4_key_holds_the_address_as_a_big_endian_word() {
+        let net: IpNet = "198.18.7.0/24".parse().unwrap();
+        let BlockKey::V4(k) = BlockKey::of(&net) else {
+            panic!("an IPv4 key")
+        };
+        assert_eq!(k.hi, 0xc612_0700);
+        assert_eq!(k.len, 24);
     }
 }

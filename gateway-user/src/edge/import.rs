@@ -12,7 +12,6 @@ use super::{
     block::{BLOCK_MAPS, BlockKey},
     cidr::parse_cidr,
     error::{EdgeError, Result},
-    maps::is_full,
 };
 
 /// The CIDRs of an import file, deduplicated, in file order.
@@ -63,10 +62,12 @@ impl Edge {
     ) -> Result<ImportReport> {
         let keys: Vec<BlockKey> = nets.iter().map(BlockKey::of).collect();
         let value = ban_value(ttl, reason);
+        let _held = self.lock.hold()?;
         let plan = self.plan(&keys)?;
-        let res = self.insert_all(&keys, &plan, value);
-        self.refresh_skips()?;
-        res?;
+        if let Err(e) = self.insert_all(&keys, &plan, value) {
+            self.refresh_lens()?;
+            return Err(e);
+        }
         let added = plan.new_keys;
         Ok(ImportReport {
             added,
@@ -83,7 +84,7 @@ impl Edge {
             });
         }
         let existing: HashSet<BlockKey> =
-            self.block_entries()?.into_iter().map(|(k, _)| k).collect();
+            self.block_entries().into_iter().map(|(k, _)| k).collect();
         let is_new: Vec<bool> = keys.iter().map(|k| !existing.contains(k)).collect();
         let new_keys = is_new.iter().filter(|n| **n).count();
         for map in BLOCK_MAPS {
@@ -106,15 +107,14 @@ impl Edge {
         for (i, k) in keys.iter().enumerate() {
             if let Err(e) = self.block_insert(k, value) {
                 self.rollback(keys, plan, i);
-                return Err(if is_full(&e) {
-                    EdgeError::Full {
-                        map: k.map(),
-                        used: u64::from(k.capacity()),
+                return Err(match e {
+                    EdgeError::Full { map, capacity, .. } => EdgeError::Full {
+                        map,
+                        used: u64::from(capacity),
                         adding: (keys.len() - i) as u64,
-                        capacity: k.capacity(),
-                    }
-                } else {
-                    EdgeError::map("insert", k.map(), e)
+                        capacity,
+                    },
+                    other => other,
                 });
             }
         }
@@ -125,7 +125,7 @@ impl Edge {
     fn rollback(&mut self, keys: &[BlockKey], plan: &Plan, done: usize) {
         for (k, new) in keys.iter().zip(&plan.is_new).take(done) {
             if *new {
-                let _ = self.block_remove(k);
+                self.block_remove(k);
             }
         }
     }

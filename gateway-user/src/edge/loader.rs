@@ -96,11 +96,37 @@ fn load_object(dir: &Path) -> Result<Ebpf> {
             .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?;
         if !config_existed || current.prefix_v4 == 0 || current.prefix_v6 == 0 {
             config
-                .set(0, EdgeConfig::DEFAULT, 0)
+                .set(0, initial_config(), 0)
                 .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
         }
     }
     Ok(ebpf)
+}
+
+/// What a new CONFIG holds: the defaults, this kernel's jiffy, and a random
+/// seed for the ban tables' hash (so nobody can pick addresses that collide).
+pub fn initial_config() -> EdgeConfig {
+    EdgeConfig {
+        tick_ns: tick_ns(),
+        table_seed: rand::random(),
+        ..EdgeConfig::DEFAULT
+    }
+}
+
+/// Nanoseconds per jiffy: the resolution of `CLOCK_MONOTONIC_COARSE` is one tick.
+pub fn tick_ns() -> u32 {
+    let mut res = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `res` is a valid out-pointer.
+    let rc = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut res) };
+    if rc != 0 || res.tv_sec != 0 || res.tv_nsec <= 0 {
+        // Every Linux has a coarse clock; should one not answer, assume HZ=1000,
+        // the shortest tick (the rate then errs towards dropping).
+        return 1_000_000;
+    }
+    res.tv_nsec as u32
 }
 
 /// Creates and pins every map of the layout in `dir` without attaching anything.

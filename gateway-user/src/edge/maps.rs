@@ -12,15 +12,16 @@ use aya::maps::{
     lpm_trie::{Key, LpmTrie},
 };
 use gateway_common::{
-    BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, maps,
-    skip,
+    Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, maps, skip,
 };
 use ipnet::IpNet;
 
 use super::{
     error::{EdgeError, Result},
     loader::{self, AttachMode, Attached},
+    lock::WriteLock,
     pin,
+    table::{TableV4, TableV6},
 };
 
 /// An IPv4 LPM trie with values `V`.
@@ -33,16 +34,16 @@ pub struct Edge {
     pub(crate) dir: PathBuf,
     pub(crate) allow_v4: TrieV4<u8>,
     pub(crate) allow_v6: TrieV6<u8>,
-    pub(crate) block_v4: TrieV4<BanValue>,
-    pub(crate) block_v6: TrieV6<BanValue>,
-    pub(crate) block_host_v4: HashMap<MapData, [u8; 4], BanValue>,
-    pub(crate) block_host_v6: HashMap<MapData, [u8; 16], BanValue>,
+    pub(crate) block_v4: TableV4,
+    pub(crate) block_v6: TableV6,
     pub(crate) limit_v4: TrieV4<RateLimit>,
     pub(crate) limit_v6: TrieV6<RateLimit>,
     pub(crate) config: Array<MapData, EdgeConfig>,
     pub(crate) stats: PerCpuArray<MapData, Counter>,
     pub(crate) drops: HashMap<MapData, SourceKey, DropCount>,
     pub(crate) buckets: HashMap<MapData, SourceKey, Bucket>,
+    /// Taken around every change of the ban tables and CONFIG.
+    pub(crate) lock: WriteLock,
 }
 
 impl Edge {
@@ -61,6 +62,7 @@ impl Edge {
         let mut edge = Self::open_existing(&dir)?;
         // Fresh maps start with no skip bits (always right, but slower): set them.
         edge.refresh_skips()?;
+        edge.refresh_clock()?;
         Ok(edge)
     }
 
@@ -71,17 +73,21 @@ impl Edge {
                 dir: dir.to_path_buf(),
             });
         }
+        let config: Array<MapData, EdgeConfig> = typed(dir, maps::CONFIG)?;
+        let seed = config
+            .get(&0, 0)
+            .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?
+            .table_seed;
         Ok(Edge {
             dir: dir.to_path_buf(),
             allow_v4: typed(dir, maps::ALLOW_V4)?,
             allow_v6: typed(dir, maps::ALLOW_V6)?,
-            block_v4: typed(dir, maps::BLOCK_V4)?,
-            block_v6: typed(dir, maps::BLOCK_V6)?,
-            block_host_v4: typed(dir, maps::BLOCK_HOST_V4)?,
-            block_host_v6: typed(dir, maps::BLOCK_HOST_V6)?,
+            block_v4: table(dir, maps::BLOCK_V4, seed)?,
+            block_v6: table(dir, maps::BLOCK_V6, seed)?,
+            lock: WriteLock::new(dir.parent().unwrap_or(dir)),
             limit_v4: typed(dir, maps::LIMIT_V4)?,
             limit_v6: typed(dir, maps::LIMIT_V6)?,
-            config: typed(dir, maps::CONFIG)?,
+            config,
             stats: typed(dir, maps::STATS)?,
             drops: typed(dir, maps::DROPS)?,
             buckets: typed(dir, maps::BUCKETS)?,
@@ -112,14 +118,13 @@ impl Edge {
     /// Entries in use per map: (name, entries, capacity). Arrays count as full.
     pub fn fill_levels(&self) -> Result<Vec<(&'static str, u64, u32)>> {
         let mut out = Vec::new();
+        let bans = self.block_counts();
         for spec in &pin::SPECS {
             let used = match spec.name {
                 maps::ALLOW_V4 => count(maps::ALLOW_V4, self.allow_v4.keys())?,
                 maps::ALLOW_V6 => count(maps::ALLOW_V6, self.allow_v6.keys())?,
-                maps::BLOCK_V4 => count(maps::BLOCK_V4, self.block_v4.keys())?,
-                maps::BLOCK_V6 => count(maps::BLOCK_V6, self.block_v6.keys())?,
-                maps::BLOCK_HOST_V4 => count(maps::BLOCK_HOST_V4, self.block_host_v4.keys())?,
-                maps::BLOCK_HOST_V6 => count(maps::BLOCK_HOST_V6, self.block_host_v6.keys())?,
+                maps::BLOCK_V4 => bans[0].1,
+                maps::BLOCK_V6 => bans[1].1,
                 maps::LIMIT_V4 => count(maps::LIMIT_V4, self.limit_v4.keys())?,
                 maps::LIMIT_V6 => count(maps::LIMIT_V6, self.limit_v6.keys())?,
                 maps::BUCKETS => count(maps::BUCKETS, self.buckets.keys())?,
@@ -127,7 +132,11 @@ impl Edge {
                 maps::EVENTS => continue,
                 _ => u64::from(spec.capacity),
             };
-            out.push((spec.name, used, spec.capacity));
+            let capacity = match spec.name {
+                maps::BLOCK_V4 | maps::BLOCK_V6 => gateway_common::capacity::BLOCK,
+                _ => spec.capacity,
+            };
+            out.push((spec.name, used, capacity));
         }
         Ok(out)
     }
@@ -145,14 +154,28 @@ impl Edge {
             .map_err(|e| EdgeError::map("read", maps::CONFIG, e))
     }
 
-    /// Replaces the filter's global settings; the XDP program sees them on its next packet.
+    /// Replaces the settings an operator chooses (default rate, bucket
+    /// prefixes, monitor mode); the XDP program sees them on its next packet.
     ///
-    /// The `skip` bits are not taken from `cfg`: they are recomputed from the maps.
+    /// The fields user space maintains (skip bits, prefix lengths in use, the
+    /// tables' shape and seed, the clock tick) are kept or recomputed, never
+    /// taken from `cfg`.
     pub fn set_config(&mut self, cfg: &EdgeConfig) -> Result<()> {
+        let _held = self.lock.hold()?;
+        let current = self.config()?;
         let cfg = EdgeConfig {
+            rate: cfg.rate,
+            prefix_v4: cfg.prefix_v4,
+            prefix_v6: cfg.prefix_v6,
+            monitor: cfg.monitor,
             skip: self.empty_lists()?,
-            ..*cfg
+            ..current
         };
+        self.write_config(&cfg)
+    }
+
+    /// Writes CONFIG as it is (callers hold the lock).
+    pub(crate) fn write_config(&mut self, cfg: &EdgeConfig) -> Result<()> {
         self.config
             .set(0, cfg, 0)
             .map_err(|e| EdgeError::map("write", maps::CONFIG, e))
@@ -162,13 +185,27 @@ impl Edge {
     /// their lookups (CONFIG `skip` bits). Every change of a list calls this;
     /// it costs one "first key" call per map.
     pub fn refresh_skips(&mut self) -> Result<()> {
+        let _held = self.lock.hold()?;
         let skip = self.empty_lists()?;
         let mut cfg = self.config()?;
         if cfg.skip != skip {
             cfg.skip = skip;
-            self.config
-                .set(0, cfg, 0)
-                .map_err(|e| EdgeError::map("write", maps::CONFIG, e))?;
+            self.write_config(&cfg)?;
+        }
+        Ok(())
+    }
+
+    /// Writes this kernel's jiffy length and the tables' row count into CONFIG
+    /// if they are not there yet (the program's bucket clock and probes use them).
+    fn refresh_clock(&mut self) -> Result<()> {
+        let _held = self.lock.hold()?;
+        let mut cfg = self.config()?;
+        let tick_ns = loader::tick_ns();
+        let row_mask = self.block_v4.rows().min(self.block_v6.rows()) - 1;
+        if cfg.tick_ns != tick_ns || cfg.block_row_mask != row_mask {
+            cfg.tick_ns = tick_ns;
+            cfg.block_row_mask = row_mask;
+            self.write_config(&cfg)?;
         }
         Ok(())
     }
@@ -183,22 +220,6 @@ impl Edge {
             (
                 skip::ALLOW_V6,
                 is_empty(maps::ALLOW_V6, self.allow_v6.keys())?,
-            ),
-            (
-                skip::BLOCK_V4,
-                is_empty(maps::BLOCK_V4, self.block_v4.keys())?,
-            ),
-            (
-                skip::BLOCK_V6,
-                is_empty(maps::BLOCK_V6, self.block_v6.keys())?,
-            ),
-            (
-                skip::BLOCK_HOST_V4,
-                is_empty(maps::BLOCK_HOST_V4, self.block_host_v4.keys())?,
-            ),
-            (
-                skip::BLOCK_HOST_V6,
-                is_empty(maps::BLOCK_HOST_V6, self.block_host_v6.keys())?,
             ),
             (
                 skip::LIMIT_V4,
@@ -228,6 +249,23 @@ where
     }
     let map = Map::from_map_data(data).map_err(|e| EdgeError::map("open", name, e))?;
     T::try_from(map).map_err(|e| EdgeError::map("open", name, e))
+}
+
+/// Opens a pinned ban table, checks its shape, and maps it.
+fn table<F: super::table::Family>(
+    dir: &Path,
+    name: &'static str,
+    seed: u64,
+) -> Result<super::table::Table<F>> {
+    let path = dir.join(name);
+    let data = MapData::from_pin(&path).map_err(|e| EdgeError::map("open", name, e))?;
+    if let Some(spec) = pin::SPECS.iter().find(|s| s.name == name) {
+        pin::check_shape(spec, &path, &data)?;
+    }
+    super::table::Table::new(data, seed).map_err(|e| EdgeError::IncompatibleMap {
+        path,
+        detail: e.to_string(),
+    })
 }
 
 /// Counts the keys of a map.

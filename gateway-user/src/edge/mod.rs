@@ -11,10 +11,12 @@ pub mod import;
 mod links;
 mod lists;
 mod loader;
+mod lock;
 mod maps;
 pub mod notes;
 pub mod pin;
 mod stats;
+pub mod table;
 pub mod ttl;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +25,9 @@ pub use bans::{Ban, BanView, ImportReport, parse_reason, parse_reason_or_note};
 pub use error::{EdgeError, Result};
 pub use links::{LinkStatus, detach, purge, status};
 pub use lists::check_limit;
-pub use loader::{AttachMode, Attached, attach, create_maps, ensure_attached};
+pub use loader::{
+    AttachMode, Attached, attach, create_maps, ensure_attached, initial_config, tick_ns,
+};
 pub use maps::{Edge, parse_overflow};
 pub use stats::{DropView, SlotView, Snapshot};
 

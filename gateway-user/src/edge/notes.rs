@@ -21,6 +21,11 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/gateway";
 
 /// The notes file of a pin base directory.
 pub fn path_for(base: &Path) -> PathBuf {
+    state_file(base, "ban-notes", "json")
+}
+
+/// A file of the state directory belonging to one pin base directory.
+pub(crate) fn state_file(base: &Path, name: &str, ext: &str) -> PathBuf {
     let dir = std::env::var_os(STATE_DIR_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
@@ -29,7 +34,7 @@ pub fn path_for(base: &Path) -> PathBuf {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    dir.join(format!("ban-notes{tag}.json"))
+    dir.join(format!("{name}{tag}.{ext}"))
 }
 
 /// Reads every note (CIDR → text); a missing file means no notes.
@@ -86,7 +91,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, String>> {
     })
 }
 
-fn lock(file: &File, path: &Path) -> Result<()> {
+pub(crate) fn lock(file: &File, path: &Path) -> Result<()> {
     // SAFETY: flock on a descriptor we own; released when the file is closed.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
         return Err(EdgeError::io(path, std::io::Error::last_os_error()));

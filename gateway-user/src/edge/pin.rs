@@ -13,8 +13,9 @@ use std::{
 
 use aya::maps::{MapData, MapType};
 use gateway_common::{
-    BanValue, Bucket, Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey,
-    capacity, maps, stat,
+    Bucket, Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey, capacity, maps,
+    stat,
+    table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
 use super::error::{EdgeError, Result};
@@ -56,7 +57,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 13] = [
+pub const SPECS: [MapSpec; 11] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -73,31 +74,17 @@ pub const SPECS: [MapSpec; 13] = [
     ),
     spec(
         maps::BLOCK_V4,
-        MapType::LpmTrie,
-        lpm_key(4),
-        size_of::<BanValue>() as u32,
-        capacity::BLOCK,
+        MapType::Array,
+        4,
+        size_of::<BanRowV4>() as u32,
+        BLOCK_ROWS,
     ),
     spec(
         maps::BLOCK_V6,
-        MapType::LpmTrie,
-        lpm_key(16),
-        size_of::<BanValue>() as u32,
-        capacity::BLOCK,
-    ),
-    spec(
-        maps::BLOCK_HOST_V4,
-        MapType::Hash,
+        MapType::Array,
         4,
-        size_of::<BanValue>() as u32,
-        capacity::BLOCK_HOSTS,
-    ),
-    spec(
-        maps::BLOCK_HOST_V6,
-        MapType::Hash,
-        16,
-        size_of::<BanValue>() as u32,
-        capacity::BLOCK_HOSTS,
+        size_of::<BanRowV6>() as u32,
+        BLOCK_ROWS,
     ),
     spec(
         maps::LIMIT_V4,

@@ -51,17 +51,27 @@ pub struct DropView {
 }
 
 impl Snapshot {
-    /// Per-slot totals and rates against an earlier snapshot (no rates without one).
+    /// The counter a user sees: the sum of the slots it stands for ([`stat::SHOWN`]).
+    pub fn counter(&self, name: &str) -> Counter {
+        stat::slots_of(name)
+            .iter()
+            .filter_map(|&slot| self.slots.get(slot as usize))
+            .fold(Counter::default(), |sum, c| Counter {
+                packets: sum.packets.wrapping_add(c.packets),
+                bytes: sum.bytes.wrapping_add(c.bytes),
+            })
+    }
+
+    /// Every shown counter with its rate against an earlier snapshot (no rates without one).
     pub fn views(&self, earlier: Option<&Snapshot>) -> Vec<SlotView> {
         let secs = earlier
             .map(|e| self.taken_ns.saturating_sub(e.taken_ns) as f64 / 1e9)
             .filter(|s| *s > 0.0);
-        self.slots
+        stat::SHOWN
             .iter()
-            .enumerate()
-            .filter(|(i, _)| stat::name(*i as u32) != "unused")
-            .map(|(i, c)| {
-                let (pps, bps) = match (earlier.and_then(|e| e.slots.get(i)), secs) {
+            .map(|shown| {
+                let c = self.counter(shown.name);
+                let (pps, bps) = match (earlier.map(|e| e.counter(shown.name)), secs) {
                     (Some(e), Some(s)) => (
                         c.packets.saturating_sub(e.packets) as f64 / s,
                         c.bytes.saturating_sub(e.bytes) as f64 / s,
@@ -69,7 +79,7 @@ impl Snapshot {
                     _ => (0.0, 0.0),
                 };
                 SlotView {
-                    name: stat::name(i as u32),
+                    name: shown.name,
                     packets: c.packets,
                     bytes: c.bytes,
                     pps,
@@ -121,7 +131,7 @@ impl Edge {
                 source: source_name(&k),
                 packets: d.packets,
                 bytes: d.bytes,
-                last: stat::name(d.last_stat),
+                last: stat::verdict_name(d.last_stat),
             })
             .collect())
     }
@@ -160,9 +170,14 @@ mod tests {
             slots: slots.clone(),
             taken_ns: 1_000_000_000,
         };
-        slots[stat::DROP_BLOCKLIST as usize] = Counter {
-            packets: 50,
-            bytes: 5000,
+        // Two reasons' slots add up to drop_blocklist.
+        slots[(stat::DROP_BAN + 1) as usize] = Counter {
+            packets: 30,
+            bytes: 3000,
+        };
+        slots[(stat::DROP_BAN + 2) as usize] = Counter {
+            packets: 20,
+            bytes: 2000,
         };
         let b = Snapshot {
             slots,
@@ -174,6 +189,8 @@ mod tests {
         assert_eq!(drop.pps, 25.0);
         assert_eq!(drop.bps, 2500.0);
         assert!(views.iter().all(|v| v.name != "unused"));
+        let manual = views.iter().find(|v| v.name == "block_manual").unwrap();
+        assert_eq!(manual.packets, 30);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     /// TLS session facts; `None` on plain listeners.
     pub tls: Option<PeerInfo>,
+    /// The WebSocket tunnel this connection became, if it did.
+    pub tunnel: Arc<super::upgrade::TunnelState>,
 }
 
 /// Per-request state shared by every stage.

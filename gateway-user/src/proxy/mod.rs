@@ -19,6 +19,7 @@ pub mod runtime;
 pub mod server;
 pub mod stage;
 pub mod stages;
+pub mod upgrade;
 pub mod upstream;
 
 pub use context::RequestContext;

@@ -11,7 +11,7 @@ use std::{
 use http::{HeaderName, Method, Request, Response, header, request};
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::{body::Incoming, upgrade::OnUpgrade};
 
 use super::{
     body::{self, BodyDone, BodyMeter, LimitedBody, ProxyBody, TrackedBody},
@@ -19,9 +19,11 @@ use super::{
     deps::{AccessRecord, Telemetry, TraceContext},
     error::GatewayError,
     forward,
+    route::CompiledRoute,
     runtime::{Gateway, Runtime},
     stage::Flow,
-    upstream::{HealthChange, UpstreamFailure, classify},
+    upgrade,
+    upstream::{HealthChange, InFlight, UpstreamFailure, classify},
 };
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -148,7 +150,7 @@ type Rejection = (&'static str, GatewayError);
 
 async fn run(
     rt: &Runtime,
-    telemetry: &Telemetry,
+    telemetry: &Arc<Telemetry>,
     ctx: &mut RequestContext,
     head: &mut request::Parts,
     mut body: ProxyBody,
@@ -193,7 +195,8 @@ async fn run(
         }
         body = rest;
     }
-    proxy(telemetry, ctx, head, body, meter)
+    let client_upgrade = websocket_upgrade(ctx, head);
+    proxy(telemetry, ctx, head, body, meter, client_upgrade)
         .await
         .map_err(|e| match e {
             GatewayError::BodyTooLarge => ("hygiene", e),
@@ -208,17 +211,31 @@ fn is_idempotent(m: &Method) -> bool {
     )
 }
 
+/// The client's pending upgrade, when the request is a WebSocket handshake that its
+/// route forwards (never to an h2 pool: WebSocket over h2 needs extended CONNECT).
+fn websocket_upgrade(ctx: &RequestContext, head: &mut request::Parts) -> Option<OnUpgrade> {
+    let route = ctx.route.as_ref()?;
+    if !route.websocket || route.upstream.client().h2 || !upgrade::wants_websocket(head) {
+        return None;
+    }
+    head.extensions.remove::<OnUpgrade>()
+}
+
 async fn proxy(
-    telemetry: &Telemetry,
+    telemetry: &Arc<Telemetry>,
     ctx: &mut RequestContext,
     head: &request::Parts,
     body: ProxyBody,
     meter: &BodyMeter,
+    mut client_upgrade: Option<OnUpgrade>,
 ) -> Result<Response<ProxyBody>, GatewayError> {
     let route = ctx.route.clone().ok_or(GatewayError::NoRoute)?;
     let pool = route.upstream.clone();
     let metrics = &telemetry.metrics;
     let mut headers = forward::upstream_headers(ctx, head, &route);
+    if client_upgrade.is_some() {
+        upgrade::set_upgrade_headers(&mut headers);
+    }
     // Only a request whose body is known empty can be sent again.
     let retriable = is_idempotent(&head.method) && body.is_end_stream();
     let timeout = route.timeout.unwrap_or(pool.response_timeout);
@@ -279,6 +296,10 @@ async fn proxy(
                 report(telemetry, &pool.name, &target.addr, change);
                 metrics.observe_upstream(&pool.name, &target.addr, Some(status), elapsed);
                 ctx.upstream_status = Some(status);
+                if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                    let client = client_upgrade.take();
+                    return switch_protocols(telemetry, ctx, &route, resp, client, guard);
+                }
                 ctx.upstream_guard = Some(guard);
                 let (mut parts, incoming) = resp.into_parts();
                 forward::strip_hop_by_hop(&mut parts.headers);
@@ -289,6 +310,39 @@ async fn proxy(
         }
     }
     Err(GatewayError::BadGateway)
+}
+
+/// Completes a WebSocket handshake the upstream accepted: the 101 goes to the client
+/// and the tunnel starts once both sides have switched. A 101 the client did not
+/// ask for, or to another protocol than WebSocket, is a 502: joining the two
+/// connections then would let the client talk to the upstream past every stage.
+fn switch_protocols(
+    telemetry: &Arc<Telemetry>,
+    ctx: &RequestContext,
+    route: &CompiledRoute,
+    mut resp: Response<Incoming>,
+    client: Option<OnUpgrade>,
+    guard: InFlight,
+) -> Result<Response<ProxyBody>, GatewayError> {
+    let Some(client) = client.filter(|_| upgrade::switches_to_websocket(resp.headers())) else {
+        tracing::warn!(request_id = %ctx.request_id, route = %route.name, "upstream switched protocols without a WebSocket handshake");
+        return Err(GatewayError::BadGateway);
+    };
+    let upstream = hyper::upgrade::on(&mut resp);
+    upgrade::spawn(upgrade::Tunnel {
+        client,
+        upstream,
+        state: ctx.conn.tunnel.clone(),
+        guard: Some(guard),
+        telemetry: telemetry.clone(),
+        route: route.name.clone(),
+        request_id: ctx.request_id.clone(),
+    });
+    let (mut parts, _) = resp.into_parts();
+    forward::strip_hop_by_hop(&mut parts.headers);
+    upgrade::set_upgrade_headers(&mut parts.headers);
+    parts.version = http::Version::HTTP_11;
+    Ok(Response::from_parts(parts, body::empty()))
 }
 
 /// Logs and publishes a passive health change of a target.
@@ -424,6 +478,7 @@ mod tests {
             listener: Arc::from("p"),
             peer: "127.0.0.1:5000".parse::<SocketAddr>().unwrap(),
             tls: None,
+            tunnel: Arc::default(),
         });
         let (mut head, ()) = Request::post("/x").body(()).unwrap().into_parts();
         let mut ctx = new_context(&rt, conn, &head);

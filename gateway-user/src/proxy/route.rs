@@ -143,6 +143,8 @@ pub struct CompiledRoute {
     pub sanitize_errors: bool,
     /// Response timeout overriding the upstream's.
     pub timeout: Option<std::time::Duration>,
+    /// Whether WebSocket handshakes are forwarded and tunnelled.
+    pub websocket: bool,
     /// Request validation (schemas compiled when the config loaded).
     pub validator: Option<Arc<crate::validate::Validator>>,
     /// Position in the config (last tie-breaker).
@@ -237,6 +239,7 @@ impl CompiledRoute {
             cors: route.cors.clone(),
             sanitize_errors: route.sanitize_errors,
             timeout: route.timeout.map(|d| d.0),
+            websocket: route.websocket,
             validator: route.validator.clone(),
             index,
         })

@@ -1,6 +1,8 @@
 //! Listeners and connections: binding (fail fast), the accept loop, the total and
 //! per-client-IP connection limits, TLS handshakes, hyper's h1+h2 server with the
 //! head-size and head-read-timeout limits, the idle timeout, and graceful shutdown.
+//! A connection that became a WebSocket tunnel stays counted, idle-timed and
+//! closed on shutdown here, while `upgrade.rs` moves its bytes.
 //! Connection limits live in `conn_limit.rs`.
 use std::{
     io,
@@ -29,6 +31,7 @@ use super::{
     io::{Activity, ConnIo},
     pipeline,
     runtime::Gateway,
+    upgrade::TunnelState,
     upstream::now_ms,
 };
 use crate::{
@@ -211,6 +214,7 @@ async fn serve_connection(
                 listener,
                 peer,
                 tls: None,
+                tunnel: Arc::default(),
             });
             let io = ConnIo::new(io, activity.clone());
             drive(gw, conn, io, limits, activity, slot, &mut shutdown).await;
@@ -251,6 +255,7 @@ async fn serve_connection(
                 listener,
                 peer,
                 tls: Some(info),
+                tunnel: Arc::default(),
             });
             let io = ConnIo::new(tls, activity.clone());
             drive(gw, conn, io, limits, activity, slot, &mut shutdown).await;
@@ -270,6 +275,7 @@ async fn drive<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let over_limit = slot.over_ip_limit;
+    let tunnel = conn.tunnel.clone();
     let svc_activity = activity.clone();
     let svc = service_fn(move |req: Request<Incoming>| {
         let gw = gw.clone();
@@ -296,7 +302,7 @@ async fn drive<I>(
         }
     });
     let builder = server_builder(&limits);
-    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::pin!(conn);
     let idle = limits.idle_timeout.0;
     let first_request_deadline = tokio::time::sleep(limits.header_timeout.0);
@@ -335,5 +341,36 @@ async fn drive<I>(
             }
         }
     }
+    if tunnel.is_open() {
+        hold_tunnel(&tunnel, &activity, idle, &mut tick, shutdown).await;
+    }
     drop(slot);
+}
+
+/// Keeps an upgraded connection counted until its tunnel ends, closing it when no
+/// byte moved either way for `idle` (the tunnel's I/O goes through the same
+/// `ConnIo`, so `activity` sees it) or when the gateway shuts down.
+async fn hold_tunnel(
+    tunnel: &TunnelState,
+    activity: &Activity,
+    idle: Duration,
+    tick: &mut tokio::time::Interval,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let ended = tunnel.ended();
+    tokio::pin!(ended);
+    loop {
+        tokio::select! {
+            () = &mut ended => return,
+            _ = shutdown.wait_for(|s| *s) => break,
+            _ = tick.tick() => {
+                let idle_for = now_ms().saturating_sub(activity.last_ms.load(Ordering::Relaxed));
+                if u128::from(idle_for) >= idle.as_millis() {
+                    break;
+                }
+            }
+        }
+    }
+    tunnel.close();
+    ended.await;
 }

@@ -62,6 +62,12 @@ impl MediaRange {
             }
     }
 
+    /// Whether this pattern admits exactly HTML form bodies
+    /// (`application/x-www-form-urlencoded`), which a body schema can also check.
+    pub fn is_form_only(&self) -> bool {
+        self.kind == "application" && self.sub == SubPattern::Exact(FORM_SUBTYPE.to_string())
+    }
+
     /// Whether a request's `Content-Type` value matches this pattern.
     pub fn matches(&self, content_type: &str) -> bool {
         let Some((kind, sub)) = essence(content_type) else {
@@ -87,6 +93,15 @@ pub fn is_json(content_type: &str) -> bool {
         Some((kind, sub)) => kind == "application" && (sub == "json" || sub.ends_with("+json")),
         None => false,
     }
+}
+
+/// The subtype of `application/x-www-form-urlencoded`.
+const FORM_SUBTYPE: &str = "x-www-form-urlencoded";
+
+/// Whether a `Content-Type` value says the body is an HTML form
+/// (`application/x-www-form-urlencoded`).
+pub fn is_form(content_type: &str) -> bool {
+    essence(content_type).is_some_and(|(kind, sub)| kind == "application" && sub == FORM_SUBTYPE)
 }
 
 /// `type` and `subtype` of a media type, lowercased, parameters dropped.
@@ -168,5 +183,15 @@ mod tests {
         assert!(is_json("application/json"));
         assert!(is_json("application/merge-patch+json; charset=utf-8"));
         assert!(!is_json("text/json"));
+    }
+
+    #[test]
+    fn form_detection_takes_only_urlencoded_forms() {
+        assert!(is_form("application/x-www-form-urlencoded; charset=utf-8"));
+        assert!(!is_form("multipart/form-data; boundary=x"));
+        assert!(!is_form("application/json"));
+        let range = |p: &str| MediaRange::parse(p).map(|r| r.is_form_only());
+        assert_eq!(range("application/x-www-form-urlencoded"), Ok(true));
+        assert_eq!(range("application/*"), Ok(false));
     }
 }

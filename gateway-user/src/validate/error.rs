@@ -90,6 +90,9 @@ pub enum ValidationError {
     /// The body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
     InvalidJson(String),
+    /// An urlencoded form body that is not UTF-8 (percent-encoding is).
+    #[error("the request body is not a valid urlencoded form: it is not UTF-8 text")]
+    InvalidForm,
     /// A schema is set but the body is empty.
     #[error("the request body is empty; a JSON body is required")]
     EmptyBody,
@@ -138,6 +141,7 @@ impl ValidationError {
                 r
             }
             ValidationError::InvalidJson(_)
+            | ValidationError::InvalidForm
             | ValidationError::EmptyBody
             | ValidationError::TooDeep(_) => invalid(
                 &message,

@@ -1,5 +1,6 @@
-//! Request validation (a route's `validate:` key): the body against a JSON Schema,
-//! the query string against another, the content type against an allowed list,
+//! Request validation (a route's `validate:` key): the body (JSON, or an
+//! urlencoded form read like a query string) against a JSON Schema, the query
+//! string against another, the content type against an allowed list,
 //! and JSON depth/size limits checked while streaming, before the body is parsed.
 //!
 //! Schemas are compiled once when the configuration loads ([`Validator::build`]);
@@ -22,7 +23,7 @@ use serde_json::Value;
 pub use config::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, ValidateConfig, Verbosity,
 };
-pub use content_type::{MediaRange, is_json};
+pub use content_type::{MediaRange, is_form, is_json};
 pub use depth::{TooDeep, check_depth};
 pub use error::{
     MAX_COUNTED_ERRORS, MAX_LISTED_ERRORS, Part, Rejection, ValidationError, Violation,
@@ -60,7 +61,7 @@ pub enum ValidateError {
         /// The compiler's explanation.
         message: String,
     },
-    /// A `content_types` entry is malformed or cannot carry JSON for `body_schema`.
+    /// A `content_types` entry is malformed, or is a type `body_schema` cannot read.
     #[error("{0}")]
     ContentType(String),
     /// `max_json_depth` out of range.
@@ -102,7 +103,8 @@ impl Key {
 /// A route's compiled validation, shared read-only by every request.
 #[derive(Debug)]
 pub struct Validator {
-    body: Option<CompiledSchema>,
+    /// The body schema, and how an urlencoded form body becomes JSON for it.
+    body: Option<(CompiledSchema, QueryShape)>,
     query: Option<(CompiledSchema, QueryShape)>,
     content_types: Option<Vec<MediaRange>>,
     max_depth: usize,
@@ -137,11 +139,14 @@ impl Validator {
                 for (i, pattern) in list.iter().enumerate() {
                     let range = MediaRange::parse(pattern)
                         .map_err(|e| (Key::ContentTypes(i), ValidateError::ContentType(e)))?;
-                    if config.body_schema.is_some() && !range.is_json_only() {
+                    if config.body_schema.is_some()
+                        && !range.is_json_only()
+                        && !range.is_form_only()
+                    {
                         return Err((
                             Key::ContentTypes(i),
                             ValidateError::ContentType(format!(
-                                "`{pattern}` is not a JSON media type, but body_schema validates JSON bodies: allow only application/json or application/*+json"
+                                "`{pattern}` is neither JSON nor an urlencoded form, but body_schema validates those bodies: allow only application/json, application/*+json or application/x-www-form-urlencoded"
                             )),
                         ));
                     }
@@ -150,17 +155,17 @@ impl Validator {
                 Some(ranges)
             }
         };
+        let shaped = |file: &Path, key: Key| {
+            let compiled = schema::compile(file, base_dir).map_err(|e| (key, e))?;
+            let shape = QueryShape::from_schema(&compiled.document);
+            Ok((compiled, shape))
+        };
         let body = match &config.body_schema {
-            Some(file) => Some(schema::compile(file, base_dir).map_err(|e| (Key::BodySchema, e))?),
+            Some(file) => Some(shaped(file, Key::BodySchema)?),
             None => None,
         };
         let query = match &config.query_schema {
-            Some(file) => {
-                let compiled =
-                    schema::compile(file, base_dir).map_err(|e| (Key::QuerySchema, e))?;
-                let shape = QueryShape::from_schema(&compiled.document);
-                Some((compiled, shape))
-            }
+            Some(file) => Some(shaped(file, Key::QuerySchema)?),
             None => None,
         };
         Ok(Validator {
@@ -180,7 +185,8 @@ impl Validator {
             .map_err(|e| e.into_rejection(self.verbosity))
     }
 
-    /// Checks the whole buffered body: size, nesting, JSON syntax, then the schema.
+    /// Checks the whole buffered body: size, then for JSON nesting and syntax, then
+    /// the schema (an urlencoded form is read into an object like a query string).
     pub fn check_body(&self, content_type: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
         self.body(content_type, body)
             .map_err(|e| e.into_rejection(self.verbosity))
@@ -257,12 +263,17 @@ impl Validator {
         if body.len() > self.max_bytes {
             return Err(ValidationError::TooLarge(self.max_bytes));
         }
-        let Some(schema) = &self.body else {
+        let Some((schema, form_shape)) = &self.body else {
             // No schema: JSON bodies still get the depth limit (cheap, no parse).
             return check_depth(body, self.max_depth)
                 .map(drop)
                 .map_err(|e| ValidationError::TooDeep(e.max_depth));
         };
+        if content_type.is_some_and(is_form) {
+            // An empty form is an empty object: the schema's `required` decides.
+            let text = std::str::from_utf8(body).map_err(|_| ValidationError::InvalidForm)?;
+            return run_schema(schema, &form_shape.to_json(text), Part::Body);
+        }
         if body.is_empty() {
             return Err(ValidationError::EmptyBody);
         }

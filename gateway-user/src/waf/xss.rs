@@ -97,12 +97,38 @@ fn scripty_value(value: &str) -> bool {
         .iter()
         .any(|p| rest.starts_with(p));
     }
-    // CSS and refresh forms: url(javascript:...), expression(...), behavior:, -moz-binding, 0;url=javascript:
-    value.contains("expression(")
+    // CSS and refresh forms: url(javascript:...), expression(...), behavior:, -moz-binding,
+    // 0;url=javascript:, and CSS escapes hiding any of them (`\0075\0072\006c`).
+    css_escapes(value) >= 4
+        || value.contains("expression(")
         || value.contains("javascript:")
         || value.contains("vbscript:")
         || value.contains("behavior:")
         || value.contains("-moz-binding")
+}
+
+/// How many CSS hex escapes (`\75`, `\0075`) a value holds; inline styles written by
+/// people have none.
+fn css_escapes(value: &str) -> usize {
+    value
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'\\' && w[1].is_ascii_hexdigit())
+        .count()
+}
+
+/// CSS that loads or runs code: imports, IE expressions and behaviors, XBL bindings.
+fn active_css(css: &str) -> bool {
+    [
+        "@import",
+        "expression(",
+        "-moz-binding",
+        "behavior:",
+        "javascript:",
+    ]
+    .iter()
+    .any(|p| css.contains(p))
+        || css_escapes(css) >= 4
 }
 
 /// Scans `s` (decoded, lowercased) for script-running HTML.
@@ -118,6 +144,11 @@ pub fn scan(s: &str) -> XssFindings {
         while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b':' | b'-' | b'_')) {
             j += 1;
         }
+        // `<?xml-stylesheet href=...?>` loads a stylesheet (and its script) too.
+        if j == start && s[start..].starts_with("?xml-stylesheet") {
+            f.dangerous_tag = true;
+            continue;
+        }
         if j == start || !b[start].is_ascii_alphabetic() {
             continue;
         }
@@ -126,6 +157,18 @@ pub fn scan(s: &str) -> XssFindings {
         if DANGEROUS_TAGS.contains(&local) {
             f.dangerous_tag = true;
         }
+        // `<style>` whose sheet imports or runs code.
+        if local == "style" {
+            let body = &s[j..];
+            let body = &body[..body.find("</style").unwrap_or(body.len())];
+            if active_css(body) {
+                f.script_uri = true;
+            }
+        }
+        // `<link rel=stylesheet|import href=...>` loads code from elsewhere, and so
+        // does `<meta http-equiv=link content="<...>; rel=stylesheet">`.
+        let (mut loads, mut has_href) = (false, false);
+        let mut meta_link = false;
         // Attributes until `>` or the next `<` (unclosed tags still execute).
         let mut k = j;
         loop {
@@ -172,11 +215,36 @@ pub fn scan(s: &str) -> XssFindings {
             {
                 f.event_handler = true;
             }
-            if attr == "srcdoc"
+            // `srcdoc` holds a document; `datasrc`/`dataformatas` bind data as HTML (IE).
+            if matches!(attr, "srcdoc" | "datasrc" | "dataformatas")
                 || ((URL_ATTRIBUTES.contains(&attr) || attr.ends_with(":href"))
                     && scripty_value(value))
             {
                 f.script_uri = true;
+            }
+            // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
+            // follows the delay.
+            if local == "meta" && attr == "content" {
+                let lower_url = value
+                    .split_once("url=")
+                    .map_or("", |(_, u)| u.trim_start_matches(['\'', '"', ' ']));
+                if scripty_value(lower_url) {
+                    f.script_uri = true;
+                }
+                if meta_link && value.contains("stylesheet") {
+                    f.dangerous_tag = true;
+                }
+            }
+            if local == "meta" && attr == "http-equiv" && value == "link" {
+                meta_link = true;
+            }
+            if local == "link" {
+                loads |=
+                    attr == "rel" && (value.contains("stylesheet") || value.contains("import"));
+                has_href |= attr == "href" && !value.is_empty();
+                if loads && has_href {
+                    f.dangerous_tag = true;
+                }
             }
             if f.dangerous_tag && f.event_handler && f.script_uri {
                 return f;
@@ -214,6 +282,25 @@ mod tests {
         assert!(scan("<div style=\"background:url(javascript:alert(1))\">").script_uri);
         assert!(scan("<iframe srcdoc=\"&lt;x\">").script_uri);
         assert!(scan("<form><button formaction=javascript:alert(1)>").script_uri);
+    }
+
+    #[test]
+    fn meta_refresh_links_and_stylesheet_instructions_are_found() {
+        assert!(
+            scan("<meta http-equiv=\"refresh\" content=\"0;url=data:text/html base64,phn\">")
+                .script_uri
+        );
+        assert!(
+            scan("<meta http-equiv=\"link\" content=\"<http://x/a.css>; rel=stylesheet\">")
+                .dangerous_tag
+        );
+        assert!(
+            scan("<?xml-stylesheet type=\"text/css\" href=\"data:,*{x:expression(1)}\"?>")
+                .dangerous_tag
+        );
+        assert!(
+            !scan("<meta http-equiv=\"refresh\" content=\"30;url=https://example.com/\">").any()
+        );
     }
 
     #[test]

@@ -141,3 +141,22 @@ fn decisions_are_handed_to_the_cluster_publisher() {
         (Op::Add, "198.18.5.0/24", "a")
     );
 }
+
+#[test]
+fn a_repeat_offender_still_gets_a_longer_ban_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("offenders.json");
+    let ban_once = |m: &BanManager| loop {
+        if let Some(d) = m.offense(ip("198.18.9.9"), OffenseKind::Waf, "942100") {
+            break d;
+        }
+    };
+    let first = BanManager::new(cfg(), vec![], "a".into(), None).with_offenders_file(file.clone());
+    assert_eq!(ban_once(&first).ttl, Duration::from_secs(600));
+    drop(first);
+    // A new process: nothing in memory, only the file.
+    let again = BanManager::new(cfg(), vec![], "a".into(), None).with_offenders_file(file);
+    let d = ban_once(&again);
+    assert_eq!(d.repeat, 1);
+    assert_eq!(d.ttl, Duration::from_secs(1200));
+}

@@ -42,6 +42,7 @@ pub struct Metrics {
     upstream_errors: Family<UpstreamErrorLabels, Counter>,
     upstream_healthy: Family<TargetLabels, Gauge>,
     connections_open: Family<ListenerLabels, Gauge>,
+    websockets_open: Family<RouteLabels, Gauge>,
     tls_handshake_failures: Family<HandshakeLabels, Counter>,
     rejected: Family<RejectLabels, Counter>,
     auth_failures: Family<AuthFailureLabels, Counter>,
@@ -141,6 +142,16 @@ impl Metrics {
         described.push((
             "gateway_connections_open",
             "Client connections currently open, by listener",
+        ));
+        let websockets_open = Family::<RouteLabels, Gauge>::default();
+        registry.register(
+            "gateway_websockets_open",
+            "WebSocket tunnels currently open, by route",
+            websockets_open.clone(),
+        );
+        described.push((
+            "gateway_websockets_open",
+            "WebSocket tunnels currently open, by route",
         ));
         let tls_handshake_failures = Family::<HandshakeLabels, Counter>::default();
         registry.register(
@@ -271,6 +282,7 @@ impl Metrics {
             upstream_errors,
             upstream_healthy,
             connections_open,
+            websockets_open,
             tls_handshake_failures,
             rejected,
             auth_failures,
@@ -390,6 +402,24 @@ impl Metrics {
             .dec();
     }
 
+    /// Counts a WebSocket tunnel opened on a route.
+    pub fn websocket_opened(&self, route: &str) {
+        self.websockets_open
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a WebSocket tunnel closed on a route.
+    pub fn websocket_closed(&self, route: &str) {
+        self.websockets_open
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .dec();
+    }
+
     /// Counts a failed TLS handshake with a short, fixed reason.
     pub fn tls_handshake_failed(&self, listener: &str, reason: &'static str) {
         self.tls_handshake_failures
@@ -483,6 +513,7 @@ fn kind_of(name: &str) -> &'static str {
         name,
         "gateway_upstream_healthy"
             | "gateway_connections_open"
+            | "gateway_websockets_open"
             | "gateway_config_info"
             | "gateway_top_rejected_sources"
             | "gateway_config_last_reload_successful"

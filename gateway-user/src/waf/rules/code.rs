@@ -136,7 +136,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\.\s*__(?:class|mro|subclasses|globals|builtins|base|bases|getattribute|import|dict|init|reduce)__|__(?:subclasses|globals|builtins|mro)__|\[\s*['"]__(?:class|globals|builtins|mro|subclasses|import|init)__['"]\s*\]|\|\s*attr\s*\(|\\x5f\\x5f|\.subclasses\s*\(\s*\)|\.class\s*\.\s*(?:base|mro|forname)\b|\b__import__\s*\("##,
+                // Python documentation names these attributes; an exploit walks them:
+                // a chain continued by a subscript or call, or any of them inside a
+                // template expression.
+                r##"__(?:class|mro|base|bases|init)__\s*\.\s*__(?:mro|base|bases|subclasses|globals|builtins)__\s*[\[(.]|__subclasses__\s*\(|__(?:globals|builtins)__\s*\[|\[\s*['"]__(?:class|globals|builtins|mro|subclasses|import|init)__['"]\s*\]|\|\s*attr\s*\(|\\x5f\\x5f|\.subclasses\s*\(\s*\)|\.class\s*\.\s*(?:base|mro|forname)\b|\b__import__\s*\(\s*['"]|\{[{%][^}]*__(?:class|mro|globals|builtins|init|base|subclasses|dict|getattribute)__|\$\{[^}]*__(?:class|globals|init|builtins)__"##,
             ),
             "SSTI Python object traversal",
         ),
@@ -148,7 +151,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\{\{\s*(?:config|self)\s*(?:\}\}|\.(?:items|__|_templatereference|_module|from_|get|update)|\[|\|)|\{\{\s*(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\b|\brequest\s*\.\s*(?:application|__)|\{\{\s*(?:dump|app)\s*\(|\{%\s*(?:debug|import|php|include\s+['"]/)"##,
+                r##"\{\{\s*(?:config|self)\s*(?:\}\}|\.(?:items|__|_templatereference|_module|from_|get|update)|\[|\|)|\{\{\s*(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\b|\{[{%][^}]*\bconfig\s*\.\s*(?:items|iteritems|values|keys)\s*\(|\brequest\s*\.\s*(?:application|__)|\{\{\s*(?:dump|app)\s*\(|\{%\s*(?:debug|import|php|include\s+['"]/)|\{\{\s*(?:request|app|session|settings|_self)\s*\}\}|\{\{\s*app\s*\.\s*request\b|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+\s*\(|\{\{[^}]*['"](?:system|exec|passthru|shell_exec|popen|proc_open)['"]"##,
             ),
             "SSTI template object access",
         ),

@@ -37,8 +37,50 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Warning,
             t,
             URL,
-            Regex(r##"(?:^|[\\/=:'"\s])\.\.[\\/]"##),
+            // Not after a space: `see ../README.md` in prose and markdown is a link.
+            Regex(r##"(?:^|[\\/=:'"])\.\.[\\/]"##),
             "Parent directory reference",
+        ),
+        rule(
+            930121,
+            Lfi,
+            1,
+            Critical,
+            t,
+            NORM_PATH,
+            // The whole value is one absolute path into system directories or to a
+            // configuration, log or credential file: what a file parameter is probed
+            // with (`/etc/apt/sources.list`, `c:\apache\logs\access.log`).
+            Regex(
+                r##"^\s*(?:[a-z]:)?[\\/][^\s]*?(?:\.(?:conf|cnf|ini|htaccess|htpasswd|passwd|asa|pdb)|[\\/](?:access|error)[_.]log|[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|ssh[\\/][^\s]*)|[\\/](?:passwd|shadow|master\.passwd|web\.config|boot\.ini|win\.ini))\s*$|^\s*[\\/]\.(?:bashrc|bash_history|bash_profile|profile|netrc|rhosts|shosts|cshrc|forward|htpasswd|htaccess)\s*$"##,
+            ),
+            "Value is a path to a system, configuration or log file",
+        ),
+        rule(
+            930122,
+            Lfi,
+            1,
+            Critical,
+            t,
+            NORM_PATH,
+            Detector(system_path),
+            "Value is a path into a system directory",
+        ),
+        rule(
+            930123,
+            Lfi,
+            1,
+            Critical,
+            t,
+            URL,
+            // The whole value climbs out of its directory to a file that holds code,
+            // configuration, credentials or logs (`../config.inc.php`,
+            // `../apache/logs/error.log`), or names a system file without its root
+            // (`etc/passwd`). Prose links (`see ../README.md`) are not whole values.
+            Regex(
+                r##"^\s*(?:\.{1,2}[\\/]+)*\.\.[\\/]+[^\s]*(?:\.(?:log|conf|cnf|ini|php\d?|phtml|inc|db|sqlite|passwd|htaccess|htpasswd|config|sql|bak|sh|env|pem|key)|[\\/]\.\w+)\s*$|^\s*etc[\\/]+(?:passwd|shadow|group|hosts|issue)\s*$"##,
+            ),
+            "Value climbs to a configuration, code or log file",
         ),
         rule(
             930120,
@@ -151,4 +193,82 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a URL",
         ),
     ]
+}
+
+/// The whole value is one absolute path into a system directory (`/etc/...`,
+/// `/proc/...`, `/root/...`, `c:\\windows\\...`): what a file parameter is probed
+/// with. A document, image or media file there (`/var/mail/report.xlsx`) is a
+/// user's file, not a probe. Windows paths may hold spaces (`c:\\program files\\...`).
+fn system_path(s: &str) -> bool {
+    let v = s.trim();
+    let windows = v.len() > 3 && v.as_bytes()[1] == b':' && v.as_bytes()[0].is_ascii_alphabetic();
+    let path = if windows { &v[2..] } else { v };
+    if !path.starts_with(['/', '\\']) || (!windows && path.contains(char::is_whitespace)) {
+        return false;
+    }
+    let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let Some(first) = parts.first() else {
+        return false;
+    };
+    const UNIX: &[&str] = &["etc", "proc", "boot", "root", "sys", "dev"];
+    const WINDOWS: &[&str] = &["windows", "winnt", "system32", "inetpub", "boot.ini"];
+    let system = UNIX.contains(first)
+        || WINDOWS.contains(first)
+        || (windows
+            && parts
+                .iter()
+                .any(|p| matches!(*p, "logs" | "conf" | "config" | "inetsrv")))
+        || matches!(
+            (parts.first(), parts.get(1)),
+            (Some(&"var"), Some(&("adm" | "mail" | "spool")))
+                | (Some(&"usr"), Some(&"local"))
+                | (Some(&"opt"), Some(_))
+        ) && parts.iter().any(|p| {
+            matches!(
+                *p,
+                "etc" | "logs" | "log" | "mail" | "spool" | "adm" | "lib"
+            )
+        });
+    if !system || parts.len() < 2 && !WINDOWS.contains(first) {
+        return false;
+    }
+    let last = parts.last().copied().unwrap_or("");
+    let ext = last.rsplit_once('.').map_or("", |(_, e)| e);
+    const USER_FILES: &[&str] = &[
+        "pdf", "doc", "docx", "xls", "xlsx", "xlw", "ppt", "pptx", "odt", "ods", "odp", "csv",
+        "png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "mp3", "mp4", "mpg", "mpeg", "avi",
+        "mov", "wav", "ogg", "flac", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "distz", "iso",
+        "dmg", "apk", "deb", "rpm", "epub", "mobi",
+    ];
+    !USER_FILES.contains(&ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::system_path;
+
+    #[test]
+    fn system_paths_are_probes_but_user_files_there_are_not() {
+        for p in [
+            "/etc/apt/sources.list",
+            "/proc/self/environ",
+            "/root/.ssh/id_rsa",
+            "/var/spool/cron/crontabs/root",
+            "c:\\program files\\apache group\\apache\\logs\\access.log",
+            "c:\\windows\\system32\\inetsrv\\metabase.xml",
+            "/usr/local/etc/php.ini",
+        ] {
+            assert!(system_path(p), "missed {p}");
+        }
+        for b in [
+            "/var/mail/drat.xlsx",
+            "/boot/defaults/pace.ods",
+            "/api/v1/items",
+            "/home/ann/notes.txt",
+            "/etc",
+            "c:\\users\\ann\\desktop\\photo.jpg",
+        ] {
+            assert!(!system_path(b), "flagged {b}");
+        }
+    }
 }

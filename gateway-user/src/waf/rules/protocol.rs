@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]"##,
+                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]|^\s*(?:\|\||&&)\s*(?:\d+|true|'\w*'|"\w*")\s*===?\s*(?:\d+|true|'\w*'|"\w*")|(?:^|['"\d)])\s*;\s*return\s*[\s(]\s*(?:true|1|this|!0)\b|['"]\s*;\s*[\w$]+\s*=\s*new\s+date\s*\("##,
             ),
             "NoSQL server-side JavaScript",
         ),
@@ -63,7 +63,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(concat!(r##"\{\s*['"]?\$"##, mongo_ops!(), r##"['"]?\s*:"##)),
+            // `{"$gt": ""}`, and the same spliced into a document literal without its
+            // brace: `', $or: [ {}, {'a':'a`, `' } ], $comment:'x'`.
+            Regex(concat!(
+                r##"(?:\{|['"\]}]\s*,|^\s*,)\s*['"]?\$"##,
+                mongo_ops!(),
+                r##"['"]?\s*:"##
+            )),
             "NoSQL operator object in a value",
         ),
         // LDAP
@@ -88,7 +94,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | XML,
             DEC,
             Regex(
-                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;"##,
+                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|\bphp:function\s*\(|xmlns:php\s*=|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;"##,
             ),
             "XML external entity or XInclude",
         ),

@@ -9,7 +9,7 @@ use super::{Category::Rce, Check::*, RuleDef, Severity::*, rule};
 /// Commands that are almost never prose after a shell separator.
 macro_rules! strong_cmds {
     () => {
-        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox)"
+        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox|netsh)"
     };
 }
 
@@ -18,7 +18,7 @@ macro_rules! strong_cmds {
 /// another separator or the end follows them (`; id`, `|ls|`).
 macro_rules! terminal_cmds {
     () => {
-        r"(?:id|ls|pwd|env|ps|w|who|hostname|dir|ver|vol|uptime|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|set|date|groups|last|lsmod|mount|df|arp|route)"
+        r"(?:id|ls|pwd|env|ps|w|who|hostname|dir|ver|vol|uptime|whoami|uname|ifconfig|ipconfig|netstat|systeminfo|sysinfo|tasklist|printenv|set|date|groups|last|lsmod|mount|df|arp|route)"
     };
 }
 
@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 strong_cmds!(),
                 r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
-                r"\s*(?:$|[;|&`)}#])"
+                r"\s*(?:$|[|&`)#]|;\s*$)"
             )),
             "Unix command after a shell separator",
         ),
@@ -85,6 +85,64 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a command line (scores, does not block alone)",
         ),
         rule(
+            932107,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is a reconnaissance command with options, or a file
+            // command on a system directory: `netstat -an`, `ls -lh /etc/`.
+            Regex(concat!(
+                r"^\s*(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                weak_cmds!(),
+                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
+            )),
+            "Value is a system command line",
+        ),
+        rule(
+            932108,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // A variable assigned and then run as the command (`CMD=$'id';$CMD`), or
+            // ANSI-C quoting next to a separator: shell, never prose.
+            Regex(
+                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]"##,
+            ),
+            "Shell variable run as a command",
+        ),
+        rule(
+            932109,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is a network probe at an address: `ping -c 3 10.0.0.1`,
+            // `nslookup -q=txt 1.2.3.4`; or input redirected from a strong command.
+            Regex(concat!(
+                r"^\s*(?:ping|ping6|nslookup|dig|host|traceroute|tracert|telnet|nc|ncat|netcat|curl|wget)\s+(?:-{1,2}[\w=-]+\s+(?:\d+\s+)?)*(?:\d{1,3}\.){3}\d{1,3}\b|(?:^|[;|&])\s*<\s*",
+                strong_cmds!(),
+                r"\s*(?:$|[;|&])"
+            )),
+            "Value is a network probe command",
+        ),
+        rule(
+            932200,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            XSS,
+            Regex(
+                r##"<!--\s*#\s*(?:exec|include|echo|config|set|printenv|fsize|flastmod)\s+\w+\s*="##,
+            ),
+            "Server-side include directive",
+        ),
+        rule(
             932110,
             Rce,
             1,
@@ -92,7 +150,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
+                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/|netsh\s+(?:firewall|advfirewall|interface|int|wlan|winhttp)\b)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
             ),
             "Windows command",
         ),
@@ -118,7 +176,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"\$\(\s*(?:[\w./-]*/)?",
                 weak_cmds!(),
-                r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`\s*(?:[\w./-]*/)?"#,
+                r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`(?:[\w./-]*/)?"#,
                 weak_cmds!(),
                 r"\b[^`]*`|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}"
             )),

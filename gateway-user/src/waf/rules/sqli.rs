@@ -4,7 +4,7 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
-use crate::waf::sqli::is_sqli;
+use crate::waf::sqli::{is_sql_statement, is_sqli};
 use crate::waf::transform::remove_comments;
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
@@ -24,6 +24,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             DEC,
             Detector(sqli_detector),
             "SQL injection (tokenizer and grammar)",
+        ),
+        rule(
+            942102,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Detector(is_sql_statement),
+            "Complete SQL statement as the value",
         ),
         rule(
             942160,

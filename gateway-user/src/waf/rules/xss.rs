@@ -80,7 +80,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"['"`]\s*[-+*/;,)|&^%]+\s*(?:alert|prompt|confirm|eval|print)\s*(?:\(|`)|['"`]\s*[-+*/;,)|&^%]+\s*(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
+                r##"['"`]\s*[-+*/;,)|&^%]+\s*(?:alert|prompt|confirm|eval|print)\s*(?:\(|`)|['"`]\s*[-+*/;)|&^%]+\s*(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
             ),
             "XSS: breaking out of a JS string",
         ),

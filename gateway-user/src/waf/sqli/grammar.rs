@@ -188,6 +188,19 @@ enum Prefix {
 
 struct Parser<'s, 'a> {
     t: &'s [Token<'a>],
+    /// Quoted context: the literal the input closes is one short word (`admin'`,
+    /// `1'`), not a phrase. Weak continuations (a lone comment, an open string)
+    /// only count after such a word: `BAMBOO SOAP 1 '#` is a shopper, not an attack.
+    word_prefix: bool,
+}
+
+/// A comment that only truncates the query: no words in it (`--`, `-- -`, `#`, `/*`).
+fn quiet_comment(t: &Token<'_>) -> bool {
+    let body = t.text.trim_start_matches(['-', '#', '/', '*']);
+    !body
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
 }
 
 impl<'s, 'a> Parser<'s, 'a> {
@@ -197,6 +210,22 @@ impl<'s, 'a> Parser<'s, 'a> {
 
     fn is_word(&self, i: usize, w: &str) -> bool {
         self.t.get(i).is_some_and(|t| t.is(w))
+    }
+
+    /// Comparison operators among tokens `from..to` (`=`, `<>`, LIKE, IS, IN, ...):
+    /// arithmetic (`9-9`) is not a condition.
+    fn comparisons(&self, from: usize, to: usize) -> usize {
+        self.t[from.min(self.t.len())..to.min(self.t.len())]
+            .iter()
+            .filter(|t| {
+                (t.kind == Kind::Op
+                    && matches!(t.text, "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>"))
+                    || (t.kind == Kind::WordOp
+                        && ["like", "rlike", "regexp", "is", "in", "between", "sounds"]
+                            .iter()
+                            .any(|w| t.is(w)))
+            })
+            .count()
     }
 
     /// Index after the parenthesis group opened at `i` (or the end when unbalanced).
@@ -244,6 +273,19 @@ impl<'s, 'a> Parser<'s, 'a> {
             }
             Kind::Bare if self.kind(i + 1) == Some(Kind::LParen) => {
                 Some((Operand::Call { known: false }, self.skip_parens(i + 1)))
+            }
+            // Niladic SQL functions read without parentheses: `and current_user=@v`.
+            Kind::Bare
+                if [
+                    "current_user",
+                    "session_user",
+                    "system_user",
+                    "current_database",
+                ]
+                .iter()
+                .any(|w| t.is(w)) =>
+            {
+                Some((Operand::Call { known: true }, i + 1))
             }
             Kind::Bare => Some((Operand::Bare, i + 1)),
             Kind::LParen => {
@@ -331,14 +373,25 @@ impl<'s, 'a> Parser<'s, 'a> {
             "select" => match k1 {
                 Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen) => true,
                 Some(Kind::Op) => n1.is_some_and(|t| t.text == "*"),
-                Some(Kind::Keyword) => w("all") || w("distinct") || w("top"),
+                Some(Kind::Keyword) => {
+                    w("all")
+                        || w("distinct")
+                        || w("top")
+                        // `union (select table)`: a one-column subquery.
+                        || (j > 0
+                            && self.kind(j - 1) == Some(Kind::LParen)
+                            && self.kind(j + 2) == Some(Kind::RParen))
+                        // A column that happens to be a keyword: `select login/2 from`.
+                        || (!w("from")
+                            && (matches!(self.kind(j + 2), Some(Kind::Op | Kind::Comma))
+                                || self.is_word(j + 2, "from")))
+                }
                 Some(Kind::Bare) => {
                     matches!(
-                        self.t.get(j + 2),
-                        None | Some(Token {
-                            kind: Kind::Comma | Kind::Comment | Kind::Semi,
-                            ..
-                        })
+                        self.kind(j + 2),
+                        None | Some(
+                            Kind::Comma | Kind::Comment | Kind::Semi | Kind::RParen | Kind::Op
+                        )
                     ) || self.is_word(j + 2, "from")
                 }
                 _ => false,
@@ -366,9 +419,30 @@ impl<'s, 'a> Parser<'s, 'a> {
                     || (k1 == Some(Kind::Bare)
                         && matches!(self.kind(j + 2), None | Some(Kind::Comment | Kind::Semi)))
             }
-            "exec" | "execute" => {
-                matches!(k1, Some(Kind::Bare | Kind::Func | Kind::Var | Kind::Str))
-            }
+            // A procedure (`xp_cmdshell`, `sp_...`, `master..xp_...`), a variable or a
+            // string to run: `exec the plan` is English.
+            "exec" | "execute" => match k1 {
+                Some(Kind::Var | Kind::Str) => true,
+                Some(Kind::LParen) => matches!(self.kind(j + 2), Some(Kind::Var | Kind::Str)),
+                Some(Kind::Func) => n1.is_some_and(|t| {
+                    t.flag || {
+                        let l = t.text.as_bytes();
+                        l.len() > 3
+                            && (l[..3].eq_ignore_ascii_case(b"xp_")
+                                || l[..3].eq_ignore_ascii_case(b"sp_"))
+                    }
+                }),
+                Some(Kind::Bare) => {
+                    n1.is_some_and(|t| {
+                        let l = t.text.as_bytes();
+                        l.len() > 3
+                            && (l[..3].eq_ignore_ascii_case(b"xp_")
+                                || l[..3].eq_ignore_ascii_case(b"sp_")
+                                || t.is("master"))
+                    }) || n1.is_some_and(|t| t.is("immediate"))
+                }
+                _ => false,
+            },
             "declare" => k1 == Some(Kind::Var),
             "shutdown" => matches!(k1, None | Some(Kind::Comment | Kind::Semi)) || w("with"),
             "grant" | "revoke" => {
@@ -387,7 +461,14 @@ impl<'s, 'a> Parser<'s, 'a> {
         };
         let literal_prefix = prefix == Prefix::Literal;
         match tok.kind {
-            Kind::Comment => quoted || (literal_prefix && closers > 0),
+            Kind::Comment => {
+                if quoted {
+                    closers > 0 || (quiet_comment(tok) && self.word_prefix)
+                } else {
+                    // `1)--`, and a number or variable that only truncates: `1--`, `@v#`.
+                    literal_prefix && (closers > 0 || (quiet_comment(tok) && i + 1 == self.t.len()))
+                }
+            }
             Kind::Semi => match self.t.get(i + 1) {
                 None => false,
                 Some(n) => match n.kind {
@@ -429,7 +510,33 @@ impl<'s, 'a> Parser<'s, 'a> {
                 if ev.subquery || ev.known_call {
                     return quoted || prefix != Prefix::Bare || ev.cmp;
                 }
+                if prefix == Prefix::Empty {
+                    // The value starts with AND/OR: `or a=a`, ` OR x=y#`, `or true--`.
+                    return ev.cmp_strict
+                        || (self.comparisons(i + 1, ev.end) > 0 && terminal)
+                        || (ev.ops == 0
+                            && matches!(ev.first, Operand::Literal(_))
+                            && after == Some(Kind::Comment));
+                }
                 if quoted {
+                    // `1'||'x'||'`: string concatenation spliced into the literal.
+                    if tok.flag
+                        && ev.ops == 0
+                        && matches!(ev.first, Operand::Literal(Kind::Str))
+                        && after == Some(Kind::Logic)
+                        && self.t.get(ev.end).is_some_and(|t| t.flag)
+                    {
+                        return true;
+                    }
+                    // `admin' or '`: the application's own quote closes the empty literal.
+                    if self.word_prefix
+                        && ev.end == self.t.len()
+                        && self.t.get(i + 1).is_some_and(|t| {
+                            t.kind == Kind::Str && t.flag && t.text.trim().is_empty()
+                        })
+                    {
+                        return true;
+                    }
                     if ev.cmp && (ev.cmp_strict || prefix == Prefix::Literal) {
                         return true;
                     }
@@ -463,18 +570,36 @@ impl<'s, 'a> Parser<'s, 'a> {
                     return false;
                 };
                 if matches!(o2, Operand::Call { known: true } | Operand::Subquery) {
-                    return quoted || literal_prefix;
+                    // After a bare word too when the subquery selects a literal or a
+                    // call: `FOO + (SELECT 9350 WHERE ...`; "a + (select one)" is prose.
+                    return quoted
+                        || literal_prefix
+                        || (o2 == Operand::Subquery
+                            && matches!(
+                                self.kind(i + 3),
+                                Some(Kind::Num | Kind::Var | Kind::Func | Kind::Str)
+                            ));
                 }
                 if !quoted {
                     return false;
                 }
                 let after = self.kind(k);
                 match o2 {
+                    // `admin'='`: the open literal is closed by the application's quote.
                     Operand::Literal(Kind::Str) if after.is_none() => {
-                        tok.kind == Kind::Op
-                            || tok.is("like")
-                            || tok.is("rlike")
-                            || tok.is("regexp")
+                        self.t.get(k - 1).is_some_and(|t| t.flag)
+                            && self.word_prefix
+                            && (tok.kind == Kind::Op
+                                || tok.is("like")
+                                || tok.is("rlike")
+                                || tok.is("regexp"))
+                    }
+                    // `X' != 'Y' = 0 = '1`: a chain of comparisons between literals.
+                    Operand::Literal(_) if after == Some(Kind::Op) => {
+                        self.word_prefix
+                            && self
+                                .expr(0, 0)
+                                .is_some_and(|e| e.cmp_strict && self.comparisons(0, e.end) >= 2)
                     }
                     Operand::Literal(_) => {
                         matches!(after, Some(Kind::Logic | Kind::Comment | Kind::Semi))
@@ -483,11 +608,34 @@ impl<'s, 'a> Parser<'s, 'a> {
                 }
             }
             Kind::Group => {
-                if !(quoted || literal_prefix) {
+                let empty = prefix == Prefix::Empty;
+                if !(quoted || literal_prefix || empty) {
                     return false;
                 }
                 if tok.is("having") {
-                    return self.expr(i + 1, 0).is_some_and(|e| e.cmp);
+                    return self
+                        .expr(i + 1, 0)
+                        .is_some_and(|e| e.cmp || (empty && e.ops > 0));
+                }
+                if empty {
+                    // The value starts with ORDER BY / GROUP BY: a column number, or a
+                    // column and more SQL (`group by id having 1=1--`). `order by newest`
+                    // is a sort option, not an attack.
+                    if !(tok.is("order") || tok.is("group")) {
+                        return false;
+                    }
+                    let Some((o, k)) = self.operand(i + 1, 0) else {
+                        return false;
+                    };
+                    return match o {
+                        Operand::Literal(Kind::Num) => {
+                            matches!(self.kind(k), None | Some(Kind::Comment | Kind::Semi))
+                        }
+                        Operand::Bare | Operand::Call { .. } => {
+                            matches!(self.kind(k), Some(Kind::Comment | Kind::Semi | Kind::Group))
+                        }
+                        _ => false,
+                    };
                 }
                 let Some((o, k)) = self.operand(i + 1, 0) else {
                     return false;
@@ -507,6 +655,37 @@ impl<'s, 'a> Parser<'s, 'a> {
                     None | Some(Kind::Comment | Kind::Semi | Kind::RParen | Kind::Group)
                 )
             }
+            // A parenthesized SELECT right after the break: `' (select top 1`.
+            Kind::LParen => {
+                (quoted || literal_prefix)
+                    && self.is_word(i + 1, "select")
+                    && self.stmt_valid(i + 1)
+            }
+            // A table alias closed by the input, then its condition: ` AS x WHERE 1=1`.
+            Kind::Keyword
+                if prefix == Prefix::Empty
+                    && tok.is("as")
+                    && self.kind(i + 1) == Some(Kind::Bare)
+                    && self.is_word(i + 2, "where") =>
+            {
+                self.continuation(i + 2, quoted, prefix, closers)
+            }
+            // The value starts with WHERE and a condition: ` WHERE 1=1 AND 1=1--`.
+            Kind::Keyword if prefix == Prefix::Empty && tok.is("where") => {
+                self.expr(i + 1, 0).is_some_and(|e| {
+                    e.ops > 0
+                        && matches!(
+                            self.kind(e.end),
+                            None | Some(Kind::Comment | Kind::Semi | Kind::Logic | Kind::Group)
+                        )
+                })
+            }
+            // `1) FROM users WHERE name=`: closing the caller's parenthesis, then a table.
+            Kind::Keyword if closers > 0 && tok.is("from") => {
+                self.kind(i + 1) == Some(Kind::Bare)
+                    && (matches!(self.kind(i + 2), None | Some(Kind::Semi | Kind::Comment))
+                        || self.is_word(i + 2, "where"))
+            }
             Kind::Keyword => {
                 (quoted || literal_prefix)
                     && ((tok.is("waitfor") && self.is_word(i + 1, "delay"))
@@ -515,7 +694,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
             }
             // MSSQL runs statements without a separator: `@v select @v ...`, `1 exec xp_...`.
-            Kind::Stmt => (quoted || literal_prefix) && self.stmt_valid(i),
+            // After a phrase, a statement whose operand is a string left open to the
+            // end is prose quoting a word: `of the "select" tool changed, ...`.
+            Kind::Stmt => {
+                (quoted || literal_prefix)
+                    && self.stmt_valid(i)
+                    && (self.word_prefix
+                        || !self
+                            .t
+                            .get(i + 1)
+                            .is_some_and(|t| t.kind == Kind::Str && t.flag))
+            }
             Kind::Comma => {
                 quoted
                     && matches!(
@@ -533,9 +722,15 @@ impl<'s, 'a> Parser<'s, 'a> {
             match self.t[j].kind {
                 Kind::Union if self.union_select(j) => {
                     let short_prefix = j == 0
+                        || (j == 1 && self.t[0].kind == Kind::Stmt)
                         || matches!(
                             self.t[j - 1].kind,
-                            Kind::Num | Kind::Str | Kind::Var | Kind::RParen | Kind::Comment
+                            Kind::Num
+                                | Kind::Str
+                                | Kind::Var
+                                | Kind::RParen
+                                | Kind::Comment
+                                | Kind::Op
                         )
                         || (self.t[j - 1].kind == Kind::Bare
                             && (j < 2 || self.t[j - 2].kind != Kind::Bare));
@@ -550,42 +745,149 @@ impl<'s, 'a> Parser<'s, 'a> {
         false
     }
 
+    /// The whole value is a parenthesized SELECT, as injected where a number is
+    /// expected: `(select id from users limit 1,1)`.
+    fn parenthesized_query(&self) -> bool {
+        let mut i = 0;
+        while self.kind(i) == Some(Kind::LParen) {
+            i += 1;
+        }
+        i > 0 && self.is_word(i, "select") && self.stmt_valid(i)
+    }
+
+    /// A number or variable, maybe with arithmetic, then only a truncating comment:
+    /// `1--`, `1*1--`, `@@version#`, `1 /*`.
+    fn numeric_then_comment(&self) -> bool {
+        let n = self.t.len();
+        n >= 2
+            && self.t[n - 1].kind == Kind::Comment
+            && quiet_comment(&self.t[n - 1])
+            && matches!(self.t[0].kind, Kind::Num | Kind::Var)
+            && self.t[..n - 1]
+                .iter()
+                .all(|t| matches!(t.kind, Kind::Num | Kind::Var | Kind::Op))
+    }
+
+    /// Whether a non-SELECT statement at 0 is complete rather than a phrase that
+    /// starts like one: `DELETE FROM t WHERE ...` but not "delete from cart",
+    /// `CREATE TABLE t (` but not "create table for 6".
+    fn statement_complete(&self) -> bool {
+        let k = |i: usize| self.kind(i);
+        let ends = |i: usize| matches!(k(i), None | Some(Kind::Semi | Kind::Comment));
+        let first = &self.t[0];
+        if first.is("delete") {
+            // DELETE FROM t, then a condition or an explicit end.
+            return k(2) == Some(Kind::Bare)
+                && (matches!(k(3), Some(Kind::Semi | Kind::Comment))
+                    || (self.is_word(3, "where") && self.expr(4, 0).is_some_and(|e| e.ops > 0)));
+        }
+        if first.is("insert") {
+            return k(2) == Some(Kind::Bare)
+                && (k(3) == Some(Kind::LParen)
+                    || self.is_word(3, "values")
+                    || self.is_word(3, "select"));
+        }
+        if first.is("update") {
+            return self.expr(3, 0).is_some_and(|e| e.ops > 0);
+        }
+        if first.is("drop") || first.is("truncate") {
+            let name = if k(1) == Some(Kind::Bare) { 1 } else { 2 };
+            return k(name) == Some(Kind::Bare)
+                && (ends(name + 1) || k(name + 1) == Some(Kind::Comma));
+        }
+        if first.is("create") {
+            return k(2) == Some(Kind::Bare)
+                && (ends(3) || k(3) == Some(Kind::LParen) || self.is_word(3, "as"));
+        }
+        if first.is("alter") {
+            return k(2) == Some(Kind::Bare)
+                && ["add", "drop", "modify", "rename", "alter", "change"]
+                    .iter()
+                    .any(|w| self.is_word(3, w));
+        }
+        true
+    }
+
     /// A complete statement as the whole value: `SELECT x FROM t`, `DROP TABLE t`.
-    fn whole_statement(&self) -> bool {
+    ///
+    /// With `truncated`, the statement must end in a comment (`DROP TABLE t;--`),
+    /// which is how an injected statement cuts off the rest of the query. Without
+    /// it, the value is one executable statement on its own; SELECT then needs SQL
+    /// that prose does not write (a `*`, a list, a call, a literal, a qualified
+    /// name, or a WHERE/LIMIT/JOIN clause with its operand), so "select a product
+    /// from the list" stays prose.
+    fn whole_statement(&self, truncated: bool) -> bool {
         let Some(first) = self.t.first() else {
             return false;
         };
         if first.kind != Kind::Stmt || !self.stmt_valid(0) {
             return false;
         }
-        // A statement on its own is how SQL is written in documentation and code
-        // samples; it only reads as an attack when it truncates the rest (`... --`).
-        // (Bare statements are caught at paranoia 2 by rule 942300.)
-        if self.t.last().is_none_or(|t| t.kind != Kind::Comment) {
+        let ends_in_comment = self.t.last().is_some_and(|t| t.kind == Kind::Comment);
+        if truncated && !ends_in_comment {
             return false;
         }
-        if first.is("select") {
-            // Needs FROM and a table name to be a statement rather than a phrase.
-            return (1..self.t.len()).any(|j| {
-                self.t[j].is("from")
-                    && self
-                        .kind(j + 1)
-                        .is_some_and(|k| matches!(k, Kind::Bare | Kind::Keyword | Kind::LParen))
-                    && matches!(
-                        self.kind(j + 2),
-                        None | Some(
-                            Kind::Comment
-                                | Kind::Semi
-                                | Kind::Keyword
-                                | Kind::Group
-                                | Kind::RParen
-                                | Kind::Union
-                                | Kind::Comma
-                        )
-                    )
-            });
+        if !first.is("select") {
+            return truncated || self.statement_complete();
         }
-        true
+        // Needs FROM and a table name to be a statement rather than a phrase.
+        let Some(from) = (1..self.t.len()).find(|&j| {
+            self.t[j].is("from")
+                && self
+                    .kind(j + 1)
+                    .is_some_and(|k| matches!(k, Kind::Bare | Kind::Keyword | Kind::LParen))
+                && matches!(
+                    self.kind(j + 2),
+                    None | Some(
+                        Kind::Comment
+                            | Kind::Semi
+                            | Kind::Keyword
+                            | Kind::Group
+                            | Kind::RParen
+                            | Kind::Union
+                            | Kind::Comma
+                    )
+                )
+        }) else {
+            return false;
+        };
+        if truncated {
+            return true;
+        }
+        // `SELECT password FROM users`: one column from one table, no article.
+        const ARTICLES: &[&str] = &[
+            "a", "an", "the", "my", "your", "our", "this", "that", "one", "some", "any", "all",
+            "each", "every",
+        ];
+        if self.t.len() == 4
+            && from == 2
+            && self.t[1].kind == Kind::Bare
+            && self.t[3].kind == Kind::Bare
+            && !ARTICLES.iter().any(|w| self.t[1].is(w) || self.t[3].is(w))
+        {
+            return true;
+        }
+        let list_is_sql = self.t[1..from].iter().any(|t| {
+            matches!(
+                t.kind,
+                Kind::Comma | Kind::Func | Kind::Num | Kind::Str | Kind::Var | Kind::LParen
+            ) || (t.kind == Kind::Op && t.text == "*")
+                || (t.kind == Kind::Keyword && (t.is("distinct") || t.is("top")))
+        });
+        // A clause after the table counts when something follows it (`... WHERE`
+        // alone is a fragment, not a statement).
+        let clause = (from + 2..self.t.len()).any(|j| {
+            let t = &self.t[j];
+            let opens = matches!(t.kind, Kind::Group | Kind::Union | Kind::Semi)
+                || (t.kind == Kind::Keyword
+                    && [
+                        "where", "join", "inner", "outer", "order", "group", "offset",
+                    ]
+                    .iter()
+                    .any(|w| t.is(w)));
+            opens && (t.kind == Kind::Semi || j + 1 < self.t.len())
+        });
+        list_is_sql || clause || ends_in_comment
     }
 }
 
@@ -594,8 +896,12 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
     if t.is_empty() {
         return false;
     }
-    let p = Parser { t };
     let quoted = ctx != Context::Bare;
+    let word_prefix = quoted
+        && t[0].kind == Kind::Str
+        && t[0].text.len() <= 32
+        && !t[0].text.bytes().any(|c| c.is_ascii_whitespace());
+    let p = Parser { t, word_prefix };
     let (mut i, prefix) = if quoted {
         (1, Prefix::Literal)
     } else {
@@ -610,5 +916,20 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         i += 1;
         closers += 1;
     }
-    p.continuation(i, quoted, prefix, closers) || p.anywhere() || (!quoted && p.whole_statement())
+    if !quoted && p.parenthesized_query() {
+        return true;
+    }
+    p.continuation(i, quoted, prefix, closers)
+        || p.anywhere()
+        || (!quoted && (p.whole_statement(true) || p.numeric_then_comment()))
+}
+
+/// True when the folded tokens are, as a whole, one complete SQL statement
+/// (`SELECT * FROM users`, `DROP TABLE x`, `EXEC xp_cmdshell 'dir'`).
+pub fn is_statement(t: &[Token<'_>]) -> bool {
+    Parser {
+        t,
+        word_prefix: false,
+    }
+    .whole_statement(false)
 }

@@ -14,6 +14,29 @@ pub fn is_sqli(input: &str) -> bool {
     sqli_context(input).is_some()
 }
 
+/// True when `input`, as a whole, is one complete SQL statement with SQL-only
+/// syntax (`SELECT * FROM users`, `DROP TABLE x;`, `EXEC xp_cmdshell 'dir'`).
+/// "select a product from the list" is not: it has no SQL beyond the words.
+pub fn is_sql_statement(input: &str) -> bool {
+    let trimmed = input.trim();
+    // Cheap gate: the first word must start a statement.
+    let first = trimmed
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    const STARTS: &[&str] = &[
+        "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec",
+        "execute", "declare", "shutdown", "grant", "revoke",
+    ];
+    if trimmed.len() < 8 || !STARTS.iter().any(|w| first.eq_ignore_ascii_case(w)) {
+        return false;
+    }
+    tokenize(trimmed, Context::Bare).is_some_and(|toks| {
+        let folded = fold(toks.as_slice());
+        grammar::is_statement(folded.as_slice())
+    })
+}
+
 /// The first context in which `input` reads as a SQL injection.
 pub fn sqli_context(input: &str) -> Option<Context> {
     // A single word or number is never an injection on its own.
@@ -72,8 +95,56 @@ mod tests {
             "x' AND email IS NULL; --",
             "SELECT password FROM users--",
             "DROP TABLE users;--",
+            " OR x=y#",
+            "or true--",
+            " HAVING 1=1",
+            " ORDER BY 1-- ",
+            " WHERE 1=1 AND 1=1--",
+            "1--",
+            "1*1--",
+            "@@version#",
+            "(select id from users limit 1,1)",
+            "1) FROM users WHERE name=",
+            "1'||'asd'||'",
+            "admin' or '",
+            "X' != 'Y' = 0 = '1",
+            "; exec master..xp_cmdshell 'dir'",
+            "-union (select id from users limit 1,1)",
+            "1DUNION SELECT 2",
+            "SELECT\\UNION SELECT 2",
+            "{ts 1}UNION SELECT 1,2",
+            "test'-1 union(select table)",
+            "' (select top 1",
+            " AS x WHERE 1=1 AND 1=1--",
+            "FOO + (SELECT 9350 WHERE 8850=8850 AND 3963=4777--  )",
         ] {
             assert!(is_sqli(p), "missed: {p}");
+        }
+    }
+
+    #[test]
+    fn whole_sql_statements_are_recognized_but_not_sql_phrases() {
+        for p in [
+            "SELECT * FROM users",
+            "select username, password from users where id = 1",
+            "DROP TABLE x",
+            "insert into users values ('a', 'b')",
+            "exec xp_cmdshell 'dir'",
+            "SELECT name, email FROM customers WHERE country = 'DE'",
+        ] {
+            assert!(is_sql_statement(p), "missed: {p}");
+        }
+        for b in [
+            "select a product from the list",
+            "select * from the catalog please",
+            "select x from y where",
+            "Select the best option",
+            "SELECT your size: S, M, L",
+            "execute the plan",
+            "delete from cart",
+            "update me when it ships",
+        ] {
+            assert!(!is_sql_statement(b), "false positive: {b}");
         }
     }
 
@@ -102,6 +173,20 @@ mod tests {
             "SELECT name, email FROM customers WHERE country = 'DE'",
             "exec summary template",
             "create table for 6",
+            "1; exec will create the case 7",
+            "BAMBOO CHARCOAL SOAP 1 '#",
+            "7\" #2 CIRCULAR NEEDLE",
+            "BILLEEVERSBOUTIQUE , BROWNING \"LIKE\"",
+            "'-\"8 TRACK PL",
+            "order by newest",
+            "or best offer",
+            "having trouble logging in",
+            "where clause tutorial",
+            "pick one + (select one)",
+            "The user interface of the \"select\" tool changed, as well as the shortcuts.",
+            "known as Bob where he lives",
+            "c:\\windows\\system32 or later",
+            "{{ user.name }} or {{ user.email }}",
         ] {
             assert!(!is_sqli(b), "false positive: {b} ({:?})", sqli_context(b));
         }

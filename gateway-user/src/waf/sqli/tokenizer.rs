@@ -283,8 +283,12 @@ fn classify(lower: &str) -> Kind {
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
 fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
     matches!(k, Kind::Union | Kind::Logic)
-        || (k == Kind::Stmt && lower == "select")
-        || (k == Kind::WordOp && matches!(lower, "in" | "like" | "rlike" | "regexp" | "is"))
+        || (k == Kind::Stmt && matches!(lower, "select" | "exec" | "execute"))
+        || (k == Kind::WordOp
+            && matches!(
+                lower,
+                "in" | "like" | "rlike" | "regexp" | "is" | "div" | "mod"
+            ))
         || matches!(
             lower,
             "not" | "exists" | "values" | "into" | "from" | "where" | "on" | "using" | "as"
@@ -351,13 +355,56 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             pos += ch.len_utf8();
             continue;
         }
+        // MySQL reads `\N` as NULL; any other backslash outside a string is noise a
+        // lexer skips (`SELECT\UNION`, `WHERE\1=\1`).
+        if c == b'\\' {
+            if matches!(b.get(pos + 1), Some(b'N'))
+                && !b.get(pos + 2).is_some_and(|&n| is_word_char(n))
+            {
+                pos += 2;
+                if !out.push(Token {
+                    kind: Kind::Num,
+                    text: "\\N",
+                    flag: false,
+                }) {
+                    break;
+                }
+            } else {
+                pos += 1;
+            }
+            continue;
+        }
+        // ODBC escapes `{ts '...'}`, `{fn f()}`, `{x expr}`: MySQL evaluates the
+        // expression and ignores the braces and the leading word.
+        if c == b'{' {
+            let mut q = pos + 1;
+            while q < b.len() && is_space(b[q]) {
+                q += 1;
+            }
+            while q < b.len() && is_word_char(b[q]) {
+                q += 1;
+            }
+            pos = q.max(pos + 1);
+            continue;
+        }
+        if c == b'}' {
+            pos += 1;
+            continue;
+        }
         let start = pos;
         let tok = match c {
             b'\'' | b'"' => {
                 let (text, end, unterminated) = scan_string(input, pos, c);
                 pos = end;
+                // Inside `'...'`, a `"` string left open is never closed by the
+                // application's `'`: the query would not parse, so it is no operand.
+                let foreign = matches!(ctx, Context::Quoted(q) if q != c);
                 Token {
-                    kind: Kind::Str,
+                    kind: if unterminated && foreign {
+                        Kind::Other
+                    } else {
+                        Kind::Str
+                    },
                     text,
                     flag: unterminated,
                 }
@@ -371,6 +418,19 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
                 Token {
                     kind: Kind::Bare,
                     text,
+                    flag: false,
+                }
+            }
+            // MSSQL quoted identifier: `[information_schema].[tables]`.
+            b'[' if input[pos + 1..].find(']').is_some_and(|p| {
+                p > 0 && input[pos + 1..pos + 1 + p].bytes().all(is_word_char)
+            }) =>
+            {
+                let close = input[pos + 1..].find(']').map_or(b.len(), |p| pos + 1 + p);
+                pos = close + 1;
+                Token {
+                    kind: Kind::Bare,
+                    text: &input[start + 1..close],
                     flag: false,
                 }
             }
@@ -420,6 +480,10 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             b'0'..=b'9' => {
                 let end = scan_number(b, pos);
                 let (kind, stop) = match word_after_number(input, end) {
+                    // The type letter of `1DUNION` belongs to the number.
+                    Some(wend) if wend == end + 1 && wend < b.len() && is_word_char(b[wend]) => {
+                        (Kind::Num, wend)
+                    }
                     Some(wend) => (Kind::Bare, wend),
                     None => (Kind::Num, end),
                 };
@@ -538,7 +602,8 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
 
 /// Where the word glued to a number ending at `end` ends (`5pm`, `2nd`), or None
 /// when no word follows or its letters are a keyword (`1union`, `1and`), which
-/// splits off as a token of its own.
+/// splits off as a token of its own. For a type letter followed by a keyword
+/// (`1DUNION`, `0xUNION`) it is `end + 1`: the letter belongs to the number.
 fn word_after_number(input: &str, end: usize) -> Option<usize> {
     let b = input.as_bytes();
     if end >= b.len() || !is_word_start(b[end]) || b[end] == b'$' {
@@ -549,14 +614,22 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
         wend += 1;
     }
     let mut lb = [0u8; 32];
-    let keyword = lower_into(&input[end..wend], &mut lb)
-        .map(|w| {
-            matches!(
-                classify(w),
-                Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
-            ) || w == "from"
-        })
-        .unwrap_or(false);
+    let is_keyword = |w: &str| {
+        matches!(
+            classify(w),
+            Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
+        ) || w == "from"
+    };
+    let keyword = lower_into(&input[end..wend], &mut lb).is_some_and(is_keyword);
+    // MySQL reads a type letter after a number (`1d`, `1f`, `0x`) as part of the
+    // literal, so `1DUNION SELECT` is `1 UNION SELECT`.
+    let suffixed = wend - end > 3
+        && matches!(b[end] | 0x20, b'd' | b'f' | b'x' | b'e')
+        && lower_into(&input[end + 1..wend], &mut lb)
+            .is_some_and(|w| matches!(classify(w), Kind::Union | Kind::Stmt) || w == "from");
+    if suffixed {
+        return Some(end + 1);
+    }
     (!keyword).then_some(wend)
 }
 
@@ -720,6 +793,15 @@ mod tests {
             vec![Num, Union, Stmt]
         );
         assert_eq!(kinds("2nd floor", Context::Bare), vec![Bare, Bare]);
+        assert_eq!(
+            kinds("1DUNION SELECT 2", Context::Bare),
+            vec![Num, Union, Stmt, Num]
+        );
+        assert_eq!(
+            kinds("0xUNION SELECT", Context::Bare),
+            vec![Num, Union, Stmt]
+        );
+        assert_eq!(kinds("2dogs", Context::Bare), vec![Bare]);
         assert_eq!(kinds("0x41424344", Context::Bare), vec![Num]);
     }
 
@@ -744,6 +826,27 @@ mod tests {
         assert_eq!(
             kinds("/*!50000union*/ /*!select*/ 1", Context::Bare),
             vec![Union, Stmt, Num]
+        );
+    }
+
+    #[test]
+    fn mysql_oddities_lex_as_mysql_does() {
+        use Kind::*;
+        assert_eq!(
+            kinds("SELECT\\UNION SELECT 2", Context::Bare),
+            vec![Stmt, Union, Stmt, Num]
+        );
+        assert_eq!(kinds("1=\\N", Context::Bare), vec![Num, Op, Num]);
+        assert_eq!(
+            kinds("{ts 1}UNION SELECT 2", Context::Bare),
+            vec![Num, Union, Stmt, Num]
+        );
+        assert_eq!(
+            kinds(
+                "SELECT\"t\"FROM[information_schema].[tables]",
+                Context::Bare
+            ),
+            vec![Stmt, Str, Keyword, Bare, Dot, Bare]
         );
     }
 

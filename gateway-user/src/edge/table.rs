@@ -1,0 +1,468 @@
+//! The ban tables (BLOCK_V4, BLOCK_V6) from user space: mapped into this
+//! process and edited in place. The layout, the hash and the publication
+//! order the XDP program relies on are described in `gateway_common::table`.
+//!
+//! Only one writer may edit a table at a time: [`super::Edge`] holds a lock
+//! around every change; tests and benchmarks own their private maps.
+use std::{
+    collections::HashSet,
+    marker::PhantomData,
+    os::fd::AsFd,
+    ptr::NonNull,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use aya::maps::{Map, MapData};
+use gateway_common::{
+    BanValue,
+    table::{self, BanRowV4, BanRowV6, WAYS},
+};
+
+/// A network as the tables key it: prefix length and address, host bits zero.
+/// IPv4 keeps its address (big-endian u32) in `hi`; IPv6 its two halves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NetKey {
+    /// Prefix length.
+    pub len: u32,
+    /// IPv4 address, or bytes 0..8 of the IPv6 address (big-endian).
+    pub hi: u64,
+    /// Bytes 8..16 of the IPv6 address (big-endian); 0 for IPv4.
+    pub lo: u64,
+}
+
+/// Why a table change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// Neither row of the entry, nor any row reachable by moving entries, has room.
+    #[error("no free slot for this entry in the table")]
+    Full,
+    /// The map cannot be mapped or has the wrong shape.
+    #[error("{0}")]
+    Map(String),
+}
+
+/// One address family's row and slot layout.
+pub trait Family {
+    /// The row type of the array map.
+    type Row: Copy;
+    /// The hash of a key.
+    fn hash(key: &NetKey, seed: u64) -> u64;
+    /// The key of a used slot.
+    ///
+    /// # Safety
+    /// `row` must point to a live row of the mapping.
+    unsafe fn key_at(row: *const Self::Row, way: usize) -> Option<NetKey>;
+    /// The ban of a slot.
+    ///
+    /// # Safety
+    /// As for `key_at`.
+    unsafe fn ban_at(row: *const Self::Row, way: usize) -> BanValue;
+    /// Fills a free slot: address and ban first, the key word last.
+    ///
+    /// # Safety
+    /// As for `key_at`, and the caller is the only writer.
+    unsafe fn fill(row: *mut Self::Row, way: usize, key: &NetKey, ban: &BanValue);
+    /// Replaces the ban of a used slot.
+    ///
+    /// # Safety
+    /// As for `fill`.
+    unsafe fn set_ban(row: *mut Self::Row, way: usize, ban: &BanValue);
+    /// Empties a slot (one store of its key word).
+    ///
+    /// # Safety
+    /// As for `fill`.
+    unsafe fn clear(row: *mut Self::Row, way: usize);
+    /// Whether a slot is used: one load of its key word (scans of the whole table).
+    ///
+    /// # Safety
+    /// As for `key_at`.
+    unsafe fn used(row: *const Self::Row, way: usize) -> bool;
+}
+
+/// IPv4: rows of [`BanRowV4`].
+pub enum V4 {}
+/// IPv6: rows of [`BanRowV6`].
+pub enum V6 {}
+
+/// Publishes a key word after the stores before it.
+///
+/// # Safety
+/// `p` must be a live, 8-byte aligned word of the mapping.
+unsafe fn publish(p: *mut u64, value: u64) {
+    // SAFETY: the caller's guarantee; the release store orders the slot's
+    // other fields before its key word for every reader.
+    unsafe { AtomicU64::from_ptr(p).store(value, Ordering::Release) }
+}
+
+impl Family for V4 {
+    type Row = BanRowV4;
+
+    fn hash(key: &NetKey, seed: u64) -> u64 {
+        table::hash_v4(table::key_v4(key.len, key.hi as u32), seed)
+    }
+
+    unsafe fn key_at(row: *const BanRowV4, way: usize) -> Option<NetKey> {
+        // SAFETY: the caller's guarantee.
+        let word = unsafe { (&raw const (*row).slots[way].key).read_volatile() };
+        (word & table::USED != 0).then_some(NetKey {
+            len: ((word >> 32) & 0xff) as u32,
+            hi: word & 0xffff_ffff,
+            lo: 0,
+        })
+    }
+
+    unsafe fn ban_at(row: *const BanRowV4, way: usize) -> BanValue {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].ban).read_volatile() }
+    }
+
+    unsafe fn fill(row: *mut BanRowV4, way: usize, key: &NetKey, ban: &BanValue) {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            let slot = &raw mut (*row).slots[way];
+            (&raw mut (*slot).ban).write_volatile(*ban);
+            publish(&raw mut (*slot).key, table::key_v4(key.len, key.hi as u32));
+        }
+    }
+
+    unsafe fn set_ban(row: *mut BanRowV4, way: usize, ban: &BanValue) {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw mut (*row).slots[way].ban).write_volatile(*ban) }
+    }
+
+    unsafe fn clear(row: *mut BanRowV4, way: usize) {
+        // SAFETY: the caller's guarantee.
+        unsafe { publish(&raw mut (*row).slots[way].key, 0) }
+    }
+
+    unsafe fn used(row: *const BanRowV4, way: usize) -> bool {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+    }
+}
+
+impl Family for V6 {
+    type Row = BanRowV6;
+
+    fn hash(key: &NetKey, seed: u64) -> u64 {
+        table::hash_v6(table::key_v6(key.len), key.hi, key.lo, seed)
+    }
+
+    unsafe fn key_at(row: *const BanRowV6, way: usize) -> Option<NetKey> {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            let slot = &raw const (*row).slots[way];
+            let word = (&raw const (*slot).key).read_volatile();
+            (word & table::USED != 0).then(|| NetKey {
+                len: (word & 0xff) as u32,
+                hi: (&raw const (*slot).hi).read_volatile(),
+                lo: (&raw const (*slot).lo).read_volatile(),
+            })
+        }
+    }
+
+    unsafe fn ban_at(row: *const BanRowV6, way: usize) -> BanValue {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].ban).read_volatile() }
+    }
+
+    unsafe fn fill(row: *mut BanRowV6, way: usize, key: &NetKey, ban: &BanValue) {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            let slot = &raw mut (*row).slots[way];
+            (&raw mut (*slot).hi).write_volatile(key.hi);
+            (&raw mut (*slot).lo).write_volatile(key.lo);
+            (&raw mut (*slot).ban).write_volatile(*ban);
+            publish(&raw mut (*slot).key, table::key_v6(key.len));
+        }
+    }
+
+    unsafe fn set_ban(row: *mut BanRowV6, way: usize, ban: &BanValue) {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw mut (*row).slots[way].ban).write_volatile(*ban) }
+    }
+
+    unsafe fn clear(row: *mut BanRowV6, way: usize) {
+        // SAFETY: the caller's guarantee.
+        unsafe { publish(&raw mut (*row).slots[way].key, 0) }
+    }
+
+    unsafe fn used(row: *const BanRowV6, way: usize) -> bool {
+        // SAFETY: the caller's guarantee.
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+    }
+}
+
+/// Rows visited at most when looking for room by moving entries (cuckoo
+/// insertion, breadth first): a few thousand slots, microseconds.
+const MAX_SEARCH_ROWS: usize = 1024;
+
+/// A ban table mapped into this process.
+pub struct Table<F: Family> {
+    /// Keeps the map alive as long as the mapping.
+    _map: MapData,
+    base: NonNull<F::Row>,
+    rows: u32,
+    seed: u64,
+    _family: PhantomData<F>,
+}
+
+// SAFETY: the mapping is shared memory owned by this value; nothing in it is
+// tied to the thread that created it, and only `&mut self` methods write it.
+unsafe impl<F: Family> Send for Table<F> {}
+// SAFETY: `&self` methods only read the mapping (volatile loads).
+unsafe impl<F: Family> Sync for Table<F> {}
+
+/// The IPv4 ban table.
+pub type TableV4 = Table<V4>;
+/// The IPv6 ban table.
+pub type TableV6 = Table<V6>;
+
+impl<F: Family> Table<F> {
+    /// Maps an array map of `F::Row` (created with `BPF_F_MMAPABLE`); `seed`
+    /// is CONFIG's `table_seed`.
+    pub fn new(map: MapData, seed: u64) -> Result<Self, TableError> {
+        let info = map
+            .info()
+            .map_err(|e| TableError::Map(format!("reading the map's info: {e}")))?;
+        let rows = info.max_entries();
+        if info.value_size() as usize != size_of::<F::Row>() || !rows.is_power_of_two() {
+            return Err(TableError::Map(format!(
+                "value size {} and {} rows, expected {} and a power of two",
+                info.value_size(),
+                rows,
+                size_of::<F::Row>()
+            )));
+        }
+        let len = rows as usize * size_of::<F::Row>();
+        // SAFETY: a shared mapping of the map's values, as long as the map
+        // (the kernel refuses maps created without BPF_F_MMAPABLE).
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&map.fd().as_fd()),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(TableError::Map(format!(
+                "mapping it: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let base = NonNull::new(ptr.cast::<F::Row>())
+            .ok_or_else(|| TableError::Map("mmap returned null".into()))?;
+        Ok(Table {
+            _map: map,
+            base,
+            rows,
+            seed,
+            _family: PhantomData,
+        })
+    }
+
+    /// Maps a map taken out of a loaded object (tests, benchmarks).
+    pub fn from_map(map: Map, seed: u64) -> Result<Self, TableError> {
+        match map {
+            Map::Array(data) => Self::new(data, seed),
+            _ => Err(TableError::Map("not an array map".into())),
+        }
+    }
+
+    /// Rows in the table (what CONFIG's `block_row_mask` must say, minus one).
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+
+    fn row(&self, i: u32) -> *mut F::Row {
+        // SAFETY: `i & (rows - 1)` is inside the mapping.
+        unsafe { self.base.as_ptr().add((i & (self.rows - 1)) as usize) }
+    }
+
+    fn rows_of(&self, key: &NetKey) -> (u32, u32) {
+        table::rows(F::hash(key, self.seed), self.rows - 1)
+    }
+
+    /// Where `key` is stored: (row, way).
+    fn find(&self, key: &NetKey) -> Option<(u32, usize)> {
+        let (first, second) = self.rows_of(key);
+        [first, second].into_iter().find_map(|r| {
+            // SAFETY: rows come from `row`, inside the mapping.
+            (0..WAYS)
+                .find(|&w| unsafe { F::key_at(self.row(r), w) } == Some(*key))
+                .map(|w| (r, w))
+        })
+    }
+
+    fn free_way(&self, r: u32) -> Option<usize> {
+        // SAFETY: as in `find`.
+        (0..WAYS).find(|&w| unsafe { F::key_at(self.row(r), w) }.is_none())
+    }
+
+    /// The ban stored for exactly this network.
+    pub fn get(&self, key: &NetKey) -> Option<BanValue> {
+        // SAFETY: as in `find`.
+        self.find(key)
+            .map(|(r, w)| unsafe { F::ban_at(self.row(r), w) })
+    }
+
+    /// Stores a ban; returns true when the network was not in the table.
+    pub fn insert(&mut self, key: &NetKey, ban: &BanValue) -> Result<bool, TableError> {
+        if let Some((r, w)) = self.find(key) {
+            // SAFETY: a used slot of the mapping; we are the only writer.
+            unsafe { F::set_ban(self.row(r), w, ban) };
+            return Ok(false);
+        }
+        let (first, second) = self.rows_of(key);
+        let (r, w) = match [first, second]
+            .into_iter()
+            .find_map(|r| self.free_way(r).map(|w| (r, w)))
+        {
+            Some(free) => free,
+            None => self.make_room(first, second)?,
+        };
+        // SAFETY: a free slot of the mapping; we are the only writer.
+        unsafe { F::fill(self.row(r), w, key, ban) };
+        Ok(true)
+    }
+
+    /// Frees a slot in `first` or `second` by moving entries to their other
+    /// row: a breadth-first search for a chain ending at a free slot, then the
+    /// moves from its end, each entry written at its new place before it is
+    /// cleared at the old one, so lookups always find it.
+    fn make_room(&mut self, first: u32, second: u32) -> Result<(u32, usize), TableError> {
+        struct Node {
+            row: u32,
+            /// The node this row was reached from, and the way whose entry would move here.
+            from: Option<(usize, usize)>,
+        }
+        let mut nodes = vec![
+            Node {
+                row: first,
+                from: None,
+            },
+            Node {
+                row: second,
+                from: None,
+            },
+        ];
+        let mut seen: HashSet<u32> = [first, second].into_iter().collect();
+        let mut next = 0;
+        while next < nodes.len() && nodes.len() < MAX_SEARCH_ROWS {
+            let row = nodes[next].row;
+            for way in 0..WAYS {
+                // SAFETY: a used slot (the row has no free way, or we would not be here).
+                let Some(key) = (unsafe { F::key_at(self.row(row), way) }) else {
+                    continue;
+                };
+                let (a, b) = self.rows_of(&key);
+                let other = if a == row { b } else { a };
+                if let Some(free) = self.free_way(other) {
+                    // Found: move entries from the end of the chain back to its start.
+                    let mut to = (other, free);
+                    let mut at = (next, way);
+                    loop {
+                        let (node, way) = at;
+                        let from = (nodes[node].row, way);
+                        self.move_entry(from, to);
+                        to = from;
+                        match nodes[node].from {
+                            Some(parent) => at = parent,
+                            None => return Ok(to),
+                        }
+                    }
+                }
+                if seen.insert(other) {
+                    nodes.push(Node {
+                        row: other,
+                        from: Some((next, way)),
+                    });
+                }
+            }
+            next += 1;
+        }
+        Err(TableError::Full)
+    }
+
+    /// Copies the entry at `from` into the free slot `to`, then clears `from`.
+    fn move_entry(&mut self, from: (u32, usize), to: (u32, usize)) {
+        let (src, dst) = (self.row(from.0), self.row(to.0));
+        // SAFETY: slots of the mapping; we are the only writer.
+        unsafe {
+            if let Some(key) = F::key_at(src, from.1) {
+                let ban = F::ban_at(src, from.1);
+                F::fill(dst, to.1, &key, &ban);
+                F::clear(src, from.1);
+            }
+        }
+    }
+
+    /// Removes the ban of exactly this network; false if there was none.
+    pub fn remove(&mut self, key: &NetKey) -> bool {
+        match self.find(key) {
+            Some((r, w)) => {
+                // SAFETY: a used slot of the mapping; we are the only writer.
+                unsafe { F::clear(self.row(r), w) };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every entry, in table order. A walk of the whole mapping (tens of
+    /// milliseconds), kept to one load per empty slot.
+    pub fn entries(&self) -> Vec<(NetKey, BanValue)> {
+        let mut out = Vec::new();
+        let mut row = self.base.as_ptr().cast_const();
+        // SAFETY: `row` walks the `rows` rows of the mapping, one at a time.
+        let end = unsafe { row.add(self.rows as usize) };
+        while row < end {
+            for w in 0..WAYS {
+                // SAFETY: `row` is a row of the mapping.
+                unsafe {
+                    if F::used(row, w)
+                        && let Some(key) = F::key_at(row, w)
+                    {
+                        out.push((key, F::ban_at(row, w)));
+                    }
+                }
+            }
+            // SAFETY: at most one past the last row, compared against `end`.
+            row = unsafe { row.add(1) };
+        }
+        out
+    }
+}
+
+impl<F: Family> Drop for Table<F> {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`.
+        unsafe {
+            libc::munmap(
+                self.base.as_ptr().cast(),
+                self.rows as usize * size_of::<F::Row>(),
+            );
+        }
+    }
+}
+
+/// Sets the bit of prefix length `len` in CONFIG-style length bits.
+pub fn with_len(mut bits: [u64; 3], len: u32) -> [u64; 3] {
+    bits[(len / 64).min(2) as usize] |= 1 << (len % 64);
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_bits_follow_the_config_layout() {
+        let bits = with_len(with_len(with_len([0; 3], 0), 64), 128);
+        assert_eq!(bits, [1, 1, 1]);
+        assert_eq!(with_len([0; 3], 24), [1 << 24, 0, 0]);
+    }
+}
