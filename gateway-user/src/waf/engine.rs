@@ -331,7 +331,11 @@ impl Engine {
             && field.value.bytes().all(|c| {
                 c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
             })
-            && !field.value.as_bytes().windows(2).any(|w| w == b"__" || w == b"--");
+            && !field
+                .value
+                .as_bytes()
+                .windows(2)
+                .any(|w| w == b"__" || w == b"--");
         if plain && self.custom.is_empty() {
             return;
         }

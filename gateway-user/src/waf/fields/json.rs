@@ -39,13 +39,14 @@ pub(super) fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields
     if push_parsed(body, limits, out) {
         return;
     }
-    // Malformed, truncated, or too deep for serde: scan its strings leniently.
+    // Malformed, truncated, or too deep for serde: scan it leniently, the way a
+    // forgiving parser (JSON5, a JavaScript object literal) would still read it.
     out.malformed_body = true;
-    for s in lenient_json_strings(body) {
+    for (kind, s) in lenient_json_tokens(body) {
         out.push(
             limits.max_fields,
             Field {
-                kind: FieldKind::BodyValue,
+                kind,
                 prefix: "json",
                 key: Cow::Borrowed(""),
                 value: Cow::Owned(s),
@@ -54,27 +55,62 @@ pub(super) fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields
     }
 }
 
-/// Every string literal in text that is meant to be JSON, even when it does not parse.
-fn lenient_json_strings(body: &[u8]) -> Vec<String> {
+/// The strings and member names of text that is meant to be JSON, even when it does
+/// not parse: every string literal, and every name before a `:`, quoted or bare
+/// (`{$ne: 1}`, `{'$where': …}`), so that an operator in a broken document is still
+/// seen as the key it is to a lenient back end.
+fn lenient_json_tokens(body: &[u8]) -> Vec<(FieldKind, String)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < body.len() && out.len() < 4096 {
-        if body[i] != b'"' {
+        let c = body[i];
+        if c == b'"' || c == b'\'' {
+            let start = i + 1;
+            let mut j = start;
+            while j < body.len() && body[j] != c {
+                j += if body[j] == b'\\' { 2 } else { 1 };
+            }
+            let raw = &body[start..j.min(body.len())];
+            let text = String::from_utf8_lossy(raw);
+            let value = if c == b'"' {
+                let quoted = format!("\"{text}\"");
+                serde_json::from_str::<String>(&quoted).unwrap_or_else(|_| text.into_owned())
+            } else {
+                text.into_owned()
+            };
+            i = j + 1;
+            out.push((name_or_value(body, i), value));
+        } else if c == b'$' || c == b'_' || c.is_ascii_alphabetic() {
+            let start = i;
+            while i < body.len()
+                && (body[i] == b'$' || body[i] == b'_' || body[i].is_ascii_alphanumeric())
+            {
+                i += 1;
+            }
+            // Bare words are only names (`true`, `null` and numbers are not fields).
+            if name_or_value(body, i) == FieldKind::BodyKey {
+                out.push((
+                    FieldKind::BodyKey,
+                    String::from_utf8_lossy(&body[start..i]).into_owned(),
+                ));
+            }
+        } else {
             i += 1;
-            continue;
         }
-        let start = i + 1;
-        let mut j = start;
-        while j < body.len() && body[j] != b'"' {
-            j += if body[j] == b'\\' { 2 } else { 1 };
-        }
-        let raw = &body[start..j.min(body.len())];
-        let text = String::from_utf8_lossy(raw);
-        let quoted = format!("\"{text}\"");
-        out.push(serde_json::from_str::<String>(&quoted).unwrap_or_else(|_| text.into_owned()));
-        i = j + 1;
     }
     out
+}
+
+/// A token ending just before `at` is a member name when a `:` follows it.
+fn name_or_value(body: &[u8], at: usize) -> FieldKind {
+    let next = body
+        .get(at..)
+        .and_then(|rest| rest.iter().find(|c| !c.is_ascii_whitespace()));
+    if next == Some(&b':') {
+        FieldKind::BodyKey
+    } else {
+        FieldKind::BodyValue
+    }
 }
 
 /// One JSON value at a path and depth. `path` is shared by the whole walk: a
@@ -312,6 +348,26 @@ mod tests {
         assert!(f.malformed_body);
         assert!(f.list.iter().all(|x| x.key.is_empty()));
         assert_eq!(f.list.len(), 5);
+    }
+
+    #[test]
+    fn names_in_a_broken_document_are_keys_quoted_or_bare() {
+        let f = fields(r#"{user: {$nin: [""]}}, 'pw': {'$ne': "x"}"#, 32, 100);
+        assert!(f.malformed_body);
+        assert_eq!(
+            named(&f)
+                .into_iter()
+                .map(|(k, _, v)| (k, v))
+                .collect::<Vec<_>>(),
+            [
+                (FieldKind::BodyKey, "user".into()),
+                (FieldKind::BodyKey, "$nin".into()),
+                (FieldKind::BodyValue, "".into()),
+                (FieldKind::BodyKey, "pw".into()),
+                (FieldKind::BodyKey, "$ne".into()),
+                (FieldKind::BodyValue, "x".into()),
+            ]
+        );
     }
 
     #[test]
