@@ -1,23 +1,20 @@
 //! The compiled WAF: built once from configuration, then used read-only by every request.
 //!
-//! Regex rules sharing a transformation chain are compiled into one `RegexSet`, so
-//! each field is transformed once per chain and scanned once per chain. Scores add
-//! up once per rule (CRS anomaly scoring); a route's policy sets mode, paranoia,
-//! threshold and exclusions.
+//! Each field is transformed at most once per chain (`chains`), scanned by the
+//! regex sets that can match it (`sets`) and by the detectors. Scores add up once
+//! per rule (CRS anomaly scoring); a route's policy sets mode, paranoia, threshold
+//! and exclusions.
 use std::borrow::Cow;
 
-use regex::{RegexSet, RegexSetBuilder};
-
+use super::chains::{Chains, FieldCache};
 use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
-use super::transform::{Transform, apply_chain, base64_decode};
+use super::sets::{RegexRule, Sets};
+use super::transform::base64_decode;
 use super::{RuleMatch, Verdict, WafError};
-
-/// Transformation chains cached on the stack per field.
-const INLINE_CHAINS: usize = 16;
 
 /// Matches kept per request (the score still counts every rule).
 const MAX_MATCHES: usize = 64;
@@ -37,13 +34,6 @@ struct Meta {
     msg: &'static str,
 }
 
-struct RegexGroup {
-    pipeline: usize,
-    targets: u16,
-    set: RegexSet,
-    rules: Vec<usize>,
-}
-
 struct DetectorRule {
     rule: usize,
     pipeline: usize,
@@ -59,12 +49,9 @@ pub struct Engine {
     oversize: Oversize,
     decode_base64: bool,
     pub(super) limits: Limits,
-    pipelines: Vec<Vec<Transform>>,
-    /// For each chain, the longest other chain that is its prefix (computed first and
-    /// reused: `XSS_TIGHT` is `XSS` plus one step).
-    parents: Vec<Option<usize>>,
+    chains: Chains,
     meta: Vec<Meta>,
-    groups: Vec<RegexGroup>,
+    sets: Sets,
     detectors: Vec<DetectorRule>,
     custom: Vec<CustomRule>,
 }
@@ -116,21 +103,13 @@ fn ascii_word_boundaries(p: &str) -> String {
     out
 }
 
-fn pipeline_index(pipelines: &mut Vec<Vec<Transform>>, chain: &[Transform]) -> usize {
-    if let Some(i) = pipelines.iter().position(|p| p.as_slice() == chain) {
-        return i;
-    }
-    pipelines.push(chain.to_vec());
-    pipelines.len() - 1
-}
-
 impl Engine {
     /// Compiles the configuration: every regex set, detector table and custom rule.
     pub fn compile(cfg: &WafConfig) -> Result<Engine, WafError> {
         cfg.validate().map_err(WafError::Invalid)?;
-        let mut pipelines: Vec<Vec<Transform>> = Vec::new();
+        let mut chains = Chains::default();
         let mut meta = Vec::new();
-        let mut by_pipeline: Vec<(usize, Vec<(usize, String)>)> = Vec::new();
+        let mut regex_rules = Vec::new();
         let mut detectors = Vec::new();
         for def in builtin() {
             let idx = meta.len();
@@ -142,15 +121,15 @@ impl Engine {
                 targets: def.targets,
                 msg: def.msg,
             });
-            let p = pipeline_index(&mut pipelines, def.pipeline);
+            let p = chains.index(def.pipeline);
             match def.check {
-                Check::Regex(src) => {
-                    let pat = ascii_word_boundaries(src);
-                    match by_pipeline.iter_mut().find(|(pp, _)| *pp == p) {
-                        Some((_, v)) => v.push((idx, pat)),
-                        None => by_pipeline.push((p, vec![(idx, pat)])),
-                    }
-                }
+                Check::Regex(src) => regex_rules.push(RegexRule {
+                    index: idx,
+                    pattern: ascii_word_boundaries(src),
+                    pipeline: p,
+                    paranoia: def.paranoia,
+                    targets: def.targets,
+                }),
                 Check::Detector(f) => detectors.push(DetectorRule {
                     rule: idx,
                     pipeline: p,
@@ -162,22 +141,7 @@ impl Engine {
         for d in &detectors {
             let _ = (d.f)("");
         }
-        let mut groups = Vec::new();
-        for (p, list) in by_pipeline {
-            let set = RegexSetBuilder::new(list.iter().map(|(_, s)| s.as_str()))
-                .case_insensitive(true)
-                .size_limit(64 << 20)
-                .dfa_size_limit(16 << 20)
-                .build()
-                .map_err(|e| WafError::Builtin(e.to_string()))?;
-            let targets = list.iter().fold(0u16, |a, (i, _)| a | meta[*i].targets);
-            groups.push(RegexGroup {
-                pipeline: p,
-                targets,
-                set,
-                rules: list.into_iter().map(|(i, _)| i).collect(),
-            });
-        }
+        let sets = Sets::build(regex_rules, &mut chains)?;
         let mut custom = Vec::new();
         let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
         for c in &cfg.custom_rules {
@@ -187,25 +151,13 @@ impl Engine {
                     c.id
                 )));
             }
-            let p = pipeline_index(&mut pipelines, &c.transformations);
+            let p = chains.index(&c.transformations);
             let rule = CustomRule::compile(c, p)?;
             headers.extend(rule.header_names());
             custom.push(rule);
         }
         headers.sort();
         headers.dedup();
-        let parents = pipelines
-            .iter()
-            .map(|p| {
-                (0..pipelines.len())
-                    .filter(|&q| {
-                        pipelines[q].len() < p.len()
-                            && !pipelines[q].is_empty()
-                            && p.starts_with(&pipelines[q])
-                    })
-                    .max_by_key(|&q| pipelines[q].len())
-            })
-            .collect();
         Ok(Engine {
             mode: cfg.mode,
             paranoia: cfg.paranoia,
@@ -218,10 +170,9 @@ impl Engine {
                 max_fields: cfg.max_fields,
                 headers,
             },
-            pipelines,
-            parents,
+            chains,
             meta,
-            groups,
+            sets,
             detectors,
             custom,
         })
@@ -370,16 +321,6 @@ impl Engine {
         if field.value.is_empty() {
             return;
         }
-        // Each chain is computed at most once for this field, and only if a rule needs it.
-        // The cache lives on the stack unless custom rules bring many chains.
-        let mut inline: [Option<Cow<'_, str>>; INLINE_CHAINS] = std::array::from_fn(|_| None);
-        let mut spilled: Vec<Option<Cow<'_, str>>> = Vec::new();
-        let cache: &mut [Option<Cow<'_, str>>] = if self.pipelines.len() <= INLINE_CHAINS {
-            &mut inline[..self.pipelines.len()]
-        } else {
-            spilled.resize(self.pipelines.len(), None);
-            &mut spilled
-        };
         // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
         // keys) cannot carry any built-in attack; only custom rules look at it.
         // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
@@ -390,72 +331,63 @@ impl Engine {
             && field.value.bytes().all(|c| {
                 c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
             })
-            && !field.value.contains("__")
-            && !field.value.contains("--");
-        let bit = field.kind.bit();
-        for g in self.groups.iter().filter(|_| !plain) {
-            if g.targets & bit == 0 {
-                continue;
-            }
-            let value = self.transformed(cache, g.pipeline, &field.value);
-            if value.is_empty() {
-                continue;
-            }
-            // `is_match` stops early and allocates nothing; most fields end here.
-            if !g.set.is_match(value) {
-                continue;
-            }
-            for i in g.set.matches(value).iter() {
-                let m = self.meta[g.rules[i]];
-                self.consider(m, field, policy, acc);
-            }
+            && !field
+                .value
+                .as_bytes()
+                .windows(2)
+                .any(|w| w == b"__" || w == b"--");
+        if plain && self.custom.is_empty() {
+            return;
         }
-        for d in self.detectors.iter().filter(|_| !plain) {
+        // Each chain is computed at most once for this field, and only if a rule needs it.
+        self.chains.with_cache(&field.value, |cache| {
+            if !plain {
+                self.builtin_rules(field, policy, acc, cache);
+            }
+            self.custom_rules(field, policy, acc, cache);
+        });
+    }
+
+    fn builtin_rules(
+        &self,
+        field: &Field<'_>,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+        cache: &mut FieldCache<'_, '_>,
+    ) {
+        let bit = field.kind.bit();
+        self.sets.scan(bit, policy.paranoia, cache, |rule| {
+            self.consider(self.meta[rule], field, policy, acc);
+        });
+        for d in &self.detectors {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
                 continue;
             }
-            let value = self.transformed(cache, d.pipeline, &field.value);
+            let value = cache.value(d.pipeline);
             if !value.is_empty() && (d.f)(value) {
                 self.consider(m, field, policy, acc);
             }
         }
+    }
+
+    fn custom_rules(
+        &self,
+        field: &Field<'_>,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+        cache: &mut FieldCache<'_, '_>,
+    ) {
         for rule in &self.custom {
             if rule.paranoia > policy.paranoia || rule.selects_client_ip() || !rule.selects(field) {
                 continue;
             }
-            let value = self.transformed(cache, rule.pipeline, &field.value);
+            let value = cache.value(rule.pipeline);
             if rule.test(value) && !policy.excluded(rule.id, field) {
                 acc.record(rule.id, Category::Custom, rule.score, field);
                 acc.force_block |= rule.block;
             }
         }
-    }
-
-    /// The field value under chain `p`, computed at most once per field, starting from
-    /// the cached value of its longest prefix chain.
-    fn transformed<'c, 'f>(
-        &self,
-        cache: &'c mut [Option<Cow<'f, str>>],
-        p: usize,
-        value: &'f str,
-    ) -> &'c str {
-        if cache[p].is_none() {
-            let computed = match self.parents[p] {
-                Some(parent) => {
-                    let _ = self.transformed(cache, parent, value);
-                    let rest = &self.pipelines[p][self.pipelines[parent].len()..];
-                    match &cache[parent] {
-                        Some(Cow::Borrowed(b)) => apply_chain(rest, b),
-                        Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
-                        None => apply_chain(&self.pipelines[p], value),
-                    }
-                }
-                None => apply_chain(&self.pipelines[p], value),
-            };
-            cache[p] = Some(computed);
-        }
-        cache[p].as_deref().unwrap_or("")
     }
 
     fn consider(&self, m: Meta, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {

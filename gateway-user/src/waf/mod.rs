@@ -5,16 +5,22 @@
 //! request path [`Engine::inspect`] borrows a [`RequestView`] and returns a [`Verdict`].
 //!
 //! Layout: `request` (input view), `fields` (what is inspected), `transform`
-//! (decoders and normalizers), `sqli` (libinjection-style tokenizer and grammar),
+//! (decoders and normalizers), `chains` (each field's chain values, computed once),
+//! `symbols` and `prefilter` (what a value holds, what a regex needs), `sets` (the
+//! built-in regexes as sets), `sqli` (libinjection-style tokenizer and grammar),
 //! `xss` (HTML tag scanner), `rules` (built-in rules per category), `custom`
 //! (configured rules), `engine` (compile, inspect, score), `config` (serde shape).
+mod chains;
 mod config;
 mod custom;
 mod engine;
 pub(crate) mod fields;
+mod prefilter;
 mod request;
 mod rules;
+mod sets;
 pub mod sqli;
+mod symbols;
 pub mod transform;
 pub mod xss;
 

@@ -358,6 +358,40 @@ fn deeply_nested_json_is_still_inspected() {
 }
 
 #[test]
+fn every_copy_of_a_repeated_json_key_is_inspected() {
+    // A back end may read either copy; the attack sits in the one a last-wins map drops.
+    for body in [
+        r#"{"q":"' or 1=1--","q":"benign"}"#,
+        r#"{"q":"benign","q":"' or 1=1--"}"#,
+    ] {
+        let v = Req::post("application/json", body.as_bytes()).run(&default_engine());
+        assert!(v.blocked, "{body}");
+        assert!(v.matches.iter().any(|m| m.field.as_str() == "json.q"));
+    }
+}
+
+#[test]
+fn operators_in_a_json_body_that_does_not_parse_are_still_keys() {
+    // A lenient back end (JSON5, a JavaScript object literal) still reads these.
+    for body in [
+        r#"{"user": {$nin: [""]}}}"#,
+        r#"{'user': {'$ne': null}}"#,
+        r#"{"user": {"$gt": ""}"#,
+    ] {
+        let v = Req::post("application/json", body.as_bytes()).run(&default_engine());
+        assert!(v.blocked, "{body}");
+        assert!(v.matches.iter().any(|m| m.rule_id == 945100), "{body}");
+    }
+    // A broken document of ordinary names and values stays clean.
+    let v = Req::post(
+        "application/json",
+        br#"{name: 'Ada', "tags": ["x", "y"], note: "it's fine""#,
+    )
+    .run(&default_engine());
+    assert!(!v.blocked, "{:?}", v.matches);
+}
+
+#[test]
 fn too_many_fields_is_reported() {
     let e = engine("max_fields: 50");
     let q = "a=1&".repeat(100);

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::symbols::Symbols;
+
 /// How many times URL decoding is repeated at most (double, triple encoding).
 const MAX_URL_DECODE_ROUNDS: usize = 4;
 
@@ -39,6 +41,110 @@ pub enum Transform {
     Trim,
 }
 
+/// What a step does to a value, as far as the value's symbols tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// The value comes out as it went in.
+    Unchanged,
+    /// At most ASCII letters change case (the value is ASCII).
+    CaseOnly,
+    /// The symbols do not tell.
+    Unknown,
+}
+
+/// The symbols that can make a step (or a chain of steps) change a value; the
+/// default (no step) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Triggers {
+    /// A value with none of these comes out unchanged.
+    any_change: Symbols,
+    /// A value with none of these changes at most in ASCII case.
+    beyond_case: Symbols,
+}
+
+impl Triggers {
+    const fn on(set: Symbols) -> Triggers {
+        Triggers {
+            any_change: set,
+            beyond_case: set,
+        }
+    }
+
+    /// What the step or chain does to a value with these symbols.
+    pub fn effect(self, s: Symbols) -> Effect {
+        if !s.has_any(self.any_change) {
+            Effect::Unchanged
+        } else if !s.has_any(self.beyond_case) {
+            Effect::CaseOnly
+        } else {
+            Effect::Unknown
+        }
+    }
+
+    /// The triggers of this step followed by `next`.
+    pub const fn then(self, next: Triggers) -> Triggers {
+        Triggers {
+            any_change: self.any_change.with(next.any_change),
+            beyond_case: self.beyond_case.with(next.beyond_case),
+        }
+    }
+}
+
+impl Transform {
+    /// The symbols that can make this step change a value (`None`: any value may
+    /// change). The engine skips steps, and sets, that provably change nothing or
+    /// only ASCII case (see `chains`).
+    pub fn triggers(self) -> Option<Triggers> {
+        const URL: Triggers = Triggers::on(Symbols::of_bytes(b"%").with(Symbols::NON_ASCII));
+        const HTML: Triggers = Triggers::on(Symbols::of_bytes(b"&"));
+        const LOWERCASE: Triggers = Triggers {
+            any_change: Symbols::UPPERCASE.with(Symbols::NON_ASCII),
+            beyond_case: Symbols::NON_ASCII,
+        };
+        const COMPRESS: Triggers = Triggers::on(Symbols::UNCOMPRESSED);
+        const WHITESPACE: Triggers = Triggers::on(Symbols::WHITESPACE);
+        // Every opener (`/*`, `--`, `<!--`) has a `-` or a `*`.
+        const COMMENTS: Triggers = Triggers::on(Symbols::of_bytes(b"-*"));
+        const NULS: Triggers = Triggers::on(Symbols::of_bytes(b"\0"));
+        const SEPARATORS: Triggers = Triggers::on(Symbols::of_bytes(b"/\\"));
+        // Without these, `cmd_line` only lowercases and compresses whitespace.
+        const SHELL: Triggers = Triggers::on(Symbols::of_bytes(b"$\n\r\\'\"^"));
+        Some(match self {
+            Transform::UrlDecode => URL,
+            Transform::HtmlEntityDecode => HTML,
+            Transform::Lowercase => LOWERCASE,
+            Transform::CompressWhitespace => COMPRESS,
+            Transform::RemoveWhitespace | Transform::Trim => WHITESPACE,
+            Transform::RemoveComments => COMMENTS,
+            Transform::RemoveNulls => NULS,
+            Transform::NormalizePath => SEPARATORS,
+            Transform::Base64Decode => return None,
+            Transform::CmdLine => SHELL.then(COMPRESS).then(LOWERCASE),
+        })
+    }
+
+    /// What the step does to a value with these symbols.
+    pub fn effect(self, s: Symbols) -> Effect {
+        self.triggers().map_or(Effect::Unknown, |t| t.effect(s))
+    }
+
+    /// True when every character this step outputs is a character of its input, an
+    /// ASCII letter or digit, a space, or a non-ASCII character of an input that has
+    /// one. A value without some punctuation still lacks it after such a step, so the
+    /// engine's prefilters may look at the value from before it (see `prefilter`).
+    pub fn adds_no_symbols(self) -> bool {
+        matches!(
+            self,
+            Transform::Lowercase
+                | Transform::CompressWhitespace
+                | Transform::RemoveWhitespace
+                | Transform::RemoveComments
+                | Transform::RemoveNulls
+                | Transform::Trim
+        )
+    }
+}
+
 /// Applies one transformation.
 pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
     match t {
@@ -58,23 +164,37 @@ pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
 
 /// Applies a chain of transformations in order.
 pub fn apply_chain<'a>(chain: &[Transform], input: &'a str) -> Cow<'a, str> {
-    let mut cur: Cow<'a, str> = Cow::Borrowed(input);
-    for &t in chain {
-        cur = match cur {
-            Cow::Borrowed(s) => apply(t, s),
-            Cow::Owned(s) => match apply(t, &s) {
-                // Unchanged, or a sub-slice (`trim`) of the owned value.
-                Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
-                Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
-                Cow::Owned(n) => Cow::Owned(n),
-            },
-        };
+    chain
+        .iter()
+        .fold(Cow::Borrowed(input), |cur, &t| then(cur, |s| apply(t, s)))
+}
+
+/// Applies one transformation to a value that may already be owned.
+pub fn apply_to(cur: Cow<'_, str>, t: Transform) -> Cow<'_, str> {
+    then(cur, |s| apply(t, s))
+}
+
+/// Applies `step` to a value that may already be owned, without copying it when the
+/// step changes nothing.
+fn then<'a>(cur: Cow<'a, str>, step: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match cur {
+        Cow::Borrowed(s) => step(s),
+        Cow::Owned(s) => match step(&s) {
+            // Unchanged, or a sub-slice (`trim`) of the owned value.
+            Cow::Borrowed(b) if b.len() == s.len() => Cow::Owned(s),
+            Cow::Borrowed(b) => Cow::Owned(b.to_owned()),
+            Cow::Owned(n) => Cow::Owned(n),
+        },
     }
-    cur
 }
 
 fn is_ws(c: char) -> bool {
     c.is_whitespace() || c.is_control()
+}
+
+/// `is_ws` for an ASCII byte: controls, whitespace and DEL.
+fn is_ascii_ws(b: u8) -> bool {
+    b <= b' ' || b == 0x7f
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -89,6 +209,10 @@ fn hex_val(b: u8) -> Option<u8> {
 /// True when one more round of decoding could change the text.
 fn needs_url_decode(s: &str) -> bool {
     let b = s.as_bytes();
+    // Most values have neither an escape nor a full-width form: two fast byte searches.
+    if !b.contains(&b'%') && !b.contains(&0xEF) {
+        return false;
+    }
     let escape = b.iter().enumerate().any(|(i, &c)| {
         c == b'%'
             && ((i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some())
@@ -353,13 +477,19 @@ pub fn lowercase(input: &str) -> Cow<'_, str> {
 
 /// Runs of whitespace/control characters become a single space.
 pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
-    let mut prev_ws = false;
-    let changes = input.chars().any(|c| {
-        let ws = is_ws(c);
-        let r = ws && (prev_ws || c != ' ');
-        prev_ws = ws;
-        r
-    });
+    let changes = if input.is_ascii() {
+        let b = input.as_bytes();
+        (0..b.len())
+            .any(|i| is_ascii_ws(b[i]) && (b[i] != b' ' || (i > 0 && is_ascii_ws(b[i - 1]))))
+    } else {
+        let mut prev_ws = false;
+        input.chars().any(|c| {
+            let ws = is_ws(c);
+            let r = ws && (prev_ws || c != ' ');
+            prev_ws = ws;
+            r
+        })
+    };
     if !changes {
         return Cow::Borrowed(input);
     }
@@ -381,10 +511,17 @@ pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
 
 /// Removes every whitespace and control character.
 pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
-    if !input.chars().any(is_ws) {
+    let any = if input.is_ascii() {
+        input.bytes().any(is_ascii_ws)
+    } else {
+        input.chars().any(is_ws)
+    };
+    if !any {
         return Cow::Borrowed(input);
     }
-    Cow::Owned(input.chars().filter(|&c| !is_ws(c)).collect())
+    let mut out = String::with_capacity(input.len());
+    input.split(is_ws).for_each(|piece| out.push_str(piece));
+    Cow::Owned(out)
 }
 
 /// Removes NUL bytes.
@@ -397,7 +534,12 @@ pub fn remove_nulls(input: &str) -> Cow<'_, str> {
 
 /// Removes `/* */` (keeping the body of MySQL `/*! */`), `<!-- -->` and `--` to end of line.
 pub fn remove_comments(input: &str) -> Cow<'_, str> {
-    if !(input.contains("/*") || input.contains("--") || input.contains("<!--")) {
+    // `<!--` holds `--`: one pass for the two openers.
+    if !input
+        .as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [b'/', b'*'] | [b'-', b'-']))
+    {
         return Cow::Borrowed(input);
     }
     let b = input.as_bytes();
@@ -454,10 +596,10 @@ pub fn remove_comments(input: &str) -> Cow<'_, str> {
 
 /// Path normalization for file-name matching.
 pub fn normalize_path(input: &str) -> Cow<'_, str> {
-    if !(input.contains('\\')
-        || input.contains("//")
-        || input.contains("/.")
-        || input.contains("./"))
+    let b = input.as_bytes();
+    if !(b.contains(&b'\\')
+        || b.windows(2)
+            .any(|w| matches!(w, [b'/', b'/' | b'.'] | [b'.', b'/'])))
     {
         return Cow::Borrowed(input);
     }
@@ -513,15 +655,23 @@ pub fn base64_decode(input: &str) -> Cow<'_, str> {
 
 /// Shell de-obfuscation in the spirit of ModSecurity's `cmdLine`.
 pub fn cmd_line(input: &str) -> Cow<'_, str> {
+    // Without these characters only case and whitespace change (the common case).
+    if !input
+        .bytes()
+        .any(|c| matches!(c, b'$' | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | b'^'))
+    {
+        return then(lowercase(input), compress_whitespace);
+    }
     let mut s: Cow<'_, str> = Cow::Borrowed(input);
-    if s.contains("$IFS") || s.contains("${IFS}") {
+    // Both forms start with `$`, which most values lack.
+    if s.contains('$') && (s.contains("$IFS") || s.contains("${IFS}")) {
         s = Cow::Owned(
             s.replace("${IFS}", " ")
                 .replace("$IFS$9", " ")
                 .replace("$IFS", " "),
         );
     }
-    if s.contains(['\n', '\r']) && !s.contains("```") {
+    if s.as_bytes().iter().any(|&c| c == b'\n' || c == b'\r') && !s.contains("```") {
         // Line breaks separate commands; keep them visible as `;` after compression.
         // Markdown with fenced code is documentation: there they stay whitespace.
         s = Cow::Owned(s.replace(['\n', '\r'], ";"));
@@ -561,21 +711,13 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
             s = Cow::Owned(out);
         }
     }
-    if s.contains(['\\', '\'', '"', '^']) {
-        s = Cow::Owned(
-            s.chars()
-                .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
-                .collect(),
-        );
+    let quoting = |c: char| matches!(c, '\\' | '\'' | '"' | '^');
+    if s.bytes().any(|c| matches!(c, b'\\' | b'\'' | b'"' | b'^')) {
+        let mut out = String::with_capacity(s.len());
+        s.split(quoting).for_each(|piece| out.push_str(piece));
+        s = Cow::Owned(out);
     }
-    let s = match s {
-        Cow::Borrowed(b) => lowercase(b),
-        Cow::Owned(o) => Cow::Owned(lowercase(&o).into_owned()),
-    };
-    match s {
-        Cow::Borrowed(b) => compress_whitespace(b),
-        Cow::Owned(o) => Cow::Owned(compress_whitespace(&o).into_owned()),
-    }
+    then(then(s, lowercase), compress_whitespace)
 }
 
 #[cfg(test)]
@@ -675,6 +817,157 @@ mod tests {
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    /// The characters `t` may add to `input` without breaking `adds_no_symbols`.
+    fn allowed(input: &str, c: char) -> bool {
+        input.contains(c)
+            || c.is_ascii_alphanumeric()
+            || c == ' '
+            || (!c.is_ascii() && !input.is_ascii())
+    }
+
+    #[test]
+    fn steps_that_add_no_symbols_only_keep_input_characters() {
+        let samples = [
+            "a /* x */ b -- c\n<!-- d -->",
+            "/*!50000UNION*/ SELECT\t\x0b1",
+            "  \tTrim\r\n ",
+            "N\0UL\0",
+            "ÉCOLE İstanbul K ſ ＜ＳＣＲＩＰＴ＞",
+            "\u{0085}\u{00A0}\u{2028}x\u{3000}y\u{1680}",
+        ];
+        for t in [
+            Transform::UrlDecode,
+            Transform::HtmlEntityDecode,
+            Transform::Lowercase,
+            Transform::CompressWhitespace,
+            Transform::RemoveWhitespace,
+            Transform::RemoveComments,
+            Transform::RemoveNulls,
+            Transform::NormalizePath,
+            Transform::Base64Decode,
+            Transform::CmdLine,
+            Transform::Trim,
+        ]
+        .into_iter()
+        .filter(|t| t.adds_no_symbols())
+        {
+            for s in samples {
+                let out = apply(t, s);
+                assert!(
+                    out.chars().all(|c| allowed(s, c)),
+                    "{t:?} on {s:?}: {out:?}"
+                );
+            }
+        }
+        // Lowercase over every character: a non-ASCII character never lowercases to
+        // ASCII punctuation (only to letters, or to other non-ASCII characters).
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert!(lowercase(&s).chars().all(|l| allowed(&s, l)), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_character_definitions() {
+        let samples = [
+            "a  b",
+            "a \t b",
+            " lead",
+            "trail ",
+            "x\x7fy",
+            "ctl\x01\x02",
+            "no_change here",
+            "a\u{00A0}\u{2028}b",
+            "/* x */ -- y",
+            "<!-- z -->",
+            "a\\b//c/./d",
+            "plain",
+            "",
+        ];
+        for s in samples {
+            let mut prev_ws = false;
+            let compressed: String = s
+                .chars()
+                .filter_map(|c| {
+                    let ws = is_ws(c);
+                    let keep = !(ws && prev_ws);
+                    prev_ws = ws;
+                    keep.then_some(if ws { ' ' } else { c })
+                })
+                .collect();
+            assert_eq!(compress_whitespace(s), compressed, "{s:?}");
+            let removed: String = s.chars().filter(|&c| !is_ws(c)).collect();
+            assert_eq!(remove_whitespace(s), removed, "{s:?}");
+            if s.contains("/*") || s.contains("--") {
+                assert_ne!(remove_comments(s), s, "{s:?}");
+            } else {
+                assert!(matches!(remove_comments(s), Cow::Borrowed(_)), "{s:?}");
+            }
+            let path_like = ["\\", "//", "/.", "./"].iter().any(|p| s.contains(p));
+            assert_eq!(
+                matches!(normalize_path(s), Cow::Borrowed(_)),
+                !path_like,
+                "{s:?}"
+            );
+        }
+    }
+
+    /// Every line of the WAF corpus (attacks and benign traffic) and a few variants.
+    fn corpus_samples() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf");
+        let mut out = Vec::new();
+        for sub in ["attack", "benign"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                for line in text.lines() {
+                    let line = line.replace("\\n", "\n").replace("\\t", "\t");
+                    out.push(line.to_uppercase());
+                    out.push(line.replace(' ', "  "));
+                    out.push(url_decode_repeated(&line).into_owned());
+                    out.push(line);
+                }
+            }
+        }
+        out.extend(["", " ", "a\0b", "A/*x*/B", "x\r\ny", "Ｓ", "\u{212A}"].map(String::from));
+        out
+    }
+
+    #[test]
+    fn effects_told_from_symbols_hold() {
+        let samples = corpus_samples();
+        assert!(samples.len() > 1000, "corpus not found");
+        let all = [
+            Transform::UrlDecode,
+            Transform::HtmlEntityDecode,
+            Transform::Lowercase,
+            Transform::CompressWhitespace,
+            Transform::RemoveWhitespace,
+            Transform::RemoveComments,
+            Transform::RemoveNulls,
+            Transform::NormalizePath,
+            Transform::Base64Decode,
+            Transform::CmdLine,
+            Transform::Trim,
+        ];
+        for s in &samples {
+            let symbols = Symbols::of(s);
+            for t in all {
+                let out = apply(t, s);
+                match t.effect(symbols) {
+                    Effect::Unchanged => assert_eq!(out, s.as_str(), "{t:?} on {s:?}"),
+                    Effect::CaseOnly => assert!(
+                        out.len() == s.len() && out.eq_ignore_ascii_case(s),
+                        "{t:?} on {s:?}"
+                    ),
+                    Effect::Unknown => {}
+                }
+            }
+        }
     }
 
     #[test]

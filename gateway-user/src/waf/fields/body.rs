@@ -1,10 +1,8 @@
-//! Body extraction: URL-encoded forms, JSON (with a lenient fallback for malformed or
-//! truncated documents), multipart (fields and file names), XML (text and attributes),
-//! and text.
+//! Body extraction: URL-encoded forms, JSON (see `json`), multipart (fields and file
+//! names), XML (text and attributes), and text.
 use std::borrow::Cow;
 
-use serde_json::Value;
-
+use super::json::{extract_json, push_parsed};
 use super::{Field, FieldKind, Fields, Limits, extract_form};
 
 pub(super) fn extract_body<'a>(
@@ -50,10 +48,7 @@ pub(super) fn extract_body<'a>(
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .map(|p| body[p]);
-        if matches!(trimmed, Some(b'{') | Some(b'['))
-            && let Ok(v) = serde_json::from_slice::<Value>(body)
-        {
-            walk_json(v, limits, out);
+        if matches!(trimmed, Some(b'{') | Some(b'[')) && push_parsed(body, limits, out) {
             return;
         }
         if matches!(trimmed, Some(b'<'))
@@ -79,100 +74,6 @@ fn push_text<'a>(body: &'a [u8], out: &mut Fields<'a>, max: usize) {
             value: String::from_utf8_lossy(body),
         },
     );
-}
-
-fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => walk_json(v, limits, out),
-        Err(_) => {
-            // Malformed, truncated, or too deep for serde: scan its strings leniently.
-            out.malformed_body = true;
-            for s in lenient_json_strings(body) {
-                out.push(
-                    limits.max_fields,
-                    Field {
-                        kind: FieldKind::BodyValue,
-                        prefix: "json",
-                        key: Cow::Borrowed(""),
-                        value: Cow::Owned(s),
-                    },
-                );
-            }
-        }
-    }
-}
-
-fn walk_json<'a>(root: Value, limits: &Limits, out: &mut Fields<'a>) {
-    // Owned walk: strings move into fields instead of being cloned.
-    let mut stack: Vec<(String, Value, usize)> = vec![(String::new(), root, 0)];
-    while let Some((path, v, depth)) = stack.pop() {
-        if out.list.len() >= limits.max_fields {
-            out.overflow = true;
-            return;
-        }
-        match v {
-            Value::String(s) => out.push(
-                limits.max_fields,
-                Field {
-                    kind: FieldKind::BodyValue,
-                    prefix: "json",
-                    key: Cow::Owned(path),
-                    value: Cow::Owned(s),
-                },
-            ),
-            Value::Array(items) => {
-                for item in items.into_iter().rev() {
-                    stack.push((path.clone(), item, depth + 1));
-                }
-            }
-            Value::Object(map) => {
-                let entries: Vec<(String, Value)> = map.into_iter().collect();
-                for (k, child) in entries.into_iter().rev() {
-                    let child_path = if depth >= limits.max_json_depth {
-                        path.clone()
-                    } else if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    out.push(
-                        limits.max_fields,
-                        Field {
-                            kind: FieldKind::BodyKey,
-                            prefix: "json",
-                            key: Cow::Owned(child_path.clone()),
-                            value: Cow::Owned(k),
-                        },
-                    );
-                    stack.push((child_path, child, depth + 1));
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Every string literal in text that is meant to be JSON, even when it does not parse.
-pub(super) fn lenient_json_strings(body: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < body.len() && out.len() < 4096 {
-        if body[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let start = i + 1;
-        let mut j = start;
-        while j < body.len() && body[j] != b'"' {
-            j += if body[j] == b'\\' { 2 } else { 1 };
-        }
-        let raw = &body[start..j.min(body.len())];
-        let text = String::from_utf8_lossy(raw);
-        let quoted = format!("\"{text}\"");
-        out.push(serde_json::from_str::<String>(&quoted).unwrap_or_else(|_| text.into_owned()));
-        i = j + 1;
-    }
-    out
 }
 
 fn boundary(ct: &str) -> Option<String> {

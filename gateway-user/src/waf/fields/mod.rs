@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 mod body;
+mod json;
 
 use super::request::RequestView;
 use super::transform::url_decode_once;
@@ -166,8 +167,11 @@ fn form_decode(s: &str) -> Cow<'_, str> {
 
 /// Extracts every inspectable field; `body` is the (possibly cut) body to inspect.
 pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limits) -> Fields<'a> {
+    // About one field per 16 body bytes (JSON keys and values), so the list is
+    // not regrown field by field.
+    let guess = 16 + body.map_or(0, |b| b.len() / 16);
     let mut out = Fields {
-        list: Vec::with_capacity(16),
+        list: Vec::with_capacity(guess.min(limits.max_fields)),
         overflow: false,
         malformed_body: false,
     };

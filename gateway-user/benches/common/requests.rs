@@ -1,0 +1,61 @@
+//! The requests the WAF benchmark inspects, shared by the criterion bench
+//! (`benches/waf.rs`) and the instruction-count driver (`examples/waf_inspect.rs`),
+//! so both measure the same thing.
+use gateway::waf::RequestView;
+
+/// Headers, a 1 KiB order and a 64 KiB list, as an API client would send them.
+pub fn requests() -> (http::HeaderMap, String, String) {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+            .parse()
+            .expect("header"),
+    );
+    headers.insert(
+        "referer",
+        "https://app.example.com/orders?page=2"
+            .parse()
+            .expect("header"),
+    );
+    headers.insert(
+        "cookie",
+        "session=3f9a0c1e7b2d4a6f8e0b1c2d3e4f5a6b; theme=dark; lang=en-GB"
+            .parse()
+            .expect("header"),
+    );
+    let mut body = String::from(
+        r#"{"order":{"id":"A-10023","customer":{"name":"Patrick O'Brien","email":"pat.obrien@example.com","phone":"+1 555 010 9999"},"#,
+    );
+    body.push_str(r#""items":[{"sku":"SKU-1001","name":"Running shoes","qty":1,"price":89.99},{"sku":"SKU-2002","name":"Socks (3 pack)","qty":2,"price":12.5}],"#);
+    body.push_str(r#""shipping":{"line1":"221B Baker St.","city":"London","postcode":"NW1 6XE","country":"GB"},"notes":"Please leave at the door -- thanks! Don't ring the bell after 9pm.","#);
+    body.push_str(r#""coupon":"SPRING-10","gift":false,"tags":["priority","gift-wrap"],"meta":{"source":"web","campaign":"spring_sale","ab":"B"}}}"#);
+    while body.len() < 1024 {
+        body.insert_str(body.len() - 1, r#","pad":"lorem ipsum dolor sit amet""#);
+    }
+    let big: String = {
+        let item = r#"{"id":"x1","text":"The quick brown fox jumps over the lazy dog, isn't it?","n":42},"#;
+        let mut s = String::from("[");
+        while s.len() < 64 * 1024 - item.len() {
+            s.push_str(item);
+        }
+        s.push_str("{}]");
+        s
+    };
+    (headers, body, big)
+}
+
+/// The POST that carries `body`: a JSON API call with two query arguments.
+pub fn view<'a>(headers: &'a http::HeaderMap, body: &'a [u8]) -> RequestView<'a> {
+    RequestView {
+        method: "POST",
+        raw_path: "/api/v1/orders",
+        path: "/api/v1/orders",
+        query: Some("expand=items&dry_run=false"),
+        headers,
+        body: Some(body),
+        body_truncated: false,
+        content_type: Some("application/json"),
+        client_ip: None,
+    }
+}

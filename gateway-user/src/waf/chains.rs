@@ -1,0 +1,184 @@
+//! The transformation chains the compiled rules use, and the per-field cache that
+//! computes each chain's value at most once — starting from the value of its longest
+//! prefix chain (`XSS_TIGHT` is `XSS` plus one step) — and the symbols of a value
+//! for the prefilters.
+use std::borrow::Cow;
+
+use super::symbols::Symbols;
+use super::transform::{Effect, Transform, Triggers, apply_chain, apply_to};
+
+/// Chains cached on the stack per field; more (from custom rules) spill to the heap.
+const INLINE_CHAINS: usize = 16;
+
+/// The distinct chains, each with its longest prefix among them.
+#[derive(Debug, Default)]
+pub(super) struct Chains {
+    list: Vec<Vec<Transform>>,
+    /// For each chain, the longest other non-empty chain that is its prefix.
+    parents: Vec<Option<usize>>,
+    /// For each chain, the symbols that can make it change a value.
+    triggers: Vec<Option<Triggers>>,
+}
+
+impl Chains {
+    /// The index of `chain`, added if new.
+    pub(super) fn index(&mut self, chain: &[Transform]) -> usize {
+        if let Some(i) = self.list.iter().position(|p| p.as_slice() == chain) {
+            return i;
+        }
+        self.list.push(chain.to_vec());
+        self.triggers.push(
+            chain
+                .iter()
+                .try_fold(Triggers::default(), |all, t| Some(all.then(t.triggers()?))),
+        );
+        self.parents = self
+            .list
+            .iter()
+            .map(|p| {
+                (0..self.list.len())
+                    .filter(|&q| {
+                        self.list[q].len() < p.len()
+                            && !self.list[q].is_empty()
+                            && p.starts_with(&self.list[q])
+                    })
+                    .max_by_key(|&q| self.list[q].len())
+            })
+            .collect();
+        self.list.len() - 1
+    }
+
+    /// The symbols that can make chain `i` change a value (`None`: any value).
+    pub(super) fn triggers(&self, i: usize) -> Option<Triggers> {
+        self.triggers[i]
+    }
+
+    /// The steps of chain `i`.
+    pub(super) fn get(&self, i: usize) -> &[Transform] {
+        &self.list[i]
+    }
+
+    /// Runs `f` with an empty cache for one field value.
+    pub(super) fn with_cache<'f, R>(
+        &self,
+        value: &'f str,
+        f: impl FnOnce(&mut FieldCache<'_, 'f>) -> R,
+    ) -> R {
+        let mut inline: [Slot<'f>; INLINE_CHAINS] = Default::default();
+        let mut spilled: Vec<Slot<'f>> = Vec::new();
+        let slots: &mut [Slot<'f>] = if self.list.len() <= INLINE_CHAINS {
+            &mut inline[..self.list.len()]
+        } else {
+            spilled.resize_with(self.list.len(), Slot::default);
+            &mut spilled
+        };
+        f(&mut FieldCache {
+            chains: self,
+            raw: value,
+            raw_chars: None,
+            slots,
+        })
+    }
+}
+
+/// One chain's value for the field being inspected, and its symbols.
+#[derive(Default)]
+pub(super) struct Slot<'f> {
+    value: Option<Cow<'f, str>>,
+    chars: Option<Symbols>,
+}
+
+/// The chain values of one field, computed on demand.
+pub(super) struct FieldCache<'s, 'f> {
+    chains: &'s Chains,
+    raw: &'f str,
+    raw_chars: Option<Symbols>,
+    slots: &'s mut [Slot<'f>],
+}
+
+impl<'f> FieldCache<'_, 'f> {
+    /// The field value as extracted, before any chain.
+    pub(super) fn raw(&self) -> &'f str {
+        self.raw
+    }
+
+    /// The symbols of the raw value.
+    pub(super) fn raw_symbols(&mut self) -> Symbols {
+        *self.raw_chars.get_or_insert_with(|| Symbols::of(self.raw))
+    }
+
+    /// What chain `p` does to the raw value, as far as its symbols tell (nothing is
+    /// computed).
+    pub(super) fn effect(&mut self, p: usize) -> Effect {
+        match self.chains.triggers[p] {
+            Some(triggers) => triggers.effect(self.raw_symbols()),
+            None => Effect::Unknown,
+        }
+    }
+
+    /// The field value under chain `p`.
+    pub(super) fn value(&mut self, p: usize) -> &str {
+        self.fill(p);
+        self.slots[p].value.as_deref().unwrap_or("")
+    }
+
+    /// The symbols of the field value under chain `p` (the uppercase bit may be stale).
+    pub(super) fn chars(&mut self, p: usize) -> Symbols {
+        if let Some(chars) = self.slots[p].chars {
+            return chars;
+        }
+        // A chain that at most changes ASCII case keeps the raw value's symbols
+        // (uppercase aside, which no prefilter asks about): no need to compute it.
+        if self.effect(p) != Effect::Unknown {
+            return self.raw_symbols();
+        }
+        self.fill(p);
+        let chars = match &self.slots[p].value {
+            // Most chains change nothing: the symbols are the raw value's.
+            Some(Cow::Borrowed(v)) if v.len() == self.raw.len() => self.raw_symbols(),
+            Some(v) => Symbols::of(v),
+            None => Symbols::default(),
+        };
+        self.slots[p].chars = Some(chars);
+        chars
+    }
+
+    fn fill(&mut self, p: usize) {
+        if self.slots[p].value.is_some() {
+            return;
+        }
+        let chains = self.chains;
+        let chain = chains.get(p);
+        let computed = match chains.parents[p] {
+            Some(parent) => {
+                self.fill(parent);
+                let rest = &chain[chains.get(parent).len()..];
+                match &self.slots[parent].value {
+                    Some(Cow::Borrowed(b)) => {
+                        let b: &'f str = b;
+                        self.apply_borrowed(rest, b)
+                    }
+                    Some(Cow::Owned(o)) => Cow::Owned(apply_chain(rest, o).into_owned()),
+                    None => self.apply_borrowed(chain, self.raw),
+                }
+            }
+            None => self.apply_borrowed(chain, self.raw),
+        };
+        self.slots[p].value = Some(computed);
+    }
+
+    /// Applies `steps` to a value borrowed from the field, skipping the steps the raw
+    /// value's symbols show would change nothing while it is still the raw value.
+    fn apply_borrowed(&mut self, steps: &[Transform], value: &'f str) -> Cow<'f, str> {
+        let symbols = self.raw_symbols();
+        let raw_len = self.raw.len();
+        steps.iter().fold(Cow::Borrowed(value), |cur, &t| {
+            let untouched = matches!(cur, Cow::Borrowed(v) if v.len() == raw_len);
+            if untouched && t.effect(symbols) == Effect::Unchanged {
+                cur
+            } else {
+                apply_to(cur, t)
+            }
+        })
+    }
+}
