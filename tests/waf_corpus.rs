@@ -282,8 +282,9 @@ fn benign_corpus_false_positive_rate_is_below_one_percent() {
 }
 
 /// The held-out public corpora (`tests/corpus/waf-public/` from round 1, whose
-/// both halves are now tuned against, and `tests/corpus/waf-public2/` from round 2,
-/// whose `test` half is only measured; see their READMEs). The floors sit just below
+/// both halves are now tuned against, and `tests/corpus/waf-public2/` and
+/// `tests/corpus/waf-public3/` (SQL injection) from rounds 2 and 3, whose `test`
+/// halves are only measured; see their READMEs). The floors sit just below
 /// the rates measured when they were set, so a regression fails here.
 fn public_dir(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -324,16 +325,18 @@ fn public_floor(part: &str, category: &str) -> f64 {
     match (part, category) {
         ("waf-public/dev", "sqli") => 0.95,
         ("waf-public/dev", "nosql") => 0.95,
-        ("waf-public/test", "sqli") => 0.92,
+        ("waf-public/test", "sqli") => 0.93,
         ("waf-public/test", "lfi") => 0.97,
         ("waf-public/test", "rce") => 0.93,
         ("waf-public/test", "nosql") => 0.94,
         ("waf-public/test", "xss") => 0.98,
         ("waf-public2/dev", "rce") => 0.94,
-        ("waf-public2/dev", "sqli") => 0.79,
+        ("waf-public2/dev", "sqli") => 0.85,
         ("waf-public2/dev", "xss") => 0.92,
         ("waf-public2/test", "rce") => 0.85,
         ("waf-public2/test", "sqli") => 0.87,
+        ("waf-public3/dev", "sqli") => 0.81,
+        ("waf-public3/test", "sqli") => 0.77,
         _ => 0.99,
     }
 }
@@ -346,6 +349,8 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
         "waf-public/test",
         "waf-public2/dev",
         "waf-public2/test",
+        "waf-public3/dev",
+        "waf-public3/test",
     ];
     // The parts are independent; measuring them side by side keeps the test short.
     let rates: Vec<_> = std::thread::scope(|s| {

@@ -8,9 +8,21 @@ use crate::waf::sqli::{is_sql_statement, is_sqli};
 use crate::waf::transform::remove_comments;
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
-/// (`UN/**/ION` evasions aimed at filters that strip comments).
+/// (`UN/**/ION` evasions aimed at filters that strip comments); when it is peppered with
+/// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
+/// without them.
 fn sqli_detector(s: &str) -> bool {
-    is_sqli(s) || (s.contains("/*") && is_sqli(&remove_comments(s)))
+    is_sqli(s)
+        || (s.contains("/*") && is_sqli(&remove_comments(s)))
+        || (stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+}
+
+/// `%` signs followed by a letter that cannot start an escape.
+fn stray_percents(s: &str) -> usize {
+    s.as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_alphabetic() && !w[1].is_ascii_hexdigit())
+        .count()
 }
 
 pub(super) fn rules() -> Vec<RuleDef> {
@@ -190,4 +202,17 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Quote followed by a SQL comment, or numeric tautology",
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_signs_that_are_no_escape_are_dropped_before_detection() {
+        assert!(sqli_detector("1 %U%N%I%O%N %S%E%L%E%C%T 1,2,3--"));
+        // Too few to be an evasion, and the text without them is prose anyway.
+        assert!(!sqli_detector("50%off or 20%more"));
+        assert!(!sqli_detector("%s or %s is %s, says %t"));
+    }
 }

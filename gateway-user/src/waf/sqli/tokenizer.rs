@@ -6,7 +6,7 @@
 //! Tokens borrow the input; the buffer lives on the stack.
 
 /// At most this many tokens are produced; the grammar only looks at the start.
-pub const MAX_TOKENS: usize = 24;
+pub const MAX_TOKENS: usize = 64;
 
 /// Where the input is assumed to be inserted in a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,12 +259,13 @@ const KNOWN_FUNCTIONS: &[&str] = &[
 /// Classifies a lowercase word.
 fn classify(lower: &str) -> Kind {
     match lower {
-        "union" => Kind::Union,
+        "union" | "except" | "intersect" => Kind::Union,
         "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate"
         | "exec" | "execute" | "declare" | "shutdown" | "grant" | "revoke" => Kind::Stmt,
         "and" | "or" | "xor" => Kind::Logic,
         "like" | "rlike" | "ilike" | "regexp" | "similar" | "is" | "in" | "between" | "div"
-        | "mod" | "sounds" | "escape" | "collate" | "glob" | "match" | "against" => Kind::WordOp,
+        | "mod" | "sounds" | "escape" | "collate" | "glob" | "match" | "against" | "notnull"
+        | "isnull" => Kind::WordOp,
         "having" | "limit" | "procedure" => Kind::Group,
         "true" | "false" | "null" | "unknown" => Kind::Num,
         "from" | "where" | "as" | "by" | "all" | "any" | "some" | "distinct" | "table"
@@ -282,7 +283,7 @@ fn classify(lower: &str) -> Kind {
 
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
 fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
-    matches!(k, Kind::Union | Kind::Logic)
+    matches!(k, Kind::Union | Kind::Logic | Kind::Group)
         || (k == Kind::Stmt && matches!(lower, "select" | "exec" | "execute"))
         || (k == Kind::WordOp
             && matches!(
@@ -291,7 +292,19 @@ fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
             ))
         || matches!(
             lower,
-            "not" | "exists" | "values" | "into" | "from" | "where" | "on" | "using" | "as"
+            "not"
+                | "exists"
+                | "values"
+                | "into"
+                | "from"
+                | "where"
+                | "on"
+                | "using"
+                | "as"
+                | "case"
+                | "when"
+                | "then"
+                | "else"
         )
 }
 
@@ -479,6 +492,18 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             }
             b'0'..=b'9' => {
                 let end = scan_number(b, pos);
+                // MySQL skips `1.e` before `(`, `)`, `,` and `.`: `CONCAT 1.e(` is
+                // an evasion of filters that look for `CONCAT(`.
+                if b[end - 1] == b'.'
+                    && matches!(b.get(end), Some(b'e' | b'E'))
+                    && matches!(
+                        b[end + 1..].iter().copied().find(|c| !is_space(*c)),
+                        Some(b'(' | b')' | b',' | b'.')
+                    )
+                {
+                    pos = end + 1;
+                    continue;
+                }
                 let (kind, stop) = match word_after_number(input, end) {
                     // The type letter of `1DUNION` belongs to the number.
                     Some(wend) if wend == end + 1 && wend < b.len() && is_word_char(b[wend]) => {
@@ -525,6 +550,13 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             c if is_word_start(c) => {
                 while pos < b.len() && is_word_char(b[pos]) {
                     pos += 1;
+                }
+                // `1or1=1`: a logic word glued between numbers is an operator.
+                if start > 0
+                    && b[start - 1].is_ascii_digit()
+                    && let Some(aend) = glued_operator(input, start, pos)
+                {
+                    pos = aend;
                 }
                 let word = &input[start..pos];
                 // Prefixed strings: N'..', X'..', B'..', E'..', _utf8'..'.
@@ -613,6 +645,9 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
     while wend < b.len() && is_word_char(b[wend]) {
         wend += 1;
     }
+    if glued_operator(input, end, wend).is_some() {
+        return None;
+    }
     let mut lb = [0u8; 32];
     let is_keyword = |w: &str| {
         matches!(
@@ -631,6 +666,24 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
         return Some(end + 1);
     }
     (!keyword).then_some(wend)
+}
+
+/// In a word `start..end` glued to a number, where a logic operator glued to the
+/// next number ends (`or` in `1or1`), if the word is one.
+fn glued_operator(input: &str, start: usize, end: usize) -> Option<usize> {
+    let b = input.as_bytes();
+    let aend = start
+        + b[start..end]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+    if aend == end || !b[aend].is_ascii_digit() {
+        return None;
+    }
+    let mut lb = [0u8; 32];
+    lower_into(&input[start..aend], &mut lb)
+        .is_some_and(|w| matches!(w, "or" | "and" | "xor" | "div" | "like"))
+        .then_some(aend)
 }
 
 /// Scans a string opened at `open`; returns (body, end position, unterminated).
@@ -878,5 +931,44 @@ mod tests {
             let _ = tokenize(s, Context::Bare);
             let _ = tokenize(s, Context::Quoted(b'\''));
         }
+    }
+
+    #[test]
+    fn a_logic_word_glued_between_numbers_is_an_operator() {
+        use Kind::*;
+        assert_eq!(
+            kinds("1or1=1", Context::Bare),
+            vec![Num, Logic, Num, Op, Num]
+        );
+        assert_eq!(
+            kinds("4or5 people", Context::Bare),
+            vec![Num, Logic, Num, Bare]
+        );
+    }
+
+    #[test]
+    fn mysql_skips_a_number_ending_in_dot_e_before_a_parenthesis() {
+        use Kind::*;
+        assert_eq!(
+            kinds("1 and 1.e(select 1)", Context::Bare),
+            vec![Num, Logic, LParen, Stmt, Num, RParen]
+        );
+        assert_eq!(
+            kinds("version 1.e draft", Context::Bare),
+            vec![Bare, Bare, Bare]
+        );
+    }
+
+    #[test]
+    fn except_and_intersect_are_set_operators() {
+        use Kind::*;
+        assert_eq!(
+            kinds("1 except select", Context::Bare),
+            vec![Num, Union, Stmt]
+        );
+        assert_eq!(
+            kinds("x intersect y", Context::Bare),
+            vec![Bare, Union, Bare]
+        );
     }
 }

@@ -9,6 +9,8 @@
 //! two words side by side, which SQL almost never does.
 use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
 
+mod splice;
+
 /// Folded tokens, on the stack.
 pub struct Folded<'a> {
     buf: [Token<'a>; MAX_TOKENS],
@@ -109,6 +111,7 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
                 });
                 let unary_position = match last {
                     None => true,
+                    Some(l) if names_a_thing(&l) => false,
                     Some(l) => matches!(
                         l.kind,
                         Kind::Op
@@ -175,6 +178,45 @@ struct Evidence {
     end: usize,
 }
 
+/// A keyword that can also be the name of a column or table (`or column=1`).
+fn names_a_thing(t: &Token<'_>) -> bool {
+    t.kind == Kind::Keyword
+        && [
+            "table",
+            "tables",
+            "database",
+            "databases",
+            "schema",
+            "column",
+            "view",
+            "index",
+            "function",
+            "trigger",
+            "offset",
+            "rows",
+            "login",
+        ]
+        .iter()
+        .any(|w| t.is(w))
+}
+
+/// SQL functions that are called without parentheses: `and current_user=@v`.
+const NILADIC: &[&str] = &[
+    "current_user",
+    "session_user",
+    "system_user",
+    "current_database",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "utc_date",
+    "utc_time",
+    "utc_timestamp",
+    "sysdate",
+];
+
 /// How the value before the break looks, in the bare context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Prefix {
@@ -221,11 +263,21 @@ impl<'s, 'a> Parser<'s, 'a> {
                 (t.kind == Kind::Op
                     && matches!(t.text, "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>"))
                     || (t.kind == Kind::WordOp
-                        && ["like", "rlike", "regexp", "is", "in", "between", "sounds"]
-                            .iter()
-                            .any(|w| t.is(w)))
+                        && [
+                            "like", "rlike", "regexp", "is", "in", "between", "sounds", "glob",
+                            "notnull", "isnull",
+                        ]
+                        .iter()
+                        .any(|w| t.is(w)))
             })
             .count()
+    }
+
+    /// A `SELECT` among tokens `from..to` (the arguments of a call).
+    fn has_select(&self, from: usize, to: usize) -> bool {
+        self.t[from.min(self.t.len())..to.min(self.t.len())]
+            .iter()
+            .any(|t| t.kind == Kind::Stmt && t.is("select"))
     }
 
     /// Index after the parenthesis group opened at `i` (or the end when unbalanced).
@@ -261,6 +313,11 @@ impl<'s, 'a> Parser<'s, 'a> {
         if t.kind == Kind::Keyword && t.is("exists") && self.kind(i + 1) == Some(Kind::LParen) {
             return self.operand(i + 1, depth);
         }
+        if t.kind == Kind::Keyword && t.is("case") {
+            return self
+                .case_end(i)
+                .map(|end| (Operand::Call { known: true }, end));
+        }
         match t.kind {
             Kind::Num | Kind::Str | Kind::Var => Some((Operand::Literal(t.kind), i + 1)),
             Kind::Func => {
@@ -269,25 +326,20 @@ impl<'s, 'a> Parser<'s, 'a> {
                 } else {
                     i + 1
                 };
-                Some((Operand::Call { known: t.flag }, end))
+                // Any function wrapping a subquery is SQL: `RAISE_ERROR('1',(SELECT ..))`.
+                let known = t.flag || self.has_select(i + 1, end);
+                Some((Operand::Call { known }, end))
             }
             Kind::Bare if self.kind(i + 1) == Some(Kind::LParen) => {
                 Some((Operand::Call { known: false }, self.skip_parens(i + 1)))
             }
             // Niladic SQL functions read without parentheses: `and current_user=@v`.
-            Kind::Bare
-                if [
-                    "current_user",
-                    "session_user",
-                    "system_user",
-                    "current_database",
-                ]
-                .iter()
-                .any(|w| t.is(w)) =>
-            {
+            Kind::Bare if NILADIC.iter().any(|w| t.is(w)) => {
                 Some((Operand::Call { known: true }, i + 1))
             }
             Kind::Bare => Some((Operand::Bare, i + 1)),
+            // A keyword that names things is a column here: `or column*0='0`.
+            Kind::Keyword if names_a_thing(t) => Some((Operand::Bare, i + 1)),
             Kind::LParen => {
                 if self.kind(i + 1) == Some(Kind::Stmt) && self.is_word(i + 1, "select") {
                     return Some((Operand::Subquery, self.skip_parens(i)));
@@ -297,8 +349,11 @@ impl<'s, 'a> Parser<'s, 'a> {
                 }
                 let ev = self.expr(i + 1, depth + 1)?;
                 let mut end = ev.end;
-                if self.kind(end) == Some(Kind::RParen) {
-                    end += 1;
+                match self.kind(end) {
+                    Some(Kind::RParen) => end += 1,
+                    // A list, as after IN: `(1, 2, 3)`.
+                    Some(Kind::Comma) => end = self.skip_parens(i),
+                    _ => {}
                 }
                 if ev.subquery {
                     return Some((Operand::Subquery, end));
@@ -328,6 +383,13 @@ impl<'s, 'a> Parser<'s, 'a> {
             if !matches!(t.kind, Kind::Op | Kind::WordOp) {
                 break;
             }
+            // Postfix tests: `email notnull`, `x isnull`.
+            if t.kind == Kind::WordOp && (t.is("notnull") || t.is("isnull")) {
+                ev.ops += 1;
+                ev.cmp |= prev.is_value();
+                j += 1;
+                continue;
+            }
             let Some((next, k)) = self.operand(j + 1, depth) else {
                 break;
             };
@@ -350,11 +412,48 @@ impl<'s, 'a> Parser<'s, 'a> {
         Some(ev)
     }
 
+    /// Index after the `END` of a `CASE` at `i` (or the end of a value cut short),
+    /// when the CASE has a `WHEN`: "just in case" is not an expression.
+    fn case_end(&self, i: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut when = false;
+        for j in i..self.t.len() {
+            let t = &self.t[j];
+            if t.kind != Kind::Keyword {
+                continue;
+            }
+            if t.is("case") {
+                depth += 1;
+            } else if t.is("when") {
+                when = true;
+            } else if t.is("end") {
+                depth -= 1;
+                if depth == 0 {
+                    return when.then_some(j + 1);
+                }
+            }
+        }
+        when.then_some(self.t.len())
+    }
+
     /// `UNION [ALL] [(] SELECT` at `i`.
     fn union_select(&self, i: usize) -> bool {
         let mut j = i + 1;
         while self.kind(j) == Some(Kind::LParen) {
             j += 1;
+        }
+        if !self.is_word(i, "union") {
+            // EXCEPT / INTERSECT are English too: only with a list prose does not
+            // write (`except select 1,2`).
+            return self.is_word(j, "select")
+                && matches!(
+                    self.kind(j + 1),
+                    Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen)
+                )
+                && matches!(
+                    self.kind(j + 2),
+                    None | Some(Kind::Comma | Kind::Comment | Kind::Keyword)
+                );
         }
         self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j))
     }
@@ -377,6 +476,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     w("all")
                         || w("distinct")
                         || w("top")
+                        || (w("case") && self.case_end(j + 1).is_some())
                         // `union (select table)`: a one-column subquery.
                         || (j > 0
                             && self.kind(j - 1) == Some(Kind::LParen)
@@ -444,7 +544,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                 _ => false,
             },
             "declare" => k1 == Some(Kind::Var),
-            "shutdown" => matches!(k1, None | Some(Kind::Comment | Kind::Semi)) || w("with"),
+            // `END` closes the `BEGIN` block around it: `; begin shutdown end--`.
+            "shutdown" => {
+                matches!(k1, None | Some(Kind::Comment | Kind::Semi)) || w("with") || w("end")
+            }
             "grant" | "revoke" => {
                 w("all")
                     || (k1 == Some(Kind::Bare)
@@ -475,6 +578,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                     Kind::Comment => quoted,
                     Kind::Stmt => self.stmt_valid(i + 1),
                     Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
+                    // MSSQL control flow around a statement: `;if 1=1 drop table t`,
+                    // `; begin shutdown end`.
+                    Kind::Keyword if n.is("begin") => self.stmt_valid(i + 2),
+                    Kind::Bare if n.is("if") || n.is("while") => self
+                        .expr(i + 2, 0)
+                        .is_some_and(|e| e.ops > 0 && self.stmt_valid(e.end)),
                     Kind::Keyword if n.is("set") => self.kind(i + 2) == Some(Kind::Var),
                     Kind::Func => n.flag && (quoted || literal_prefix),
                     // `'; desc users; --`, `1; show tables`
@@ -657,9 +766,15 @@ impl<'s, 'a> Parser<'s, 'a> {
             }
             // A parenthesized SELECT right after the break: `' (select top 1`.
             Kind::LParen => {
-                (quoted || literal_prefix)
+                (quoted || literal_prefix || closers > 0)
                     && self.is_word(i + 1, "select")
                     && self.stmt_valid(i + 1)
+            }
+            // A known function right after closing the caller's parenthesis, then the
+            // end of the query: `) MAKE_SET(5=5,1) -- x`.
+            Kind::Func if closers > 0 && tok.flag => {
+                let end = self.skip_parens(i + 1);
+                matches!(self.kind(end), None | Some(Kind::Comment | Kind::Logic))
             }
             // A table alias closed by the input, then its condition: ` AS x WHERE 1=1`.
             Kind::Keyword
@@ -706,11 +821,25 @@ impl<'s, 'a> Parser<'s, 'a> {
                             .is_some_and(|t| t.kind == Kind::Str && t.flag))
             }
             Kind::Comma => {
-                quoted
+                (quoted
                     && matches!(
                         self.operand(i + 1, 0),
                         Some((Operand::Subquery | Operand::Call { known: true }, _))
-                    )
+                    ))
+                    // A column list or VALUES after one value: `1,(SELECT 5 FROM ...)`;
+                    // "apples, (select one)" is prose.
+                    // One value, then a call that wraps a subquery: `en ,(CAST((SELECT ..`.
+                    || (i == 1
+                        && matches!(self.operand(i + 1, 0), Some((Operand::Call { known: true }, end))
+                            if self.has_select(i + 1, end)))
+                    || (i == 1
+                        && self.kind(i + 1) == Some(Kind::LParen)
+                        && self.is_word(i + 2, "select")
+                        && self.stmt_valid(i + 2)
+                        && (matches!(
+                            self.kind(i + 3),
+                            Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen)
+                        ) || self.is_word(i + 3, "case")))
             }
             _ => false,
         }
@@ -808,6 +937,30 @@ impl<'s, 'a> Parser<'s, 'a> {
         true
     }
 
+    /// `SELECT` and a list of expressions that runs to the end, with SQL in it (a
+    /// known function, a subquery, a server variable): `SELECT CHAR(0x66)`,
+    /// `SELECT @@version`, `SELECT 'a'||(SELECT user)`.
+    fn select_without_from(&self) -> bool {
+        let mut j = 1;
+        let mut sql = false;
+        while let Some(e) = self.expr(j, 0) {
+            sql |= e.known_call
+                || e.subquery
+                || (e.first == Operand::Literal(Kind::Var) && self.t[j].text.starts_with("@@"));
+            j = e.end;
+            while self.kind(j) == Some(Kind::Logic) {
+                let Some(e2) = self.expr(j + 1, 0) else { break };
+                sql |= e2.known_call || e2.subquery;
+                j = e2.end;
+            }
+            if self.kind(j) != Some(Kind::Comma) {
+                break;
+            }
+            j += 1;
+        }
+        sql && j > 1 && matches!(self.kind(j), None | Some(Kind::Semi | Kind::Comment))
+    }
+
     /// A complete statement as the whole value: `SELECT x FROM t`, `DROP TABLE t`.
     ///
     /// With `truncated`, the statement must end in a comment (`DROP TABLE t;--`),
@@ -849,7 +1002,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     )
                 )
         }) else {
-            return false;
+            return self.select_without_from();
         };
         if truncated {
             return true;
@@ -920,6 +1073,8 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         return true;
     }
     p.continuation(i, quoted, prefix, closers)
+        || p.splice(quoted)
+        || p.balanced_tail(quoted)
         || p.anywhere()
         || (!quoted && (p.whole_statement(true) || p.numeric_then_comment()))
 }
@@ -932,4 +1087,130 @@ pub fn is_statement(t: &[Token<'_>]) -> bool {
         word_prefix: false,
     }
     .whole_statement(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::waf::sqli::is_sqli;
+
+    fn detected(attacks: &[&str], benign: &[&str]) {
+        for a in attacks {
+            assert!(is_sqli(a), "missed: {a}");
+        }
+        for b in benign {
+            assert!(!is_sqli(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_keyword_that_names_a_column_is_an_operand() {
+        detected(
+            &["aa' or column*0='0", "1 or table=1"],
+            &["pick the table or column you like"],
+        );
+    }
+
+    #[test]
+    fn niladic_functions_are_known_calls_without_parentheses() {
+        detected(
+            &["1 and current_date=current_date", "1 or sysdate=sysdate"],
+            &["the current_date or later"],
+        );
+    }
+
+    #[test]
+    fn postfix_null_tests_are_comparisons() {
+        detected(
+            &["1' and email notnull--", "x' or id isnull--"],
+            &["email notnull", "is it null or not"],
+        );
+    }
+
+    #[test]
+    fn any_function_wrapping_a_subquery_is_sql() {
+        detected(
+            &[
+                "1 and RAISE_ERROR('1',(SELECT user FROM t))",
+                "en ,(CAST((SELECT user FROM t) AS int))",
+            ],
+            &["call foo(the select one) and more"],
+        );
+    }
+
+    #[test]
+    fn case_with_when_is_an_expression_but_just_in_case_is_not() {
+        detected(
+            &["1 and case when 1=1 then 1 else 0 end=1"],
+            &[
+                "just in case when it rains",
+                "in case you need it, or when then",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_parenthesized_list_is_an_operand() {
+        detected(&["1 and 1 in (1,2,3)"], &["see items (1, 2, 3) and more"]);
+    }
+
+    #[test]
+    fn except_and_intersect_need_a_select_list_prose_does_not_write() {
+        detected(
+            &["1 except select 1,2--", "1 intersect select null,null--"],
+            &[
+                "everything except select items",
+                "roads intersect select points",
+            ],
+        );
+    }
+
+    #[test]
+    fn mssql_control_flow_around_a_statement_is_a_statement() {
+        detected(
+            &[
+                "1;if 1=1 drop table t--",
+                "'; begin shutdown end-- -a",
+                "'; if (select count(*) from users) > 0 waitfor delay '0:0:5'--",
+            ],
+            &[
+                "1; if it rains drop the table",
+                "begin the shutdown at the end",
+            ],
+        );
+    }
+
+    #[test]
+    fn sql_after_closing_the_callers_parenthesis_is_a_continuation() {
+        detected(
+            &[") MAKE_SET(5=5,1) -- x", "1) (select * from users)--"],
+            &["(see above) (select one)", "(a) concat(b) later"],
+        );
+    }
+
+    #[test]
+    fn a_value_then_a_subquery_in_a_list_is_a_continuation() {
+        detected(
+            &[
+                "1,(SELECT 5 FROM dual)",
+                "1,(SELECT CASE WHEN 1=1 THEN 1 END)",
+            ],
+            &["apples, (select one)", "Tom and Jerry, (select ones)"],
+        );
+    }
+
+    #[test]
+    fn a_logic_word_glued_between_numbers_joins_conditions() {
+        detected(
+            &["1or1=1", "1and2>1"],
+            &["4or5 people", "call me 2or3 times"],
+        );
+    }
+
+    #[test]
+    fn select_without_from_needs_sql_in_its_list() {
+        detected(
+            &["1;SELECT @@version--", "'; SELECT CHAR(0x66)--"],
+            &["select one, two", "please select char and version"],
+        );
+    }
 }
