@@ -8,12 +8,14 @@
 //! Prints a table, and one `RESULT phase=… case=… ns=…` line per measurement
 //! for the xtask to collect. Needs root. Never run by the tests.
 //! `bench_edge attach …` and `bench_edge flood …` are the two halves of the
-//! veth flood (see flood.rs).
+//! veth flood (see flood.rs); `bench_edge sweep` times the daemon's ban
+//! sweep (sweep.rs).
 
 mod flood;
 mod floor;
 #[path = "../../../tests/support/frames.rs"]
 mod frames;
+mod sweep;
 
 use std::{
     net::{Ipv4Addr, Ipv6Addr},
@@ -109,6 +111,7 @@ fn main() -> Result<()> {
         Some("attach") => return flood::attach(&all[1..]),
         Some("flood") => return flood::flood(&all[1..]),
         Some("floor") => return floor::floor(&all[1..]),
+        Some("sweep") => return sweep::sweep(&all[1..]),
         _ => {}
     }
     let mut repeat: u32 = 1_000_000;
