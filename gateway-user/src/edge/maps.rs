@@ -44,6 +44,8 @@ pub struct Edge {
     pub(crate) buckets: HashMap<MapData, SourceKey, Bucket>,
     /// Taken around every change of the ban tables and CONFIG.
     pub(crate) lock: WriteLock,
+    /// Where the daemon's incremental sweep of the ban tables is.
+    pub(crate) sweep: super::sweep::Cursor,
 }
 
 impl Edge {
@@ -91,6 +93,7 @@ impl Edge {
             stats: typed(dir, maps::STATS)?,
             drops: typed(dir, maps::DROPS)?,
             buckets: typed(dir, maps::BUCKETS)?,
+            sweep: Default::default(),
         })
     }
 

@@ -7,6 +7,7 @@
 use std::{
     collections::HashSet,
     marker::PhantomData,
+    ops::Range,
     os::fd::AsFd,
     ptr::NonNull,
     sync::atomic::{AtomicU64, Ordering},
@@ -72,11 +73,13 @@ pub trait Family {
     /// # Safety
     /// As for `fill`.
     unsafe fn clear(row: *mut Self::Row, way: usize);
-    /// Whether a slot is used: one load of its key word (scans of the whole table).
+    /// The key word of a slot: one load (scans of the whole table); 0 when empty.
     ///
     /// # Safety
     /// As for `key_at`.
-    unsafe fn used(row: *const Self::Row, way: usize) -> bool;
+    unsafe fn word(row: *const Self::Row, way: usize) -> u64;
+    /// The prefix length a used slot's key word holds.
+    fn word_len(word: u64) -> u32;
 }
 
 /// IPv4: rows of [`BanRowV4`].
@@ -135,9 +138,13 @@ impl Family for V4 {
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn used(row: *const BanRowV4, way: usize) -> bool {
+    unsafe fn word(row: *const BanRowV4, way: usize) -> u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+    }
+
+    fn word_len(word: u64) -> u32 {
+        ((word >> 32) & 0xff) as u32
     }
 }
 
@@ -187,9 +194,13 @@ impl Family for V6 {
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn used(row: *const BanRowV6, way: usize) -> bool {
+    unsafe fn word(row: *const BanRowV6, way: usize) -> u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+    }
+
+    fn word_len(word: u64) -> u32 {
+        (word & 0xff) as u32
     }
 }
 
@@ -416,24 +427,81 @@ impl<F: Family> Table<F> {
     /// milliseconds), kept to one load per empty slot.
     pub fn entries(&self) -> Vec<(NetKey, BanValue)> {
         let mut out = Vec::new();
-        let mut row = self.base.as_ptr().cast_const();
-        // SAFETY: `row` walks the `rows` rows of the mapping, one at a time.
-        let end = unsafe { row.add(self.rows as usize) };
-        while row < end {
+        self.scan(0..self.rows, |row, w, _| {
+            // SAFETY: `scan` passes rows of the mapping.
+            if let Some(key) = unsafe { F::key_at(row, w) } {
+                out.push((key, unsafe { F::ban_at(row, w) }));
+            }
+        });
+        out
+    }
+
+    /// The number of entries: one load per slot.
+    pub fn count(&self) -> u64 {
+        let mut n = 0;
+        self.scan(0..self.rows, |_, _, _| n += 1);
+        n
+    }
+
+    /// The prefix lengths in use, as CONFIG's bits (`block_lens_v6` layout;
+    /// IPv4 uses word 0): one load per slot.
+    pub fn lens(&self) -> [u64; 3] {
+        let mut bits = [0; 3];
+        self.scan(0..self.rows, |_, _, word| {
+            bits = with_len(bits, F::word_len(word))
+        });
+        bits
+    }
+
+    /// Removes the entries of rows `rows` (clipped to the table) that expired
+    /// at `now_ns` (`CLOCK_MONOTONIC`). Returns their keys, and the prefix
+    /// lengths of the entries left in those rows (as [`Table::lens`]). Loads
+    /// one word per empty slot.
+    pub fn remove_expired(&mut self, rows: Range<u32>, now_ns: u64) -> (Vec<NetKey>, [u64; 3]) {
+        let mut expired = Vec::new();
+        let mut kept = [0; 3];
+        self.scan(rows, |row, w, word| {
+            // SAFETY: `scan` passes rows of the mapping.
+            let ban = unsafe { F::ban_at(row, w) };
+            if ban.expires_ns != 0 && ban.expires_ns <= now_ns {
+                expired.push((row, w));
+            } else {
+                kept = with_len(kept, F::word_len(word));
+            }
+        });
+        let removed = expired
+            .into_iter()
+            .filter_map(|(row, w)| {
+                // SAFETY: a used slot of the mapping; we are the only writer
+                // (`&mut self`), so it still holds what `scan` saw.
+                unsafe {
+                    let key = F::key_at(row, w)?;
+                    F::clear(row.cast_mut(), w);
+                    Some(key)
+                }
+            })
+            .collect();
+        (removed, kept)
+    }
+
+    /// Calls `f(row, way, key word)` for every used slot of rows `rows` (clipped to the table).
+    fn scan(&self, rows: Range<u32>, mut f: impl FnMut(*const F::Row, usize, u64)) {
+        let end = rows.end.min(self.rows) as usize;
+        let start = (rows.start as usize).min(end);
+        // SAFETY: rows start..end of the mapping, one at a time.
+        let mut row = unsafe { self.base.as_ptr().cast_const().add(start) };
+        let last = unsafe { self.base.as_ptr().cast_const().add(end) };
+        while row < last {
             for w in 0..WAYS {
                 // SAFETY: `row` is a row of the mapping.
-                unsafe {
-                    if F::used(row, w)
-                        && let Some(key) = F::key_at(row, w)
-                    {
-                        out.push((key, F::ban_at(row, w)));
-                    }
+                let word = unsafe { F::word(row, w) };
+                if word != 0 {
+                    f(row, w, word);
                 }
             }
-            // SAFETY: at most one past the last row, compared against `end`.
+            // SAFETY: at most one past the last row, compared against `last`.
             row = unsafe { row.add(1) };
         }
-        out
     }
 }
 
