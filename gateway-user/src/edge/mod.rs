@@ -13,6 +13,7 @@ mod links;
 mod lists;
 mod loader;
 mod lock;
+pub mod mapping;
 mod maps;
 pub mod notes;
 pub mod pin;

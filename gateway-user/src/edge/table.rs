@@ -8,8 +8,6 @@ use std::{
     collections::HashSet,
     marker::PhantomData,
     ops::Range,
-    os::fd::AsFd,
-    ptr::NonNull,
     sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -18,6 +16,8 @@ use gateway_common::{
     BanValue,
     table::{self, BanRowV4, BanRowV6, WAYS},
 };
+
+use super::mapping::Mapping;
 
 /// A network as the tables key it: prefix length and address, host bits zero.
 /// IPv4 keeps its address (big-endian u32) in `hi`; IPv6 its two halves.
@@ -91,7 +91,7 @@ pub enum V6 {}
 ///
 /// # Safety
 /// `p` must be a live, 8-byte aligned word of the mapping.
-unsafe fn publish(p: *mut u64, value: u64) {
+pub(crate) unsafe fn publish(p: *mut u64, value: u64) {
     // SAFETY: the caller's guarantee; the release store orders the slot's
     // other fields before its key word for every reader.
     unsafe { AtomicU64::from_ptr(p).store(value, Ordering::Release) }
@@ -210,19 +210,10 @@ const MAX_SEARCH_ROWS: usize = 1024;
 
 /// A ban table mapped into this process.
 pub struct Table<F: Family> {
-    /// Keeps the map alive as long as the mapping.
-    _map: MapData,
-    base: NonNull<F::Row>,
-    rows: u32,
+    rows: Mapping<F::Row>,
     seed: u64,
     _family: PhantomData<F>,
 }
-
-// SAFETY: the mapping is shared memory owned by this value; nothing in it is
-// tied to the thread that created it, and only `&mut self` methods write it.
-unsafe impl<F: Family> Send for Table<F> {}
-// SAFETY: `&self` methods only read the mapping (volatile loads).
-unsafe impl<F: Family> Sync for Table<F> {}
 
 /// The IPv4 ban table.
 pub type TableV4 = Table<V4>;
@@ -233,43 +224,8 @@ impl<F: Family> Table<F> {
     /// Maps an array map of `F::Row` (created with `BPF_F_MMAPABLE`); `seed`
     /// is CONFIG's `table_seed`.
     pub fn new(map: MapData, seed: u64) -> Result<Self, TableError> {
-        let info = map
-            .info()
-            .map_err(|e| TableError::Map(format!("reading the map's info: {e}")))?;
-        let rows = info.max_entries();
-        if info.value_size() as usize != size_of::<F::Row>() || !rows.is_power_of_two() {
-            return Err(TableError::Map(format!(
-                "value size {} and {} rows, expected {} and a power of two",
-                info.value_size(),
-                rows,
-                size_of::<F::Row>()
-            )));
-        }
-        let len = rows as usize * size_of::<F::Row>();
-        // SAFETY: a shared mapping of the map's values, as long as the map
-        // (the kernel refuses maps created without BPF_F_MMAPABLE).
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                std::os::fd::AsRawFd::as_raw_fd(&map.fd().as_fd()),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(TableError::Map(format!(
-                "mapping it: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        let base = NonNull::new(ptr.cast::<F::Row>())
-            .ok_or_else(|| TableError::Map("mmap returned null".into()))?;
         Ok(Table {
-            _map: map,
-            base,
-            rows,
+            rows: Mapping::new(map)?,
             seed,
             _family: PhantomData,
         })
@@ -277,24 +233,24 @@ impl<F: Family> Table<F> {
 
     /// Maps a map taken out of a loaded object (tests, benchmarks).
     pub fn from_map(map: Map, seed: u64) -> Result<Self, TableError> {
-        match map {
-            Map::Array(data) => Self::new(data, seed),
-            _ => Err(TableError::Map("not an array map".into())),
-        }
+        Ok(Table {
+            rows: Mapping::from_map(map)?,
+            seed,
+            _family: PhantomData,
+        })
     }
 
     /// Rows in the table (what CONFIG's `block_row_mask` must say, minus one).
     pub fn rows(&self) -> u32 {
-        self.rows
+        self.rows.rows()
     }
 
     fn row(&self, i: u32) -> *mut F::Row {
-        // SAFETY: `i & (rows - 1)` is inside the mapping.
-        unsafe { self.base.as_ptr().add((i & (self.rows - 1)) as usize) }
+        self.rows.row(i)
     }
 
     fn rows_of(&self, key: &NetKey) -> (u32, u32) {
-        table::rows(F::hash(key, self.seed), self.rows - 1)
+        table::rows(F::hash(key, self.seed), self.rows() - 1)
     }
 
     /// Where `key` is stored: (row, way).
@@ -427,7 +383,7 @@ impl<F: Family> Table<F> {
     /// milliseconds), kept to one load per empty slot.
     pub fn entries(&self) -> Vec<(NetKey, BanValue)> {
         let mut out = Vec::new();
-        self.scan(0..self.rows, |row, w, _| {
+        self.scan(0..self.rows(), |row, w, _| {
             // SAFETY: `scan` passes rows of the mapping.
             if let Some(key) = unsafe { F::key_at(row, w) } {
                 out.push((key, unsafe { F::ban_at(row, w) }));
@@ -439,7 +395,7 @@ impl<F: Family> Table<F> {
     /// The number of entries: one load per slot.
     pub fn count(&self) -> u64 {
         let mut n = 0;
-        self.scan(0..self.rows, |_, _, _| n += 1);
+        self.scan(0..self.rows(), |_, _, _| n += 1);
         n
     }
 
@@ -447,7 +403,7 @@ impl<F: Family> Table<F> {
     /// IPv4 uses word 0): one load per slot.
     pub fn lens(&self) -> [u64; 3] {
         let mut bits = [0; 3];
-        self.scan(0..self.rows, |_, _, word| {
+        self.scan(0..self.rows(), |_, _, word| {
             bits = with_len(bits, F::word_len(word))
         });
         bits
@@ -486,12 +442,9 @@ impl<F: Family> Table<F> {
 
     /// Calls `f(row, way, key word)` for every used slot of rows `rows` (clipped to the table).
     fn scan(&self, rows: Range<u32>, mut f: impl FnMut(*const F::Row, usize, u64)) {
-        let end = rows.end.min(self.rows) as usize;
-        let start = (rows.start as usize).min(end);
-        // SAFETY: rows start..end of the mapping, one at a time.
-        let mut row = unsafe { self.base.as_ptr().cast_const().add(start) };
-        let last = unsafe { self.base.as_ptr().cast_const().add(end) };
-        while row < last {
+        let end = rows.end.min(self.rows());
+        for i in rows.start.min(end)..end {
+            let row = self.row(i).cast_const();
             for w in 0..WAYS {
                 // SAFETY: `row` is a row of the mapping.
                 let word = unsafe { F::word(row, w) };
@@ -499,20 +452,6 @@ impl<F: Family> Table<F> {
                     f(row, w, word);
                 }
             }
-            // SAFETY: at most one past the last row, compared against `last`.
-            row = unsafe { row.add(1) };
-        }
-    }
-}
-
-impl<F: Family> Drop for Table<F> {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `new`.
-        unsafe {
-            libc::munmap(
-                self.base.as_ptr().cast(),
-                self.rows as usize * size_of::<F::Row>(),
-            );
         }
     }
 }
