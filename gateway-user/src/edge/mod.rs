@@ -6,6 +6,7 @@
 //! (the daemon sweeps a slice a second: [`Edge::sweep_step`]).
 mod bans;
 mod block;
+pub mod buckets;
 pub mod cidr;
 mod error;
 pub mod import;
