@@ -404,6 +404,11 @@ fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
         counter(&pins, "drop_rate") > 0,
         "the rate drop counter rose"
     );
+    assert_eq!(
+        map_entries(&pins, "BUCKETS_V4"),
+        1,
+        "edge status counts the peer as a tracked source"
+    );
 
     // An override for the peer's CIDR beats the default; removing it restores the default.
     let peer = format!("{}/32", net.peer_ip);
@@ -423,6 +428,11 @@ fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
 
     pins.ok(&["edge", "limit", "set", "--pps", "0"]);
     assert_eq!(net.ping_burst(30), 30, "pps 0 disables the rate stage");
+    assert_eq!(
+        map_entries(&pins, "BUCKETS_V4"),
+        0,
+        "limit set emptied the buckets, and pps 0 claims none"
+    );
 }
 
 #[test]
