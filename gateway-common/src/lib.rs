@@ -344,9 +344,9 @@ pub mod bucket {
 
     /// The key word of an IPv6 source: a 63-bit keyed fingerprint of its
     /// prefix length and network, so that a slot is claimed with one
-    /// compare-and-exchange. Two prefixes would share a bucket only if their
-    /// fingerprints met in the same row (about 2^-45 per pair; and the seed
-    /// is secret, so nobody can choose such a pair).
+    /// compare-and-exchange. Two prefixes share a bucket only if their
+    /// fingerprints are equal (2^-63 per pair; and the seed is secret, so
+    /// nobody can choose such a pair).
     #[inline(always)]
     pub const fn key_v6(prefix_len: u32, hi: u64, lo: u64, seed: u64) -> u64 {
         table::USED | table::hash_v6(table::key_v6(prefix_len), hi, lo, seed ^ SALT)
@@ -355,10 +355,17 @@ pub mod bucket {
     /// Mixed into the seed so bucket rows do not follow ban rows.
     const SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 
-    /// The row of a key word, for a table of `row_mask + 1` rows.
+    /// The row of an IPv4 key word, for a table of `row_mask + 1` rows.
     #[inline(always)]
-    pub const fn row(key: u64, seed: u64, row_mask: u32) -> u32 {
+    pub const fn row_v4(key: u64, seed: u64, row_mask: u32) -> u32 {
         (table::mix(key ^ seed ^ SALT) >> 32) as u32 & row_mask
+    }
+
+    /// The row of an IPv6 key word: its low bits, already a keyed hash (one
+    /// mix fewer per packet than hashing it again).
+    #[inline(always)]
+    pub const fn row_v6(key: u64, row_mask: u32) -> u32 {
+        key as u32 & row_mask
     }
 }
 

@@ -211,7 +211,11 @@ fn slot_v4(source: &Source, config: &EdgeConfig, rate: &Rate) -> Option<*mut Buc
         source.addr[3],
     ]);
     let key = bucket::key_v4(prefix, table::mask_v4(addr, prefix));
-    let row = BUCKETS_V4.get_ptr_mut(bucket::row(key, config.table_seed, config.bucket_mask_v4))?;
+    let row = BUCKETS_V4.get_ptr_mut(bucket::row_v4(
+        key,
+        config.table_seed,
+        config.bucket_mask_v4,
+    ))?;
     // SAFETY: `row` is a live row of BUCKETS_V4.
     unsafe {
         match find_or_claim(&raw mut (*row).keys, &raw mut (*row).buckets, key, rate) {
@@ -235,7 +239,7 @@ fn slot_v6(source: &Source, config: &EdgeConfig, rate: &Rate) -> Option<*mut Buc
     let lo = u64::from_be_bytes(half);
     let (hi, lo) = table::mask_v6(hi, lo, prefix);
     let key = bucket::key_v6(prefix, hi, lo, config.table_seed);
-    let row = BUCKETS_V6.get_ptr_mut(bucket::row(key, config.table_seed, config.bucket_mask_v6))?;
+    let row = BUCKETS_V6.get_ptr_mut(bucket::row_v6(key, config.bucket_mask_v6))?;
     // SAFETY: `row` is a live row of BUCKETS_V6.
     unsafe {
         match find_or_claim(&raw mut (*row).keys, &raw mut (*row).buckets, key, rate) {

@@ -73,13 +73,15 @@ impl Buckets {
             let mut a = [0u8; 4];
             a.copy_from_slice(&source.addr[..4]);
             let key = bucket::key_v4(source.prefix_len, u32::from_be_bytes(a));
-            let row = self.v4.row(bucket::row(key, self.seed, self.v4.rows() - 1));
+            let row = self
+                .v4
+                .row(bucket::row_v4(key, self.seed, self.v4.rows() - 1));
             // SAFETY: a live row of the mapping; key words are loaded atomically.
             unsafe { find(&raw const (*row).keys, &raw const (*row).buckets, key) }
         } else {
             let (hi, lo) = halves(&source.addr);
             let key = bucket::key_v6(source.prefix_len, hi, lo, self.seed);
-            let row = self.v6.row(bucket::row(key, self.seed, self.v6.rows() - 1));
+            let row = self.v6.row(bucket::row_v6(key, self.v6.rows() - 1));
             // SAFETY: as above.
             unsafe { find(&raw const (*row).keys, &raw const (*row).buckets, key) }
         }
