@@ -25,9 +25,10 @@
 //!   sources that are being limited themselves;
 //! * what a flood of new sources does get is what any new source gets: one
 //!   burst each. Per-source limits cannot stop that; bans can;
-//! * the tables hold `capacity::BUCKETS_V4` / `_V6` sources; more sources
-//!   than slots in one row evict each other as above (no error, no
-//!   unlimited pass, except for the lost claim race of one packet).
+//! * the tables hold `capacity::BUCKETS_V4` / `_V6` sources; more active
+//!   sources than slots in one row evict each other as above (no error, no
+//!   pass without a bucket but for a lost claim race), and each comes back
+//!   with a fresh burst, as sources evicted from an LRU map would.
 //!
 //! Races around a claim are small and err by a packet or two: a CPU that
 //! found the old source's slot just before it was taken may spend one token
