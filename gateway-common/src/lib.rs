@@ -300,7 +300,7 @@ pub mod table {
 /// fills these: a packet whose source has no slot claims one with a
 /// compare-and-exchange of the slot's key word, so only one CPU wins it.
 /// Which slot a new source takes, and what that means under a flood, is
-/// described in `gateway-ebpf/src/rate.rs`. User space only reads the tables
+/// described in `gateway-ebpf/src/slots.rs`. User space only reads the tables
 /// and empties slots (a store of 0 to the key word), for `edge limit set`.
 pub mod bucket {
     use crate::{Bucket, table};

@@ -38,7 +38,7 @@ pub static LIMIT_V4: LpmTrie<[u8; 4], RateLimit> = LpmTrie::with_max_entries(cap
 pub static LIMIT_V6: LpmTrie<[u8; 16], RateLimit> = LpmTrie::with_max_entries(capacity::LIMIT, 0);
 
 /// Token buckets of IPv4 sources (shared by all CPUs; slots claimed and
-/// updated atomically; see `rate.rs`). Mmapable: user space reads it in place.
+/// updated atomically; see `slots.rs`). Mmapable: user space reads it in place.
 #[map(name = "BUCKETS_V4")]
 pub static BUCKETS_V4: Array<BucketRowV4> = Array::with_max_entries(ROWS_V4, BPF_F_MMAPABLE);
 

@@ -1,12 +1,13 @@
 //! The bucket tables from the program's side: finding a source's slot, and
 //! claiming one for a new source.
 //!
-//! Where a source's token bucket lives: BUCKETS_V4 / BUCKETS_V6 are set-associative tables
-//! in array maps (`gateway_common::bucket`): a source hashes (with a secret
-//! seed) to one row of `WAYS` slots, and the program reads the row's key
-//! words inline: no map helper call, which costs more than everything else on
-//! this path (BENCHMARKS.md, "the floor"). IPv4 keys are the 8-byte
-//! (prefix, address) word itself; IPv6 keys are a keyed 63-bit fingerprint.
+//! Where a source's token bucket lives: BUCKETS_V4 / BUCKETS_V6 are
+//! set-associative tables in array maps (`gateway_common::bucket`): a source
+//! hashes (with a secret seed) to one row of `WAYS` slots, and the program
+//! reads the row's key words inline: no map helper call, which costs more
+//! than everything else on this path (BENCHMARKS.md, "the floor"). IPv4 keys
+//! are the 8-byte (prefix, address) word itself; IPv6 keys are a keyed 63-bit
+//! fingerprint, whose low bits pick the row.
 //!
 //! A new source claims a slot of its row itself, with one compare-and-exchange
 //! of the slot's key word (from what it held to the new key), so two CPUs can

@@ -1,7 +1,7 @@
 //! The bucket tables (BUCKETS_V4, BUCKETS_V6) from user space: mapped into
 //! this process, read in place, and emptied slot by slot. The XDP program
 //! claims and updates the slots itself (`gateway_common::bucket`,
-//! `gateway-ebpf/src/rate.rs`); user space never writes a bucket, it only
+//! `gateway-ebpf/src/slots.rs`); user space never writes a bucket, it only
 //! stores 0 in a slot's key word so the source's next packet claims a fresh one.
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
