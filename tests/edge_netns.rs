@@ -404,6 +404,11 @@ fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
         counter(&pins, "drop_rate") > 0,
         "the rate drop counter rose"
     );
+    assert_eq!(
+        map_entries(&pins, "BUCKETS_V4"),
+        1,
+        "edge status counts the peer as a tracked source"
+    );
 
     // An override for the peer's CIDR beats the default; removing it restores the default.
     let peer = format!("{}/32", net.peer_ip);
@@ -423,6 +428,11 @@ fn a_default_rate_limit_drops_a_flood_and_pps_0_turns_it_off() {
 
     pins.ok(&["edge", "limit", "set", "--pps", "0"]);
     assert_eq!(net.ping_burst(30), 30, "pps 0 disables the rate stage");
+    assert_eq!(
+        map_entries(&pins, "BUCKETS_V4"),
+        0,
+        "limit set emptied the buckets, and pps 0 claims none"
+    );
 }
 
 #[test]
@@ -469,4 +479,63 @@ fn an_allowlisted_source_passes_despite_a_ban() {
         !net.ping_host(),
         "without the allowlist entry the ban drops again"
     );
+}
+
+#[test]
+fn the_daemon_sweep_removes_expired_bans_a_slice_at_a_time_then_their_prefix_length() {
+    use gateway::edge::{Edge, sweep::SLICES};
+    use gateway_common::BanReason;
+    use ipnet::IpNet;
+    use std::time::Duration;
+
+    let pins = PinDir::new();
+    pins.ok(&["ban", "add", "198.19.0.0/16", "--ttl", "1h"]);
+    let mut edge = Edge::open(&pins.base).expect("open the pinned maps");
+    let live: Vec<IpNet> = (0..200u32)
+        .map(|i| {
+            format!("198.19.{}.{}/32", i / 100, i % 100)
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let expired: Vec<IpNet> = (0..2000u32)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap())
+        .collect();
+    edge.ban_import(&live, Some(Duration::from_secs(3600)), BanReason::Import)
+        .expect("import live bans");
+    edge.ban_import(&expired, Some(Duration::from_nanos(1)), BanReason::Import)
+        .expect("import bans that expire at once");
+    assert_eq!(ban_count(&pins), 201, "ban list hides expired bans");
+    let lens = |e: &Edge| e.config().expect("read CONFIG").block_lens_v4;
+    assert_ne!(lens(&edge) & 1 << 24, 0);
+
+    // One step walks a slice of the rows: some of the expired bans, not all.
+    let first = edge.sweep_step().expect("sweep step");
+    assert!(0 < first && first < expired.len(), "{first} removed");
+    assert_ne!(
+        lens(&edge) & 1 << 24,
+        0,
+        "a stale bit stays until the cycle ends"
+    );
+    let rest: usize = (1..SLICES)
+        .map(|_| edge.sweep_step().expect("sweep step"))
+        .sum();
+    assert_eq!(
+        first + rest,
+        expired.len(),
+        "a cycle removes every expired ban"
+    );
+    assert_eq!(
+        lens(&edge),
+        1 << 32 | 1 << 16,
+        "the /24 length is no longer probed"
+    );
+    assert_eq!(edge.all_bans().expect("bans").len(), 201, "live bans stay");
+
+    // `ban sweep` does it all at once.
+    edge.ban_import(&expired, Some(Duration::from_nanos(1)), BanReason::Import)
+        .expect("import bans that expire at once");
+    let out = pins.ok(&["ban", "sweep"]);
+    assert!(out.contains("removed 2000 expired bans"), "{out}");
+    assert_eq!(lens(&edge), 1 << 32 | 1 << 16);
 }

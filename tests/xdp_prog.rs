@@ -438,7 +438,7 @@ fn empty_bucket_drops_then_refills_after_time_passes() {
     assert_eq!(filter.packets(stat::DROP_RATE), 1);
     let drops = filter.drops.get(&v4_key(src), 0).expect("source in DROPS");
     assert_eq!(drops.last_stat, stat::DROP_RATE);
-    let bucket = filter.buckets.get(&v4_key(src), 0).expect("bucket exists");
+    let bucket = filter.buckets.get(&v4_key(src)).expect("bucket exists");
     assert_eq!(bucket.dropped, 1);
 
     // Refill: 1000 pps is a packet per millisecond; give it real time.
@@ -506,7 +506,7 @@ fn two_ipv6_addresses_in_one_64_share_a_bucket() {
         "another /64 has its own bucket"
     );
     let key = v6_key(v6("2001:db8:1:2::"), 64);
-    let bucket = filter.buckets.get(&key, 0).expect("one bucket for the /64");
+    let bucket = filter.buckets.get(&key).expect("one bucket for the /64");
     assert_eq!(bucket.dropped, 2);
 }
 
@@ -531,7 +531,7 @@ fn ipv4_sources_share_a_bucket_when_the_prefix_is_shorter() {
     let mut key = v4_key(v4(198, 18, 30, 0));
     key.prefix_len = 24;
     assert!(
-        filter.buckets.get(&key, 0).is_ok(),
+        filter.buckets.get(&key).is_some(),
         "bucket keyed by the /24"
     );
 }
@@ -544,9 +544,96 @@ fn rate_zero_disables_the_rate_stage() {
     assert_eq!(filter.packets(stat::PASS), 1000);
     assert_eq!(filter.packets(stat::DROP_RATE), 0);
     assert!(
-        filter.buckets.get(&v4_key(v4(198, 18, 9, 9)), 0).is_err(),
+        filter.buckets.get(&v4_key(v4(198, 18, 9, 9))).is_none(),
         "no bucket is created when the stage is off"
     );
+}
+
+#[test]
+fn a_fifth_source_in_a_full_row_takes_the_fullest_slot_and_limited_sources_keep_theirs() {
+    // One row of 4 slots holds every source. At 1 pps refills are negligible
+    // while the test runs, so the buckets hold what the packets left.
+    let filter = Filter::one_bucket_row(limited(1, 3));
+    let frame = |last: u8| Frame::new().ipv4_udp(v4(198, 18, 70, last), DST4, b"x");
+    // a and b are limited (burst spent, one drop each), c has 2 tokens, d has 1.
+    for _ in 0..3 {
+        assert_eq!(filter.run(&frame(1)), XDP_PASS);
+        assert_eq!(filter.run(&frame(2)), XDP_PASS);
+    }
+    assert_eq!(filter.run(&frame(1)), XDP_DROP);
+    assert_eq!(filter.run(&frame(2)), XDP_DROP);
+    assert_eq!(filter.run(&frame(3)), XDP_PASS);
+    assert_eq!(filter.run(&frame(4)), XDP_PASS);
+    assert_eq!(filter.run(&frame(4)), XDP_PASS);
+    assert_eq!(filter.buckets.counts(), (4, 0), "the row is full");
+
+    // e takes c's slot (the fullest bucket): c loses nothing, it will get a
+    // full bucket back; the limited sources keep their empty buckets.
+    assert_eq!(
+        filter.run(&frame(5)),
+        XDP_PASS,
+        "a new source gets its burst"
+    );
+    let tracked = |last: u8| filter.buckets.get(&v4_key(v4(198, 18, 70, last))).is_some();
+    assert!(!tracked(3), "the fullest bucket was evicted");
+    assert!(tracked(1) && tracked(2) && tracked(4) && tracked(5));
+    assert_eq!(filter.buckets.counts(), (4, 0), "still one source per slot");
+    assert_eq!(filter.run(&frame(1)), XDP_DROP, "a is still limited");
+    assert_eq!(filter.run(&frame(2)), XDP_DROP, "b is still limited");
+    assert_eq!(filter.packets(stat::DROP_RATE), 4);
+
+    // c comes back with a full bucket, in the slot of e (2 tokens, now the fullest).
+    for _ in 0..3 {
+        assert_eq!(filter.run(&frame(3)), XDP_PASS);
+    }
+    assert!(tracked(3) && !tracked(5));
+}
+
+#[test]
+fn the_tracked_count_is_the_number_of_sources_with_a_bucket() {
+    let filter = Filter::with_config(limited(1000, 10));
+    for last in 1..=20 {
+        filter.run(&Frame::new().ipv4_udp(v4(198, 18, 71, last), DST4, b"x"));
+    }
+    for n in 1..=7u16 {
+        let src = format!("2001:db8:71:{n:x}::1")
+            .parse()
+            .expect("an IPv6 address");
+        filter.run(&Frame::new().ipv6_udp(src, DST6, b"x"));
+    }
+    // The second address of a /64 shares its bucket.
+    filter.run(&Frame::new().ipv6_udp(v6("2001:db8:71:1::2"), DST6, b"x"));
+    assert_eq!(filter.buckets.counts(), (20, 7));
+    let nets: Vec<String> = filter
+        .buckets
+        .entries(64)
+        .iter()
+        .map(|t| t.net.to_string())
+        .collect();
+    assert!(nets.contains(&"198.18.71.20/32".to_string()), "{nets:?}");
+    assert!(nets.contains(&"2001:db8:71:7::/64".to_string()), "{nets:?}");
+}
+
+#[test]
+fn clearing_buckets_gives_their_sources_a_full_bucket_again() {
+    let mut filter = Filter::with_config(limited(1, 2));
+    let a = Frame::new().ipv4_udp(v4(198, 18, 72, 1), DST4, b"x");
+    let b = Frame::new().ipv6_udp(v6("2001:db8:72::1"), DST6, b"x");
+    for frame in [&a, &b] {
+        filter.run_repeat(frame, 2);
+        assert_eq!(filter.run(frame), XDP_DROP);
+    }
+    let within = "2001:db8:72::/48".parse().expect("a CIDR");
+    assert_eq!(
+        filter.buckets.clear(Some(within), 64),
+        1,
+        "only the IPv6 /64"
+    );
+    assert_eq!(filter.run(&b), XDP_PASS, "a fresh bucket");
+    assert_eq!(filter.run(&a), XDP_DROP, "the IPv4 source is still limited");
+    assert_eq!(filter.buckets.clear(None, 64), 2);
+    assert_eq!(filter.buckets.counts(), (0, 0));
+    assert_eq!(filter.run(&a), XDP_PASS);
 }
 
 #[test]

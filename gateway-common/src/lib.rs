@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -25,8 +25,10 @@ pub mod maps {
     pub const LIMIT_V4: &str = "LIMIT_V4";
     /// `LpmTrie<[u8; 16], RateLimit>`: per-CIDR rate overrides for IPv6 sources.
     pub const LIMIT_V6: &str = "LIMIT_V6";
-    /// `LruHashMap<SourceKey, Bucket>`: one token bucket per source.
-    pub const BUCKETS: &str = "BUCKETS";
+    /// `Array<BucketRowV4>` (mmapable): token buckets of IPv4 sources (see [`crate::bucket`]).
+    pub const BUCKETS_V4: &str = "BUCKETS_V4";
+    /// `Array<BucketRowV6>` (mmapable): token buckets of IPv6 sources.
+    pub const BUCKETS_V6: &str = "BUCKETS_V6";
     /// `Array<EdgeConfig>` with one entry: default rate, prefixes, monitor flag.
     pub const CONFIG: &str = "CONFIG";
     /// `PerCpuArray<Counter>` indexed by [`crate::stat`].
@@ -46,8 +48,10 @@ pub mod capacity {
     pub const ALLOW: u32 = 1 << 16;
     /// Per-CIDR rate overrides per address family.
     pub const LIMIT: u32 = 1 << 14;
-    /// Tracked sources (token buckets).
-    pub const BUCKETS: u32 = 1 << 18;
+    /// Tracked IPv4 sources (token buckets): every slot of BUCKETS_V4.
+    pub const BUCKETS_V4: u32 = crate::bucket::ROWS_V4 * crate::bucket::WAYS as u32;
+    /// Tracked IPv6 sources (token buckets): every slot of BUCKETS_V6.
+    pub const BUCKETS_V6: u32 = crate::bucket::ROWS_V6 * crate::bucket::WAYS as u32;
     /// Tracked dropped sources.
     pub const DROPS: u32 = 1 << 14;
     /// Ring buffer size in bytes (a power of two multiple of the page size).
@@ -286,6 +290,85 @@ pub mod table {
     }
 }
 
+/// The bucket tables: BUCKETS_V4 and BUCKETS_V6 are set-associative tables
+/// in mmapable array maps, one token bucket per source, probed inline like
+/// the ban tables (no hash map call per packet; see [`crate::table`]).
+///
+/// A source (an IPv4 address or an IPv6 prefix, masked to the configured
+/// length) hashes, with CONFIG's secret `table_seed`, to one row of [`WAYS`]
+/// slots, and lives in one of them. Unlike the ban tables, the *program*
+/// fills these: a packet whose source has no slot claims one with a
+/// compare-and-exchange of the slot's key word, so only one CPU wins it.
+/// Which slot a new source takes, and what that means under a flood, is
+/// described in `gateway-ebpf/src/slots.rs`. User space only reads the tables
+/// and empties slots (a store of 0 to the key word), for `edge limit set`.
+pub mod bucket {
+    use crate::{Bucket, table};
+
+    /// Slots per row.
+    pub const WAYS: usize = 4;
+    /// Rows of BUCKETS_V4 (a power of two): 2^18 IPv4 sources.
+    pub const ROWS_V4: u32 = 1 << 16;
+    /// Rows of BUCKETS_V6 (a power of two): 2^17 IPv6 prefixes.
+    pub const ROWS_V6: u32 = 1 << 15;
+
+    /// One row of BUCKETS_V4: the key words together (one cache line to probe), then the buckets.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BucketRowV4 {
+        /// 0 when the slot is empty, else [`key_v4`] of its source.
+        pub keys: [u64; WAYS],
+        /// The token buckets.
+        pub buckets: [Bucket; WAYS],
+    }
+
+    /// One row of BUCKETS_V6.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BucketRowV6 {
+        /// 0 when the slot is empty, else [`key_v6`] of its source (a fingerprint).
+        pub keys: [u64; WAYS],
+        /// The source's network (big-endian halves, masked), for user space:
+        /// written by the program just after it claims the slot.
+        pub nets: [[u64; 2]; WAYS],
+        /// The token buckets.
+        pub buckets: [Bucket; WAYS],
+    }
+
+    /// The key word of an IPv4 source: `USED | prefix_len << 32 | network`,
+    /// exact (the network as a big-endian u32, host bits zero).
+    #[inline(always)]
+    pub const fn key_v4(prefix_len: u32, net: u32) -> u64 {
+        table::key_v4(prefix_len, net)
+    }
+
+    /// The key word of an IPv6 source: a 63-bit keyed fingerprint of its
+    /// prefix length and network, so that a slot is claimed with one
+    /// compare-and-exchange. Two prefixes share a bucket only if their
+    /// fingerprints are equal (2^-63 per pair; and the seed is secret, so
+    /// nobody can choose such a pair).
+    #[inline(always)]
+    pub const fn key_v6(prefix_len: u32, hi: u64, lo: u64, seed: u64) -> u64 {
+        table::USED | table::hash_v6(table::key_v6(prefix_len), hi, lo, seed ^ SALT)
+    }
+
+    /// Mixed into the seed so bucket rows do not follow ban rows.
+    const SALT: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// The row of an IPv4 key word, for a table of `row_mask + 1` rows.
+    #[inline(always)]
+    pub const fn row_v4(key: u64, seed: u64, row_mask: u32) -> u32 {
+        (table::mix(key ^ seed ^ SALT) >> 32) as u32 & row_mask
+    }
+
+    /// The row of an IPv6 key word: its low bits, already a keyed hash (one
+    /// mix fewer per packet than hashing it again).
+    #[inline(always)]
+    pub const fn row_v6(key: u64, row_mask: u32) -> u32 {
+        key as u32 & row_mask
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::table::*;
@@ -366,8 +449,12 @@ pub struct EdgeConfig {
     /// Nanoseconds per jiffy (the resolution of `CLOCK_MONOTONIC_COARSE`), for
     /// the token buckets' clock. 0 turns the rate stage off.
     pub tick_ns: u32,
-    /// Seed of the ban tables' hash, chosen at random when the maps are created.
+    /// Seed of the ban and bucket tables' hashes, chosen at random when the maps are created.
     pub table_seed: u64,
+    /// Rows of BUCKETS_V4 minus one (a power of two); fixed when the maps are created.
+    pub bucket_mask_v4: u32,
+    /// Rows of BUCKETS_V6 minus one.
+    pub bucket_mask_v6: u32,
 }
 
 impl EdgeConfig {
@@ -383,6 +470,8 @@ impl EdgeConfig {
         block_row_mask: table::BLOCK_ROWS - 1,
         tick_ns: 0,
         table_seed: 0,
+        bucket_mask_v4: bucket::ROWS_V4 - 1,
+        bucket_mask_v6: bucket::ROWS_V6 - 1,
     };
 }
 
@@ -418,7 +507,8 @@ pub mod family {
     pub const V6: u32 = 6;
 }
 
-/// A traffic source: an IPv4 address or an IPv6 prefix, masked to the configured length.
+/// A traffic source: an IPv4 address or an IPv6 prefix, masked to the configured
+/// length (the key of DROPS and of overflow events).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SourceKey {
@@ -430,17 +520,17 @@ pub struct SourceKey {
     pub addr: [u8; 16],
 }
 
-/// Token bucket of one source.
+/// Token bucket of one source (a slot of the bucket tables).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bucket {
     /// Tokens left, scaled by [`TOKEN_SCALE`]; a signed (`i64`) value stored as `u64`.
     pub tokens: u64,
-    /// Last refill, in jiffies (`bpf_jiffies64`).
+    /// Last refill, in jiffies (`bpf_jiffies64`): the last jiffy the source sent in.
     pub last_tick: u64,
     /// Last time an overflow of this source was reported on the EVENTS ring, in jiffies.
     pub reported_tick: u64,
-    /// Packets dropped by this bucket since it was created.
+    /// Packets dropped by this bucket since its source claimed the slot.
     pub dropped: u64,
 }
 
@@ -478,7 +568,7 @@ pub struct DropCount {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OverflowEvent {
-    /// The source (masked as in the bucket map).
+    /// The source (masked as in the bucket tables).
     pub source: SourceKey,
     /// Packets this bucket has dropped so far.
     pub dropped: u64,
@@ -577,4 +667,6 @@ mod pod {
     unsafe impl aya::Pod for super::OverflowEvent {}
     unsafe impl aya::Pod for super::table::BanRowV4 {}
     unsafe impl aya::Pod for super::table::BanRowV6 {}
+    unsafe impl aya::Pod for super::bucket::BucketRowV4 {}
+    unsafe impl aya::Pod for super::bucket::BucketRowV6 {}
 }

@@ -13,6 +13,7 @@ mod bans;
 mod maps;
 mod parse;
 mod rate;
+mod slots;
 mod source;
 mod stats;
 

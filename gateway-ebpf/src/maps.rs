@@ -6,7 +6,9 @@ use aya_ebpf::{
     maps::{Array, LpmTrie, LruHashMap, PerCpuArray, RingBuf},
 };
 use gateway_common::{
-    Bucket, Counter, DropCount, EdgeConfig, RateLimit, SourceKey, capacity, stat,
+    Counter, DropCount, EdgeConfig, RateLimit, SourceKey,
+    bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
+    capacity, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -35,10 +37,14 @@ pub static LIMIT_V4: LpmTrie<[u8; 4], RateLimit> = LpmTrie::with_max_entries(cap
 #[map(name = "LIMIT_V6")]
 pub static LIMIT_V6: LpmTrie<[u8; 16], RateLimit> = LpmTrie::with_max_entries(capacity::LIMIT, 0);
 
-/// One token bucket per source (shared by all CPUs; updated atomically).
-#[map(name = "BUCKETS")]
-pub static BUCKETS: LruHashMap<SourceKey, Bucket> =
-    LruHashMap::with_max_entries(capacity::BUCKETS, 0);
+/// Token buckets of IPv4 sources (shared by all CPUs; slots claimed and
+/// updated atomically; see `slots.rs`). Mmapable: user space reads it in place.
+#[map(name = "BUCKETS_V4")]
+pub static BUCKETS_V4: Array<BucketRowV4> = Array::with_max_entries(ROWS_V4, BPF_F_MMAPABLE);
+
+/// Token buckets of IPv6 sources.
+#[map(name = "BUCKETS_V6")]
+pub static BUCKETS_V6: Array<BucketRowV6> = Array::with_max_entries(ROWS_V6, BPF_F_MMAPABLE);
 
 /// Global settings, one entry.
 #[map(name = "CONFIG")]

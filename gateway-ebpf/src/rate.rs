@@ -1,8 +1,10 @@
 //! Per-source token buckets, shared by all CPUs.
 //!
-//! Design (why it stays at the configured rate when one source is spread over
-//! several CPUs): BUCKETS is one shared LRU hash, and every update of a bucket
-//! is a single atomic instruction, never a read-modify-write of plain memory.
+//! Where a bucket lives, and how a new source gets one: `slots.rs`.
+//!
+//! Why it stays at the configured rate when one source is spread over several
+//! CPUs: all CPUs share the one bucket of a source, and every update of it is
+//! a single atomic instruction, never a read-modify-write of plain memory.
 //!
 //! * Clock: jiffies (`bpf_jiffies64`, which the verifier turns into one load;
 //!   a clock helper costs more than the rest of the update). CONFIG's
@@ -35,17 +37,18 @@
 //! The token count is a signed value stored in a u64: while a give-back is in
 //! flight another CPU can see it below zero, which only errs towards dropping.
 
-use aya_ebpf::{bindings::BPF_NOEXIST, helpers::bpf_jiffies64};
-use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, SourceKey, TOKEN_SCALE, skip};
+use aya_ebpf::helpers::bpf_jiffies64;
+use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, TOKEN_SCALE, skip};
 
 use crate::{
     atomic,
-    maps::{BUCKETS, EVENTS, LIMIT_V4, LIMIT_V6},
+    maps::{EVENTS, LIMIT_V4, LIMIT_V6},
+    slots::{slot_v4, slot_v6},
     source::{Source, lpm_v4, lpm_v6},
 };
 
 /// Longest elapsed time credited by one refill; a longer idle gap fills the bucket.
-const MAX_ELAPSED_NS: u64 = 1 << 32;
+pub(crate) const MAX_ELAPSED_NS: u64 = 1 << 32;
 /// Longest jiffy honoured (HZ=100); a CONFIG saying more is treated as this.
 const MAX_TICK_NS: u64 = 10_000_000;
 /// Highest rate honoured (about a billion packets per second).
@@ -91,7 +94,7 @@ fn jiffies() -> u64 {
     unsafe { bpf_jiffies64() }
 }
 
-/// Takes one token from the bucket of `source`, creating the bucket if needed.
+/// Takes one token from the bucket of `source`, claiming a slot for it if needed.
 #[inline(always)]
 pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
     let limit = limit_for(source, config);
@@ -105,8 +108,6 @@ pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
     } else {
         tick_ns
     };
-    let now = jiffies();
-    let key = &source.key(config);
     let pps = if limit.pps > MAX_PPS {
         MAX_PPS
     } else {
@@ -117,42 +118,58 @@ pub fn check(source: &Source, config: &EdgeConfig) -> RateVerdict {
         b if b > MAX_BURST => MAX_BURST,
         b => b,
     };
-    // One jiffy of credit above the burst (see the design notes).
-    let cap = burst * TOKEN_SCALE + pps * tick_ns;
-
-    let Some(bucket) = BUCKETS.get_ptr_mut(key) else {
-        // First packet of this source: a full bucket, minus this packet.
-        let fresh = Bucket {
-            tokens: cap - TOKEN_SCALE,
-            last_tick: now,
-            reported_tick: 0,
-            dropped: 0,
-        };
-        // If another CPU created it first, this one packet passes uncounted.
-        let _ = BUCKETS.insert(key, fresh, u64::from(BPF_NOEXIST));
+    let rate = Rate {
+        // One jiffy of credit above the burst (see the design notes).
+        cap: burst * TOKEN_SCALE + pps * tick_ns,
+        pps,
+        tick_ns,
+        now: jiffies(),
+    };
+    let found = if source.is_v4() {
+        slot_v4(source, config, &rate)
+    } else {
+        slot_v6(source, config, &rate)
+    };
+    // A fresh bucket (this packet taken), or a claim lost to another CPU:
+    // either way this packet passes.
+    let Some(bucket) = found else {
         return RateVerdict::Pass;
     };
 
-    // SAFETY: `bucket` points to a live, 8-byte aligned value of BUCKETS; every
-    // write below is atomic, plain reads are only hints.
+    // SAFETY: `bucket` points into a live, 8-byte aligned row of a bucket
+    // table; every write below is atomic, plain reads are only hints.
     unsafe {
-        if take(bucket, cap, pps, tick_ns, now) {
+        if take(bucket, &rate) {
             return RateVerdict::Pass;
         }
         let dropped = atomic::fetch_add(&raw mut (*bucket).dropped, 1) + 1;
-        report(bucket, key, dropped, now, tick_ns);
+        report(bucket, source, config, dropped, &rate);
     }
     RateVerdict::Over
+}
+
+/// The limit of one packet's source, and the clock, in the units of a bucket.
+#[derive(Clone, Copy)]
+pub(crate) struct Rate {
+    /// Most tokens a bucket holds: the burst plus a jiffy of credit.
+    pub cap: u64,
+    /// Packets per second (capped).
+    pub pps: u64,
+    /// Nanoseconds per jiffy (capped).
+    pub tick_ns: u64,
+    /// Jiffies now.
+    pub now: u64,
 }
 
 /// Refills the bucket up to `now` and takes one packet's worth of tokens, if there is one.
 ///
 /// # Safety
-/// `bucket` must point to a live value of BUCKETS.
+/// `bucket` must point into a live row of a bucket table.
 #[inline(always)]
-unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, now: u64) -> bool {
+unsafe fn take(bucket: *mut Bucket, rate: &Rate) -> bool {
+    let cap = rate.cap;
     unsafe {
-        let refill = claim_refill(bucket, cap, pps, tick_ns, now);
+        let refill = claim_refill(bucket, rate);
         let before =
             atomic::fetch_add(&raw mut (*bucket).tokens, refill.wrapping_sub(TOKEN_SCALE)) as i64;
         let available = before.wrapping_add(refill as i64);
@@ -177,9 +194,15 @@ unsafe fn take(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, now: u64) 
 /// Claims the jiffies between the last refill and `now`; returns the tokens they are worth.
 ///
 /// # Safety
-/// `bucket` must point to a live value of BUCKETS.
+/// `bucket` must point into a live row of a bucket table.
 #[inline(always)]
-unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, now: u64) -> u64 {
+unsafe fn claim_refill(bucket: *mut Bucket, rate: &Rate) -> u64 {
+    let Rate {
+        cap,
+        pps,
+        tick_ns,
+        now,
+    } = *rate;
     unsafe {
         let last = core::ptr::read_volatile(&raw const (*bucket).last_tick);
         // The common case: still the same jiffy, nothing to claim.
@@ -200,13 +223,20 @@ unsafe fn claim_refill(bucket: *mut Bucket, cap: u64, pps: u64, tick_ns: u64, no
     }
 }
 
-/// Sends an overflow event for `key` unless one went out less than a second ago.
+/// Sends an overflow event for `source` unless one went out less than a second ago.
 ///
 /// # Safety
-/// `bucket` must point to a live value of BUCKETS.
+/// `bucket` must point into a live row of a bucket table.
 #[inline(always)]
-unsafe fn report(bucket: *mut Bucket, key: &SourceKey, dropped: u64, now: u64, tick_ns: u64) {
-    let interval = REPORT_INTERVAL_NS / tick_ns;
+unsafe fn report(
+    bucket: *mut Bucket,
+    source: &Source,
+    config: &EdgeConfig,
+    dropped: u64,
+    rate: &Rate,
+) {
+    let now = rate.now;
+    let interval = REPORT_INTERVAL_NS / rate.tick_ns;
     unsafe {
         let last = core::ptr::read_volatile(&raw const (*bucket).reported_tick);
         if last != 0 && now.wrapping_sub(last) < interval {
@@ -219,7 +249,7 @@ unsafe fn report(bucket: *mut Bucket, key: &SourceKey, dropped: u64, now: u64, t
         }
     }
     let event = OverflowEvent {
-        source: *key,
+        source: source.key(config),
         dropped,
         // Once a second at most: the event may pay for a clock read in nanoseconds.
         ts_ns: crate::coarse_now(),

@@ -10,10 +10,13 @@ use aya::{
     maps::{Array, HashMap, LpmTrie, MapData, PerCpuArray, RingBuf, lpm_trie::Key},
     programs::{TestRun, TestRunOptions, Xdp},
 };
-use gateway::edge::table::{NetKey, TableV4, TableV6, with_len};
+use gateway::edge::{
+    buckets::Buckets,
+    table::{NetKey, TableV4, TableV6, with_len},
+};
 use gateway_common::{
-    BanReason, BanValue, Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit,
-    SourceKey, family, maps, stat,
+    BanReason, BanValue, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey,
+    family, maps, stat,
 };
 
 /// `XDP_DROP` as returned by the program.
@@ -30,7 +33,7 @@ pub struct Filter {
     pub block_v6: TableV6,
     pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
     pub limit_v6: LpmTrie<MapData, [u8; 16], RateLimit>,
-    pub buckets: HashMap<MapData, SourceKey, Bucket>,
+    pub buckets: Buckets,
     pub config: Array<MapData, EdgeConfig>,
     pub stats: PerCpuArray<MapData, Counter>,
     pub drops: HashMap<MapData, SourceKey, DropCount>,
@@ -67,12 +70,19 @@ impl Filter {
     /// Loads the embedded object with small tables and LRU maps (tests never
     /// fill them), and the CONFIG `gateway` would write.
     pub fn load() -> Filter {
+        Filter::load_with_bucket_rows(BUCKET_ROWS)
+    }
+
+    /// Loads the program with bucket tables of `rows` rows each (1 puts every
+    /// source in the same row).
+    pub fn load_with_bucket_rows(rows: u32) -> Filter {
         assert!(
             !gateway::edge::OBJECT.is_empty(),
             "the XDP object is empty: build without AYA_BUILD_SKIP"
         );
         let mut ebpf = EbpfLoader::new()
-            .map_max_entries(maps::BUCKETS, 4096)
+            .map_max_entries(maps::BUCKETS_V4, rows)
+            .map_max_entries(maps::BUCKETS_V6, rows)
             .map_max_entries(maps::DROPS, 4096)
             .map_max_entries(maps::BLOCK_V4, TABLE_ROWS)
             .map_max_entries(maps::BLOCK_V6, TABLE_ROWS)
@@ -86,6 +96,8 @@ impl Filter {
         program.load().expect("the verifier accepts the program");
         let initial = EdgeConfig {
             block_row_mask: TABLE_ROWS - 1,
+            bucket_mask_v4: rows - 1,
+            bucket_mask_v6: rows - 1,
             ..gateway::edge::initial_config()
         };
         let seed = initial.table_seed;
@@ -100,7 +112,12 @@ impl Filter {
                 .expect("map BLOCK_V6"),
             limit_v4: take(&mut ebpf, maps::LIMIT_V4),
             limit_v6: take(&mut ebpf, maps::LIMIT_V6),
-            buckets: take(&mut ebpf, maps::BUCKETS),
+            buckets: Buckets::from_maps(
+                ebpf.take_map(maps::BUCKETS_V4).expect("BUCKETS_V4"),
+                ebpf.take_map(maps::BUCKETS_V6).expect("BUCKETS_V6"),
+                seed,
+            )
+            .expect("map the bucket tables"),
             config,
             stats: take(&mut ebpf, maps::STATS),
             drops: take(&mut ebpf, maps::DROPS),
@@ -112,6 +129,14 @@ impl Filter {
     /// Loads the program with `config`'s settings in the CONFIG map.
     pub fn with_config(config: EdgeConfig) -> Filter {
         let mut filter = Filter::load();
+        filter.set_config(config);
+        filter
+    }
+
+    /// Loads the program with `config`'s settings and bucket tables of one
+    /// row of `gateway_common::bucket::WAYS` slots: every source shares it.
+    pub fn one_bucket_row(config: EdgeConfig) -> Filter {
+        let mut filter = Filter::load_with_bucket_rows(1);
         filter.set_config(config);
         filter
     }
@@ -265,6 +290,8 @@ impl Filter {
 
 /// Rows of the test copies' ban tables (the real ones have `table::BLOCK_ROWS`).
 pub const TABLE_ROWS: u32 = 256;
+/// Rows of the test copies' bucket tables (the real ones have `bucket::ROWS_V4` / `_V6`).
+pub const BUCKET_ROWS: u32 = 1024;
 
 /// Splits `addr/len`.
 pub fn parse_cidr(cidr: &str) -> (IpAddr, u32) {

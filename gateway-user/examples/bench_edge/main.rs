@@ -8,12 +8,14 @@
 //! Prints a table, and one `RESULT phase=… case=… ns=…` line per measurement
 //! for the xtask to collect. Needs root. Never run by the tests.
 //! `bench_edge attach …` and `bench_edge flood …` are the two halves of the
-//! veth flood (see flood.rs).
+//! veth flood (see flood.rs); `bench_edge sweep` times the daemon's ban
+//! sweep (sweep.rs).
 
 mod flood;
 mod floor;
 #[path = "../../../tests/support/frames.rs"]
 mod frames;
+mod sweep;
 
 use std::{
     net::{Ipv4Addr, Ipv6Addr},
@@ -23,15 +25,12 @@ use std::{
 use anyhow::{Context, Result, bail};
 use aya::{
     Ebpf, EbpfLoader,
-    maps::{Array, HashMap, LpmTrie, MapData, lpm_trie::Key},
+    maps::{Array, LpmTrie, MapData, lpm_trie::Key},
     programs::{TestRun, TestRunOptions, Xdp},
 };
 use frames::Frame;
 use gateway::edge::table::{NetKey, TableV4, TableV6, with_len};
-use gateway_common::{
-    BanReason, BanValue, Bucket, EdgeConfig, PROGRAM_NAME, RateLimit, SourceKey, TOKEN_SCALE,
-    family, maps, skip,
-};
+use gateway_common::{BanReason, BanValue, EdgeConfig, PROGRAM_NAME, RateLimit, maps, skip};
 use rand::Rng;
 
 const BLOCK_ENTRIES: u32 = 1_000_000;
@@ -109,6 +108,7 @@ fn main() -> Result<()> {
         Some("attach") => return flood::attach(&all[1..]),
         Some("flood") => return flood::flood(&all[1..]),
         Some("floor") => return floor::floor(&all[1..]),
+        Some("sweep") => return sweep::sweep(&all[1..]),
         _ => {}
     }
     let mut repeat: u32 = 1_000_000;
@@ -324,32 +324,27 @@ fn fill_maps(ebpf: &mut Ebpf, block: &mut Blocklist) -> Result<()> {
         }
         block.ban6(ebpf, len, ip, ban)?;
     }
-    let mut buckets: HashMap<&mut MapData, SourceKey, Bucket> =
-        HashMap::try_from(ebpf.map_mut(maps::BUCKETS).context("BUCKETS")?)?;
-    let bucket = Bucket {
-        tokens: 10 * TOKEN_SCALE,
-        last_tick: 0,
-        reported_tick: 0,
-        dropped: 0,
-    };
+    // Tracked sources: one packet from each through the program, which claims their slots.
+    let program: &Xdp = ebpf
+        .program(PROGRAM_NAME)
+        .context("program missing")?
+        .try_into()?;
+    let f = Frame::new();
     for n in 0..TRACKED_SOURCES {
-        let mut addr = [0u8; 16];
-        let key = if n % 2 == 0 {
-            addr[..4].copy_from_slice(&rng.random::<[u8; 4]>());
-            SourceKey {
-                family: family::V4,
-                prefix_len: 32,
-                addr,
-            }
+        let frame = if n % 2 == 0 {
+            let ip: [u8; 4] = rng.random();
+            f.ipv4_udp(ip.into(), DST4, &[0u8; 18])
         } else {
-            addr[..8].copy_from_slice(&rng.random::<[u8; 8]>());
-            SourceKey {
-                family: family::V6,
-                prefix_len: 64,
-                addr,
-            }
+            let mut ip: [u8; 16] = rng.random();
+            ip[0] = 0x2a;
+            ip[1] = 0x03;
+            f.ipv6_udp(ip.into(), DST6, &[])
         };
-        buckets.insert(key, bucket, 0)?;
+        program.test_run(TestRunOptions {
+            data_in: Some(&frame),
+            repeat: 1,
+            ..TestRunOptions::default()
+        })?;
     }
     Ok(())
 }

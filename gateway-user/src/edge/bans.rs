@@ -1,8 +1,9 @@
-//! The blocklist: adding, removing, listing and sweeping bans (imports are in `import.rs`).
+//! The blocklist: adding, removing and listing bans (imports are in
+//! `import.rs`, the sweep of expired bans in `sweep.rs`).
 //!
 //! Expiries are `CLOCK_MONOTONIC` nanoseconds, the clock the XDP program reads;
-//! an expired entry no longer drops anything and is removed by
-//! [`Edge::sweep_expired`], which the CLI (`ban sweep`) and the daemon call.
+//! an expired entry no longer drops anything, is never listed, and is removed
+//! later by the sweep (`sweep.rs`).
 use std::time::Duration;
 
 use gateway_common::{BanReason, BanValue};
@@ -226,7 +227,7 @@ impl Edge {
     }
 
     /// Drops the notes of networks that are no longer banned (best effort).
-    fn forget_notes(&self, nets: &[IpNet]) {
+    pub(crate) fn forget_notes(&self, nets: &[IpNet]) {
         if nets.is_empty() || !notes::path_for(self.base()).exists() {
             return;
         }
@@ -235,30 +236,6 @@ impl Edge {
                 n.remove(&net.to_string());
             }
         });
-    }
-
-    /// Deletes every expired ban; returns how many were removed.
-    pub fn sweep_expired(&mut self) -> Result<usize> {
-        let removed = {
-            let _held = self.lock.hold()?;
-            let now = monotonic_ns();
-            // One walk of the tables: the expired bans, and what stays.
-            let (expired, kept): (Vec<_>, Vec<_>) = self
-                .block_entries()
-                .into_iter()
-                .partition(|(_, v)| v.expires_ns != 0 && v.expires_ns <= now);
-            let removed: Vec<IpNet> = expired
-                .into_iter()
-                .filter(|(key, _)| self.block_remove(key))
-                .map(|(key, _)| key.net())
-                .collect();
-            // Lengths left without a ban stop being probed; skip bits are repaired too.
-            self.set_lens(kept.iter().map(|(k, _)| k))?;
-            self.refresh_skips()?;
-            removed
-        };
-        self.forget_notes(&removed);
-        Ok(removed.len())
     }
 }
 

@@ -11,7 +11,6 @@ use super::{
     Edge, cidr,
     error::{EdgeError, Result},
     maps::{is_full, is_not_found, key_v4, key_v6},
-    stats::source_net,
 };
 
 /// Validates a rate limit: a non-zero rate needs a burst of at least one packet.
@@ -138,32 +137,8 @@ impl Edge {
     /// bucket of the new burst instead of spending tokens saved under the old
     /// limit. Returns how many buckets were removed.
     pub fn reset_buckets(&mut self, within: Option<IpNet>) -> Result<usize> {
-        let mut doomed = Vec::new();
-        for key in self.buckets.keys() {
-            let key = match key {
-                Ok(k) => k,
-                // LRU entries can vanish while we walk the map.
-                Err(e) if is_not_found(&e) => continue,
-                Err(e) => return Err(EdgeError::map("iterate", maps::BUCKETS, e)),
-            };
-            let hit = match (within, source_net(&key)) {
-                (None, _) => true,
-                (Some(w), Some(n)) => w.contains(&n) || n.contains(&w),
-                (Some(_), None) => false,
-            };
-            if hit {
-                doomed.push(key);
-            }
-        }
-        let mut removed = 0;
-        for key in doomed {
-            match self.buckets.remove(&key) {
-                Ok(()) => removed += 1,
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(EdgeError::map("delete", maps::BUCKETS, e)),
-            }
-        }
-        Ok(removed)
+        let prefix_v6 = self.config()?.prefix_v6;
+        Ok(self.buckets.clear(within, prefix_v6))
     }
 
     /// Turns monitor mode (count, never drop) on or off.

@@ -12,11 +12,12 @@ use aya::maps::{
     lpm_trie::{Key, LpmTrie},
 };
 use gateway_common::{
-    Bucket, Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, maps, skip,
+    Counter, DropCount, EdgeConfig, OverflowEvent, RateLimit, SourceKey, bucket::WAYS, maps, skip,
 };
 use ipnet::IpNet;
 
 use super::{
+    buckets::Buckets,
     error::{EdgeError, Result},
     loader::{self, AttachMode, Attached},
     lock::WriteLock,
@@ -41,9 +42,11 @@ pub struct Edge {
     pub(crate) config: Array<MapData, EdgeConfig>,
     pub(crate) stats: PerCpuArray<MapData, Counter>,
     pub(crate) drops: HashMap<MapData, SourceKey, DropCount>,
-    pub(crate) buckets: HashMap<MapData, SourceKey, Bucket>,
+    pub(crate) buckets: Buckets,
     /// Taken around every change of the ban tables and CONFIG.
     pub(crate) lock: WriteLock,
+    /// Where the daemon's incremental sweep of the ban tables is.
+    pub(crate) sweep: super::sweep::Cursor,
 }
 
 impl Edge {
@@ -90,7 +93,8 @@ impl Edge {
             config,
             stats: typed(dir, maps::STATS)?,
             drops: typed(dir, maps::DROPS)?,
-            buckets: typed(dir, maps::BUCKETS)?,
+            buckets: buckets(dir, seed)?,
+            sweep: Default::default(),
         })
     }
 
@@ -119,6 +123,7 @@ impl Edge {
     pub fn fill_levels(&self) -> Result<Vec<(&'static str, u64, u32)>> {
         let mut out = Vec::new();
         let bans = self.block_counts();
+        let buckets = self.buckets.counts();
         for spec in &pin::SPECS {
             let used = match spec.name {
                 maps::ALLOW_V4 => count(maps::ALLOW_V4, self.allow_v4.keys())?,
@@ -127,13 +132,16 @@ impl Edge {
                 maps::BLOCK_V6 => bans[1].1,
                 maps::LIMIT_V4 => count(maps::LIMIT_V4, self.limit_v4.keys())?,
                 maps::LIMIT_V6 => count(maps::LIMIT_V6, self.limit_v6.keys())?,
-                maps::BUCKETS => count(maps::BUCKETS, self.buckets.keys())?,
+                maps::BUCKETS_V4 => buckets.0,
+                maps::BUCKETS_V6 => buckets.1,
                 maps::DROPS => count(maps::DROPS, self.drops.keys())?,
                 maps::EVENTS => continue,
                 _ => u64::from(spec.capacity),
             };
             let capacity = match spec.name {
                 maps::BLOCK_V4 | maps::BLOCK_V6 => gateway_common::capacity::BLOCK,
+                maps::BUCKETS_V4 => self.buckets.rows().0 * WAYS as u32,
+                maps::BUCKETS_V6 => self.buckets.rows().1 * WAYS as u32,
                 _ => spec.capacity,
             };
             out.push((spec.name, used, capacity));
@@ -195,16 +203,20 @@ impl Edge {
         Ok(())
     }
 
-    /// Writes this kernel's jiffy length and the tables' row count into CONFIG
+    /// Writes this kernel's jiffy length and the tables' row counts into CONFIG
     /// if they are not there yet (the program's bucket clock and probes use them).
     fn refresh_clock(&mut self) -> Result<()> {
         let _held = self.lock.hold()?;
-        let mut cfg = self.config()?;
-        let tick_ns = loader::tick_ns();
-        let row_mask = self.block_v4.rows().min(self.block_v6.rows()) - 1;
-        if cfg.tick_ns != tick_ns || cfg.block_row_mask != row_mask {
-            cfg.tick_ns = tick_ns;
-            cfg.block_row_mask = row_mask;
+        let current = self.config()?;
+        let (v4, v6) = self.buckets.rows();
+        let cfg = EdgeConfig {
+            tick_ns: loader::tick_ns(),
+            block_row_mask: self.block_v4.rows().min(self.block_v6.rows()) - 1,
+            bucket_mask_v4: v4 - 1,
+            bucket_mask_v6: v6 - 1,
+            ..current
+        };
+        if cfg != current {
             self.write_config(&cfg)?;
         }
         Ok(())
@@ -249,6 +261,24 @@ where
     }
     let map = Map::from_map_data(data).map_err(|e| EdgeError::map("open", name, e))?;
     T::try_from(map).map_err(|e| EdgeError::map("open", name, e))
+}
+
+/// Opens the pinned bucket tables, checks their shape, and maps them.
+fn buckets(dir: &Path, seed: u64) -> Result<Buckets> {
+    let open = |name: &'static str| -> Result<MapData> {
+        let path = dir.join(name);
+        let data = MapData::from_pin(&path).map_err(|e| EdgeError::map("open", name, e))?;
+        if let Some(spec) = pin::SPECS.iter().find(|s| s.name == name) {
+            pin::check_shape(spec, &path, &data)?;
+        }
+        Ok(data)
+    };
+    Buckets::new(open(maps::BUCKETS_V4)?, open(maps::BUCKETS_V6)?, seed).map_err(|e| {
+        EdgeError::IncompatibleMap {
+            path: dir.join(maps::BUCKETS_V4),
+            detail: e.to_string(),
+        }
+    })
 }
 
 /// Opens a pinned ban table, checks its shape, and maps it.

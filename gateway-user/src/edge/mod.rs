@@ -2,9 +2,11 @@
 //!
 //! The library surface the CLI and the daemon use: [`Edge`] (open the pinned
 //! maps; bans, allowlist, limits, settings, counters), [`attach`] / [`detach`] /
-//! [`status`] for interfaces, and [`sweep_expired`] for the periodic clean-up.
+//! [`status`] for interfaces, and [`sweep_expired`] for a clean-up
+//! (the daemon sweeps a slice a second: [`Edge::sweep_step`]).
 mod bans;
 mod block;
+pub mod buckets;
 pub mod cidr;
 mod error;
 pub mod import;
@@ -12,10 +14,12 @@ mod links;
 mod lists;
 mod loader;
 mod lock;
+pub mod mapping;
 mod maps;
 pub mod notes;
 pub mod pin;
 mod stats;
+pub mod sweep;
 pub mod table;
 pub mod ttl;
 
@@ -34,7 +38,8 @@ pub use stats::{DropView, SlotView, Snapshot};
 /// The compiled XDP object, built by `build.rs` (empty when `AYA_BUILD_SKIP=1`).
 pub static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/gateway-xdp"));
 
-/// Deletes expired bans; the daemon calls this periodically, `gateway ban sweep` once.
+/// Deletes every expired ban at once (`gateway ban sweep`; the daemon calls
+/// [`Edge::sweep_step`] every second instead).
 pub fn sweep_expired(edge: &mut Edge) -> Result<usize> {
     edge.sweep_expired()
 }

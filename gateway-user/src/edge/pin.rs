@@ -13,8 +13,9 @@ use std::{
 
 use aya::maps::{MapData, MapType};
 use gateway_common::{
-    Bucket, Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey, capacity, maps,
-    stat,
+    Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey,
+    bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
+    capacity, maps, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -57,7 +58,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 11] = [
+pub const SPECS: [MapSpec; 12] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -101,11 +102,18 @@ pub const SPECS: [MapSpec; 11] = [
         capacity::LIMIT,
     ),
     spec(
-        maps::BUCKETS,
-        MapType::LruHash,
-        size_of::<SourceKey>() as u32,
-        size_of::<Bucket>() as u32,
-        capacity::BUCKETS,
+        maps::BUCKETS_V4,
+        MapType::Array,
+        4,
+        size_of::<BucketRowV4>() as u32,
+        ROWS_V4,
+    ),
+    spec(
+        maps::BUCKETS_V6,
+        MapType::Array,
+        4,
+        size_of::<BucketRowV6>() as u32,
+        ROWS_V6,
     ),
     spec(
         maps::CONFIG,

@@ -7,8 +7,7 @@
 use std::{
     collections::HashSet,
     marker::PhantomData,
-    os::fd::AsFd,
-    ptr::NonNull,
+    ops::Range,
     sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -17,6 +16,8 @@ use gateway_common::{
     BanValue,
     table::{self, BanRowV4, BanRowV6, WAYS},
 };
+
+use super::mapping::Mapping;
 
 /// A network as the tables key it: prefix length and address, host bits zero.
 /// IPv4 keeps its address (big-endian u32) in `hi`; IPv6 its two halves.
@@ -72,11 +73,13 @@ pub trait Family {
     /// # Safety
     /// As for `fill`.
     unsafe fn clear(row: *mut Self::Row, way: usize);
-    /// Whether a slot is used: one load of its key word (scans of the whole table).
+    /// The key word of a slot: one load (scans of the whole table); 0 when empty.
     ///
     /// # Safety
     /// As for `key_at`.
-    unsafe fn used(row: *const Self::Row, way: usize) -> bool;
+    unsafe fn word(row: *const Self::Row, way: usize) -> u64;
+    /// The prefix length a used slot's key word holds.
+    fn word_len(word: u64) -> u32;
 }
 
 /// IPv4: rows of [`BanRowV4`].
@@ -88,7 +91,7 @@ pub enum V6 {}
 ///
 /// # Safety
 /// `p` must be a live, 8-byte aligned word of the mapping.
-unsafe fn publish(p: *mut u64, value: u64) {
+pub(crate) unsafe fn publish(p: *mut u64, value: u64) {
     // SAFETY: the caller's guarantee; the release store orders the slot's
     // other fields before its key word for every reader.
     unsafe { AtomicU64::from_ptr(p).store(value, Ordering::Release) }
@@ -135,9 +138,13 @@ impl Family for V4 {
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn used(row: *const BanRowV4, way: usize) -> bool {
+    unsafe fn word(row: *const BanRowV4, way: usize) -> u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+    }
+
+    fn word_len(word: u64) -> u32 {
+        ((word >> 32) & 0xff) as u32
     }
 }
 
@@ -187,9 +194,13 @@ impl Family for V6 {
         unsafe { publish(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn used(row: *const BanRowV6, way: usize) -> bool {
+    unsafe fn word(row: *const BanRowV6, way: usize) -> u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() != 0 }
+        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+    }
+
+    fn word_len(word: u64) -> u32 {
+        (word & 0xff) as u32
     }
 }
 
@@ -199,19 +210,10 @@ const MAX_SEARCH_ROWS: usize = 1024;
 
 /// A ban table mapped into this process.
 pub struct Table<F: Family> {
-    /// Keeps the map alive as long as the mapping.
-    _map: MapData,
-    base: NonNull<F::Row>,
-    rows: u32,
+    rows: Mapping<F::Row>,
     seed: u64,
     _family: PhantomData<F>,
 }
-
-// SAFETY: the mapping is shared memory owned by this value; nothing in it is
-// tied to the thread that created it, and only `&mut self` methods write it.
-unsafe impl<F: Family> Send for Table<F> {}
-// SAFETY: `&self` methods only read the mapping (volatile loads).
-unsafe impl<F: Family> Sync for Table<F> {}
 
 /// The IPv4 ban table.
 pub type TableV4 = Table<V4>;
@@ -222,43 +224,8 @@ impl<F: Family> Table<F> {
     /// Maps an array map of `F::Row` (created with `BPF_F_MMAPABLE`); `seed`
     /// is CONFIG's `table_seed`.
     pub fn new(map: MapData, seed: u64) -> Result<Self, TableError> {
-        let info = map
-            .info()
-            .map_err(|e| TableError::Map(format!("reading the map's info: {e}")))?;
-        let rows = info.max_entries();
-        if info.value_size() as usize != size_of::<F::Row>() || !rows.is_power_of_two() {
-            return Err(TableError::Map(format!(
-                "value size {} and {} rows, expected {} and a power of two",
-                info.value_size(),
-                rows,
-                size_of::<F::Row>()
-            )));
-        }
-        let len = rows as usize * size_of::<F::Row>();
-        // SAFETY: a shared mapping of the map's values, as long as the map
-        // (the kernel refuses maps created without BPF_F_MMAPABLE).
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                std::os::fd::AsRawFd::as_raw_fd(&map.fd().as_fd()),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(TableError::Map(format!(
-                "mapping it: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        let base = NonNull::new(ptr.cast::<F::Row>())
-            .ok_or_else(|| TableError::Map("mmap returned null".into()))?;
         Ok(Table {
-            _map: map,
-            base,
-            rows,
+            rows: Mapping::new(map)?,
             seed,
             _family: PhantomData,
         })
@@ -266,24 +233,24 @@ impl<F: Family> Table<F> {
 
     /// Maps a map taken out of a loaded object (tests, benchmarks).
     pub fn from_map(map: Map, seed: u64) -> Result<Self, TableError> {
-        match map {
-            Map::Array(data) => Self::new(data, seed),
-            _ => Err(TableError::Map("not an array map".into())),
-        }
+        Ok(Table {
+            rows: Mapping::from_map(map)?,
+            seed,
+            _family: PhantomData,
+        })
     }
 
     /// Rows in the table (what CONFIG's `block_row_mask` must say, minus one).
     pub fn rows(&self) -> u32 {
-        self.rows
+        self.rows.rows()
     }
 
     fn row(&self, i: u32) -> *mut F::Row {
-        // SAFETY: `i & (rows - 1)` is inside the mapping.
-        unsafe { self.base.as_ptr().add((i & (self.rows - 1)) as usize) }
+        self.rows.row(i)
     }
 
     fn rows_of(&self, key: &NetKey) -> (u32, u32) {
-        table::rows(F::hash(key, self.seed), self.rows - 1)
+        table::rows(F::hash(key, self.seed), self.rows() - 1)
     }
 
     /// Where `key` is stored: (row, way).
@@ -416,35 +383,75 @@ impl<F: Family> Table<F> {
     /// milliseconds), kept to one load per empty slot.
     pub fn entries(&self) -> Vec<(NetKey, BanValue)> {
         let mut out = Vec::new();
-        let mut row = self.base.as_ptr().cast_const();
-        // SAFETY: `row` walks the `rows` rows of the mapping, one at a time.
-        let end = unsafe { row.add(self.rows as usize) };
-        while row < end {
-            for w in 0..WAYS {
-                // SAFETY: `row` is a row of the mapping.
-                unsafe {
-                    if F::used(row, w)
-                        && let Some(key) = F::key_at(row, w)
-                    {
-                        out.push((key, F::ban_at(row, w)));
-                    }
-                }
+        self.scan(0..self.rows(), |row, w, _| {
+            // SAFETY: `scan` passes rows of the mapping.
+            if let Some(key) = unsafe { F::key_at(row, w) } {
+                out.push((key, unsafe { F::ban_at(row, w) }));
             }
-            // SAFETY: at most one past the last row, compared against `end`.
-            row = unsafe { row.add(1) };
-        }
+        });
         out
     }
-}
 
-impl<F: Family> Drop for Table<F> {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `new`.
-        unsafe {
-            libc::munmap(
-                self.base.as_ptr().cast(),
-                self.rows as usize * size_of::<F::Row>(),
-            );
+    /// The number of entries: one load per slot.
+    pub fn count(&self) -> u64 {
+        let mut n = 0;
+        self.scan(0..self.rows(), |_, _, _| n += 1);
+        n
+    }
+
+    /// The prefix lengths in use, as CONFIG's bits (`block_lens_v6` layout;
+    /// IPv4 uses word 0): one load per slot.
+    pub fn lens(&self) -> [u64; 3] {
+        let mut bits = [0; 3];
+        self.scan(0..self.rows(), |_, _, word| {
+            bits = with_len(bits, F::word_len(word))
+        });
+        bits
+    }
+
+    /// Removes the entries of rows `rows` (clipped to the table) that expired
+    /// at `now_ns` (`CLOCK_MONOTONIC`). Returns their keys, and the prefix
+    /// lengths of the entries left in those rows (as [`Table::lens`]). Loads
+    /// one word per empty slot.
+    pub fn remove_expired(&mut self, rows: Range<u32>, now_ns: u64) -> (Vec<NetKey>, [u64; 3]) {
+        let mut expired = Vec::new();
+        let mut kept = [0; 3];
+        self.scan(rows, |row, w, word| {
+            // SAFETY: `scan` passes rows of the mapping.
+            let ban = unsafe { F::ban_at(row, w) };
+            if ban.expires_ns != 0 && ban.expires_ns <= now_ns {
+                expired.push((row, w));
+            } else {
+                kept = with_len(kept, F::word_len(word));
+            }
+        });
+        let removed = expired
+            .into_iter()
+            .filter_map(|(row, w)| {
+                // SAFETY: a used slot of the mapping; we are the only writer
+                // (`&mut self`), so it still holds what `scan` saw.
+                unsafe {
+                    let key = F::key_at(row, w)?;
+                    F::clear(row.cast_mut(), w);
+                    Some(key)
+                }
+            })
+            .collect();
+        (removed, kept)
+    }
+
+    /// Calls `f(row, way, key word)` for every used slot of rows `rows` (clipped to the table).
+    fn scan(&self, rows: Range<u32>, mut f: impl FnMut(*const F::Row, usize, u64)) {
+        let end = rows.end.min(self.rows());
+        for i in rows.start.min(end)..end {
+            let row = self.row(i).cast_const();
+            for w in 0..WAYS {
+                // SAFETY: `row` is a row of the mapping.
+                let word = unsafe { F::word(row, w) };
+                if word != 0 {
+                    f(row, w, word);
+                }
+            }
         }
     }
 }
