@@ -177,6 +177,8 @@ mod tests {
             "BAMBOO CHARCOAL SOAP 1 '#",
             "7\" #2 CIRCULAR NEEDLE",
             "BILLEEVERSBOUTIQUE , BROWNING \"LIKE\"",
+            "The membership test operators (\"in\" and \"not in\") are implemented",
+            "/search/handmade?search_submit=&q=\"LIKE\"+STAMP&view_type=gallery",
             "'-\"8 TRACK PL",
             "order by newest",
             "or best offer",

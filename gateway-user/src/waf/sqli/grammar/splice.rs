@@ -95,9 +95,10 @@ impl Parser<'_, '_> {
         Some(c)
     }
 
-    /// The operator at `i` is a word in quotes with space around (`BROWNING "LIKE"`,
-    /// `"IS" STAMP`, `the form "=" expr`): the writer quotes a word, the quotes do
-    /// not break out of a literal. (`admin'='admin` glues the quotes to words.)
+    /// The operator at `i` is a word in quotes with no word glued to the quotes
+    /// (`BROWNING "LIKE"`, `"IS" STAMP`, `the form "=" expr`, `operators ("in" and`,
+    /// `&q="LIKE"+stamp`): the writer quotes a word, the quotes do not break out of a
+    /// literal. (`admin'='admin` and `1'='1` glue the quotes to words.)
     fn quoted_word(&self, i: usize) -> bool {
         let (Some(before), Some(op), Some(after)) = (
             self.t.get(i.wrapping_sub(1)),
@@ -112,12 +113,8 @@ impl Parser<'_, '_> {
             && matches!(op.kind, Kind::Op | Kind::WordOp)
             && at(op.text) == at(before.text) + before.text.len() + 1
             && at(after.text) == at(op.text) + op.text.len() + 1
-            && before
-                .text
-                .chars()
-                .next_back()
-                .is_none_or(char::is_whitespace)
-            && after.text.chars().next().is_none_or(char::is_whitespace)
+            && before.text.chars().next_back().is_none_or(not_word)
+            && after.text.chars().next().is_none_or(not_word)
     }
 
     /// `a=a`: a comparison of one name with itself, always true.
@@ -259,4 +256,9 @@ mod tests {
             assert!(!is_sqli(b), "false positive: {b}");
         }
     }
+}
+
+/// A character that cannot be part of a word or number next to a quote.
+fn not_word(c: char) -> bool {
+    !(c.is_alphanumeric() || c == '_')
 }
