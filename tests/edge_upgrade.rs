@@ -8,12 +8,15 @@
 //! Needs root, bpffs, bpftool and the real XDP program (not an AYA_BUILD_SKIP build).
 #[path = "support/edge.rs"]
 mod edge;
+#[path = "support/gateway.rs"]
+mod gateway;
 #[path = "support/netns.rs"]
 mod netns;
 
 use std::path::{Path, PathBuf};
 
 use edge::PinDir;
+use gateway::GatewayProcess;
 use gateway_common::{LAYOUT_VERSION, table};
 use netns::VethNs;
 
@@ -330,4 +333,40 @@ fn bans_the_old_filter_gains_after_the_new_maps_exist_are_merged_on_attach() {
         !v3.exists(),
         "the old layout is removed after its last interface moved"
     );
+}
+
+#[test]
+fn gateway_run_upgrades_a_configured_interface_running_the_v3_filter() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    let v3 = v3_layout(&pins.base);
+    let mut row = ban_v4(net.peer_ip.octets(), 32, 0, 2);
+    row.extend(vec![0; 3 * 32]);
+    update(&v3, "BLOCK_V4", &[11, 0, 0, 0], &row);
+    update(&v3, "CONFIG", &[0, 0, 0, 0], &v3_config());
+    pretend_attached(&v3, &net);
+    assert!(net.ping_host(), "the old filter's own maps ban nothing");
+
+    let yaml = format!(
+        "listeners:\n  - name: p\n    bind: 127.0.0.1:0\n\
+upstreams:\n  u: {{ targets: [127.0.0.1:9] }}\n\
+routes:\n  - name: r\n    upstream: u\n\
+edge: {{ interfaces: [{}], mode: skb, pin_dir: {} }}\n",
+        net.host_if,
+        pins.base.display(),
+    );
+    let _gw =
+        GatewayProcess::start_with_env(&yaml, &["p"], &[("GATEWAY_STATE_DIR", pins.state.path())]);
+    assert!(
+        !net.ping_host(),
+        "the daemon's filter drops the carried ban"
+    );
+    let bans = pins.json(&["ban", "list", "--json"]).to_string();
+    assert!(bans.contains(&format!("{}/32", net.peer_ip)), "{bans}");
+    assert!(
+        !v3.exists(),
+        "the old layout is removed once the daemon moved its interface"
+    );
+    let status = pins.json(&["edge", "status", "--json"]);
+    assert_eq!(status["interfaces"][0]["iface"], net.host_if, "{status}");
 }

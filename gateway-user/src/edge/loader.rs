@@ -26,6 +26,7 @@ use super::{
     Edge, OBJECT,
     error::{EdgeError, Result},
     links::{detach_pin, link_info, xdp_mode_of},
+    lock::WriteLock,
     migrate::{self, Mode, Older},
     pin,
 };
@@ -105,13 +106,16 @@ fn load_object(dir: &Path, lose_unreadable: bool) -> Result<Ebpf> {
         // it, or before it finished carrying an older layout over (prefix 0 is
         // never valid). Either way it gets the defaults, and the carry-over
         // runs (again).
+        // Writers of CONFIG hold this lock (a carry-over in another process among them).
+        let base = dir.parent().unwrap_or(dir);
+        let mut lock = WriteLock::new(base);
+        let _held = lock.hold()?;
         let current = config
             .get(&0, 0)
             .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?;
         if config_existed && current.prefix_v4 != 0 && current.prefix_v6 != 0 {
             None
         } else {
-            let base = dir.parent().unwrap_or(dir);
             let older = match migrate::older_layout(base) {
                 Older::Readable(old) => Some(old),
                 Older::Unreadable { dir, version } if !lose_unreadable => {
