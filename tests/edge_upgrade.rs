@@ -316,6 +316,20 @@ fn bans_the_old_filter_gains_after_the_new_maps_exist_are_merged_on_attach() {
         v3.exists(),
         "the old layout stays while its filter is attached"
     );
+    let status = pins.json(&["edge", "status", "--json"]);
+    let old = &status["other_layouts"][0];
+    assert_eq!(old["version"], 3, "{status}");
+    assert_eq!(
+        old["interfaces"],
+        serde_json::json!([net.host_if]),
+        "{status}"
+    );
+    assert_eq!(old["carries_over"], true, "{status}");
+    let text = pins.ok(&["edge", "status"]);
+    assert!(
+        text.contains("still attached to") && text.contains("upgrades it"),
+        "{text}"
+    );
     // ...and the old daemon, still running, bans the peer in the old maps.
     let mut row = ban_v4(net.peer_ip.octets(), 32, 0, 3);
     row.extend(vec![0; 3 * 32]);

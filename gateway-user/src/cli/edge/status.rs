@@ -32,9 +32,21 @@ pub fn run(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
                 "monitor": c.monitor != 0,
             })
         });
+        let other_layouts: Vec<_> = edge::pin::other_versions(&base)
+            .iter()
+            .map(|old| {
+                serde_json::json!({
+                    "dir": old,
+                    "version": edge::migrate::version_of(old),
+                    "interfaces": edge::migrate::linked_interfaces(old),
+                    "carries_over": edge::migrate::carries(old),
+                })
+            })
+            .collect();
         let out = serde_json::json!({
             "pin_dir": dir,
             "interfaces": links,
+            "other_layouts": other_layouts,
             "config": config,
             "maps": maps,
         });
