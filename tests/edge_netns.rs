@@ -358,13 +358,15 @@ fn a_pinned_map_of_another_shape_is_refused_rather_than_reused() {
 }
 
 #[test]
-fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
+fn a_filter_left_by_a_newer_layout_version_is_replaced_only_with_force() {
     let net = VethNs::new();
     let pins = PinDir::new();
     pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
-    // Pretend an older gateway pinned this link under its own layout directory.
-    let old = pins.base.join("v0");
-    std::fs::create_dir_all(&old).expect("create v0");
+    // Pretend a newer gateway pinned this link under its own layout directory
+    // (an older one of ours is upgraded without --force: tests/edge_upgrade.rs).
+    let newer = gateway_common::LAYOUT_VERSION + 1;
+    let old = pins.base.join(format!("v{newer}"));
+    std::fs::create_dir_all(&old).expect("create the newer layout's dir");
     let link = format!("link_{}", net.host_if);
     std::fs::rename(
         pins.base
@@ -375,7 +377,10 @@ fn a_filter_left_by_another_layout_version_is_replaced_only_with_force() {
     .expect("move the pin");
 
     let err = pins.fails(&["edge", "attach", "--iface", &net.host_if]);
-    assert!(err.contains("another map layout"), "{err}");
+    assert!(
+        err.contains(&format!("layout v{newer}")) && err.contains("cannot read"),
+        "{err}"
+    );
     let status = pins.ok(&["edge", "status"]);
     assert!(status.contains("another map layout"), "{status}");
 

@@ -35,6 +35,24 @@ pub fn is_banned(ip: std::net::IpAddr) -> bool {
     INSTALLED.get().is_some_and(|m| m.is_banned(ip))
 }
 
+/// Names the interfaces still running an older layout's filter, which this
+/// daemon cannot feed (it writes the current layout's maps), and how to upgrade them.
+fn warn_older_filters(base: &std::path::Path) {
+    for dir in edge::pin::other_versions(base) {
+        if !edge::migrate::carries(&dir) {
+            continue;
+        }
+        for iface in edge::migrate::linked_interfaces(&dir) {
+            tracing::warn!(
+                iface = %iface,
+                layout = edge::migrate::version_of(&dir).unwrap_or(0),
+                "{iface} runs the edge filter of an older map layout, which this gateway does not update: \
+                 run `gateway edge attach --iface {iface}` (or list it in edge.interfaces) to upgrade it, its bans carried over"
+            );
+        }
+    }
+}
+
 /// What the daemon keeps alive while it runs.
 pub struct BanLoop {
     /// The manager.
@@ -79,7 +97,10 @@ pub fn start(config: &Config) -> anyhow::Result<Option<BanLoop>> {
         // open_existing: never create maps on a host where nobody attached the filter.
         match edge::Edge::open_existing(&edge::pin::versioned(&base)) {
             Ok(h) => xdp = Some(h),
-            Err(e) => tracing::warn!(error = %e, "no XDP maps: bans are enforced at accept only"),
+            Err(e) => {
+                tracing::warn!(error = %e, "no XDP maps: bans are enforced at accept only");
+                warn_older_filters(&base);
+            }
         }
     }
     let events_edge = match &xdp {

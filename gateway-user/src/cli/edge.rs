@@ -184,6 +184,16 @@ pub fn edge(cmd: EdgeCommand) -> anyhow::Result<ExitCode> {
                 a.link_id,
                 edge::pin::versioned(&pin.base()).display()
             );
+            if let Some(v) = a.upgraded_from {
+                println!(
+                    "upgraded from map layout v{v}: its bans, allowlist, rate overrides and settings were carried over{}",
+                    if a.retired {
+                        "; its pins were removed"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
         EdgeCommand::Detach {
             iface,

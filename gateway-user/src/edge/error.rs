@@ -65,15 +65,29 @@ pub enum EdgeError {
         /// Program currently attached.
         program_id: u32,
     },
-    /// The interface carries the filter of another map layout (an older or newer gateway).
+    /// The interface carries the filter of a map layout whose state this
+    /// gateway cannot read (a newer gateway's, or an older one it does not know).
     #[error(
-        "{iface} runs the edge filter of another map layout (link pinned at {path}); use --force to replace it (its bans are not carried over), or remove that pin"
+        "{iface} runs the edge filter of map layout v{version} (link pinned at {path}), which this gateway cannot read, so its bans would not be carried over; use --force to replace it anyway, or remove that pin"
     )]
     OtherLayoutAttached {
         /// Interface.
         iface: String,
         /// The other layout's link pin.
         path: PathBuf,
+        /// The other layout's version.
+        version: u32,
+    },
+    /// An older layout holds maps this gateway cannot read, so creating the
+    /// current maps would leave its bans behind.
+    #[error(
+        "{dir} holds the maps of layout v{version}, which this gateway cannot read (it carries over layout v3), so their bans would not be carried over; nothing was changed. To start without them: `gateway edge attach --iface IF --force`, or remove them (rm -r {dir})"
+    )]
+    CannotCarryOver {
+        /// The older layout's pin directory.
+        dir: PathBuf,
+        /// Its version.
+        version: u32,
     },
     /// Another XDP program (not pinned by us) occupies the interface.
     #[error(

@@ -6,7 +6,10 @@
 //! missing one is created and pinned. The link is an XDP `bpf_link` pinned as
 //! `link_<ifname>`: it keeps the program attached after this process exits,
 //! and removing the pin detaches it.
-use std::{ffi::CString, path::Path};
+use std::{
+    ffi::CString,
+    path::{Path, PathBuf},
+};
 
 use aya::{
     Ebpf, EbpfLoader,
@@ -20,9 +23,11 @@ use gateway_common::{EdgeConfig, LAYOUT_VERSION, PROGRAM_NAME, maps};
 use serde::Serialize;
 
 use super::{
-    OBJECT,
+    Edge, OBJECT,
     error::{EdgeError, Result},
     links::{detach_pin, link_info, xdp_mode_of},
+    lock::WriteLock,
+    migrate::{self, Mode, Older},
     pin,
 };
 
@@ -54,10 +59,18 @@ pub struct Attached {
     pub replaced: bool,
     /// True when the filter was already attached and left as it was ([`ensure_attached`]).
     pub unchanged: bool,
+    /// The layout version of the older filter this attach upgraded, if it did.
+    pub upgraded_from: Option<u32>,
+    /// True when that older layout's pin directory was removed (no interface used it any more).
+    pub retired: bool,
 }
 
 /// Loads the object, creating and pinning its maps (or reusing pinned ones).
-fn load_object(dir: &Path) -> Result<Ebpf> {
+///
+/// New maps take over the state of an older layout pinned under the same
+/// base (`migrate.rs`). One whose format this gateway does not know is an
+/// error unless `lose_unreadable`: its bans would be left behind.
+fn load_object(dir: &Path, lose_unreadable: bool) -> Result<Ebpf> {
     if OBJECT.is_empty() {
         return Err(EdgeError::NoProgram);
     }
@@ -79,7 +92,7 @@ fn load_object(dir: &Path) -> Result<Ebpf> {
             });
         }
     }
-    {
+    let carry_from = {
         let map = ebpf
             .map_mut(maps::CONFIG)
             .ok_or_else(|| EdgeError::MissingInObject {
@@ -90,14 +103,60 @@ fn load_object(dir: &Path) -> Result<Ebpf> {
         let mut config: aya::maps::Array<_, EdgeConfig> =
             aya::maps::Array::try_from(map).map_err(|e| EdgeError::map("open", maps::CONFIG, e))?;
         // A new map is all zeroes; so is one whose creator died before writing
-        // it (prefix 0 is never valid). Either way it gets the defaults.
+        // it, or before it finished carrying an older layout over (prefix 0 is
+        // never valid). Either way it gets the defaults, and the carry-over
+        // runs (again).
+        // Writers of CONFIG hold this lock (a carry-over in another process among them).
+        let base = dir.parent().unwrap_or(dir);
+        let mut lock = WriteLock::new(base);
+        let _held = lock.hold()?;
         let current = config
             .get(&0, 0)
             .map_err(|e| EdgeError::map("read", maps::CONFIG, e))?;
-        if !config_existed || current.prefix_v4 == 0 || current.prefix_v6 == 0 {
+        if config_existed && current.prefix_v4 != 0 && current.prefix_v6 != 0 {
+            None
+        } else {
+            let older = match migrate::older_layout(base) {
+                Older::Readable(old) => Some(old),
+                Older::Unreadable { dir, version } if !lose_unreadable => {
+                    return Err(EdgeError::CannotCarryOver { dir, version });
+                }
+                Older::Unreadable { .. } | Older::Nothing => None,
+            };
+            let mut fresh = EdgeConfig {
+                // Entries a dead creator left in the tables stay findable.
+                table_seed: match current.table_seed {
+                    0 => rand::random(),
+                    seed => seed,
+                },
+                block_lens_v4: current.block_lens_v4,
+                block_lens_v6: current.block_lens_v6,
+                ..initial_config()
+            };
+            if older.is_some() {
+                // Not ready until the carry-over writes the old settings.
+                fresh.prefix_v4 = 0;
+            }
             config
-                .set(0, initial_config(), 0)
+                .set(0, fresh, 0)
                 .map_err(|e| EdgeError::map("initialise", maps::CONFIG, e))?;
+            older
+        }
+    };
+    if let Some(old) = carry_from {
+        let mut edge = Edge::open_existing(dir)?;
+        let carried = migrate::carry_over(&mut edge, &old, Mode::Fresh)?;
+        tracing::info!(
+            from = %old.display(),
+            bans = carried.bans,
+            expired_left = carried.expired,
+            allowlist = carried.allows,
+            limits = carried.limits,
+            "carried the older map layout's state over"
+        );
+        // Nothing runs on the old maps any more: their state is here now.
+        if migrate::linked_interfaces(&old).is_empty() {
+            retire(&old);
         }
     }
     Ok(ebpf)
@@ -131,7 +190,7 @@ pub fn tick_ns() -> u32 {
 
 /// Creates and pins every map of the layout in `dir` without attaching anything.
 pub fn create_maps(dir: &Path) -> Result<()> {
-    load_object(dir).map(drop)
+    load_object(dir, false).map(drop)
 }
 
 /// The kernel index of an interface, or a clear error if there is none.
@@ -147,48 +206,125 @@ pub(crate) fn if_index(iface: &str) -> Result<u32> {
 
 /// Loads the program, attaches it to `iface`, pins the link and returns.
 ///
+/// An interface running an older filter of ours is upgraded without `force`:
+/// the new maps take over the old ones' state (`migrate.rs`), the program is
+/// swapped on the old link and the link re-pinned in the current directory,
+/// and the old layout's directory is removed once no interface uses it.
+///
 /// With `force`, a filter already pinned on `iface` is replaced: atomically
 /// (`bpf_link_update`, no unfiltered gap) when the mode stays the same or is
-/// `auto`, else by detaching and attaching again.
+/// `auto`, else by detaching and attaching again. `force` also replaces the
+/// filter of a layout whose state this gateway cannot read (a newer one).
 pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result<Attached> {
+    attach_with(base, iface, mode, force, force)
+}
+
+/// [`attach`], with separate permissions to replace our own current filter
+/// and one whose state cannot be carried over.
+fn attach_with(
+    base: &Path,
+    iface: &str,
+    mode: AttachMode,
+    replace_own: bool,
+    lose_unreadable: bool,
+) -> Result<Attached> {
     if_index(iface)?;
     let dir = pin::prepare(base)?;
     let link_pin = pin::link_path(&dir, iface);
     let existing = link_pin.exists();
-    if existing && !force {
+    if existing && !replace_own {
         return Err(EdgeError::AlreadyAttached {
             iface: iface.to_string(),
             program_id: link_info(&link_pin).map_or(0, |(_, prog)| prog),
         });
     }
+    // The link another layout's gateway pinned for this interface, if any.
+    let mut old_link: Option<(PathBuf, PathBuf)> = None;
     for other in pin::other_versions(base) {
         let old = pin::link_path(&other, iface);
-        if old.exists() {
-            if !force {
-                return Err(EdgeError::OtherLayoutAttached {
-                    iface: iface.to_string(),
-                    path: old,
-                });
-            }
+        if !old.exists() {
+            continue;
+        }
+        if !migrate::carries(&other) && !lose_unreadable {
+            return Err(EdgeError::OtherLayoutAttached {
+                iface: iface.to_string(),
+                path: old,
+                version: migrate::version_of(&other).unwrap_or(0),
+            });
+        }
+        if existing || old_link.is_some() {
+            // Only one XDP link can hold the interface: this pin is stale.
             detach_pin(&old)?;
+        } else {
+            old_link = Some((other, old));
         }
     }
+    let live_pin = if existing {
+        Some(link_pin.clone())
+    } else {
+        old_link.as_ref().map(|(_, pin)| pin.clone())
+    };
     let current_mode = xdp_mode_of(iface);
-    let in_place = existing
+    let in_place = live_pin.is_some()
         && match mode {
             AttachMode::Auto => true,
             AttachMode::Native => current_mode == "native",
             AttachMode::Skb => current_mode == "skb",
         };
-    if existing && !in_place {
-        detach_pin(&link_pin)?;
+    // Everything that can fail without touching the interface comes first:
+    // creating the maps (carrying the older layout over), then merging what
+    // the older maps gained since, then loading the program.
+    let mut ebpf = load_object(&dir, lose_unreadable)?;
+    if let Some((old_dir, _)) = &old_link
+        && migrate::carries(old_dir)
+    {
+        let mut edge = Edge::open_existing(&dir)?;
+        migrate::carry_over(&mut edge, old_dir, Mode::Merge)?;
     }
-    let mut ebpf = load_object(&dir)?;
+    let upgraded_from = old_link
+        .as_ref()
+        .and_then(|(old_dir, _)| migrate::version_of(old_dir));
     let program = load_program(&mut ebpf)?;
-    if in_place {
-        return replace_program(program, &link_pin, iface, current_mode);
+    if let Some(live) = &live_pin
+        && !in_place
+    {
+        detach_pin(live)?;
     }
+    let mut attached = if let Some(live) = live_pin.filter(|_| in_place) {
+        replace_program(program, &live, &link_pin, iface, current_mode)?
+    } else {
+        attach_new(program, &link_pin, iface, mode)?
+    };
+    if let Some((old_dir, _)) = &old_link {
+        attached.upgraded_from = upgraded_from;
+        attached.retired = retire(old_dir);
+    }
+    Ok(attached)
+}
 
+/// Removes an older layout's directory after its state was carried over and
+/// its last interface moved; a failure only leaves it behind (and `edge
+/// status` names it).
+fn retire(old_dir: &Path) -> bool {
+    if !migrate::carries(old_dir) {
+        return false;
+    }
+    match migrate::retire(old_dir) {
+        Ok(gone) => gone,
+        Err(e) => {
+            tracing::warn!(dir = %old_dir.display(), error = %e, "the older layout's pins stay");
+            false
+        }
+    }
+}
+
+/// Attaches a loaded program to `iface` with a new link pinned at `link_pin`.
+fn attach_new(
+    program: &mut Xdp,
+    link_pin: &Path,
+    iface: &str,
+    mode: AttachMode,
+) -> Result<Attached> {
     let tries: &[(XdpMode, &'static str)] = match mode {
         AttachMode::Auto => &[(XdpMode::Driver, "native"), (XdpMode::Skb, "skb")],
         AttachMode::Native => &[(XdpMode::Driver, "native")],
@@ -210,7 +346,7 @@ pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result
                 let info = fd_link
                     .info()
                     .map_err(|e| EdgeError::bpf("reading the link's info", e))?;
-                fd_link.pin(&link_pin).map_err(|e| {
+                fd_link.pin(link_pin).map_err(|e| {
                     EdgeError::bpf(format!("pinning the link at {}", link_pin.display()), e)
                 })?;
                 return Ok(Attached {
@@ -220,6 +356,8 @@ pub fn attach(base: &Path, iface: &str, mode: AttachMode, force: bool) -> Result
                     link_id: info.id(),
                     replaced: false,
                     unchanged: false,
+                    upgraded_from: None,
+                    retired: false,
                 });
             }
             Err(e) => failure = Some((*name, e)),
@@ -251,9 +389,13 @@ pub fn ensure_attached(base: &Path, iface: &str, mode: AttachMode) -> Result<Att
             link_id,
             replaced: false,
             unchanged: true,
+            upgraded_from: None,
+            retired: false,
         });
     }
-    attach(base, iface, mode, true)
+    // An older filter of ours is upgraded; one whose bans cannot be carried
+    // over (a newer gateway's) is refused rather than silently replaced.
+    attach_with(base, iface, mode, true, false)
 }
 
 /// Finds and loads the XDP program of a loaded object.
@@ -273,15 +415,18 @@ fn load_program(ebpf: &mut Ebpf) -> Result<&mut Xdp> {
     Ok(program)
 }
 
-/// Swaps the program behind an existing pinned link; the pin keeps pointing at the same link.
+/// Swaps the program behind an existing pinned link (`bpf_link_update`: no
+/// packet goes unfiltered), and pins the link at `to` if it was pinned elsewhere
+/// (an older layout's directory).
 fn replace_program(
     program: &mut Xdp,
-    link_pin: &Path,
+    from: &Path,
+    to: &Path,
     iface: &str,
     mode: String,
 ) -> Result<Attached> {
     let what = || format!("replacing the program on {iface}");
-    let fd: FdLink = PinnedLink::from_pin(link_pin)
+    let fd: FdLink = PinnedLink::from_pin(from)
         .map_err(|e| EdgeError::bpf(what(), e))?
         .into();
     let link = XdpLink::try_from(fd).map_err(|e| EdgeError::bpf(what(), e))?;
@@ -293,6 +438,11 @@ fn replace_program(
         .map_err(|e| EdgeError::bpf(what(), e))?;
     let fd = FdLink::try_from(link).map_err(|e| EdgeError::bpf(what(), e))?;
     let info = fd.info().map_err(|e| EdgeError::bpf(what(), e))?;
+    if from != to {
+        fd.pin(to)
+            .map_err(|e| EdgeError::bpf(format!("pinning the link at {}", to.display()), e))?;
+        std::fs::remove_file(from).map_err(|e| EdgeError::io(from, e))?;
+    }
     Ok(Attached {
         iface: iface.to_string(),
         mode,
@@ -300,6 +450,8 @@ fn replace_program(
         link_id: info.id(),
         replaced: true,
         unchanged: false,
+        upgraded_from: None,
+        retired: false,
     })
 }
 

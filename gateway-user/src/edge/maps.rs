@@ -250,7 +250,7 @@ impl Edge {
 }
 
 /// Opens one pinned map, checks its shape, and wraps it in its typed handle.
-fn typed<T>(dir: &Path, name: &'static str) -> Result<T>
+pub(crate) fn typed<T>(dir: &Path, name: &'static str) -> Result<T>
 where
     T: TryFrom<Map, Error = MapError>,
 {
@@ -282,7 +282,7 @@ fn buckets(dir: &Path, seed: u64) -> Result<Buckets> {
 }
 
 /// Opens a pinned ban table, checks its shape, and maps it.
-fn table<F: super::table::Family>(
+pub(crate) fn table<F: super::table::Family>(
     dir: &Path,
     name: &'static str,
     seed: u64,

@@ -3,7 +3,8 @@
 //!
 //! Layout: `{base}/v{LAYOUT_VERSION}/{MAP_NAME}` for maps and
 //! `{base}/v{LAYOUT_VERSION}/link_{ifname}` for XDP links. A new layout version
-//! gets a new directory, so an incompatible map is never reused.
+//! gets a new directory, so an incompatible map is never reused; `migrate.rs`
+//! carries the older directory's state into the new maps.
 use std::{
     ffi::CString,
     mem::size_of,

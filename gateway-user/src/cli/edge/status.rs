@@ -32,9 +32,21 @@ pub fn run(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
                 "monitor": c.monitor != 0,
             })
         });
+        let other_layouts: Vec<_> = edge::pin::other_versions(&base)
+            .iter()
+            .map(|old| {
+                serde_json::json!({
+                    "dir": old,
+                    "version": edge::migrate::version_of(old),
+                    "interfaces": edge::migrate::linked_interfaces(old),
+                    "carries_over": edge::migrate::carries(old),
+                })
+            })
+            .collect();
         let out = serde_json::json!({
             "pin_dir": dir,
             "interfaces": links,
+            "other_layouts": other_layouts,
             "config": config,
             "maps": maps,
         });
@@ -43,11 +55,27 @@ pub fn run(json: bool, pin: &PinArgs) -> anyhow::Result<()> {
     }
     println!("pin dir: {}", dir.display());
     for old in edge::pin::other_versions(&base) {
-        println!(
-            "note: {} holds pins of another map layout, unused by this gateway (remove with: rm -r {})",
-            old.display(),
-            old.display()
-        );
+        let ifaces = edge::migrate::linked_interfaces(&old);
+        let version = edge::migrate::version_of(&old).unwrap_or(0);
+        if edge::migrate::carries(&old) && !ifaces.is_empty() {
+            println!(
+                "note: {} is the filter of the older map layout v{version}, still attached to {}; `gateway edge attach --iface IF` upgrades it (its bans are carried over)",
+                old.display(),
+                ifaces.join(", ")
+            );
+        } else if edge::migrate::carries(&old) {
+            println!(
+                "note: {} holds the maps of the older layout v{version}, unused; their state was carried over when this gateway's maps were created (remove with: rm -r {})",
+                old.display(),
+                old.display()
+            );
+        } else {
+            println!(
+                "note: {} holds pins of another map layout (v{version}), which this gateway cannot read (remove with: rm -r {})",
+                old.display(),
+                old.display()
+            );
+        }
     }
     if links.is_empty() {
         println!("interfaces: none attached");
