@@ -48,6 +48,18 @@ impl Chains {
         self.list.len() - 1
     }
 
+    /// The index of chain `i` without its trailing steps that add no symbols (see
+    /// `Transform::adds_no_symbols`), added if new: a character missing from the
+    /// value under that chain is missing from the value under chain `i`, so a
+    /// prefilter tests it there and most values never go through the rest.
+    pub(super) fn gate(&mut self, i: usize) -> usize {
+        let mut chain = self.list[i].clone();
+        while chain.last().is_some_and(|t| t.adds_no_symbols()) {
+            chain.pop();
+        }
+        self.index(&chain)
+    }
+
     /// The symbols that can make chain `i` change a value (`None`: any value).
     pub(super) fn triggers(&self, i: usize) -> Option<Triggers> {
         self.triggers[i]

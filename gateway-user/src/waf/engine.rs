@@ -13,6 +13,7 @@ use super::fields::{Field, FieldKind, Limits, extract};
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
 use super::sets::{RegexRule, Sets};
+use super::symbols::Symbols;
 use super::transform::base64_decode;
 use super::{RuleMatch, Verdict, WafError};
 
@@ -38,6 +39,9 @@ struct DetectorRule {
     rule: usize,
     pipeline: usize,
     f: fn(&str) -> bool,
+    /// Characters every value the detector reports holds one of, tested on the
+    /// value under chain `gate` (see `Chains::gate`).
+    prefilter: Option<(Symbols, usize)>,
 }
 
 /// The compiled WAF.
@@ -130,11 +134,25 @@ impl Engine {
                     paranoia: def.paranoia,
                     targets: def.targets,
                 }),
-                Check::Detector(f) => detectors.push(DetectorRule {
-                    rule: idx,
-                    pipeline: p,
-                    f,
-                }),
+                Check::Detector(f, needs) => {
+                    // Letters and digits have no symbol: a set of them would skip everything.
+                    if needs
+                        .iter()
+                        .any(|&b| Symbols::of_byte(b) == Symbols::default())
+                    {
+                        return Err(WafError::Builtin(format!(
+                            "rule {}: a detector prefilter holds a letter or digit",
+                            def.id
+                        )));
+                    }
+                    detectors.push(DetectorRule {
+                        rule: idx,
+                        pipeline: p,
+                        f,
+                        prefilter: (!needs.is_empty())
+                            .then(|| (Symbols::of_bytes(needs), chains.gate(p))),
+                    });
+                }
             }
         }
         // Detectors with lazily built automata build them now, not on a request.
@@ -362,6 +380,11 @@ impl Engine {
         for d in &self.detectors {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
+                continue;
+            }
+            if let Some((needs, gate)) = d.prefilter
+                && !needs.intersects(cache.chars(gate))
+            {
                 continue;
             }
             let value = cache.value(d.pipeline);

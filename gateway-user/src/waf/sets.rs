@@ -104,12 +104,7 @@ impl Sets {
                     .iter()
                     .filter_map(|p| required_chars(p))
                     .fold(Symbols::default(), Symbols::union);
-                // Test the characters before the trailing steps that cannot add them.
-                let mut chain = chains.get(pipeline).to_vec();
-                while chain.last().is_some_and(|t| t.adds_no_symbols()) {
-                    chain.pop();
-                }
-                Some((needs, chains.index(&chain)))
+                Some((needs, chains.gate(pipeline)))
             } else {
                 unfiltered.extend(patterns.iter().cloned());
                 None

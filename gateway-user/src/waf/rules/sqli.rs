@@ -34,7 +34,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(sqli_detector),
+            Detector(sqli_detector, b""),
             "SQL injection (tokenizer and grammar)",
         ),
         rule(
@@ -44,7 +44,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            Detector(is_sql_statement),
+            Detector(is_sql_statement, b""),
             "Complete SQL statement as the value",
         ),
         rule(
