@@ -150,7 +150,7 @@ impl Engine {
                         pipeline: p,
                         f,
                         prefilter: (!needs.is_empty())
-                            .then(|| (Symbols::of_bytes(needs), chains.gate(p))),
+                            .then(|| chains.gate(p, Symbols::of_bytes(needs))),
                     });
                 }
             }

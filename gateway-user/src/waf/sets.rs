@@ -104,7 +104,7 @@ impl Sets {
                     .iter()
                     .filter_map(|p| required_chars(p))
                     .fold(Symbols::default(), Symbols::union);
-                Some((needs, chains.gate(pipeline)))
+                Some(chains.gate(pipeline, needs))
             } else {
                 unfiltered.extend(patterns.iter().cloned());
                 None
