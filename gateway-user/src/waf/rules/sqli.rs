@@ -14,7 +14,7 @@ use crate::waf::transform::remove_comments;
 fn sqli_detector(s: &str) -> bool {
     is_sqli(s)
         || (s.contains("/*") && is_sqli(&remove_comments(s)))
-        || (stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+        || (s.contains('%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
 }
 
 /// `%` signs followed by a letter that cannot start an escape.
