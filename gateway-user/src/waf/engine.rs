@@ -20,6 +20,18 @@ use super::{RuleMatch, Verdict, WafError};
 /// Matches kept per request (the score still counts every rule).
 const MAX_MATCHES: usize = 64;
 
+/// The bytes of a plain token: letters, digits and `-_:@+` (see `inspect_field`).
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'@' | b'+');
+        c += 1;
+    }
+    t
+};
+
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
 /// More fields than `max_fields`.
@@ -346,9 +358,7 @@ impl Engine {
             field.kind,
             FieldKind::Method | FieldKind::Header | FieldKind::FileName
         ) && field.value.len() < 64
-            && field.value.bytes().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
-            })
+            && field.value.bytes().all(|c| PLAIN[usize::from(c)])
             && !field
                 .value
                 .as_bytes()
