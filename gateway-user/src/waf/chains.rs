@@ -48,6 +48,21 @@ impl Chains {
         self.list.len() - 1
     }
 
+    /// Where to test that the value under chain `i` holds one of `needs`: the
+    /// symbols to look for and the chain (added if new) that is chain `i` without
+    /// the trailing steps that cannot add them (`Transform::needs_before`). A value
+    /// without them there is without `needs` under chain `i`, so most values never
+    /// go through the rest of the chain.
+    pub(super) fn gate(&mut self, i: usize, needs: Symbols) -> (Symbols, usize) {
+        let mut chain = self.list[i].clone();
+        let mut needs = needs;
+        while let Some(before) = chain.last().and_then(|t| t.needs_before(needs)) {
+            needs = before;
+            chain.pop();
+        }
+        (needs, self.index(&chain))
+    }
+
     /// The symbols that can make chain `i` change a value (`None`: any value).
     pub(super) fn triggers(&self, i: usize) -> Option<Triggers> {
         self.triggers[i]
@@ -130,7 +145,9 @@ impl<'f> FieldCache<'_, 'f> {
         // A chain that at most changes ASCII case keeps the raw value's symbols
         // (uppercase aside, which no prefilter asks about): no need to compute it.
         if self.effect(p) != Effect::Unknown {
-            return self.raw_symbols();
+            let chars = self.raw_symbols();
+            self.slots[p].chars = Some(chars);
+            return chars;
         }
         self.fill(p);
         let chars = match &self.slots[p].value {

@@ -13,11 +13,24 @@ use super::fields::{Field, FieldKind, Limits, extract};
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
 use super::sets::{RegexRule, Sets};
+use super::symbols::Symbols;
 use super::transform::base64_decode;
 use super::{RuleMatch, Verdict, WafError};
 
 /// Matches kept per request (the score still counts every rule).
 const MAX_MATCHES: usize = 64;
+
+/// The bytes of a plain token: letters, digits and `-_:@+` (see `inspect_field`).
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'@' | b'+');
+        c += 1;
+    }
+    t
+};
 
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
@@ -38,6 +51,9 @@ struct DetectorRule {
     rule: usize,
     pipeline: usize,
     f: fn(&str) -> bool,
+    /// Characters every value the detector reports holds one of, tested on the
+    /// value under chain `gate` (see `Chains::gate`).
+    prefilter: Option<(Symbols, usize)>,
 }
 
 /// The compiled WAF.
@@ -130,11 +146,25 @@ impl Engine {
                     paranoia: def.paranoia,
                     targets: def.targets,
                 }),
-                Check::Detector(f) => detectors.push(DetectorRule {
-                    rule: idx,
-                    pipeline: p,
-                    f,
-                }),
+                Check::Detector(f, needs) => {
+                    // Letters and digits have no symbol: a set of them would skip everything.
+                    if needs
+                        .iter()
+                        .any(|&b| Symbols::of_byte(b) == Symbols::default())
+                    {
+                        return Err(WafError::Builtin(format!(
+                            "rule {}: a detector prefilter holds a letter or digit",
+                            def.id
+                        )));
+                    }
+                    detectors.push(DetectorRule {
+                        rule: idx,
+                        pipeline: p,
+                        f,
+                        prefilter: (!needs.is_empty())
+                            .then(|| chains.gate(p, Symbols::of_bytes(needs))),
+                    });
+                }
             }
         }
         // Detectors with lazily built automata build them now, not on a request.
@@ -328,9 +358,7 @@ impl Engine {
             field.kind,
             FieldKind::Method | FieldKind::Header | FieldKind::FileName
         ) && field.value.len() < 64
-            && field.value.bytes().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'@' | b'+')
-            })
+            && field.value.bytes().all(|c| PLAIN[usize::from(c)])
             && !field
                 .value
                 .as_bytes()
@@ -362,6 +390,11 @@ impl Engine {
         for d in &self.detectors {
             let m = self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > policy.paranoia {
+                continue;
+            }
+            if let Some((needs, gate)) = d.prefilter
+                && !needs.intersects(cache.chars(gate))
+            {
                 continue;
             }
             let value = cache.value(d.pipeline);

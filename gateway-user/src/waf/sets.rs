@@ -4,8 +4,8 @@
 //! in two when only some of them have a prefilter (characters every match needs,
 //! see `prefilter`): a filtered set is skipped when the value lacks all of them.
 //! The unfiltered sets, which run on nearly every value, are also compiled
-//! together: one scan of the raw value decides for all of them when each would see
-//! the raw value, up to ASCII case (see `Sets::unfiltered_miss`).
+//! together: one scan of the raw value decides for each of them that would see the
+//! raw value, up to ASCII case (see `Sets::sees_raw`).
 use regex::{RegexSet, RegexSetBuilder};
 
 use super::WafError;
@@ -42,6 +42,8 @@ struct Group {
     prefilter: Option<(Symbols, usize)>,
     /// Every pattern ignores ASCII case (`prefilter::ignores_ascii_case`).
     ignores_case: bool,
+    /// The symbols that can make the chain change a value (`None`: any value).
+    triggers: Option<Triggers>,
     set: RegexSet,
     /// Rule index of each pattern of `set`.
     rules: Vec<usize>,
@@ -52,10 +54,8 @@ struct Group {
 struct Plan {
     /// The groups that apply, in order.
     groups: Vec<usize>,
-    /// Some group without a prefilter applies.
-    unfiltered: bool,
-    /// The symbols that can make the chains of those groups change a value (`None`
-    /// when one of them may change any value).
+    /// The symbols that can make the chains of the groups without a prefilter
+    /// change a value (`None` when one of them may change any value).
     unfiltered_triggers: Option<Triggers>,
     /// Every one of those groups ignores ASCII case.
     unfiltered_ignore_case: bool,
@@ -104,12 +104,7 @@ impl Sets {
                     .iter()
                     .filter_map(|p| required_chars(p))
                     .fold(Symbols::default(), Symbols::union);
-                // Test the characters before the trailing steps that cannot add them.
-                let mut chain = chains.get(pipeline).to_vec();
-                while chain.last().is_some_and(|t| t.adds_no_symbols()) {
-                    chain.pop();
-                }
-                Some((needs, chains.index(&chain)))
+                Some(chains.gate(pipeline, needs))
             } else {
                 unfiltered.extend(patterns.iter().cloned());
                 None
@@ -120,6 +115,7 @@ impl Sets {
                 paranoia,
                 prefilter,
                 ignores_case: patterns.iter().all(|p| ignores_ascii_case(p)),
+                triggers: chains.triggers(pipeline),
                 set: compile(&patterns)?,
                 rules: list.iter().map(|r| r.index).collect(),
             });
@@ -134,19 +130,16 @@ impl Sets {
                 let applies: Vec<usize> = (0..groups.len())
                     .filter(|&g| groups[g].targets & bit != 0 && groups[g].paranoia <= paranoia)
                     .collect();
-                let unfiltered: Vec<&Group> = applies
-                    .iter()
-                    .map(|&g| &groups[g])
-                    .filter(|g| g.prefilter.is_none())
-                    .collect();
-                Plan {
-                    unfiltered: !unfiltered.is_empty(),
-                    unfiltered_triggers: unfiltered
+                let unfiltered = || {
+                    applies
                         .iter()
-                        .try_fold(Triggers::default(), |all, g| {
-                            Some(all.then(chains.triggers(g.pipeline)?))
-                        }),
-                    unfiltered_ignore_case: unfiltered.iter().all(|g| g.ignores_case),
+                        .map(|&g| &groups[g])
+                        .filter(|g| g.prefilter.is_none())
+                };
+                Plan {
+                    unfiltered_triggers: unfiltered()
+                        .try_fold(Triggers::default(), |all, g| Some(all.then(g.triggers?))),
+                    unfiltered_ignore_case: unfiltered().all(|g| g.ignores_case),
                     groups: applies,
                 }
             })
@@ -179,10 +172,17 @@ impl Sets {
         let Some(plan) = self.plan(bit, paranoia) else {
             return;
         };
-        let skip_unfiltered = self.unfiltered_miss(plan, cache);
+        // Most values look the same to every unfiltered group: one test for all.
+        let all_see_raw = sees_raw(plan.unfiltered_triggers, plan.unfiltered_ignore_case, cache);
+        // Whether no unfiltered set matches the raw value, found on first need.
+        let mut raw_miss = None;
         for g in plan.groups.iter().map(|&g| &self.groups[g]) {
             match g.prefilter {
-                None if skip_unfiltered => continue,
+                None if (all_see_raw || sees_raw(g.triggers, g.ignores_case, cache))
+                    && *raw_miss.get_or_insert_with(|| self.unfiltered_miss(cache)) =>
+                {
+                    continue;
+                }
                 Some((needs, gate)) if !needs.intersects(cache.chars(gate)) => continue,
                 _ => {}
             }
@@ -197,22 +197,30 @@ impl Sets {
         }
     }
 
-    /// True when no unfiltered set can match this field, found with one scan of the
-    /// raw value by all their patterns together. That holds when each set that
-    /// applies would see the raw value itself, or the raw value with only ASCII case
-    /// changed and patterns that ignore case; otherwise (a value with escapes,
-    /// comments, ...) the sets run one by one.
-    fn unfiltered_miss(&self, plan: &Plan, cache: &mut FieldCache<'_, '_>) -> bool {
-        let (Some(all), Some(triggers), true) =
-            (&self.unfiltered, plan.unfiltered_triggers, plan.unfiltered)
-        else {
-            return false;
-        };
-        let raw_alike = match triggers.effect(cache.raw_symbols()) {
-            Effect::Unchanged => true,
-            Effect::CaseOnly => plan.unfiltered_ignore_case,
-            Effect::Unknown => false,
-        };
-        raw_alike && !all.is_match(cache.raw())
+    /// True when no unfiltered set can match the raw value: one scan by all their
+    /// patterns together. Groups whose chain changes the value (escapes,
+    /// comments, ...) still run one by one.
+    fn unfiltered_miss(&self, cache: &mut FieldCache<'_, '_>) -> bool {
+        self.unfiltered
+            .as_ref()
+            .is_some_and(|all| !all.is_match(cache.raw()))
+    }
+}
+
+/// True when chains with these triggers leave the raw value as it is, or change
+/// only its ASCII case and the patterns ignore case: then a miss of all unfiltered
+/// patterns together on the raw value is a miss of theirs.
+fn sees_raw(
+    triggers: Option<Triggers>,
+    ignores_case: bool,
+    cache: &mut FieldCache<'_, '_>,
+) -> bool {
+    let Some(triggers) = triggers else {
+        return false;
+    };
+    match triggers.effect(cache.raw_symbols()) {
+        Effect::Unchanged => true,
+        Effect::CaseOnly => ignores_case,
+        Effect::Unknown => false,
     }
 }

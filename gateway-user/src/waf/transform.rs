@@ -128,20 +128,35 @@ impl Transform {
         self.triggers().map_or(Effect::Unknown, |t| t.effect(s))
     }
 
-    /// True when every character this step outputs is a character of its input, an
-    /// ASCII letter or digit, a space, or a non-ASCII character of an input that has
-    /// one. A value without some punctuation still lacks it after such a step, so the
-    /// engine's prefilters may look at the value from before it (see `prefilter`).
-    pub fn adds_no_symbols(self) -> bool {
-        matches!(
-            self,
+    /// The symbols a value must hold one of for this step's output to hold one of
+    /// `needs` (`None`: the step may output any symbol). A prefilter can then test
+    /// the value from before the step (see `Chains::gate`). Steps output letters,
+    /// digits and spaces freely, so `needs` must hold none of them (as prefilter
+    /// requirements never do).
+    pub fn needs_before(self, needs: Symbols) -> Option<Symbols> {
+        const SLASH: Symbols = Symbols::of_bytes(b"/");
+        const SEMICOLON: Symbols = Symbols::of_bytes(b";");
+        match self {
+            // Every character out is one in, an ASCII letter or digit, a space, or
+            // a non-ASCII character of an input that has one.
             Transform::Lowercase
-                | Transform::CompressWhitespace
-                | Transform::RemoveWhitespace
-                | Transform::RemoveComments
-                | Transform::RemoveNulls
-                | Transform::Trim
-        )
+            | Transform::CompressWhitespace
+            | Transform::RemoveWhitespace
+            | Transform::RemoveComments
+            | Transform::RemoveNulls
+            | Transform::Trim => Some(needs),
+            // As above, and `\` becomes `/`.
+            Transform::NormalizePath if needs.intersects(SLASH) => {
+                Some(needs.with(Symbols::of_bytes(b"\\")))
+            }
+            Transform::NormalizePath => Some(needs),
+            // As above, and line breaks become `;`.
+            Transform::CmdLine if needs.intersects(SEMICOLON) => {
+                Some(needs.with(Symbols::of_bytes(b"\n\r")))
+            }
+            Transform::CmdLine => Some(needs),
+            Transform::UrlDecode | Transform::HtmlEntityDecode | Transform::Base64Decode => None,
+        }
     }
 }
 
@@ -819,7 +834,7 @@ mod tests {
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
     }
 
-    /// The characters `t` may add to `input` without breaking `adds_no_symbols`.
+    /// The characters `lowercase` may output for `input`.
     fn allowed(input: &str, c: char) -> bool {
         input.contains(c)
             || c.is_ascii_alphanumeric()
@@ -828,7 +843,7 @@ mod tests {
     }
 
     #[test]
-    fn steps_that_add_no_symbols_only_keep_input_characters() {
+    fn a_step_outputs_a_needed_symbol_only_from_what_needs_before_names() {
         let samples = [
             "a /* x */ b -- c\n<!-- d -->",
             "/*!50000UNION*/ SELECT\t\x0b1",
@@ -836,7 +851,15 @@ mod tests {
             "N\0UL\0",
             "ÉCOLE İstanbul K ſ ＜ＳＣＲＩＰＴ＞",
             "\u{0085}\u{00A0}\u{2028}x\u{3000}y\u{1680}",
+            "C:\\Windows\\..\\system32\\x",
+            "a//b/./c/../d/",
+            "cat${IFS}/etc/passwd\nid\rls",
+            "W^H'O\"A\\MI ca$@t $u; echo $HOME",
         ];
+        // Every byte with a symbol of its own, but the space (steps add spaces freely).
+        let symbol_bytes = (0..=0x80u8).filter(|&b| {
+            b != b' ' && !b.is_ascii_alphanumeric() && Symbols::of_byte(b) != Symbols::default()
+        });
         for t in [
             Transform::UrlDecode,
             Transform::HtmlEntityDecode,
@@ -849,16 +872,19 @@ mod tests {
             Transform::Base64Decode,
             Transform::CmdLine,
             Transform::Trim,
-        ]
-        .into_iter()
-        .filter(|t| t.adds_no_symbols())
-        {
+        ] {
             for s in samples {
-                let out = apply(t, s);
-                assert!(
-                    out.chars().all(|c| allowed(s, c)),
-                    "{t:?} on {s:?}: {out:?}"
-                );
+                let (before, after) = (Symbols::of(s), Symbols::of(&apply(t, s)));
+                for b in symbol_bytes.clone() {
+                    let needs = Symbols::of_byte(b);
+                    if let Some(n) = t.needs_before(needs) {
+                        assert!(
+                            !after.intersects(needs) || before.intersects(n),
+                            "{t:?} on {s:?} outputs {:?}",
+                            char::from(b)
+                        );
+                    }
+                }
             }
         }
         // Lowercase over every character: a non-ASCII character never lowercases to

@@ -18,20 +18,33 @@ use super::{Field, FieldKind, Fields, Limits};
 /// `false` is returned (the fields pushed so far are taken back).
 pub(super) fn push_parsed<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) -> bool {
     let (len, overflow) = (out.list.len(), out.overflow);
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let walker = Node {
-        out: &mut *out,
-        limits,
-        path: &mut String::new(),
-        top: None,
-        depth: 0,
+    // A body that is UTF-8 as a whole (nearly all) is checked once, not string by
+    // string; the parse is the same either way.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => walk(serde_json::Deserializer::from_str(text), limits, out),
+        Err(_) => walk(serde_json::Deserializer::from_slice(body), limits, out),
     };
-    let parsed = walker.deserialize(&mut de).and_then(|()| de.end()).is_ok();
     if !parsed {
         out.list.truncate(len);
         out.overflow = overflow;
     }
     parsed
+}
+
+/// Parses a whole document with `de`, pushing its fields; false on a parse error.
+fn walk<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    limits: &Limits,
+    out: &mut Fields<'a>,
+) -> bool {
+    let walker = Node {
+        out,
+        limits,
+        path: &mut String::new(),
+        top: None,
+        depth: 0,
+    };
+    walker.deserialize(&mut de).and_then(|()| de.end()).is_ok()
 }
 
 /// Pushes the fields of a JSON body, falling back to a lenient scan of its strings.

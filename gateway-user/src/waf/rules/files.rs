@@ -63,7 +63,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             NORM_PATH,
-            Detector(system_path),
+            Detector(system_path, b"/\\"),
             "Value is a path into a system directory",
         ),
         rule(

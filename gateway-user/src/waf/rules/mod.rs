@@ -118,8 +118,10 @@ impl Severity {
 pub enum Check {
     /// A regex (compiled case-insensitive, ASCII word boundaries).
     Regex(&'static str),
-    /// A detector function.
-    Detector(fn(&str) -> bool),
+    /// A detector function, and characters one of which every value it reports
+    /// holds (punctuation; empty when there are none): without them in the value,
+    /// the detector is not run and its chain is not computed.
+    Detector(fn(&str) -> bool, &'static [u8]),
 }
 
 /// A built-in rule.

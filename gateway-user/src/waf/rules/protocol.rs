@@ -162,7 +162,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             METHOD,
             RAW,
-            Detector(debug_method),
+            Detector(debug_method, b""),
             "TRACE/TRACK/DEBUG method",
         ),
         rule(
@@ -172,7 +172,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             METHOD,
             RAW,
-            Detector(invalid_method),
+            Detector(invalid_method, b""),
             "Invalid method token",
         ),
         rule(

@@ -37,7 +37,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(obfuscated_command),
+            Detector(obfuscated_command, b"'\"\\^"),
             "Command hidden by shell quoting",
         ),
         rule(

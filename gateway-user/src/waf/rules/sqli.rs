@@ -14,7 +14,7 @@ use crate::waf::transform::remove_comments;
 fn sqli_detector(s: &str) -> bool {
     is_sqli(s)
         || (s.contains("/*") && is_sqli(&remove_comments(s)))
-        || (stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+        || (s.contains('%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
 }
 
 /// `%` signs followed by a letter that cannot start an escape.
@@ -34,7 +34,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(sqli_detector),
+            Detector(sqli_detector, b""),
             "SQL injection (tokenizer and grammar)",
         ),
         rule(
@@ -44,7 +44,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            Detector(is_sql_statement),
+            Detector(is_sql_statement, b""),
             "Complete SQL statement as the value",
         ),
         rule(

@@ -25,7 +25,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            Detector(dangerous_tag),
+            Detector(dangerous_tag, b"<"),
             "XSS: script-capable tag",
         ),
         rule(
@@ -35,7 +35,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            Detector(event_handler),
+            Detector(event_handler, b"<"),
             "XSS: event handler attribute",
         ),
         rule(
@@ -45,7 +45,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            Detector(script_uri),
+            Detector(script_uri, b"<"),
             "XSS: script URL or CSS expression in an attribute",
         ),
         rule(

@@ -4,6 +4,7 @@
 //! after `"`); `grammar` folds them and decides from the grammar of injection
 //! contexts whether the input breaks out of its context into SQL.
 mod grammar;
+mod screen;
 mod tokenizer;
 
 pub use grammar::fold;
@@ -18,17 +19,21 @@ pub fn is_sqli(input: &str) -> bool {
 /// syntax (`SELECT * FROM users`, `DROP TABLE x;`, `EXEC xp_cmdshell 'dir'`).
 /// "select a product from the list" is not: it has no SQL beyond the words.
 pub fn is_sql_statement(input: &str) -> bool {
-    let trimmed = input.trim();
+    let start = input.trim_start();
     // Cheap gate: the first word must start a statement.
-    let first = trimmed
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("");
+    let first = &start.as_bytes()[..start.bytes().take_while(u8::is_ascii_alphabetic).count()];
     const STARTS: &[&str] = &[
         "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec",
         "execute", "declare", "shutdown", "grant", "revoke",
     ];
-    if trimmed.len() < 8 || !STARTS.iter().any(|w| first.eq_ignore_ascii_case(w)) {
+    if !STARTS
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w.as_bytes()))
+    {
+        return false;
+    }
+    let trimmed = start.trim_end();
+    if trimmed.len() < 8 {
         return false;
     }
     tokenize(trimmed, Context::Bare).is_some_and(|toks| {
@@ -45,6 +50,10 @@ pub fn sqli_context(input: &str) -> Option<Context> {
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_')
     {
+        return None;
+    }
+    // Most values are words and numbers: proven harmless without tokenizing.
+    if screen::only_names_and_literals(input) {
         return None;
     }
     let mut ctxs = [Some(Context::Bare), None, None];

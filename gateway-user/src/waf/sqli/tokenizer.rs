@@ -257,26 +257,80 @@ const KNOWN_FUNCTIONS: &[&str] = &[
 ];
 
 /// Classifies a lowercase word.
-fn classify(lower: &str) -> Kind {
+pub(super) fn classify(lower: &str) -> Kind {
+    classify_bytes(lower.as_bytes())
+}
+
+/// Classifies a lowercase ASCII word given as bytes.
+pub(super) fn classify_bytes(lower: &[u8]) -> Kind {
     match lower {
-        "union" | "except" | "intersect" => Kind::Union,
-        "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate"
-        | "exec" | "execute" | "declare" | "shutdown" | "grant" | "revoke" => Kind::Stmt,
-        "and" | "or" | "xor" => Kind::Logic,
-        "like" | "rlike" | "ilike" | "regexp" | "similar" | "is" | "in" | "between" | "div"
-        | "mod" | "sounds" | "escape" | "collate" | "glob" | "match" | "against" | "notnull"
-        | "isnull" => Kind::WordOp,
-        "having" | "limit" | "procedure" => Kind::Group,
-        "true" | "false" | "null" | "unknown" => Kind::Num,
-        "from" | "where" | "as" | "by" | "all" | "any" | "some" | "distinct" | "table"
-        | "tables" | "database" | "databases" | "schema" | "into" | "values" | "set" | "top"
-        | "case" | "when" | "then" | "else" | "end" | "exists" | "asc" | "desc" | "join"
-        | "inner" | "outer" | "on" | "using" | "delay" | "waitfor" | "outfile" | "dumpfile"
-        | "not" | "column" | "view" | "index" | "function" | "trigger" | "begin" | "with"
-        | "offset" | "fetch" | "rows" | "only" | "nowait" | "analyse" | "binary" | "group"
-        | "order" | "load_file" | "information_schema" | "sysobjects" | "syscolumns" | "login" => {
-            Kind::Keyword
+        b"union" | b"except" | b"intersect" => Kind::Union,
+        b"select" | b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter"
+        | b"truncate" | b"exec" | b"execute" | b"declare" | b"shutdown" | b"grant" | b"revoke" => {
+            Kind::Stmt
         }
+        b"and" | b"or" | b"xor" => Kind::Logic,
+        b"like" | b"rlike" | b"ilike" | b"regexp" | b"similar" | b"is" | b"in" | b"between"
+        | b"div" | b"mod" | b"sounds" | b"escape" | b"collate" | b"glob" | b"match"
+        | b"against" | b"notnull" | b"isnull" => Kind::WordOp,
+        b"having" | b"limit" | b"procedure" => Kind::Group,
+        b"true" | b"false" | b"null" | b"unknown" => Kind::Num,
+        b"from"
+        | b"where"
+        | b"as"
+        | b"by"
+        | b"all"
+        | b"any"
+        | b"some"
+        | b"distinct"
+        | b"table"
+        | b"tables"
+        | b"database"
+        | b"databases"
+        | b"schema"
+        | b"into"
+        | b"values"
+        | b"set"
+        | b"top"
+        | b"case"
+        | b"when"
+        | b"then"
+        | b"else"
+        | b"end"
+        | b"exists"
+        | b"asc"
+        | b"desc"
+        | b"join"
+        | b"inner"
+        | b"outer"
+        | b"on"
+        | b"using"
+        | b"delay"
+        | b"waitfor"
+        | b"outfile"
+        | b"dumpfile"
+        | b"not"
+        | b"column"
+        | b"view"
+        | b"index"
+        | b"function"
+        | b"trigger"
+        | b"begin"
+        | b"with"
+        | b"offset"
+        | b"fetch"
+        | b"rows"
+        | b"only"
+        | b"nowait"
+        | b"analyse"
+        | b"binary"
+        | b"group"
+        | b"order"
+        | b"load_file"
+        | b"information_schema"
+        | b"sysobjects"
+        | b"syscolumns"
+        | b"login" => Kind::Keyword,
         _ => Kind::Bare,
     }
 }

@@ -1,0 +1,249 @@
+//! A cheap look at the bytes of a value that proves, before any tokenizing, that it
+//! cannot read as an injection: most values (names, addresses, prose) never reach
+//! the tokenizer.
+//!
+//! The proof: a value with no quote is only read in the bare context. If it also has
+//! none of the bytes that start an operator, comment, parenthesis, comma or `;`, and
+//! none of the words the tokenizer can cut out of it is a SQL word, its tokens are
+//! identifiers, numbers (TRUE, NULL, ...), variables, dots and unknown symbols, and
+//! folding keeps them so. The grammar finds nothing in such a stream: every rule needs
+//! an operator, a logic word, a keyword, a statement, a comment, a parenthesis, a
+//! comma or a `;` somewhere (`grammar::is_injection`).
+use super::tokenizer::{Kind, classify_bytes};
+
+/// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
+/// symbols only, in the only context it can be read in (it has no quote).
+pub(super) fn only_names_and_literals(input: &str) -> bool {
+    let b = input.as_bytes();
+    // Bytes first: most values that fail, fail on a symbol, without reading words.
+    if b.iter().any(|&c| CLASS[usize::from(c)] == OTHER) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if CLASS[usize::from(b[i])] == WORD {
+            let start = i;
+            while i < b.len() && CLASS[usize::from(b[i])] == WORD {
+                i += 1;
+            }
+            if !run_has_no_sql_word(&b[start..i]) {
+                return false;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+/// Byte classes, looked up in `CLASS`.
+const WORD: u8 = 0;
+const INERT: u8 = 1;
+const OTHER: u8 = 2;
+
+/// `WORD`: bytes of a run of word characters (ASCII: non-ASCII bytes are `OTHER`,
+/// since the tokenizer skips non-ASCII spaces before a word but not inside one).
+/// `INERT`: bytes outside words that the tokenizer skips or turns into a variable
+/// (`@`), a quoted name (`` ` ``, `[]`), a number (`.5`, `\N`), a dot, or an unknown
+/// symbol. `OTHER`: quotes, operators, comments, parentheses, `,`, `;`, `:` (`::`,
+/// `:=`), and the rest.
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' {
+            WORD
+        } else if b <= b' '
+            || b == 0x7f
+            || matches!(
+                b,
+                b'.' | b'@' | b'\\' | b'{' | b'}' | b'[' | b']' | b'`' | b'?'
+            )
+        {
+            INERT
+        } else {
+            OTHER
+        };
+        c += 1;
+    }
+    t
+};
+
+/// No word the tokenizer can take from this run of word characters classifies as
+/// SQL (anything but an identifier or a TRUE/NULL-like literal).
+///
+/// A run starting with a letter is one word. A run starting with a digit is a number
+/// with words glued to it (`1union`, `0xUNION`, `1or1`, `1.5e3from`): a word can
+/// start at any letter and end at the end of the run or before the next digit.
+fn run_has_no_sql_word(b: &[u8]) -> bool {
+    if !b[0].is_ascii_digit() {
+        return !is_sql_word(b);
+    }
+    (1..b.len())
+        .filter(|&i| b[i].is_ascii_alphabetic())
+        .all(|i| {
+            let letters = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            !is_sql_word(&b[i..]) && !is_sql_word(&b[i..i + letters])
+        })
+}
+
+/// An ASCII word the tokenizer classifies as SQL (longer words are identifiers).
+fn is_sql_word(word: &[u8]) -> bool {
+    let mut buf = [0u8; 32];
+    let Some(lower) = buf.get_mut(..word.len()) else {
+        return false;
+    };
+    for (d, s) in lower.iter_mut().zip(word) {
+        *d = s.to_ascii_lowercase();
+    }
+    !matches!(classify_bytes(lower), Kind::Bare | Kind::Num)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::waf::sqli::{Context, fold, sqli_context, tokenize};
+
+    #[test]
+    fn names_addresses_and_prose_pass_the_screen() {
+        for v in [
+            "lorem ipsum dolor sit amet",
+            "221B Baker St.",
+            "NW1 6XE",
+            "pat.obrien@example.com",
+            "Running shoes",
+            "maybe true maybe null",
+        ] {
+            assert!(only_names_and_literals(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn sql_words_and_symbols_fail_the_screen() {
+        for v in [
+            "1union select",
+            "true or null",
+            "0xUNION",
+            "1DUNION",
+            "4or5 people",
+            "1.5e3from",
+            "a = b",
+            "x' y",
+            "a -- b",
+            "f(x)",
+            "a;b",
+            "a::b",
+            "caf\u{e9}",
+            "\u{a0}union",
+        ] {
+            assert!(!only_names_and_literals(v), "{v}");
+        }
+    }
+
+    /// Values that pass the screen, built from the pieces the tokenizer treats
+    /// specially (keywords glued to numbers, type letters, hex, `\N`, `@`, braces).
+    fn screened_values() -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "union",
+            "select",
+            "or",
+            "and",
+            "from",
+            "xor",
+            "like",
+            "div",
+            "true",
+            "null",
+            "current_user",
+            "by",
+            "order",
+            "where",
+            "1",
+            "0",
+            "9",
+            "0x",
+            "0b1",
+            "e",
+            "d",
+            "x",
+            "f",
+            "1e5",
+            ".",
+            ".5",
+            "@",
+            "@@",
+            "\\",
+            "\\N",
+            "{",
+            "}",
+            "[",
+            "]",
+            "`",
+            "?",
+            "_",
+            "$",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "abc",
+            "users",
+            "version",
+            "sleep",
+            "is",
+            "in",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut out = Vec::new();
+        while out.len() < 3000 {
+            let n = 1 + (next() % 9) as usize;
+            let v: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            if only_names_and_literals(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn values_that_pass_the_screen_tokenize_to_names_and_literals_only() {
+        for v in screened_values() {
+            let toks = tokenize(&v, Context::Bare).expect("bare context always tokenizes");
+            let folded = fold(toks.as_slice());
+            for t in toks.as_slice().iter().chain(folded.as_slice()) {
+                assert!(
+                    matches!(
+                        t.kind,
+                        Kind::Bare | Kind::Num | Kind::Var | Kind::Dot | Kind::Other
+                    ),
+                    "{v:?}: {t:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_pass_the_screen_are_no_injection_in_any_context() {
+        for v in screened_values() {
+            for ctx in [Context::Bare, Context::Quoted(b'\''), Context::Quoted(b'"')] {
+                let found = tokenize(&v, ctx).is_some_and(|toks| {
+                    super::super::grammar::is_injection(fold(toks.as_slice()).as_slice(), ctx)
+                });
+                assert!(!found, "{v:?} in {ctx:?}");
+            }
+            assert_eq!(sqli_context(&v), None, "{v:?}");
+        }
+    }
+}
