@@ -233,6 +233,11 @@ impl Parser<'_, '_> {
     }
 }
 
+/// A character that cannot be part of a word or number next to a quote.
+fn not_word(c: char) -> bool {
+    !(c.is_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use crate::waf::sqli::is_sqli;
@@ -256,9 +261,4 @@ mod tests {
             assert!(!is_sqli(b), "false positive: {b}");
         }
     }
-}
-
-/// A character that cannot be part of a word or number next to a quote.
-fn not_word(c: char) -> bool {
-    !(c.is_alphanumeric() || c == '_')
 }
