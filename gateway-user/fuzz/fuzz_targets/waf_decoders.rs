@@ -4,19 +4,7 @@ use gateway::waf::transform::{apply, apply_chain};
 use gateway::waf::Transform;
 use libfuzzer_sys::fuzz_target;
 
-const ALL: [Transform; 11] = [
-    Transform::UrlDecode,
-    Transform::HtmlEntityDecode,
-    Transform::Lowercase,
-    Transform::CompressWhitespace,
-    Transform::RemoveWhitespace,
-    Transform::RemoveComments,
-    Transform::RemoveNulls,
-    Transform::NormalizePath,
-    Transform::Base64Decode,
-    Transform::CmdLine,
-    Transform::Trim,
-];
+const ALL: [Transform; 11] = Transform::ALL;
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);

@@ -41,6 +41,23 @@ pub enum Transform {
     Trim,
 }
 
+impl Transform {
+    /// Every transformation, in declaration order.
+    pub const ALL: [Transform; 11] = [
+        Transform::UrlDecode,
+        Transform::HtmlEntityDecode,
+        Transform::Lowercase,
+        Transform::CompressWhitespace,
+        Transform::RemoveWhitespace,
+        Transform::RemoveComments,
+        Transform::RemoveNulls,
+        Transform::NormalizePath,
+        Transform::Base64Decode,
+        Transform::CmdLine,
+        Transform::Trim,
+    ];
+}
+
 /// What a step does to a value, as far as the value's symbols tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Effect {
@@ -860,19 +877,7 @@ mod tests {
         let symbol_bytes = (0..=0x80u8).filter(|&b| {
             b != b' ' && !b.is_ascii_alphanumeric() && Symbols::of_byte(b) != Symbols::default()
         });
-        for t in [
-            Transform::UrlDecode,
-            Transform::HtmlEntityDecode,
-            Transform::Lowercase,
-            Transform::CompressWhitespace,
-            Transform::RemoveWhitespace,
-            Transform::RemoveComments,
-            Transform::RemoveNulls,
-            Transform::NormalizePath,
-            Transform::Base64Decode,
-            Transform::CmdLine,
-            Transform::Trim,
-        ] {
+        for t in Transform::ALL {
             for s in samples {
                 let (before, after) = (Symbols::of(s), Symbols::of(&apply(t, s)));
                 for b in symbol_bytes.clone() {
@@ -967,19 +972,7 @@ mod tests {
     fn effects_told_from_symbols_hold() {
         let samples = corpus_samples();
         assert!(samples.len() > 1000, "corpus not found");
-        let all = [
-            Transform::UrlDecode,
-            Transform::HtmlEntityDecode,
-            Transform::Lowercase,
-            Transform::CompressWhitespace,
-            Transform::RemoveWhitespace,
-            Transform::RemoveComments,
-            Transform::RemoveNulls,
-            Transform::NormalizePath,
-            Transform::Base64Decode,
-            Transform::CmdLine,
-            Transform::Trim,
-        ];
+        let all = Transform::ALL;
         for s in &samples {
             let symbols = Symbols::of(s);
             for t in all {
