@@ -1,9 +1,11 @@
-//! End to end: an upgrade from map layout v3 carries the old filter's state
-//! over. A genuine v3 pin directory is built with bpftool (the v3 map
-//! definitions, byte for byte: CONFIG is 8 bytes shorter than today's, the
-//! token buckets an LRU hash), filled with bans, an allowlist entry, a rate
-//! override and settings, and given a link on a veth; then the real `gateway`
-//! binary attaches the current filter there without `--force`.
+//! End to end: an upgrade from map layout v3 or v4 carries the old filter's
+//! state over. A genuine old pin directory is built with bpftool (that
+//! layout's map definitions, byte for byte: v3's CONFIG is 80 bytes and its
+//! token buckets an LRU hash; v4's CONFIG is 88 bytes, its buckets tables,
+//! and neither has the ban tables' spill maps), filled with bans, an
+//! allowlist entry, a rate override and settings, and given a link on a
+//! veth; then the real `gateway` binary attaches the current filter there
+//! without `--force`.
 //!
 //! Needs root, bpffs, bpftool and the real XDP program (not an AYA_BUILD_SKIP build).
 #[path = "support/edge.rs"]
@@ -104,16 +106,29 @@ const NO_PREALLOC: u32 = 1;
 /// Creates every map of layout v3 in `{base}/v3`, as a v3 gateway pins them
 /// (sizes from the v3 definitions: `git show c293757:gateway-common/src/lib.rs`).
 fn v3_layout(base: &Path) -> PathBuf {
-    let dir = base.join("v3");
-    std::fs::create_dir_all(&dir).expect("create v3 on bpffs");
+    old_layout(base, 3)
+}
+
+/// Creates every map of layout v3 or v4 in `{base}/v{version}` (v4's
+/// definitions: `git show f37c533:gateway-common/src/lib.rs`).
+fn old_layout(base: &Path, version: u32) -> PathBuf {
+    let dir = base.join(format!("v{version}"));
+    std::fs::create_dir_all(&dir).expect("create the old layout on bpffs");
     create(&dir, "ALLOW_V4", "lpm_trie", 8, 1, 1 << 16, NO_PREALLOC);
     create(&dir, "ALLOW_V6", "lpm_trie", 20, 1, 1 << 16, NO_PREALLOC);
     create(&dir, "BLOCK_V4", "array", 4, 4 * 32, BLOCK_ROWS, MMAPABLE);
     create(&dir, "BLOCK_V6", "array", 4, 4 * 48, BLOCK_ROWS, MMAPABLE);
     create(&dir, "LIMIT_V4", "lpm_trie", 8, 16, 1 << 14, NO_PREALLOC);
     create(&dir, "LIMIT_V6", "lpm_trie", 20, 16, 1 << 14, NO_PREALLOC);
-    create(&dir, "BUCKETS", "lru_hash", 24, 32, 1 << 18, 0);
-    create(&dir, "CONFIG", "array", 4, 80, 1, 0);
+    if version == 3 {
+        create(&dir, "BUCKETS", "lru_hash", 24, 32, 1 << 18, 0);
+        create(&dir, "CONFIG", "array", 4, 80, 1, 0);
+    } else {
+        // Rows: 4 key words and 4 buckets of 32 bytes; IPv6 adds 4 networks.
+        create(&dir, "BUCKETS_V4", "array", 4, 160, 1 << 16, MMAPABLE);
+        create(&dir, "BUCKETS_V6", "array", 4, 224, 1 << 15, MMAPABLE);
+        create(&dir, "CONFIG", "array", 4, 88, 1, 0);
+    }
     create(&dir, "STATS", "percpu_array", 4, 16, 24, 0);
     create(&dir, "DROPS", "lru_hash", 24, 40, 1 << 14, 0);
     create(&dir, "EVENTS", "ringbuf", 0, 0, 1 << 16, 0);
@@ -135,6 +150,14 @@ fn v3_config() -> Vec<u8> {
     c.extend(4_000_000u32.to_ne_bytes()); // tick_ns
     c.extend(0x1234_5678_9abc_def0u64.to_ne_bytes()); // table_seed
     assert_eq!(c.len(), 80);
+    c
+}
+
+/// A v4 CONFIG: v3's, then the bucket tables' row masks.
+fn v4_config() -> Vec<u8> {
+    let mut c = v3_config();
+    c.extend(((1u32 << 16) - 1).to_ne_bytes()); // bucket_mask_v4
+    c.extend(((1u32 << 15) - 1).to_ne_bytes()); // bucket_mask_v6
     c
 }
 
@@ -249,6 +272,40 @@ fn an_upgrade_from_layout_v3_carries_bans_allowlist_limits_and_settings_over() {
     );
     assert!(
         !v3.exists(),
+        "the old layout's pins are removed once unused"
+    );
+}
+
+#[test]
+fn an_upgrade_from_layout_v4_carries_bans_and_settings_over() {
+    let net = VethNs::new();
+    let pins = PinDir::new();
+    let v4 = old_layout(&pins.base, 4);
+    let mut row = ban_v4(net.peer_ip.octets(), 32, 0, 1);
+    row.extend(ban_v4([198, 19, 79, 0], 24, 0, 6));
+    row.extend(vec![0; 2 * 32]);
+    update(&v4, "BLOCK_V4", &[3, 0, 0, 0], &row);
+    update(&v4, "CONFIG", &[0, 0, 0, 0], &v4_config());
+    pretend_attached(&v4, &net);
+    assert!(net.ping_host(), "the old filter's own maps ban nothing");
+
+    let out = pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
+    assert!(out.contains("upgraded from map layout v4"), "{out}");
+    assert!(
+        !net.ping_host(),
+        "the carried ban drops the peer on the upgraded filter"
+    );
+    let bans = pins.json(&["ban", "list", "--json"]).to_string();
+    assert!(bans.contains(&format!("{}/32", net.peer_ip)), "{bans}");
+    assert!(
+        bans.contains("198.19.79.0/24") && bans.contains("import"),
+        "{bans}"
+    );
+    let status = pins.json(&["edge", "status", "--json"]);
+    assert_eq!(status["config"]["prefix_v4"], 24, "{status}");
+    assert_eq!(status["config"]["prefix_v6"], 56, "{status}");
+    assert!(
+        !v4.exists(),
         "the old layout's pins are removed once unused"
     );
 }

@@ -276,7 +276,7 @@ fn lists_marked_empty_in_config_are_not_looked_up() {
     // makes the program skip them: proof that correct bits save the lookups.
     let mut config = filter.config();
     config.skip = gateway_common::skip::ALLOW_V4;
-    config.block_lens_v4 = 0;
+    config.set_block_lens(0, config.block_lens_v6);
     filter.config.set(0, config, 0).expect("write CONFIG");
     assert_eq!(filter.run(&prefix), XDP_PASS);
     assert_eq!(filter.run(&host), XDP_PASS);
@@ -285,7 +285,7 @@ fn lists_marked_empty_in_config_are_not_looked_up() {
     assert_eq!(filter.packets(stat::PASS), 3);
 
     // Only the marked lengths are probed: /24 alone finds the prefix ban, not the address ban.
-    config.block_lens_v4 = 1 << 24;
+    config.set_block_lens(1 << 24, config.block_lens_v6);
     filter.config.set(0, config, 0).expect("write CONFIG");
     assert_eq!(filter.run(&prefix), XDP_DROP);
     assert_eq!(filter.run(&host), XDP_PASS);
@@ -391,6 +391,67 @@ fn a_nearly_full_ban_table_finds_every_entry_and_forgets_removed_ones() {
     let removed = Frame::new().ipv4_udp(src(7), DST4, b"x");
     assert_eq!(filter.run(&removed), XDP_PASS);
     assert_eq!(filter.block_v4.entries().len(), 899);
+}
+
+#[test]
+fn a_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
+    use gateway::edge::table::NetKey;
+    use gateway_common::table;
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let seed = filter.config().table_seed;
+    let key = |ip: std::net::Ipv4Addr| NetKey {
+        len: 32,
+        hi: u64::from(u32::from(ip)),
+        lo: 0,
+    };
+    let first_row = |ip: std::net::Ipv4Addr| {
+        let word = table::key_v4(32, u32::from(ip));
+        table::rows(table::hash_v4(word, seed), test_run::TABLE_ROWS - 1).0
+    };
+    // Five addresses whose first row is the same: the fifth must spill.
+    let target = v4(198, 18, 40, 1);
+    let row = first_row(target);
+    let same_row: Vec<_> = (0..65_536u32)
+        .map(|i| v4(198, 19, (i >> 8) as u8, i as u8))
+        .filter(|&ip| first_row(ip) == row)
+        .take(4)
+        .collect();
+    assert_eq!(same_row.len(), 4, "addresses sharing row {row}");
+    assert!(
+        !filter.block_v4.is_spilled(row),
+        "a fresh table has no marks"
+    );
+    for ip in &same_row {
+        filter.ban(&format!("{ip}/32"), BanReason::Manual, 0);
+    }
+    assert!(
+        !filter.block_v4.is_spilled(row),
+        "four fit in their first row"
+    );
+    filter.ban(&format!("{target}/32"), BanReason::Waf, 0);
+    assert!(
+        filter.block_v4.is_spilled(row),
+        "the fifth went to its second row"
+    );
+    let frame = Frame::new().ipv4_udp(target, DST4, b"x");
+    assert_eq!(filter.run(&frame), XDP_DROP);
+
+    // Emptying the first row leaves the mark (the entry is still in its second row).
+    for ip in &same_row {
+        assert!(filter.block_v4.remove(&key(*ip)));
+    }
+    filter.block_v4.refresh_spills();
+    assert!(filter.block_v4.is_spilled(row), "still needed");
+    assert_eq!(filter.run(&frame), XDP_DROP);
+    // Without the entry, a refresh clears the stale mark.
+    assert!(filter.block_v4.remove(&key(target)));
+    assert!(
+        filter.block_v4.is_spilled(row),
+        "marks are sticky until a refresh"
+    );
+    filter.block_v4.refresh_spills();
+    assert!(!filter.block_v4.is_spilled(row), "a stale mark is cleared");
+    assert_eq!(filter.run(&frame), XDP_PASS);
 }
 
 #[test]

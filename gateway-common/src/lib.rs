@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 5;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -138,12 +138,18 @@ pub struct BanValue {
 /// trie's cost instead grows with the number of prefixes it holds.
 ///
 /// Layout: a row holds [`WAYS`] slots. An entry lives in one of two rows
-/// chosen by its hash (cuckoo hashing), so a lookup reads at most two rows
-/// and a miss costs the same as a hit. Only user space writes the tables
-/// (through the mmap, under a lock): it fills a slot's address and ban
-/// first and its `key` word last, and empties a slot by zeroing `key`, so
-/// the program never matches a half-written entry; an entry moved to its
-/// other row is written there before it leaves the first.
+/// chosen by its hash (cuckoo hashing): its first row when that has room,
+/// else its second. When an entry is placed in its second row, its first
+/// row is marked spilled ([`SPILLED`] in the key word of the row's slot 0,
+/// set before the entry is written); a lookup reads the second row only when
+/// the first misses and is marked, so a miss usually costs one row. Marks
+/// stay when entries are removed (a stale mark costs a second row read,
+/// never a wrong answer) until user space recomputes them. Only user space
+/// writes the tables (through the mmap, under a lock): it fills a slot's
+/// address and ban first and its `key` word last, and empties a slot by
+/// clearing `key` (all but the spill mark), so the program never matches a
+/// half-written entry; an entry moved to its other row is written there
+/// before it leaves the first.
 pub mod table {
     use crate::BanValue;
 
@@ -151,8 +157,14 @@ pub mod table {
     pub const WAYS: usize = 4;
     /// Rows of each ban table (a power of two): 2^21 slots per family.
     pub const BLOCK_ROWS: u32 = 1 << 19;
-    /// Set in the `key` word of a used slot; an empty slot's `key` is 0.
+    /// Set in the `key` word of a used slot; an empty slot's `key` is 0 (or,
+    /// in slot 0, [`SPILLED`] alone).
     pub const USED: u64 = 1 << 63;
+    /// Set in the key word of a row's slot 0 (used or not) when entries whose
+    /// first row this is live in their second row. Never part of a key: a
+    /// slot is used when its word has [`USED`], and its key is the word
+    /// without this bit.
+    pub const SPILLED: u64 = 1 << 62;
 
     /// One IPv4 ban: `key` is `USED | prefix_len << 32 | network` (the
     /// network address as a big-endian u32, host bits zero).
@@ -272,22 +284,6 @@ pub mod table {
             lo & shl(u64::MAX, 64 - lo_len),
         )
     }
-
-    /// The index of the highest set bit of `x` (`x` != 0), without a branch.
-    #[inline(always)]
-    pub const fn highest_bit(mut x: u64) -> u32 {
-        x |= x >> 1;
-        x |= x >> 2;
-        x |= x >> 4;
-        x |= x >> 8;
-        x |= x >> 16;
-        x |= x >> 32;
-        // Population count of the smeared bits, minus one.
-        x -= (x >> 1) & 0x5555_5555_5555_5555;
-        x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
-        x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-        ((x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32).wrapping_sub(1)
-    }
 }
 
 /// The bucket tables: BUCKETS_V4 and BUCKETS_V6 are set-associative tables
@@ -390,11 +386,19 @@ mod tests {
     }
 
     #[test]
-    fn the_highest_bit_is_found_for_every_position() {
-        for bit in 0..64 {
-            assert_eq!(highest_bit(1 << bit), bit);
-            assert_eq!(highest_bit((1 << bit) | 1), bit);
-        }
+    fn the_probe_order_lists_the_lengths_in_use_longest_first() {
+        let mut c = crate::EdgeConfig::DEFAULT;
+        c.set_block_lens(1 << 32 | 1 << 24 | 1, [1 << 48 | 1, 1, 1]);
+        assert_eq!(&c.block_order_v4[..c.block_count_v4 as usize], &[32, 24, 0]);
+        assert_eq!(
+            &c.block_order_v6[..c.block_count_v6 as usize],
+            &[128, 64, 48, 0]
+        );
+        c.set_block_lens(u64::MAX, [u64::MAX; 3]);
+        assert_eq!((c.block_count_v4, c.block_count_v6), (33, 129));
+        assert_eq!(c.block_order_v6[128], 0);
+        c.set_block_lens(0, [0; 3]);
+        assert_eq!((c.block_count_v4, c.block_count_v6), (0, 0));
     }
 
     #[test]
@@ -439,7 +443,8 @@ pub struct EdgeConfig {
     /// their lookups. 0 (the default) looks every list up, which is always right.
     pub skip: u32,
     /// Prefix lengths that hold at least one IPv4 ban: bit n stands for /n
-    /// (0..=32). The program probes the ban table once per set bit, longest first.
+    /// (0..=32). Set with [`EdgeConfig::set_block_lens`], which keeps
+    /// `block_order_v4` (what the program reads) in step.
     pub block_lens_v4: u64,
     /// The same for IPv6: bit n % 64 of word n / 64 stands for /n (0..=128).
     pub block_lens_v6: [u64; 3],
@@ -455,6 +460,17 @@ pub struct EdgeConfig {
     pub bucket_mask_v4: u32,
     /// Rows of BUCKETS_V6 minus one.
     pub bucket_mask_v6: u32,
+    /// How many lengths `block_order_v4` holds.
+    pub block_count_v4: u32,
+    /// How many lengths `block_order_v6` holds.
+    pub block_count_v6: u32,
+    /// The lengths of `block_lens_v4`, longest first: the program probes the
+    /// ban table once for each of the first `block_count_v4` (a list read
+    /// costs a load per probe where finding the next set bit costs dozens of
+    /// instructions).
+    pub block_order_v4: [u8; 40],
+    /// The lengths of `block_lens_v6`, longest first.
+    pub block_order_v6: [u8; 136],
 }
 
 impl EdgeConfig {
@@ -472,7 +488,32 @@ impl EdgeConfig {
         table_seed: 0,
         bucket_mask_v4: bucket::ROWS_V4 - 1,
         bucket_mask_v6: bucket::ROWS_V6 - 1,
+        block_count_v4: 0,
+        block_count_v6: 0,
+        block_order_v4: [0; 40],
+        block_order_v6: [0; 136],
     };
+
+    /// Sets the prefix lengths that hold bans (`block_lens_*` bits) and the
+    /// probe order derived from them.
+    pub fn set_block_lens(&mut self, v4: u64, v6: [u64; 3]) {
+        self.block_lens_v4 = v4 & ((1 << 33) - 1);
+        self.block_lens_v6 = [v6[0], v6[1], v6[2] & 1];
+        self.block_count_v4 = 0;
+        for len in (0..=32u32).rev() {
+            if self.block_lens_v4 & (1 << len) != 0 {
+                self.block_order_v4[self.block_count_v4 as usize] = len as u8;
+                self.block_count_v4 += 1;
+            }
+        }
+        self.block_count_v6 = 0;
+        for len in (0..=128u32).rev() {
+            if self.block_lens_v6[(len / 64) as usize] & (1 << (len % 64)) != 0 {
+                self.block_order_v6[self.block_count_v6 as usize] = len as u8;
+                self.block_count_v6 += 1;
+            }
+        }
+    }
 }
 
 /// Bits of [`EdgeConfig::skip`]: a set bit says the list is empty, so its lookup is skipped.

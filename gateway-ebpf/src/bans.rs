@@ -1,12 +1,13 @@
 //! The blocklist lookup: probes the ban tables (`gateway_common::table`) once
-//! per prefix length in use, longest first, with inlined array reads only.
+//! per prefix length in use, longest first, with inlined array reads only:
+//! an entry's first row, and its second only when the first is marked spilled.
 //!
 //! A live ban at the longest matching length wins; an expired entry is
 //! skipped, so it never hides a live shorter prefix ban over it.
 
 use gateway_common::{
     EdgeConfig,
-    table::{self, BanRowV4, BanRowV6},
+    table::{self, BanRowV4, BanRowV6, SPILLED},
 };
 
 use crate::{
@@ -39,22 +40,26 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
         source.addr[2],
         source.addr[3],
     ]);
-    // Lengths /0../32; one probe per set bit, longest first.
-    let mut lens = config.block_lens_v4 & ((1 << 33) - 1);
-    for _ in 0..33 {
-        if lens == 0 {
+    // One probe per length in use, longest first (user space lists them).
+    let count = config.block_count_v4;
+    for i in 0..33 {
+        if i >= count {
             break;
         }
-        let len = table::highest_bit(lens);
-        lens &= !(1 << len);
+        let len = u32::from(config.block_order_v4[i as usize]);
+        let len = if len > 32 { 32 } else { len };
         let key = table::key_v4(len, table::mask_v4(addr, len));
         let (first, second) = table::rows(
             table::hash_v4(key, config.table_seed),
             config.block_row_mask,
         );
         let found = match find_v4(BLOCK_V4.get(first), key) {
-            Some(hit) => Some(hit),
-            None => find_v4(BLOCK_V4.get(second), key),
+            Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
+            Probe::Spilled => match find_v4(BLOCK_V4.get(second), key) {
+                Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
+                _ => None,
+            },
+            Probe::Miss => None,
         };
         if let Some((expires_ns, reason)) = found
             && live(expires_ns)
@@ -65,16 +70,35 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
     None
 }
 
-/// The expiry and reason of the slot of `row` holding `key`.
+/// What one row says about a key.
+enum Probe {
+    /// The key's slot: its ban's expiry and reason.
+    Hit(u64, u32),
+    /// Not here, and the row is marked spilled: look in the second row.
+    Spilled,
+    /// Not here, and nowhere else.
+    Miss,
+}
+
+/// Looks for `key` in `row`. Slot 0's key word carries the row's spill
+/// mark, so it is compared without it.
 #[inline(always)]
-fn find_v4(row: Option<&BanRowV4>, key: u64) -> Option<(u64, u32)> {
-    let row = row?;
-    for slot in &row.slots {
-        if slot.key == key {
-            return Some((slot.ban.expires_ns, slot.ban.reason));
+fn find_v4(row: Option<&BanRowV4>, key: u64) -> Probe {
+    let Some(row) = row else {
+        return Probe::Miss;
+    };
+    let head = row.slots[0].key;
+    for (way, slot) in row.slots.iter().enumerate() {
+        let word = if way == 0 { head & !SPILLED } else { slot.key };
+        if word == key {
+            return Probe::Hit(slot.ban.expires_ns, slot.ban.reason);
         }
     }
-    None
+    if head & SPILLED != 0 {
+        Probe::Spilled
+    } else {
+        Probe::Miss
+    }
 }
 
 #[inline(always)]
@@ -84,50 +108,52 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
     let hi = u64::from_be_bytes(half);
     half.copy_from_slice(&source.addr[8..]);
     let lo = u64::from_be_bytes(half);
-    // Lengths /0../128 in three words (/128 alone in the last); one probe
-    // per set bit, longest first.
-    let words = [
-        (config.block_lens_v6[2] & 1, 128),
-        (config.block_lens_v6[1], 64),
-        (config.block_lens_v6[0], 0),
-    ];
-    for (word, base) in words {
-        let mut lens = word;
-        for _ in 0..64 {
-            if lens == 0 {
-                break;
-            }
-            let bit = table::highest_bit(lens);
-            lens &= !(1 << bit);
-            let len = base + bit;
-            let (net_hi, net_lo) = table::mask_v6(hi, lo, len);
-            let key = table::key_v6(len);
-            let (first, second) = table::rows(
-                table::hash_v6(key, net_hi, net_lo, config.table_seed),
-                config.block_row_mask,
-            );
-            let found = match find_v6(BLOCK_V6.get(first), key, net_hi, net_lo) {
-                Some(hit) => Some(hit),
-                None => find_v6(BLOCK_V6.get(second), key, net_hi, net_lo),
-            };
-            if let Some((expires_ns, reason)) = found
-                && live(expires_ns)
-            {
-                return Some(reason);
-            }
+    let count = config.block_count_v6;
+    for i in 0..129 {
+        if i >= count {
+            break;
+        }
+        let len = u32::from(config.block_order_v6[i as usize]);
+        let len = if len > 128 { 128 } else { len };
+        let (net_hi, net_lo) = table::mask_v6(hi, lo, len);
+        let key = table::key_v6(len);
+        let (first, second) = table::rows(
+            table::hash_v6(key, net_hi, net_lo, config.table_seed),
+            config.block_row_mask,
+        );
+        let found = match find_v6(BLOCK_V6.get(first), key, net_hi, net_lo) {
+            Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
+            Probe::Spilled => match find_v6(BLOCK_V6.get(second), key, net_hi, net_lo) {
+                Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
+                _ => None,
+            },
+            Probe::Miss => None,
+        };
+        if let Some((expires_ns, reason)) = found
+            && live(expires_ns)
+        {
+            return Some(reason);
         }
     }
     None
 }
 
-/// The expiry and reason of the slot of `row` holding the network.
+/// Looks for the network in `row` (slot 0's word without the spill mark).
 #[inline(always)]
-fn find_v6(row: Option<&BanRowV6>, key: u64, hi: u64, lo: u64) -> Option<(u64, u32)> {
-    let row = row?;
-    for slot in &row.slots {
-        if slot.key == key && slot.hi == hi && slot.lo == lo {
-            return Some((slot.ban.expires_ns, slot.ban.reason));
+fn find_v6(row: Option<&BanRowV6>, key: u64, hi: u64, lo: u64) -> Probe {
+    let Some(row) = row else {
+        return Probe::Miss;
+    };
+    let head = row.slots[0].key;
+    for (way, slot) in row.slots.iter().enumerate() {
+        let word = if way == 0 { head & !SPILLED } else { slot.key };
+        if word == key && slot.hi == hi && slot.lo == lo {
+            return Probe::Hit(slot.ban.expires_ns, slot.ban.reason);
         }
     }
-    None
+    if head & SPILLED != 0 {
+        Probe::Spilled
+    } else {
+        Probe::Miss
+    }
 }

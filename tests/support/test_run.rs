@@ -242,7 +242,8 @@ impl Filter {
         let mut config = self.config();
         match parse_cidr(cidr) {
             (IpAddr::V4(ip), len) => {
-                config.block_lens_v4 = with_len([config.block_lens_v4, 0, 0], len)[0];
+                let v4 = with_len([config.block_lens_v4, 0, 0], len)[0];
+                config.set_block_lens(v4, config.block_lens_v6);
                 self.config.set(0, config, 0).expect("write CONFIG");
                 let key = NetKey {
                     len,
@@ -252,7 +253,7 @@ impl Filter {
                 self.block_v4.insert(&key, &value)
             }
             (IpAddr::V6(ip), len) => {
-                config.block_lens_v6 = with_len(config.block_lens_v6, len);
+                config.set_block_lens(config.block_lens_v4, with_len(config.block_lens_v6, len));
                 self.config.set(0, config, 0).expect("write CONFIG");
                 let bits = u128::from(ip);
                 let key = NetKey {

@@ -32,10 +32,8 @@ pub fn attach(args: &[String]) -> Result<()> {
     };
     let banned: Ipv4Addr = flag(args, "--ban")?.parse().context("--ban")?;
     let mut ebpf = EbpfLoader::new().load(gateway::edge::OBJECT)?;
-    let config_value = EdgeConfig {
-        block_lens_v4: 1 << 32,
-        ..gateway::edge::initial_config()
-    };
+    let mut config_value = gateway::edge::initial_config();
+    config_value.set_block_lens(1 << 32, [0; 3]);
     let mut block = TableV4::from_map(
         ebpf.take_map(maps::BLOCK_V4).context("BLOCK_V4")?,
         config_value.table_seed,

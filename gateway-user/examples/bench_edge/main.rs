@@ -221,7 +221,7 @@ impl Blocklist {
             lo: 0,
         };
         update_config(ebpf, |c| {
-            c.block_lens_v4 = with_len([c.block_lens_v4, 0, 0], len)[0]
+            c.set_block_lens(with_len([c.block_lens_v4, 0, 0], len)[0], c.block_lens_v6)
         })?;
         self.v4.insert(&key, &value)?;
         Ok(())
@@ -234,7 +234,9 @@ impl Blocklist {
             hi: (bits >> 64) as u64,
             lo: bits as u64,
         };
-        update_config(ebpf, |c| c.block_lens_v6 = with_len(c.block_lens_v6, len))?;
+        update_config(ebpf, |c| {
+            c.set_block_lens(c.block_lens_v4, with_len(c.block_lens_v6, len))
+        })?;
         self.v6.insert(&key, &value)?;
         Ok(())
     }

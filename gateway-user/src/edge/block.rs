@@ -78,11 +78,12 @@ impl Edge {
     pub(crate) fn block_insert(&mut self, key: &BlockKey, value: BanValue) -> Result<bool> {
         let mut cfg = self.config()?;
         let before = (cfg.block_lens_v4, cfg.block_lens_v6);
-        match key {
-            BlockKey::V4(k) => cfg.block_lens_v4 = with_len([cfg.block_lens_v4, 0, 0], k.len)[0],
-            BlockKey::V6(k) => cfg.block_lens_v6 = with_len(cfg.block_lens_v6, k.len),
-        }
-        if (cfg.block_lens_v4, cfg.block_lens_v6) != before {
+        let (v4, v6) = match key {
+            BlockKey::V4(k) => (with_len([before.0, 0, 0], k.len)[0], before.1),
+            BlockKey::V6(k) => (before.0, with_len(before.1, k.len)),
+        };
+        if (v4, v6) != before {
+            cfg.set_block_lens(v4, v6);
             self.write_config(&cfg)?;
         }
         let res = match key {
@@ -144,12 +145,19 @@ impl Edge {
         self.set_lens(self.block_v4.lens()[0], self.block_v6.lens())
     }
 
+    /// Clears the spill marks removals left stale (a stale mark costs lookups
+    /// a second row read): a walk of both tables hashing every entry, so the
+    /// sweeps do it, not every `ban del`. Callers hold the writers' lock.
+    pub(crate) fn refresh_spills(&mut self) {
+        self.block_v4.refresh_spills();
+        self.block_v6.refresh_spills();
+    }
+
     /// Writes the length bits of everything the tables hold (callers hold the lock).
     pub(crate) fn set_lens(&mut self, v4: u64, v6: [u64; 3]) -> Result<()> {
         let mut cfg = self.config()?;
         if (cfg.block_lens_v4, cfg.block_lens_v6) != (v4, v6) {
-            cfg.block_lens_v4 = v4;
-            cfg.block_lens_v6 = v6;
+            cfg.set_block_lens(v4, v6);
             self.write_config(&cfg)?;
         }
         Ok(())

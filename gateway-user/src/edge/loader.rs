@@ -129,10 +129,9 @@ fn load_object(dir: &Path, lose_unreadable: bool) -> Result<Ebpf> {
                     0 => rand::random(),
                     seed => seed,
                 },
-                block_lens_v4: current.block_lens_v4,
-                block_lens_v6: current.block_lens_v6,
                 ..initial_config()
             };
+            fresh.set_block_lens(current.block_lens_v4, current.block_lens_v6);
             if older.is_some() {
                 // Not ready until the carry-over writes the old settings.
                 fresh.prefix_v4 = 0;

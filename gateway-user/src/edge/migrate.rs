@@ -1,6 +1,6 @@
 //! Carrying state over from an older map layout on an upgrade, so that a
 //! new gateway loses no ban: when the current layout's maps are created, the
-//! newest older layout directory under the same pin base (`{base}/v3`) is
+//! newest older layout directory under the same pin base (`{base}/v4`, `v3`) is
 //! read and its live bans, allowlist, rate overrides and settings are copied
 //! in; when `attach` then moves an interface off the old filter, whatever the
 //! old maps gained meanwhile is merged in too, and the old directory goes
@@ -26,7 +26,7 @@ use super::{
     Edge,
     block::BlockKey,
     error::{EdgeError, Result},
-    layout_v3,
+    layouts,
     lists::check_limit,
     maps::{TrieV4, TrieV6, table, typed},
     pin,
@@ -39,7 +39,7 @@ use super::{
 pub enum Older {
     /// No older layout holds maps: nothing to carry.
     Nothing,
-    /// A layout this gateway reads ([`layout_v3`]).
+    /// A layout this gateway reads ([`layouts`]).
     Readable(PathBuf),
     /// An older layout whose format this gateway does not know.
     Unreadable {
@@ -91,7 +91,7 @@ pub fn older_layout(base: &Path) -> Older {
         .max_by_key(|(v, _)| *v);
     match newest {
         None => Older::Nothing,
-        Some((layout_v3::VERSION, dir)) => Older::Readable(dir),
+        Some((version, dir)) if layouts::READABLE.contains(&version) => Older::Readable(dir),
         Some((version, dir)) => Older::Unreadable { dir, version },
     }
 }
@@ -100,7 +100,7 @@ pub fn older_layout(base: &Path) -> Older {
 /// layout this gateway reads, or it has none (a link alone holds no state).
 pub fn carries(dir: &Path) -> bool {
     version_of(dir)
-        .is_some_and(|v| v < LAYOUT_VERSION && (v == layout_v3::VERSION || !holds_maps(dir)))
+        .is_some_and(|v| v < LAYOUT_VERSION && (layouts::READABLE.contains(&v) || !holds_maps(dir)))
 }
 
 /// What was copied from an older layout.
@@ -175,7 +175,8 @@ pub(crate) fn carry_over(edge: &mut Edge, old: &Path, mode: Mode) -> Result<Carr
     edge.refresh_skips()?;
 
     if mode == Mode::Fresh {
-        let old_config = layout_v3::read_config(old)?;
+        let version = version_of(old).unwrap_or(layouts::READABLE[0]);
+        let old_config = layouts::read_config(old, version)?;
         let cfg = settings(edge.config()?, old_config.as_ref());
         edge.set_config(&cfg)?;
     }
@@ -186,7 +187,7 @@ pub(crate) fn carry_over(edge: &mut Edge, old: &Path, mode: Mode) -> Result<Carr
 /// and monitor mode. The tables' seed and masks, the clock tick, the skip and
 /// length bits belong to the new maps and stay. A value the old map should
 /// never have held falls back to the default.
-fn settings(new: EdgeConfig, old: Option<&layout_v3::ConfigV3>) -> EdgeConfig {
+fn settings(new: EdgeConfig, old: Option<&layouts::ConfigV3>) -> EdgeConfig {
     let d = EdgeConfig::DEFAULT;
     let Some(old) = old else {
         return EdgeConfig {
@@ -290,7 +291,7 @@ mod tests {
             prefix_v4: 0,
             ..EdgeConfig::DEFAULT
         };
-        let old = layout_v3::ConfigV3 {
+        let old = layouts::ConfigV3 {
             rate: RateLimit {
                 pps: 100,
                 burst: 200,
@@ -320,7 +321,7 @@ mod tests {
             prefix_v4: 0,
             ..EdgeConfig::DEFAULT
         };
-        let old = layout_v3::ConfigV3 {
+        let old = layouts::ConfigV3 {
             rate: RateLimit { pps: 5, burst: 0 },
             prefix_v4: 0,
             prefix_v6: 200,

@@ -10,7 +10,7 @@ pub mod buckets;
 pub mod cidr;
 mod error;
 pub mod import;
-mod layout_v3;
+mod layouts;
 mod links;
 mod lists;
 mod loader;

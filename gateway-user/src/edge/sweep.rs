@@ -46,7 +46,7 @@ pub(crate) struct Cursor {
 impl Edge {
     /// One step of the daemon's sweep: removes the expired bans of the next
     /// 1/[`SLICES`] of the rows of both tables, recomputes the length bits
-    /// when due (see the module notes), and repairs the skip bits. Returns
+    /// and spill marks when due (see the module notes), and repairs the skip bits. Returns
     /// how many bans were removed.
     pub fn sweep_step(&mut self) -> Result<usize> {
         let removed = {
@@ -64,6 +64,7 @@ impl Edge {
                 .is_none_or(|at| at.elapsed() >= LENS_INTERVAL);
             if cursor.cycled && cursor.removed && due {
                 self.refresh_lens()?;
+                self.refresh_spills();
                 self.sweep = Cursor {
                     next_row: self.sweep.next_row,
                     lens_at: Some(Instant::now()),
@@ -78,13 +79,15 @@ impl Edge {
     }
 
     /// Deletes every expired ban of both tables and recomputes the length
-    /// bits at once (`gateway ban sweep`); returns how many were removed.
+    /// bits and spill marks at once (`gateway ban sweep`); returns how many
+    /// were removed.
     pub fn sweep_expired(&mut self) -> Result<usize> {
         let removed = {
             let _held = self.lock.hold()?;
             // One walk: what it leaves is every ban there is, so its lengths are the bits.
             let (removed, (v4, v6)) = self.remove_expired(0..u32::MAX);
             self.set_lens(v4, v6)?;
+            self.refresh_spills();
             self.refresh_skips()?;
             removed
         };

@@ -73,11 +73,20 @@ pub trait Family {
     /// # Safety
     /// As for `fill`.
     unsafe fn clear(row: *mut Self::Row, way: usize);
-    /// The key word of a slot: one load (scans of the whole table); 0 when empty.
+    /// Where the key word of a slot is.
     ///
     /// # Safety
     /// As for `key_at`.
-    unsafe fn word(row: *const Self::Row, way: usize) -> u64;
+    unsafe fn word_ptr(row: *mut Self::Row, way: usize) -> *mut u64;
+    /// The key word of a slot: one load (scans of the whole table). Without
+    /// [`table::USED`] when empty; slot 0's may hold [`table::SPILLED`].
+    ///
+    /// # Safety
+    /// As for `key_at`.
+    unsafe fn word(row: *const Self::Row, way: usize) -> u64 {
+        // SAFETY: the caller's guarantee.
+        unsafe { Self::word_ptr(row.cast_mut(), way).read_volatile() }
+    }
     /// The prefix length a used slot's key word holds.
     fn word_len(word: u64) -> u32;
 }
@@ -95,6 +104,19 @@ pub(crate) unsafe fn publish(p: *mut u64, value: u64) {
     // SAFETY: the caller's guarantee; the release store orders the slot's
     // other fields before its key word for every reader.
     unsafe { AtomicU64::from_ptr(p).store(value, Ordering::Release) }
+}
+
+/// Publishes a ban table's key word (0 empties the slot), keeping the row's
+/// spill mark if the word holds it.
+///
+/// # Safety
+/// As for [`publish`], and the caller is the only writer.
+unsafe fn publish_key(p: *mut u64, key: u64) {
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        let mark = AtomicU64::from_ptr(p).load(Ordering::Relaxed) & table::SPILLED;
+        publish(p, key | mark);
+    }
 }
 
 impl Family for V4 {
@@ -124,7 +146,7 @@ impl Family for V4 {
         unsafe {
             let slot = &raw mut (*row).slots[way];
             (&raw mut (*slot).ban).write_volatile(*ban);
-            publish(&raw mut (*slot).key, table::key_v4(key.len, key.hi as u32));
+            publish_key(&raw mut (*slot).key, table::key_v4(key.len, key.hi as u32));
         }
     }
 
@@ -135,12 +157,12 @@ impl Family for V4 {
 
     unsafe fn clear(row: *mut BanRowV4, way: usize) {
         // SAFETY: the caller's guarantee.
-        unsafe { publish(&raw mut (*row).slots[way].key, 0) }
+        unsafe { publish_key(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn word(row: *const BanRowV4, way: usize) -> u64 {
+    unsafe fn word_ptr(row: *mut BanRowV4, way: usize) -> *mut u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+        unsafe { &raw mut (*row).slots[way].key }
     }
 
     fn word_len(word: u64) -> u32 {
@@ -180,7 +202,7 @@ impl Family for V6 {
             (&raw mut (*slot).hi).write_volatile(key.hi);
             (&raw mut (*slot).lo).write_volatile(key.lo);
             (&raw mut (*slot).ban).write_volatile(*ban);
-            publish(&raw mut (*slot).key, table::key_v6(key.len));
+            publish_key(&raw mut (*slot).key, table::key_v6(key.len));
         }
     }
 
@@ -191,12 +213,12 @@ impl Family for V6 {
 
     unsafe fn clear(row: *mut BanRowV6, way: usize) {
         // SAFETY: the caller's guarantee.
-        unsafe { publish(&raw mut (*row).slots[way].key, 0) }
+        unsafe { publish_key(&raw mut (*row).slots[way].key, 0) }
     }
 
-    unsafe fn word(row: *const BanRowV6, way: usize) -> u64 {
+    unsafe fn word_ptr(row: *mut BanRowV6, way: usize) -> *mut u64 {
         // SAFETY: the caller's guarantee.
-        unsafe { (&raw const (*row).slots[way].key).read_volatile() }
+        unsafe { &raw mut (*row).slots[way].key }
     }
 
     fn word_len(word: u64) -> u32 {
@@ -291,9 +313,55 @@ impl<F: Family> Table<F> {
             Some(free) => free,
             None => self.make_room(first, second)?,
         };
+        if r != first {
+            self.mark_spilled(first);
+        }
         // SAFETY: a free slot of the mapping; we are the only writer.
         unsafe { F::fill(self.row(r), w, key, ban) };
         Ok(true)
+    }
+
+    /// Marks `row` as spilled: lookups that miss in it read the second row
+    /// too. Done before the entry is written there, so no lookup misses it.
+    fn mark_spilled(&mut self, row: u32) {
+        // SAFETY: slot 0's key word of a row of the mapping; we are the only writer.
+        unsafe { spill_word::<F>(self.row(row)).fetch_or(table::SPILLED, Ordering::Release) };
+    }
+
+    /// Whether `row` is marked spilled.
+    pub fn is_spilled(&self, row: u32) -> bool {
+        // SAFETY: as in `mark_spilled`, read only.
+        unsafe { spill_word::<F>(self.row(row)).load(Ordering::Acquire) & table::SPILLED != 0 }
+    }
+
+    /// Sets the spill marks to exactly the rows that have an entry living
+    /// in its second row, clearing the marks that removals left stale.
+    /// Reads every slot (tens of milliseconds for full tables).
+    pub fn refresh_spills(&mut self) {
+        let mut needed = vec![false; self.rows() as usize];
+        self.scan(0..self.rows(), |row, w, _| {
+            // SAFETY: `scan` passes rows of the mapping.
+            let Some(key) = (unsafe { F::key_at(row, w) }) else {
+                return;
+            };
+            let (first, second) = self.rows_of(&key);
+            if self.row(second).cast_const() == row {
+                needed[first as usize] = true;
+            }
+        });
+        for (i, want) in (0..self.rows()).zip(needed) {
+            if self.is_spilled(i) != want {
+                // SAFETY: as in `mark_spilled`. A mark is only cleared when
+                // no entry whose first row this is lives in its second (we
+                // are the only writer, so none moves there meanwhile).
+                let word = unsafe { spill_word::<F>(self.row(i)) };
+                if want {
+                    word.fetch_or(table::SPILLED, Ordering::Release);
+                } else {
+                    word.fetch_and(!table::SPILLED, Ordering::Release);
+                }
+            }
+        }
     }
 
     /// Frees a slot in `first` or `second` by moving entries to their other
@@ -354,16 +422,23 @@ impl<F: Family> Table<F> {
         Err(TableError::Full)
     }
 
-    /// Copies the entry at `from` into the free slot `to`, then clears `from`.
+    /// Copies the entry at `from` into the free slot `to` (marking its first
+    /// row spilled if `to` is its second), then clears `from`.
     fn move_entry(&mut self, from: (u32, usize), to: (u32, usize)) {
         let (src, dst) = (self.row(from.0), self.row(to.0));
         // SAFETY: slots of the mapping; we are the only writer.
+        let Some(key) = (unsafe { F::key_at(src, from.1) }) else {
+            return;
+        };
+        let (first, _) = self.rows_of(&key);
+        if to.0 != first {
+            self.mark_spilled(first);
+        }
+        // SAFETY: as above.
         unsafe {
-            if let Some(key) = F::key_at(src, from.1) {
-                let ban = F::ban_at(src, from.1);
-                F::fill(dst, to.1, &key, &ban);
-                F::clear(src, from.1);
-            }
+            let ban = F::ban_at(src, from.1);
+            F::fill(dst, to.1, &key, &ban);
+            F::clear(src, from.1);
         }
     }
 
@@ -440,7 +515,8 @@ impl<F: Family> Table<F> {
         (removed, kept)
     }
 
-    /// Calls `f(row, way, key word)` for every used slot of rows `rows` (clipped to the table).
+    /// Calls `f(row, way, key word)` for every used slot of rows `rows`
+    /// (clipped to the table); the word without the row's spill mark.
     fn scan(&self, rows: Range<u32>, mut f: impl FnMut(*const F::Row, usize, u64)) {
         let end = rows.end.min(self.rows());
         for i in rows.start.min(end)..end {
@@ -448,12 +524,21 @@ impl<F: Family> Table<F> {
             for w in 0..WAYS {
                 // SAFETY: `row` is a row of the mapping.
                 let word = unsafe { F::word(row, w) };
-                if word != 0 {
-                    f(row, w, word);
+                if word & table::USED != 0 {
+                    f(row, w, word & !table::SPILLED);
                 }
             }
         }
     }
+}
+
+/// The word holding a row's spill mark: the key word of its slot 0.
+///
+/// # Safety
+/// `row` must be a live row of a mapping.
+unsafe fn spill_word<'a, F: Family>(row: *mut F::Row) -> &'a AtomicU64 {
+    // SAFETY: the caller's guarantee; key words are 8-byte aligned.
+    unsafe { AtomicU64::from_ptr(F::word_ptr(row, 0)) }
 }
 
 /// Sets the bit of prefix length `len` in CONFIG-style length bits.
