@@ -165,6 +165,48 @@ fn allowlisted_source_passes_even_when_also_blocked() {
 }
 
 #[test]
+fn the_allowlist_is_looked_up_only_where_an_allowlist_hint_bit_is_set() {
+    use aya::maps::lpm_trie::Key;
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.19.0.0/16", BanReason::Manual, 0);
+    filter.ban("2001:db8::/32", BanReason::Manual, 0);
+    // Entries written without their hint bits are never looked up: the bit gates the trie.
+    filter
+        .allow_v4
+        .insert(&Key::new(24, [198, 19, 5, 0]), 1, 0)
+        .expect("insert");
+    let mut net6 = [0u8; 16];
+    net6[..6].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 5]);
+    filter
+        .allow_v6
+        .insert(&Key::new(48, net6), 1, 0)
+        .expect("insert");
+    let frame4 = Frame::new().ipv4_udp(v4(198, 19, 5, 5), DST4, b"x");
+    let frame6 = Frame::new().ipv6_udp(v6("2001:db8:5::5"), DST6, b"x");
+    assert_eq!(filter.run(&frame4), XDP_DROP);
+    assert_eq!(filter.run(&frame6), XDP_DROP);
+    // As the gateway adds them: hint bits, then the entry.
+    filter.allow("198.19.5.0/24");
+    filter.allow("2001:db8:5::/48");
+    assert_eq!(filter.run(&frame4), XDP_PASS);
+    assert_eq!(filter.run(&frame6), XDP_PASS);
+    assert_eq!(filter.packets(stat::PASS_ALLOWLIST), 2);
+
+    // A prefix shorter than /16 hints every /16 it covers; an IPv6 one
+    // shorter than /32, every bit.
+    filter.ban("10.200.0.0/16", BanReason::Manual, 0);
+    filter.ban("2a00:1:2::/48", BanReason::Manual, 0);
+    let far4 = Frame::new().ipv4_udp(v4(10, 200, 1, 1), DST4, b"x");
+    let far6 = Frame::new().ipv6_udp(v6("2a00:1:2::1"), DST6, b"x");
+    assert_eq!(filter.run(&far4), XDP_DROP);
+    assert_eq!(filter.run(&far6), XDP_DROP);
+    filter.allow("10.0.0.0/8");
+    filter.allow("2a00::/12");
+    assert_eq!(filter.run(&far4), XDP_PASS);
+    assert_eq!(filter.run(&far6), XDP_PASS);
+}
+
+#[test]
 fn blocked_ipv4_cidr_drops_with_the_reason_of_the_longest_prefix() {
     pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig::DEFAULT);

@@ -17,6 +17,10 @@ pub mod maps {
     pub const ALLOW_V4: &str = "ALLOW_V4";
     /// `LpmTrie<[u8; 16], u8>`: IPv6 CIDRs that skip every check.
     pub const ALLOW_V6: &str = "ALLOW_V6";
+    /// `Array<u64>`: which IPv4 /16s an allowlist entry may cover (see [`crate::hint`]).
+    pub const ALLOW_HINTS_V4: &str = "ALLOW_HINTS_V4";
+    /// `Array<u64>`: which folded IPv6 /32s an allowlist entry may cover.
+    pub const ALLOW_HINTS_V6: &str = "ALLOW_HINTS_V6";
     /// `Array<BanRowV4>` (mmapable): the IPv4 ban table, every prefix length (see [`crate::table`]).
     pub const BLOCK_V4: &str = "BLOCK_V4";
     /// `Array<BanRowV6>` (mmapable): the IPv6 ban table, every prefix length.
@@ -414,6 +418,43 @@ mod tests {
             assert_ne!(a, b, "{h:#x}");
             assert!(a <= 255 && b <= 255);
         }
+    }
+}
+
+/// The allowlist hints: ALLOW_HINTS_V4 and ALLOW_HINTS_V6 hold one bit per
+/// IPv4 /16 and per IPv6 /32 (folded to 16 bits), set when an allowlist entry
+/// may cover an address there. The program looks a source up in the
+/// allowlist trie only when its bit is set: a trie lookup is a helper call,
+/// which costs more than the rest of the blocklist stage (BENCHMARKS.md), and
+/// most sources are not near any allowlisted network.
+///
+/// User space sets an entry's bits before it inserts the entry, so no lookup
+/// that should find it is skipped, and recomputes them from the tries after
+/// removals (a stale bit only costs a lookup). An entry shorter than /16
+/// (IPv4) sets the bits of every /16 it covers; one shorter than /32 (IPv6)
+/// sets them all.
+pub mod hint {
+    /// Words of each hint map: 65,536 bits.
+    pub const WORDS: u32 = 1024;
+
+    /// The hint bit of an IPv4 address (big-endian u32): its /16.
+    #[inline(always)]
+    pub const fn bit_v4(addr: u32) -> u32 {
+        addr >> 16
+    }
+
+    /// The hint bit of an IPv6 address (`hi`: its first 8 bytes, big-endian):
+    /// its /32, folded to 16 bits.
+    #[inline(always)]
+    pub const fn bit_v6(hi: u64) -> u32 {
+        let p = (hi >> 32) as u32;
+        (p ^ (p >> 16)) & 0xffff
+    }
+
+    /// The word of a hint bit, and its mask in that word.
+    #[inline(always)]
+    pub const fn word(bit: u32) -> (u32, u64) {
+        ((bit >> 6) & (WORDS - 1), 1 << (bit & 63))
     }
 }
 

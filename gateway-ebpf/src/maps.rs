@@ -8,7 +8,7 @@ use aya_ebpf::{
 use gateway_common::{
     Counter, DropCount, EdgeConfig, RateLimit, SourceKey,
     bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
-    capacity, stat,
+    capacity, hint, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -19,6 +19,15 @@ pub static ALLOW_V4: LpmTrie<[u8; 4], u8> = LpmTrie::with_max_entries(capacity::
 /// IPv6 CIDRs that skip every check.
 #[map(name = "ALLOW_V6")]
 pub static ALLOW_V6: LpmTrie<[u8; 16], u8> = LpmTrie::with_max_entries(capacity::ALLOW, 0);
+
+/// Allowlist hints: a bit per IPv4 /16 an allowlist entry may cover
+/// (`gateway_common::hint`); the trie is looked up only when it is set.
+#[map(name = "ALLOW_HINTS_V4")]
+pub static ALLOW_HINTS_V4: Array<u64> = Array::with_max_entries(hint::WORDS, 0);
+
+/// Allowlist hints for IPv6: a bit per folded /32.
+#[map(name = "ALLOW_HINTS_V6")]
+pub static ALLOW_HINTS_V6: Array<u64> = Array::with_max_entries(hint::WORDS, 0);
 
 /// The IPv4 ban table (every prefix length; see `gateway_common::table`).
 /// Mmapable: user space edits it in place.

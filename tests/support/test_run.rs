@@ -12,6 +12,7 @@ use aya::{
 };
 use gateway::edge::{
     buckets::Buckets,
+    hints,
     table::{NetKey, TableV4, TableV6, with_len},
 };
 use gateway_common::{
@@ -29,6 +30,8 @@ pub struct Filter {
     pub ebpf: Ebpf,
     pub allow_v4: LpmTrie<MapData, [u8; 4], u8>,
     pub allow_v6: LpmTrie<MapData, [u8; 16], u8>,
+    pub allow_hints_v4: Array<MapData, u64>,
+    pub allow_hints_v6: Array<MapData, u64>,
     pub block_v4: TableV4,
     pub block_v6: TableV6,
     pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
@@ -106,6 +109,8 @@ impl Filter {
         Filter {
             allow_v4: take(&mut ebpf, maps::ALLOW_V4),
             allow_v6: take(&mut ebpf, maps::ALLOW_V6),
+            allow_hints_v4: take(&mut ebpf, maps::ALLOW_HINTS_V4),
+            allow_hints_v6: take(&mut ebpf, maps::ALLOW_HINTS_V6),
             block_v4: TableV4::from_map(ebpf.take_map(maps::BLOCK_V4).expect("BLOCK_V4"), seed)
                 .expect("map BLOCK_V4"),
             block_v6: TableV6::from_map(ebpf.take_map(maps::BLOCK_V6).expect("BLOCK_V6"), seed)
@@ -220,8 +225,16 @@ impl Filter {
         self.shown(name).packets
     }
 
-    /// Adds a CIDR to the allowlist.
+    /// Adds a CIDR to the allowlist, its hint bits first (as the gateway does).
     pub fn allow(&mut self, cidr: &str) {
+        let net: ipnet::IpNet = cidr.parse().expect("a CIDR");
+        let mut words = hints::Words::default();
+        words.set(hints::bits(&net));
+        let (map, name) = match net {
+            ipnet::IpNet::V4(_) => (&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4),
+            ipnet::IpNet::V6(_) => (&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6),
+        };
+        hints::write(map, name, &words, true).expect("write the allowlist hints");
         match parse_cidr(cidr) {
             (IpAddr::V4(ip), len) => self.allow_v4.insert(&Key::new(len, ip.octets()), 1, 0),
             (IpAddr::V6(ip), len) => self.allow_v6.insert(&Key::new(len, ip.octets()), 1, 0),

@@ -264,6 +264,7 @@ fn print_table(ours: &Results, theirs: &Results, repeat: u32) {
         ("drop_address_ban", "drop_blocklisted", ""),
         ("pass_allowlisted", "pass_unlisted", ""),
         ("pass_bucket_update", "pass_unlisted", ""),
+        ("pass_bucket_near_allowlisted", "pass_unlisted", ""),
         ("drop_blocklisted", "drop_blocklisted", "-noallow"),
         ("drop_address_ban", "drop_blocklisted", "-noallow"),
         ("pass_bucket_update", "pass_unlisted", "-noallow"),

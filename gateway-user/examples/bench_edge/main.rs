@@ -29,8 +29,12 @@ use aya::{
     programs::{TestRun, TestRunOptions, Xdp},
 };
 use frames::Frame;
-use gateway::edge::table::{NetKey, TableV4, TableV6, with_len};
+use gateway::edge::{
+    hints,
+    table::{NetKey, TableV4, TableV6, with_len},
+};
 use gateway_common::{BanReason, BanValue, EdgeConfig, PROGRAM_NAME, RateLimit, maps, skip};
+use ipnet::IpNet;
 use rand::Rng;
 
 const BLOCK_ENTRIES: u32 = 1_000_000;
@@ -41,12 +45,16 @@ const ROUNDS: usize = 5;
 const DST4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 const DST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 1);
 const BLOCKED4: Ipv4Addr = Ipv4Addr::new(198, 18, 66, 6);
-const ALLOWED4: Ipv4Addr = Ipv4Addr::new(198, 18, 77, 7);
+// The allowlisted network is in another /16 (IPv6: /32) than the other
+// sources, so their allowlist hint bit is clear; NEAR* share its hint bit.
+const ALLOWED4: Ipv4Addr = Ipv4Addr::new(198, 19, 77, 7);
+const NEAR4: Ipv4Addr = Ipv4Addr::new(198, 19, 88, 8);
 const UNLISTED4: Ipv4Addr = Ipv4Addr::new(198, 18, 88, 8);
 const HOST4: Ipv4Addr = Ipv4Addr::new(198, 18, 55, 5);
 const HOST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x55, 5, 0, 0, 0, 5);
 const BLOCKED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x66, 6, 0, 0, 0, 6);
-const ALLOWED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x77, 7, 0, 0, 0, 7);
+const ALLOWED6: Ipv6Addr = Ipv6Addr::new(0x3fff, 0, 0x77, 7, 0, 0, 0, 7);
+const NEAR6: Ipv6Addr = Ipv6Addr::new(0x3fff, 0, 0x88, 8, 0, 0, 0, 8);
 const UNLISTED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x88, 8, 0, 0, 0, 8);
 
 struct Case {
@@ -80,6 +88,11 @@ fn cases() -> Vec<Case> {
             expect: 2,
         },
         Case {
+            name: "v4_pass_bucket_near_allowlisted",
+            frame: f.ipv4_udp(NEAR4, DST4, &pad),
+            expect: 2,
+        },
+        Case {
             name: "v6_drop_blocklisted",
             frame: f.ipv6_udp(BLOCKED6, DST6, &[]),
             expect: 1,
@@ -97,6 +110,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "v6_pass_bucket_update",
             frame: f.ipv6_udp(UNLISTED6, DST6, &[]),
+            expect: 2,
+        },
+        Case {
+            name: "v6_pass_bucket_near_allowlisted",
+            frame: f.ipv6_udp(NEAR6, DST6, &[]),
             expect: 2,
         },
     ]
@@ -286,9 +304,30 @@ fn setup_lists(ebpf: &mut Ebpf) -> Result<Blocklist> {
     block.ban6(ebpf, 48, net6, ban)?;
     block.ban4(ebpf, 32, HOST4.octets(), ban)?;
     block.ban6(ebpf, 128, HOST6.octets(), ban)?;
+    // As `gateway allow add` does: the hint bits, then the entries.
+    for (name, net) in [
+        (
+            maps::ALLOW_HINTS_V4,
+            IpNet::new(ALLOWED4.into(), 24)?.trunc(),
+        ),
+        (
+            maps::ALLOW_HINTS_V6,
+            IpNet::new(ALLOWED6.into(), 48)?.trunc(),
+        ),
+    ] {
+        let mut words = hints::Words::default();
+        words.set(hints::bits(&net));
+        let mut map: Array<&mut MapData, u64> =
+            Array::try_from(ebpf.map_mut(name).context("allowlist hints")?)?;
+        for (i, &w) in words.words().iter().enumerate() {
+            if w != 0 {
+                map.set(i as u32, w, 0)?;
+            }
+        }
+    }
     let mut allow4: LpmTrie<&mut MapData, [u8; 4], u8> =
         LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V4).context("ALLOW_V4")?)?;
-    allow4.insert(&Key::new(24, [198, 18, 77, 0]), 1, 0)?;
+    allow4.insert(&Key::new(24, ALLOWED4.octets()), 1, 0)?;
     let mut allow6: LpmTrie<&mut MapData, [u8; 16], u8> =
         LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V6).context("ALLOW_V6")?)?;
     allow6.insert(&Key::new(48, ALLOWED6.octets()), 1, 0)?;

@@ -5,8 +5,10 @@
 //! - v4 changed the token buckets (v3's LRU hash BUCKETS became the
 //!   BUCKETS_V4 and BUCKETS_V6 tables; buckets are not carried) and appended
 //!   two fields to CONFIG (`bucket_mask_v4`, `bucket_mask_v6`);
-//! - v5 added the ban tables' spill maps (SPILL_V4, SPILL_V6) and appended
-//!   the probe order to CONFIG (`block_count_*`, `block_order_*`).
+//! - v5 marks spilled rows in the ban tables (bit 62 of slot 0's key word,
+//!   never set by older layouts), added the allowlist hints (ALLOW_HINTS_V4,
+//!   ALLOW_HINTS_V6; rebuilt from the copied entries) and appended the probe
+//!   order to CONFIG (`block_count_*`, `block_order_*`).
 //!
 //! The ban tables (BLOCK_V4, BLOCK_V6: same rows, slots and `BanValue`), the
 //! allowlist tries (ALLOW_V4, ALLOW_V6) and the limit tries (LIMIT_V4,

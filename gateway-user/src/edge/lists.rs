@@ -27,6 +27,8 @@ pub fn check_limit(limit: &RateLimit) -> Result<()> {
 impl Edge {
     /// Adds a network to the allowlist (its sources skip every check).
     pub fn allow_add(&mut self, net: IpNet) -> Result<()> {
+        // Its hint bits first: the program must not skip a lookup that would find it.
+        self.hint_allows(&[net])?;
         let res = match (key_v4(&net), key_v6(&net)) {
             (Some(k), _) => self
                 .allow_v4
@@ -50,6 +52,7 @@ impl Edge {
             _ => return Ok(()),
         };
         self.refresh_skips()?;
+        self.refresh_hints()?;
         res.map_err(|(map, e)| delete_error(map, e, net, "allowlist"))
     }
 
@@ -150,7 +153,7 @@ impl Edge {
 }
 
 /// Reads every (network, value) of a trie.
-fn entries<K: Pod, V: Pod>(
+pub(crate) fn entries<K: Pod, V: Pod>(
     trie: &LpmTrie<MapData, K, V>,
     map: &'static str,
     to_net: fn(u32, K) -> IpNet,

@@ -35,6 +35,8 @@ pub struct Edge {
     pub(crate) dir: PathBuf,
     pub(crate) allow_v4: TrieV4<u8>,
     pub(crate) allow_v6: TrieV6<u8>,
+    pub(crate) allow_hints_v4: Array<MapData, u64>,
+    pub(crate) allow_hints_v6: Array<MapData, u64>,
     pub(crate) block_v4: TableV4,
     pub(crate) block_v6: TableV6,
     pub(crate) limit_v4: TrieV4<RateLimit>,
@@ -85,6 +87,8 @@ impl Edge {
             dir: dir.to_path_buf(),
             allow_v4: typed(dir, maps::ALLOW_V4)?,
             allow_v6: typed(dir, maps::ALLOW_V6)?,
+            allow_hints_v4: typed(dir, maps::ALLOW_HINTS_V4)?,
+            allow_hints_v6: typed(dir, maps::ALLOW_HINTS_V6)?,
             block_v4: table(dir, maps::BLOCK_V4, seed)?,
             block_v6: table(dir, maps::BLOCK_V6, seed)?,
             lock: WriteLock::new(dir.parent().unwrap_or(dir)),
@@ -135,7 +139,8 @@ impl Edge {
                 maps::BUCKETS_V4 => buckets.0,
                 maps::BUCKETS_V6 => buckets.1,
                 maps::DROPS => count(maps::DROPS, self.drops.keys())?,
-                maps::EVENTS => continue,
+                // Not entries: the ring, and the allowlist's hint bits.
+                maps::EVENTS | maps::ALLOW_HINTS_V4 | maps::ALLOW_HINTS_V6 => continue,
                 _ => u64::from(spec.capacity),
             };
             let capacity = match spec.name {

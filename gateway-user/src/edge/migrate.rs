@@ -25,9 +25,10 @@ use gateway_common::{EdgeConfig, LAYOUT_VERSION, RateLimit, maps};
 use super::{
     Edge,
     block::BlockKey,
+    cidr,
     error::{EdgeError, Result},
     layouts,
-    lists::check_limit,
+    lists::{check_limit, entries},
     maps::{TrieV4, TrieV6, table, typed},
     pin,
     table::{V4, V6},
@@ -158,10 +159,14 @@ pub(crate) fn carry_over(edge: &mut Edge, old: &Path, mode: Mode) -> Result<Carr
     let (v4, v6) = (old.join(maps::ALLOW_V4), old.join(maps::ALLOW_V6));
     if v4.exists() {
         let trie: TrieV4<u8> = typed(old, maps::ALLOW_V4)?;
+        let nets: Vec<_> = entries(&trie, maps::ALLOW_V4, cidr::from_v4)?;
+        edge.hint_allows(&nets.into_iter().map(|(n, _)| n).collect::<Vec<_>>())?;
         carried.allows += copy_trie(&trie, &mut edge.allow_v4, maps::ALLOW_V4, mode)?;
     }
     if v6.exists() {
         let trie: TrieV6<u8> = typed(old, maps::ALLOW_V6)?;
+        let nets: Vec<_> = entries(&trie, maps::ALLOW_V6, cidr::from_v6)?;
+        edge.hint_allows(&nets.into_iter().map(|(n, _)| n).collect::<Vec<_>>())?;
         carried.allows += copy_trie(&trie, &mut edge.allow_v6, maps::ALLOW_V6, mode)?;
     }
     if old.join(maps::LIMIT_V4).exists() {

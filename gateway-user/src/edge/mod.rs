@@ -9,6 +9,7 @@ mod block;
 pub mod buckets;
 pub mod cidr;
 mod error;
+pub mod hints;
 pub mod import;
 mod layouts;
 mod links;

@@ -16,7 +16,7 @@ use aya::maps::{MapData, MapType};
 use gateway_common::{
     Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey,
     bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
-    capacity, maps, stat,
+    capacity, hint, maps, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -59,7 +59,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 12] = [
+pub const SPECS: [MapSpec; 14] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -74,6 +74,8 @@ pub const SPECS: [MapSpec; 12] = [
         1,
         capacity::ALLOW,
     ),
+    spec(maps::ALLOW_HINTS_V4, MapType::Array, 4, 8, hint::WORDS),
+    spec(maps::ALLOW_HINTS_V6, MapType::Array, 4, 8, hint::WORDS),
     spec(
         maps::BLOCK_V4,
         MapType::Array,
