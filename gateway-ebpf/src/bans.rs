@@ -53,14 +53,9 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
             table::hash_v4(key, config.table_seed),
             config.block_row_mask,
         );
-        let found = match find_v4(BLOCK_V4.get(first), key) {
-            Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
-            Probe::Spilled => match find_v4(BLOCK_V4.get(second), key) {
-                Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
-                _ => None,
-            },
-            Probe::Miss => None,
-        };
+        let found = resolve(find_v4(BLOCK_V4.get(first), key), || {
+            find_v4(BLOCK_V4.get(second), key)
+        });
         if let Some((expires_ns, reason)) = found
             && live(expires_ns)
         {
@@ -68,6 +63,20 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
         }
     }
     None
+}
+
+/// The expiry and reason a lookup found: in the first row, else (when the
+/// first row is marked spilled) in the second.
+#[inline(always)]
+fn resolve(first: Probe, second: impl FnOnce() -> Probe) -> Option<(u64, u32)> {
+    let probe = match first {
+        Probe::Spilled => second(),
+        other => other,
+    };
+    match probe {
+        Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
+        Probe::Spilled | Probe::Miss => None,
+    }
 }
 
 /// What one row says about a key.
@@ -121,14 +130,9 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
             table::hash_v6(key, net_hi, net_lo, config.table_seed),
             config.block_row_mask,
         );
-        let found = match find_v6(BLOCK_V6.get(first), key, net_hi, net_lo) {
-            Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
-            Probe::Spilled => match find_v6(BLOCK_V6.get(second), key, net_hi, net_lo) {
-                Probe::Hit(expires_ns, reason) => Some((expires_ns, reason)),
-                _ => None,
-            },
-            Probe::Miss => None,
-        };
+        let found = resolve(find_v6(BLOCK_V6.get(first), key, net_hi, net_lo), || {
+            find_v6(BLOCK_V6.get(second), key, net_hi, net_lo)
+        });
         if let Some((expires_ns, reason)) = found
             && live(expires_ns)
         {
