@@ -592,6 +592,30 @@ fn per_cidr_override_replaces_the_default_limit() {
 }
 
 #[test]
+fn a_rate_override_is_looked_up_only_where_its_hint_bit_is_set() {
+    use aya::maps::lpm_trie::Key;
+    let mut filter = Filter::with_config(limited(1, 50));
+    // Written without its hint bit, the override is never looked up: the default applies.
+    filter
+        .limit_v4
+        .insert(
+            &Key::new(24, [198, 19, 20, 0]),
+            gateway_common::RateLimit { pps: 1, burst: 1 },
+            0,
+        )
+        .expect("insert");
+    let first = Frame::new().ipv4_udp(v4(198, 19, 20, 1), DST4, b"x");
+    for _ in 0..5 {
+        assert_eq!(filter.run(&first), XDP_PASS);
+    }
+    // As the gateway sets it: hint bit, then the entry.
+    filter.limit("198.19.20.0/24", 1, 1);
+    let second = Frame::new().ipv4_udp(v4(198, 19, 20, 2), DST4, b"x");
+    assert_eq!(filter.run(&second), XDP_PASS);
+    assert_eq!(filter.run(&second), XDP_DROP, "burst 1 of the override");
+}
+
+#[test]
 fn two_ipv6_addresses_in_one_64_share_a_bucket() {
     let filter = Filter::with_config(limited(1, 4));
     let a = Frame::new().ipv6_udp(v6("2001:db8:1:2::a"), DST6, b"x");

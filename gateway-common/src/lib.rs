@@ -29,6 +29,10 @@ pub mod maps {
     pub const LIMIT_V4: &str = "LIMIT_V4";
     /// `LpmTrie<[u8; 16], RateLimit>`: per-CIDR rate overrides for IPv6 sources.
     pub const LIMIT_V6: &str = "LIMIT_V6";
+    /// `Array<u64>`: which IPv4 /16s a rate override may cover (see [`crate::hint`]).
+    pub const LIMIT_HINTS_V4: &str = "LIMIT_HINTS_V4";
+    /// `Array<u64>`: which folded IPv6 /32s a rate override may cover.
+    pub const LIMIT_HINTS_V6: &str = "LIMIT_HINTS_V6";
     /// `Array<BucketRowV4>` (mmapable): token buckets of IPv4 sources (see [`crate::bucket`]).
     pub const BUCKETS_V4: &str = "BUCKETS_V4";
     /// `Array<BucketRowV6>` (mmapable): token buckets of IPv6 sources.
@@ -421,15 +425,16 @@ mod tests {
     }
 }
 
-/// The allowlist hints: ALLOW_HINTS_V4 and ALLOW_HINTS_V6 hold one bit per
-/// IPv4 /16 and per IPv6 /32 (folded to 16 bits), set when an allowlist entry
-/// may cover an address there. The program looks a source up in the
-/// allowlist trie only when its bit is set: a trie lookup is a helper call,
-/// which costs more than the rest of the blocklist stage (BENCHMARKS.md), and
-/// most sources are not near any allowlisted network.
+/// The hints of the LPM tries (the allowlist: ALLOW_HINTS_V4/V6; the rate
+/// overrides: LIMIT_HINTS_V4/V6) hold one bit per IPv4 /16 and per IPv6 /32
+/// (folded to 16 bits), set when an entry of the trie may cover an address
+/// there. The program looks a source up in a trie only when its bit is set:
+/// a trie lookup is a helper call, which costs more than the rest of the
+/// blocklist stage (BENCHMARKS.md), and most sources are not near any
+/// allowlisted or specially limited network.
 ///
 /// User space sets an entry's bits before it inserts the entry, so no lookup
-/// that should find it is skipped, and recomputes them from the tries after
+/// that should find it is skipped, and recomputes them from the trie after
 /// removals (a stale bit only costs a lookup). An entry shorter than /16
 /// (IPv4) sets the bits of every /16 it covers; one shorter than /32 (IPv6)
 /// sets them all.

@@ -17,20 +17,19 @@ mod slots;
 mod source;
 mod stats;
 
-use aya_ebpf::maps::Array;
 use aya_ebpf::{
     bindings::xdp_action,
     helpers::{bpf_ktime_get_coarse_ns, bpf_ktime_get_ns},
     macros::xdp,
     programs::XdpContext,
 };
-use gateway_common::{EdgeConfig, hint, skip, stat};
+use gateway_common::{EdgeConfig, skip, stat};
 
 use crate::{
     maps::{ALLOW_HINTS_V4, ALLOW_HINTS_V6, ALLOW_V4, ALLOW_V6, CONFIG},
     parse::{Parsed, parse},
     rate::RateVerdict,
-    source::{Source, lpm_v4, lpm_v6},
+    source::{Source, hinted, lpm_v4, lpm_v6},
 };
 
 /// Entry point attached to the interface.
@@ -115,25 +114,15 @@ fn dropped(source: &Source, config: &EdgeConfig, action: u32, slot: u32, bytes: 
 /// is empty; the trie is looked up only when the source's hint bit is set).
 #[inline(always)]
 fn allowlisted(source: &Source, skips: u32) -> bool {
-    let a = &source.addr;
     if source.is_v4() {
-        let addr = u32::from_be_bytes([a[0], a[1], a[2], a[3]]);
         skips & skip::ALLOW_V4 == 0
-            && hinted(&ALLOW_HINTS_V4, hint::bit_v4(addr))
+            && hinted(&ALLOW_HINTS_V4, source)
             && ALLOW_V4.get(lpm_v4(source)).is_some()
     } else {
-        let hi = u64::from_be_bytes([a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]]);
         skips & skip::ALLOW_V6 == 0
-            && hinted(&ALLOW_HINTS_V6, hint::bit_v6(hi))
+            && hinted(&ALLOW_HINTS_V6, source)
             && ALLOW_V6.get(lpm_v6(source)).is_some()
     }
-}
-
-/// Whether a hint map has `bit` set (an array read, inlined by the verifier).
-#[inline(always)]
-fn hinted(hints: &Array<u64>, bit: u32) -> bool {
-    let (word, mask) = hint::word(bit);
-    hints.get(word).is_some_and(|w| w & mask != 0)
 }
 
 /// Whether a ban is still in force. Expired entries are ignored here; the

@@ -38,6 +38,14 @@ pub static BLOCK_V4: Array<BanRowV4> = Array::with_max_entries(BLOCK_ROWS, BPF_F
 #[map(name = "BLOCK_V6")]
 pub static BLOCK_V6: Array<BanRowV6> = Array::with_max_entries(BLOCK_ROWS, BPF_F_MMAPABLE);
 
+/// Rate override hints: a bit per IPv4 /16 an override may cover.
+#[map(name = "LIMIT_HINTS_V4")]
+pub static LIMIT_HINTS_V4: Array<u64> = Array::with_max_entries(hint::WORDS, 0);
+
+/// Rate override hints for IPv6: a bit per folded /32.
+#[map(name = "LIMIT_HINTS_V6")]
+pub static LIMIT_HINTS_V6: Array<u64> = Array::with_max_entries(hint::WORDS, 0);
+
 /// Per-CIDR rate overrides for IPv4 sources.
 #[map(name = "LIMIT_V4")]
 pub static LIMIT_V4: LpmTrie<[u8; 4], RateLimit> = LpmTrie::with_max_entries(capacity::LIMIT, 0);

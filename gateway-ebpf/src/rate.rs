@@ -42,9 +42,9 @@ use gateway_common::{Bucket, EdgeConfig, OverflowEvent, RateLimit, TOKEN_SCALE, 
 
 use crate::{
     atomic,
-    maps::{EVENTS, LIMIT_V4, LIMIT_V6},
+    maps::{EVENTS, LIMIT_HINTS_V4, LIMIT_HINTS_V6, LIMIT_V4, LIMIT_V6},
     slots::{slot_v4, slot_v6},
-    source::{Source, lpm_v4, lpm_v6},
+    source::{Source, hinted, lpm_v4, lpm_v6},
 };
 
 /// Longest elapsed time credited by one refill; a longer idle gap fills the bucket.
@@ -67,16 +67,17 @@ pub enum RateVerdict {
 }
 
 /// The limit that applies to `source`: its CIDR override, else the default.
-/// The override tries are not looked up when user space says they are empty.
+/// The override tries are not looked up when user space says they are
+/// empty, nor when no override is near the source (its hint bit is clear).
 #[inline(always)]
 fn limit_for(source: &Source, config: &EdgeConfig) -> RateLimit {
     let found = if source.is_v4() {
-        if config.skip & skip::LIMIT_V4 != 0 {
+        if config.skip & skip::LIMIT_V4 != 0 || !hinted(&LIMIT_HINTS_V4, source) {
             None
         } else {
             LIMIT_V4.get(lpm_v4(source))
         }
-    } else if config.skip & skip::LIMIT_V6 != 0 {
+    } else if config.skip & skip::LIMIT_V6 != 0 || !hinted(&LIMIT_HINTS_V6, source) {
         None
     } else {
         LIMIT_V6.get(lpm_v6(source))

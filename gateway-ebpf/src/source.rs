@@ -1,7 +1,7 @@
 //! The source of a packet and the keys derived from it for each map.
 
-use aya_ebpf::maps::lpm_trie::Key;
-use gateway_common::{EdgeConfig, SourceKey, family};
+use aya_ebpf::maps::{Array, lpm_trie::Key};
+use gateway_common::{EdgeConfig, SourceKey, family, hint};
 
 /// The source address of an IP packet.
 #[derive(Clone, Copy)]
@@ -17,6 +17,19 @@ impl Source {
     #[inline(always)]
     pub fn is_v4(&self) -> bool {
         self.family == family::V4
+    }
+
+    /// The source's bit in a trie's hint map (`gateway_common::hint`).
+    #[inline(always)]
+    pub fn hint_bit(&self) -> u32 {
+        let a = &self.addr;
+        if self.is_v4() {
+            hint::bit_v4(u32::from_be_bytes([a[0], a[1], a[2], a[3]]))
+        } else {
+            hint::bit_v6(u64::from_be_bytes([
+                a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+            ]))
+        }
     }
 
     /// The bucket / drop-count key: the address masked to the configured prefix.
@@ -64,6 +77,14 @@ impl Source {
             }
         }
     }
+}
+
+/// Whether a trie's hint map has the source's bit set, i.e. whether the trie
+/// is worth looking up (an array read, inlined by the verifier).
+#[inline(always)]
+pub fn hinted(hints: &Array<u64>, source: &Source) -> bool {
+    let (word, mask) = hint::word(source.hint_bit());
+    hints.get(word).is_some_and(|w| w & mask != 0)
 }
 
 /// The IPv4 LPM key for a full-length lookup of `source`.

@@ -32,6 +32,8 @@ pub struct Filter {
     pub allow_v6: LpmTrie<MapData, [u8; 16], u8>,
     pub allow_hints_v4: Array<MapData, u64>,
     pub allow_hints_v6: Array<MapData, u64>,
+    pub limit_hints_v4: Array<MapData, u64>,
+    pub limit_hints_v6: Array<MapData, u64>,
     pub block_v4: TableV4,
     pub block_v6: TableV6,
     pub limit_v4: LpmTrie<MapData, [u8; 4], RateLimit>,
@@ -111,6 +113,8 @@ impl Filter {
             allow_v6: take(&mut ebpf, maps::ALLOW_V6),
             allow_hints_v4: take(&mut ebpf, maps::ALLOW_HINTS_V4),
             allow_hints_v6: take(&mut ebpf, maps::ALLOW_HINTS_V6),
+            limit_hints_v4: take(&mut ebpf, maps::LIMIT_HINTS_V4),
+            limit_hints_v6: take(&mut ebpf, maps::LIMIT_HINTS_V6),
             block_v4: TableV4::from_map(ebpf.take_map(maps::BLOCK_V4).expect("BLOCK_V4"), seed)
                 .expect("map BLOCK_V4"),
             block_v6: TableV6::from_map(ebpf.take_map(maps::BLOCK_V6).expect("BLOCK_V6"), seed)
@@ -225,16 +229,24 @@ impl Filter {
         self.shown(name).packets
     }
 
-    /// Adds a CIDR to the allowlist, its hint bits first (as the gateway does).
-    pub fn allow(&mut self, cidr: &str) {
+    /// Sets the hint bits of a CIDR in one of the tries' hint maps.
+    fn hint(&mut self, list: hints::List, cidr: &str) {
         let net: ipnet::IpNet = cidr.parse().expect("a CIDR");
         let mut words = hints::Words::default();
         words.set(hints::bits(&net));
-        let (map, name) = match net {
-            ipnet::IpNet::V4(_) => (&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4),
-            ipnet::IpNet::V6(_) => (&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6),
+        let v4 = matches!(net, ipnet::IpNet::V4(_));
+        let (map, name) = match (list, v4) {
+            (hints::List::Allow, true) => (&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4),
+            (hints::List::Allow, false) => (&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6),
+            (hints::List::Limit, true) => (&mut self.limit_hints_v4, maps::LIMIT_HINTS_V4),
+            (hints::List::Limit, false) => (&mut self.limit_hints_v6, maps::LIMIT_HINTS_V6),
         };
-        hints::write(map, name, &words, true).expect("write the allowlist hints");
+        hints::write(map, name, &words, true).expect("write the hints");
+    }
+
+    /// Adds a CIDR to the allowlist, its hint bits first (as the gateway does).
+    pub fn allow(&mut self, cidr: &str) {
+        self.hint(hints::List::Allow, cidr);
         match parse_cidr(cidr) {
             (IpAddr::V4(ip), len) => self.allow_v4.insert(&Key::new(len, ip.octets()), 1, 0),
             (IpAddr::V6(ip), len) => self.allow_v6.insert(&Key::new(len, ip.octets()), 1, 0),
@@ -282,6 +294,7 @@ impl Filter {
 
     /// Sets a per-CIDR rate override.
     pub fn limit(&mut self, cidr: &str, pps: u64, burst: u64) {
+        self.hint(hints::List::Limit, cidr);
         let value = RateLimit { pps, burst };
         match parse_cidr(cidr) {
             (IpAddr::V4(ip), len) => self.limit_v4.insert(&Key::new(len, ip.octets()), value, 0),

@@ -1,7 +1,8 @@
-//! The allowlist hints (`gateway_common::hint`) from user space: the bits an
-//! allowlisted network needs, set before the network is inserted (so the
-//! program never skips a lookup that would find it), and recomputed from the
-//! tries after removals (a stale bit only costs the program a lookup).
+//! The hints of the LPM tries (`gateway_common::hint`) from user space: the
+//! bits a network of the allowlist or of the rate overrides needs, set
+//! before the network is inserted (so the program never skips a lookup that
+//! would find it), and recomputed from the trie after removals (a stale bit
+//! only costs the program a lookup).
 use std::{net::IpAddr, ops::Range};
 
 use aya::maps::{Array, MapData};
@@ -13,7 +14,16 @@ use super::{
     error::{EdgeError, Result},
 };
 
-/// The hint bits an allowlisted network needs, in its family's map.
+/// The trie a hint map stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    /// ALLOW_V4 / ALLOW_V6.
+    Allow,
+    /// LIMIT_V4 / LIMIT_V6.
+    Limit,
+}
+
+/// The hint bits a network needs, in its family's map.
 pub fn bits(net: &IpNet) -> Range<u32> {
     let all = 0..hint::WORDS * 64;
     match net.network() {
@@ -84,31 +94,48 @@ pub fn write(
     Ok(())
 }
 
-impl Edge {
-    /// Sets the hint bits of networks about to be allowlisted.
-    pub(crate) fn hint_allows(&mut self, nets: &[IpNet]) -> Result<()> {
-        let (mut v4, mut v6) = (Words::default(), Words::default());
-        for net in nets {
-            match net {
-                IpNet::V4(_) => v4.set(bits(net)),
-                IpNet::V6(_) => v6.set(bits(net)),
-            }
+/// The words both families' hint maps need for `nets`: (IPv4, IPv6).
+fn words_of<'a>(nets: impl IntoIterator<Item = &'a IpNet>) -> (Words, Words) {
+    let (mut v4, mut v6) = (Words::default(), Words::default());
+    for net in nets {
+        match net {
+            IpNet::V4(_) => v4.set(bits(net)),
+            IpNet::V6(_) => v6.set(bits(net)),
         }
-        write(&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4, &v4, true)?;
-        write(&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6, &v6, true)
+    }
+    (v4, v6)
+}
+
+impl Edge {
+    /// Sets the hint bits of networks about to be added to `list`.
+    pub(crate) fn hint(&mut self, list: List, nets: &[IpNet]) -> Result<()> {
+        let (v4, v6) = words_of(nets);
+        self.write_hints(list, &v4, &v6, true)
     }
 
-    /// Recomputes the hint bits from the allowlist (after removals).
-    pub(crate) fn refresh_hints(&mut self) -> Result<()> {
-        let (mut v4, mut v6) = (Words::default(), Words::default());
-        for net in self.allows()? {
-            match net {
-                IpNet::V4(_) => v4.set(bits(&net)),
-                IpNet::V6(_) => v6.set(bits(&net)),
-            }
-        }
-        write(&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4, &v4, false)?;
-        write(&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6, &v6, false)
+    /// Recomputes the hint bits of `list` from its trie (after removals).
+    pub(crate) fn refresh_hints(&mut self, list: List) -> Result<()> {
+        let nets: Vec<IpNet> = match list {
+            List::Allow => self.allows()?,
+            List::Limit => self.limits()?.into_iter().map(|(net, _)| net).collect(),
+        };
+        let (v4, v6) = words_of(&nets);
+        self.write_hints(list, &v4, &v6, false)
+    }
+
+    fn write_hints(&mut self, list: List, v4: &Words, v6: &Words, only_add: bool) -> Result<()> {
+        let [(m4, n4), (m6, n6)] = match list {
+            List::Allow => [
+                (&mut self.allow_hints_v4, maps::ALLOW_HINTS_V4),
+                (&mut self.allow_hints_v6, maps::ALLOW_HINTS_V6),
+            ],
+            List::Limit => [
+                (&mut self.limit_hints_v4, maps::LIMIT_HINTS_V4),
+                (&mut self.limit_hints_v6, maps::LIMIT_HINTS_V6),
+            ],
+        };
+        write(m4, n4, v4, only_add)?;
+        write(m6, n6, v6, only_add)
     }
 }
 

@@ -6,8 +6,9 @@
 //!   BUCKETS_V4 and BUCKETS_V6 tables; buckets are not carried) and appended
 //!   two fields to CONFIG (`bucket_mask_v4`, `bucket_mask_v6`);
 //! - v5 marks spilled rows in the ban tables (bit 62 of slot 0's key word,
-//!   never set by older layouts), added the allowlist hints (ALLOW_HINTS_V4,
-//!   ALLOW_HINTS_V6; rebuilt from the copied entries) and appended the probe
+//!   never set by older layouts), added the hints of the allowlist and rate
+//!   override tries (ALLOW_HINTS_*, LIMIT_HINTS_*; set from the copied
+//!   entries) and appended the probe
 //!   order to CONFIG (`block_count_*`, `block_order_*`).
 //!
 //! The ban tables (BLOCK_V4, BLOCK_V6: same rows, slots and `BanValue`), the

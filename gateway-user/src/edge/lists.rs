@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use super::{
     Edge, cidr,
     error::{EdgeError, Result},
+    hints::List,
     maps::{is_full, is_not_found, key_v4, key_v6},
 };
 
@@ -28,7 +29,7 @@ impl Edge {
     /// Adds a network to the allowlist (its sources skip every check).
     pub fn allow_add(&mut self, net: IpNet) -> Result<()> {
         // Its hint bits first: the program must not skip a lookup that would find it.
-        self.hint_allows(&[net])?;
+        self.hint(List::Allow, &[net])?;
         let res = match (key_v4(&net), key_v6(&net)) {
             (Some(k), _) => self
                 .allow_v4
@@ -52,7 +53,7 @@ impl Edge {
             _ => return Ok(()),
         };
         self.refresh_skips()?;
-        self.refresh_hints()?;
+        self.refresh_hints(List::Allow)?;
         res.map_err(|(map, e)| delete_error(map, e, net, "allowlist"))
     }
 
@@ -70,6 +71,7 @@ impl Edge {
     /// Sets the rate limit of the sources in a network, overriding the default.
     pub fn limit_set(&mut self, net: IpNet, limit: RateLimit) -> Result<()> {
         check_limit(&limit)?;
+        self.hint(List::Limit, &[net])?;
         let res = match (key_v4(&net), key_v6(&net)) {
             (Some(k), _) => self
                 .limit_v4
@@ -94,6 +96,7 @@ impl Edge {
             _ => return Ok(()),
         };
         self.refresh_skips()?;
+        self.refresh_hints(List::Limit)?;
         res.map_err(|(map, e)| delete_error(map, e, net, "rate-limit overrides"))?;
         self.reset_buckets(Some(net)).map(drop)
     }

@@ -41,6 +41,8 @@ pub struct Edge {
     pub(crate) block_v6: TableV6,
     pub(crate) limit_v4: TrieV4<RateLimit>,
     pub(crate) limit_v6: TrieV6<RateLimit>,
+    pub(crate) limit_hints_v4: Array<MapData, u64>,
+    pub(crate) limit_hints_v6: Array<MapData, u64>,
     pub(crate) config: Array<MapData, EdgeConfig>,
     pub(crate) stats: PerCpuArray<MapData, Counter>,
     pub(crate) drops: HashMap<MapData, SourceKey, DropCount>,
@@ -94,6 +96,8 @@ impl Edge {
             lock: WriteLock::new(dir.parent().unwrap_or(dir)),
             limit_v4: typed(dir, maps::LIMIT_V4)?,
             limit_v6: typed(dir, maps::LIMIT_V6)?,
+            limit_hints_v4: typed(dir, maps::LIMIT_HINTS_V4)?,
+            limit_hints_v6: typed(dir, maps::LIMIT_HINTS_V6)?,
             config,
             stats: typed(dir, maps::STATS)?,
             drops: typed(dir, maps::DROPS)?,
@@ -139,8 +143,12 @@ impl Edge {
                 maps::BUCKETS_V4 => buckets.0,
                 maps::BUCKETS_V6 => buckets.1,
                 maps::DROPS => count(maps::DROPS, self.drops.keys())?,
-                // Not entries: the ring, and the allowlist's hint bits.
-                maps::EVENTS | maps::ALLOW_HINTS_V4 | maps::ALLOW_HINTS_V6 => continue,
+                // Not entries: the ring, and the tries' hint bits.
+                maps::EVENTS
+                | maps::ALLOW_HINTS_V4
+                | maps::ALLOW_HINTS_V6
+                | maps::LIMIT_HINTS_V4
+                | maps::LIMIT_HINTS_V6 => continue,
                 _ => u64::from(spec.capacity),
             };
             let capacity = match spec.name {

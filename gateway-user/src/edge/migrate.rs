@@ -27,6 +27,7 @@ use super::{
     block::BlockKey,
     cidr,
     error::{EdgeError, Result},
+    hints::List,
     layouts,
     lists::{check_limit, entries},
     maps::{TrieV4, TrieV6, table, typed},
@@ -159,22 +160,22 @@ pub(crate) fn carry_over(edge: &mut Edge, old: &Path, mode: Mode) -> Result<Carr
     let (v4, v6) = (old.join(maps::ALLOW_V4), old.join(maps::ALLOW_V6));
     if v4.exists() {
         let trie: TrieV4<u8> = typed(old, maps::ALLOW_V4)?;
-        let nets: Vec<_> = entries(&trie, maps::ALLOW_V4, cidr::from_v4)?;
-        edge.hint_allows(&nets.into_iter().map(|(n, _)| n).collect::<Vec<_>>())?;
+        hint_from(edge, List::Allow, &trie, maps::ALLOW_V4, cidr::from_v4)?;
         carried.allows += copy_trie(&trie, &mut edge.allow_v4, maps::ALLOW_V4, mode)?;
     }
     if v6.exists() {
         let trie: TrieV6<u8> = typed(old, maps::ALLOW_V6)?;
-        let nets: Vec<_> = entries(&trie, maps::ALLOW_V6, cidr::from_v6)?;
-        edge.hint_allows(&nets.into_iter().map(|(n, _)| n).collect::<Vec<_>>())?;
+        hint_from(edge, List::Allow, &trie, maps::ALLOW_V6, cidr::from_v6)?;
         carried.allows += copy_trie(&trie, &mut edge.allow_v6, maps::ALLOW_V6, mode)?;
     }
     if old.join(maps::LIMIT_V4).exists() {
         let trie: TrieV4<RateLimit> = typed(old, maps::LIMIT_V4)?;
+        hint_from(edge, List::Limit, &trie, maps::LIMIT_V4, cidr::from_v4)?;
         carried.limits += copy_trie(&trie, &mut edge.limit_v4, maps::LIMIT_V4, mode)?;
     }
     if old.join(maps::LIMIT_V6).exists() {
         let trie: TrieV6<RateLimit> = typed(old, maps::LIMIT_V6)?;
+        hint_from(edge, List::Limit, &trie, maps::LIMIT_V6, cidr::from_v6)?;
         carried.limits += copy_trie(&trie, &mut edge.limit_v6, maps::LIMIT_V6, mode)?;
     }
     edge.refresh_skips()?;
@@ -222,6 +223,23 @@ fn settings(new: EdgeConfig, old: Option<&layouts::ConfigV3>) -> EdgeConfig {
         monitor: u32::from(old.monitor != 0),
         ..new
     }
+}
+
+/// Sets the hint bits of an old trie's networks in `list`'s hint maps,
+/// before they are copied (so the program never skips a lookup that would
+/// find one).
+fn hint_from<K: Pod, V: Pod>(
+    edge: &mut Edge,
+    list: List,
+    trie: &LpmTrie<MapData, K, V>,
+    name: &'static str,
+    to_net: fn(u32, K) -> ipnet::IpNet,
+) -> Result<()> {
+    let nets: Vec<_> = entries(trie, name, to_net)?
+        .into_iter()
+        .map(|(net, _)| net)
+        .collect();
+    edge.hint(list, &nets)
 }
 
 /// Copies every entry of an LPM trie into another; returns how many were written.

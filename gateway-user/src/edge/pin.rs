@@ -59,7 +59,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 14] = [
+pub const SPECS: [MapSpec; 16] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -104,6 +104,8 @@ pub const SPECS: [MapSpec; 14] = [
         size_of::<RateLimit>() as u32,
         capacity::LIMIT,
     ),
+    spec(maps::LIMIT_HINTS_V4, MapType::Array, 4, 8, hint::WORDS),
+    spec(maps::LIMIT_HINTS_V6, MapType::Array, 4, 8, hint::WORDS),
     spec(
         maps::BUCKETS_V4,
         MapType::Array,
