@@ -225,16 +225,40 @@ impl Parser<'_, '_> {
             )
     }
 
-    /// After a `;`: an MSSQL label (`anything:`) or a `GOTO label` that runs to the
-    /// end of the query. A label then a statement counts when the statement does.
+    /// The whole value is one expression with a cast in it, as injected where a
+    /// number is expected: `encode(lo_get(16400),'base64')::int`.
+    pub(super) fn whole_cast(&self) -> bool {
+        self.expr(0, 0).is_some_and(|e| {
+            e.known_call
+                && matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi))
+                && self.t[..e.end].iter().any(|t| t.text == "::")
+        })
+    }
+
+    /// MSSQL `PRINT @@server_variable` at `i`, alone or before the next statement.
+    pub(super) fn print_variable(&self, i: usize) -> bool {
+        self.is_word(i, "print")
+            && self
+                .t
+                .get(i + 1)
+                .is_some_and(|t| t.kind == Kind::Var && t.text.starts_with("@@"))
+            && matches!(self.kind(i + 2), None | Some(Kind::Comment | Kind::Semi))
+    }
+
+    /// After a `;`: an MSSQL label (`anything:`), a `GOTO label` or a `PRINT @@var`
+    /// that runs to the end of the query. A label then a statement counts when the
+    /// statement does.
     pub(super) fn label_or_goto(&self, i: usize) -> bool {
         let ends = |k: usize| matches!(self.kind(k), None | Some(Kind::Comment | Kind::Semi));
+        if self.print_variable(i) {
+            return true;
+        }
         if self.is_word(i, "goto") {
             return self.kind(i + 1) == Some(Kind::Bare) && ends(i + 2);
         }
         self.kind(i) == Some(Kind::Bare)
             && self.t.get(i + 1).is_some_and(|t| t.text == ":")
-            && (self.stmt_valid(i + 2) || self.label_or_goto(i + 2))
+            && (self.stmt_valid(i + 2) || self.print_variable(i + 2) || self.label_or_goto(i + 2))
     }
 }
 
@@ -256,6 +280,22 @@ mod tests {
         detected(
             &["1' and '1'::int=1--", "1 and version()::text like '%'"],
             &["use std::vec::Vec; or Foo::Int", "x :: Int -> Int"],
+        );
+    }
+
+    #[test]
+    fn a_whole_value_cast_is_an_expression_but_a_type_annotation_is_not() {
+        detected(
+            &["encode(lo_get(16400),'base64')::int", "(select 1)::text--"],
+            &["f :: Int -> Int", "Vec::<u8>::new()", "a[::2]"],
+        );
+    }
+
+    #[test]
+    fn print_of_a_server_variable_is_mssql() {
+        detected(
+            &["PRINT @@variable", "1; print @@version--"],
+            &["print @home", "please print @@ the office"],
         );
     }
 

@@ -1107,7 +1107,12 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         || p.balanced_tail(quoted)
         || p.anywhere()
         || p.group_having()
-        || (!quoted && (p.whole_statement(true) || p.numeric_then_comment() || p.whole_case()))
+        || (!quoted
+            && (p.whole_statement(true)
+                || p.numeric_then_comment()
+                || p.whole_case()
+                || p.whole_cast()
+                || p.print_variable(0)))
 }
 
 /// True when the folded tokens are, as a whole, one complete SQL statement
