@@ -323,20 +323,20 @@ fn public_rates(part: &str) -> (BTreeMap<String, (usize, usize)>, (usize, usize)
 
 fn public_floor(part: &str, category: &str) -> f64 {
     match (part, category) {
-        ("waf-public/dev", "sqli") => 0.95,
+        ("waf-public/dev", "sqli") => 0.96,
         ("waf-public/dev", "nosql") => 0.95,
-        ("waf-public/test", "sqli") => 0.93,
+        ("waf-public/test", "sqli") => 0.94,
         ("waf-public/test", "lfi") => 0.97,
         ("waf-public/test", "rce") => 0.93,
         ("waf-public/test", "nosql") => 0.94,
         ("waf-public/test", "xss") => 0.98,
         ("waf-public2/dev", "rce") => 0.94,
-        ("waf-public2/dev", "sqli") => 0.85,
+        ("waf-public2/dev", "sqli") => 0.88,
         ("waf-public2/dev", "xss") => 0.92,
         ("waf-public2/test", "rce") => 0.85,
         ("waf-public2/test", "sqli") => 0.87,
-        ("waf-public3/dev", "sqli") => 0.81,
-        ("waf-public3/test", "sqli") => 0.77,
+        ("waf-public3/dev", "sqli") => 0.83,
+        ("waf-public3/test", "sqli") => 0.79,
         _ => 0.99,
     }
 }

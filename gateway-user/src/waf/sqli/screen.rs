@@ -8,7 +8,8 @@
 //! identifiers, numbers (TRUE, NULL, ...), variables, dots and unknown symbols, and
 //! folding keeps them so. The grammar finds nothing in such a stream: every rule needs
 //! an operator, a logic word, a keyword, a statement, a comment, a parenthesis, a
-//! comma or a `;` somewhere (`grammar::is_injection`).
+//! comma or a `;` somewhere (`grammar::is_injection`), except MSSQL's `PRINT @@var`,
+//! so `print` counts as a SQL word here.
 use super::tokenizer::{Kind, classify_bytes};
 
 /// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
@@ -91,7 +92,8 @@ fn run_has_no_sql_word(b: &[u8]) -> bool {
         })
 }
 
-/// An ASCII word the tokenizer classifies as SQL (longer words are identifiers).
+/// An ASCII word the tokenizer classifies as SQL (longer words are identifiers), or
+/// `print`.
 fn is_sql_word(word: &[u8]) -> bool {
     let mut buf = [0u8; 32];
     let Some(lower) = buf.get_mut(..word.len()) else {
@@ -100,7 +102,8 @@ fn is_sql_word(word: &[u8]) -> bool {
     for (d, s) in lower.iter_mut().zip(word) {
         *d = s.to_ascii_lowercase();
     }
-    !matches!(classify_bytes(lower), Kind::Bare | Kind::Num)
+    // `PRINT @@var` is the one construct the grammar reads from words alone.
+    !matches!(classify_bytes(lower), Kind::Bare | Kind::Num) || lower == b"print"
 }
 
 #[cfg(test)]
@@ -139,6 +142,7 @@ mod tests {
             "a::b",
             "caf\u{e9}",
             "\u{a0}union",
+            "PRINT @@version",
         ] {
             assert!(!only_names_and_literals(v), "{v}");
         }
@@ -196,6 +200,20 @@ mod tests {
             "sleep",
             "is",
             "in",
+            "case",
+            "when",
+            "then",
+            "end",
+            "group",
+            "having",
+            "grant",
+            "connect",
+            "goto",
+            "print",
+            "PRINT",
+            "match",
+            "against",
+            "int",
         ];
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {

@@ -9,6 +9,7 @@
 //! two words side by side, which SQL almost never does.
 use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
 
+mod clauses;
 mod splice;
 
 /// Folded tokens, on the stack.
@@ -82,7 +83,8 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
                     continue;
                 }
             }
-            Kind::Keyword
+            // `UNION ALL(SELECT ...)` lexes `ALL` as a call.
+            Kind::Keyword | Kind::Func
                 if (t.is("all") || t.is("distinct"))
                     && last.is_some_and(|l| l.kind == Kind::Union) =>
             {
@@ -125,7 +127,12 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
                             | Kind::Semi
                     ),
                 };
-                if operand_follows && unary_position {
+                // A negated literal after AND/OR stays: `or !'a'` is true where `or 'a'`
+                // is false, and `splice::truthy` reads the difference.
+                let negated_literal = t.text == "!"
+                    && last.is_some_and(|l| l.kind == Kind::Logic)
+                    && next.is_some_and(|n| matches!(n.kind, Kind::Num | Kind::Str | Kind::LParen));
+                if operand_follows && unary_position && !negated_literal {
                     continue;
                 }
             }
@@ -300,7 +307,13 @@ impl<'s, 'a> Parser<'s, 'a> {
         j
     }
 
-    fn operand(&self, mut i: usize, depth: usize) -> Option<(Operand, usize)> {
+    /// The operand at `i`, with a Postgres cast after it (`'1'::int`).
+    fn operand(&self, i: usize, depth: usize) -> Option<(Operand, usize)> {
+        self.operand_uncast(i, depth)
+            .map(|(o, end)| self.cast(o, end))
+    }
+
+    fn operand_uncast(&self, mut i: usize, depth: usize) -> Option<(Operand, usize)> {
         while let Some(t) = self.t.get(i) {
             let unary = (t.kind == Kind::Op && matches!(t.text, "-" | "+" | "!" | "~"))
                 || (t.kind == Kind::Keyword && (t.is("not") || t.is("binary")));
@@ -316,6 +329,11 @@ impl<'s, 'a> Parser<'s, 'a> {
         if t.kind == Kind::Keyword && t.is("case") {
             return self
                 .case_end(i)
+                .map(|end| (Operand::Call { known: true }, end));
+        }
+        if t.kind == Kind::WordOp && t.is("match") {
+            return self
+                .match_against(i)
                 .map(|end| (Operand::Call { known: true }, end));
         }
         match t.kind {
@@ -552,6 +570,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                 w("all")
                     || (k1 == Some(Kind::Bare)
                         && matches!(self.kind(j + 2), Some(Kind::Comma | Kind::Keyword)))
+                    || self.grant_valid(j)
             }
             _ => false,
         }
@@ -573,7 +592,9 @@ impl<'s, 'a> Parser<'s, 'a> {
                 }
             }
             Kind::Semi => match self.t.get(i + 1) {
-                None => false,
+                // `admin';`: a one-word literal closed and the statement ended.
+                None => quoted && self.word_prefix,
+                Some(_) if (quoted || literal_prefix) && self.label_or_goto(i + 1) => true,
                 Some(n) => match n.kind {
                     Kind::Comment => quoted,
                     Kind::Stmt => self.stmt_valid(i + 1),
@@ -699,6 +720,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                         self.t.get(k - 1).is_some_and(|t| t.flag)
                             && self.word_prefix
                             && (tok.kind == Kind::Op
+                                || tok.is("div")
+                                || tok.is("mod")
                                 || tok.is("like")
                                 || tok.is("rlike")
                                 || tok.is("regexp"))
@@ -872,6 +895,13 @@ impl<'s, 'a> Parser<'s, 'a> {
             }
         }
         false
+    }
+
+    /// The whole value is one complete CASE expression, as injected where a value
+    /// is expected: `case when 2 then 3 end`.
+    fn whole_case(&self) -> bool {
+        self.case_complete(0)
+            .is_some_and(|end| matches!(self.kind(end), None | Some(Kind::Comment | Kind::Semi)))
     }
 
     /// The whole value is a parenthesized SELECT, as injected where a number is
@@ -1076,7 +1106,13 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         || p.splice(quoted)
         || p.balanced_tail(quoted)
         || p.anywhere()
-        || (!quoted && (p.whole_statement(true) || p.numeric_then_comment()))
+        || p.group_having()
+        || (!quoted
+            && (p.whole_statement(true)
+                || p.numeric_then_comment()
+                || p.whole_case()
+                || p.whole_cast()
+                || p.print_variable(0)))
 }
 
 /// True when the folded tokens are, as a whole, one complete SQL statement
@@ -1203,6 +1239,30 @@ mod tests {
         detected(
             &["1or1=1", "1and2>1"],
             &["4or5 people", "call me 2or3 times"],
+        );
+    }
+
+    #[test]
+    fn union_all_glued_to_a_parenthesis_is_union_all() {
+        detected(
+            &["1001*/*!50000(1)union*/all(select 1,ccnumber,3,4 from credit_cards)"],
+            &["the union all (of us) agreed"],
+        );
+    }
+
+    #[test]
+    fn a_one_word_literal_closed_and_the_statement_ended_is_a_probe() {
+        detected(
+            &["admin@juice-sh.op\";", "admin';"],
+            &["he said \"yes\";", "x = 'abc';"],
+        );
+    }
+
+    #[test]
+    fn an_arithmetic_word_operator_between_quotes_is_spliced() {
+        detected(
+            &["' DIV '", "1' MOD '"],
+            &["the div 'x' tag", "'mod' or 'div'"],
         );
     }
 

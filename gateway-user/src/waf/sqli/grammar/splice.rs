@@ -131,28 +131,37 @@ impl Parser<'_, '_> {
     /// A literal that is true as a condition: a number other than 0, TRUE, a
     /// variable, or a string MySQL reads as such (`or '1`). `or 'b` is false and
     /// `a' or 'b` is a harmless query.
+    /// `!` and NOT flip it: `or !'a'`, `or not 0` and `or !(false)` are true.
     fn truthy(&self, i: usize) -> bool {
         let mut i = i;
-        while matches!(self.kind(i), Some(Kind::LParen | Kind::Op)) {
+        let mut negated = false;
+        while let Some(t) = self.t.get(i) {
+            match t.kind {
+                Kind::LParen => {}
+                Kind::Op => negated ^= t.text == "!",
+                Kind::Keyword if t.is("not") => negated = !negated,
+                _ => break,
+            }
             i += 1;
         }
         let Some(t) = self.t.get(i) else { return false };
-        match t.kind {
+        let truth = match t.kind {
+            // NULL stays NULL under negation.
+            Kind::Num if t.is("null") || t.is("unknown") => return false,
             Kind::Num => {
-                !t.is("false")
-                    && !t.is("null")
-                    && t.text.bytes().any(|c| c.is_ascii_digit() && c != b'0')
-                    || t.is("true")
+                t.is("true")
+                    || !t.is("false") && t.text.bytes().any(|c| c.is_ascii_digit() && c != b'0')
             }
-            Kind::Var => true,
+            Kind::Var => return true,
             Kind::Str => t
                 .text
                 .trim_start()
                 .bytes()
                 .next()
                 .is_some_and(|c| c.is_ascii_digit() && c != b'0'),
-            _ => false,
-        }
+            _ => return false,
+        };
+        truth != negated
     }
 
     /// The whole value, read as one condition, is an injection.
@@ -184,6 +193,15 @@ impl Parser<'_, '_> {
                 || (c.dangling && self.word_prefix)
                 || c.sql && (c.logic > 0 || truncated)
                 || (truncated && c.ops > 0 && self.word_prefix)
+                // Arithmetic spliced into the literal: `1' * id - '0`. Not with `+`
+                // alone, which in a URL or form value is a space (`36"+X+48+"+FRAME`).
+                || (balanced
+                    && c.logic == 0
+                    && c.ops >= 2
+                    && self.word_prefix
+                    && self.t[1..c.end]
+                        .iter()
+                        .any(|t| t.kind == Kind::Op && t.text != "+"))
         } else {
             // Numeric context: the value is an operand, then a condition that compares
             // values (`1 or 1=1`, `HOPE AND 8=3`) or uses SQL (`1 and sleep(5)`);
@@ -244,10 +262,36 @@ mod tests {
 
     #[test]
     fn the_whole_value_read_as_one_condition_is_an_injection() {
-        for a in ["1 or 1=1", "8-9 OR 1 = 1", "1') or ('1'='1", "HOPE AND 8=3"] {
+        for a in [
+            "1 or 1=1",
+            "8-9 OR 1 = 1",
+            "1') or ('1'='1",
+            "HOPE AND 8=3",
+            "1' * id - '0",
+        ] {
             assert!(is_sqli(a), "missed: {a}");
         }
-        for b in ["2+2=4 and 3+3=6", "he is 5' or 6' tall", "a' or 'b"] {
+        for b in [
+            "2+2=4 and 3+3=6",
+            "he is 5' or 6' tall",
+            "a' or 'b",
+            "/SEARCH?Q=36\"+X+48+\"+FRAME&VIEW_TYPE=GALLERY",
+        ] {
+            assert!(!is_sqli(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_negated_false_literal_after_or_is_true() {
+        for a in [
+            "1\"OR!\"a",
+            "1\"OR!\"0",
+            "1\"OR!(false) #1 !",
+            "x' or not 0--",
+        ] {
+            assert!(is_sqli(a), "missed: {a}");
+        }
+        for b in ["1\"OR\"a", "x' or !'1", "it's 1' or !'1 she said"] {
             assert!(!is_sqli(b), "false positive: {b}");
         }
     }
