@@ -10,6 +10,7 @@ use super::chains::{Chains, FieldCache};
 use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
+use super::recent::Recent;
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
 use super::sets::{RegexRule, Sets};
@@ -307,8 +308,9 @@ impl Engine {
                 );
             }
         }
+        let mut recent = Recent::default();
         for field in &fields.list {
-            self.inspect_field(field, policy, &mut acc);
+            self.inspect_field(field, Some(&mut recent), policy, &mut acc);
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
             {
@@ -318,7 +320,7 @@ impl Engine {
                     key: field.key.clone(),
                     value: Cow::Owned(decoded),
                 };
-                self.inspect_field(&alt, policy, &mut acc);
+                self.inspect_field(&alt, None, policy, &mut acc);
             }
         }
         for rule in self
@@ -347,7 +349,15 @@ impl Engine {
         }
     }
 
-    fn inspect_field(&self, field: &Field<'_>, policy: &RoutePolicy, acc: &mut Acc) {
+    /// Inspects one field; `recent` remembers what fired on the field's value (and
+    /// answers for a value seen before) when the value lives as long as it does.
+    fn inspect_field<'v>(
+        &self,
+        field: &'v Field<'_>,
+        recent: Option<&mut Recent<'v>>,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+    ) {
         if field.value.is_empty() {
             return;
         }
@@ -367,29 +377,56 @@ impl Engine {
         if plain && self.custom.is_empty() {
             return;
         }
+        let bit = field.kind.bit();
+        let consider =
+            |rule: usize, acc: &mut Acc| self.consider(self.meta[rule], field, policy, acc);
+        if !plain && let Some(rules) = recent.as_deref().and_then(|r| r.get(bit, &field.value)) {
+            rules.iter().for_each(|&rule| consider(rule, acc));
+            if !self.custom.is_empty() {
+                self.chains.with_cache(&field.value, |cache| {
+                    self.custom_rules(field, policy, acc, cache);
+                });
+            }
+            return;
+        }
         // Each chain is computed at most once for this field, and only if a rule needs it.
         self.chains.with_cache(&field.value, |cache| {
             if !plain {
-                self.builtin_rules(field, policy, acc, cache);
+                match recent {
+                    Some(recent) => {
+                        let start = recent.start();
+                        self.builtin_rules(bit, policy.paranoia, cache, |rule| recent.push(rule));
+                        for &rule in recent.finish(bit, &field.value, start) {
+                            consider(rule, acc);
+                        }
+                    }
+                    None => self.builtin_rules(bit, policy.paranoia, cache, |rule| {
+                        consider(rule, acc);
+                    }),
+                }
             }
             self.custom_rules(field, policy, acc, cache);
         });
     }
 
+    /// Calls `fired` with every built-in rule (its index in `meta`) that matches a
+    /// value of field kind `bit`, up to `paranoia`.
     fn builtin_rules(
         &self,
-        field: &Field<'_>,
-        policy: &RoutePolicy,
-        acc: &mut Acc,
+        bit: u16,
+        paranoia: u8,
         cache: &mut FieldCache<'_, '_>,
+        mut fired: impl FnMut(usize),
     ) {
-        let bit = field.kind.bit();
-        self.sets.scan(bit, policy.paranoia, cache, |rule| {
-            self.consider(self.meta[rule], field, policy, acc);
+        self.sets.scan(bit, paranoia, cache, |rule| {
+            let m = self.meta[rule];
+            if m.targets & bit != 0 && m.paranoia <= paranoia {
+                fired(rule);
+            }
         });
         for d in &self.detectors {
             let m = self.meta[d.rule];
-            if m.targets & bit == 0 || m.paranoia > policy.paranoia {
+            if m.targets & bit == 0 || m.paranoia > paranoia {
                 continue;
             }
             if let Some((needs, gate)) = d.prefilter
@@ -399,7 +436,7 @@ impl Engine {
             }
             let value = cache.value(d.pipeline);
             if !value.is_empty() && (d.f)(value) {
-                self.consider(m, field, policy, acc);
+                fired(d.rule);
             }
         }
     }

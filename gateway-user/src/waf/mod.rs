@@ -6,6 +6,7 @@
 //!
 //! Layout: `request` (input view), `fields` (what is inspected), `transform`
 //! (decoders and normalizers), `chains` (each field's chain values, computed once),
+//! `recent` (values seen earlier in the request and what fired on them),
 //! `symbols` and `prefilter` (what a value holds, what a regex needs), `sets` (the
 //! built-in regexes as sets), `sqli` (libinjection-style tokenizer and grammar),
 //! `xss` (HTML tag scanner), `rules` (built-in rules per category), `custom`
@@ -16,6 +17,7 @@ mod custom;
 mod engine;
 pub(crate) mod fields;
 mod prefilter;
+mod recent;
 mod request;
 mod rules;
 mod sets;

@@ -3,9 +3,10 @@
 //! Rules sharing a transformation chain and a paranoia level go into one set, split
 //! in two when only some of them have a prefilter (characters every match needs,
 //! see `prefilter`): a filtered set is skipped when the value lacks all of them.
-//! The unfiltered sets, which run on nearly every value, are also compiled
-//! together: one scan of the raw value decides for each of them that would see the
-//! raw value, up to ASCII case (see `Sets::sees_raw`).
+//! Every pattern is also compiled into one more set: one scan of the raw value
+//! by it decides for each set that would see the raw value, up to ASCII case (see
+//! `sees_raw`) — most values are left as they are by most chains, so one scan
+//! stands for several.
 use regex::{RegexSet, RegexSetBuilder};
 
 use super::WafError;
@@ -64,8 +65,8 @@ struct Plan {
 /// The compiled sets.
 pub(super) struct Sets {
     groups: Vec<Group>,
-    /// The patterns of every group without a prefilter, in one set.
-    unfiltered: Option<RegexSet>,
+    /// The patterns of every group, in one set.
+    every: Option<RegexSet>,
     /// Indexed by field kind bit and paranoia level - 1.
     plans: Vec<Plan>,
 }
@@ -96,7 +97,7 @@ impl Sets {
             }
         }
         let mut groups = Vec::new();
-        let mut unfiltered = Vec::new();
+        let mut every = Vec::new();
         for ((pipeline, paranoia, filtered), list) in by_key {
             let patterns: Vec<String> = list.iter().map(|r| r.pattern.clone()).collect();
             let prefilter = if filtered {
@@ -106,9 +107,9 @@ impl Sets {
                     .fold(Symbols::default(), Symbols::union);
                 Some(chains.gate(pipeline, needs))
             } else {
-                unfiltered.extend(patterns.iter().cloned());
                 None
             };
+            every.extend(patterns.iter().cloned());
             groups.push(Group {
                 pipeline,
                 targets: list.iter().fold(0, |all, r| all | r.targets),
@@ -120,9 +121,9 @@ impl Sets {
                 rules: list.iter().map(|r| r.index).collect(),
             });
         }
-        let unfiltered = match unfiltered.is_empty() {
+        let every = match every.is_empty() {
             true => None,
-            false => Some(compile(&unfiltered)?),
+            false => Some(compile(&every)?),
         };
         let plans = (0..KINDS * LEVELS)
             .map(|i| {
@@ -146,7 +147,7 @@ impl Sets {
             .collect();
         Ok(Sets {
             groups,
-            unfiltered,
+            every,
             plans,
         })
     }
@@ -174,17 +175,16 @@ impl Sets {
         };
         // Most values look the same to every unfiltered group: one test for all.
         let all_see_raw = sees_raw(plan.unfiltered_triggers, plan.unfiltered_ignore_case, cache);
-        // Whether no unfiltered set matches the raw value, found on first need.
+        // Whether no pattern at all matches the raw value, found on first need.
         let mut raw_miss = None;
         for g in plan.groups.iter().map(|&g| &self.groups[g]) {
-            match g.prefilter {
-                None if (all_see_raw || sees_raw(g.triggers, g.ignores_case, cache))
-                    && *raw_miss.get_or_insert_with(|| self.unfiltered_miss(cache)) =>
-                {
-                    continue;
-                }
+            let sees = match g.prefilter {
                 Some((needs, gate)) if !needs.intersects(cache.chars(gate)) => continue,
-                _ => {}
+                Some(_) => sees_raw(g.triggers, g.ignores_case, cache),
+                None => all_see_raw || sees_raw(g.triggers, g.ignores_case, cache),
+            };
+            if sees && *raw_miss.get_or_insert_with(|| self.raw_miss(cache)) {
+                continue;
             }
             let value = cache.value(g.pipeline);
             // `is_match` stops early and allocates nothing; most fields end here.
@@ -197,18 +197,18 @@ impl Sets {
         }
     }
 
-    /// True when no unfiltered set can match the raw value: one scan by all their
-    /// patterns together. Groups whose chain changes the value (escapes,
-    /// comments, ...) still run one by one.
-    fn unfiltered_miss(&self, cache: &mut FieldCache<'_, '_>) -> bool {
-        self.unfiltered
+    /// True when no built-in pattern matches the raw value: one scan by all of
+    /// them together. Groups whose chain changes the value (escapes, comments,
+    /// ...) still run one by one.
+    fn raw_miss(&self, cache: &mut FieldCache<'_, '_>) -> bool {
+        self.every
             .as_ref()
             .is_some_and(|all| !all.is_match(cache.raw()))
     }
 }
 
 /// True when chains with these triggers leave the raw value as it is, or change
-/// only its ASCII case and the patterns ignore case: then a miss of all unfiltered
+/// only its ASCII case and the patterns ignore case: then a miss of all the
 /// patterns together on the raw value is a miss of theirs.
 fn sees_raw(
     triggers: Option<Triggers>,

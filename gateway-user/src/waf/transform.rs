@@ -526,6 +526,26 @@ pub fn compress_whitespace(input: &str) -> Cow<'_, str> {
         return Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());
+    if input.is_ascii() {
+        // Byte runs between whitespace are copied whole, not char by char.
+        let b = input.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if is_ascii_ws(b[i]) {
+                out.push_str(&input[start..i]);
+                out.push(' ');
+                while i < b.len() && is_ascii_ws(b[i]) {
+                    i += 1;
+                }
+                start = i;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&input[start..]);
+        return Cow::Owned(out);
+    }
     let mut prev_ws = false;
     for c in input.chars() {
         if is_ws(c) {
@@ -551,9 +571,27 @@ pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
     if !any {
         return Cow::Borrowed(input);
     }
+    if input.is_ascii() {
+        return Cow::Owned(without_ascii(input, is_ascii_ws));
+    }
     let mut out = String::with_capacity(input.len());
     input.split(is_ws).for_each(|piece| out.push_str(piece));
     Cow::Owned(out)
+}
+
+/// `input` without the ASCII bytes `drop` picks, copied run by run (cutting at
+/// ASCII bytes keeps every other character whole).
+fn without_ascii(input: &str, drop: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut start = 0;
+    for (i, b) in input.bytes().enumerate() {
+        if b.is_ascii() && drop(b) {
+            out.push_str(&input[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push_str(&input[start..]);
+    out
 }
 
 /// Removes NUL bytes.
@@ -635,28 +673,37 @@ pub fn normalize_path(input: &str) -> Cow<'_, str> {
     {
         return Cow::Borrowed(input);
     }
-    let unified = input.replace('\\', "/");
-    let absolute = unified.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in unified.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if matches!(parts.last(), Some(p) if *p != "..") {
-                    parts.pop();
-                } else {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = String::with_capacity(unified.len());
-    if absolute {
+    // Segments are written straight into `out`; a `..` takes the last one back off.
+    // Kept parts are leading `..`s, then names: a `..` pops a name when there is one.
+    let is_sep = |b: u8| b == b'/' || b == b'\\';
+    let mut out = String::with_capacity(input.len() + 1);
+    if b.first().is_some_and(|&c| is_sep(c)) {
         out.push('/');
     }
-    out.push_str(&parts.join("/"));
-    if unified.ends_with('/') && !parts.is_empty() {
+    let base = out.len();
+    let (mut parts, mut dotdots) = (0usize, 0usize);
+    let mut start = 0;
+    for end in (0..=b.len()).filter(|&i| i == b.len() || is_sep(b[i])) {
+        let seg = &input[start..end];
+        start = end + 1;
+        match seg {
+            "" | "." => {}
+            ".." if parts > dotdots => {
+                let cut = out[base..].rfind('/').map_or(base, |p| base + p);
+                out.truncate(cut);
+                parts -= 1;
+            }
+            seg => {
+                if out.len() > base {
+                    out.push('/');
+                }
+                out.push_str(seg);
+                parts += 1;
+                dotdots += usize::from(seg == "..");
+            }
+        }
+    }
+    if b.last().is_some_and(|&c| is_sep(c)) && parts > 0 {
         out.push('/');
     }
     Cow::Owned(out)
@@ -743,11 +790,9 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
             s = Cow::Owned(out);
         }
     }
-    let quoting = |c: char| matches!(c, '\\' | '\'' | '"' | '^');
-    if s.bytes().any(|c| matches!(c, b'\\' | b'\'' | b'"' | b'^')) {
-        let mut out = String::with_capacity(s.len());
-        s.split(quoting).for_each(|piece| out.push_str(piece));
-        s = Cow::Owned(out);
+    let quoting = |c: u8| matches!(c, b'\\' | b'\'' | b'"' | b'^');
+    if s.bytes().any(quoting) {
+        s = Cow::Owned(without_ascii(&s, quoting));
     }
     then(then(s, lowercase), compress_whitespace)
 }

@@ -7,8 +7,8 @@ mod grammar;
 mod screen;
 mod tokenizer;
 
-pub use grammar::fold;
-pub use tokenizer::{Context, Kind, Token, tokenize};
+pub use grammar::{Folded, fold, fold_into};
+pub use tokenizer::{Context, Kind, Token, Tokens, tokenize, tokenize_into};
 
 /// True when `input` reads as a SQL injection in any context.
 pub fn is_sqli(input: &str) -> bool {
@@ -36,10 +36,11 @@ pub fn is_sql_statement(input: &str) -> bool {
     if trimmed.len() < 8 {
         return false;
     }
-    tokenize(trimmed, Context::Bare).is_some_and(|toks| {
-        let folded = fold(toks.as_slice());
+    let (mut toks, mut folded) = (Tokens::new(), Folded::new());
+    tokenize_into(trimmed, Context::Bare, &mut toks) && {
+        fold_into(toks.as_slice(), &mut folded);
         grammar::is_statement(folded.as_slice())
-    })
+    }
 }
 
 /// The first context in which `input` reads as a SQL injection.
@@ -63,11 +64,13 @@ pub fn sqli_context(input: &str) -> Option<Context> {
     if input.contains('"') {
         ctxs[2] = Some(Context::Quoted(b'"'));
     }
+    // One pair of buffers for every context.
+    let (mut toks, mut folded) = (Tokens::new(), Folded::new());
     ctxs.into_iter().flatten().find(|&ctx| {
-        tokenize(input, ctx).is_some_and(|toks| {
-            let folded = fold(toks.as_slice());
+        tokenize_into(input, ctx, &mut toks) && {
+            fold_into(toks.as_slice(), &mut folded);
             grammar::is_injection(folded.as_slice(), ctx)
-        })
+        }
     })
 }
 

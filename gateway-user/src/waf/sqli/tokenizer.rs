@@ -91,6 +91,15 @@ pub struct Tokens<'a> {
 }
 
 impl<'a> Tokens<'a> {
+    /// An empty buffer, to be filled by [`tokenize_into`] (and refilled: one buffer
+    /// serves every context of a value, so its 64 slots are set up once).
+    pub fn new() -> Tokens<'a> {
+        Tokens {
+            buf: [Token::EMPTY; MAX_TOKENS],
+            len: 0,
+        }
+    }
+
     /// The tokens as a slice.
     pub fn as_slice(&self) -> &[Token<'a>] {
         &self.buf[..self.len]
@@ -103,6 +112,12 @@ impl<'a> Tokens<'a> {
         self.buf[self.len] = t;
         self.len += 1;
         true
+    }
+}
+
+impl Default for Tokens<'_> {
+    fn default() -> Self {
+        Tokens::new()
     }
 }
 
@@ -390,16 +405,23 @@ fn is_space(c: u8) -> bool {
 /// In a quoted context the first token is the string that the input closes; when
 /// the input never closes it, `None` is returned (the whole input is a string).
 pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
+    let mut out = Tokens::new();
+    tokenize_into(input, ctx, &mut out).then_some(out)
+}
+
+/// [`tokenize`] into a buffer the caller owns (its previous tokens are dropped):
+/// false where `tokenize` returns `None`. The hot path reuses one buffer rather
+/// than copying a fresh 64-token array in and out of every call.
+pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> bool {
     let b = input.as_bytes();
-    let mut out = Tokens {
-        buf: [Token::EMPTY; MAX_TOKENS],
-        len: 0,
-    };
+    out.len = 0;
     let mut pos = 0;
     if let Context::Quoted(q) = ctx {
         // The first quote closes the string, escaped or not: `\'` is how payloads
         // get past `addslashes`-style escaping.
-        let close = b.iter().position(|&c| c == q)?;
+        let Some(close) = b.iter().position(|&c| c == q) else {
+            return false;
+        };
         out.push(Token {
             kind: Kind::Str,
             text: &input[..close],
@@ -683,7 +705,7 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
             break;
         }
     }
-    Some(out)
+    true
 }
 
 /// Where the word glued to a number ending at `end` ends (`5pm`, `2nd`), or None

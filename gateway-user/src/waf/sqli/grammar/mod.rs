@@ -19,23 +19,41 @@ pub struct Folded<'a> {
 }
 
 impl<'a> Folded<'a> {
+    /// An empty buffer, to be filled by [`fold_into`].
+    pub fn new() -> Folded<'a> {
+        let empty = Token {
+            kind: Kind::Other,
+            text: "",
+            flag: false,
+        };
+        Folded {
+            buf: [empty; MAX_TOKENS],
+            len: 0,
+        }
+    }
+
     /// The folded tokens.
     pub fn as_slice(&self) -> &[Token<'a>] {
         &self.buf[..self.len]
     }
 }
 
+impl Default for Folded<'_> {
+    fn default() -> Self {
+        Folded::new()
+    }
+}
+
 /// Folds a token stream the way libinjection does before matching.
 pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
-    let empty = Token {
-        kind: Kind::Other,
-        text: "",
-        flag: false,
-    };
-    let mut out = Folded {
-        buf: [empty; MAX_TOKENS],
-        len: 0,
-    };
+    let mut out = Folded::new();
+    fold_into(toks, &mut out);
+    out
+}
+
+/// [`fold`] into a buffer the caller owns and reuses (its previous tokens are dropped).
+pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
+    out.len = 0;
     let mut merge_next = false;
     for (i, &t) in toks.iter().enumerate() {
         let last = if out.len > 0 {
@@ -145,7 +163,6 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
         out.buf[out.len] = t;
         out.len += 1;
     }
-    out
 }
 
 /// What an operand turned out to be.
