@@ -166,7 +166,12 @@ fn order_json() -> String {
     body.push_str(r#""shipping":{"line1":"221B Baker St.","city":"London","postcode":"NW1 6XE","country":"GB"},"notes":"Please leave at the door -- thanks! Don't ring the bell after 9pm.","#);
     body.push_str(r#""coupon":"SPRING-10","gift":false,"tags":["priority","gift-wrap"],"meta":{"source":"web","campaign":"spring_sale","ab":"B"}}}"#);
     while body.len() < 1024 {
-        body.insert_str(body.len() - 1, r#","pad":"lorem ipsum dolor sit amet""#);
+        // Distinct members: a value repeated within a request is inspected once.
+        let n = body.matches("\"line").count() + 1;
+        body.insert_str(
+            body.len() - 1,
+            &format!(r#","line{n}":"gift note {n}: lorem ipsum dolor sit amet""#),
+        );
     }
     body
 }

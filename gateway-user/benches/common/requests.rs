@@ -31,13 +31,24 @@ pub fn requests() -> (http::HeaderMap, String, String) {
     body.push_str(r#""shipping":{"line1":"221B Baker St.","city":"London","postcode":"NW1 6XE","country":"GB"},"notes":"Please leave at the door -- thanks! Don't ring the bell after 9pm.","#);
     body.push_str(r#""coupon":"SPRING-10","gift":false,"tags":["priority","gift-wrap"],"meta":{"source":"web","campaign":"spring_sale","ab":"B"}}}"#);
     while body.len() < 1024 {
-        body.insert_str(body.len() - 1, r#","pad":"lorem ipsum dolor sit amet""#);
+        // Distinct members: a value repeated within a request is inspected once.
+        let n = body.matches("\"line").count() + 1;
+        body.insert_str(
+            body.len() - 1,
+            &format!(r#","line{n}":"gift note {n}: lorem ipsum dolor sit amet""#),
+        );
     }
     let big: String = {
-        let item = r#"{"id":"x1","text":"The quick brown fox jumps over the lazy dog, isn't it?","n":42},"#;
+        // Distinct records, as a real list has (a repeated value is inspected once).
         let mut s = String::from("[");
-        while s.len() < 64 * 1024 - item.len() {
-            s.push_str(item);
+        for n in 0.. {
+            let item = format!(
+                r#"{{"id":"x{n}","text":"The quick brown fox {n} jumps over the lazy dog, isn't it?","n":{n}}},"#
+            );
+            if s.len() + item.len() >= 64 * 1024 - 3 {
+                break;
+            }
+            s.push_str(&item);
         }
         s.push_str("{}]");
         s
