@@ -17,8 +17,10 @@ use super::tokenizer::{Kind, classify_bytes};
 pub(super) fn only_names_and_literals(input: &str) -> bool {
     let b = input.as_bytes();
     // Bytes first: most values that fail, fail on a symbol, without reading words.
-    if b.iter().any(|&c| CLASS[usize::from(c)] == OTHER) {
-        return false;
+    for (i, &c) in b.iter().enumerate() {
+        if CLASS[usize::from(c)] == OTHER && !(c == b':' && lone_colon(b, i)) {
+            return false;
+        }
     }
     let mut i = 0;
     while i < b.len() {
@@ -37,6 +39,13 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
     true
 }
 
+/// A `:` that is not part of `::` or `:=`: the tokenizer makes it an unknown
+/// symbol (times, `Note: ...`, URLs without a quote are common in values).
+fn lone_colon(b: &[u8], i: usize) -> bool {
+    let next = b.get(i + 1).copied();
+    next != Some(b':') && next != Some(b'=') && (i == 0 || b[i - 1] != b':')
+}
+
 /// Byte classes, looked up in `CLASS`.
 const WORD: u8 = 0;
 const INERT: u8 = 1;
@@ -47,7 +56,7 @@ const OTHER: u8 = 2;
 /// `INERT`: bytes outside words that the tokenizer skips or turns into a variable
 /// (`@`), a quoted name (`` ` ``, `[]`), a number (`.5`, `\N`), a dot, or an unknown
 /// symbol. `OTHER`: quotes, operators, comments, parentheses, `,`, `;`, `:` (`::`,
-/// `:=`), and the rest.
+/// `:=`; a lone `:` is let through by [`lone_colon`]), and the rest.
 const CLASS: [u8; 256] = {
     let mut t = [OTHER; 256];
     let mut c = 0;
@@ -120,6 +129,8 @@ mod tests {
             "pat.obrien@example.com",
             "Running shoes",
             "maybe true maybe null",
+            "gift note 2: leave at 10:30",
+            "Note: see page 3",
         ] {
             assert!(only_names_and_literals(v), "{v}");
         }
@@ -140,6 +151,8 @@ mod tests {
             "f(x)",
             "a;b",
             "a::b",
+            "a:=b",
+            "a:::b",
             "caf\u{e9}",
             "\u{a0}union",
             "PRINT @@version",
@@ -214,6 +227,9 @@ mod tests {
             "match",
             "against",
             "int",
+            ":",
+            "10:30",
+            "a:",
         ];
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
