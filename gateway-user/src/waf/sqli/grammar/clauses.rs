@@ -264,16 +264,7 @@ impl Parser<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::waf::sqli::is_sqli;
-
-    fn detected(attacks: &[&str], benign: &[&str]) {
-        for a in attacks {
-            assert!(is_sqli(a), "missed: {a}");
-        }
-        for b in benign {
-            assert!(!is_sqli(b), "false positive: {b}");
-        }
-    }
+    use super::super::tests::detected;
 
     #[test]
     fn a_postgres_cast_of_a_value_is_sql_but_a_path_in_code_is_not() {
