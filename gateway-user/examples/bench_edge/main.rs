@@ -319,11 +319,7 @@ fn setup_lists(ebpf: &mut Ebpf) -> Result<Blocklist> {
         words.set(hints::bits(&net));
         let mut map: Array<&mut MapData, u64> =
             Array::try_from(ebpf.map_mut(name).context("allowlist hints")?)?;
-        for (i, &w) in words.words().iter().enumerate() {
-            if w != 0 {
-                map.set(i as u32, w, 0)?;
-            }
-        }
+        hints::write(&mut map, name, &words, true)?;
     }
     let mut allow4: LpmTrie<&mut MapData, [u8; 4], u8> =
         LpmTrie::try_from(ebpf.map_mut(maps::ALLOW_V4).context("ALLOW_V4")?)?;

@@ -3,7 +3,7 @@
 //! before the network is inserted (so the program never skips a lookup that
 //! would find it), and recomputed from the trie after removals (a stale bit
 //! only costs the program a lookup).
-use std::{net::IpAddr, ops::Range};
+use std::{borrow::BorrowMut, net::IpAddr, ops::Range};
 
 use aya::maps::{Array, MapData};
 use gateway_common::{hint, maps};
@@ -71,8 +71,8 @@ impl Words {
 
 /// ORs `want` into a hint map (`only_add`), or makes the map equal to it;
 /// writes only the words that change.
-pub fn write(
-    map: &mut Array<MapData, u64>,
+pub fn write<T: BorrowMut<MapData>>(
+    map: &mut Array<T, u64>,
     name: &'static str,
     want: &Words,
     only_add: bool,

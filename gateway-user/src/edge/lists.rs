@@ -156,7 +156,7 @@ impl Edge {
 }
 
 /// Reads every (network, value) of a trie.
-pub(crate) fn entries<K: Pod, V: Pod>(
+fn entries<K: Pod, V: Pod>(
     trie: &LpmTrie<MapData, K, V>,
     map: &'static str,
     to_net: fn(u32, K) -> IpNet,

@@ -17,10 +17,14 @@ use std::{
 
 use aya::{
     Pod,
-    maps::{MapData, lpm_trie::LpmTrie},
+    maps::{
+        MapData,
+        lpm_trie::{Key, LpmTrie},
+    },
 };
 
 use gateway_common::{EdgeConfig, LAYOUT_VERSION, RateLimit, maps};
+use ipnet::IpNet;
 
 use super::{
     Edge,
@@ -29,7 +33,7 @@ use super::{
     error::{EdgeError, Result},
     hints::List,
     layouts,
-    lists::{check_limit, entries},
+    lists::check_limit,
     maps::{TrieV4, TrieV6, table, typed},
     pin,
     table::{V4, V6},
@@ -160,23 +164,27 @@ pub(crate) fn carry_over(edge: &mut Edge, old: &Path, mode: Mode) -> Result<Carr
     let (v4, v6) = (old.join(maps::ALLOW_V4), old.join(maps::ALLOW_V6));
     if v4.exists() {
         let trie: TrieV4<u8> = typed(old, maps::ALLOW_V4)?;
-        hint_from(edge, List::Allow, &trie, maps::ALLOW_V4, cidr::from_v4)?;
-        carried.allows += copy_trie(&trie, &mut edge.allow_v4, maps::ALLOW_V4, mode)?;
+        let items = read_trie(&trie, maps::ALLOW_V4)?;
+        edge.hint(List::Allow, &nets_of(&items, cidr::from_v4))?;
+        carried.allows += copy_trie(&items, &mut edge.allow_v4, maps::ALLOW_V4, mode)?;
     }
     if v6.exists() {
         let trie: TrieV6<u8> = typed(old, maps::ALLOW_V6)?;
-        hint_from(edge, List::Allow, &trie, maps::ALLOW_V6, cidr::from_v6)?;
-        carried.allows += copy_trie(&trie, &mut edge.allow_v6, maps::ALLOW_V6, mode)?;
+        let items = read_trie(&trie, maps::ALLOW_V6)?;
+        edge.hint(List::Allow, &nets_of(&items, cidr::from_v6))?;
+        carried.allows += copy_trie(&items, &mut edge.allow_v6, maps::ALLOW_V6, mode)?;
     }
     if old.join(maps::LIMIT_V4).exists() {
         let trie: TrieV4<RateLimit> = typed(old, maps::LIMIT_V4)?;
-        hint_from(edge, List::Limit, &trie, maps::LIMIT_V4, cidr::from_v4)?;
-        carried.limits += copy_trie(&trie, &mut edge.limit_v4, maps::LIMIT_V4, mode)?;
+        let items = read_trie(&trie, maps::LIMIT_V4)?;
+        edge.hint(List::Limit, &nets_of(&items, cidr::from_v4))?;
+        carried.limits += copy_trie(&items, &mut edge.limit_v4, maps::LIMIT_V4, mode)?;
     }
     if old.join(maps::LIMIT_V6).exists() {
         let trie: TrieV6<RateLimit> = typed(old, maps::LIMIT_V6)?;
-        hint_from(edge, List::Limit, &trie, maps::LIMIT_V6, cidr::from_v6)?;
-        carried.limits += copy_trie(&trie, &mut edge.limit_v6, maps::LIMIT_V6, mode)?;
+        let items = read_trie(&trie, maps::LIMIT_V6)?;
+        edge.hint(List::Limit, &nets_of(&items, cidr::from_v6))?;
+        carried.limits += copy_trie(&items, &mut edge.limit_v6, maps::LIMIT_V6, mode)?;
     }
     edge.refresh_skips()?;
 
@@ -225,26 +233,29 @@ fn settings(new: EdgeConfig, old: Option<&layouts::ConfigV3>) -> EdgeConfig {
     }
 }
 
-/// Sets the hint bits of an old trie's networks in `list`'s hint maps,
-/// before they are copied (so the program never skips a lookup that would
-/// find one).
-fn hint_from<K: Pod, V: Pod>(
-    edge: &mut Edge,
-    list: List,
+/// Every (key, value) of an old trie, read once: its networks get their hint
+/// bits before the entries are copied (so the program never skips a lookup
+/// that would find one).
+fn read_trie<K: Pod, V: Pod>(
     trie: &LpmTrie<MapData, K, V>,
     name: &'static str,
-    to_net: fn(u32, K) -> ipnet::IpNet,
-) -> Result<()> {
-    let nets: Vec<_> = entries(trie, name, to_net)?
-        .into_iter()
-        .map(|(net, _)| net)
-        .collect();
-    edge.hint(list, &nets)
+) -> Result<Vec<(Key<K>, V)>> {
+    trie.iter()
+        .map(|item| item.map_err(|e| EdgeError::map("iterate", name, e)))
+        .collect()
 }
 
-/// Copies every entry of an LPM trie into another; returns how many were written.
+/// The networks of trie entries.
+fn nets_of<K: Pod, V>(items: &[(Key<K>, V)], to_net: fn(u32, K) -> IpNet) -> Vec<IpNet> {
+    items
+        .iter()
+        .map(|(key, _)| to_net(key.prefix_len(), key.data()))
+        .collect()
+}
+
+/// Copies the entries of an old trie into a new one; returns how many were written.
 fn copy_trie<K: Pod, V: Pod>(
-    from: &LpmTrie<MapData, K, V>,
+    from: &[(Key<K>, V)],
     to: &mut LpmTrie<MapData, K, V>,
     name: &'static str,
     mode: Mode,
@@ -261,12 +272,11 @@ fn copy_trie<K: Pod, V: Pod>(
             .collect::<Result<_>>()?,
     };
     let mut n = 0;
-    for item in from.iter() {
-        let (key, value) = item.map_err(|e| EdgeError::map("iterate", name, e))?;
+    for (key, value) in from {
         if held.contains(&(key.prefix_len(), bytes_of(&key.data()))) {
             continue;
         }
-        to.insert(&key, value, 0)
+        to.insert(key, *value, 0)
             .map_err(|e| EdgeError::map("insert", name, e))?;
         n += 1;
     }
