@@ -127,7 +127,18 @@ fn old_layout(base: &Path, version: u32) -> PathBuf {
         // Rows: 4 key words and 4 buckets of 32 bytes; IPv6 adds 4 networks.
         create(&dir, "BUCKETS_V4", "array", 4, 160, 1 << 16, MMAPABLE);
         create(&dir, "BUCKETS_V6", "array", 4, 224, 1 << 15, MMAPABLE);
-        create(&dir, "CONFIG", "array", 4, 88, 1, 0);
+        let config = if version == 4 { 88 } else { 272 };
+        create(&dir, "CONFIG", "array", 4, config, 1, 0);
+    }
+    if version >= 5 {
+        for hints in [
+            "ALLOW_HINTS_V4",
+            "ALLOW_HINTS_V6",
+            "LIMIT_HINTS_V4",
+            "LIMIT_HINTS_V6",
+        ] {
+            create(&dir, hints, "array", 4, 8, 1024, 0);
+        }
     }
     create(&dir, "STATS", "percpu_array", 4, 16, 24, 0);
     create(&dir, "DROPS", "lru_hash", 24, 40, 1 << 14, 0);
@@ -158,6 +169,21 @@ fn v4_config() -> Vec<u8> {
     let mut c = v3_config();
     c.extend(((1u32 << 16) - 1).to_ne_bytes()); // bucket_mask_v4
     c.extend(((1u32 << 15) - 1).to_ne_bytes()); // bucket_mask_v6
+    c
+}
+
+/// A v5 CONFIG: v4's, then the probe order of the lengths in use.
+fn v5_config() -> Vec<u8> {
+    let mut c = v4_config();
+    c.extend(2u32.to_ne_bytes()); // block_count_v4
+    c.extend(1u32.to_ne_bytes()); // block_count_v6
+    let mut order_v4 = [0u8; 40];
+    order_v4[..2].copy_from_slice(&[32, 24]);
+    let mut order_v6 = [0u8; 136];
+    order_v6[0] = 48;
+    c.extend(order_v4);
+    c.extend(order_v6);
+    assert_eq!(c.len(), 272);
     c
 }
 
@@ -278,19 +304,35 @@ fn an_upgrade_from_layout_v3_carries_bans_allowlist_limits_and_settings_over() {
 
 #[test]
 fn an_upgrade_from_layout_v4_carries_bans_and_settings_over() {
+    upgrade_carries_bans_and_settings_over(4, v4_config());
+}
+
+#[test]
+fn an_upgrade_from_layout_v5_carries_bans_and_settings_over() {
+    upgrade_carries_bans_and_settings_over(5, v5_config());
+}
+
+fn upgrade_carries_bans_and_settings_over(version: u32, config: Vec<u8>) {
     let net = VethNs::new();
     let pins = PinDir::new();
-    let v4 = old_layout(&pins.base, 4);
+    let v4 = old_layout(&pins.base, version);
     let mut row = ban_v4(net.peer_ip.octets(), 32, 0, 1);
+    if version >= 5 {
+        // The row's spill mark (bit 62 of slot 0's key word) is not part of the key.
+        row[7] |= 0x40;
+    }
     row.extend(ban_v4([198, 19, 79, 0], 24, 0, 6));
     row.extend(vec![0; 2 * 32]);
     update(&v4, "BLOCK_V4", &[3, 0, 0, 0], &row);
-    update(&v4, "CONFIG", &[0, 0, 0, 0], &v4_config());
+    update(&v4, "CONFIG", &[0, 0, 0, 0], &config);
     pretend_attached(&v4, &net);
     assert!(net.ping_host(), "the old filter's own maps ban nothing");
 
     let out = pins.ok(&["edge", "attach", "--iface", &net.host_if, "--mode", "skb"]);
-    assert!(out.contains("upgraded from map layout v4"), "{out}");
+    assert!(
+        out.contains(&format!("upgraded from map layout v{version}")),
+        "{out}"
+    );
     assert!(
         !net.ping_host(),
         "the carried ban drops the peer on the upgraded filter"

@@ -497,6 +497,93 @@ fn a_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
 }
 
 #[test]
+fn the_ban_tables_are_probed_only_for_the_classes_the_cover_bits_name() {
+    use gateway_common::cover;
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("198.18.7.0/24", BanReason::Manual, 0);
+    filter.ban("198.18.7.9/32", BanReason::Waf, 0);
+    filter.ban("2001:db8:7::/48", BanReason::Manual, 0);
+    filter.ban("2001:db8:7::9/128", BanReason::Waf, 0);
+    let addr4 = Frame::new().ipv4_udp(v4(198, 18, 7, 9), DST4, b"x");
+    let addr6 = Frame::new().ipv6_udp(v6("2001:db8:7::9"), DST6, b"x");
+    let waf = stat::DROP_BAN + BanReason::Waf as u32;
+    let manual = stat::DROP_BAN + BanReason::Manual as u32;
+    assert_eq!(filter.run(&addr4), XDP_DROP);
+    assert_eq!(filter.run(&addr6), XDP_DROP);
+    assert_eq!((filter.packets(waf), filter.packets(manual)), (2, 0));
+
+    // Only the short-prefix bit of the sources' groups: the address bans
+    // are not probed, so the /24 and the /48 decide.
+    let group4 = cover::group_v4(u32::from(v4(198, 18, 7, 9)));
+    let group6 = cover::group_v6((u128::from(v6("2001:db8:7::9")) >> 64) as u64);
+    let only = |group: u32, class: u64| {
+        let mut words = vec![0u64; cover::WORDS as usize];
+        let (w, shift) = cover::word(group);
+        words[w as usize] = class << shift;
+        words
+    };
+    let cover4 = filter.block_v4.cover().expect("cover map");
+    let cover6 = filter.block_v6.cover().expect("cover map");
+    cover4.replace(&only(group4, cover::SHORT));
+    cover6.replace(&only(group6, cover::SHORT));
+    assert_eq!(filter.run(&addr4), XDP_DROP);
+    assert_eq!(filter.run(&addr6), XDP_DROP);
+    assert_eq!((filter.packets(waf), filter.packets(manual)), (2, 2));
+
+    // No bit at all: nothing is probed.
+    cover4.replace(&only(group4, 0));
+    cover6.replace(&only(group6, 0));
+    assert_eq!(filter.run(&addr4), XDP_PASS);
+    assert_eq!(filter.run(&addr6), XDP_PASS);
+
+    // A refresh rebuilds the bits from the tables.
+    filter.block_v4.refresh_cover();
+    filter.block_v6.refresh_cover();
+    assert_eq!(filter.run(&addr4), XDP_DROP);
+    assert_eq!(filter.run(&addr6), XDP_DROP);
+    assert_eq!((filter.packets(waf), filter.packets(manual)), (4, 2));
+}
+
+#[test]
+fn a_cover_refresh_clears_the_bits_of_removed_bans_and_keeps_the_others() {
+    use gateway::edge::table::NetKey;
+    use gateway_common::cover;
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    filter.ban("10.0.0.0/8", BanReason::Manual, 0);
+    filter.ban("198.18.7.9/32", BanReason::Manual, 0);
+    let group = |ip: std::net::Ipv4Addr| cover::group_v4(u32::from(ip));
+    let (inside, banned) = (v4(10, 200, 1, 1), v4(198, 18, 7, 9));
+    let classes = |filter: &Filter, ip| filter.block_v4.cover().expect("cover").classes(group(ip));
+    assert_eq!(classes(&filter, inside), cover::SHORT);
+    assert_eq!(classes(&filter, v4(10, 0, 0, 1)), cover::SHORT);
+    assert_eq!(classes(&filter, v4(11, 0, 0, 1)), 0);
+    assert_eq!(classes(&filter, banned), cover::LONG);
+
+    let eight = NetKey {
+        len: 8,
+        hi: u64::from(u32::from(v4(10, 0, 0, 0))),
+        lo: 0,
+    };
+    assert!(filter.block_v4.remove(&eight));
+    assert_eq!(
+        classes(&filter, inside),
+        cover::SHORT,
+        "sticky until a refresh"
+    );
+    filter.block_v4.refresh_cover();
+    assert_eq!(classes(&filter, inside), 0);
+    assert_eq!(classes(&filter, banned), cover::LONG);
+    assert_eq!(
+        filter.run(&Frame::new().ipv4_udp(inside, DST4, b"x")),
+        XDP_PASS
+    );
+    assert_eq!(
+        filter.run(&Frame::new().ipv4_udp(banned, DST4, b"x")),
+        XDP_DROP
+    );
+}
+
+#[test]
 fn drops_are_sampled_into_drops_every_sixteenth_drop_with_its_weight() {
     pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig::DEFAULT);

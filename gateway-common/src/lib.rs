@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -45,6 +45,10 @@ pub mod maps {
     pub const DROPS: &str = "DROPS";
     /// `RingBuf` of [`crate::OverflowEvent`]: sources whose bucket overflowed (rate-limited).
     pub const EVENTS: &str = "EVENTS";
+    /// `Array<u64>` (mmapable): which IPv4 /24s a ban may cover, per prefix class (see [`crate::cover`]).
+    pub const BAN_COVER_V4: &str = "BAN_COVER_V4";
+    /// `Array<u64>` (mmapable): which folded IPv6 /48s a ban may cover, per prefix class.
+    pub const BAN_COVER_V6: &str = "BAN_COVER_V6";
 }
 
 /// Capacities of the maps (entries).
@@ -460,6 +464,62 @@ pub mod hint {
     #[inline(always)]
     pub const fn word(bit: u32) -> (u32, u64) {
         ((bit >> 6) & (WORDS - 1), 1 << (bit & 63))
+    }
+}
+
+/// The cover maps (BAN_COVER_V4, BAN_COVER_V6) say, for every group of
+/// addresses (an IPv4 /24; an IPv6 /48, folded to 24 bits), whether a ban
+/// of a long prefix (IPv4 /25../32, IPv6 /49../128) and whether a ban of a
+/// short one may cover an address there: two bits per group. The program
+/// probes the ban tables only for the lengths whose class bit is set in
+/// the source's group, so a source in a group no ban touches (most traffic)
+/// probes nothing, and one in a banned /24 or /48 skips the probes of the
+/// address bans.
+///
+/// User space sets a ban's bits before it publishes the ban, so no probe
+/// that would find it is skipped, and recomputes them from the tables after
+/// removals (a stale bit only costs probes). An IPv4 ban shorter than /24
+/// sets the short bit of every /24 it covers; an IPv6 one between /25 and
+/// /48 sets the short bits of the aligned block of groups its /48s fold
+/// into, and one of /24 or shorter sets them all.
+pub mod cover {
+    /// Words of each cover map: 2^24 groups of two bits.
+    pub const WORDS: u32 = 1 << 19;
+    /// Groups per map.
+    pub const GROUPS: u32 = 1 << 24;
+    /// The bit of a group that stands for bans of long prefixes.
+    pub const LONG: u64 = 1;
+    /// The bit of a group that stands for bans of short prefixes.
+    pub const SHORT: u64 = 2;
+    /// The longest IPv4 prefix that is short: a /24 is a group.
+    pub const SPLIT_V4: u32 = 24;
+    /// The longest IPv6 prefix that is short: a /48 is a group.
+    pub const SPLIT_V6: u32 = 48;
+
+    /// The group of an IPv4 address (big-endian u32): its /24.
+    #[inline(always)]
+    pub const fn group_v4(addr: u32) -> u32 {
+        addr >> 8
+    }
+
+    /// The group of an IPv6 address (`hi`: its first 8 bytes, big-endian):
+    /// its /48, the two halves of those 48 bits XORed into 24.
+    #[inline(always)]
+    pub const fn group_v6(hi: u64) -> u32 {
+        let p = hi >> 16;
+        ((p ^ (p >> 24)) & (GROUPS as u64 - 1)) as u32
+    }
+
+    /// The class bit a prefix length of its family stands under.
+    #[inline(always)]
+    pub const fn class(prefix_len: u32, split: u32) -> u64 {
+        if prefix_len > split { LONG } else { SHORT }
+    }
+
+    /// The word of a group, and the shift of its two bits in that word.
+    #[inline(always)]
+    pub const fn word(group: u32) -> (u32, u32) {
+        ((group >> 5) & (WORDS - 1), (group & 31) * 2)
     }
 }
 

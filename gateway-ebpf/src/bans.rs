@@ -2,17 +2,23 @@
 //! per prefix length in use, longest first, with inlined array reads only:
 //! an entry's first row, and its second only when the first is marked spilled.
 //!
+//! Before any probe, the source's group in the cover map (`gateway_common::
+//! cover`) says which classes of length (long, short) may hold a ban over
+//! it; the lengths of a class whose bit is clear are not probed, and a source
+//! no ban comes near probes nothing.
+//!
 //! A live ban at the longest matching length wins; an expired entry is
 //! skipped, so it never hides a live shorter prefix ban over it.
 
+use aya_ebpf::maps::Array;
 use gateway_common::{
-    EdgeConfig,
+    EdgeConfig, cover,
     table::{self, BanRowV4, BanRowV6, SPILLED},
 };
 
 use crate::{
     live,
-    maps::{BLOCK_V4, BLOCK_V6},
+    maps::{BAN_COVER_V4, BAN_COVER_V6, BLOCK_V4, BLOCK_V6},
     source::Source,
 };
 
@@ -40,6 +46,10 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
         source.addr[2],
         source.addr[3],
     ]);
+    let classes = covered(&BAN_COVER_V4, cover::group_v4(addr));
+    if classes == 0 {
+        return None;
+    }
     // One probe per length in use, longest first (user space lists them).
     let count = config.block_count_v4;
     for i in 0..33 {
@@ -48,6 +58,9 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
         }
         let len = u32::from(config.block_order_v4[i as usize]);
         let len = if len > 32 { 32 } else { len };
+        if classes & cover::class(len, cover::SPLIT_V4) == 0 {
+            continue;
+        }
         let key = table::key_v4(len, table::mask_v4(addr, len));
         let (first, second) = table::rows(
             table::hash_v4(key, config.table_seed),
@@ -63,6 +76,16 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
         }
     }
     None
+}
+
+/// The class bits of a group in a cover map (an array read, inlined by the
+/// verifier); both when the word cannot be read, which never skips a probe.
+#[inline(always)]
+fn covered(map: &Array<u64>, group: u32) -> u64 {
+    let (word, shift) = cover::word(group);
+    map.get(word).map_or(cover::LONG | cover::SHORT, |w| {
+        (w >> shift) & (cover::LONG | cover::SHORT)
+    })
 }
 
 /// The expiry and reason a lookup found: in the first row, else (when the
@@ -117,6 +140,10 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
     let hi = u64::from_be_bytes(half);
     half.copy_from_slice(&source.addr[8..]);
     let lo = u64::from_be_bytes(half);
+    let classes = covered(&BAN_COVER_V6, cover::group_v6(hi));
+    if classes == 0 {
+        return None;
+    }
     let count = config.block_count_v6;
     for i in 0..129 {
         if i >= count {
@@ -124,6 +151,9 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
         }
         let len = u32::from(config.block_order_v6[i as usize]);
         let len = if len > 128 { 128 } else { len };
+        if classes & cover::class(len, cover::SPLIT_V6) == 0 {
+            continue;
+        }
         let (net_hi, net_lo) = table::mask_v6(hi, lo, len);
         let key = table::key_v6(len);
         let (first, second) = table::rows(

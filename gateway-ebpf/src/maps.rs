@@ -8,7 +8,7 @@ use aya_ebpf::{
 use gateway_common::{
     Counter, DropCount, EdgeConfig, RateLimit, SourceKey,
     bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
-    capacity, hint, stat,
+    capacity, cover, hint, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -37,6 +37,16 @@ pub static BLOCK_V4: Array<BanRowV4> = Array::with_max_entries(BLOCK_ROWS, BPF_F
 /// The IPv6 ban table.
 #[map(name = "BLOCK_V6")]
 pub static BLOCK_V6: Array<BanRowV6> = Array::with_max_entries(BLOCK_ROWS, BPF_F_MMAPABLE);
+
+/// Which IPv4 /24s a ban of a long or of a short prefix may cover
+/// (`gateway_common::cover`): the ban table is probed only for the lengths
+/// whose bit is set. Mmapable: user space rebuilds it in place.
+#[map(name = "BAN_COVER_V4")]
+pub static BAN_COVER_V4: Array<u64> = Array::with_max_entries(cover::WORDS, BPF_F_MMAPABLE);
+
+/// The same for IPv6 sources, per folded /48.
+#[map(name = "BAN_COVER_V6")]
+pub static BAN_COVER_V6: Array<u64> = Array::with_max_entries(cover::WORDS, BPF_F_MMAPABLE);
 
 /// Rate override hints: a bit per IPv4 /16 an override may cover.
 #[map(name = "LIMIT_HINTS_V4")]

@@ -115,10 +115,18 @@ impl Filter {
             allow_hints_v6: take(&mut ebpf, maps::ALLOW_HINTS_V6),
             limit_hints_v4: take(&mut ebpf, maps::LIMIT_HINTS_V4),
             limit_hints_v6: take(&mut ebpf, maps::LIMIT_HINTS_V6),
-            block_v4: TableV4::from_map(ebpf.take_map(maps::BLOCK_V4).expect("BLOCK_V4"), seed)
-                .expect("map BLOCK_V4"),
-            block_v6: TableV6::from_map(ebpf.take_map(maps::BLOCK_V6).expect("BLOCK_V6"), seed)
-                .expect("map BLOCK_V6"),
+            block_v4: TableV4::from_map(
+                ebpf.take_map(maps::BLOCK_V4).expect("BLOCK_V4"),
+                ebpf.take_map(maps::BAN_COVER_V4).expect("BAN_COVER_V4"),
+                seed,
+            )
+            .expect("map BLOCK_V4"),
+            block_v6: TableV6::from_map(
+                ebpf.take_map(maps::BLOCK_V6).expect("BLOCK_V6"),
+                ebpf.take_map(maps::BAN_COVER_V6).expect("BAN_COVER_V6"),
+                seed,
+            )
+            .expect("map BLOCK_V6"),
             limit_v4: take(&mut ebpf, maps::LIMIT_V4),
             limit_v6: take(&mut ebpf, maps::LIMIT_V6),
             buckets: Buckets::from_maps(

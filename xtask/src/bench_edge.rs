@@ -265,9 +265,11 @@ fn print_table(ours: &Results, theirs: &Results, repeat: u32) {
         ("pass_allowlisted", "pass_unlisted", ""),
         ("pass_bucket_update", "pass_unlisted", ""),
         ("pass_bucket_near_allowlisted", "pass_unlisted", ""),
+        ("pass_bucket_near_banned", "pass_unlisted", ""),
         ("drop_blocklisted", "drop_blocklisted", "-noallow"),
         ("drop_address_ban", "drop_blocklisted", "-noallow"),
         ("pass_bucket_update", "pass_unlisted", "-noallow"),
+        ("pass_bucket_near_banned", "pass_unlisted", "-noallow"),
     ];
     for fam in ["v4", "v6"] {
         for (case, theirs_case, variant) in rows {

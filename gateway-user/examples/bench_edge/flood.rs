@@ -36,6 +36,7 @@ pub fn attach(args: &[String]) -> Result<()> {
     config_value.set_block_lens(1 << 32, [0; 3]);
     let mut block = TableV4::from_map(
         ebpf.take_map(maps::BLOCK_V4).context("BLOCK_V4")?,
+        ebpf.take_map(maps::BAN_COVER_V4).context("BAN_COVER_V4")?,
         config_value.table_seed,
     )?;
     {

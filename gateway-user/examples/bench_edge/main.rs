@@ -51,11 +51,15 @@ const ALLOWED4: Ipv4Addr = Ipv4Addr::new(198, 19, 77, 7);
 const NEAR4: Ipv4Addr = Ipv4Addr::new(198, 19, 88, 8);
 const UNLISTED4: Ipv4Addr = Ipv4Addr::new(198, 18, 88, 8);
 const HOST4: Ipv4Addr = Ipv4Addr::new(198, 18, 55, 5);
+// Not banned, but in the /24 (IPv6: /48) of the address ban, so its cover
+// bit is set and it probes the tables like a banned source.
+const NEAR_BANNED4: Ipv4Addr = Ipv4Addr::new(198, 18, 55, 99);
 const HOST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x55, 5, 0, 0, 0, 5);
 const BLOCKED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x66, 6, 0, 0, 0, 6);
 const ALLOWED6: Ipv6Addr = Ipv6Addr::new(0x3fff, 0, 0x77, 7, 0, 0, 0, 7);
 const NEAR6: Ipv6Addr = Ipv6Addr::new(0x3fff, 0, 0x88, 8, 0, 0, 0, 8);
 const UNLISTED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x88, 8, 0, 0, 0, 8);
+const NEAR_BANNED6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x55, 9, 0, 0, 0, 9);
 
 struct Case {
     name: &'static str,
@@ -93,6 +97,11 @@ fn cases() -> Vec<Case> {
             expect: 2,
         },
         Case {
+            name: "v4_pass_bucket_near_banned",
+            frame: f.ipv4_udp(NEAR_BANNED4, DST4, &pad),
+            expect: 2,
+        },
+        Case {
             name: "v6_drop_blocklisted",
             frame: f.ipv6_udp(BLOCKED6, DST6, &[]),
             expect: 1,
@@ -115,6 +124,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "v6_pass_bucket_near_allowlisted",
             frame: f.ipv6_udp(NEAR6, DST6, &[]),
+            expect: 2,
+        },
+        Case {
+            name: "v6_pass_bucket_near_banned",
+            frame: f.ipv6_udp(NEAR_BANNED6, DST6, &[]),
             expect: 2,
         },
     ]
@@ -289,8 +303,16 @@ fn setup_lists(ebpf: &mut Ebpf) -> Result<Blocklist> {
     config.set(0, initial, 0)?;
     let seed = initial.table_seed;
     let mut block = Blocklist {
-        v4: TableV4::from_map(ebpf.take_map(maps::BLOCK_V4).context("BLOCK_V4")?, seed)?,
-        v6: TableV6::from_map(ebpf.take_map(maps::BLOCK_V6).context("BLOCK_V6")?, seed)?,
+        v4: TableV4::from_map(
+            ebpf.take_map(maps::BLOCK_V4).context("BLOCK_V4")?,
+            ebpf.take_map(maps::BAN_COVER_V4).context("BAN_COVER_V4")?,
+            seed,
+        )?,
+        v6: TableV6::from_map(
+            ebpf.take_map(maps::BLOCK_V6).context("BLOCK_V6")?,
+            ebpf.take_map(maps::BAN_COVER_V6).context("BAN_COVER_V6")?,
+            seed,
+        )?,
     };
     let ban = BanValue {
         expires_ns: 0,

@@ -166,6 +166,8 @@ impl Edge {
                 });
             }
             self.refresh_lens()?;
+            // Sources near the network stop probing the tables at once.
+            self.refresh_cover();
         }
         self.forget_notes(&[net]);
         Ok(())

@@ -153,6 +153,14 @@ impl Edge {
         self.block_v6.refresh_spills();
     }
 
+    /// Rebuilds the cover maps from the tables, clearing the bits removals
+    /// left stale (a stale bit makes the sources of its group probe the
+    /// tables again). Callers hold the writers' lock.
+    pub(crate) fn refresh_cover(&mut self) {
+        self.block_v4.refresh_cover();
+        self.block_v6.refresh_cover();
+    }
+
     /// Writes the length bits of everything the tables hold (callers hold the lock).
     pub(crate) fn set_lens(&mut self, v4: u64, v6: [u64; 3]) -> Result<()> {
         let mut cfg = self.config()?;

@@ -1,5 +1,5 @@
-//! Reading the maps of the older layouts this gateway upgrades from (v3 and
-//! v4), for carrying an older filter's state over (`migrate.rs`).
+//! Reading the maps of the older layouts this gateway upgrades from (v3, v4
+//! and v5), for carrying an older filter's state over (`migrate.rs`).
 //!
 //! Only what differs from the current layout is written here:
 //! - v4 changed the token buckets (v3's LRU hash BUCKETS became the
@@ -8,24 +8,26 @@
 //! - v5 marks spilled rows in the ban tables (bit 62 of slot 0's key word,
 //!   never set by older layouts), added the hints of the allowlist and rate
 //!   override tries (ALLOW_HINTS_*, LIMIT_HINTS_*; set from the copied
-//!   entries) and appended the probe
-//!   order to CONFIG (`block_count_*`, `block_order_*`).
+//!   entries) and appended the probe order to CONFIG (`block_count_*`,
+//!   `block_order_*`);
+//! - v6 added the ban tables' cover maps (BAN_COVER_*; set by inserting
+//!   the copied bans). Its CONFIG is v5's.
 //!
 //! The ban tables (BLOCK_V4, BLOCK_V6: same rows, slots and `BanValue`), the
 //! allowlist tries (ALLOW_V4, ALLOW_V6) and the limit tries (LIMIT_V4,
-//! LIMIT_V6) have the same format in all three, so they are read with the
+//! LIMIT_V6) have the same format in all of them, so they are read with the
 //! current readers, their shapes checked against the current specs. The
 //! settings carried (default rate, bucket prefixes, monitor mode) sit at the
-//! start of CONFIG, the same in v3 and v4.
+//! start of CONFIG, the same in every layout.
 use std::path::Path;
 
 use aya::maps::{Array, Map, MapData};
-use gateway_common::{RateLimit, maps};
+use gateway_common::{EdgeConfig, RateLimit, maps};
 
 use super::error::{EdgeError, Result};
 
 /// The layout versions this module reads.
-pub const READABLE: [u32; 2] = [3, 4];
+pub const READABLE: [u32; 3] = [3, 4, 5];
 
 /// CONFIG's single entry in layout v3: today's [`gateway_common::EdgeConfig`]
 /// without the bucket masks (80 bytes instead of 88).
@@ -72,12 +74,24 @@ pub struct ConfigV4 {
 unsafe impl aya::Pod for ConfigV3 {}
 unsafe impl aya::Pod for ConfigV4 {}
 
-/// Reads the settings in the CONFIG entry of a v3 or v4 pin directory (the
-/// v3 fields, which v4 starts with); `None` when it is not pinned.
+/// Reads the settings in the CONFIG entry of an older pin directory (the v3
+/// fields, which the later layouts start with); `None` when it is not pinned.
 pub fn read_config(dir: &Path, version: u32) -> Result<Option<ConfigV3>> {
     match version {
         3 => read_entry::<ConfigV3>(dir, version),
-        _ => Ok(read_entry::<ConfigV4>(dir, version)?.map(|c| c.v3)),
+        4 => Ok(read_entry::<ConfigV4>(dir, version)?.map(|c| c.v3)),
+        _ => Ok(read_entry::<EdgeConfig>(dir, version)?.map(|c| ConfigV3 {
+            rate: c.rate,
+            prefix_v4: c.prefix_v4,
+            prefix_v6: c.prefix_v6,
+            monitor: c.monitor,
+            skip: c.skip,
+            block_lens_v4: c.block_lens_v4,
+            block_lens_v6: c.block_lens_v6,
+            block_row_mask: c.block_row_mask,
+            tick_ns: c.tick_ns,
+            table_seed: c.table_seed,
+        })),
     }
 }
 
@@ -114,7 +128,6 @@ fn read_entry<T: aya::Pod>(dir: &Path, version: u32) -> Result<Option<T>> {
 mod tests {
     use super::*;
 
-    use gateway_common::EdgeConfig;
     use std::mem::offset_of;
 
     #[test]

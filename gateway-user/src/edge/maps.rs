@@ -18,6 +18,7 @@ use ipnet::IpNet;
 
 use super::{
     buckets::Buckets,
+    cover::Cover,
     error::{EdgeError, Result},
     loader::{self, AttachMode, Attached},
     lock::WriteLock,
@@ -91,8 +92,8 @@ impl Edge {
             allow_v6: typed(dir, maps::ALLOW_V6)?,
             allow_hints_v4: typed(dir, maps::ALLOW_HINTS_V4)?,
             allow_hints_v6: typed(dir, maps::ALLOW_HINTS_V6)?,
-            block_v4: table(dir, maps::BLOCK_V4, seed)?,
-            block_v6: table(dir, maps::BLOCK_V6, seed)?,
+            block_v4: table(dir, maps::BLOCK_V4, seed)?.with_cover(cover(dir, maps::BAN_COVER_V4)?),
+            block_v6: table(dir, maps::BLOCK_V6, seed)?.with_cover(cover(dir, maps::BAN_COVER_V6)?),
             lock: WriteLock::new(dir.parent().unwrap_or(dir)),
             limit_v4: typed(dir, maps::LIMIT_V4)?,
             limit_v6: typed(dir, maps::LIMIT_V6)?,
@@ -143,8 +144,10 @@ impl Edge {
                 maps::BUCKETS_V4 => buckets.0,
                 maps::BUCKETS_V6 => buckets.1,
                 maps::DROPS => count(maps::DROPS, self.drops.keys())?,
-                // Not entries: the ring, and the tries' hint bits.
+                // Not entries: the ring, the tries' hint bits and the bans' cover bits.
                 maps::EVENTS
+                | maps::BAN_COVER_V4
+                | maps::BAN_COVER_V6
                 | maps::ALLOW_HINTS_V4
                 | maps::ALLOW_HINTS_V6
                 | maps::LIMIT_HINTS_V4
@@ -294,21 +297,37 @@ fn buckets(dir: &Path, seed: u64) -> Result<Buckets> {
     })
 }
 
-/// Opens a pinned ban table, checks its shape, and maps it.
+/// Opens a pinned ban table, checks its shape, and maps it (without its
+/// cover map: read only, until [`super::table::Table::with_cover`]).
 pub(crate) fn table<F: super::table::Family>(
     dir: &Path,
     name: &'static str,
     seed: u64,
 ) -> Result<super::table::Table<F>> {
+    let (path, data) = pinned(dir, name)?;
+    super::table::Table::new(data, seed).map_err(|e| EdgeError::IncompatibleMap {
+        path,
+        detail: e.to_string(),
+    })
+}
+
+/// Opens a pinned cover map, checks its shape, and maps it.
+fn cover(dir: &Path, name: &'static str) -> Result<Cover> {
+    let (path, data) = pinned(dir, name)?;
+    Cover::new(data).map_err(|e| EdgeError::IncompatibleMap {
+        path,
+        detail: e.to_string(),
+    })
+}
+
+/// Opens a pinned map and checks its shape against this layout's spec.
+fn pinned(dir: &Path, name: &'static str) -> Result<(PathBuf, MapData)> {
     let path = dir.join(name);
     let data = MapData::from_pin(&path).map_err(|e| EdgeError::map("open", name, e))?;
     if let Some(spec) = pin::SPECS.iter().find(|s| s.name == name) {
         pin::check_shape(spec, &path, &data)?;
     }
-    super::table::Table::new(data, seed).map_err(|e| EdgeError::IncompatibleMap {
-        path,
-        detail: e.to_string(),
-    })
+    Ok((path, data))
 }
 
 /// Counts the keys of a map.

@@ -8,6 +8,7 @@ mod bans;
 mod block;
 pub mod buckets;
 pub mod cidr;
+pub mod cover;
 mod error;
 pub mod hints;
 pub mod import;

@@ -16,7 +16,7 @@ use aya::maps::{MapData, MapType};
 use gateway_common::{
     Counter, DropCount, EdgeConfig, LAYOUT_VERSION, RateLimit, SourceKey,
     bucket::{BucketRowV4, BucketRowV6, ROWS_V4, ROWS_V6},
-    capacity, hint, maps, stat,
+    capacity, cover, hint, maps, stat,
     table::{BLOCK_ROWS, BanRowV4, BanRowV6},
 };
 
@@ -59,7 +59,7 @@ const fn lpm_key(addr_len: usize) -> u32 {
 }
 
 /// Every map of layout v{LAYOUT_VERSION}.
-pub const SPECS: [MapSpec; 16] = [
+pub const SPECS: [MapSpec; 18] = [
     spec(
         maps::ALLOW_V4,
         MapType::LpmTrie,
@@ -90,6 +90,8 @@ pub const SPECS: [MapSpec; 16] = [
         size_of::<BanRowV6>() as u32,
         BLOCK_ROWS,
     ),
+    spec(maps::BAN_COVER_V4, MapType::Array, 4, 8, cover::WORDS),
+    spec(maps::BAN_COVER_V6, MapType::Array, 4, 8, cover::WORDS),
     spec(
         maps::LIMIT_V4,
         MapType::LpmTrie,

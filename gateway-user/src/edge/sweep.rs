@@ -8,10 +8,11 @@
 //! (a cursor goes round, so a full cycle takes [`SLICES`] seconds) instead
 //! of 160 MiB of tables every second.
 //!
-//! The prefix-length bits are recomputed from the tables (one load per slot
-//! of both tables) only after a full cycle that removed something, and at
-//! most every [`LENS_INTERVAL`]: until then a length whose last ban went
-//! costs one extra probe per packet, never a wrong verdict. Everything that
+//! The prefix-length bits, spill marks and cover bits are recomputed from
+//! the tables (one load per slot of both tables) only after a full cycle
+//! that removed something, and at most every [`LENS_INTERVAL`]: until then a
+//! length whose last ban went costs one extra probe per packet, never a
+//! wrong verdict. Everything that
 //! walks the tables or rewrites CONFIG holds the writers' lock, so a length
 //! the CLI has just marked is never cleared.
 //!
@@ -65,6 +66,7 @@ impl Edge {
             if cursor.cycled && cursor.removed && due {
                 self.refresh_lens()?;
                 self.refresh_spills();
+                self.refresh_cover();
                 self.sweep = Cursor {
                     next_row: self.sweep.next_row,
                     lens_at: Some(Instant::now()),
@@ -88,6 +90,7 @@ impl Edge {
             let (removed, (v4, v6)) = self.remove_expired(0..u32::MAX);
             self.set_lens(v4, v6)?;
             self.refresh_spills();
+            self.refresh_cover();
             self.refresh_skips()?;
             removed
         };

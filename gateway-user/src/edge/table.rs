@@ -17,7 +17,7 @@ use gateway_common::{
     table::{self, BanRowV4, BanRowV6, WAYS},
 };
 
-use super::mapping::Mapping;
+use super::{cover::Cover, mapping::Mapping};
 
 /// A network as the tables key it: prefix length and address, host bits zero.
 /// IPv4 keeps its address (big-endian u32) in `hi`; IPv6 its two halves.
@@ -89,6 +89,8 @@ pub trait Family {
     }
     /// The prefix length a used slot's key word holds.
     fn word_len(word: u64) -> u32;
+    /// The cover map's class bit and groups of a key (`super::cover`).
+    fn cover_groups(key: &NetKey) -> (u64, Range<u32>);
 }
 
 /// IPv4: rows of [`BanRowV4`].
@@ -168,6 +170,10 @@ impl Family for V4 {
     fn word_len(word: u64) -> u32 {
         ((word >> 32) & 0xff) as u32
     }
+
+    fn cover_groups(key: &NetKey) -> (u64, Range<u32>) {
+        super::cover::groups_v4(key)
+    }
 }
 
 impl Family for V6 {
@@ -224,15 +230,21 @@ impl Family for V6 {
     fn word_len(word: u64) -> u32 {
         (word & 0xff) as u32
     }
+
+    fn cover_groups(key: &NetKey) -> (u64, Range<u32>) {
+        super::cover::groups_v6(key)
+    }
 }
 
 /// Rows visited at most when looking for room by moving entries (cuckoo
 /// insertion, breadth first): a few thousand slots, microseconds.
 const MAX_SEARCH_ROWS: usize = 1024;
 
-/// A ban table mapped into this process.
+/// A ban table mapped into this process, with its cover map (`super::cover`)
+/// when it is to be written: a table opened without one can only be read.
 pub struct Table<F: Family> {
     rows: Mapping<F::Row>,
+    cover: Option<Cover>,
     seed: u64,
     _family: PhantomData<F>,
 }
@@ -248,18 +260,32 @@ impl<F: Family> Table<F> {
     pub fn new(map: MapData, seed: u64) -> Result<Self, TableError> {
         Ok(Table {
             rows: Mapping::new(map)?,
+            cover: None,
             seed,
             _family: PhantomData,
         })
     }
 
-    /// Maps a map taken out of a loaded object (tests, benchmarks).
-    pub fn from_map(map: Map, seed: u64) -> Result<Self, TableError> {
+    /// Maps a table and its cover map taken out of a loaded object (tests,
+    /// benchmarks).
+    pub fn from_map(map: Map, cover: Map, seed: u64) -> Result<Self, TableError> {
         Ok(Table {
             rows: Mapping::from_map(map)?,
+            cover: Some(Cover::from_map(cover)?),
             seed,
             _family: PhantomData,
         })
+    }
+
+    /// Gives the table its cover map, which every insert keeps up to date.
+    pub fn with_cover(mut self, cover: Cover) -> Self {
+        self.cover = Some(cover);
+        self
+    }
+
+    /// The table's cover map.
+    pub fn cover(&self) -> Option<&Cover> {
+        self.cover.as_ref()
     }
 
     /// Rows in the table (what CONFIG's `block_row_mask` must say, minus one).
@@ -299,7 +325,14 @@ impl<F: Family> Table<F> {
     }
 
     /// Stores a ban; returns true when the network was not in the table.
+    /// The key's cover bits are set first, so the program never skips the
+    /// probe that finds it.
     pub fn insert(&mut self, key: &NetKey, ban: &BanValue) -> Result<bool, TableError> {
+        let Some(cover) = &self.cover else {
+            return Err(TableError::Map("opened without its cover map".into()));
+        };
+        let (class, groups) = F::cover_groups(key);
+        cover.add(class, groups);
         if let Some((r, w)) = self.find(key) {
             // SAFETY: a used slot of the mapping; we are the only writer.
             unsafe { F::set_ban(self.row(r), w, ban) };
@@ -362,6 +395,25 @@ impl<F: Family> Table<F> {
                 }
             }
         }
+    }
+
+    /// Rebuilds the cover map from the entries, clearing the bits removals
+    /// left stale. Reads every slot (tens of milliseconds for full tables).
+    pub fn refresh_cover(&mut self) {
+        let Some(cover) = &self.cover else {
+            return;
+        };
+        let mut want = vec![0u64; gateway_common::cover::WORDS as usize];
+        self.scan(0..self.rows(), |row, w, _| {
+            // SAFETY: `scan` passes rows of the mapping.
+            if let Some(key) = unsafe { F::key_at(row, w) } {
+                let (class, groups) = F::cover_groups(&key);
+                for (i, mask) in super::cover::masks(class, groups) {
+                    want[i as usize] |= mask;
+                }
+            }
+        });
+        cover.replace(&want);
     }
 
     /// Frees a slot in `first` or `second` by moving entries to their other
