@@ -584,7 +584,7 @@ fn a_cover_refresh_clears_the_bits_of_removed_bans_and_keeps_the_others() {
 }
 
 #[test]
-fn drops_are_sampled_into_drops_every_sixteenth_drop_with_its_weight() {
+fn drops_are_sampled_into_drops_every_drop_sample_drops_with_their_weight() {
     pin_to_one_cpu();
     let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
     filter.ban("198.18.12.12/32", BanReason::Manual, 0);
@@ -593,7 +593,7 @@ fn drops_are_sampled_into_drops_every_sixteenth_drop_with_its_weight() {
     let sample = gateway_common::DROP_SAMPLE;
     assert_eq!(filter.run(&frame), XDP_DROP);
     assert_eq!(filter.drops.get(&key, 0).expect("first drop").packets, 1);
-    // Drops 2..=16 are not recorded; drop 17 stands for the 16 since the first.
+    // Drops 2..=DROP_SAMPLE are not recorded; the next stands for the DROP_SAMPLE since the first.
     filter.run_repeat(&frame, sample as u32 - 1);
     assert_eq!(filter.drops.get(&key, 0).expect("in DROPS").packets, 1);
     filter.run(&frame);

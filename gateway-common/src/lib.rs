@@ -644,7 +644,9 @@ pub mod skip {
 /// `DROP_SAMPLE` drops since the last (its own bytes times `DROP_SAMPLE`).
 /// Counts in DROPS are therefore estimates for heavy sources (exact at each
 /// sample) and a light source may be missed; STATS and the buckets stay exact.
-pub const DROP_SAMPLE: u64 = 16;
+/// At 16 the sampled update (an LRU hash lookup and a clock read) still cost
+/// about 3 ns per drop, a tenth of the whole drop path; at 64, under 1 ns.
+pub const DROP_SAMPLE: u64 = 64;
 
 /// Address family tag of a [`SourceKey`].
 pub mod family {
