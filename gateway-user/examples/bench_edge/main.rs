@@ -15,6 +15,7 @@ mod flood;
 mod floor;
 #[path = "../../../tests/support/frames.rs"]
 mod frames;
+mod peer;
 mod sweep;
 
 use std::{
@@ -145,6 +146,7 @@ fn main() -> Result<()> {
     }
     let mut repeat: u32 = 1_000_000;
     let mut empty_only = false;
+    let mut peer = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -156,7 +158,13 @@ fn main() -> Result<()> {
                     .context("--repeat needs a number")?;
             }
             "--empty-only" => empty_only = true,
-            other => bail!("unknown argument {other:?} (expected --repeat N, --empty-only)"),
+            "--peer" => {
+                let path = args.next().context("--peer needs a pinned program")?;
+                peer = Some(peer::Peer::open(path.as_ref())?);
+            }
+            other => {
+                bail!("unknown argument {other:?} (expected --repeat N, --empty-only, --peer PIN)")
+            }
         }
     }
     // BENCH_EDGE_OBJECT=path measures another build of the program (for experiments).
@@ -192,9 +200,10 @@ fn main() -> Result<()> {
 
     let cases = cases();
     println!("repeat {repeat}, median (and minimum) of {ROUNDS} rounds, ns per packet");
-    measure(&ebpf, "empty", &cases, repeat)?;
-    measure_without_allowlist(&mut ebpf, "empty-noallow", &cases, repeat)?;
+    measure(&ebpf, "empty", &cases, repeat, &mut peer)?;
+    measure_without_allowlist(&mut ebpf, "empty-noallow", &cases, repeat, &mut peer)?;
     if empty_only {
+        peer.iter_mut().for_each(peer::Peer::report);
         return Ok(());
     }
 
@@ -204,8 +213,9 @@ fn main() -> Result<()> {
         "filled {BLOCK_ENTRIES} blocklist entries per family and {TRACKED_SOURCES} sources in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    measure(&ebpf, "full", &cases, repeat)?;
-    measure_without_allowlist(&mut ebpf, "full-noallow", &cases, repeat)?;
+    measure(&ebpf, "full", &cases, repeat, &mut peer)?;
+    measure_without_allowlist(&mut ebpf, "full-noallow", &cases, repeat, &mut peer)?;
+    peer.iter_mut().for_each(peer::Peer::report);
     Ok(())
 }
 
@@ -216,13 +226,14 @@ fn measure_without_allowlist(
     phase: &str,
     cases: &[Case],
     repeat: u32,
+    peer: &mut Option<peer::Peer>,
 ) -> Result<()> {
     let with_allowlist = set_skip(ebpf, |s| s | skip::ALLOW_V4 | skip::ALLOW_V6)?;
     let others: Vec<&Case> = cases
         .iter()
         .filter(|c| !c.name.contains("allowlisted"))
         .collect();
-    let res = measure_refs(ebpf, phase, &others, repeat);
+    let res = measure_refs(ebpf, phase, &others, repeat, peer);
     set_skip(ebpf, |_| with_allowlist)?;
     res
 }
@@ -408,11 +419,25 @@ fn fill_maps(ebpf: &mut Ebpf, block: &mut Blocklist) -> Result<()> {
     Ok(())
 }
 
-fn measure(ebpf: &Ebpf, phase: &str, cases: &[Case], repeat: u32) -> Result<()> {
-    measure_refs(ebpf, phase, &cases.iter().collect::<Vec<_>>(), repeat)
+fn measure(
+    ebpf: &Ebpf,
+    phase: &str,
+    cases: &[Case],
+    repeat: u32,
+    peer: &mut Option<peer::Peer>,
+) -> Result<()> {
+    measure_refs(ebpf, phase, &cases.iter().collect::<Vec<_>>(), repeat, peer)
 }
 
-fn measure_refs(ebpf: &Ebpf, phase: &str, cases: &[&Case], repeat: u32) -> Result<()> {
+/// Runs every case `ROUNDS` times; after each round, the peer (if any)
+/// runs the frame that case compares with.
+fn measure_refs(
+    ebpf: &Ebpf,
+    phase: &str,
+    cases: &[&Case],
+    repeat: u32,
+    peer: &mut Option<peer::Peer>,
+) -> Result<()> {
     let program: &Xdp = ebpf
         .program(PROGRAM_NAME)
         .context("program missing")?
@@ -420,6 +445,7 @@ fn measure_refs(ebpf: &Ebpf, phase: &str, cases: &[&Case], repeat: u32) -> Resul
     println!("{phase}:");
     for case in cases {
         let mut samples = Vec::with_capacity(ROUNDS);
+        let mut ratios = Vec::with_capacity(ROUNDS);
         for _ in 0..ROUNDS {
             let result = program.test_run(TestRunOptions {
                 data_in: Some(&case.frame),
@@ -435,12 +461,26 @@ fn measure_refs(ebpf: &Ebpf, phase: &str, cases: &[&Case], repeat: u32) -> Resul
                 );
             }
             // The kernel reports the mean duration of one run.
-            samples.push(result.duration.as_nanos());
+            let ours = result.duration.as_nanos() as u64;
+            samples.push(ours);
+            if let Some(peer) = peer.as_mut() {
+                let theirs = peer.round(case.name, repeat)?;
+                ratios.push(ours as f64 / theirs.max(1) as f64);
+            }
         }
         samples.sort_unstable();
+        ratios.sort_unstable_by(f64::total_cmp);
         let (ns, min) = (samples[ROUNDS / 2], samples[0]);
-        println!("  {:<24} {:>5} ns (min {min})", case.name, ns);
-        println!("RESULT phase={phase} case={} ns={ns} min={min}", case.name);
+        // Each round's ratio to the peer round right after it; their median.
+        let paired = ratios
+            .get(ROUNDS / 2)
+            .map(|r| format!(" ratio={r:.3}"))
+            .unwrap_or_default();
+        println!("  {:<24} {:>5} ns (min {min}){paired}", case.name, ns);
+        println!(
+            "RESULT phase={phase} case={} ns={ns} min={min}{paired}",
+            case.name
+        );
     }
     Ok(())
 }
