@@ -217,8 +217,12 @@ fn print_table(results: &Results, repeat: u32) {
         v.and_then(|(_, _, r)| r)
             .map_or("-".to_owned(), |r| format!("{r:.2}"))
     };
+    // Full against near-empty: of the paired ratios (each measured against
+    // xdp-filter at the same moment, so the drift between the two phases,
+    // minutes apart, cancels); of the medians without a peer.
     let ratio =
         |a: Option<(u64, u64, Option<f64>)>, b: Option<(u64, u64, Option<f64>)>| match (a, b) {
+            (Some((_, _, Some(a))), Some((_, _, Some(b)))) if b > 0.0 => format!("{:.2}", a / b),
             (Some((a, _, _)), Some((b, _, _))) if b > 0 => format!("{:.2}", a as f64 / b as f64),
             _ => "-".to_owned(),
         };
