@@ -108,6 +108,11 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
             {
                 continue;
             }
+            // MySQL joins string literals side by side: `'0' '1'` is `'01'`. Only
+            // closed ones: an open literal is left for the application's quote.
+            Kind::Str if !t.flag && last.is_some_and(|l| l.kind == Kind::Str && !l.flag) => {
+                continue;
+            }
             Kind::Keyword if t.is("not") => {
                 if last.is_some_and(|l| l.kind == Kind::WordOp && l.is("is")) {
                     continue;
@@ -1281,6 +1286,14 @@ mod tests {
         detected(
             &["' DIV '", "1' MOD '"],
             &["the div 'x' tag", "'mod' or 'div'"],
+        );
+    }
+
+    #[test]
+    fn string_literals_side_by_side_are_one_literal() {
+        detected(
+            &["0' '1' like (0) and 1 sounds like a or true#1"],
+            &["\"MOD\" \"KITCHEN\"", "say 'hi' 'there' or not"],
         );
     }
 
