@@ -1000,6 +1000,19 @@ impl<'s, 'a> Parser<'s, 'a> {
                 || e.subquery
                 || (e.first == Operand::Literal(Kind::Var) && self.t[j].text.starts_with("@@"));
             j = e.end;
+            // Calls side by side are a `+` that URL decoding turned into a space:
+            // `SELECT CHAR(113)+CHAR(122)+(SELECT ...)`.
+            while e.known_call
+                && (self
+                    .t
+                    .get(j)
+                    .is_some_and(|t| t.kind == Kind::Func && t.flag)
+                    || (self.kind(j) == Some(Kind::LParen) && self.is_word(j + 1, "select")))
+            {
+                let Some(e2) = self.expr(j, 0) else { break };
+                sql |= e2.known_call || e2.subquery;
+                j = e2.end;
+            }
             while self.kind(j) == Some(Kind::Logic) {
                 let Some(e2) = self.expr(j + 1, 0) else { break };
                 sql |= e2.known_call || e2.subquery;
@@ -1295,6 +1308,20 @@ mod tests {
             &["0' '1' like (0) and 1 sounds like a or true#1"],
             &["\"MOD\" \"KITCHEN\"", "say 'hi' 'there' or not"],
         );
+    }
+
+    #[test]
+    fn known_calls_side_by_side_in_a_select_list_are_a_concatenation() {
+        use crate::waf::sqli::is_sql_statement;
+        for a in [
+            "SELECT CHAR(113) CHAR(122) CHAR(120) (SELECT (CASE",
+            "select char(65) char(66)",
+        ] {
+            assert!(is_sql_statement(a), "missed: {a}");
+        }
+        for b in ["select char list", "select version one two"] {
+            assert!(!is_sql_statement(b), "false positive: {b}");
+        }
     }
 
     #[test]
