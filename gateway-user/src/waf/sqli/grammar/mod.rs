@@ -727,10 +727,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                     return quoted
                         || literal_prefix
                         || (o2 == Operand::Subquery
-                            && matches!(
+                            && (matches!(
                                 self.kind(i + 3),
                                 Some(Kind::Num | Kind::Var | Kind::Func | Kind::Str)
-                            ));
+                            ) || self.t.get(i + 3).is_some_and(|t| t.text == "*")));
                 }
                 if !quoted {
                     return false;
@@ -1322,6 +1322,14 @@ mod tests {
         for b in ["select char list", "select version one two"] {
             assert!(!is_sql_statement(b), "false positive: {b}");
         }
+    }
+
+    #[test]
+    fn a_subquery_selecting_everything_after_an_operator_is_sql() {
+        detected(
+            &["in ( select * from", "1 in (select * from t)"],
+            &["in (select all) now"],
+        );
     }
 
     #[test]
