@@ -10,6 +10,7 @@
 use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
 
 mod clauses;
+mod probes;
 mod splice;
 
 /// Folded tokens, on the stack.
@@ -1142,8 +1143,14 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         || p.balanced_tail(quoted)
         || p.anywhere()
         || p.group_having()
+        || p.hides_from_trace()
+        || (quoted && p.quote_then_logic())
         || (!quoted
             && (p.whole_statement(true)
+                || p.logic_cut_open()
+                || p.info_call()
+                || p.values_rows()
+                || p.table_then_clause()
                 || p.numeric_then_comment()
                 || p.whole_case()
                 || p.whole_cast()
