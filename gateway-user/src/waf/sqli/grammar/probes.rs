@@ -1,10 +1,12 @@
 //! Short probes: values too short to carry a whole condition, whose shape only a
 //! person testing for injection writes. The value opens with the application's
-//! quote and a logic word (`' or abc!`), or with a logic word and a condition cut
-//! off at its operator (`xor 2 <`); it is a call on a server information function
-//! (`COERCIBILITY(USER())`), a `VALUES` row of literals, a `FROM` clause with its
-//! sequel (`FROM t GROUP BY c`), or it hides the query from MSSQL's trace with an
-//! `sp_password` comment.
+//! quote and a logic word (`' or abc!`) or a comparison cut by a comment
+//! (`' = #`); with a logic word and a condition cut off at its operator (`xor 2 <`);
+//! with `)` and a comparison (`) like (`); it is one value, a comma and a tautology
+//! (`b,1=1`), a parameter glued to a continuation (`pay=AND x = 0)`), a call on a
+//! server information function (`COERCIBILITY(USER())`), a `VALUES` row of
+//! literals, a `FROM` clause with its sequel (`FROM t GROUP BY c`), or it hides the
+//! query from MSSQL's trace with an `sp_password` comment.
 use super::{Operand, Parser};
 use crate::waf::sqli::tokenizer::Kind;
 
@@ -24,6 +26,18 @@ const INFO_FUNCTIONS: &[&str] = &[
     "suser_name",
     "connection_id",
     "last_insert_id",
+];
+
+/// System catalogs: schemas and tables only a database names.
+const CATALOGS: &[&str] = &[
+    "information_schema",
+    "sysobjects",
+    "syscolumns",
+    "sysdatabases",
+    "pg_catalog",
+    "pg_shadow",
+    "sqlite_master",
+    "all_tables",
 ];
 
 impl Parser<'_, '_> {
@@ -48,6 +62,68 @@ impl Parser<'_, '_> {
             )
     }
 
+    /// Quoted context: the value starts with the quote that closes the application's
+    /// literal, then a comparison operator and a comment that cuts the query there
+    /// (`' = # '`, `'<>--`): a probe for a syntax error. A comment with words in it
+    /// (`'= # hash`) is a note.
+    pub(super) fn quote_then_cut_comparison(&self) -> bool {
+        let (Some(open), Some(op), Some(next)) = (self.t.first(), self.t.get(1), self.t.get(2))
+        else {
+            return false;
+        };
+        open.kind == Kind::Str
+            && open.text.trim().is_empty()
+            && self.comparisons(1, 2) == 1
+            && op.kind == Kind::Op
+            && next.kind == Kind::Comment
+            && super::quiet_comment(next)
+    }
+
+    /// Bare context: the value closes the caller's parenthesis and goes on with a
+    /// comparison (`) like (`, `)=(1`, `) in (`): only a probe starts with `)` and an
+    /// operator.
+    pub(super) fn close_then_compare(&self) -> bool {
+        let closers = self.t.iter().take_while(|t| t.kind == Kind::RParen).count();
+        closers > 0
+            && self.comparisons(closers, closers + 1) == 1
+            && matches!(
+                self.kind(closers + 1),
+                None | Some(Kind::LParen | Kind::Num | Kind::Str | Kind::Var | Kind::Func)
+            )
+    }
+
+    /// Bare context: one value, a comma, and a comparison of two values that ends the
+    /// value (`b,1=1`, `id,'a'='a'--`): a tautology put into a column list such as
+    /// `ORDER BY`. "a, 1=1 is true" goes on after it.
+    pub(super) fn list_then_tautology(&self) -> bool {
+        matches!(self.kind(0), Some(Kind::Bare | Kind::Num))
+            && self.kind(1) == Some(Kind::Comma)
+            && self.expr(2, 0).is_some_and(|e| {
+                e.cmp_strict
+                    && e.ops == 1
+                    && self.comparisons(2, e.end) == 1
+                    && matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi))
+            })
+    }
+
+    /// Bare context: the value is itself a parameter, `name=` glued to a SQL
+    /// continuation (`pay=AND deleted = 0)`), as a form or query string carried in
+    /// one field is. The continuation is read as if the value started there.
+    pub(super) fn parameter_then_continuation(&self) -> bool {
+        let (Some(name), Some(eq), Some(next)) = (self.t.first(), self.t.get(1), self.t.get(2))
+        else {
+            return false;
+        };
+        let at = |t: &str| t.as_ptr() as usize;
+        name.kind == Kind::Bare
+            && eq.kind == Kind::Op
+            && eq.text == "="
+            && at(eq.text) == at(name.text) + name.text.len()
+            && at(next.text) == at(eq.text) + 1
+            && matches!(next.kind, Kind::Logic | Kind::Group | Kind::Union)
+            && self.continuation(2, false, super::Prefix::Empty, 0)
+    }
+
     /// Bare context: the whole value is AND / OR / XOR, a literal and an operator
     /// with nothing after it (`xor 2 <`, `and 5-`, `xor 'test'>`): a condition cut
     /// open to provoke a syntax error, as `test' or 1=` is in a quoted context.
@@ -69,6 +145,14 @@ impl Parser<'_, '_> {
     /// (`COERCIBILITY(USER())`, `hex(version())`), as injected where a value is
     /// expected. "print(len(x))" calls nothing that reports on a server.
     pub(super) fn info_call(&self) -> bool {
+        // Cut off at its parenthesis: `database(`.
+        if let [f, open] = self.t
+            && f.kind == Kind::Func
+            && INFO_FUNCTIONS.iter().any(|w| f.is(w))
+            && open.kind == Kind::LParen
+        {
+            return true;
+        }
         let Some((Operand::Call { .. }, end)) = self.operand(0, 0) else {
             return false;
         };
@@ -128,6 +212,15 @@ impl Parser<'_, '_> {
     /// (`FROM termine GROUP BY tag1`, ``from `db`.`t` limit``). "from home, or
     /// later" has none.
     pub(super) fn table_then_clause(&self) -> bool {
+        // A system catalog is a table only SQL names: ``from `information_schema` ``.
+        if self.is_word(0, "from")
+            && self.t.get(1).is_some_and(|t| {
+                matches!(t.kind, Kind::Bare | Kind::Keyword) && CATALOGS.iter().any(|w| t.is(w))
+            })
+            && matches!(self.kind(2), None | Some(Kind::Comment | Kind::Semi))
+        {
+            return true;
+        }
         self.is_word(0, "from")
             && self.kind(1) == Some(Kind::Bare)
             && self.kind(2) == Some(Kind::Group)
@@ -173,6 +266,32 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_quote_then_a_comparison_cut_by_a_comment_is_a_probe() {
+        detected(&["' = # '", "'<>--"], &["' = equals", "'= # hash"]);
+    }
+
+    #[test]
+    fn closing_the_callers_parenthesis_then_comparing_is_a_probe() {
+        detected(
+            &[") like (", ")like(", ")=(1"],
+            &[") like this", ":) = happy"],
+        );
+    }
+
+    #[test]
+    fn one_value_a_comma_and_a_tautology_is_a_column_list_probe() {
+        detected(&["b,1=1", "id,'a'='a'--"], &["a, 1=1 is true", "x,y=z"]);
+    }
+
+    #[test]
+    fn a_parameter_glued_to_a_sql_continuation_is_read_from_the_continuation() {
+        detected(
+            &["pay=AND deleted = 0)", "pay=and 1!=\"", "q=order by 3--"],
+            &["mode=and more", "q=or best offer", "pay = and deleted = 0)"],
+        );
+    }
+
+    #[test]
     fn a_logic_word_and_a_condition_cut_at_its_operator_is_a_probe() {
         detected(
             &["xor 2 <", "xor 1234567890<", "xor 'test'>", "xor 5-"],
@@ -183,8 +302,13 @@ mod tests {
     #[test]
     fn a_call_on_a_server_information_function_is_a_probe() {
         detected(
-            &["COERCIBILITY(USER())", "hex(version())--"],
-            &["print(len(x))", "call(user) now", "user() is a function"],
+            &["COERCIBILITY(USER())", "hex(version())--", "database("],
+            &[
+                "print(len(x))",
+                "call(user) now",
+                "user() is a function",
+                "count(",
+            ],
         );
     }
 
