@@ -141,18 +141,38 @@ impl Parser<'_, '_> {
             )
     }
 
-    /// The whole value is a call whose arguments read a server information function
+    /// The whole value is a call that reads a server information function, or a
+    /// known function cut open.
+    pub(super) fn info_call(&self) -> bool {
+        self.cut_call() || self.call_on_info()
+    }
+
+    /// The whole value is a known function opened and cut off: a server information
+    /// function at its parenthesis (`database(`), or any known function at a
+    /// comparison with nothing after it (`if(2=`, `ascii('a'<`): a syntax-error
+    /// probe. "count(" and "if(2 = 3)" are not.
+    fn cut_call(&self) -> bool {
+        let [f, open, args @ ..] = self.t else {
+            return false;
+        };
+        if f.kind != Kind::Func || !f.flag || open.kind != Kind::LParen {
+            return false;
+        }
+        match args {
+            [] => INFO_FUNCTIONS.iter().any(|w| f.is(w)),
+            [lit, op] => {
+                matches!(lit.kind, Kind::Num | Kind::Str | Kind::Var)
+                    && op.kind == Kind::Op
+                    && self.comparisons(3, 4) == 1
+            }
+            _ => false,
+        }
+    }
+
+    /// A call whose arguments read a server information function
     /// (`COERCIBILITY(USER())`, `hex(version())`), as injected where a value is
     /// expected. "print(len(x))" calls nothing that reports on a server.
-    pub(super) fn info_call(&self) -> bool {
-        // Cut off at its parenthesis: `database(`.
-        if let [f, open] = self.t
-            && f.kind == Kind::Func
-            && INFO_FUNCTIONS.iter().any(|w| f.is(w))
-            && open.kind == Kind::LParen
-        {
-            return true;
-        }
+    fn call_on_info(&self) -> bool {
         let Some((Operand::Call { .. }, end)) = self.operand(0, 0) else {
             return false;
         };
