@@ -121,19 +121,36 @@ impl Parser<'_, '_> {
             && at(eq.text) == at(name.text) + name.text.len()
             && at(next.text) == at(eq.text) + 1
             && matches!(next.kind, Kind::Logic | Kind::Group | Kind::Union)
-            && self.continuation(2, false, super::Prefix::Empty, 0)
+            && (self.continuation(2, false, super::Prefix::Empty, 0) || self.logic_cut_open_at(2))
     }
 
     /// Bare context: the whole value is AND / OR / XOR, a literal and an operator
     /// with nothing after it (`xor 2 <`, `and 5-`, `xor 'test'>`): a condition cut
     /// open to provoke a syntax error, as `test' or 1=` is in a quoted context.
     pub(super) fn logic_cut_open(&self) -> bool {
-        let [logic, lit, op] = self.t else {
+        self.logic_cut_open_at(0)
+    }
+
+    /// [`Self::logic_cut_open`] from token `i`. Parentheses may open the condition
+    /// (`||(null!=`), and a name may be its operand when the operator is an equality
+    /// test (`&& setPath !=`): "and more >" is a link label, "and more !=" is not.
+    fn logic_cut_open_at(&self, i: usize) -> bool {
+        let Some(logic) = self.t.get(i) else {
             return false;
         };
+        let mut j = i + 1;
+        while self.kind(j) == Some(Kind::LParen) {
+            j += 1;
+        }
+        let [lit, op] = &self.t[j.min(self.t.len())..] else {
+            return false;
+        };
+        let equality = matches!(op.text, "=" | "!=" | "<>");
         logic.kind == Kind::Logic
-            && logic.text.bytes().all(|c| c.is_ascii_alphabetic())
-            && (matches!(lit.kind, Kind::Num | Kind::Var) || (lit.kind == Kind::Str && !lit.flag))
+            && (logic.flag || logic.text.bytes().all(|c| c.is_ascii_alphabetic()))
+            && (matches!(lit.kind, Kind::Num | Kind::Var)
+                || (lit.kind == Kind::Str && !lit.flag)
+                || (lit.kind == Kind::Bare && equality))
             && op.kind == Kind::Op
             && matches!(
                 op.text,
@@ -306,7 +323,13 @@ mod tests {
     #[test]
     fn a_parameter_glued_to_a_sql_continuation_is_read_from_the_continuation() {
         detected(
-            &["pay=AND deleted = 0)", "pay=and 1!=\"", "q=order by 3--"],
+            &[
+                "pay=AND deleted = 0)",
+                "pay=and 1!=\"",
+                "q=order by 3--",
+                "pay=&& setPath !=",
+                "pay=||(null!=",
+            ],
             &["mode=and more", "q=or best offer", "pay = and deleted = 0)"],
         );
     }
@@ -314,8 +337,14 @@ mod tests {
     #[test]
     fn a_logic_word_and_a_condition_cut_at_its_operator_is_a_probe() {
         detected(
-            &["xor 2 <", "xor 1234567890<", "xor 'test'>", "xor 5-"],
-            &["xor 2 bits", "or 5 more", "and 2 more -"],
+            &[
+                "xor 2 <",
+                "xor 1234567890<",
+                "xor 'test'>",
+                "xor 5-",
+                "&& name !=",
+            ],
+            &["xor 2 bits", "or 5 more", "and 2 more -", "and more >"],
         );
     }
 
