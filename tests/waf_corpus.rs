@@ -323,7 +323,7 @@ fn public_rates(part: &str) -> (BTreeMap<String, (usize, usize)>, (usize, usize)
 
 fn public_floor(part: &str, category: &str) -> f64 {
     match (part, category) {
-        ("waf-public/dev", "sqli") => 0.96,
+        ("waf-public/dev", "sqli") => 0.97,
         ("waf-public/dev", "nosql") => 0.95,
         ("waf-public/test", "sqli") => 0.94,
         ("waf-public/test", "lfi") => 0.97,
@@ -335,8 +335,8 @@ fn public_floor(part: &str, category: &str) -> f64 {
         ("waf-public2/dev", "xss") => 0.92,
         ("waf-public2/test", "rce") => 0.85,
         ("waf-public2/test", "sqli") => 0.87,
-        ("waf-public3/dev", "sqli") => 0.83,
-        ("waf-public3/test", "sqli") => 0.79,
+        ("waf-public3/dev", "sqli") => 0.93,
+        ("waf-public3/test", "sqli") => 0.85,
         _ => 0.99,
     }
 }

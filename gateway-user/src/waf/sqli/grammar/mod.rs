@@ -10,6 +10,7 @@
 use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
 
 mod clauses;
+mod probes;
 mod splice;
 
 /// Folded tokens, on the stack.
@@ -106,6 +107,11 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
                 if (t.is("all") || t.is("distinct"))
                     && last.is_some_and(|l| l.kind == Kind::Union) =>
             {
+                continue;
+            }
+            // MySQL joins string literals side by side: `'0' '1'` is `'01'`. Only
+            // closed ones: an open literal is left for the application's quote.
+            Kind::Str if !t.flag && last.is_some_and(|l| l.kind == Kind::Str && !l.flag) => {
                 continue;
             }
             Kind::Keyword if t.is("not") => {
@@ -722,10 +728,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                     return quoted
                         || literal_prefix
                         || (o2 == Operand::Subquery
-                            && matches!(
+                            && (matches!(
                                 self.kind(i + 3),
                                 Some(Kind::Num | Kind::Var | Kind::Func | Kind::Str)
-                            ));
+                            ) || self.t.get(i + 3).is_some_and(|t| t.text == "*")));
                 }
                 if !quoted {
                     return false;
@@ -995,6 +1001,19 @@ impl<'s, 'a> Parser<'s, 'a> {
                 || e.subquery
                 || (e.first == Operand::Literal(Kind::Var) && self.t[j].text.starts_with("@@"));
             j = e.end;
+            // Calls side by side are a `+` that URL decoding turned into a space:
+            // `SELECT CHAR(113)+CHAR(122)+(SELECT ...)`.
+            while e.known_call
+                && (self
+                    .t
+                    .get(j)
+                    .is_some_and(|t| t.kind == Kind::Func && t.flag)
+                    || (self.kind(j) == Some(Kind::LParen) && self.is_word(j + 1, "select")))
+            {
+                let Some(e2) = self.expr(j, 0) else { break };
+                sql |= e2.known_call || e2.subquery;
+                j = e2.end;
+            }
             while self.kind(j) == Some(Kind::Logic) {
                 let Some(e2) = self.expr(j + 1, 0) else { break };
                 sql |= e2.known_call || e2.subquery;
@@ -1124,8 +1143,17 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
         || p.balanced_tail(quoted)
         || p.anywhere()
         || p.group_having()
+        || p.hides_from_trace()
+        || (quoted && (p.quote_then_logic() || p.quote_then_cut_comparison()))
         || (!quoted
             && (p.whole_statement(true)
+                || p.logic_cut_open()
+                || p.info_call()
+                || p.values_rows()
+                || p.table_then_clause()
+                || p.close_then_compare()
+                || p.list_then_tautology()
+                || p.parameter_then_continuation()
                 || p.numeric_then_comment()
                 || p.whole_case()
                 || p.whole_cast()
@@ -1281,6 +1309,36 @@ mod tests {
         detected(
             &["' DIV '", "1' MOD '"],
             &["the div 'x' tag", "'mod' or 'div'"],
+        );
+    }
+
+    #[test]
+    fn string_literals_side_by_side_are_one_literal() {
+        detected(
+            &["0' '1' like (0) and 1 sounds like a or true#1"],
+            &["\"MOD\" \"KITCHEN\"", "say 'hi' 'there' or not"],
+        );
+    }
+
+    #[test]
+    fn known_calls_side_by_side_in_a_select_list_are_a_concatenation() {
+        use crate::waf::sqli::is_sql_statement;
+        for a in [
+            "SELECT CHAR(113) CHAR(122) CHAR(120) (SELECT (CASE",
+            "select char(65) char(66)",
+        ] {
+            assert!(is_sql_statement(a), "missed: {a}");
+        }
+        for b in ["select char list", "select version one two"] {
+            assert!(!is_sql_statement(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_subquery_selecting_everything_after_an_operator_is_sql() {
+        detected(
+            &["in ( select * from", "1 in (select * from t)"],
+            &["in (select all) now"],
         );
     }
 
