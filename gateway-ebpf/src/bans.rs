@@ -19,7 +19,7 @@ use gateway_common::{
 use crate::{
     live,
     maps::{BAN_COVER_V4, BAN_COVER_V6, BLOCK_V4, BLOCK_V6},
-    source::Source,
+    source::{self, Source},
 };
 
 /// The reason code of the live ban covering `source`, if any.
@@ -154,7 +154,7 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
         if classes & cover::class(len, cover::SPLIT_V6) == 0 {
             continue;
         }
-        let (net_hi, net_lo) = table::mask_v6(hi, lo, len);
+        let (net_hi, net_lo) = source::net_v6(hi, lo, len);
         let key = table::key_v6(len);
         let (first, second) = table::rows(
             table::hash_v6(key, net_hi, net_lo, config.table_seed),
