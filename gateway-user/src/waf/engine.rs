@@ -15,7 +15,7 @@ use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
 use super::sets::{RegexRule, Sets};
 use super::symbols::Symbols;
-use super::transform::base64_decode;
+use super::transform::{Effect, Triggers, base64_decode};
 use super::{RuleMatch, Verdict, WafError};
 
 /// Matches kept per request (the score still counts every rule).
@@ -70,6 +70,9 @@ pub struct Engine {
     meta: Vec<Meta>,
     sets: Sets,
     detectors: Vec<DetectorRule>,
+    /// The symbols that can make the detectors' gate chains change a value beyond
+    /// ASCII case (`None`: one of them may change any value).
+    detector_gates: Option<Triggers>,
     custom: Vec<CustomRule>,
 }
 
@@ -172,6 +175,12 @@ impl Engine {
         for d in &detectors {
             let _ = (d.f)("");
         }
+        let detector_gates = detectors
+            .iter()
+            .filter_map(|d| d.prefilter)
+            .try_fold(Triggers::default(), |all, (_, gate)| {
+                Some(all.then(chains.triggers(gate)?))
+            });
         let sets = Sets::build(regex_rules, &mut chains)?;
         let mut custom = Vec::new();
         let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
@@ -205,6 +214,7 @@ impl Engine {
             meta,
             sets,
             detectors,
+            detector_gates,
             custom,
         })
     }
@@ -424,13 +434,23 @@ impl Engine {
                 fired(rule);
             }
         });
+        // As in `Sets::scan`: when no gate chain changes the value beyond ASCII
+        // case, every gate sees the raw value's symbols.
+        let raw = cache.raw_symbols();
+        let gates_see_raw = self
+            .detector_gates
+            .is_some_and(|t| t.effect(raw) != Effect::Unknown);
         for d in &self.detectors {
-            let m = self.meta[d.rule];
+            let m = &self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > paranoia {
                 continue;
             }
             if let Some((needs, gate)) = d.prefilter
-                && !needs.intersects(cache.chars(gate))
+                && !needs.intersects(if gates_see_raw {
+                    raw
+                } else {
+                    cache.chars(gate)
+                })
             {
                 continue;
             }

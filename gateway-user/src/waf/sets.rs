@@ -60,6 +60,9 @@ struct Plan {
     unfiltered_triggers: Option<Triggers>,
     /// Every one of those groups ignores ASCII case.
     unfiltered_ignore_case: bool,
+    /// The symbols that can make the gate chains of the filtered groups change a
+    /// value beyond ASCII case (`None`: one of them may change any value).
+    gate_triggers: Option<Triggers>,
 }
 
 /// The compiled sets.
@@ -137,7 +140,14 @@ impl Sets {
                         .map(|&g| &groups[g])
                         .filter(|g| g.prefilter.is_none())
                 };
+                let gate_triggers = applies
+                    .iter()
+                    .filter_map(|&g| groups[g].prefilter)
+                    .try_fold(Triggers::default(), |all, (_, gate)| {
+                        Some(all.then(chains.triggers(gate)?))
+                    });
                 Plan {
+                    gate_triggers,
                     unfiltered_triggers: unfiltered()
                         .try_fold(Triggers::default(), |all, g| Some(all.then(g.triggers?))),
                     unfiltered_ignore_case: unfiltered().all(|g| g.ignores_case),
@@ -173,13 +183,28 @@ impl Sets {
         let Some(plan) = self.plan(bit, paranoia) else {
             return;
         };
+        // Most values are left as they are (up to ASCII case) by every gate chain:
+        // then the symbols of each gate's value are the raw value's, as
+        // `FieldCache::chars` would find one by one.
+        let raw = cache.raw_symbols();
+        let gates_see_raw = plan
+            .gate_triggers
+            .is_some_and(|t| t.effect(raw) != Effect::Unknown);
         // Most values look the same to every unfiltered group: one test for all.
         let all_see_raw = sees_raw(plan.unfiltered_triggers, plan.unfiltered_ignore_case, cache);
         // Whether no pattern at all matches the raw value, found on first need.
         let mut raw_miss = None;
         for g in plan.groups.iter().map(|&g| &self.groups[g]) {
             let sees = match g.prefilter {
-                Some((needs, gate)) if !needs.intersects(cache.chars(gate)) => continue,
+                Some((needs, gate))
+                    if !needs.intersects(if gates_see_raw {
+                        raw
+                    } else {
+                        cache.chars(gate)
+                    }) =>
+                {
+                    continue;
+                }
                 Some(_) => sees_raw(g.triggers, g.ignores_case, cache),
                 None => all_see_raw || sees_raw(g.triggers, g.ignores_case, cache),
             };
