@@ -50,11 +50,19 @@ struct Group {
     rules: Vec<usize>,
 }
 
+/// Symbol bits (see `Symbols::bits`).
+const SYMBOL_BITS: usize = 64;
+
 /// What to scan for one field kind at one paranoia level, worked out at load time.
 #[derive(Default)]
 struct Plan {
     /// The groups that apply, in order.
     groups: Vec<usize>,
+    /// When the plan has at most 64 groups: for each symbol bit, the groups (bit
+    /// `i` for `groups[i]`) whose prefilter needs it, and the groups without a
+    /// prefilter. A value's groups are then found from its few symbols rather
+    /// than by testing every group.
+    masks: Option<GroupMasks>,
     /// The symbols that can make the chains of the groups without a prefilter
     /// change a value (`None` when one of them may change any value).
     unfiltered_triggers: Option<Triggers>,
@@ -63,6 +71,49 @@ struct Plan {
     /// The symbols that can make the gate chains of the filtered groups change a
     /// value beyond ASCII case (`None`: one of them may change any value).
     gate_triggers: Option<Triggers>,
+}
+
+/// The groups of a plan by the symbols their prefilters need (see `Plan::masks`).
+struct GroupMasks {
+    by_symbol: [u64; SYMBOL_BITS],
+    unfiltered: u64,
+}
+
+impl GroupMasks {
+    fn new(groups: &[Group], applies: &[usize]) -> Option<GroupMasks> {
+        if applies.len() > 64 {
+            return None;
+        }
+        let mut masks = GroupMasks {
+            by_symbol: [0; SYMBOL_BITS],
+            unfiltered: 0,
+        };
+        for (i, &g) in applies.iter().enumerate() {
+            match groups[g].prefilter {
+                Some((needs, _)) => {
+                    for (bit, mask) in masks.by_symbol.iter_mut().enumerate() {
+                        if needs.bits() & (1 << bit) != 0 {
+                            *mask |= 1 << i;
+                        }
+                    }
+                }
+                None => masks.unfiltered |= 1 << i,
+            }
+        }
+        Some(masks)
+    }
+
+    /// The groups whose prefilter passes on a value with symbols `symbols`, and
+    /// the unfiltered ones.
+    fn live(&self, symbols: Symbols) -> u64 {
+        let mut live = self.unfiltered;
+        let mut bits = symbols.bits();
+        while bits != 0 {
+            live |= self.by_symbol[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        live
+    }
 }
 
 /// The compiled sets.
@@ -147,6 +198,7 @@ impl Sets {
                         Some(all.then(chains.triggers(gate)?))
                     });
                 Plan {
+                    masks: GroupMasks::new(&groups, &applies),
                     gate_triggers,
                     unfiltered_triggers: unfiltered()
                         .try_fold(Triggers::default(), |all, g| Some(all.then(g.triggers?))),
@@ -194,14 +246,26 @@ impl Sets {
         let all_see_raw = sees_raw(plan.unfiltered_triggers, plan.unfiltered_ignore_case, cache);
         // Whether no pattern at all matches the raw value, found on first need.
         let mut raw_miss = None;
-        for g in plan.groups.iter().map(|&g| &self.groups[g]) {
+        // The groups whose prefilter passes on the raw symbols, when those are
+        // what every gate sees (the others are tested one by one below).
+        let live = match &plan.masks {
+            Some(masks) if gates_see_raw => Some(masks.live(raw)),
+            _ => None,
+        };
+        for (i, g) in plan.groups.iter().map(|&g| &self.groups[g]).enumerate() {
+            if let Some(live) = live
+                && live & (1 << i) == 0
+            {
+                continue;
+            }
             let sees = match g.prefilter {
                 Some((needs, gate))
-                    if !needs.intersects(if gates_see_raw {
-                        raw
-                    } else {
-                        cache.chars(gate)
-                    }) =>
+                    if live.is_none()
+                        && !needs.intersects(if gates_see_raw {
+                            raw
+                        } else {
+                            cache.chars(gate)
+                        }) =>
                 {
                     continue;
                 }

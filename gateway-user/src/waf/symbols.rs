@@ -97,6 +97,11 @@ impl Symbols {
         self.0 & other.0 != 0
     }
 
+    /// The set as bits (one per symbol), for tables indexed by symbol.
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+
     /// Both sets' symbols.
     pub fn union(self, other: Symbols) -> Symbols {
         Symbols(self.0 | other.0)
