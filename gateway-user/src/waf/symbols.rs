@@ -64,13 +64,17 @@ impl Symbols {
     /// The symbols of a value.
     pub fn of(value: &str) -> Symbols {
         let mut set = 0;
-        let mut prev_ws = false;
+        // `WHITESPACE_RUN` where this byte and the one before are whitespace.
+        let mut prev_ws = 0;
         for b in value.bytes() {
-            set |= SYMBOL[usize::from(b)];
-            let ws = b <= b' ' || b == 0x7f;
-            if ws && prev_ws {
-                set |= WHITESPACE_RUN;
-            }
+            let bits = SYMBOL[usize::from(b)];
+            // Exactly the bytes up to the space, and DEL.
+            let ws = if bits & WHITESPACE != 0 {
+                WHITESPACE_RUN
+            } else {
+                0
+            };
+            set |= bits | (ws & prev_ws);
             prev_ws = ws;
         }
         Symbols(set)

@@ -583,8 +583,17 @@ pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
 /// other character whole). Copied byte by byte: the runs between dropped bytes are
 /// short (words), and a copy call per run cost more than the bytes.
 fn without_ascii(input: &str, drop: impl Fn(u8) -> bool) -> String {
-    let mut out = Vec::with_capacity(input.len());
-    out.extend(input.bytes().filter(|&b| !(b.is_ascii() && drop(b))));
+    // Every byte is written, and the next one overwrites it when it is dropped:
+    // no branch per byte.
+    let mut out = vec![0u8; input.len()];
+    let mut len = 0;
+    for b in input.bytes() {
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b;
+        }
+        len += usize::from(!(b.is_ascii() && drop(b)));
+    }
+    out.truncate(len);
     // Still UTF-8; the lossy branch is never taken.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
