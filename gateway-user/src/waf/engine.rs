@@ -192,7 +192,7 @@ impl Engine {
             .try_fold(Triggers::default(), |all, (_, gate)| {
                 Some(all.then(chains.triggers(gate)?))
             });
-        let sets = Sets::build(regex_rules, &mut chains)?;
+        let sets = Sets::build(regex_rules, &mut chains, cfg.paranoia)?;
         let mut custom = Vec::new();
         let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
         for c in &cfg.custom_rules {
