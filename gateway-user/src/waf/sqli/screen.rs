@@ -15,10 +15,16 @@ use super::tokenizer::{Kind, classify_bytes};
 /// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
 /// symbols only, in the only context it can be read in (it has no quote).
 ///
-/// One pass: each run of word characters is lowercased as it is read, so a word
-/// is looked up without being read again.
+/// Bytes first: most values that fail, fail on a symbol (prose has commas and
+/// apostrophes), without reading words. Then each run of word characters is
+/// lowercased as it is read, so a word is looked up without being read again.
 pub(super) fn only_names_and_literals(input: &str) -> bool {
     let b = input.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if CLASS[usize::from(c)] == OTHER && !(c == b':' && lone_colon(b, i)) {
+            return false;
+        }
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -43,9 +49,8 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
                     return false;
                 }
             }
-            INERT => i += 1,
-            _ if c == b':' && lone_colon(b, i) => i += 1,
-            _ => return false,
+            // `INERT`, or a lone `:` (the bytes passed above).
+            _ => i += 1,
         }
     }
     true
