@@ -133,6 +133,11 @@ impl<'f> FieldCache<'_, 'f> {
 
     /// The field value under chain `p`.
     pub(super) fn value(&mut self, p: usize) -> &str {
+        // Most chains leave most values as they are: the raw value, with no slot
+        // to fill.
+        if self.slots[p].value.is_none() && self.effect(p) == Effect::Unchanged {
+            return self.raw;
+        }
         self.fill(p);
         self.slots[p].value.as_deref().unwrap_or("")
     }

@@ -15,7 +15,7 @@ use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin};
 use super::sets::{RegexRule, Sets};
 use super::symbols::Symbols;
-use super::transform::base64_decode;
+use super::transform::{Effect, Triggers, base64_decode};
 use super::{RuleMatch, Verdict, WafError};
 
 /// Matches kept per request (the score still counts every rule).
@@ -32,6 +32,17 @@ const PLAIN: [bool; 256] = {
     }
     t
 };
+
+/// All bytes `PLAIN`, with no `__` or `--`: one pass, the pair test only at the
+/// bytes that can start one.
+fn is_plain(value: &[u8]) -> bool {
+    let mut prev = 0u8;
+    value.iter().all(|&c| {
+        let ok = PLAIN[usize::from(c)] && !(c == prev && matches!(c, b'_' | b'-'));
+        prev = c;
+        ok
+    })
+}
 
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
@@ -70,6 +81,9 @@ pub struct Engine {
     meta: Vec<Meta>,
     sets: Sets,
     detectors: Vec<DetectorRule>,
+    /// The symbols that can make the detectors' gate chains change a value beyond
+    /// ASCII case (`None`: one of them may change any value).
+    detector_gates: Option<Triggers>,
     custom: Vec<CustomRule>,
 }
 
@@ -172,7 +186,13 @@ impl Engine {
         for d in &detectors {
             let _ = (d.f)("");
         }
-        let sets = Sets::build(regex_rules, &mut chains)?;
+        let detector_gates = detectors
+            .iter()
+            .filter_map(|d| d.prefilter)
+            .try_fold(Triggers::default(), |all, (_, gate)| {
+                Some(all.then(chains.triggers(gate)?))
+            });
+        let sets = Sets::build(regex_rules, &mut chains, cfg.paranoia)?;
         let mut custom = Vec::new();
         let mut headers: Vec<String> = cfg.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
         for c in &cfg.custom_rules {
@@ -205,6 +225,7 @@ impl Engine {
             meta,
             sets,
             detectors,
+            detector_gates,
             custom,
         })
     }
@@ -368,12 +389,7 @@ impl Engine {
             field.kind,
             FieldKind::Method | FieldKind::Header | FieldKind::FileName
         ) && field.value.len() < 64
-            && field.value.bytes().all(|c| PLAIN[usize::from(c)])
-            && !field
-                .value
-                .as_bytes()
-                .windows(2)
-                .any(|w| w == b"__" || w == b"--");
+            && is_plain(field.value.as_bytes());
         if plain && self.custom.is_empty() {
             return;
         }
@@ -424,13 +440,23 @@ impl Engine {
                 fired(rule);
             }
         });
+        // As in `Sets::scan`: when no gate chain changes the value beyond ASCII
+        // case, every gate sees the raw value's symbols.
+        let raw = cache.raw_symbols();
+        let gates_see_raw = self
+            .detector_gates
+            .is_some_and(|t| t.effect(raw) != Effect::Unknown);
         for d in &self.detectors {
-            let m = self.meta[d.rule];
+            let m = &self.meta[d.rule];
             if m.targets & bit == 0 || m.paranoia > paranoia {
                 continue;
             }
             if let Some((needs, gate)) = d.prefilter
-                && !needs.intersects(cache.chars(gate))
+                && !needs.intersects(if gates_see_raw {
+                    raw
+                } else {
+                    cache.chars(gate)
+                })
             {
                 continue;
             }

@@ -6,11 +6,16 @@
 //! Every pattern is also compiled into one more set: one scan of the raw value
 //! by it decides for each set that would see the raw value, up to ASCII case (see
 //! `sees_raw`) — most values are left as they are by most chains, so one scan
-//! stands for several.
+//! stands for several. For the kinds most fields are (arguments, headers,
+//! cookies, JSON) at the configured paranoia level, that set holds only the
+//! patterns that can fire there: a URL or an e-mail address is no longer sent
+//! down every group because a higher-paranoia rule, or one for file names only,
+//! matches it.
 use regex::{RegexSet, RegexSetBuilder};
 
 use super::WafError;
 use super::chains::{Chains, FieldCache};
+use super::fields::FieldKind;
 use super::prefilter::{ignores_ascii_case, required_chars};
 use super::symbols::Symbols;
 use super::transform::{Effect, Triggers};
@@ -18,6 +23,14 @@ use super::transform::{Effect, Triggers};
 /// Field kinds (`FieldKind` bits) and paranoia levels that plans are made for.
 const KINDS: usize = 16;
 const LEVELS: usize = 4;
+
+/// The kinds nearly every field of a request is, which get the focused set.
+const COMMON_KINDS: u16 = FieldKind::ArgName as u16
+    | FieldKind::ArgValue as u16
+    | FieldKind::Header as u16
+    | FieldKind::Cookie as u16
+    | FieldKind::BodyKey as u16
+    | FieldKind::BodyValue as u16;
 
 /// One built-in regex rule to compile.
 pub(super) struct RegexRule {
@@ -50,16 +63,72 @@ struct Group {
     rules: Vec<usize>,
 }
 
+/// Symbol bits (see `Symbols::bits`).
+const SYMBOL_BITS: usize = 64;
+
 /// What to scan for one field kind at one paranoia level, worked out at load time.
 #[derive(Default)]
 struct Plan {
     /// The groups that apply, in order.
     groups: Vec<usize>,
+    /// The raw value is tested by `Sets::focused` rather than `Sets::every`.
+    focused: bool,
+    /// When the plan has at most 64 groups: for each symbol bit, the groups (bit
+    /// `i` for `groups[i]`) whose prefilter needs it, and the groups without a
+    /// prefilter. A value's groups are then found from its few symbols rather
+    /// than by testing every group.
+    masks: Option<GroupMasks>,
     /// The symbols that can make the chains of the groups without a prefilter
     /// change a value (`None` when one of them may change any value).
     unfiltered_triggers: Option<Triggers>,
     /// Every one of those groups ignores ASCII case.
     unfiltered_ignore_case: bool,
+    /// The symbols that can make the gate chains of the filtered groups change a
+    /// value beyond ASCII case (`None`: one of them may change any value).
+    gate_triggers: Option<Triggers>,
+}
+
+/// The groups of a plan by the symbols their prefilters need (see `Plan::masks`).
+struct GroupMasks {
+    by_symbol: [u64; SYMBOL_BITS],
+    unfiltered: u64,
+}
+
+impl GroupMasks {
+    fn new(groups: &[Group], applies: &[usize]) -> Option<GroupMasks> {
+        if applies.len() > 64 {
+            return None;
+        }
+        let mut masks = GroupMasks {
+            by_symbol: [0; SYMBOL_BITS],
+            unfiltered: 0,
+        };
+        for (i, &g) in applies.iter().enumerate() {
+            match groups[g].prefilter {
+                Some((needs, _)) => {
+                    for (bit, mask) in masks.by_symbol.iter_mut().enumerate() {
+                        if needs.bits() & (1 << bit) != 0 {
+                            *mask |= 1 << i;
+                        }
+                    }
+                }
+                None => masks.unfiltered |= 1 << i,
+            }
+        }
+        Some(masks)
+    }
+
+    /// The groups whose prefilter passes on a value with symbols `symbols`, and
+    /// the unfiltered ones.
+    fn live(&self, symbols: Symbols) -> u64 {
+        let mut live = self.unfiltered;
+        let mut bits = symbols.bits();
+        while bits != 0 {
+            live |= self.by_symbol[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        live
+    }
 }
 
 /// The compiled sets.
@@ -67,6 +136,9 @@ pub(super) struct Sets {
     groups: Vec<Group>,
     /// The patterns of every group, in one set.
     every: Option<RegexSet>,
+    /// The patterns of the rules up to the configured paranoia level that target
+    /// one of `COMMON_KINDS`, in one set.
+    focused: Option<RegexSet>,
     /// Indexed by field kind bit and paranoia level - 1.
     plans: Vec<Plan>,
 }
@@ -82,7 +154,22 @@ fn compile(patterns: &[String]) -> Result<RegexSet, WafError> {
 
 impl Sets {
     /// Groups and compiles the rules; prefilter gates are added to `chains`.
-    pub(super) fn build(rules: Vec<RegexRule>, chains: &mut Chains) -> Result<Sets, WafError> {
+    /// `paranoia` is the configured level, which most requests are inspected at.
+    pub(super) fn build(
+        rules: Vec<RegexRule>,
+        chains: &mut Chains,
+        paranoia: u8,
+    ) -> Result<Sets, WafError> {
+        let focus_level = paranoia.clamp(1, LEVELS as u8);
+        let focused: Vec<String> = rules
+            .iter()
+            .filter(|r| r.paranoia <= focus_level && r.targets & COMMON_KINDS != 0)
+            .map(|r| r.pattern.clone())
+            .collect();
+        let focused = match focused.is_empty() {
+            true => None,
+            false => Some(compile(&focused)?),
+        };
         // (chain, paranoia, filtered) -> rules, in first-seen order.
         let mut by_key: Vec<((usize, u8, bool), Vec<RegexRule>)> = Vec::new();
         for rule in rules {
@@ -137,7 +224,16 @@ impl Sets {
                         .map(|&g| &groups[g])
                         .filter(|g| g.prefilter.is_none())
                 };
+                let gate_triggers = applies
+                    .iter()
+                    .filter_map(|&g| groups[g].prefilter)
+                    .try_fold(Triggers::default(), |all, (_, gate)| {
+                        Some(all.then(chains.triggers(gate)?))
+                    });
                 Plan {
+                    focused: bit & COMMON_KINDS != 0 && paranoia == focus_level,
+                    masks: GroupMasks::new(&groups, &applies),
+                    gate_triggers,
                     unfiltered_triggers: unfiltered()
                         .try_fold(Triggers::default(), |all, g| Some(all.then(g.triggers?))),
                     unfiltered_ignore_case: unfiltered().all(|g| g.ignores_case),
@@ -148,6 +244,7 @@ impl Sets {
         Ok(Sets {
             groups,
             every,
+            focused,
             plans,
         })
     }
@@ -173,17 +270,44 @@ impl Sets {
         let Some(plan) = self.plan(bit, paranoia) else {
             return;
         };
+        // Most values are left as they are (up to ASCII case) by every gate chain:
+        // then the symbols of each gate's value are the raw value's, as
+        // `FieldCache::chars` would find one by one.
+        let raw = cache.raw_symbols();
+        let gates_see_raw = plan
+            .gate_triggers
+            .is_some_and(|t| t.effect(raw) != Effect::Unknown);
         // Most values look the same to every unfiltered group: one test for all.
         let all_see_raw = sees_raw(plan.unfiltered_triggers, plan.unfiltered_ignore_case, cache);
         // Whether no pattern at all matches the raw value, found on first need.
         let mut raw_miss = None;
-        for g in plan.groups.iter().map(|&g| &self.groups[g]) {
+        // The groups whose prefilter passes on the raw symbols, when those are
+        // what every gate sees (the others are tested one by one below).
+        let live = match &plan.masks {
+            Some(masks) if gates_see_raw => Some(masks.live(raw)),
+            _ => None,
+        };
+        for (i, g) in plan.groups.iter().map(|&g| &self.groups[g]).enumerate() {
+            if let Some(live) = live
+                && live & (1 << i) == 0
+            {
+                continue;
+            }
             let sees = match g.prefilter {
-                Some((needs, gate)) if !needs.intersects(cache.chars(gate)) => continue,
+                Some((needs, gate))
+                    if live.is_none()
+                        && !needs.intersects(if gates_see_raw {
+                            raw
+                        } else {
+                            cache.chars(gate)
+                        }) =>
+                {
+                    continue;
+                }
                 Some(_) => sees_raw(g.triggers, g.ignores_case, cache),
                 None => all_see_raw || sees_raw(g.triggers, g.ignores_case, cache),
             };
-            if sees && *raw_miss.get_or_insert_with(|| self.raw_miss(cache)) {
+            if sees && *raw_miss.get_or_insert_with(|| self.raw_miss(plan, cache)) {
                 continue;
             }
             let value = cache.value(g.pipeline);
@@ -197,13 +321,16 @@ impl Sets {
         }
     }
 
-    /// True when no built-in pattern matches the raw value: one scan by all of
-    /// them together. Groups whose chain changes the value (escapes, comments,
-    /// ...) still run one by one.
-    fn raw_miss(&self, cache: &mut FieldCache<'_, '_>) -> bool {
-        self.every
-            .as_ref()
-            .is_some_and(|all| !all.is_match(cache.raw()))
+    /// True when no built-in pattern that can fire in `plan` matches the raw
+    /// value: one scan by all of them together (the focused set holds every rule
+    /// of the plan's kind and level). Groups whose chain changes the value
+    /// (escapes, comments, ...) still run one by one.
+    fn raw_miss(&self, plan: &Plan, cache: &mut FieldCache<'_, '_>) -> bool {
+        let set = match plan.focused {
+            true => &self.focused,
+            false => &self.every,
+        };
+        set.as_ref().is_some_and(|all| !all.is_match(cache.raw()))
     }
 }
 

@@ -64,13 +64,17 @@ impl Symbols {
     /// The symbols of a value.
     pub fn of(value: &str) -> Symbols {
         let mut set = 0;
-        let mut prev_ws = false;
+        // `WHITESPACE_RUN` where this byte and the one before are whitespace.
+        let mut prev_ws = 0;
         for b in value.bytes() {
-            set |= SYMBOL[usize::from(b)];
-            let ws = b <= b' ' || b == 0x7f;
-            if ws && prev_ws {
-                set |= WHITESPACE_RUN;
-            }
+            let bits = SYMBOL[usize::from(b)];
+            // Exactly the bytes up to the space, and DEL.
+            let ws = if bits & WHITESPACE != 0 {
+                WHITESPACE_RUN
+            } else {
+                0
+            };
+            set |= bits | (ws & prev_ws);
             prev_ws = ws;
         }
         Symbols(set)
@@ -95,6 +99,11 @@ impl Symbols {
     /// True when the two sets share a symbol.
     pub fn intersects(self, other: Symbols) -> bool {
         self.0 & other.0 != 0
+    }
+
+    /// The set as bits (one per symbol), for tables indexed by symbol.
+    pub fn bits(self) -> u64 {
+        self.0
     }
 
     /// Both sets' symbols.

@@ -579,19 +579,23 @@ pub fn remove_whitespace(input: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `input` without the ASCII bytes `drop` picks, copied run by run (cutting at
-/// ASCII bytes keeps every other character whole).
+/// `input` without the ASCII bytes `drop` picks (dropping ASCII bytes keeps every
+/// other character whole). Copied byte by byte: the runs between dropped bytes are
+/// short (words), and a copy call per run cost more than the bytes.
 fn without_ascii(input: &str, drop: impl Fn(u8) -> bool) -> String {
-    let mut out = String::with_capacity(input.len());
-    let mut start = 0;
-    for (i, b) in input.bytes().enumerate() {
-        if b.is_ascii() && drop(b) {
-            out.push_str(&input[start..i]);
-            start = i + 1;
+    // Every byte is written, and the next one overwrites it when it is dropped:
+    // no branch per byte.
+    let mut out = vec![0u8; input.len()];
+    let mut len = 0;
+    for b in input.bytes() {
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b;
         }
+        len += usize::from(!(b.is_ascii() && drop(b)));
     }
-    out.push_str(&input[start..]);
-    out
+    out.truncate(len);
+    // Still UTF-8; the lossy branch is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Removes NUL bytes.

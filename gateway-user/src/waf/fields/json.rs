@@ -1,50 +1,43 @@
 //! JSON bodies: every key and string value becomes a field, named by its path
 //! (`json.user.name`; arrays keep the parent's path).
 //!
-//! Fields are pushed while serde parses the document: no `serde_json::Value` tree is
-//! built, and strings without escapes borrow from the body. Every member of an object
-//! is seen, so a repeated key (`{"q":"benign","q":"' or 1=1--"}`) has each of its
-//! values inspected — a back end may read either copy. A document that does not parse
-//! (malformed, truncated, too deep for serde) has its string literals scanned
-//! leniently instead.
+//! Fields are pushed while the document is parsed, by a small parser of its own
+//! that accepts exactly what `serde_json::from_str` accepts (nesting up to 127
+//! levels, numbers in the range of an `f64`, paired surrogate escapes) — serde's
+//! visitor machinery cost more than the rest of the inspection of a typical API
+//! body. No tree is built, and strings without escapes borrow from the body. Every
+//! member of an object is seen, so a repeated key (`{"q":"benign","q":"' or 1=1--"}`)
+//! has each of its values inspected — a back end may read either copy. A document
+//! that does not parse (malformed, truncated, too deep) has its string literals
+//! scanned leniently instead.
 use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Field, FieldKind, Fields, Limits};
+
+/// Containers open at once that make serde_json give up (its recursion limit).
+const MAX_NESTING: usize = 128;
 
 /// Pushes the fields of a JSON document. On a parse error nothing is pushed and
 /// `false` is returned (the fields pushed so far are taken back).
 pub(super) fn push_parsed<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) -> bool {
     let (len, overflow) = (out.list.len(), out.overflow);
-    // A body that is UTF-8 as a whole (nearly all) is checked once, not string by
-    // string; the parse is the same either way.
-    let parsed = match std::str::from_utf8(body) {
-        Ok(text) => walk(serde_json::Deserializer::from_str(text), limits, out),
-        Err(_) => walk(serde_json::Deserializer::from_slice(body), limits, out),
-    };
+    // JSON text is UTF-8: bytes that are not can only sit in a string, where
+    // serde_json rejects them too.
+    let parsed = std::str::from_utf8(body).is_ok_and(|text| {
+        let mut parser = Parser {
+            text,
+            pos: 0,
+            out: &mut *out,
+            limits,
+            path: String::new(),
+        };
+        parser.document().is_some()
+    });
     if !parsed {
         out.list.truncate(len);
         out.overflow = overflow;
     }
     parsed
-}
-
-/// Parses a whole document with `de`, pushing its fields; false on a parse error.
-fn walk<'a, R: serde_json::de::Read<'a>>(
-    mut de: serde_json::Deserializer<R>,
-    limits: &Limits,
-    out: &mut Fields<'a>,
-) -> bool {
-    let walker = Node {
-        out,
-        limits,
-        path: &mut String::new(),
-        top: None,
-        depth: 0,
-    };
-    walker.deserialize(&mut de).and_then(|()| de.end()).is_ok()
 }
 
 /// Pushes the fields of a JSON body, falling back to a lenient scan of its strings.
@@ -126,22 +119,46 @@ fn name_or_value(body: &[u8], at: usize) -> FieldKind {
     }
 }
 
-/// One JSON value at a path and depth. `path` is shared by the whole walk: a
-/// member appends its name and takes it off again when done.
-struct Node<'w, 'a> {
-    out: &'w mut Fields<'a>,
-    limits: &'w Limits,
-    path: &'w mut String,
-    /// The path when it is one name borrowed from the body (top-level members,
-    /// the common case), so their fields need no copy of it.
-    top: Option<&'a str>,
-    depth: usize,
+/// The parse of one document. A syntax error is `None`, as serde_json's `Err`.
+///
+/// `path` is shared by the whole walk: a member appends its name and takes it off
+/// again when done. `top` is the path when it is one name borrowed from the body
+/// (top-level members, the common case), so their fields need no copy of it.
+struct Parser<'p, 'a> {
+    text: &'a str,
+    pos: usize,
+    out: &'p mut Fields<'a>,
+    limits: &'p Limits,
+    path: String,
 }
 
-impl<'w, 'a> Node<'w, 'a> {
+impl<'a> Parser<'_, 'a> {
+    /// The whole text: one value, then only whitespace.
+    fn document(&mut self) -> Option<()> {
+        self.value(None, 0)?;
+        self.skip_whitespace();
+        (self.pos == self.text.len()).then_some(())
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips whitespace and takes `c`.
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.peek()? == c).then(|| self.pos += 1)
+    }
+
     /// The current path as a field key.
-    fn key(&self) -> Cow<'a, str> {
-        match self.top {
+    fn key(&self, top: Option<&'a str>) -> Cow<'a, str> {
+        match top {
             Some(name) => Cow::Borrowed(name),
             None => Cow::Owned(self.path.clone()),
         }
@@ -158,130 +175,229 @@ impl<'w, 'a> Node<'w, 'a> {
             },
         );
     }
-}
 
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Node<'_, 'a> {
-    type Value = ();
-
-    // Numbers, booleans and nulls go through `deserialize_any` too, so a document
-    // parses (or fails, e.g. on `1e400`) exactly as it would into a `Value`.
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Node<'_, 'a> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_borrowed_str<E>(mut self, v: &'de str) -> Result<(), E> {
-        let key = self.key();
-        self.push(FieldKind::BodyValue, key, Cow::Borrowed(v));
-        Ok(())
-    }
-
-    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
-        let key = self.key();
-        self.push(FieldKind::BodyValue, key, Cow::Owned(v.to_owned()));
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // Items keep the array's path, one level deeper.
-        let depth = self.depth + 1;
-        while seq
-            .next_element_seed(Node {
-                out: &mut *self.out,
-                limits: self.limits,
-                path: &mut *self.path,
-                top: self.top,
-                depth,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let parent_len = self.path.len();
-        while let Some(name) = map.next_key_seed(Name)? {
-            // Beyond `max_json_depth` members keep their parent's name.
-            let named = self.depth < self.limits.max_json_depth;
-            if named {
-                if !self.path.is_empty() {
-                    self.path.push('.');
-                }
-                self.path.push_str(&name);
+    /// One value inside `depth` containers.
+    fn value(&mut self, top: Option<&'a str>, depth: usize) -> Option<()> {
+        self.skip_whitespace();
+        match self.peek()? {
+            b'"' => {
+                self.pos += 1;
+                let value = self.string()?;
+                let key = self.key(top);
+                self.push(FieldKind::BodyValue, key, value);
+                Some(())
             }
-            let top = match &name {
-                Cow::Borrowed(n) if named && parent_len == 0 => Some(*n),
-                _ if named => None,
-                _ => self.top,
-            };
-            let mut member = Node {
-                out: &mut *self.out,
-                limits: self.limits,
-                path: &mut *self.path,
-                top,
-                depth: self.depth + 1,
-            };
-            let key = member.key();
-            member.push(FieldKind::BodyKey, key, name);
-            map.next_value_seed(member)?;
-            self.path.truncate(parent_len);
+            b'[' if depth + 1 < MAX_NESTING => {
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Some(());
+                }
+                // Items keep the array's path, one level deeper.
+                loop {
+                    self.value(top, depth + 1)?;
+                    self.skip_whitespace();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => break,
+                        _ => return None,
+                    }
+                }
+                self.pos += 1;
+                Some(())
+            }
+            b'{' if depth + 1 < MAX_NESTING => {
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    self.member(top, depth)?;
+                    self.skip_whitespace();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b'}' => break,
+                        _ => return None,
+                    }
+                }
+                self.pos += 1;
+                Some(())
+            }
+            b'n' => self.literal("null"),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
         }
-        Ok(())
+    }
+
+    /// One member of an object inside `depth` containers (the object's depth).
+    fn member(&mut self, top: Option<&'a str>, depth: usize) -> Option<()> {
+        self.expect(b'"')?;
+        let name = self.string()?;
+        self.expect(b':')?;
+        let parent_len = self.path.len();
+        // Beyond `max_json_depth` members keep their parent's name.
+        let named = depth < self.limits.max_json_depth;
+        if named {
+            if !self.path.is_empty() {
+                self.path.push('.');
+            }
+            self.path.push_str(&name);
+        }
+        let top = match &name {
+            Cow::Borrowed(n) if named && parent_len == 0 => Some(*n),
+            _ if named => None,
+            _ => top,
+        };
+        let key = self.key(top);
+        self.push(FieldKind::BodyKey, key, name);
+        self.value(top, depth + 1)?;
+        self.path.truncate(parent_len);
+        Some(())
+    }
+
+    /// `word`, whose first byte is the current one.
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.text.as_bytes().get(self.pos..end)? == word.as_bytes()).then(|| self.pos = end)
+    }
+
+    /// A number: the run of bytes numbers are made of must be one number, in range.
+    fn number(&mut self) -> Option<()> {
+        let start = self.pos;
+        while matches!(
+            self.peek(),
+            Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+        ) {
+            self.pos += 1;
+        }
+        let run = self.text.get(start..self.pos)?;
+        // The run is all of a number in the document exactly when it is a number
+        // on its own (serde_json stops a number where the run stops being one,
+        // and no number byte may follow a value); anything but a short plain
+        // number is left to serde_json to decide, range included.
+        (short_decimal(run.as_bytes()) || serde_json::from_str::<serde_json::Number>(run).is_ok())
+            .then_some(())
+    }
+
+    /// The rest of a string whose opening quote is read, unescaped.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        self.pos += special(bytes.get(start..)?)?;
+        if bytes[self.pos] == b'"' {
+            let s = self.text.get(start..self.pos)?;
+            self.pos += 1;
+            return Some(Cow::Borrowed(s));
+        }
+        let mut owned = String::from(self.text.get(start..self.pos)?);
+        loop {
+            match *bytes.get(self.pos)? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(Cow::Owned(owned));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    owned.push(c);
+                }
+                0..=0x1f => return None,
+                _ => {
+                    let run = self.pos;
+                    self.pos += special(bytes.get(run..)?)?;
+                    owned.push_str(self.text.get(run..self.pos)?);
+                }
+            }
+        }
+    }
+
+    /// The character of an escape whose `\` is read. Surrogates must come in
+    /// pairs, as serde_json wants them in a string.
+    fn escape(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Some(match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let n = self.hex4()?;
+                match n {
+                    0xD800..=0xDBFF => {
+                        self.literal("\\u")?;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return None;
+                        }
+                        char::from_u32(0x1_0000 + ((n - 0xD800) << 10) + (low - 0xDC00))?
+                    }
+                    _ => char::from_u32(n)?,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// Four hex digits.
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.as_bytes().get(self.pos..self.pos + 4)?;
+        let mut n = 0;
+        for &d in digits {
+            n = n * 16 + char::from(d).to_digit(16)?;
+        }
+        self.pos += 4;
+        Some(n)
     }
 }
 
-/// An object member's name, borrowed from the body when it has no escapes.
-struct Name;
-
-impl<'de> DeserializeSeed<'de> for Name {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Cow<'de, str>, D::Error> {
-        de.deserialize_str(self)
+/// Where the first `"`, `\\` or control byte of `b` is (`None`: none, the string
+/// is not closed). Eight bytes at a time: string contents are most of a body.
+fn special(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes below `n` (n <= 0x80) get their high bit set; the lowest one found is
+    // exact (a borrow only spills into the bytes above it).
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    for (k, chunk) in chunks.by_ref().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20);
+        if hits != 0 {
+            return Some(k * 8 + hits.trailing_zeros() as usize / 8);
+        }
     }
+    let tail = b.len() - chunks.remainder().len();
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f))
+        .map(|i| tail + i)
 }
 
-impl<'de> Visitor<'de> for Name {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
+/// `-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?`: a number serde_json always accepts (too
+/// small to leave the range of an `f64`).
+fn short_decimal(run: &[u8]) -> bool {
+    let run = run.strip_prefix(b"-").unwrap_or(run);
+    let int = run.iter().take_while(|c| c.is_ascii_digit()).count();
+    let int_ok = int == 1 || (1..=18).contains(&int) && run[0] != b'0';
+    let frac = &run[int..];
+    int_ok
+        && (frac.is_empty()
+            || frac.len() > 1 && frac[0] == b'.' && frac[1..].iter().all(u8::is_ascii_digit))
 }
 
 #[cfg(test)]
@@ -381,6 +497,126 @@ mod tests {
                 (FieldKind::BodyValue, "x".into()),
             ]
         );
+    }
+
+    #[test]
+    fn documents_parse_exactly_when_serde_json_parses_them() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let deep_objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        let mut docs: Vec<String> = [
+            r#"{"a":1}"#,
+            r#" { "a" : [ 1 , 2.5 , -3e2 , true , false , null , "x" ] } "#,
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"[,1]"#,
+            r#"{,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            r#"{a:1}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":1}}"#,
+            "",
+            "   ",
+            "\u{feff}{}",
+            r#""plain""#,
+            "1",
+            "-",
+            "-0",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "1E-5",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "123456789012345678",
+            "1234567890123456789012345678901234567890",
+            &"9".repeat(400),
+            "0.000000000000000000000000000000000001",
+            "1.5.3",
+            "1+2",
+            "[1-2]",
+            "nul",
+            "nulll",
+            "True",
+            r#"["a\"b\\c\/d\b\f\n\r\t"]"#,
+            r#"["\u0041\u00e9\u20AC"]"#,
+            r#"["\ud83d\ude00"]"#,
+            r#"["\ud83d"]"#,
+            r#"["\ud83dx"]"#,
+            r#"["\ud83d\n"]"#,
+            r#"["\ud83d\u0041"]"#,
+            r#"["\ude00"]"#,
+            r#"["\u12"]"#,
+            r#"["\u12G4"]"#,
+            r#"["\x41"]"#,
+            "[\"tab\there\"]",
+            "[\"nul\u{0}\"]",
+            "[\"caf\u{e9}\"]",
+            r#"["unterminated"#,
+            r#"{"k\u0027":"a\"b","plain":"text"}"#,
+        ]
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+        for n in [126, 127, 128, 129] {
+            docs.push(deep(n));
+            docs.push(deep_objects(n));
+        }
+        for doc in &docs {
+            let serde = serde_json::from_str::<serde_json::Value>(doc).is_ok();
+            let limits = Limits {
+                max_json_depth: 32,
+                max_fields: 1000,
+                headers: vec![],
+            };
+            let mut out = Fields {
+                list: Vec::new(),
+                overflow: false,
+                malformed_body: false,
+            };
+            assert_eq!(
+                push_parsed(doc.as_bytes(), &limits, &mut out),
+                serde,
+                "{doc:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_are_decoded_as_serde_json_decodes_them() {
+        let doc = r#"{"k":["a\"b\\c\/d\b\f\n\r\t","\u0041\u00e9\u20AC","\ud83d\ude00"]}"#;
+        let f = fields(doc, 32, 100);
+        let ours: Vec<String> = f.list[1..].iter().map(|x| x.value.to_string()).collect();
+        let theirs: Vec<String> = serde_json::from_str::<
+            std::collections::HashMap<String, Vec<String>>,
+        >(doc)
+        .unwrap()["k"]
+            .clone();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn the_first_quote_backslash_or_control_byte_is_found() {
+        let naive = |b: &[u8]| b.iter().position(|&c| matches!(c, b'"' | b'\\' | 0..=0x1f));
+        let mut cases: Vec<Vec<u8>> = vec![b"".to_vec(), b"abc".to_vec()];
+        for len in 0..20 {
+            for at in 0..len {
+                for c in [b'"', b'\\', 0, 0x1f, b'\n'] {
+                    let mut v: Vec<u8> = (0..len).map(|i| b"ab\xc3\xa9 ~\x7f!"[i % 8]).collect();
+                    v[at] = c;
+                    if at + 1 < len {
+                        v[at + 1] = b'"';
+                    }
+                    cases.push(v);
+                }
+            }
+        }
+        for v in cases {
+            assert_eq!(special(&v), naive(&v), "{v:?}");
+        }
     }
 
     #[test]

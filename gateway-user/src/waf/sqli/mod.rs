@@ -22,14 +22,30 @@ pub fn is_sql_statement(input: &str) -> bool {
     let start = input.trim_start();
     // Cheap gate: the first word must start a statement.
     let first = &start.as_bytes()[..start.bytes().take_while(u8::is_ascii_alphabetic).count()];
-    const STARTS: &[&str] = &[
-        "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec",
-        "execute", "declare", "shutdown", "grant", "revoke",
-    ];
-    if !STARTS
-        .iter()
-        .any(|w| first.eq_ignore_ascii_case(w.as_bytes()))
-    {
+    let mut buf = [0u8; 8];
+    let Some(lower) = buf.get_mut(..first.len()) else {
+        return false;
+    };
+    for (d, s) in lower.iter_mut().zip(first) {
+        *d = s.to_ascii_lowercase();
+    }
+    if !matches!(
+        &*lower,
+        b"select"
+            | b"insert"
+            | b"update"
+            | b"delete"
+            | b"drop"
+            | b"create"
+            | b"alter"
+            | b"truncate"
+            | b"exec"
+            | b"execute"
+            | b"declare"
+            | b"shutdown"
+            | b"grant"
+            | b"revoke"
+    ) {
         return false;
     }
     let trimmed = start.trim_end();

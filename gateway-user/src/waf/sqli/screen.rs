@@ -14,9 +14,12 @@ use super::tokenizer::{Kind, classify_bytes};
 
 /// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
 /// symbols only, in the only context it can be read in (it has no quote).
+///
+/// Bytes first: most values that fail, fail on a symbol (prose has commas and
+/// apostrophes), without reading words. Then each run of word characters is
+/// lowercased as it is read, so a word is looked up without being read again.
 pub(super) fn only_names_and_literals(input: &str) -> bool {
     let b = input.as_bytes();
-    // Bytes first: most values that fail, fail on a symbol, without reading words.
     for (i, &c) in b.iter().enumerate() {
         if CLASS[usize::from(c)] == OTHER && !(c == b':' && lone_colon(b, i)) {
             return false;
@@ -24,16 +27,30 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
     }
     let mut i = 0;
     while i < b.len() {
-        if CLASS[usize::from(b[i])] == WORD {
-            let start = i;
-            while i < b.len() && CLASS[usize::from(b[i])] == WORD {
-                i += 1;
+        let c = b[i];
+        match CLASS[usize::from(c)] {
+            WORD => {
+                let start = i;
+                let mut lower = [0u8; WORD_BUF];
+                while i < b.len() && CLASS[usize::from(b[i])] == WORD {
+                    if let Some(d) = lower.get_mut(i - start) {
+                        *d = b[i].to_ascii_lowercase();
+                    }
+                    i += 1;
+                }
+                let run = &b[start..i];
+                let sql = if run[0].is_ascii_digit() {
+                    !run_has_no_sql_word(run)
+                } else {
+                    // A run longer than the buffer is no SQL word (`is_sql_word`).
+                    lower.get(..run.len()).is_some_and(is_lower_sql_word)
+                };
+                if sql {
+                    return false;
+                }
             }
-            if !run_has_no_sql_word(&b[start..i]) {
-                return false;
-            }
-        } else {
-            i += 1;
+            // `INERT`, or a lone `:` (the bytes passed above).
+            _ => i += 1,
         }
     }
     true
@@ -86,6 +103,9 @@ const CLASS: [u8; 256] = {
 /// A run starting with a letter is one word. A run starting with a digit is a number
 /// with words glued to it (`1union`, `0xUNION`, `1or1`, `1.5e3from`): a word can
 /// start at any letter and end at the end of the run or before the next digit.
+// Out of line: numbers glued to words are rare, and inlined its loops' constants
+// are reloaded after every word of the common path.
+#[inline(never)]
 fn run_has_no_sql_word(b: &[u8]) -> bool {
     if !b[0].is_ascii_digit() {
         return !is_sql_word(b);
@@ -101,16 +121,24 @@ fn run_has_no_sql_word(b: &[u8]) -> bool {
         })
 }
 
+/// Words longer than this are identifiers to the tokenizer's classification.
+const WORD_BUF: usize = 32;
+
 /// An ASCII word the tokenizer classifies as SQL (longer words are identifiers), or
 /// `print`.
 fn is_sql_word(word: &[u8]) -> bool {
-    let mut buf = [0u8; 32];
+    let mut buf = [0u8; WORD_BUF];
     let Some(lower) = buf.get_mut(..word.len()) else {
         return false;
     };
     for (d, s) in lower.iter_mut().zip(word) {
         *d = s.to_ascii_lowercase();
     }
+    is_lower_sql_word(lower)
+}
+
+/// [`is_sql_word`] for a word already in lowercase.
+fn is_lower_sql_word(lower: &[u8]) -> bool {
     // `PRINT @@var` is the one construct the grammar reads from words alone.
     !matches!(classify_bytes(lower), Kind::Bare | Kind::Num) || lower == b"print"
 }
