@@ -585,6 +585,83 @@ mod tests {
         }
     }
 
+    /// Every key and string of a serde_json value, in no particular order.
+    fn strings_of(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings_of(v, out)),
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    out.push(k.clone());
+                    strings_of(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn mutated_documents_parse_and_decode_as_serde_json_does() {
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let seeds = [
+            r#"{"user":{"name":"A\u00e9 \"b\"","tags":["x","y\\z"],"age":31,"ok":true,"n":null},"q":"1' or 1=1--"}"#,
+            r#"[{"a":[1,2.5e-3,-0,{"b":"\ud83d\ude00"}]},"tail\n",false]"#,
+            r#"{"$where":"sleep(1)","k":{"k":{"k":["\u0027",""]}}}"#,
+        ];
+        let pieces = [
+            "\"", "\\", "{", "}", "[", "]", ":", ",", "\\u", "d83d", "e", "-", ".", " ", "null",
+            "\u{0}",
+        ];
+        let mut rng = StdRng::seed_from_u64(0x6a73_6f6e);
+        let limits = Limits {
+            max_json_depth: 256,
+            max_fields: 100_000,
+            headers: vec![],
+        };
+        let boundary = |doc: &str, mut at: usize, up: bool| {
+            while !doc.is_char_boundary(at) {
+                if up { at += 1 } else { at -= 1 }
+            }
+            at
+        };
+        let mut accepted = 0;
+        for round in 0..20_000 {
+            let mut doc = seeds[round % seeds.len()].to_string();
+            for _ in 0..rng.random_range(1..4) {
+                let at = boundary(&doc, rng.random_range(0..=doc.len()), false);
+                let piece = pieces[rng.random_range(0..pieces.len())];
+                match rng.random_range(0..3) {
+                    0 => doc.insert_str(at, piece),
+                    n => {
+                        let len = if n == 1 { rng.random_range(1..4) } else { 1 };
+                        let end = boundary(&doc, (at + len).min(doc.len()), true);
+                        doc.replace_range(at..end, if n == 1 { "" } else { piece });
+                    }
+                }
+            }
+            let theirs = serde_json::from_str::<serde_json::Value>(&doc);
+            let mut out = Fields {
+                list: Vec::new(),
+                overflow: false,
+                malformed_body: false,
+            };
+            let ours = push_parsed(doc.as_bytes(), &limits, &mut out);
+            assert_eq!(ours, theirs.is_ok(), "acceptance differs on {doc:?}");
+            if let Ok(value) = theirs {
+                accepted += 1;
+                let seen: std::collections::HashSet<String> =
+                    out.list.iter().map(|f| f.value.to_string()).collect();
+                let mut want = Vec::new();
+                strings_of(&value, &mut want);
+                for s in want {
+                    assert!(seen.contains(&s), "{s:?} of {doc:?} is not a field");
+                }
+            }
+        }
+        // Both outcomes are exercised: mutants that still parse, and broken ones.
+        assert!((2_000..18_000).contains(&accepted), "{accepted} accepted");
+    }
+
     #[test]
     fn escapes_are_decoded_as_serde_json_decodes_them() {
         let doc = r#"{"k":["a\"b\\c\/d\b\f\n\r\t","\u0041\u00e9\u20AC","\ud83d\ude00"]}"#;
