@@ -18,6 +18,7 @@ mod files;
 mod protocol;
 mod rce;
 mod sqli;
+mod sqli_pl2;
 mod xss;
 
 /// Attack category of a rule.
@@ -201,6 +202,7 @@ pub mod pipelines {
 pub fn builtin() -> Vec<RuleDef> {
     let mut v = Vec::with_capacity(160);
     v.extend(sqli::rules());
+    v.extend(sqli_pl2::rules());
     v.extend(xss::rules());
     v.extend(files::rules());
     v.extend(rce::rules());
