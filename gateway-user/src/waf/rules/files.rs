@@ -232,15 +232,65 @@ fn system_path(s: &str) -> bool {
     if !system || parts.len() < 2 && !WINDOWS.contains(first) {
         return false;
     }
+    // What a probe reads there: a file without an extension (`passwd`,
+    // `environ`, `id_rsa`, `crontabs/root`), a dotfile, a rotated log
+    // (`messages.1`), or a configuration, log, script, key or database file.
+    // Any other extension is a user's file kept there (`/var/mail/q3.xlsx`,
+    // `/root/digest.bz`): naming every such type cannot be done, naming what
+    // probes read can.
     let last = parts.last().copied().unwrap_or("");
     let ext = last.rsplit_once('.').map_or("", |(_, e)| e);
-    const USER_FILES: &[&str] = &[
-        "pdf", "doc", "docx", "xls", "xlsx", "xlw", "ppt", "pptx", "odt", "ods", "odp", "csv",
-        "png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "mp3", "mp4", "mpg", "mpeg", "avi",
-        "mov", "wav", "ogg", "flac", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "distz", "iso",
-        "dmg", "apk", "deb", "rpm", "epub", "mobi",
+    const PROBED: &[&str] = &[
+        "conf",
+        "cnf",
+        "cfg",
+        "config",
+        "ini",
+        "inf",
+        "xml",
+        "json",
+        "yml",
+        "yaml",
+        "toml",
+        "properties",
+        "list",
+        "allow",
+        "deny",
+        "log",
+        "env",
+        "htpasswd",
+        "htaccess",
+        "passwd",
+        "asa",
+        "asp",
+        "aspx",
+        "php",
+        "inc",
+        "jsp",
+        "sh",
+        "bat",
+        "ps1",
+        "key",
+        "pem",
+        "crt",
+        "db",
+        "sqlite",
+        "sql",
+        "mdb",
+        "bak",
+        "old",
+        "orig",
+        "swp",
+        "txt",
+        "local",
+        "defs",
+        "rc",
+        "d",
     ];
-    !USER_FILES.contains(&ext)
+    ext.is_empty()
+        || last.starts_with('.')
+        || ext.bytes().all(|b| b.is_ascii_digit())
+        || PROBED.iter().any(|p| p.eq_ignore_ascii_case(ext))
 }
 
 #[cfg(test)]
@@ -257,12 +307,20 @@ mod tests {
             "c:\\program files\\apache group\\apache\\logs\\access.log",
             "c:\\windows\\system32\\inetsrv\\metabase.xml",
             "/usr/local/etc/php.ini",
+            "/root/logs/app.log.1",
+            "/etc/ssh/sshd_config",
+            "/root/.bash_history",
+            "/etc/hosts.allow",
+            "/etc/mysql/my.CNF",
         ] {
             assert!(system_path(p), "missed {p}");
         }
         for b in [
             "/var/mail/drat.xlsx",
             "/boot/defaults/pace.ods",
+            "/root/summary.bz",
+            "/etc/mail/logo.svgz",
+            "/proc/scans/page.tiff",
             "/api/v1/items",
             "/home/ann/notes.txt",
             "/etc",
