@@ -159,11 +159,17 @@ fn floor(category: &str) -> f64 {
 
 /// The engine under test: defaults, with `WAF_PARANOIA=N` to measure other levels.
 fn engine() -> Engine {
+    engine_at(
+        std::env::var("WAF_PARANOIA")
+            .ok()
+            .and_then(|v| v.parse().ok()),
+    )
+}
+
+/// The default engine, at paranoia level `paranoia` when given.
+fn engine_at(paranoia: Option<u8>) -> Engine {
     let mut cfg = WafConfig::default();
-    if let Some(p) = std::env::var("WAF_PARANOIA")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(p) = paranoia {
         cfg.paranoia = p;
     }
     Engine::compile(&cfg).expect("config compiles")
@@ -294,8 +300,7 @@ fn public_dir(part: &str) -> PathBuf {
 
 /// (detected, total) per attack category and (false positives, total) over the
 /// benign kinds of one part of the public corpus.
-fn public_rates(part: &str) -> (BTreeMap<String, (usize, usize)>, (usize, usize)) {
-    let engine = engine();
+fn public_rates(part: &str, engine: Engine) -> (BTreeMap<String, (usize, usize)>, (usize, usize)) {
     let policy = engine.default_policy();
     let dir = public_dir(part);
     let mut attacks = BTreeMap::new();
@@ -356,7 +361,7 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
     let rates: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|part| s.spawn(move || public_rates(part)))
+            .map(|part| s.spawn(move || public_rates(part, engine())))
             .collect();
         handles
             .into_iter()
@@ -384,4 +389,47 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
         }
     }
     assert!(failures.is_empty(), "public corpus regressed: {failures:?}");
+}
+
+/// SQL injection at paranoia level 2 (the paranoia-2 rules of round 6, see
+/// `tests/corpus/waf-public/README.md`): floors just below the rates measured
+/// when they were set, and false positives still under 1%.
+#[test]
+fn public_corpus_sqli_at_paranoia_2_stays_at_its_measured_level() {
+    let floors = [
+        ("waf-public/dev", 0.99),
+        ("waf-public/test", 0.95),
+        ("waf-public2/dev", 0.96),
+        ("waf-public2/test", 0.87),
+        ("waf-public3/dev", 0.96),
+        ("waf-public3/test", 0.87),
+    ];
+    let rates: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = floors
+            .iter()
+            .map(|(part, _)| s.spawn(move || public_rates(part, engine_at(Some(2)))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("corpus thread"))
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for ((part, floor), (attacks, (fps, total))) in floors.into_iter().zip(rates) {
+        let (hit, n) = attacks.get("sqli").copied().unwrap_or((0, 0));
+        let rate = hit as f64 / n.max(1) as f64;
+        let fp = fps as f64 / total.max(1) as f64;
+        eprintln!(
+            "paranoia 2 {part:16} sqli {hit:4}/{n:<4} {:.1}%  benign fp {fps}/{total} {:.2}%",
+            rate * 100.0,
+            fp * 100.0
+        );
+        if n == 0 || rate < floor {
+            failures.push(format!("{part} sqli: {:.1}%", rate * 100.0));
+        }
+        if fp > 0.01 {
+            failures.push(format!("{part} benign false positives: {:.2}%", fp * 100.0));
+        }
+    }
+    assert!(failures.is_empty(), "paranoia 2 regressed: {failures:?}");
 }
