@@ -482,7 +482,7 @@ fn a_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
     for ip in &same_row {
         assert!(filter.block_v4.remove(&key(*ip)));
     }
-    filter.block_v4.refresh_spills();
+    filter.block_v4.refresh_marks();
     assert!(filter.block_v4.is_spilled(row), "still needed");
     assert_eq!(filter.run(&frame), XDP_DROP);
     // Without the entry, a refresh clears the stale mark.
@@ -491,7 +491,7 @@ fn a_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
         filter.block_v4.is_spilled(row),
         "marks are sticky until a refresh"
     );
-    filter.block_v4.refresh_spills();
+    filter.block_v4.refresh_marks();
     assert!(!filter.block_v4.is_spilled(row), "a stale mark is cleared");
     assert_eq!(filter.run(&frame), XDP_PASS);
 }
@@ -537,8 +537,8 @@ fn the_ban_tables_are_probed_only_for_the_classes_the_cover_bits_name() {
     assert_eq!(filter.run(&addr6), XDP_PASS);
 
     // A refresh rebuilds the bits from the tables.
-    filter.block_v4.refresh_cover();
-    filter.block_v6.refresh_cover();
+    filter.block_v4.refresh_marks();
+    filter.block_v6.refresh_marks();
     assert_eq!(filter.run(&addr4), XDP_DROP);
     assert_eq!(filter.run(&addr6), XDP_DROP);
     assert_eq!((filter.packets(waf), filter.packets(manual)), (4, 2));
@@ -570,7 +570,7 @@ fn a_cover_refresh_clears_the_bits_of_removed_bans_and_keeps_the_others() {
         cover::SHORT,
         "sticky until a refresh"
     );
-    filter.block_v4.refresh_cover();
+    filter.block_v4.refresh_marks();
     assert_eq!(classes(&filter, inside), 0);
     assert_eq!(classes(&filter, banned), cover::LONG);
     assert_eq!(

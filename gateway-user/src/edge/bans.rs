@@ -167,7 +167,7 @@ impl Edge {
             }
             self.refresh_lens()?;
             // Sources near the network stop probing the tables at once.
-            self.refresh_cover();
+            self.refresh_marks();
         }
         self.forget_notes(&[net]);
         Ok(())

@@ -145,20 +145,13 @@ impl Edge {
         self.set_lens(self.block_v4.lens()[0], self.block_v6.lens())
     }
 
-    /// Clears the spill marks removals left stale (a stale mark costs lookups
-    /// a second row read): a walk of both tables hashing every entry, so the
-    /// sweeps do it, not every `ban del`. Callers hold the writers' lock.
-    pub(crate) fn refresh_spills(&mut self) {
-        self.block_v4.refresh_spills();
-        self.block_v6.refresh_spills();
-    }
-
-    /// Rebuilds the cover maps from the tables, clearing the bits removals
-    /// left stale (a stale bit makes the sources of its group probe the
-    /// tables again). Callers hold the writers' lock.
-    pub(crate) fn refresh_cover(&mut self) {
-        self.block_v4.refresh_cover();
-        self.block_v6.refresh_cover();
+    /// Clears the spill marks and cover bits removals left stale (a stale
+    /// mark costs lookups a second row read; a stale cover bit makes the
+    /// sources of its group probe the tables): one walk of each table,
+    /// hashing every entry. Callers hold the writers' lock.
+    pub(crate) fn refresh_marks(&mut self) {
+        self.block_v4.refresh_marks();
+        self.block_v6.refresh_marks();
     }
 
     /// Writes the length bits of everything the tables hold (callers hold the lock).

@@ -65,8 +65,7 @@ impl Edge {
                 .is_none_or(|at| at.elapsed() >= LENS_INTERVAL);
             if cursor.cycled && cursor.removed && due {
                 self.refresh_lens()?;
-                self.refresh_spills();
-                self.refresh_cover();
+                self.refresh_marks();
                 self.sweep = Cursor {
                     next_row: self.sweep.next_row,
                     lens_at: Some(Instant::now()),
@@ -89,8 +88,7 @@ impl Edge {
             // One walk: what it leaves is every ban there is, so its lengths are the bits.
             let (removed, (v4, v6)) = self.remove_expired(0..u32::MAX);
             self.set_lens(v4, v6)?;
-            self.refresh_spills();
-            self.refresh_cover();
+            self.refresh_marks();
             self.refresh_skips()?;
             removed
         };

@@ -367,11 +367,17 @@ impl<F: Family> Table<F> {
         unsafe { spill_word::<F>(self.row(row)).load(Ordering::Acquire) & table::SPILLED != 0 }
     }
 
-    /// Sets the spill marks to exactly the rows that have an entry living
-    /// in its second row, clearing the marks that removals left stale.
-    /// Reads every slot (tens of milliseconds for full tables).
-    pub fn refresh_spills(&mut self) {
-        let mut needed = vec![false; self.rows() as usize];
+    /// Recomputes what the program reads besides the entries, clearing what
+    /// removals left stale, in one walk of the table (tens of milliseconds
+    /// for full tables): the spill marks, set on exactly the rows that have
+    /// an entry living in its second row, and the cover map (if the table
+    /// has one), rebuilt from the entries.
+    pub fn refresh_marks(&mut self) {
+        let mut spilled = vec![false; self.rows() as usize];
+        let mut cover = self
+            .cover
+            .as_ref()
+            .map(|_| vec![0u64; gateway_common::cover::WORDS as usize]);
         self.scan(0..self.rows(), |row, w, _| {
             // SAFETY: `scan` passes rows of the mapping.
             let Some(key) = (unsafe { F::key_at(row, w) }) else {
@@ -379,10 +385,16 @@ impl<F: Family> Table<F> {
             };
             let (first, second) = self.rows_of(&key);
             if self.row(second).cast_const() == row {
-                needed[first as usize] = true;
+                spilled[first as usize] = true;
+            }
+            if let Some(words) = cover.as_mut() {
+                let (class, groups) = F::cover_groups(&key);
+                for (i, mask) in super::cover::masks(class, groups) {
+                    words[i as usize] |= mask;
+                }
             }
         });
-        for (i, want) in (0..self.rows()).zip(needed) {
+        for (i, want) in (0..self.rows()).zip(spilled) {
             if self.is_spilled(i) != want {
                 // SAFETY: as in `mark_spilled`. A mark is only cleared when
                 // no entry whose first row this is lives in its second (we
@@ -395,25 +407,9 @@ impl<F: Family> Table<F> {
                 }
             }
         }
-    }
-
-    /// Rebuilds the cover map from the entries, clearing the bits removals
-    /// left stale. Reads every slot (tens of milliseconds for full tables).
-    pub fn refresh_cover(&mut self) {
-        let Some(cover) = &self.cover else {
-            return;
-        };
-        let mut want = vec![0u64; gateway_common::cover::WORDS as usize];
-        self.scan(0..self.rows(), |row, w, _| {
-            // SAFETY: `scan` passes rows of the mapping.
-            if let Some(key) = unsafe { F::key_at(row, w) } {
-                let (class, groups) = F::cover_groups(&key);
-                for (i, mask) in super::cover::masks(class, groups) {
-                    want[i as usize] |= mask;
-                }
-            }
-        });
-        cover.replace(&want);
+        if let (Some(map), Some(words)) = (&self.cover, cover) {
+            map.replace(&words);
+        }
     }
 
     /// Frees a slot in `first` or `second` by moving entries to their other
