@@ -55,9 +55,12 @@ pub fn bench_edge(repeat: u32, flood: bool) -> Result<()> {
     Ok(())
 }
 
-/// (phase, case) → ns per packet: (median, minimum) of the rounds, and the
+/// One case's ns per packet: (median, minimum) of the rounds, and the
 /// median ratio of each round to the xdp-filter round run right after it.
-type Results = BTreeMap<(String, String), (u64, u64, Option<f64>)>;
+type Measured = (u64, u64, Option<f64>);
+
+/// (phase, case) → what was measured.
+type Results = BTreeMap<(String, String), Measured>;
 
 fn run_ours(repeat: u32, peer: &std::path::Path) -> Result<Results> {
     let out = cmd_output(Command::new("cargo").args([
@@ -210,22 +213,19 @@ fn print_table(results: &Results, repeat: u32) {
     let get =
         |map: &Results, phase: &str, case: &str| map.get(&(phase.into(), case.into())).copied();
     // "median (min)".
-    let cell = |v: Option<(u64, u64, Option<f64>)>| {
-        v.map_or("-".to_owned(), |(m, lo, _)| format!("{m} ({lo})"))
-    };
-    let paired = |v: Option<(u64, u64, Option<f64>)>| {
+    let cell = |v: Option<Measured>| v.map_or("-".to_owned(), |(m, lo, _)| format!("{m} ({lo})"));
+    let paired = |v: Option<Measured>| {
         v.and_then(|(_, _, r)| r)
             .map_or("-".to_owned(), |r| format!("{r:.2}"))
     };
     // Full against near-empty: of the paired ratios (each measured against
     // xdp-filter at the same moment, so the drift between the two phases,
     // minutes apart, cancels); of the medians without a peer.
-    let ratio =
-        |a: Option<(u64, u64, Option<f64>)>, b: Option<(u64, u64, Option<f64>)>| match (a, b) {
-            (Some((_, _, Some(a))), Some((_, _, Some(b)))) if b > 0.0 => format!("{:.2}", a / b),
-            (Some((a, _, _)), Some((b, _, _))) if b > 0 => format!("{:.2}", a as f64 / b as f64),
-            _ => "-".to_owned(),
-        };
+    let ratio = |a: Option<Measured>, b: Option<Measured>| match (a, b) {
+        (Some((_, _, Some(a))), Some((_, _, Some(b)))) if b > 0.0 => format!("{:.2}", a / b),
+        (Some((a, _, _)), Some((b, _, _))) if b > 0 => format!("{:.2}", a as f64 / b as f64),
+        _ => "-".to_owned(),
+    };
     println!();
     println!(
         "ns per packet, BPF_PROG_TEST_RUN, repeat {repeat}, median (minimum) of {ROUNDS} rounds; \
