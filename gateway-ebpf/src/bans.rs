@@ -40,12 +40,7 @@ pub fn live_ban(source: &Source, config: &EdgeConfig) -> Option<u32> {
 
 #[inline(always)]
 fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
-    let addr = u32::from_be_bytes([
-        source.addr[0],
-        source.addr[1],
-        source.addr[2],
-        source.addr[3],
-    ]);
+    let addr = source.v4();
     let classes = covered(&BAN_COVER_V4, cover::group_v4(addr));
     if classes == 0 {
         return None;
@@ -135,11 +130,7 @@ fn find_v4(row: Option<&BanRowV4>, key: u64) -> Probe {
 
 #[inline(always)]
 fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
-    let mut half = [0u8; 8];
-    half.copy_from_slice(&source.addr[..8]);
-    let hi = u64::from_be_bytes(half);
-    half.copy_from_slice(&source.addr[8..]);
-    let lo = u64::from_be_bytes(half);
+    let (hi, lo) = (source.hi, source.lo);
     let classes = covered(&BAN_COVER_V6, cover::group_v6(hi));
     if classes == 0 {
         return None;

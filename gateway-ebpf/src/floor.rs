@@ -51,7 +51,7 @@ static FLOOR_LRU24: LruHashMap<[u8; 24], [u64; 4]> = LruHashMap::with_max_entrie
 #[inline(always)]
 fn source_v4(ctx: &XdpContext) -> Option<[u8; 4]> {
     match parse(ctx) {
-        Parsed::Ip(s) => Some([s.addr[0], s.addr[1], s.addr[2], s.addr[3]]),
+        Parsed::Ip(s) => Some(s.v4().to_be_bytes()),
         _ => None,
     }
 }

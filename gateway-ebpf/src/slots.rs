@@ -58,12 +58,7 @@ pub(crate) fn slot_v4(source: &Source, config: &EdgeConfig, rate: &Rate) -> Opti
         p @ 1..=32 => p,
         _ => 32,
     };
-    let addr = u32::from_be_bytes([
-        source.addr[0],
-        source.addr[1],
-        source.addr[2],
-        source.addr[3],
-    ]);
+    let addr = source.v4();
     let key = bucket::key_v4(prefix, table::mask_v4(addr, prefix));
     let row = BUCKETS_V4.get_ptr_mut(bucket::row_v4(
         key,
@@ -86,12 +81,7 @@ pub(crate) fn slot_v6(source: &Source, config: &EdgeConfig, rate: &Rate) -> Opti
         p @ 1..=128 => p,
         _ => 64,
     };
-    let mut half = [0u8; 8];
-    half.copy_from_slice(&source.addr[..8]);
-    let hi = u64::from_be_bytes(half);
-    half.copy_from_slice(&source.addr[8..]);
-    let lo = u64::from_be_bytes(half);
-    let (hi, lo) = table::mask_v6(hi, lo, prefix);
+    let (hi, lo) = table::mask_v6(source.hi, source.lo, prefix);
     let key = bucket::key_v6(prefix, hi, lo, config.table_seed);
     let row = BUCKETS_V6.get_ptr_mut(bucket::row_v6(key, config.bucket_mask_v6))?;
     // SAFETY: `row` is a live row of BUCKETS_V6.

@@ -3,13 +3,17 @@
 use aya_ebpf::maps::{Array, lpm_trie::Key};
 use gateway_common::{EdgeConfig, SourceKey, family, hint, table};
 
-/// The source address of an IP packet.
+/// The source address of an IP packet, as words: the packet path masks,
+/// hashes and compares these, and bytes are only built for the maps keyed by them.
 #[derive(Clone, Copy)]
 pub struct Source {
     /// [`family::V4`] or [`family::V6`].
     pub family: u32,
-    /// Address in network order; IPv4 uses the first 4 bytes.
-    pub addr: [u8; 16],
+    /// IPv4: the address (`u32::from_be_bytes` of its bytes). IPv6: bytes
+    /// 0..8, big-endian.
+    pub hi: u64,
+    /// IPv6: bytes 8..16, big-endian. IPv4: 0.
+    pub lo: u64,
 }
 
 impl Source {
@@ -19,16 +23,32 @@ impl Source {
         self.family == family::V4
     }
 
+    /// The IPv4 address (meaningful for IPv4 sources only).
+    #[inline(always)]
+    pub fn v4(&self) -> u32 {
+        self.hi as u32
+    }
+
+    /// The address bytes in network order (IPv4 in the first 4).
+    #[inline(always)]
+    fn bytes(hi: u64, lo: u64, v4: bool) -> [u8; 16] {
+        let mut addr = [0u8; 16];
+        if v4 {
+            addr[..4].copy_from_slice(&(hi as u32).to_be_bytes());
+        } else {
+            addr[..8].copy_from_slice(&hi.to_be_bytes());
+            addr[8..].copy_from_slice(&lo.to_be_bytes());
+        }
+        addr
+    }
+
     /// The source's bit in a trie's hint map (`gateway_common::hint`).
     #[inline(always)]
     pub fn hint_bit(&self) -> u32 {
-        let a = &self.addr;
         if self.is_v4() {
-            hint::bit_v4(u32::from_be_bytes([a[0], a[1], a[2], a[3]]))
+            hint::bit_v4(self.v4())
         } else {
-            hint::bit_v6(u64::from_be_bytes([
-                a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
-            ]))
+            hint::bit_v6(self.hi)
         }
     }
 
@@ -38,42 +58,31 @@ impl Source {
     /// default: per address for IPv4, per /64 for IPv6.
     #[inline(always)]
     pub fn key(&self, config: &EdgeConfig) -> SourceKey {
-        let mut addr = [0u8; 16];
         if self.is_v4() {
             let prefix = match config.prefix_v4 {
                 p @ 1..=32 => p,
                 _ => 32,
             };
-            let ip = u32::from_be_bytes([self.addr[0], self.addr[1], self.addr[2], self.addr[3]]);
-            let masked = ip & (u32::MAX << (32 - prefix));
-            addr[..4].copy_from_slice(&masked.to_be_bytes());
+            let masked = self.v4() & (u32::MAX << (32 - prefix));
             SourceKey {
                 family: family::V4,
                 prefix_len: prefix,
-                addr,
+                addr: Self::bytes(u64::from(masked), 0, true),
             }
         } else {
             let prefix = match config.prefix_v6 {
                 p @ 1..=128 => p,
                 _ => 64,
             };
-            let mut hi_bytes = [0u8; 8];
-            let mut lo_bytes = [0u8; 8];
-            hi_bytes.copy_from_slice(&self.addr[..8]);
-            lo_bytes.copy_from_slice(&self.addr[8..]);
             let (hi_mask, lo_mask) = if prefix <= 64 {
                 (u64::MAX << (64 - prefix), 0)
             } else {
                 (u64::MAX, u64::MAX << (128 - prefix))
             };
-            let hi = u64::from_be_bytes(hi_bytes) & hi_mask;
-            let lo = u64::from_be_bytes(lo_bytes) & lo_mask;
-            addr[..8].copy_from_slice(&hi.to_be_bytes());
-            addr[8..].copy_from_slice(&lo.to_be_bytes());
             SourceKey {
                 family: family::V6,
                 prefix_len: prefix,
-                addr,
+                addr: Self::bytes(self.hi & hi_mask, self.lo & lo_mask, false),
             }
         }
     }
@@ -117,19 +126,11 @@ pub fn hinted(hints: &Array<u64>, source: &Source) -> bool {
 /// The IPv4 LPM key for a full-length lookup of `source`.
 #[inline(always)]
 pub fn lpm_v4(source: &Source) -> Key<[u8; 4]> {
-    Key::new(
-        32,
-        [
-            source.addr[0],
-            source.addr[1],
-            source.addr[2],
-            source.addr[3],
-        ],
-    )
+    Key::new(32, source.v4().to_be_bytes())
 }
 
 /// The IPv6 LPM key for a full-length lookup of `source`.
 #[inline(always)]
 pub fn lpm_v6(source: &Source) -> Key<[u8; 16]> {
-    Key::new(128, source.addr)
+    Key::new(128, Source::bytes(source.hi, source.lo, false))
 }
