@@ -26,7 +26,7 @@ use aya_ebpf::{
 use gateway_common::{EdgeConfig, skip, stat};
 
 use crate::{
-    maps::{ALLOW_HINTS_V4, ALLOW_HINTS_V6, ALLOW_V4, ALLOW_V6, CONFIG},
+    maps::{ALLOW_HINTS_V4, ALLOW_HINTS_V6, ALLOW_V4, ALLOW_V6},
     parse::{Parsed, parse},
     rate::RateVerdict,
     source::{Source, hinted, lpm_v4, lpm_v6},
@@ -37,7 +37,7 @@ use crate::{
 pub fn gateway_xdp(ctx: XdpContext) -> u32 {
     let bytes = (ctx.data_end() - ctx.data()) as u64;
     // One CONFIG read per packet: it says which lists and prefix lengths to look up.
-    let Some(config) = CONFIG.get(0) else {
+    let Some(config) = maps::config() else {
         return xdp_action::XDP_PASS;
     };
     let (action, slot) = filter(&ctx, config, bytes);

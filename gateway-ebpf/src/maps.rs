@@ -77,6 +77,29 @@ pub static BUCKETS_V6: Array<BucketRowV6> = Array::with_max_entries(ROWS_V6, BPF
 #[map(name = "CONFIG")]
 pub static CONFIG: Array<EdgeConfig> = Array::with_max_entries(1, 0);
 
+/// CONFIG's single entry.
+///
+/// Read with a key in read-only data rather than through `Array::get`, which
+/// stores the key on the stack: the verifier inlines the lookup as a load of
+/// the key, and that load would wait for the store just before it, at the
+/// start of every packet's critical path.
+#[inline(always)]
+pub fn config() -> Option<&'static EdgeConfig> {
+    // SAFETY: `Array` is a transparent wrapper of its map definition, and
+    // the key is a u32 that lives as long as the program.
+    let value = unsafe {
+        aya_ebpf::helpers::bpf_map_lookup_elem(
+            (&raw const CONFIG).cast_mut().cast(),
+            (&raw const CONFIG_KEY).cast(),
+        )
+    };
+    // SAFETY: a non-null result points to CONFIG's value, an `EdgeConfig`.
+    unsafe { value.cast::<EdgeConfig>().as_ref() }
+}
+
+/// The key of CONFIG's entry, in read-only data.
+static CONFIG_KEY: u32 = 0;
+
 /// Packets and bytes per verdict and reason, per CPU.
 #[map(name = "STATS")]
 pub static STATS: PerCpuArray<Counter> = PerCpuArray::with_max_entries(stat::COUNT, 0);
