@@ -109,8 +109,9 @@ fn v3_layout(base: &Path) -> PathBuf {
     old_layout(base, 3)
 }
 
-/// Creates every map of layout v3 or v4 in `{base}/v{version}` (v4's
-/// definitions: `git show f37c533:gateway-common/src/lib.rs`).
+/// Creates every map of layout v3 to v6 in `{base}/v{version}` (v4's
+/// definitions: `git show f37c533:gateway-common/src/lib.rs`; v5 added the
+/// hint maps and v6 the cover maps, as `gateway_common` at f790d2c has them).
 fn old_layout(base: &Path, version: u32) -> PathBuf {
     let dir = base.join(format!("v{version}"));
     std::fs::create_dir_all(&dir).expect("create the old layout on bpffs");
@@ -138,6 +139,11 @@ fn old_layout(base: &Path, version: u32) -> PathBuf {
             "LIMIT_HINTS_V6",
         ] {
             create(&dir, hints, "array", 4, 8, 1024, 0);
+        }
+    }
+    if version >= 6 {
+        for cover in ["BAN_COVER_V4", "BAN_COVER_V6"] {
+            create(&dir, cover, "array", 4, 8, 1 << 19, MMAPABLE);
         }
     }
     create(&dir, "STATS", "percpu_array", 4, 16, 24, 0);
@@ -310,6 +316,13 @@ fn an_upgrade_from_layout_v4_carries_bans_and_settings_over() {
 #[test]
 fn an_upgrade_from_layout_v5_carries_bans_and_settings_over() {
     upgrade_carries_bans_and_settings_over(5, v5_config());
+}
+
+/// v6's maps are v5's and the cover maps; its ban tables are hashed another
+/// way than v7's, so the bans are re-inserted, and drop only if carried.
+#[test]
+fn an_upgrade_from_layout_v6_carries_bans_and_settings_over() {
+    upgrade_carries_bans_and_settings_over(6, v5_config());
 }
 
 fn upgrade_carries_bans_and_settings_over(version: u32, config: Vec<u8>) {

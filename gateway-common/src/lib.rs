@@ -6,7 +6,7 @@
 #![no_std]
 
 /// Version of the map layout; maps are pinned under `/sys/fs/bpf/gateway/v{LAYOUT_VERSION}`.
-pub const LAYOUT_VERSION: u32 = 6;
+pub const LAYOUT_VERSION: u32 = 7;
 
 /// Name of the XDP program inside the object file.
 pub const PROGRAM_NAME: &str = "gateway_xdp";
@@ -239,16 +239,60 @@ pub mod table {
         z ^ (z >> 31)
     }
 
+    /// A keyed 64-bit hash of an IPv6 network (two splitmix rounds): the
+    /// bucket tables' fingerprint of a source, where every bit must depend
+    /// on every input bit.
+    #[inline(always)]
+    pub const fn fingerprint_v6(key: u64, hi: u64, lo: u64, seed: u64) -> u64 {
+        mix(mix(hi ^ seed ^ key.rotate_left(17)) ^ lo)
+    }
+
+    // The ban tables' hash is multiply-shift (Dietzfelbinger et al.): with
+    // `a` a secret random odd multiplier, a row index made of the bits of
+    // `a * x` from bit 32 up collides for two keys whose difference has its
+    // lowest set bit below 32 with probability at most 2 / rows. The keys
+    // are folded so that every difference does: an IPv4 key word differs in
+    // its address (bits 0..32) or only in its prefix length (bits 32..40: then
+    // the products agree below bit 32 and differ in the row bits, in any table
+    // of more than 32 rows);
+    // the halves of an IPv6 network are xor-folded onto their low 32 bits
+    // first. One multiplication per row on the packet path, and the two rows'
+    // are independent, where a mixing hash chains two (four for IPv6).
+
+    /// The two odd multipliers of the ban tables' hash, from the table seed
+    /// (each uniform when the seed is).
+    #[inline(always)]
+    const fn multipliers(seed: u64) -> (u64, u64) {
+        (
+            (seed ^ 0x9e37_79b9_7f4a_7c15) | 1,
+            (seed.rotate_left(32) ^ 0xd1b5_4a32_d192_ed03) | 1,
+        )
+    }
+
+    /// The hash word [`rows`] reads: bits 32.. of `first` in the low half,
+    /// bits 32.. of `second` in the high half.
+    #[inline(always)]
+    const fn row_bits(first: u64, second: u64) -> u64 {
+        (first >> 32) | (second & 0xffff_ffff_0000_0000)
+    }
+
     /// The hash of an IPv4 key word.
     #[inline(always)]
     pub const fn hash_v4(key: u64, seed: u64) -> u64 {
-        mix(key ^ seed)
+        let (a, b) = multipliers(seed);
+        row_bits(key.wrapping_mul(a), key.wrapping_mul(b))
     }
 
     /// The hash of an IPv6 network.
     #[inline(always)]
     pub const fn hash_v6(key: u64, hi: u64, lo: u64, seed: u64) -> u64 {
-        mix(mix(hi ^ seed ^ key.rotate_left(17)) ^ lo)
+        let (a, b) = multipliers(seed);
+        let x = hi ^ (hi >> 32);
+        let y = lo ^ (lo >> 32) ^ key;
+        row_bits(
+            x.wrapping_mul(a).wrapping_add(y.wrapping_mul(b)),
+            x.wrapping_mul(b).wrapping_add(y.wrapping_mul(a)),
+        )
     }
 
     // The functions below are written without branches: the XDP program runs
@@ -357,7 +401,7 @@ pub mod bucket {
     /// nobody can choose such a pair).
     #[inline(always)]
     pub const fn key_v6(prefix_len: u32, hi: u64, lo: u64, seed: u64) -> u64 {
-        table::USED | table::hash_v6(table::key_v6(prefix_len), hi, lo, seed ^ SALT)
+        table::USED | table::fingerprint_v6(table::key_v6(prefix_len), hi, lo, seed ^ SALT)
     }
 
     /// Mixed into the seed so bucket rows do not follow ban rows.
@@ -425,6 +469,74 @@ mod tests {
             let (a, b) = rows(h, 255);
             assert_ne!(a, b, "{h:#x}");
             assert!(a <= 255 && b <= 255);
+        }
+    }
+
+    /// The most keys any row of a 2^16-row table is the first row of, for
+    /// 2^16 keys.
+    fn fullest_row(keys: impl Iterator<Item = u64>) -> u32 {
+        let mut load = [0u32; 1 << 16];
+        for h in keys {
+            load[rows(h, (1 << 16) - 1).0 as usize] += 1;
+        }
+        load.into_iter().max().unwrap_or(0)
+    }
+
+    #[test]
+    fn the_ban_hash_spreads_networks_that_differ_only_in_high_bits() {
+        // One key per row on average; a uniform hash puts at most 9 or so in
+        // the fullest row, one that keeps the networks' structure thousands.
+        for seed in [0, 5, 0x1234_5678_9abc_def0, u64::MAX] {
+            let every_24_of_a_8 = (0..1u32 << 16).map(|i| key_v4(24, 0x0a00_0000 | i << 8));
+            let every_8 = (0..1u32 << 16).map(|i| key_v4(8 + (i >> 8) % 25, (i & 0xff) << 24));
+            let every_32_v6 = (0..1u64 << 16).map(|i| (key_v6(32), (0x2000 + i) << 48, 0));
+            let every_48_v6 =
+                (0..1u64 << 16).map(|i| (key_v6(48), 0x2001_0db8_0000_0000 | i << 16, 0));
+            let every_128_v6 = (0..1u64 << 16).map(|i| (key_v6(128), 0x2001_0db8 << 32, i << 48));
+            for (name, fullest) in [
+                (
+                    "IPv4 /24s",
+                    fullest_row(every_24_of_a_8.map(|k| hash_v4(k, seed))),
+                ),
+                (
+                    "IPv4 lengths",
+                    fullest_row(every_8.map(|k| hash_v4(k, seed))),
+                ),
+                (
+                    "IPv6 /32s",
+                    fullest_row(every_32_v6.map(|(k, hi, lo)| hash_v6(k, hi, lo, seed))),
+                ),
+                (
+                    "IPv6 /48s",
+                    fullest_row(every_48_v6.map(|(k, hi, lo)| hash_v6(k, hi, lo, seed))),
+                ),
+                (
+                    "IPv6 /128s",
+                    fullest_row(every_128_v6.map(|(k, hi, lo)| hash_v6(k, hi, lo, seed))),
+                ),
+            ] {
+                assert!(
+                    fullest <= 12,
+                    "{name}, seed {seed:#x}: {fullest} keys in one row"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_address_at_different_lengths_has_different_rows() {
+        for seed in [0, 5, 0x1234_5678_9abc_def0] {
+            let mut firsts: [u32; 33] = [0; 33];
+            for (len, first) in firsts.iter_mut().enumerate() {
+                let key = key_v4(len as u32, mask_v4(0xc612_4206, len as u32));
+                *first = rows(hash_v4(key, seed), (1 << 19) - 1).0;
+            }
+            let mut sorted = firsts;
+            sorted.sort_unstable();
+            assert!(
+                sorted.windows(2).all(|w| w[0] != w[1]),
+                "seed {seed:#x}: {firsts:?}"
+            );
         }
     }
 }
