@@ -81,7 +81,7 @@ pub enum EdgeError {
     /// An older layout holds maps this gateway cannot read, so creating the
     /// current maps would leave its bans behind.
     #[error(
-        "{dir} holds the maps of layout v{version}, which this gateway cannot read (it carries over layout v3), so their bans would not be carried over; nothing was changed. To start without them: `gateway edge attach --iface IF --force`, or remove them (rm -r {dir})"
+        "{dir} holds the maps of layout v{version}, which this gateway cannot read (it carries over layouts v3 to v6), so their bans would not be carried over; nothing was changed. To start without them: `gateway edge attach --iface IF --force`, or remove them (rm -r {dir})"
     )]
     CannotCarryOver {
         /// The older layout's pin directory.
