@@ -159,6 +159,8 @@ mod tests {
             "insert into users values ('a', 'b')",
             "exec xp_cmdshell 'dir'",
             "SELECT name, email FROM customers WHERE country = 'DE'",
+            "CREATE TABLE pwn.shell (code TEXT);",
+            "create table users(id int)",
         ] {
             assert!(is_sql_statement(p), "missed: {p}");
         }

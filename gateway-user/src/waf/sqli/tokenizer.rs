@@ -401,6 +401,12 @@ fn is_space(c: u8) -> bool {
     c <= b' ' || c == 0x7f
 }
 
+/// A no-break space (U+00A0) at `pos`: MySQL reads the Latin-1 byte as a space, so
+/// `1'\u{a0}OR\u{a0}1=1` is three words, not one.
+fn nbsp_at(b: &[u8], pos: usize) -> bool {
+    b.get(pos..pos + 2) == Some(&[0xc2, 0xa0])
+}
+
 /// Tokenizes `input` in the given context.
 ///
 /// In a quoted context the first token is the string that the input closes; when
@@ -625,7 +631,7 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                 }
             }
             c if is_word_start(c) => {
-                while pos < b.len() && is_word_char(b[pos]) {
+                while pos < b.len() && is_word_char(b[pos]) && !nbsp_at(b, pos) {
                     pos += 1;
                 }
                 // `1or1=1`: a logic word glued between numbers is an operator.
@@ -719,7 +725,7 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
         return None;
     }
     let mut wend = end;
-    while wend < b.len() && is_word_char(b[wend]) {
+    while wend < b.len() && is_word_char(b[wend]) && !nbsp_at(b, wend) {
         wend += 1;
     }
     if glued_operator(input, end, wend).is_some() {

@@ -499,6 +499,15 @@ impl<'s, 'a> Parser<'s, 'a> {
         self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j))
     }
 
+    /// Past the sort direction after an ORDER BY key at `k` (`ORDER BY 1 DESC--`).
+    fn skip_direction(&self, k: usize) -> usize {
+        if self.is_word(k, "asc") || self.is_word(k, "desc") {
+            k + 1
+        } else {
+            k
+        }
+    }
+
     /// A statement keyword at `j` followed by what that statement needs.
     fn stmt_valid(&self, j: usize) -> bool {
         let Some(t) = self.t.get(j) else { return false };
@@ -782,6 +791,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     let Some((o, k)) = self.operand(i + 1, 0) else {
                         return false;
                     };
+                    let k = self.skip_direction(k);
                     return match o {
                         Operand::Literal(Kind::Num) => {
                             matches!(self.kind(k), None | Some(Kind::Comment | Kind::Semi))
@@ -795,10 +805,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                 let Some((o, k)) = self.operand(i + 1, 0) else {
                     return false;
                 };
-                let mut k = k;
+                let mut k = self.skip_direction(k);
                 while self.kind(k) == Some(Kind::Comma) {
                     match self.operand(k + 1, 0) {
-                        Some((_, k2)) => k = k2,
+                        Some((_, k2)) => k = self.skip_direction(k2),
                         None => break,
                     }
                 }
@@ -978,8 +988,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                 && (ends(name + 1) || k(name + 1) == Some(Kind::Comma));
         }
         if first.is("create") {
-            return k(2) == Some(Kind::Bare)
-                && (ends(3) || k(3) == Some(Kind::LParen) || self.is_word(3, "as"));
+            // A name glued to its column list reads as a call: `CREATE TABLE s.t (`.
+            return k(2) == Some(Kind::Func)
+                || (k(2) == Some(Kind::Bare)
+                    && (ends(3) || k(3) == Some(Kind::LParen) || self.is_word(3, "as")));
         }
         if first.is("alter") {
             return k(2) == Some(Kind::Bare)
@@ -1347,6 +1359,37 @@ mod tests {
         detected(
             &["1;SELECT @@version--", "'; SELECT CHAR(0x66)--"],
             &["select one, two", "please select char and version"],
+        );
+    }
+
+    #[test]
+    fn an_order_by_key_may_carry_its_sort_direction() {
+        detected(
+            &[
+                "ORDER BY 1 DESC--",
+                " ORDER BY 1 ASC#",
+                "' order by name desc--",
+                "1) order by 2 asc, 3 desc--",
+            ],
+            &[
+                "order by newest",
+                "order by date desc",
+                "order by price asc please",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_no_break_space_separates_words() {
+        detected(
+            &[
+                "1'\u{a0}OR\u{a0}1=1--",
+                "1\u{a0}union\u{a0}select\u{a0}1,2--",
+            ],
+            &[
+                "Tom\u{a0}and\u{a0}Jerry",
+                "5\u{a0}o'clock\u{a0}or\u{a0}later",
+            ],
         );
     }
 }
