@@ -33,12 +33,12 @@ const PLAIN: [bool; 256] = {
     t
 };
 
-/// All bytes `PLAIN`, with no `__` or `--`: one pass, the pair test only at the
-/// bytes that can start one.
+/// All bytes `PLAIN`, with no `__`, `--` or `@@` (a SQL server variable,
+/// `@@version`): one pass, the pair test only at the bytes that can start one.
 fn is_plain(value: &[u8]) -> bool {
     let mut prev = 0u8;
     value.iter().all(|&c| {
-        let ok = PLAIN[usize::from(c)] && !(c == prev && matches!(c, b'_' | b'-'));
+        let ok = PLAIN[usize::from(c)] && !(c == prev && matches!(c, b'_' | b'-' | b'@'));
         prev = c;
         ok
     })

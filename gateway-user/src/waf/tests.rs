@@ -74,6 +74,19 @@ fn sqli_in_a_query_argument_is_blocked_with_rule_and_field_named() {
 }
 
 #[test]
+fn a_lone_server_variable_is_no_plain_token() {
+    // `@@version` is letters and `@` only, like an id, but the pair is SQL.
+    let v = Req::get("q=%40%40version").run(&default_engine());
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 942170),
+        "{:?}",
+        v.matches
+    );
+    let v = Req::get("q=ann%40example").run(&default_engine());
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+}
+
+#[test]
 fn benign_api_request_scores_zero() {
     let mut r = Req::post(
         "application/json",
