@@ -236,6 +236,24 @@ pub(crate) const fn rule(
     }
 }
 
+/// Whether built-in rule `id` fires on `input` (its chain applied, compiled as the
+/// engine compiles it): the unit tests of each rule file read through this.
+#[cfg(test)]
+pub(super) fn fires(id: u32, input: &str) -> bool {
+    let r = builtin()
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no rule {id}"));
+    let Check::Regex(p) = r.check else {
+        panic!("rule {id} is no regex")
+    };
+    let re = regex::RegexBuilder::new(p)
+        .case_insensitive(true)
+        .build()
+        .unwrap_or_else(|e| panic!("rule {id}: {e}"));
+    re.is_match(&crate::waf::transform::apply_chain(r.pipeline, input))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,9 +82,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b"##,
+                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b|\bcopy\s+[\w."]+\s+(?:from|to)\s+program\s*['"$]|\bcopy\s*\(\s*select\b[^;]*?\)\s*to\s*'/|\battach\s+database\s+['"]|\bbackup\s+(?:database|log)\s+[\w\[\]."]+\s+to\s+(?:disk|url|tape)s?\s*="##,
             ),
-            "SQL file access or network function",
+            "SQL file access, network function or program run",
         ),
         rule(
             942140,
@@ -210,6 +210,25 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn program_runs_and_database_files_fire_but_prose_about_copying_does_not() {
+        assert!(fires(942200, "COPY shell FROM PROGRAM 'id';"));
+        assert!(fires(942200, "COPY (SELECT 'malicious') TO '/tmp/test';"));
+        assert!(fires(
+            942200,
+            "ATTACH DATABASE '/var/www/html/shell.php' AS pwn;"
+        ));
+        assert!(fires(
+            942200,
+            "BACKUP database master to disk='\\\\host\\x.dat'"
+        ));
+        assert!(!fires(942200, "copy it to '/usr/local/bin' and run it"));
+        assert!(!fires(942200, "copy files from program memory"));
+        assert!(!fires(942200, "attach the database dump to the ticket"));
+        assert!(!fires(942200, "backup database nightly to disk"));
+    }
 
     #[test]
     fn percent_signs_that_are_no_escape_are_dropped_before_detection() {
