@@ -64,7 +64,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|octet_length|bit_length|strcmp|ifnull|nullif|soundex|uncompress|aes_decrypt|des_decrypt|master_pos_wait|release_lock|get_lock|is_free_lock|found_rows|row_count)\s*\("##,
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop)\s*\("##,
             ),
             "SQL-only function call",
         ),
@@ -121,8 +121,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)"##),
-            "EXEC( at the start of the value",
+            Regex(
+                r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)|^\s*exec(?:ute)?\s+(?:master\s*\.\s*\w*\s*\.\s*)?(?:sp|xp)(?:_\w*)?\s*$"##,
+            ),
+            "EXEC( or EXEC of a system procedure prefix at the start of the value",
         ),
         rule(
             942340,
@@ -147,6 +149,96 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "SQL logic operator right after an opening paren (its left operand cut off)",
         ),
         rule(
+            942470,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:xp_(?:reg(?:read|write|deletevalue|deletekey|enumvalues|enumkeys|addmultistring|removemultistring)|servicecontrol|cmdshell|execresultset|enumdsn|ntsec(?:_enumdomains)?|terminate(?:_process)?|availablemedia|loginconfig|filelist|dirtree|fileexist|makecab|subdirs)|sp_(?:addextendedproc|sqlexec|password|prepare|execute(?:sql)?|replwritetovarbin|is_srvrolemember|makewebtask|oacreate|oamethod|help(?:db|text|rotect)?|who2?|linkedservers|columns|tables)|sql_(?:variant|longvarchar)|openrowset|openquery|opendatasource|owa_util|autonomous_transaction|dba_users|dbms_\w+|utl_(?:file|http|inaddr|smtp|tcp)|tbcreator|nvarchar)\b"##,
+            ),
+            "MSSQL or Oracle system procedure, package or type name",
+        ),
+        rule(
+            942142,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\b(?:tempdb|northwind|msys(?:accessobjects|accessstorage|accessxml|aces|objects|queries|relationships|modules2?)|master\s*\.\s*(?:\w+\s*)?\.\s*sysdatabases|sysdatabases|sysaux|pg_toast|sqlite_temp_master|sys\s*\.\s*database_name)\b"##,
+            ),
+            "SQL system database or table name",
+        ),
+        rule(
+            942172,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"(?:^|[^\w.$>:])(?:schema|database|current_user|session_user|system_user|connection_id|user|db_name|suser_sname|suser_name|user_name|last_insert_id|current_database|current_schema)\s*\(\s*\)"##,
+            ),
+            "SQL server information function called on its own (not a method)",
+        ),
+        rule(
+            942240,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\balter\s+(?:database|table|schema)\s+[\w`".]+\s+(?:convert\s+to\s+|default\s+)?char(?:acter)?\s+set\s+\w|\bmerge\s+into\s+[\w`".]+(?:\s+\w+)?\s+using\s*\(|\bexecute\s+immediate\s*['"]|\bmatch\s*\(\s*[\w`.]+(?:\s*,\s*[\w`.]+)*\s*\)\s*against\s*\("##,
+            ),
+            "SQL charset switch, MERGE USING, EXECUTE IMMEDIATE or MATCH AGAINST",
+        ),
+        rule(
+            942320,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\bcreate\s+(?:or\s+replace\s+)?(?:procedure|function)\s+[\w`".]+\s*\(|\bcreate\s+(?:aggregate\s+)?function\s+\w+\s+returns\s+\w+\s+soname\b|\bprocedure\s+analyse\s*\(|;\s*(?:declare\s+\w+\s+(?:cursor|scroll)\b|rename\s+table\b|load\s+data\b|desc(?:ribe)?\s+[\w`".]+\s*(?:;|--|#|$)|call\s+\w+\s*\()"##,
+            ),
+            "SQL stored procedure or function definition, or a stacked admin statement",
+        ),
+        rule(
+            942500,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(r##"/\*[!+][\w\s=\-()]*\*/"##),
+            "MySQL executable comment or optimizer hint",
+        ),
+        rule(
+            942181,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(r##"\b(?:n?char|chr)\s*\(\s*\d+(?:\s*,\s*\d+){2,}\s*\)"##),
+            "SQL string built from a list of character codes",
+        ),
+        rule(
+            942390,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$"##),
+            "A logic word and a boolean constant as the whole value",
+        ),
+        rule(
             942380,
             Sqli,
             2,
@@ -162,23 +254,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::waf::transform::apply_chain;
-
-    /// Whether rule `id` fires on `input` (its chain applied, compiled as the engine does).
-    fn fires(id: u32, input: &str) -> bool {
-        let r = rules()
-            .into_iter()
-            .find(|r| r.id == id)
-            .unwrap_or_else(|| panic!("no rule {id}"));
-        let Regex(p) = r.check else {
-            panic!("rule {id} is no regex")
-        };
-        let re = regex::RegexBuilder::new(p)
-            .case_insensitive(true)
-            .build()
-            .unwrap_or_else(|e| panic!("rule {id}: {e}"));
-        re.is_match(&apply_chain(r.pipeline, input))
-    }
+    use crate::waf::rules::fires;
 
     #[test]
     fn every_rule_here_is_paranoia_two() {
@@ -275,6 +351,115 @@ mod tests {
         assert!(fires(942370, "(||6)"));
         assert!(fires(942370, "( && 1=1"));
         assert!(!fires(942370, "(a || b)"));
+    }
+
+    #[test]
+    fn system_procedure_and_package_names_fire_but_lookalike_words_do_not() {
+        assert!(fires(942470, "exec xp_regread 'HKEY_LOCAL_MACHINE'"));
+        assert!(fires(942470, "x'; exec sp_executesql N'select 1'"));
+        assert!(fires(942470, "cast(@x as nvarchar(4000))"));
+        assert!(fires(942470, "select * from openquery(srv, 'select 1')"));
+        assert!(fires(942470, "pragma autonomous_transaction"));
+        assert!(fires(942470, "dbms_java.runjava('x')"));
+        assert!(!fires(942470, "spa help desk"));
+        assert!(!fires(942470, "xp_points and sp_score are game fields"));
+    }
+
+    #[test]
+    fn system_database_names_fire_but_prose_does_not() {
+        assert!(fires(942142, "use tempdb"));
+        assert!(fires(942142, "select * from northwind.dbo.orders"));
+        assert!(fires(942142, "from master..sysdatabases"));
+        assert!(!fires(942142, "temp db files are deleted nightly"));
+    }
+
+    #[test]
+    fn server_information_calls_fire_but_methods_do_not() {
+        assert!(fires(942172, "schema()"));
+        assert!(fires(942172, "1 and current_user() like 'r%"));
+        assert!(fires(942172, "x=connection_id( )"));
+        assert!(!fires(942172, "auth.user()"));
+        assert!(!fires(942172, "$this->user()"));
+        assert!(!fires(942172, "getUser()"));
+        assert!(!fires(942172, "the user (you) can"));
+    }
+
+    #[test]
+    fn charset_switch_merge_and_match_against_fire_but_prose_does_not() {
+        assert!(fires(942240, "alter database x character set utf8"));
+        assert!(fires(
+            942240,
+            "alter table t convert to character set latin1"
+        ));
+        assert!(fires(942240, "merge into t using (select 1) s on 1=1"));
+        assert!(fires(942240, "execute immediate 'select 1'"));
+        assert!(fires(942240, "match(a) against ('x')"));
+        assert!(!fires(942240, "alter the character set of the page"));
+        assert!(!fires(942240, "merge the two branches using git"));
+        assert!(!fires(942240, "the match (final) against France"));
+    }
+
+    #[test]
+    fn procedure_definitions_and_stacked_admin_statements_fire_but_prose_does_not() {
+        assert!(fires(942320, "create procedure p() -"));
+        assert!(fires(
+            942320,
+            "create function f returns string soname 'udf.so'"
+        ));
+        assert!(fires(942320, "procedure analyse(1,1)"));
+        assert!(fires(942320, "; declare c cursor for select 1"));
+        assert!(fires(942320, "1; rename table a to b"));
+        assert!(fires(942320, "x'; desc users;"));
+        assert!(fires(942320, "; load data infile '/etc/passwd'"));
+        assert!(!fires(942320, "create a function that returns a string"));
+        assert!(!fires(942320, "done; describe the bug in detail"));
+        assert!(!fires(942320, "ok; load the dishwasher"));
+    }
+
+    #[test]
+    fn mysql_executable_comments_fire_but_licence_banners_do_not() {
+        assert!(fires(942500, "/*!50000select*/ 1"));
+        assert!(fires(942500, "1 /*!union*/ /*!select*/ 2"));
+        assert!(fires(942500, "/*+ index(t) */"));
+        assert!(!fires(
+            942500,
+            "/*! jQuery v3.6.0 | (c) OpenJS Foundation */"
+        ));
+        assert!(!fires(942500, "/* plain comment */"));
+    }
+
+    #[test]
+    fn a_list_of_character_codes_fires_but_one_code_does_not() {
+        assert!(fires(942181, "CHAR(39,79,82,39,49,39,61,39,49)"));
+        assert!(fires(942181, "chr(115, 101, 108)"));
+        assert!(!fires(942181, "CHAR(13)"));
+        assert!(!fires(942181, "char(10, 13)"));
+    }
+
+    #[test]
+    fn a_logic_word_and_a_boolean_as_the_value_fires_but_a_phrase_does_not() {
+        assert!(fires(942390, " or true"));
+        assert!(fires(942390, "AND NOT FALSE"));
+        assert!(!fires(942390, " or 18"));
+        assert!(!fires(942390, "true or false"));
+        assert!(!fires(942390, "or true love"));
+    }
+
+    #[test]
+    fn exec_of_a_system_procedure_prefix_at_the_start_fires_but_a_word_does_not() {
+        assert!(fires(942362, "exec sp"));
+        assert!(fires(942362, "exec xp_"));
+        assert!(fires(942362, "EXEC master..xp"));
+        assert!(!fires(942362, "exec spa"));
+        assert!(!fires(942362, "exec summary"));
+    }
+
+    #[test]
+    fn more_sql_only_functions_fire() {
+        assert!(fires(942410, "sys_context('userenv','db_name')"));
+        assert!(fires(942410, "collation(a)"));
+        assert!(fires(942410, "1 and coercibility(user())=3"));
+        assert!(!fires(942410, "the collation of pages"));
     }
 
     #[test]
