@@ -29,6 +29,9 @@ pub enum Transform {
     RemoveWhitespace,
     /// Remove `/* */`, `<!-- -->` and `--` line comments (MySQL `/*! */` keeps its content).
     RemoveComments,
+    /// As `RemoveComments`, but each comment becomes a space, as SQL reads it
+    /// (`WAITFOR/**/DELAY` is two words).
+    ReplaceComments,
     /// Remove NUL bytes.
     RemoveNulls,
     /// `\` to `/`, collapse `//`, drop `/./`, resolve `dir/../` (leading `../` kept).
@@ -43,13 +46,14 @@ pub enum Transform {
 
 impl Transform {
     /// Every transformation, in declaration order.
-    pub const ALL: [Transform; 11] = [
+    pub const ALL: [Transform; 12] = [
         Transform::UrlDecode,
         Transform::HtmlEntityDecode,
         Transform::Lowercase,
         Transform::CompressWhitespace,
         Transform::RemoveWhitespace,
         Transform::RemoveComments,
+        Transform::ReplaceComments,
         Transform::RemoveNulls,
         Transform::NormalizePath,
         Transform::Base64Decode,
@@ -132,7 +136,7 @@ impl Transform {
             Transform::Lowercase => LOWERCASE,
             Transform::CompressWhitespace => COMPRESS,
             Transform::RemoveWhitespace | Transform::Trim => WHITESPACE,
-            Transform::RemoveComments => COMMENTS,
+            Transform::RemoveComments | Transform::ReplaceComments => COMMENTS,
             Transform::RemoveNulls => NULS,
             Transform::NormalizePath => SEPARATORS,
             Transform::Base64Decode => return None,
@@ -160,6 +164,7 @@ impl Transform {
             | Transform::CompressWhitespace
             | Transform::RemoveWhitespace
             | Transform::RemoveComments
+            | Transform::ReplaceComments
             | Transform::RemoveNulls
             | Transform::Trim => Some(needs),
             // As above, and `\` becomes `/`.
@@ -186,6 +191,7 @@ pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
         Transform::CompressWhitespace => compress_whitespace(input),
         Transform::RemoveWhitespace => remove_whitespace(input),
         Transform::RemoveComments => remove_comments(input),
+        Transform::ReplaceComments => replace_comments(input),
         Transform::RemoveNulls => remove_nulls(input),
         Transform::NormalizePath => normalize_path(input),
         Transform::Base64Decode => base64_decode(input),
@@ -608,6 +614,16 @@ pub fn remove_nulls(input: &str) -> Cow<'_, str> {
 
 /// Removes `/* */` (keeping the body of MySQL `/*! */`), `<!-- -->` and `--` to end of line.
 pub fn remove_comments(input: &str) -> Cow<'_, str> {
+    strip_comments(input, "")
+}
+
+/// Comments as in `remove_comments`, each replaced by a space.
+pub fn replace_comments(input: &str) -> Cow<'_, str> {
+    strip_comments(input, " ")
+}
+
+/// Comments as in `remove_comments`, each written as `sep` instead.
+fn strip_comments<'a>(input: &'a str, sep: &str) -> Cow<'a, str> {
     // `<!--` holds `--`: one pass for the two openers.
     if !input
         .as_bytes()
@@ -624,6 +640,7 @@ pub fn remove_comments(input: &str) -> Cow<'_, str> {
     while i < b.len() {
         if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
             out.push_str(&input[last..i]);
+            out.push_str(sep);
             if b.get(i + 2) == Some(&b'!') {
                 // MySQL executable comment: keep the body, drop the version number.
                 i += 3;
@@ -640,11 +657,13 @@ pub fn remove_comments(input: &str) -> Cow<'_, str> {
             last = i;
         } else if in_exec && b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
             out.push_str(&input[last..i]);
+            out.push_str(sep);
             i += 2;
             last = i;
             in_exec = false;
         } else if b[i] == b'<' && input[i..].starts_with("<!--") {
             out.push_str(&input[last..i]);
+            out.push_str(sep);
             i = match input[i + 4..].find("-->") {
                 Some(p) => i + 4 + p + 3,
                 None => b.len(),
@@ -652,6 +671,7 @@ pub fn remove_comments(input: &str) -> Cow<'_, str> {
             last = i;
         } else if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
             out.push_str(&input[last..i]);
+            out.push_str(sep);
             i = match input[i..].find('\n') {
                 Some(p) => i + p,
                 None => b.len(),
@@ -863,6 +883,15 @@ mod tests {
         assert_eq!(remove_comments("/*!50000UNION*/ SELECT"), "UNION SELECT");
         assert_eq!(remove_comments("1 -- trailing"), "1 ");
         assert_eq!(remove_comments("a<!-- x -->b"), "ab");
+    }
+
+    #[test]
+    fn replaced_comments_leave_the_space_sql_reads() {
+        let r = |s| apply(Transform::ReplaceComments, s);
+        assert_eq!(r("WAITFOR/**/DELAY/**/'0:0:5'"), "WAITFOR DELAY '0:0:5'");
+        assert_eq!(r("/*!50000select*/1"), " select 1");
+        assert_eq!(r("1 -- trailing"), "1  ");
+        assert!(matches!(r("no comment - here"), Cow::Borrowed(_)));
     }
 
     #[test]

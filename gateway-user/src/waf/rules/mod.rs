@@ -193,9 +193,10 @@ pub mod pipelines {
     pub const CMD: &[Transform] = &[UrlDecode, RemoveNulls, CmdLine];
     /// Path-normalized, lowercase.
     pub const NORM_PATH: &[Transform] = &[UrlDecode, RemoveNulls, Lowercase, NormalizePath];
-    /// SQL/C comments removed, whitespace compressed.
+    /// SQL/C comments read as the spaces they are to SQL, whitespace compressed
+    /// (`SELECT/**/pg_sleep(5)`; the SQLi detector also tries them removed).
     pub const NO_COMMENTS: &[Transform] =
-        &[UrlDecode, RemoveNulls, RemoveComments, CompressWhitespace];
+        &[UrlDecode, RemoveNulls, ReplaceComments, CompressWhitespace];
 }
 
 /// Every built-in rule.

@@ -5,10 +5,11 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 use crate::waf::sqli::{is_sql_statement, is_sqli};
-use crate::waf::transform::remove_comments;
+use crate::waf::transform::{remove_comments, replace_comments};
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
-/// (`UN/**/ION` evasions aimed at filters that strip comments); when it is peppered with
+/// (`UN/**/ION` evasions aimed at filters that strip comments) and with them as the
+/// spaces SQL reads (`SELECT/**/pg_sleep(5)`); when it is peppered with
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
 /// without them.
 fn sqli_detector(s: &str) -> bool {
@@ -16,7 +17,9 @@ fn sqli_detector(s: &str) -> bool {
     // search costs more to set up than a short value costs to read.
     let b = s.as_bytes();
     is_sqli(s)
-        || (b.contains(&b'/') && s.contains("/*") && is_sqli(&remove_comments(s)))
+        || (b.contains(&b'/')
+            && s.contains("/*")
+            && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
         || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
 }
 
