@@ -477,7 +477,7 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
             while q < b.len() && is_space(b[q]) {
                 q += 1;
             }
-            while q < b.len() && is_word_char(b[q]) {
+            while q < b.len() && is_word_char(b[q]) && !nbsp_at(b, q) {
                 q += 1;
             }
             pos = q.max(pos + 1);
@@ -620,7 +620,10 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                     let (_, end, _) = scan_string(input, pos, b[pos]);
                     pos = end;
                 } else {
-                    while pos < b.len() && (is_word_char(b[pos]) || b[pos] == b'.') {
+                    while pos < b.len()
+                        && (is_word_char(b[pos]) || b[pos] == b'.')
+                        && !nbsp_at(b, pos)
+                    {
                         pos += 1;
                     }
                 }
@@ -721,7 +724,7 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
 /// (`1DUNION`, `0xUNION`) it is `end + 1`: the letter belongs to the number.
 fn word_after_number(input: &str, end: usize) -> Option<usize> {
     let b = input.as_bytes();
-    if end >= b.len() || !is_word_start(b[end]) || b[end] == b'$' {
+    if end >= b.len() || !is_word_start(b[end]) || b[end] == b'$' || nbsp_at(b, end) {
         return None;
     }
     let mut wend = end;

@@ -722,6 +722,11 @@ impl<'s, 'a> Parser<'s, 'a> {
                 } else {
                     ev.cmp_strict && prefix != Prefix::Bare
                         || (ev.cmp_strict && ev.ops == 1 && terminal)
+                        // `1 OR x=y#`: after a number, as after nothing, a comparison
+                        // cut off by a comment.
+                        || (literal_prefix
+                            && after == Some(Kind::Comment)
+                            && self.comparisons(i + 1, ev.end) > 0)
                 }
             }
             Kind::Union => {
@@ -1380,11 +1385,21 @@ mod tests {
     }
 
     #[test]
+    fn a_number_then_a_logic_word_and_a_comparison_cut_by_a_comment_is_sql() {
+        detected(
+            &["1 OR x=y#", "7 and a.b<>c--", "1 or name like x-- "],
+            &["1 or 2 -- pick one", "3 or 4 # either", "1 or x=y"],
+        );
+    }
+
+    #[test]
     fn a_no_break_space_separates_words() {
         detected(
             &[
                 "1'\u{a0}OR\u{a0}1=1--",
                 "1\u{a0}union\u{a0}select\u{a0}1,2--",
+                "1\u{a0}and\u{a0}1\u{a0}=\u{a0}1",
+                "a'-@a=@a\u{a0}or'1",
             ],
             &[
                 "Tom\u{a0}and\u{a0}Jerry",
