@@ -239,6 +239,18 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "A logic word and a boolean constant as the whole value",
         ),
         rule(
+            942120,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\brlike\b|\bregexp\s+binary\b|\bnot\s+between\s+\d+\s+and\b|\bexists\s*\(\s*select\b|\bhaving\s+(?:'[^'=]{1,10}'|\d{1,10})\s*[=<>]|\bset\s+@@?\w+\s*:?=|\blike\s*\(?\s*(?:n?char|chr)\s*\(|\bload\s+data\s+(?:local\s+)?infile\b|[\d)'"`]\s+as\s+["'`]?\w+["'`]?\s+from\s+[\w`"]"##,
+            ),
+            "SQL operator or clause only SQL writes (RLIKE, EXISTS (SELECT, HAVING 1=, SET @v=)",
+        ),
+        rule(
             942380,
             Sqli,
             2,
@@ -452,6 +464,24 @@ mod tests {
         assert!(fires(942362, "EXEC master..xp"));
         assert!(!fires(942362, "exec spa"));
         assert!(!fires(942362, "exec summary"));
+    }
+
+    #[test]
+    fn operators_and_clauses_only_sql_writes_fire_but_their_prose_cousins_do_not() {
+        assert!(fires(942120, "x rlike y"));
+        assert!(fires(942120, "exists (select 1)"));
+        assert!(fires(942120, "having 'a'='a"));
+        assert!(fires(942120, "having 1 >"));
+        assert!(fires(942120, " SET @x=1"));
+        assert!(fires(942120, "like char(65)"));
+        assert!(fires(942120, "' load data infile '/etc/passwd'"));
+        assert!(fires(942120, "1 as x from users"));
+        assert!(fires(942120, "not between 0 and 9"));
+        assert!(!fires(942120, "having fun at the beach"));
+        assert!(!fires(942120, "set up the table"));
+        assert!(!fires(942120, "it looks like chrome"));
+        assert!(!fires(942120, "not between us"));
+        assert!(!fires(942120, "as seen from above"));
     }
 
     #[test]
