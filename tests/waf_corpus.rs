@@ -180,6 +180,10 @@ fn files(sub: &str) -> Vec<(String, PathBuf)> {
 }
 
 fn files_in(dir: &std::path::Path, sub: &str) -> Vec<(String, PathBuf)> {
+    // An attack-only corpus (`waf-public4`) has no benign part.
+    if sub == "benign" && !dir.join(sub).exists() {
+        return Vec::new();
+    }
     let mut v: Vec<_> = std::fs::read_dir(dir.join(sub))
         .expect("corpus directory")
         .filter_map(Result::ok)
@@ -288,9 +292,10 @@ fn benign_corpus_false_positive_rate_is_below_one_percent() {
 }
 
 /// The held-out public corpora (`tests/corpus/waf-public/` from round 1, whose
-/// both halves are now tuned against, and `tests/corpus/waf-public2/` and
-/// `tests/corpus/waf-public3/` (SQL injection) from rounds 2 and 3, whose `test`
-/// halves are only measured; see their READMEs). The floors sit just below
+/// both halves are now tuned against, and `tests/corpus/waf-public2/`,
+/// `tests/corpus/waf-public3/` (SQL injection) and `tests/corpus/waf-public4/`
+/// (SQL injection, attacks only) from rounds 2, 3 and 7, whose `test` halves are
+/// only measured; see their READMEs). The floors sit just below
 /// the rates measured when they were set, so a regression fails here.
 fn public_dir(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -341,7 +346,9 @@ fn public_floor(part: &str, category: &str) -> f64 {
         ("waf-public2/test", "rce") => 0.85,
         ("waf-public2/test", "sqli") => 0.87,
         ("waf-public3/dev", "sqli") => 0.93,
-        ("waf-public3/test", "sqli") => 0.85,
+        ("waf-public3/test", "sqli") => 0.86,
+        ("waf-public4/dev", "sqli") => 0.96,
+        ("waf-public4/test", "sqli") => 0.95,
         _ => 0.99,
     }
 }
@@ -356,6 +363,8 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
         "waf-public2/test",
         "waf-public3/dev",
         "waf-public3/test",
+        "waf-public4/dev",
+        "waf-public4/test",
     ];
     // The parts are independent; measuring them side by side keeps the test short.
     let rates: Vec<_> = std::thread::scope(|s| {
@@ -391,7 +400,7 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
     assert!(failures.is_empty(), "public corpus regressed: {failures:?}");
 }
 
-/// SQL injection at paranoia level 2 (the paranoia-2 rules of round 6, see
+/// SQL injection at paranoia level 2 (the paranoia-2 rules of rounds 6 and 7, see
 /// `tests/corpus/waf-public/README.md`): floors just below the rates measured
 /// when they were set, and false positives still under 1%.
 #[test]
@@ -399,10 +408,12 @@ fn public_corpus_sqli_at_paranoia_2_stays_at_its_measured_level() {
     let floors = [
         ("waf-public/dev", 0.99),
         ("waf-public/test", 0.95),
-        ("waf-public2/dev", 0.96),
-        ("waf-public2/test", 0.87),
+        ("waf-public2/dev", 0.99),
+        ("waf-public2/test", 0.90),
         ("waf-public3/dev", 0.96),
-        ("waf-public3/test", 0.87),
+        ("waf-public3/test", 0.88),
+        ("waf-public4/dev", 0.97),
+        ("waf-public4/test", 0.95),
     ];
     let rates: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = floors
