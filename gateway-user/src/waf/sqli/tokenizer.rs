@@ -404,7 +404,8 @@ fn is_space(c: u8) -> bool {
 /// A no-break space (U+00A0) at `pos`: MySQL reads the Latin-1 byte as a space, so
 /// `1'\u{a0}OR\u{a0}1=1` is three words, not one.
 fn nbsp_at(b: &[u8], pos: usize) -> bool {
-    b.get(pos..pos + 2) == Some(&[0xc2, 0xa0])
+    // The lead byte first: the word loops call this for every byte.
+    b.get(pos) == Some(&0xc2) && b.get(pos + 1) == Some(&0xa0)
 }
 
 /// Tokenizes `input` in the given context.
