@@ -287,12 +287,27 @@ impl Sets {
             Some(masks) if gates_see_raw => Some(masks.live(raw)),
             _ => None,
         };
-        for (i, g) in plan.groups.iter().map(|&g| &self.groups[g]).enumerate() {
-            if let Some(live) = live
-                && live & (1 << i) == 0
-            {
+        // With `live`, only its groups are visited (in plan order): most of a
+        // plan's groups are filtered out for most values.
+        let (mut pending, mut next) = (live.unwrap_or(0), 0);
+        loop {
+            let i = if live.is_some() {
+                if pending == 0 {
+                    break;
+                }
+                let i = pending.trailing_zeros() as usize;
+                pending &= pending - 1;
+                i
+            } else {
+                if next == plan.groups.len() {
+                    break;
+                }
+                next += 1;
+                next - 1
+            };
+            let Some(g) = plan.groups.get(i).map(|&g| &self.groups[g]) else {
                 continue;
-            }
+            };
             let sees = match g.prefilter {
                 Some((needs, gate))
                     if live.is_none()
