@@ -70,6 +70,10 @@ const SCAN: [u64; 256] = {
     let mut table = SYMBOL;
     let mut b = 0usize;
     while b < 256 {
+        assert!(
+            SYMBOL[b] & WS_MARK == 0,
+            "WS_MARK must be a bit no symbol uses"
+        );
         if SYMBOL[b] & WHITESPACE != 0 {
             table[b] |= WS_MARK;
         }
