@@ -48,16 +48,13 @@ use crate::{
     atomic,
     maps::{BUCKETS_V4, BUCKETS_V6},
     rate::{MAX_ELAPSED_NS, Rate},
-    source::Source,
+    source::{self, Source},
 };
 
 /// The bucket of an IPv4 source if it had one; claims a slot for it if not.
 #[inline(always)]
 pub(crate) fn slot_v4(source: &Source, config: &EdgeConfig, rate: &Rate) -> Option<*mut Bucket> {
-    let prefix = match config.prefix_v4 {
-        p @ 1..=32 => p,
-        _ => 32,
-    };
+    let prefix = source::prefix_v4(config);
     let addr = source.v4();
     let key = bucket::key_v4(prefix, table::mask_v4(addr, prefix));
     let row = BUCKETS_V4.get_ptr_mut(bucket::row_v4(
@@ -77,10 +74,7 @@ pub(crate) fn slot_v4(source: &Source, config: &EdgeConfig, rate: &Rate) -> Opti
 /// The bucket of an IPv6 source (its configured prefix) if it had one; claims a slot if not.
 #[inline(always)]
 pub(crate) fn slot_v6(source: &Source, config: &EdgeConfig, rate: &Rate) -> Option<*mut Bucket> {
-    let prefix = match config.prefix_v6 {
-        p @ 1..=128 => p,
-        _ => 64,
-    };
+    let prefix = source::prefix_v6(config);
     let (hi, lo) = table::mask_v6(source.hi, source.lo, prefix);
     let key = bucket::key_v6(prefix, hi, lo, config.table_seed);
     let row = BUCKETS_V6.get_ptr_mut(bucket::row_v6(key, config.bucket_mask_v6))?;

@@ -53,38 +53,43 @@ impl Source {
     }
 
     /// The bucket / drop-count key: the address masked to the configured prefix.
-    ///
-    /// A prefix outside the valid range (0 in a zeroed CONFIG) means the
-    /// default: per address for IPv4, per /64 for IPv6.
     #[inline(always)]
     pub fn key(&self, config: &EdgeConfig) -> SourceKey {
         if self.is_v4() {
-            let prefix = match config.prefix_v4 {
-                p @ 1..=32 => p,
-                _ => 32,
-            };
-            let masked = self.v4() & (u32::MAX << (32 - prefix));
+            let prefix = prefix_v4(config);
             SourceKey {
                 family: family::V4,
                 prefix_len: prefix,
-                addr: Self::bytes(u64::from(masked), 0, true),
+                addr: Self::bytes(u64::from(table::mask_v4(self.v4(), prefix)), 0, true),
             }
         } else {
-            let prefix = match config.prefix_v6 {
-                p @ 1..=128 => p,
-                _ => 64,
-            };
-            let (hi_mask, lo_mask) = if prefix <= 64 {
-                (u64::MAX << (64 - prefix), 0)
-            } else {
-                (u64::MAX, u64::MAX << (128 - prefix))
-            };
+            let prefix = prefix_v6(config);
+            let (hi, lo) = table::mask_v6(self.hi, self.lo, prefix);
             SourceKey {
                 family: family::V6,
                 prefix_len: prefix,
-                addr: Self::bytes(self.hi & hi_mask, self.lo & lo_mask, false),
+                addr: Self::bytes(hi, lo, false),
             }
         }
+    }
+}
+
+/// The prefix an IPv4 source's bucket and drop count are kept per. One
+/// outside the valid range (0 in a zeroed CONFIG) means the default: per address.
+#[inline(always)]
+pub fn prefix_v4(config: &EdgeConfig) -> u32 {
+    match config.prefix_v4 {
+        p @ 1..=32 => p,
+        _ => 32,
+    }
+}
+
+/// The same for IPv6 sources; the default is per /64.
+#[inline(always)]
+pub fn prefix_v6(config: &EdgeConfig) -> u32 {
+    match config.prefix_v6 {
+        p @ 1..=128 => p,
+        _ => 64,
     }
 }
 
