@@ -239,14 +239,6 @@ pub mod table {
         z ^ (z >> 31)
     }
 
-    /// A keyed 64-bit hash of an IPv6 network (two splitmix rounds): the
-    /// bucket tables' fingerprint of a source, where every bit must depend
-    /// on every input bit.
-    #[inline(always)]
-    pub const fn fingerprint_v6(key: u64, hi: u64, lo: u64, seed: u64) -> u64 {
-        mix(mix(hi ^ seed ^ key.rotate_left(17)) ^ lo)
-    }
-
     // The ban tables' hash is multiply-shift (Dietzfelbinger et al.): with
     // `a` a secret random odd multiplier, a row index made of the bits of
     // `a * x` from bit 32 up collides for two keys whose difference has its
@@ -254,9 +246,8 @@ pub mod table {
     // are folded so that every difference does: an IPv4 key word differs in
     // its address (bits 0..32) or only in its prefix length (bits 32..40: then
     // the products agree below bit 32 and differ in the row bits, in any table
-    // of more than 32 rows);
-    // the halves of an IPv6 network are xor-folded onto their low 32 bits
-    // first. One multiplication per row on the packet path, and the two rows'
+    // of more than 32 rows); the halves of an IPv6 network are xor-folded onto
+    // their low 32 bits first. One multiplication per row on the packet path, and the two rows'
     // are independent, where a mixing hash chains two (four for IPv6).
 
     /// The two odd multipliers of the ban tables' hash, from the table seed
@@ -401,7 +392,10 @@ pub mod bucket {
     /// nobody can choose such a pair).
     #[inline(always)]
     pub const fn key_v6(prefix_len: u32, hi: u64, lo: u64, seed: u64) -> u64 {
-        table::USED | table::fingerprint_v6(table::key_v6(prefix_len), hi, lo, seed ^ SALT)
+        let key = table::key_v6(prefix_len);
+        // Two splitmix rounds, not the ban tables' multiply-shift: every bit
+        // of a fingerprint must depend on every input bit.
+        table::USED | table::mix(table::mix(hi ^ seed ^ SALT ^ key.rotate_left(17)) ^ lo)
     }
 
     /// Mixed into the seed so bucket rows do not follow ban rows.

@@ -45,8 +45,8 @@ fn at(ctx: &XdpContext, offset: usize, len: usize) -> Option<usize> {
 /// alignment the packet does not promise. The kernel accepts these loads: on
 /// hosts without efficient unaligned access its verifier checks packet loads
 /// against `NET_IP_ALIGN`, which puts IP headers (at 14, 18 or 22 bytes) on a
-/// 4-byte boundary, and every load here is of a 16-bit word at an even offset or of a 32-bit word in
-/// an IP header, so it sits on its own boundary there.
+/// 4-byte boundary, and every load here is of a 16-bit word at an even offset
+/// or of a 32-bit word in an IP header, so it sits on its own boundary there.
 #[cfg(target_arch = "bpf")]
 mod load {
     use core::arch::asm;
