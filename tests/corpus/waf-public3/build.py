@@ -20,39 +20,16 @@ extra/sqlmap_all.txt (gen_sqlmap.py) and the machine's /usr/share/doc changelogs
 
 Deterministic: seeded sampling, SHA-256 split (even first byte: dev, odd: test).
 """
-import glob, gzip, hashlib, json, os, random, re, sys, urllib.parse
+import glob, gzip, json, os, random, re, sys, urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from corpus_build import dedup, escape, fragment, norm, seen_keys, write  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv[1] if len(sys.argv) > 1 else "/work/corpora/q3"
 EXTRA = sys.argv[sys.argv.index("--extra") + 1] if "--extra" in sys.argv else None
 SEEN_DIRS = [os.path.join(HERE, "..", d) for d in ("waf", "waf-public", "waf-public2")]
 NPM_READMES = ["express", "lodash", "axios", "commander", "yargs", "dayjs", "chalk", "prettier", "marked"]
-
-
-def norm(s):
-    s = re.sub(r"\d+", "0", s.lower())
-    return re.sub(r"\s+", " ", s).strip()
-
-
-def escape(s):
-    return s.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-
-
-def seen_keys():
-    keys = set()
-    for d in SEEN_DIRS:
-        for p in glob.glob(os.path.join(d, "**", "*.txt"), recursive=True):
-            for l in open(p, encoding="utf-8"):
-                l = l.rstrip("\n")
-                if l and not l.startswith("##"):
-                    keys.add(norm(l.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")))
-    return keys
-
-
-def fragment(s):
-    """A single word, a name, or lone symbols: not an injection on its own."""
-    t = s.strip()
-    return len(t) < 4 or bool(re.fullmatch(r"[\w.@-]+", t)) or bool(re.fullmatch(r"[^\w\s]+", t))
 
 
 def crs_values(kinds):
@@ -193,32 +170,8 @@ def every(lst, n, seed):
     return lst[:n]
 
 
-def dedup(ls, seen):
-    out = []
-    for l in ls:
-        k = norm(l)
-        if not l.strip() or k in seen:
-            continue
-        seen.add(k)
-        out.append(l)
-    return out
-
-
-def write(root, kind, name, ls):
-    parts = {"dev": [], "test": []}
-    for l in ls:
-        part = "dev" if hashlib.sha256(l.encode()).digest()[0] % 2 == 0 else "test"
-        parts[part].append(l)
-    for part, vals in parts.items():
-        d = os.path.join(root, part, kind)
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, name + ".txt"), "w", encoding="utf-8") as f:
-            for v in vals:
-                f.write(escape(v) + "\n")
-
-
 def main():
-    seen = seen_keys()
+    seen = seen_keys(SEEN_DIRS)
     sqli = [v for v in crs_values("+") + li_values() if not fragment(v)]
     write(HERE, "attack", "sqli", dedup(sqli, seen))
     prose, queries = graphql_texts()
