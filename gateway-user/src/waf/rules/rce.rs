@@ -92,13 +92,29 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             // The whole value is a reconnaissance command with options, or a file
-            // command on a system directory: `netstat -an`, `ls -lh /etc/`.
+            // command on a system directory: `netstat -an`, `ls -lh /etc/`; also
+            // after a lone separator or input redirect (`<uname -a;`, `|netstat -an`).
             Regex(concat!(
-                r"^\s*(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
                 r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
             )),
             "Value is a system command line",
+        ),
+        rule(
+            932111,
+            Rce,
+            2,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is a time delay, alone or after a separator or redirect:
+            // `sleep 5`, `<sleep 5;`, `|timeout /t 5`. Blind command injection probes
+            // for it; "sleep 8 hours" goes on.
+            Regex(
+                r"^\s*(?:[<;|&`]\s*)?(?:sleep\s+\d+(?:\.\d+)?[smh]?|timeout\s+/t\s+\d+)\s*[;|&`#]?\s*$",
+            ),
+            "Value is a shell time delay",
         ),
         rule(
             932108,
@@ -289,4 +305,29 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
             .collect();
         (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(&cleaned)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn a_recon_command_after_a_lone_redirect_or_separator_fires() {
+        assert!(fires(932107, "<uname -a;"));
+        assert!(fires(932107, "|netstat -an"));
+        assert!(fires(932107, "uname -a"));
+        assert!(!fires(932107, "<uname> tag"));
+        assert!(!fires(932107, "whoami is a command"));
+    }
+
+    #[test]
+    fn a_whole_value_time_delay_fires_but_prose_about_sleep_does_not() {
+        assert!(fires(932111, "sleep 5"));
+        assert!(fires(932111, "<sleep 5;"));
+        assert!(fires(932111, "'sleep 5'"));
+        assert!(fires(932111, "| timeout /t 10"));
+        assert!(!fires(932111, "sleep 8 hours"));
+        assert!(!fires(932111, "sleep apnea treatment"));
+        assert!(!fires(932111, "sleep"));
+    }
 }

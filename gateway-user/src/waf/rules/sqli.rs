@@ -11,7 +11,8 @@ use crate::waf::transform::{remove_comments, replace_comments};
 /// (`UN/**/ION` evasions aimed at filters that strip comments) and with them as the
 /// spaces SQL reads (`SELECT/**/pg_sleep(5)`); when it is peppered with
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
-/// without them.
+/// without them; when a SQL word sits between `+` signs (`'+or+'1'='1`), with them as
+/// spaces.
 fn sqli_detector(s: &str) -> bool {
     // Byte searches first: most values have neither `/` nor `%`, and a substring
     // search costs more to set up than a short value costs to read.
@@ -21,6 +22,27 @@ fn sqli_detector(s: &str) -> bool {
             && s.contains("/*")
             && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
         || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+        || (plus_spaced(b) && is_sqli(&s.replace('+', " ")))
+}
+
+/// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
+/// form-encoded payload sent where `+` is not decoded (JSON, a double-encoded
+/// query). "c++ or java", `a+b` and base64 have none.
+fn plus_spaced(b: &[u8]) -> bool {
+    if !b.contains(&b'+') {
+        return false;
+    }
+    const WORDS: &[&[u8]] = &[
+        b"or", b"and", b"xor", b"union", b"select", b"having", b"order",
+    ];
+    // Segments between two `+`: every one but the first and the last.
+    let mut parts = b.split(|&c| c == b'+').skip(1).peekable();
+    while let Some(w) = parts.next() {
+        if parts.peek().is_some() && WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `%` signs followed by a letter that cannot start an escape.
@@ -231,6 +253,18 @@ mod tests {
         assert!(!fires(942200, "copy files from program memory"));
         assert!(!fires(942200, "attach the database dump to the ticket"));
         assert!(!fires(942200, "backup database nightly to disk"));
+    }
+
+    #[test]
+    fn plus_signs_for_spaces_are_read_as_spaces_around_sql_words() {
+        assert!(sqli_detector("1 +or+1=1;--"));
+        assert!(sqli_detector("0'+or+x=x)--"));
+        assert!(sqli_detector("-1+union+select+1,2--"));
+        assert!(!sqli_detector("rock+or+roll"));
+        assert!(!sqli_detector("c++ or java"));
+        assert!(!sqli_detector("a+b=c"));
+        assert!(!sqli_detector("aGVsbG8+or+d29ybGQ="));
+        assert!(!sqli_detector("red +or+ blue, whichever"));
     }
 
     #[test]

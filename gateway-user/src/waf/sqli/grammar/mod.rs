@@ -496,7 +496,24 @@ impl<'s, 'a> Parser<'s, 'a> {
                     None | Some(Kind::Comma | Kind::Comment | Kind::Keyword)
                 );
         }
-        self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j))
+        (self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j)))
+            || self.values_row(j)
+    }
+
+    /// `VALUES (1, ...)` or `VALUES ROW('a', ...)` at `j`: a table value constructor
+    /// after UNION (`1' union values(1)--`). A row of literals, not "values (freedom)".
+    fn values_row(&self, j: usize) -> bool {
+        if !self.is_word(j, "values") {
+            return false;
+        }
+        let k = if self.is_word(j + 1, "row") {
+            j + 2
+        } else {
+            j + 1
+        };
+        self.kind(k) == Some(Kind::LParen)
+            && matches!(self.kind(k + 1), Some(Kind::Num | Kind::Str | Kind::Var))
+            && matches!(self.kind(k + 2), Some(Kind::Comma | Kind::RParen))
     }
 
     /// Past the sort direction after an ORDER BY key at `k` (`ORDER BY 1 DESC--`).
@@ -505,6 +522,35 @@ impl<'s, 'a> Parser<'s, 'a> {
             k + 1
         } else {
             k
+        }
+    }
+
+    /// Past what an injected condition may append before it cuts the query off:
+    /// closing parentheses and `LIMIT n[,n]` / `ORDER BY n [DESC]` clauses
+    /// (`1 OR x=x)--`, `' or a=a limit 1--`). At `k` when there is none.
+    fn query_tail(&self, mut k: usize) -> usize {
+        while self.kind(k) == Some(Kind::RParen) {
+            k += 1;
+        }
+        loop {
+            let start = k;
+            if self.kind(k) == Some(Kind::Group) {
+                if self.is_word(k, "limit") && self.kind(k + 1) == Some(Kind::Num) {
+                    k += 2;
+                    while (self.kind(k) == Some(Kind::Comma) || self.is_word(k, "offset"))
+                        && self.kind(k + 1) == Some(Kind::Num)
+                    {
+                        k += 2;
+                    }
+                } else if (self.is_word(k, "order") || self.is_word(k, "group"))
+                    && matches!(self.kind(k + 1), Some(Kind::Num | Kind::Bare))
+                {
+                    k = self.skip_direction(k + 2);
+                }
+            }
+            if k == start {
+                return k;
+            }
         }
     }
 
@@ -702,7 +748,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                     if ev.cmp && (ev.cmp_strict || prefix == Prefix::Literal) {
                         return true;
                     }
-                    if ev.ops > 0 && matches!(after, Some(Kind::Comment | Kind::Semi)) {
+                    if ev.ops > 0
+                        && matches!(
+                            self.kind(self.query_tail(ev.end)),
+                            Some(Kind::Comment | Kind::Semi)
+                        )
+                    {
                         return true;
                     }
                     if terminal
@@ -725,7 +776,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                         // `1 OR x=y#`: after a number, as after nothing, a comparison
                         // cut off by a comment.
                         || (literal_prefix
-                            && after == Some(Kind::Comment)
+                            && self.kind(self.query_tail(ev.end)) == Some(Kind::Comment)
                             && self.comparisons(i + 1, ev.end) > 0)
                 }
             }
@@ -1302,6 +1353,21 @@ mod tests {
         detected(
             &["1or1=1", "1and2>1"],
             &["4or5 people", "call me 2or3 times"],
+        );
+    }
+
+    #[test]
+    fn union_values_with_a_row_of_literals_is_a_union() {
+        detected(
+            &[
+                "1' union values(1)--",
+                "1 union values(1)",
+                "1' union all values row(1,2)#",
+            ],
+            &[
+                "labor union values (freedom, equality)",
+                "the union values (our members) most",
+            ],
         );
     }
 

@@ -7,7 +7,7 @@
 //! Also the suffix scanners leave on a value to close the application's own quote
 //! or parentheses (`... AND 'aBcD'='aBcD`, `... AND ((1234=1234`): a tautology whose
 //! last literal is left open for the query to close.
-use super::{Operand, Parser};
+use super::{Operand, Parser, quiet_comment};
 use crate::waf::sqli::tokenizer::Kind;
 
 /// What one condition chain is made of.
@@ -21,6 +21,8 @@ struct Chain {
     first_cmp: bool,
     /// The first expression is a lone number, string or variable.
     first_literal: bool,
+    /// The first expression is one bare word (`admin or 1--`).
+    first_word: bool,
     /// The first expression compares values (`'a'='a`, `'' / 1 = '`): in a quoted
     /// context that comparison is the input's own.
     first_strict: bool,
@@ -51,6 +53,7 @@ impl Parser<'_, '_> {
             ops: first.ops,
             first_cmp: self.comparisons(0, first.end) > 0,
             first_literal: first.ops == 0 && matches!(first.first, Operand::Literal(_)),
+            first_word: first.ops == 0 && first.first == Operand::Bare && first.end == 1,
             first_strict: first.cmp_strict
                 && self.comparisons(0, first.end) > 0
                 && !self.quoted_word(1),
@@ -171,12 +174,20 @@ impl Parser<'_, '_> {
             return false;
         }
         let n = self.t.len();
-        let truncated = match self.kind(c.end) {
+        // A condition may close parentheses or add LIMIT / ORDER BY before the cut.
+        let tail = self.query_tail(c.end);
+        let truncated = match self.kind(tail) {
             None => false,
-            Some(Kind::Comment) if c.end + 1 == n => true,
-            Some(Kind::Semi) if matches!(self.kind(c.end + 1), None | Some(Kind::Comment)) => true,
+            Some(Kind::Comment) if tail + 1 == n => true,
+            Some(Kind::Semi) if matches!(self.kind(tail + 1), None | Some(Kind::Comment)) => true,
             _ => return false,
         };
+        // ... and cut it off with a comment that says nothing: `1 or 1--`.
+        let cut = truncated
+            && self
+                .t
+                .last()
+                .is_some_and(|t| t.kind == Kind::Comment && quiet_comment(t));
         if quoted {
             // The input closes the literal it was put in and ends in a literal of its
             // own that the application's quote closes, or cuts the query short.
@@ -211,7 +222,11 @@ impl Parser<'_, '_> {
                 && !c.dangling
                 && (c.strict
                     || (c.sql && c.cond)
-                    || (c.first_literal && (c.cond_cmp || self.is_word(c.end - 1, "true"))))
+                    || (c.first_literal
+                        && (c.cond_cmp || self.is_word(c.end - 1, "true") || (cut && c.cond)))
+                    // After one word too, when a true condition is cut off by a comment
+                    // that says nothing: `admin or 1--`, `x and id>0-- -`.
+                    || (c.first_word && cut && c.cond && c.closers == 0))
         }
     }
 
@@ -292,6 +307,47 @@ mod tests {
             assert!(is_sqli(a), "missed: {a}");
         }
         for b in ["1\"OR\"a", "x' or !'1", "it's 1' or !'1 she said"] {
+            assert!(!is_sqli(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_true_condition_cut_off_by_a_quiet_comment_is_an_injection() {
+        for a in [
+            "1 or 1--",
+            "-1 oR 1;--",
+            "9999 xor '1'--",
+            "1 OR '1'-- x",
+            "admin or 1--",
+            "x and id>0-- -",
+            "admin xor true --+",
+        ] {
+            assert!(is_sqli(a), "missed: {a}");
+        }
+        // No comment, a comment that says something, or a false literal.
+        for b in [
+            "1 or 2",
+            "1 or 2;",
+            "1 or 2 -- depends on the size",
+            "tea or coffee --",
+            "yes or no #",
+            "x or 0--",
+        ] {
+            assert!(!is_sqli(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_condition_may_close_parentheses_or_add_limit_before_the_cut() {
+        for a in [
+            "1 OR x=x)--",
+            "-1 oR username like '%' limit 1--",
+            "1')) oR x=x limit 1--",
+            "1' or a=a order by 1 desc#",
+        ] {
+            assert!(is_sqli(a), "missed: {a}");
+        }
+        for b in ["(see 1 or 2) -- later", "pick 1 or 2 limit 1 per person"] {
             assert!(!is_sqli(b), "false positive: {b}");
         }
     }
