@@ -6,7 +6,8 @@ Attacks come from payload collections no earlier round used:
   ssti, xxe, ldap_injection, crlf_injection, prototype_pollution, ssrf,
   ssrf_cloud_metadata, deserialization and web_shells payloads (round 7 used only
   its sqli files); not the `threat_intel.json` files (one probe, `; id`, with CVE
-  names in a comment);
+  names in a comment), nor the strings it scraped from its own test scripts or
+  its whole HTTP requests (see `entries`);
 - the PyPI package `brs-kb` 4.0.2 (MIT), an XSS knowledge base: every payload of
   its `FULL_PAYLOAD_DATABASE` but the CSV and LLM-prompt entries.
 Benign text is from the npm package `@mdn/browser-compat-data` 8.1.9 (CC0-1.0):
@@ -66,10 +67,19 @@ def decode(s):
 
 
 def entries(path):
+    """fray's payload entries, less two kinds that are no parameter value: strings
+    scraped from its authors' test scripts (`source_file` a `.py`: cut-off fragments
+    such as `onerror` or `POST-gp-svg-on`, and stretches of Python code), and whole
+    HTTP requests (`POST /... HTTP/1.1` with headers)."""
     d = json.load(open(path, encoding="utf-8"))
     for e in d.get("payloads", []) if isinstance(d, dict) else d:
-        if isinstance(e, dict) and isinstance(e.get("payload"), str):
-            yield e
+        if not isinstance(e, dict) or not isinstance(e.get("payload"), str):
+            continue
+        if str(e.get("source_file", "")).endswith(".py"):
+            continue
+        if re.match(r"[A-Z]+ \S+ HTTP/\d", e["payload"]):
+            continue
+        yield e
 
 
 def code_category(e):
