@@ -293,9 +293,10 @@ fn benign_corpus_false_positive_rate_is_below_one_percent() {
 
 /// The held-out public corpora (`tests/corpus/waf-public/` from round 1, whose
 /// both halves are now tuned against, and `tests/corpus/waf-public2/`,
-/// `tests/corpus/waf-public3/` (SQL injection) and `tests/corpus/waf-public4/`
-/// (SQL injection, attacks only) from rounds 2, 3 and 7, whose `test` halves are
-/// only measured; see their READMEs). The floors sit just below
+/// `tests/corpus/waf-public3/` (SQL injection), `tests/corpus/waf-public4/`
+/// (SQL injection, attacks only) and `tests/corpus/waf-public5/` (every other
+/// category) from rounds 2, 3, 7 and 8, whose `test` halves are only measured;
+/// see their READMEs). The floors sit just below
 /// the rates measured when they were set, so a regression fails here.
 fn public_dir(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -349,7 +350,33 @@ fn public_floor(part: &str, category: &str) -> f64 {
         ("waf-public3/test", "sqli") => 0.86,
         ("waf-public4/dev", "sqli") => 0.96,
         ("waf-public4/test", "sqli") => 0.95,
+        ("waf-public5/dev", "xss") => 0.89,
+        ("waf-public5/dev", "lfi") => 0.84,
+        ("waf-public5/dev", "rfi") => 0.72,
+        ("waf-public5/dev", "rce") => 0.82,
+        ("waf-public5/dev", "ssti") => 0.89,
+        ("waf-public5/dev", "node") => 0.97,
+        ("waf-public5/dev", "ldap") => 0.82,
+        ("waf-public5/test", "xss") => 0.87,
+        ("waf-public5/test", "lfi") => 0.86,
+        ("waf-public5/test", "rfi") => 0.50,
+        ("waf-public5/test", "rce") => 0.85,
+        ("waf-public5/test", "ssti") => 0.93,
+        ("waf-public5/test", "node") => 0.90,
+        ("waf-public5/test", "ldap") => 0.78,
+        ("waf-public5/test", "xxe") => 0.95,
         _ => 0.99,
+    }
+}
+
+/// The false-positive ceiling of a part: waf-public5's benign traffic is MDN's
+/// browser-compatibility notes, HTML-heavy documentation (0.87% and 0.63% when
+/// it was added, against CRS paranoia 1's 4.42% and 3.22%).
+fn public_fp_ceiling(part: &str) -> f64 {
+    if part.starts_with("waf-public5/") {
+        0.010
+    } else {
+        0.006
     }
 }
 
@@ -365,6 +392,8 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
         "waf-public3/test",
         "waf-public4/dev",
         "waf-public4/test",
+        "waf-public5/dev",
+        "waf-public5/test",
     ];
     // The parts are independent; measuring them side by side keeps the test short.
     let rates: Vec<_> = std::thread::scope(|s| {
@@ -393,7 +422,7 @@ fn public_corpus_detection_and_false_positives_stay_at_their_measured_levels() {
             "public {part:16} benign fp {fps}/{total} {:.2}%",
             fp * 100.0
         );
-        if fp > 0.006 {
+        if fp > public_fp_ceiling(part) {
             failures.push(format!("{part} benign false positives: {:.2}%", fp * 100.0));
         }
     }
