@@ -10,6 +10,7 @@ mod frames;
 mod test_run;
 
 use std::{
+    net::Ipv6Addr,
     thread,
     time::{Duration, Instant},
 };
@@ -494,6 +495,51 @@ fn a_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
     filter.block_v4.refresh_marks();
     assert!(!filter.block_v4.is_spilled(row), "a stale mark is cleared");
     assert_eq!(filter.run(&frame), XDP_PASS);
+}
+
+#[test]
+fn an_ipv6_ban_in_its_second_row_is_found_through_the_spill_mark_of_its_first() {
+    use gateway_common::table;
+    let mut filter = Filter::with_config(EdgeConfig::DEFAULT);
+    let seed = filter.config().table_seed;
+    let halves = |ip: Ipv6Addr| {
+        let b = ip.octets();
+        (
+            u64::from_be_bytes(b[..8].try_into().unwrap()),
+            u64::from_be_bytes(b[8..].try_into().unwrap()),
+        )
+    };
+    let first_row = |ip: Ipv6Addr| {
+        let (hi, lo) = halves(ip);
+        let h = table::hash_v6(table::key_v6(128), hi, lo, seed);
+        table::first_row(h, test_run::TABLE_ROWS - 1)
+    };
+    // Five addresses whose first row is the same: the fifth must spill.
+    let target = v6("2001:db8:40::1");
+    let row = first_row(target);
+    let same_row: Vec<_> = (0..=u16::MAX)
+        .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0x41, 0, 0, 0, i >> 8, i & 0xff))
+        .filter(|&ip| first_row(ip) == row)
+        .take(4)
+        .collect();
+    assert_eq!(same_row.len(), 4, "addresses sharing row {row}");
+    for ip in &same_row {
+        filter.ban(&format!("{ip}/128"), BanReason::Manual, 0);
+    }
+    assert!(
+        !filter.block_v6.is_spilled(row),
+        "four fit in their first row"
+    );
+    filter.ban(&format!("{target}/128"), BanReason::Waf, 0);
+    assert!(
+        filter.block_v6.is_spilled(row),
+        "the fifth went to its second row"
+    );
+    let frame = Frame::new().ipv6_udp(target, DST6, b"x");
+    assert_eq!(filter.run(&frame), XDP_DROP);
+    // Its neighbours in the first row are still found there.
+    let frame = Frame::new().ipv6_udp(same_row[3], DST6, b"x");
+    assert_eq!(filter.run(&frame), XDP_DROP);
 }
 
 #[test]

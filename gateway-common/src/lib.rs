@@ -306,10 +306,24 @@ pub mod table {
     /// The two rows an entry with hash `h` may live in (they differ when `row_mask` > 0).
     #[inline(always)]
     pub const fn rows(h: u64, row_mask: u32) -> (u32, u32) {
-        let first = h as u32 & row_mask;
+        (first_row(h, row_mask), second_row(h, row_mask))
+    }
+
+    /// The first of [`rows`]. The program computes the second only when the
+    /// first is marked spilled, so a hit in the first row never pays for it
+    /// (nor, for the multiply-shift hash, for the second multiplication).
+    #[inline(always)]
+    pub const fn first_row(h: u64, row_mask: u32) -> u32 {
+        h as u32 & row_mask
+    }
+
+    /// The second of [`rows`].
+    #[inline(always)]
+    pub const fn second_row(h: u64, row_mask: u32) -> u32 {
+        let first = first_row(h, row_mask);
         let second = (h >> 32) as u32 & row_mask;
         let same = is_zero((first ^ second) as u64) as u32;
-        (first, second ^ (same & row_mask & 1))
+        second ^ (same & row_mask & 1)
     }
 
     /// The IPv4 network of `addr` (big-endian u32) at `prefix_len` (0..=32).

@@ -57,13 +57,12 @@ fn live_ban_v4(source: &Source, config: &EdgeConfig) -> Option<u32> {
             continue;
         }
         let key = table::key_v4(len, table::mask_v4(addr, len));
-        let (first, second) = table::rows(
-            table::hash_v4(key, config.table_seed),
-            config.block_row_mask,
+        let h = table::hash_v4(key, config.table_seed);
+        let mask = config.block_row_mask;
+        let found = resolve(
+            find_v4(BLOCK_V4.get(table::first_row(h, mask)), key),
+            || find_v4(BLOCK_V4.get(table::second_row(h, mask)), key),
         );
-        let found = resolve(find_v4(BLOCK_V4.get(first), key), || {
-            find_v4(BLOCK_V4.get(second), key)
-        });
         if let Some((expires_ns, reason)) = found
             && live(expires_ns)
         {
@@ -147,13 +146,19 @@ fn live_ban_v6(source: &Source, config: &EdgeConfig) -> Option<u32> {
         }
         let (net_hi, net_lo) = source::net_v6(hi, lo, len);
         let key = table::key_v6(len);
-        let (first, second) = table::rows(
-            table::hash_v6(key, net_hi, net_lo, config.table_seed),
-            config.block_row_mask,
+        let h = table::hash_v6(key, net_hi, net_lo, config.table_seed);
+        let mask = config.block_row_mask;
+        let found = resolve(
+            find_v6(BLOCK_V6.get(table::first_row(h, mask)), key, net_hi, net_lo),
+            || {
+                find_v6(
+                    BLOCK_V6.get(table::second_row(h, mask)),
+                    key,
+                    net_hi,
+                    net_lo,
+                )
+            },
         );
-        let found = resolve(find_v6(BLOCK_V6.get(first), key, net_hi, net_lo), || {
-            find_v6(BLOCK_V6.get(second), key, net_hi, net_lo)
-        });
         if let Some((expires_ns, reason)) = found
             && live(expires_ns)
         {
