@@ -155,6 +155,15 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Header bytes as text, invalid UTF-8 replaced. Valid text (nearly all) goes
+/// through the validator's ASCII fast path rather than the lossy decoder's.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Form decoding of one component: `+` is a space, `%XX` is decoded once.
 fn form_decode(s: &str) -> Cow<'_, str> {
     if s.contains('+') {
@@ -224,11 +233,11 @@ pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limi
                     kind: FieldKind::Header,
                     prefix: "header",
                     key: Cow::Borrowed(n),
-                    value: String::from_utf8_lossy(value.as_bytes()),
+                    value: text(value.as_bytes()),
                 },
             );
         } else if n == "cookie" {
-            let raw = String::from_utf8_lossy(value.as_bytes());
+            let raw = text(value.as_bytes());
             extract_cookies(raw, &mut out, max);
         }
     }
@@ -267,7 +276,21 @@ pub(super) fn extract_form<'a>(q: &'a str, out: &mut Fields<'a>, max: usize) {
 }
 
 fn extract_cookies<'a>(raw: Cow<'a, str>, out: &mut Fields<'a>, max: usize) {
-    // Cookie values are few and short; owning them keeps the borrow simple.
+    match raw {
+        // A header that is UTF-8 (nearly all): names and values borrow from it.
+        Cow::Borrowed(raw) => push_cookies(raw, out, max, Cow::Borrowed),
+        // Cookie values are few and short; owning them keeps the borrow simple.
+        Cow::Owned(raw) => push_cookies(&raw, out, max, |s| Cow::Owned(s.to_string())),
+    }
+}
+
+/// The cookies of `raw`, each part turned into a field's text by `text`.
+fn push_cookies<'r, 'a>(
+    raw: &'r str,
+    out: &mut Fields<'a>,
+    max: usize,
+    text: impl Fn(&'r str) -> Cow<'a, str>,
+) {
     for pair in raw.split(';') {
         let pair = pair.trim();
         if pair.is_empty() {
@@ -279,17 +302,21 @@ fn extract_cookies<'a>(raw: Cow<'a, str>, out: &mut Fields<'a>, max: usize) {
             Field {
                 kind: FieldKind::ArgName,
                 prefix: "cookie_names",
-                key: Cow::Owned(k.to_string()),
-                value: Cow::Owned(k.to_string()),
+                key: text(k),
+                value: text(k),
             },
         );
+        let value = match url_decode_once(v) {
+            Cow::Borrowed(v) => text(v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
         out.push(
             max,
             Field {
                 kind: FieldKind::Cookie,
                 prefix: "cookie",
-                key: Cow::Owned(k.to_string()),
-                value: Cow::Owned(url_decode_once(v).into_owned()),
+                key: text(k),
+                value,
             },
         );
     }
