@@ -6,6 +6,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bumpalo::Bump;
+
 mod body;
 mod json;
 
@@ -175,7 +177,14 @@ fn form_decode(s: &str) -> Cow<'_, str> {
 }
 
 /// Extracts every inspectable field; `body` is the (possibly cut) body to inspect.
-pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limits) -> Fields<'a> {
+/// Names built from parts (nested JSON paths) are copied into `names`, one arena
+/// for the request rather than one allocation per field.
+pub fn extract<'a>(
+    view: &RequestView<'a>,
+    body: Option<&'a [u8]>,
+    limits: &Limits,
+    names: &'a Bump,
+) -> Fields<'a> {
     // About one field per 16 body bytes (JSON keys and values), so the list is
     // not regrown field by field.
     let guess = 16 + body.map_or(0, |b| b.len() / 16);
@@ -242,7 +251,7 @@ pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limi
         }
     }
     if let Some(body) = body.filter(|b| !b.is_empty()) {
-        extract_body(view.content_type, body, limits, &mut out);
+        extract_body(view.content_type, body, limits, names, &mut out);
     }
     out
 }
@@ -346,7 +355,8 @@ mod tests {
     fn query_arguments_are_form_decoded_with_names() {
         let h = http::HeaderMap::new();
         let v = RequestView::get("/s", Some("q=a+b%27c&x[%24ne]=1"), &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         let args = names_values(&f, FieldKind::ArgValue);
         assert_eq!(args[0], ("args.q".into(), "a b'c".into()));
         assert!(
@@ -363,7 +373,8 @@ mod tests {
         h.insert("cookie", "session=abc; pref=%27x".parse().unwrap());
         h.insert("x-other", "ignored".parse().unwrap());
         let v = RequestView::get("/", None, &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         assert_eq!(
             names_values(&f, FieldKind::Header),
             vec![("header.user-agent".into(), "sqlmap/1.7".into())]
@@ -377,7 +388,8 @@ mod tests {
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/json");
         let body = br#"{"user":{"name":"x' or 1=1--","tags":["a","b"]},"q":{"$ne":1}}"#;
-        let f = extract(&v, Some(body), &limits());
+        let names = Bump::new();
+        let f = extract(&v, Some(body), &limits(), &names);
         let vals = names_values(&f, FieldKind::BodyValue);
         assert!(vals.contains(&("json.user.name".into(), "x' or 1=1--".into())));
         assert!(vals.contains(&("json.user.tags".into(), "b".into())));
@@ -391,10 +403,12 @@ mod tests {
         let h = http::HeaderMap::new();
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/json");
+        let names = Bump::new();
         let f = extract(
             &v,
             Some(br#"{"a": "<script>alert(1)</script>", "b": "trunc"#),
             &limits(),
+            &names,
         );
         assert!(f.malformed_body);
         assert!(
@@ -411,7 +425,8 @@ mod tests {
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("multipart/form-data; boundary=XyZ");
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nhello ' union select 1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"up\"; filename=\"../../x.php\"\r\nContent-Type: application/octet-stream\r\n\r\nBINARY<script>\r\n--XyZ--\r\n";
-        let f = extract(&v, Some(body), &limits());
+        let names = Bump::new();
+        let f = extract(&v, Some(body), &limits(), &names);
         assert!(
             names_values(&f, FieldKind::ArgValue)
                 .contains(&("args.comment".into(), "hello ' union select 1".into()))
@@ -428,10 +443,12 @@ mod tests {
         let h = http::HeaderMap::new();
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/xml");
+        let names = Bump::new();
         let f = extract(
             &v,
             Some(b"<a id=\"7\"><b>hi</b><c><![CDATA[x<y]]></c></a>"),
             &limits(),
+            &names,
         );
         assert_eq!(
             f.list
@@ -451,7 +468,8 @@ mod tests {
         let h = http::HeaderMap::new();
         let q = "a=1&".repeat(500);
         let v = RequestView::get("/", Some(&q), &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         assert_eq!(f.list.len(), 100);
         assert!(f.overflow);
     }
