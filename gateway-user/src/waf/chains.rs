@@ -142,6 +142,15 @@ impl<'f> FieldCache<'_, 'f> {
         self.slots[p].value.as_deref().unwrap_or("")
     }
 
+    /// The field value under chain `p`, or the raw value when the chain changes at
+    /// most its ASCII case (for tests that ignore case: nothing is computed).
+    pub(super) fn value_up_to_case(&mut self, p: usize) -> &str {
+        if self.slots[p].value.is_none() && self.effect(p) != Effect::Unknown {
+            return self.raw;
+        }
+        self.value(p)
+    }
+
     /// The symbols of the field value under chain `p` (the uppercase bit may be stale).
     pub(super) fn chars(&mut self, p: usize) -> Symbols {
         if let Some(chars) = self.slots[p].chars {

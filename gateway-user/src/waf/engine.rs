@@ -317,7 +317,8 @@ impl Engine {
                 acc.force_block = true;
             }
         }
-        let fields = extract(view, body, &self.limits);
+        let names = bumpalo::Bump::new();
+        let fields = extract(view, body, &self.limits, &names);
         if fields.overflow {
             let f = protocol_field("args");
             if !policy.excluded(RULE_TOO_MANY_FIELDS, &f) {

@@ -7,9 +7,14 @@
 //! nearly every value, so requiring them would skip nothing. The walk is
 //! conservative: what it cannot reason about (look-arounds, optional parts, empty
 //! matches) requires nothing, and a pattern that requires nothing is always run.
+//!
+//! Some patterns need a character only in one place: `javascript:` needs a `:`
+//! right after a `t`. Such pairs (`required_pairs`) tell a value with a `:` in
+//! it (a time, a URL, `Note: ...`) from one that may match.
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::symbols::Symbols;
+use super::transform::is_ascii_ws;
 
 /// A set of characters as the analysis sees them: ASCII ones exactly, non-ASCII
 /// ones as a whole.
@@ -74,6 +79,17 @@ const COMMON: u128 = {
     m
 };
 
+/// ASCII whitespace and controls: what whitespace steps remove.
+const WHITESPACE: u128 = {
+    let mut m = 1u128 << 0x7f;
+    let mut b = 0u8;
+    while b <= b' ' {
+        m |= 1u128 << b;
+        b += 1;
+    }
+    m
+};
+
 /// Punctuation that ordinary values (prose, e-mail addresses, URLs, dates) often hold.
 const FREQUENT: u128 = {
     let mut m = 0u128;
@@ -98,6 +114,188 @@ pub fn required_chars(pattern: &str) -> Option<Symbols> {
     required(&hir)
         .filter(|set| set.ascii & COMMON == 0)
         .map(Chars::symbols)
+}
+
+/// Two adjacent characters: a byte of `first` right before a byte of `second`
+/// (ASCII bytes, as bit masks; `second` is punctuation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pair {
+    first: u128,
+    second: u128,
+}
+
+impl Pair {
+    /// The pair of two sets, when it can be tested cheaply and exactly: ASCII
+    /// only, no whitespace or control (whitespace steps remove them), and
+    /// punctuation second, so the test only stops at rare bytes. `first` gets both
+    /// ASCII cases of its letters, so a value may be tested before lowercasing.
+    fn of(first: Chars, second: Chars) -> Option<Pair> {
+        let usable = |c: Chars| !c.non_ascii && c.ascii != 0 && c.ascii & WHITESPACE == 0;
+        if !usable(first) || !usable(second) || second.ascii & COMMON != 0 {
+            return None;
+        }
+        let cased = (b'a'..=b'z')
+            .filter(|&l| first.ascii & (1u128 << l | 1u128 << l.to_ascii_uppercase()) != 0)
+            .fold(0, |m, l| m | 1u128 << l | 1u128 << l.to_ascii_uppercase());
+        Some(Pair {
+            first: first.ascii | cased,
+            second: second.ascii,
+        })
+    }
+
+    /// How likely a benign value holds the pair (lower is better).
+    fn cost(self) -> u32 {
+        let second = Chars {
+            ascii: self.second,
+            non_ascii: false,
+        };
+        second.cost() * self.first.count_ones()
+    }
+}
+
+/// Pairs of adjacent characters every match of a pattern holds one of (see
+/// `required_pairs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairs {
+    /// Each second character (a byte), with the bytes that may come before it.
+    by_second: Vec<(u8, u128)>,
+}
+
+impl Pairs {
+    fn new(list: &[Pair]) -> Pairs {
+        let by_second = (0..128u8)
+            .filter_map(|c| {
+                let before = list
+                    .iter()
+                    .filter(|p| p.second & (1u128 << c) != 0)
+                    .fold(0, |m, p| m | p.first);
+                (before != 0).then_some((c, before))
+            })
+            .collect();
+        Pairs { by_second }
+    }
+
+    /// Both sets' pairs.
+    pub fn union(self, other: Pairs) -> Pairs {
+        let mut by_second = self.by_second;
+        for (c, before) in other.by_second {
+            match by_second.iter_mut().find(|(s, _)| *s == c) {
+                Some((_, all)) => *all |= before,
+                None => by_second.push((c, before)),
+            }
+        }
+        Pairs { by_second }
+    }
+
+    /// False when `value`, once its whitespace and controls are removed (and its
+    /// ASCII case changed, if at all), holds none of the pairs. Non-ASCII
+    /// characters may be whitespace that goes: one right before a pair's second
+    /// character counts as a match.
+    pub fn may_hold_joined(&self, value: &str) -> bool {
+        let b = value.as_bytes();
+        self.by_second.iter().any(|&(second, before)| {
+            // A byte search: the second characters are rare, values are not short.
+            let mut from = 0;
+            while let Some(at) = value[from..].find(char::from(second)) {
+                let i = from + at;
+                match b[..i].iter().rev().find(|&&p| !is_ascii_ws(p)) {
+                    Some(&p) if p >= 0x80 || before & (1u128 << p) != 0 => return true,
+                    _ => from = i + 1,
+                }
+            }
+            false
+        })
+    }
+}
+
+/// Pairs of adjacent characters every match of `pattern` (compiled
+/// case-insensitively) contains one of; `None` when there are none to rely on.
+pub fn required_pairs(pattern: &str) -> Option<Pairs> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    pairs(&hir).map(|list| Pairs::new(&list))
+}
+
+fn pairs(hir: &Hir) -> Option<Vec<Pair>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => cheapest_pairs(
+            lit.0
+                .windows(2)
+                .map(|w| Pair::of(Chars::byte(w[0]), Chars::byte(w[1])).map(|p| vec![p])),
+        ),
+        HirKind::Repetition(rep) if rep.min >= 1 => pairs(&rep.sub),
+        HirKind::Capture(cap) => pairs(&cap.sub),
+        // A pair inside one part, or across two parts next to each other (a
+        // look-around between them takes no room).
+        HirKind::Concat(parts) => {
+            let solid: Vec<&Hir> = parts
+                .iter()
+                .filter(|p| !matches!(p.kind(), HirKind::Look(_)))
+                .collect();
+            let across = solid
+                .windows(2)
+                .map(|w| Pair::of(last(w[0])?, first(w[1])?).map(|p| vec![p]));
+            cheapest_pairs(parts.iter().map(pairs).chain(across))
+        }
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(pairs(b)?);
+            }
+            Some(all)
+        }
+        HirKind::Empty | HirKind::Look(_) | HirKind::Class(_) | HirKind::Repetition(_) => None,
+    }
+}
+
+fn cheapest_pairs(sets: impl Iterator<Item = Option<Vec<Pair>>>) -> Option<Vec<Pair>> {
+    sets.flatten()
+        .min_by_key(|s| s.iter().map(|p| p.cost()).sum::<u32>())
+}
+
+/// The characters every match of `hir` starts with (`None`: it may be empty, or
+/// the walk cannot tell).
+fn first(hir: &Hir) -> Option<Chars> {
+    edge(hir, true)
+}
+
+/// The characters every match of `hir` ends with.
+fn last(hir: &Hir) -> Option<Chars> {
+    edge(hir, false)
+}
+
+fn edge(hir: &Hir, start: bool) -> Option<Chars> {
+    match hir.kind() {
+        HirKind::Literal(lit) => {
+            let b = if start { lit.0.first() } else { lit.0.last() };
+            b.map(|&b| Chars::byte(b))
+        }
+        HirKind::Class(class) => Some(class_chars(class)),
+        HirKind::Repetition(rep) if rep.min >= 1 => edge(&rep.sub, start),
+        HirKind::Capture(cap) => edge(&cap.sub, start),
+        HirKind::Concat(parts) => {
+            let mut solid = parts
+                .iter()
+                .filter(|p| !matches!(p.kind(), HirKind::Look(_)));
+            let part = if start {
+                solid.next()
+            } else {
+                solid.next_back()
+            };
+            edge(part?, start)
+        }
+        HirKind::Alternation(branches) => {
+            let mut all = Chars::default();
+            for b in branches {
+                all = all.union(edge(b, start)?);
+            }
+            Some(all)
+        }
+        HirKind::Empty | HirKind::Look(_) | HirKind::Repetition(_) => None,
+    }
 }
 
 /// True when `pattern` (compiled case-insensitively) cannot tell ASCII letters
@@ -226,6 +424,30 @@ mod tests {
         assert!(ignores_ascii_case(r"[a-f0-9]+|[^x]"));
         assert!(!ignores_ascii_case(r"(?-i)Select"));
         assert!(!ignores_ascii_case(r"(?-i:[a-z])"));
+    }
+
+    fn may_hold(pattern: &str, value: &str) -> bool {
+        required_pairs(pattern).is_none_or(|p| p.may_hold_joined(value))
+    }
+
+    #[test]
+    fn a_pattern_needing_a_letter_before_a_colon_is_skipped_on_other_colons() {
+        let p = r"(?:java|vb)script:\S|\bdata:text/html";
+        assert!(may_hold(p, "javascript:alert(1)"));
+        assert!(may_hold(p, "JAVA SCRIPT\t:x"));
+        assert!(may_hold(p, "DATA :text/html"));
+        assert!(may_hold(p, "script\u{a0}:x"));
+        assert!(!may_hold(p, "gift note 1: lorem ipsum"));
+        assert!(!may_hold(p, "https://example.com/a"));
+        assert!(!may_hold(p, ": leading colon"));
+    }
+
+    #[test]
+    fn a_pair_across_an_optional_part_is_not_required() {
+        assert_eq!(required_pairs(r"t(?:x)?:"), None);
+        assert_eq!(required_pairs(r"t\s*:"), None);
+        assert_eq!(required_pairs(r"javascript|data:"), None);
+        assert!(required_pairs(r"t\b:").is_some());
     }
 
     #[test]

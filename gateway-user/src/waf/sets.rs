@@ -16,9 +16,9 @@ use regex::{RegexSet, RegexSetBuilder};
 use super::WafError;
 use super::chains::{Chains, FieldCache};
 use super::fields::FieldKind;
-use super::prefilter::{ignores_ascii_case, required_chars};
+use super::prefilter::{Pairs, ignores_ascii_case, required_chars, required_pairs};
 use super::symbols::Symbols;
-use super::transform::{Effect, Triggers};
+use super::transform::{Effect, Transform, Triggers};
 
 /// Field kinds (`FieldKind` bits) and paranoia levels that plans are made for.
 const KINDS: usize = 16;
@@ -54,6 +54,12 @@ struct Group {
     /// (a prefix of `pipeline` whose remaining steps add no such character), so
     /// the rest of the chain and the scan are skipped for most values.
     prefilter: Option<(Symbols, usize)>,
+    /// For a chain that ends by removing whitespace: pairs of adjacent characters
+    /// every match needs one of, tested on the value under chain `before` (the
+    /// chain without that step). Such a chain changes every value with a space,
+    /// so the group can never stand on the raw scan (`raw_miss`), and a `:` alone
+    /// is in many values; `t:` is in few.
+    pairs: Option<(Pairs, usize)>,
     /// Every pattern ignores ASCII case (`prefilter::ignores_ascii_case`).
     ignores_case: bool,
     /// The symbols that can make the chain change a value (`None`: any value).
@@ -196,12 +202,24 @@ impl Sets {
             } else {
                 None
             };
+            let pairs = match chains.get(pipeline).split_last() {
+                Some((Transform::RemoveWhitespace, before)) => {
+                    let before = before.to_vec();
+                    patterns
+                        .iter()
+                        .map(|p| required_pairs(p))
+                        .try_fold(Pairs::default(), |all, p| Some(all.union(p?)))
+                        .map(|pairs| (pairs, chains.index(&before)))
+                }
+                _ => None,
+            };
             every.extend(patterns.iter().cloned());
             groups.push(Group {
                 pipeline,
                 targets: list.iter().fold(0, |all, r| all | r.targets),
                 paranoia,
                 prefilter,
+                pairs,
                 ignores_case: patterns.iter().all(|p| ignores_ascii_case(p)),
                 triggers: chains.triggers(pipeline),
                 set: compile(&patterns)?,
@@ -322,6 +340,11 @@ impl Sets {
                 Some(_) => sees_raw(g.triggers, g.ignores_case, cache),
                 None => all_see_raw || sees_raw(g.triggers, g.ignores_case, cache),
             };
+            if let Some((pairs, before)) = &g.pairs
+                && !pairs.may_hold_joined(cache.value_up_to_case(*before))
+            {
+                continue;
+            }
             if sees && *raw_miss.get_or_insert_with(|| self.raw_miss(plan, cache)) {
                 continue;
             }

@@ -231,7 +231,7 @@ fn is_ws(c: char) -> bool {
 }
 
 /// `is_ws` for an ASCII byte: controls, whitespace and DEL.
-fn is_ascii_ws(b: u8) -> bool {
+pub(super) fn is_ascii_ws(b: u8) -> bool {
     // One lookup rather than two compares: the whitespace steps test every byte.
     ASCII_WS[usize::from(b)]
 }

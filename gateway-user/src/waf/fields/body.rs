@@ -2,6 +2,8 @@
 //! names), XML (text and attributes), and text.
 use std::borrow::Cow;
 
+use bumpalo::Bump;
+
 use super::json::{extract_json, push_parsed};
 use super::{Field, FieldKind, Fields, Limits, extract_form};
 
@@ -9,6 +11,7 @@ pub(super) fn extract_body<'a>(
     content_type: Option<&str>,
     body: &'a [u8],
     limits: &Limits,
+    names: &'a Bump,
     out: &mut Fields<'a>,
 ) {
     let original_ct = content_type.unwrap_or("");
@@ -38,7 +41,7 @@ pub(super) fn extract_body<'a>(
             None => push_text(body, out, max),
         }
     } else if mime.ends_with("json") || mime.ends_with("+json") {
-        extract_json(body, limits, out);
+        extract_json(body, limits, names, out);
     } else if mime.ends_with("/xml") || mime.ends_with("+xml") {
         extract_xml(body, out, max);
     } else {
@@ -48,7 +51,7 @@ pub(super) fn extract_body<'a>(
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .map(|p| body[p]);
-        if matches!(trimmed, Some(b'{') | Some(b'[')) && push_parsed(body, limits, out) {
+        if matches!(trimmed, Some(b'{') | Some(b'[')) && push_parsed(body, limits, names, out) {
             return;
         }
         if matches!(trimmed, Some(b'<'))

@@ -12,6 +12,8 @@
 //! scanned leniently instead.
 use std::borrow::Cow;
 
+use bumpalo::Bump;
+
 use super::{Field, FieldKind, Fields, Limits};
 
 /// Containers open at once that make serde_json give up (its recursion limit).
@@ -19,7 +21,12 @@ const MAX_NESTING: usize = 128;
 
 /// Pushes the fields of a JSON document. On a parse error nothing is pushed and
 /// `false` is returned (the fields pushed so far are taken back).
-pub(super) fn push_parsed<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) -> bool {
+pub(super) fn push_parsed<'a>(
+    body: &'a [u8],
+    limits: &Limits,
+    names: &'a Bump,
+    out: &mut Fields<'a>,
+) -> bool {
     let (len, overflow) = (out.list.len(), out.overflow);
     // JSON text is UTF-8: bytes that are not can only sit in a string, where
     // serde_json rejects them too.
@@ -30,6 +37,7 @@ pub(super) fn push_parsed<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<
             out: &mut *out,
             limits,
             path: String::new(),
+            names,
         };
         parser.document().is_some()
     });
@@ -41,8 +49,13 @@ pub(super) fn push_parsed<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<
 }
 
 /// Pushes the fields of a JSON body, falling back to a lenient scan of its strings.
-pub(super) fn extract_json<'a>(body: &'a [u8], limits: &Limits, out: &mut Fields<'a>) {
-    if push_parsed(body, limits, out) {
+pub(super) fn extract_json<'a>(
+    body: &'a [u8],
+    limits: &Limits,
+    names: &'a Bump,
+    out: &mut Fields<'a>,
+) {
+    if push_parsed(body, limits, names, out) {
         return;
     }
     // Malformed, truncated, or too deep for serde: scan it leniently, the way a
@@ -122,14 +135,17 @@ fn name_or_value(body: &[u8], at: usize) -> FieldKind {
 /// The parse of one document. A syntax error is `None`, as serde_json's `Err`.
 ///
 /// `path` is shared by the whole walk: a member appends its name and takes it off
-/// again when done. `top` is the path when it is one name borrowed from the body
-/// (top-level members, the common case), so their fields need no copy of it.
+/// again when done. `top` is the path as the member's fields name it: its name
+/// borrowed from the body for a top-level member (the common case), else a copy
+/// of `path` in the `names` arena, made once for the member's key, its value and
+/// the items of an array value (`None`: the document itself, whose path is empty).
 struct Parser<'p, 'a> {
     text: &'a str,
     pos: usize,
     out: &'p mut Fields<'a>,
     limits: &'p Limits,
     path: String,
+    names: &'a Bump,
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -157,11 +173,8 @@ impl<'a> Parser<'_, 'a> {
     }
 
     /// The current path as a field key.
-    fn key(&self, top: Option<&'a str>) -> Cow<'a, str> {
-        match top {
-            Some(name) => Cow::Borrowed(name),
-            None => Cow::Owned(self.path.clone()),
-        }
+    fn key(top: Option<&'a str>) -> Cow<'a, str> {
+        Cow::Borrowed(top.unwrap_or(""))
     }
 
     fn push(&mut self, kind: FieldKind, key: Cow<'a, str>, value: Cow<'a, str>) {
@@ -183,8 +196,7 @@ impl<'a> Parser<'_, 'a> {
             b'"' => {
                 self.pos += 1;
                 let value = self.string()?;
-                let key = self.key(top);
-                self.push(FieldKind::BodyValue, key, value);
+                self.push(FieldKind::BodyValue, Self::key(top), value);
                 Some(())
             }
             b'[' if depth + 1 < MAX_NESTING => {
@@ -250,11 +262,10 @@ impl<'a> Parser<'_, 'a> {
         }
         let top = match &name {
             Cow::Borrowed(n) if named && parent_len == 0 => Some(*n),
-            _ if named => None,
+            _ if named => Some(&*self.names.alloc_str(&self.path)),
             _ => top,
         };
-        let key = self.key(top);
-        self.push(FieldKind::BodyKey, key, name);
+        self.push(FieldKind::BodyKey, Self::key(top), name);
         self.value(top, depth + 1)?;
         self.path.truncate(parent_len);
         Some(())
@@ -404,7 +415,12 @@ fn short_decimal(run: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn fields(body: &str, max_json_depth: usize, max_fields: usize) -> Fields<'_> {
+    fn fields<'a>(
+        body: &'a str,
+        names: &'a Bump,
+        max_json_depth: usize,
+        max_fields: usize,
+    ) -> Fields<'a> {
         let limits = Limits {
             max_json_depth,
             max_fields,
@@ -415,7 +431,7 @@ mod tests {
             overflow: false,
             malformed_body: false,
         };
-        extract_json(body.as_bytes(), &limits, &mut out);
+        extract_json(body.as_bytes(), &limits, names, &mut out);
         out
     }
 
@@ -428,7 +444,13 @@ mod tests {
 
     #[test]
     fn each_copy_of_a_repeated_key_is_a_field() {
-        let f = fields(r#"{"q":"a","q":"b","r":{"s":"c","s":"d"}}"#, 32, 100);
+        let names = Bump::new();
+        let f = fields(
+            r#"{"q":"a","q":"b","r":{"s":"c","s":"d"}}"#,
+            &names,
+            32,
+            100,
+        );
         let values: Vec<_> = named(&f)
             .into_iter()
             .filter(|(k, _, _)| *k == FieldKind::BodyValue)
@@ -447,7 +469,8 @@ mod tests {
 
     #[test]
     fn names_stop_growing_at_the_depth_limit() {
-        let f = fields(r#"{"a":{"b":{"c":{"d":"x"}}},"l":[["y"]]}"#, 2, 100);
+        let names = Bump::new();
+        let f = fields(r#"{"a":{"b":{"c":{"d":"x"}}},"l":[["y"]]}"#, &names, 2, 100);
         assert_eq!(
             named(&f),
             [
@@ -464,7 +487,8 @@ mod tests {
 
     #[test]
     fn escaped_strings_are_unescaped_and_plain_ones_borrowed() {
-        let f = fields(r#"{"k\u0027":"a\"b","plain":"text"}"#, 32, 100);
+        let names = Bump::new();
+        let f = fields(r#"{"k\u0027":"a\"b","plain":"text"}"#, &names, 32, 100);
         assert_eq!(f.list[0].value, "k'");
         assert_eq!(f.list[1].value, "a\"b");
         assert!(matches!(f.list[3].value, Cow::Borrowed("text")));
@@ -473,7 +497,8 @@ mod tests {
     #[test]
     fn a_document_that_fails_late_yields_only_its_lenient_strings() {
         // `1e400` is out of range for serde_json, as it was for a `Value`.
-        let f = fields(r#"{"a":"x","b":1e400,"c":"y"}"#, 32, 100);
+        let names = Bump::new();
+        let f = fields(r#"{"a":"x","b":1e400,"c":"y"}"#, &names, 32, 100);
         assert!(f.malformed_body);
         assert!(f.list.iter().all(|x| x.key.is_empty()));
         assert_eq!(f.list.len(), 5);
@@ -481,7 +506,13 @@ mod tests {
 
     #[test]
     fn names_in_a_broken_document_are_keys_quoted_or_bare() {
-        let f = fields(r#"{user: {$nin: [""]}}, 'pw': {'$ne': "x"}"#, 32, 100);
+        let names = Bump::new();
+        let f = fields(
+            r#"{user: {$nin: [""]}}, 'pw': {'$ne': "x"}"#,
+            &names,
+            32,
+            100,
+        );
         assert!(f.malformed_body);
         assert_eq!(
             named(&f)
@@ -572,13 +603,14 @@ mod tests {
                 max_fields: 1000,
                 headers: vec![],
             };
+            let names = Bump::new();
             let mut out = Fields {
                 list: Vec::new(),
                 overflow: false,
                 malformed_body: false,
             };
             assert_eq!(
-                push_parsed(doc.as_bytes(), &limits, &mut out),
+                push_parsed(doc.as_bytes(), &limits, &names, &mut out),
                 serde,
                 "{doc:?}"
             );
@@ -640,12 +672,13 @@ mod tests {
                 }
             }
             let theirs = serde_json::from_str::<serde_json::Value>(&doc);
+            let names = Bump::new();
             let mut out = Fields {
                 list: Vec::new(),
                 overflow: false,
                 malformed_body: false,
             };
-            let ours = push_parsed(doc.as_bytes(), &limits, &mut out);
+            let ours = push_parsed(doc.as_bytes(), &limits, &names, &mut out);
             assert_eq!(ours, theirs.is_ok(), "acceptance differs on {doc:?}");
             if let Ok(value) = theirs {
                 accepted += 1;
@@ -665,7 +698,8 @@ mod tests {
     #[test]
     fn escapes_are_decoded_as_serde_json_decodes_them() {
         let doc = r#"{"k":["a\"b\\c\/d\b\f\n\r\t","\u0041\u00e9\u20AC","\ud83d\ude00"]}"#;
-        let f = fields(doc, 32, 100);
+        let names = Bump::new();
+        let f = fields(doc, &names, 32, 100);
         let ours: Vec<String> = f.list[1..].iter().map(|x| x.value.to_string()).collect();
         let theirs: Vec<String> = serde_json::from_str::<
             std::collections::HashMap<String, Vec<String>>,
@@ -698,10 +732,12 @@ mod tests {
 
     #[test]
     fn fields_beyond_the_limit_set_overflow() {
-        let f = fields(r#"{"a":"1","b":"2","c":"3"}"#, 32, 4);
+        let names = Bump::new();
+        let f = fields(r#"{"a":"1","b":"2","c":"3"}"#, &names, 32, 4);
         assert_eq!(f.list.len(), 4);
         assert!(f.overflow);
-        let f = fields(r#"{"a":"1","b":"2"}"#, 32, 4);
+        let names = Bump::new();
+        let f = fields(r#"{"a":"1","b":"2"}"#, &names, 32, 4);
         assert!(!f.overflow);
     }
 }

@@ -6,6 +6,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bumpalo::Bump;
+
 mod body;
 mod json;
 
@@ -155,6 +157,15 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Header bytes as text, invalid UTF-8 replaced. Valid text (nearly all) goes
+/// through the validator's ASCII fast path rather than the lossy decoder's.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Form decoding of one component: `+` is a space, `%XX` is decoded once.
 fn form_decode(s: &str) -> Cow<'_, str> {
     if s.contains('+') {
@@ -166,7 +177,14 @@ fn form_decode(s: &str) -> Cow<'_, str> {
 }
 
 /// Extracts every inspectable field; `body` is the (possibly cut) body to inspect.
-pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limits) -> Fields<'a> {
+/// Names built from parts (nested JSON paths) are copied into `names`, one arena
+/// for the request rather than one allocation per field.
+pub fn extract<'a>(
+    view: &RequestView<'a>,
+    body: Option<&'a [u8]>,
+    limits: &Limits,
+    names: &'a Bump,
+) -> Fields<'a> {
     // About one field per 16 body bytes (JSON keys and values), so the list is
     // not regrown field by field.
     let guess = 16 + body.map_or(0, |b| b.len() / 16);
@@ -224,16 +242,16 @@ pub fn extract<'a>(view: &RequestView<'a>, body: Option<&'a [u8]>, limits: &Limi
                     kind: FieldKind::Header,
                     prefix: "header",
                     key: Cow::Borrowed(n),
-                    value: String::from_utf8_lossy(value.as_bytes()),
+                    value: text(value.as_bytes()),
                 },
             );
         } else if n == "cookie" {
-            let raw = String::from_utf8_lossy(value.as_bytes());
+            let raw = text(value.as_bytes());
             extract_cookies(raw, &mut out, max);
         }
     }
     if let Some(body) = body.filter(|b| !b.is_empty()) {
-        extract_body(view.content_type, body, limits, &mut out);
+        extract_body(view.content_type, body, limits, names, &mut out);
     }
     out
 }
@@ -267,7 +285,21 @@ pub(super) fn extract_form<'a>(q: &'a str, out: &mut Fields<'a>, max: usize) {
 }
 
 fn extract_cookies<'a>(raw: Cow<'a, str>, out: &mut Fields<'a>, max: usize) {
-    // Cookie values are few and short; owning them keeps the borrow simple.
+    match raw {
+        // A header that is UTF-8 (nearly all): names and values borrow from it.
+        Cow::Borrowed(raw) => push_cookies(raw, out, max, Cow::Borrowed),
+        // Cookie values are few and short; owning them keeps the borrow simple.
+        Cow::Owned(raw) => push_cookies(&raw, out, max, |s| Cow::Owned(s.to_string())),
+    }
+}
+
+/// The cookies of `raw`, each part turned into a field's text by `text`.
+fn push_cookies<'r, 'a>(
+    raw: &'r str,
+    out: &mut Fields<'a>,
+    max: usize,
+    text: impl Fn(&'r str) -> Cow<'a, str>,
+) {
     for pair in raw.split(';') {
         let pair = pair.trim();
         if pair.is_empty() {
@@ -279,17 +311,21 @@ fn extract_cookies<'a>(raw: Cow<'a, str>, out: &mut Fields<'a>, max: usize) {
             Field {
                 kind: FieldKind::ArgName,
                 prefix: "cookie_names",
-                key: Cow::Owned(k.to_string()),
-                value: Cow::Owned(k.to_string()),
+                key: text(k),
+                value: text(k),
             },
         );
+        let value = match url_decode_once(v) {
+            Cow::Borrowed(v) => text(v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
         out.push(
             max,
             Field {
                 kind: FieldKind::Cookie,
                 prefix: "cookie",
-                key: Cow::Owned(k.to_string()),
-                value: Cow::Owned(url_decode_once(v).into_owned()),
+                key: text(k),
+                value,
             },
         );
     }
@@ -319,7 +355,8 @@ mod tests {
     fn query_arguments_are_form_decoded_with_names() {
         let h = http::HeaderMap::new();
         let v = RequestView::get("/s", Some("q=a+b%27c&x[%24ne]=1"), &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         let args = names_values(&f, FieldKind::ArgValue);
         assert_eq!(args[0], ("args.q".into(), "a b'c".into()));
         assert!(
@@ -336,7 +373,8 @@ mod tests {
         h.insert("cookie", "session=abc; pref=%27x".parse().unwrap());
         h.insert("x-other", "ignored".parse().unwrap());
         let v = RequestView::get("/", None, &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         assert_eq!(
             names_values(&f, FieldKind::Header),
             vec![("header.user-agent".into(), "sqlmap/1.7".into())]
@@ -350,7 +388,8 @@ mod tests {
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/json");
         let body = br#"{"user":{"name":"x' or 1=1--","tags":["a","b"]},"q":{"$ne":1}}"#;
-        let f = extract(&v, Some(body), &limits());
+        let names = Bump::new();
+        let f = extract(&v, Some(body), &limits(), &names);
         let vals = names_values(&f, FieldKind::BodyValue);
         assert!(vals.contains(&("json.user.name".into(), "x' or 1=1--".into())));
         assert!(vals.contains(&("json.user.tags".into(), "b".into())));
@@ -364,10 +403,12 @@ mod tests {
         let h = http::HeaderMap::new();
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/json");
+        let names = Bump::new();
         let f = extract(
             &v,
             Some(br#"{"a": "<script>alert(1)</script>", "b": "trunc"#),
             &limits(),
+            &names,
         );
         assert!(f.malformed_body);
         assert!(
@@ -384,7 +425,8 @@ mod tests {
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("multipart/form-data; boundary=XyZ");
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nhello ' union select 1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"up\"; filename=\"../../x.php\"\r\nContent-Type: application/octet-stream\r\n\r\nBINARY<script>\r\n--XyZ--\r\n";
-        let f = extract(&v, Some(body), &limits());
+        let names = Bump::new();
+        let f = extract(&v, Some(body), &limits(), &names);
         assert!(
             names_values(&f, FieldKind::ArgValue)
                 .contains(&("args.comment".into(), "hello ' union select 1".into()))
@@ -401,10 +443,12 @@ mod tests {
         let h = http::HeaderMap::new();
         let mut v = RequestView::get("/", None, &h);
         v.content_type = Some("application/xml");
+        let names = Bump::new();
         let f = extract(
             &v,
             Some(b"<a id=\"7\"><b>hi</b><c><![CDATA[x<y]]></c></a>"),
             &limits(),
+            &names,
         );
         assert_eq!(
             f.list
@@ -424,7 +468,8 @@ mod tests {
         let h = http::HeaderMap::new();
         let q = "a=1&".repeat(500);
         let v = RequestView::get("/", Some(&q), &h);
-        let f = extract(&v, None, &limits());
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
         assert_eq!(f.list.len(), 100);
         assert!(f.overflow);
     }

@@ -32,9 +32,12 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
             WORD => {
                 let start = i;
                 let mut lower = [0u8; WORD_BUF];
-                while i < b.len() && CLASS[usize::from(b[i])] == WORD {
+                // One lookup per byte tells a word byte and gives it in lowercase.
+                while let Some(&l) = b.get(i).map(|&c| &LOWER_WORD[usize::from(c)])
+                    && l != 0
+                {
                     if let Some(d) = lower.get_mut(i - start) {
-                        *d = b[i].to_ascii_lowercase();
+                        *d = l;
                     }
                     i += 1;
                 }
@@ -92,6 +95,19 @@ const CLASS: [u8; 256] = {
         } else {
             OTHER
         };
+        c += 1;
+    }
+    t
+};
+
+/// Each `WORD` byte in ASCII lowercase; 0 for the other bytes.
+const LOWER_WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if CLASS[c] == WORD {
+            t[c] = (c as u8).to_ascii_lowercase();
+        }
         c += 1;
     }
     t

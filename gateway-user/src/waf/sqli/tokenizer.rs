@@ -72,45 +72,38 @@ pub struct Token<'a> {
 }
 
 impl<'a> Token<'a> {
-    const EMPTY: Token<'static> = Token {
-        kind: Kind::Other,
-        text: "",
-        flag: false,
-    };
-
     /// Case-insensitive comparison of the token text.
     pub fn is(&self, word: &str) -> bool {
         self.text.eq_ignore_ascii_case(word)
     }
 }
 
-/// A fixed-size token buffer.
+/// A token buffer of at most `MAX_TOKENS` tokens.
 pub struct Tokens<'a> {
-    buf: [Token<'a>; MAX_TOKENS],
-    len: usize,
+    // Allocated, not an array on the stack: setting up 64 slots cost more than an
+    // allocation, and most values that get here need only a few.
+    buf: Vec<Token<'a>>,
 }
 
 impl<'a> Tokens<'a> {
     /// An empty buffer, to be filled by [`tokenize_into`] (and refilled: one buffer
-    /// serves every context of a value, so its 64 slots are set up once).
+    /// serves every context of a value).
     pub fn new() -> Tokens<'a> {
         Tokens {
-            buf: [Token::EMPTY; MAX_TOKENS],
-            len: 0,
+            buf: Vec::with_capacity(MAX_TOKENS),
         }
     }
 
     /// The tokens as a slice.
     pub fn as_slice(&self) -> &[Token<'a>] {
-        &self.buf[..self.len]
+        &self.buf
     }
 
     fn push(&mut self, t: Token<'a>) -> bool {
-        if self.len == MAX_TOKENS {
+        if self.buf.len() == MAX_TOKENS {
             return false;
         }
-        self.buf[self.len] = t;
-        self.len += 1;
+        self.buf.push(t);
         true
     }
 }
@@ -272,11 +265,6 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "zeroblob",
 ];
 
-/// Classifies a lowercase word.
-pub(super) fn classify(lower: &str) -> Kind {
-    classify_bytes(lower.as_bytes())
-}
-
 /// Classifies a lowercase ASCII word given as bytes.
 pub(super) fn classify_bytes(lower: &[u8]) -> Kind {
     match lower {
@@ -352,33 +340,35 @@ pub(super) fn classify_bytes(lower: &[u8]) -> Kind {
 }
 
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
-fn keeps_class_before_paren(k: Kind, lower: &str) -> bool {
+fn keeps_class_before_paren(k: Kind, lower: &[u8]) -> bool {
     matches!(k, Kind::Union | Kind::Logic | Kind::Group)
-        || (k == Kind::Stmt && matches!(lower, "select" | "exec" | "execute"))
+        || (k == Kind::Stmt && matches!(lower, b"select" | b"exec" | b"execute"))
         || (k == Kind::WordOp
             && matches!(
                 lower,
-                "in" | "like" | "rlike" | "regexp" | "is" | "div" | "mod"
+                b"in" | b"like" | b"rlike" | b"regexp" | b"is" | b"div" | b"mod"
             ))
         || matches!(
             lower,
-            "not"
-                | "exists"
-                | "values"
-                | "into"
-                | "from"
-                | "where"
-                | "on"
-                | "using"
-                | "as"
-                | "case"
-                | "when"
-                | "then"
-                | "else"
+            b"not"
+                | b"exists"
+                | b"values"
+                | b"into"
+                | b"from"
+                | b"where"
+                | b"on"
+                | b"using"
+                | b"as"
+                | b"case"
+                | b"when"
+                | b"then"
+                | b"else"
         )
 }
 
-fn lower_into<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+/// The word in ASCII lowercase, as bytes (the word tables are byte strings: no
+/// UTF-8 check of the copy), when it is ASCII and fits `buf`.
+fn lower_into<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
     let n = word.len();
     if n > buf.len() || !word.is_ascii() {
         return None;
@@ -386,7 +376,7 @@ fn lower_into<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
     for (d, s) in buf.iter_mut().zip(word.bytes()) {
         *d = s.to_ascii_lowercase();
     }
-    std::str::from_utf8(&buf[..n]).ok()
+    Some(&buf[..n])
 }
 
 fn is_word_start(c: u8) -> bool {
@@ -422,7 +412,7 @@ pub fn tokenize(input: &str, ctx: Context) -> Option<Tokens<'_>> {
 /// than copying a fresh 64-token array in and out of every call.
 pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> bool {
     let b = input.as_bytes();
-    out.len = 0;
+    out.buf.clear();
     let mut pos = 0;
     if let Context::Quoted(q) = ctx {
         // The first quote closes the string, escaped or not: `\'` is how payloads
@@ -736,11 +726,11 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
         return None;
     }
     let mut lb = [0u8; 32];
-    let is_keyword = |w: &str| {
+    let is_keyword = |w: &[u8]| {
         matches!(
-            classify(w),
+            classify_bytes(w),
             Kind::Union | Kind::Logic | Kind::Stmt | Kind::Group | Kind::WordOp
-        ) || w == "from"
+        ) || w == b"from"
     };
     let keyword = lower_into(&input[end..wend], &mut lb).is_some_and(is_keyword);
     // MySQL reads a type letter after a number (`1d`, `1f`, `0x`) as part of the
@@ -748,7 +738,7 @@ fn word_after_number(input: &str, end: usize) -> Option<usize> {
     let suffixed = wend - end > 3
         && matches!(b[end] | 0x20, b'd' | b'f' | b'x' | b'e')
         && lower_into(&input[end + 1..wend], &mut lb)
-            .is_some_and(|w| matches!(classify(w), Kind::Union | Kind::Stmt) || w == "from");
+            .is_some_and(|w| matches!(classify_bytes(w), Kind::Union | Kind::Stmt) || w == b"from");
     if suffixed {
         return Some(end + 1);
     }
@@ -769,7 +759,7 @@ fn glued_operator(input: &str, start: usize, end: usize) -> Option<usize> {
     }
     let mut lb = [0u8; 32];
     lower_into(&input[start..aend], &mut lb)
-        .is_some_and(|w| matches!(w, "or" | "and" | "xor" | "div" | "like"))
+        .is_some_and(|w| matches!(w, b"or" | b"and" | b"xor" | b"div" | b"like"))
         .then_some(aend)
 }
 
@@ -842,13 +832,17 @@ fn scan_number(b: &[u8], mut pos: usize) -> usize {
 fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
     let mut lb = [0u8; 32];
     let lower = lower_into(word, &mut lb);
-    let kind = lower.map_or(Kind::Bare, classify);
+    let kind = lower.map_or(Kind::Bare, classify_bytes);
     let next = input.as_bytes()[end..]
         .iter()
         .copied()
         .find(|c| !is_space(*c));
     if next == Some(b'(') && !lower.is_some_and(|l| keeps_class_before_paren(kind, l)) {
-        let known = lower.is_some_and(|l| KNOWN_FUNCTIONS.binary_search(&l).is_ok());
+        let known = lower.is_some_and(|l| {
+            KNOWN_FUNCTIONS
+                .binary_search_by(|f| f.as_bytes().cmp(l))
+                .is_ok()
+        });
         return Token {
             kind: Kind::Func,
             text: word,

@@ -13,29 +13,23 @@ mod clauses;
 mod probes;
 mod splice;
 
-/// Folded tokens, on the stack.
+/// Folded tokens.
 pub struct Folded<'a> {
-    buf: [Token<'a>; MAX_TOKENS],
-    len: usize,
+    // Allocated, as `Tokens` is: cheaper than setting up 64 slots on the stack.
+    buf: Vec<Token<'a>>,
 }
 
 impl<'a> Folded<'a> {
     /// An empty buffer, to be filled by [`fold_into`].
     pub fn new() -> Folded<'a> {
-        let empty = Token {
-            kind: Kind::Other,
-            text: "",
-            flag: false,
-        };
         Folded {
-            buf: [empty; MAX_TOKENS],
-            len: 0,
+            buf: Vec::with_capacity(MAX_TOKENS),
         }
     }
 
     /// The folded tokens.
     pub fn as_slice(&self) -> &[Token<'a>] {
-        &self.buf[..self.len]
+        &self.buf
     }
 }
 
@@ -54,14 +48,10 @@ pub fn fold<'a>(toks: &[Token<'a>]) -> Folded<'a> {
 
 /// [`fold`] into a buffer the caller owns and reuses (its previous tokens are dropped).
 pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
-    out.len = 0;
+    out.buf.clear();
     let mut merge_next = false;
     for (i, &t) in toks.iter().enumerate() {
-        let last = if out.len > 0 {
-            Some(out.buf[out.len - 1])
-        } else {
-            None
-        };
+        let last = out.buf.last().copied();
         let next = toks.get(i + 1);
         match t.kind {
             // A comment in the middle is whitespace; a trailing one truncates the query.
@@ -72,7 +62,7 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
                     Some(Kind::Bare | Kind::Var | Kind::Keyword) | None
                 ) || merge_next) =>
             {
-                merge_next = out.len > 0;
+                merge_next = !out.buf.is_empty();
                 continue;
             }
             Kind::Bare | Kind::Keyword | Kind::Func if merge_next => {
@@ -82,11 +72,13 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
                 } else {
                     Kind::Bare
                 };
-                out.buf[out.len - 1] = Token {
-                    kind,
-                    text: t.text,
-                    flag: t.flag,
-                };
+                if let Some(l) = out.buf.last_mut() {
+                    *l = Token {
+                        kind,
+                        text: t.text,
+                        flag: t.flag,
+                    };
+                }
                 continue;
             }
             Kind::Keyword if t.is("by") => {
@@ -94,11 +86,13 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
                     && l.kind == Kind::Keyword
                     && (l.is("group") || l.is("order"))
                 {
-                    out.buf[out.len - 1] = Token {
-                        kind: Kind::Group,
-                        text: l.text,
-                        flag: false,
-                    };
+                    if let Some(slot) = out.buf.last_mut() {
+                        *slot = Token {
+                            kind: Kind::Group,
+                            text: l.text,
+                            flag: false,
+                        };
+                    }
                     continue;
                 }
             }
@@ -163,11 +157,10 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
             _ => {}
         }
         merge_next = false;
-        if out.len == MAX_TOKENS {
+        if out.buf.len() == MAX_TOKENS {
             break;
         }
-        out.buf[out.len] = t;
-        out.len += 1;
+        out.buf.push(t);
     }
 }
 
