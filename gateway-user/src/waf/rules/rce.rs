@@ -209,7 +209,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
+                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
             ),
             "PowerShell command",
         ),
@@ -389,6 +389,13 @@ mod tests {
         assert!(!fires(932112, "what is my ip address"));
         assert!(!fires(932112, "ip addr"));
         assert!(!fires(932112, "to find / -name things, see the manual"));
+    }
+
+    #[test]
+    fn powershell_sleep_fires_but_prose_does_not() {
+        assert!(fires(932120, "; Start-Sleep -s 5"));
+        assert!(fires(932120, "powershell start-sleep 10"));
+        assert!(!fires(932120, "start sleeping at 10"));
     }
 
     #[test]

@@ -46,14 +46,17 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // in octal or hex (`0177.0.0.1`, `0x7f.1`), fewer than four parts
             // (`127.1`), one integer (`2130706433`); and IPv6 literals for the
             // loopback, unspecified, IPv4-mapped, unique-local and link-local
-            // addresses (`[::1]`, `[::ffff:127.0.0.1]`, `[fe80::1%eth0]`).
+            // addresses (`[::1]`, `[::ffff:127.0.0.1]`, `[fe80::1%eth0]`); a host
+            // spelled with Unicode look-alike digits or dots (`①②⑦.⓪.⓪.①`, `127。0。0。1`).
             Regex(concat!(
                 url_start!(),
                 r"(?:(?:(?:0x[0-9a-f]+|\d+)\.)*(?:0\d+|0x[0-9a-f]+)(?:\.(?:0x[0-9a-f]+|\d+))*|\d+(?:\.\d+){0,2})",
                 host_end!(),
                 "|",
                 url_start!(),
-                r"\[(?:[0:]*:(?:0*1?|ffff:[0-9a-f.:]+|(?:\d{1,3}\.){3}\d{1,3})|(?:f[cd][0-9a-f]{0,2}|fe[89ab][0-9a-f])(?::[0-9a-f.]*)+)(?:%[^\]]*)?\]"
+                r"\[(?:[0:]*:(?:0*1?|ffff:[0-9a-f.:]+|(?:\d{1,3}\.){3}\d{1,3})|(?:f[cd][0-9a-f]{0,2}|fe[89ab][0-9a-f])(?::[0-9a-f.]*)+)(?:%[^\]]*)?\]|",
+                url_start!(),
+                r"[^/\s?#]*[\x{2460}-\x{24ff}\x{2776}-\x{2793}\x{3002}\x{ff0e}\x{ff61}\x{ff10}-\x{ff19}]"
             )),
             "SSRF: IP address in an obfuscated notation or an internal IPv6 literal",
         ),
@@ -69,14 +72,18 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // `169.254.169.254.evil.com`), the wildcard-DNS and rebinding services
             // themselves, out-of-band callback services, and cluster-internal names
             // (`*.internal`, `*.svc`, `*.cluster.local`, `*.consul`,
-            // `kubernetes.default`).
+            // `kubernetes.default`, `instance-data`); and the cloud metadata paths
+            // on any host (`/latest/meta-data/`, `/computeMetadata/v1/`).
             Regex(concat!(
                 url_start!(),
                 r"(?:[\w.-]*[.-])?(?:(?:127|0|10)(?:[.-]\d{1,3}){3}|(?:169[.-]254|192[.-]168|172[.-](?:1[6-9]|2\d|3[01]))(?:[.-]\d{1,3}){2})[.-][a-z]",
                 "|",
                 url_start!(),
-                r"(?:[\w-]+\.)*(?:(?:nip|sslip|xip)\.io|nip\.direct|localtest\.me|lvh\.me|vcap\.me|1u\.ms|rbndr\.us|burpcollaborator\.net|oastify\.com|interact\.sh|oast\.(?:pro|live|site|online|fun|me)|dnslog\.cn|ceye\.io|[\w-]+\.(?:internal|svc|consul|cluster\.local)|kubernetes(?:\.default)?)",
-                host_end!()
+                r"(?:[\w-]+\.)*(?:(?:nip|sslip|xip)\.io|nip\.direct|localtest\.me|lvh\.me|vcap\.me|1u\.ms|rbndr\.us|burpcollaborator\.net|oastify\.com|interact\.sh|oast\.(?:pro|live|site|online|fun|me)|dnslog\.cn|ceye\.io|[\w-]+\.(?:internal|svc|consul|cluster\.local)|kubernetes(?:\.default)?|metadata|instance-data)",
+                host_end!(),
+                "|",
+                url_start!(),
+                r"[^/\s?#]*/(?:latest/(?:meta-data|user-data|dynamic|api/token)|computemetadata/v1|metadata/(?:instance|identity|v1)|opc/v[12]/|openstack/latest/|v2/credentials/)"
             )),
             "SSRF: host name that resolves to an internal address or a callback service",
         ),
@@ -87,12 +94,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            // The whole value is a URL to the loopback or unspecified address; for
+            // The whole value is a URL to the loopback, unspecified or link-local
+            // address; for
             // `localhost`, on the default port or a database or admin service port
             // (a developer's callback on `localhost:8080` goes on).
             Regex(concat!(
                 whole_url_start!(),
-                r"(?:127(?:\.\d{1,3}){3}|0\.0\.0\.0)(?:[:/?#\\]|\s*$)|",
+                r"(?:127(?:\.\d{1,3}){3}|0\.0\.0\.0|169\.254(?:\.\d{1,3}){2})(?:[:/?#\\]|\s*$)|",
                 whole_url_start!(),
                 r"localhost(?:\.localdomain)?\.?(?:[/?#\\]|\s*$|:0*(?:21|22|23|25|80|110|111|135|139|143|389|443|445|873|1433|1521|2049|2375|2376|2379|3306|3389|5432|5601|5672|5984|6379|6443|7001|8500|8983|9042|9200|9300|10250|10255|11211|15672|27017|50070)(?:[/?#\\]|\s*$))"
             )),
@@ -138,6 +146,8 @@ mod tests {
             "http://[::ffff:7f00:1]/",
             "http://[fe80::1%25eth0]/",
             "gopher://[fd00::1]:6379/_INFO",
+            "http://①②⑦.⓪.⓪.①/",
+            "http://127。0。0。1/",
         ] {
             assert!(fires(931170, a), "missed {a}");
         }
@@ -168,6 +178,9 @@ mod tests {
             "http://kubernetes.default.svc/api/v1/pods",
             "https://kubernetes.default.svc.cluster.local/api",
             "http://ip-10-0-0-1.ec2.internal/",
+            "http://instance-data/latest/",
+            "http://evil.com/latest/meta-data/iam/security-credentials/",
+            "http://[fd00:ec2::254]/computeMetadata/v1/",
         ] {
             assert!(fires(931171, a), "missed {a}");
         }
@@ -178,6 +191,8 @@ mod tests {
             "https://www.internal-tools.example.com/",
             "https://svc.example.com/",
             "the internal service is down",
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html",
+            "https://example.com/metadata/",
         ] {
             assert!(!fires(931171, b), "flagged {b}");
         }
@@ -193,6 +208,7 @@ mod tests {
             "http://localhost/server-status",
             "http://localhost:6379/",
             "//localhost:11211",
+            "http://169.254.170.2/v2/credentials",
         ] {
             assert!(fires(931172, a), "missed {a}");
         }
