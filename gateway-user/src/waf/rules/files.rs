@@ -14,7 +14,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             RAW,
             Regex(
-                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c1%9c|e0%80%af|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)"##,
+                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c0%2f|c0%5c|c1%9c|c1%1c|e0%80%af|u002f|u005c|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)"##,
             ),
             "Encoded path traversal",
         ),
@@ -83,6 +83,38 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value climbs to a configuration, code or log file",
         ),
         rule(
+            930124,
+            Lfi,
+            1,
+            Critical,
+            t,
+            NORM_PATH,
+            // The whole value is a path to code or configuration under a web root
+            // (`/var/www/html/index.php`) or to a log the system or a stock daemon
+            // writes (`/var/log/sshd.log`), which a file parameter is probed with; a
+            // document root (`/var/www/html`) or an application's own log
+            // (`/var/log/app/app.log`) is a setting.
+            Regex(
+                r##"^\s*/(?:var/www|srv/www|srv/http|usr/share/nginx/html)/[^\s]*\.(?:php\d?|phtml|inc|asp|aspx|jsp|cgi|pl|py|env|sql|bak|ini|conf|config|htaccess|htpasswd|log)\s*$|^\s*/var/log/(?:[^\s]*/)?(?:syslog|messages|secure|wtmp|btmp|lastlog|faillog|dmesg|maillog|cron|daemon|kern|auth|sshd|boot|audit/audit|dpkg|yum|mysqld?|mysql/error|postgresql/[^\s/]*|redis/[^\s/]*)(?:\.(?:log|\d+|gz))*\s*$"##,
+            ),
+            "Value is a path to web-root code or a system log",
+        ),
+        rule(
+            930125,
+            Lfi,
+            1,
+            Critical,
+            t,
+            URL,
+            // The whole value names an editor or manual backup of a code or
+            // configuration file (`index.php~`, `config.php.bak`, `.wp-config.php.swp`):
+            // its source is served as text.
+            Regex(
+                r##"^\s*(?:[\w.~-]*[\\/])*\.?[\w.-]+\.(?:php\d?|phtml|inc|asp|aspx|jsp|jspx|cgi|pl|py|rb|config|conf|env|ini|htaccess|htpasswd)(?:~|\.(?:bak|old|orig|save|swp|swo|backup))\s*$"##,
+            ),
+            "Value is a backup of a code or configuration file",
+        ),
+        rule(
             930120,
             Lfi,
             1,
@@ -90,7 +122,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             NORM_PATH,
             Regex(
-                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg))|(?:^|[\\/\s=:'"(>])(?:\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf)"##,
+                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|(?:^|[\\/\s=:'"(>])(?:\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf)"##,
             ),
             "Access to a sensitive OS or application file",
         ),
@@ -296,6 +328,70 @@ fn system_path(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::system_path;
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn secrets_outside_system_dirs_fire_but_user_files_do_not() {
+        for a in [
+            "/var/run/secrets/kubernetes.io/serviceaccount/token",
+            "../../run/secrets/kubernetes.io/serviceaccount/ca.crt",
+            "~/.ssh/",
+            "~/.aws/credentials",
+            "C:\\Users\\Administrator\\Desktop\\",
+            "c:\\users\\ann\\ntuser.dat",
+            ".git/config",
+            "WEB-INF/web.xml",
+        ] {
+            assert!(fires(930120, a), "missed {a}");
+        }
+        for b in [
+            "c:\\users\\ann\\desktop\\photo.jpg",
+            "C:\\Users\\Public\\Documents\\plan.docx",
+            "the secrets of running",
+            "~/projects/notes.md",
+        ] {
+            assert!(!fires(930120, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn web_root_code_and_log_paths_fire_but_settings_do_not() {
+        assert!(fires(930124, "/var/www/html/index.php"));
+        assert!(fires(930124, "/var/log/sshd.log"));
+        assert!(fires(930124, "/var/log/auth.log.1"));
+        assert!(fires(930124, "/var/log/syslog"));
+        assert!(!fires(930124, "/var/www/html"));
+        assert!(!fires(930124, "/var/log/myapp"));
+        assert!(!fires(930124, "/var/log/app/app.log"));
+        assert!(!fires(930124, "/var/www/html/img/logo.png"));
+    }
+
+    #[test]
+    fn backups_of_code_fire_but_documents_do_not() {
+        for a in [
+            "index.php~",
+            "config.php.bak",
+            "/app/.wp-config.php.swp",
+            "web.config.old",
+        ] {
+            assert!(fires(930125, a), "missed {a}");
+        }
+        for b in [
+            "report.docx.bak",
+            "index.php",
+            "notes~",
+            "photo.jpg.old",
+            "see index.php~ in the tree",
+        ] {
+            assert!(!fires(930125, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn encoded_separators_in_unicode_and_overlong_forms_fire() {
+        assert!(fires(930100, "..%u002f"));
+        assert!(fires(930100, "..%c1%1c..%c1%1cetc/passwd"));
+    }
 
     #[test]
     fn system_paths_are_probes_but_user_files_there_are_not() {

