@@ -79,12 +79,14 @@ const COMMON: u128 = {
     m
 };
 
-/// ASCII whitespace and controls: what whitespace steps remove.
+/// ASCII whitespace and controls: what whitespace steps remove (`is_ascii_ws`).
 const WHITESPACE: u128 = {
-    let mut m = 1u128 << 0x7f;
+    let mut m = 0u128;
     let mut b = 0u8;
-    while b <= b' ' {
-        m |= 1u128 << b;
+    while b < 128 {
+        if is_ascii_ws(b) {
+            m |= 1u128 << b;
+        }
         b += 1;
     }
     m

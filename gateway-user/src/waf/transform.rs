@@ -231,9 +231,9 @@ fn is_ws(c: char) -> bool {
 }
 
 /// `is_ws` for an ASCII byte: controls, whitespace and DEL.
-pub(super) fn is_ascii_ws(b: u8) -> bool {
+pub(super) const fn is_ascii_ws(b: u8) -> bool {
     // One lookup rather than two compares: the whitespace steps test every byte.
-    ASCII_WS[usize::from(b)]
+    ASCII_WS[b as usize]
 }
 
 /// The bytes up to the space, and DEL (see `is_ascii_ws`).
