@@ -67,15 +67,16 @@ impl WafStage {
         };
         let inspected = guarded(|| self.engine.inspect(&view, policy));
         let Some(verdict) = inspected else {
+            let outcome = on_failure(policy.mode);
             // Never the payload: the request id finds the request in the access log.
             tracing::error!(
                 request_id = %ctx.request_id,
                 route = ctx.route_name().unwrap_or(""),
                 "waf inspection panicked (a bug); the request is {}",
-                if policy.mode == Mode::Block { "refused" } else { "passed, as detect mode never blocks" }
+                if outcome.is_err() { "refused" } else { "passed, as detect mode never blocks" }
             );
             ctx.waf = Some("error".to_string());
-            return on_failure(policy.mode);
+            return outcome;
         };
         self.record(ctx, &verdict);
         if verdict.blocked {
