@@ -1,6 +1,6 @@
 //! End to end request hygiene on the wire: head and body limits (431/413, with
 //! Content-Length and chunked), slowloris, smuggling attempts on raw TCP, path
-//! normalization, and the per-client-IP connection limit.
+//! normalization, the Host header, and the per-client-IP connection limit.
 #[path = "support/client.rs"]
 mod client;
 #[path = "support/gateway.rs"]
@@ -197,6 +197,53 @@ async fn smuggling_attempts_are_refused_with_400() {
     )
     .await;
     assert_eq!(raw_status(&text), Some(200), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_doubled_or_malformed_host_is_refused_with_400() {
+    let up = Upstream::start("a").await;
+    let gw = GatewayProcess::start(&config(up.addr, "{}"), &["plain"]);
+    let addr = gw.addr("plain");
+    let refused: [(&str, &str); 4] = [
+        ("no Host", "GET /api HTTP/1.1\r\nConnection: close\r\n\r\n"),
+        (
+            "two Hosts",
+            "GET /api HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "a space in Host",
+            "GET /api HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "userinfo in Host",
+            "GET /api HTTP/1.1\r\nHost: me@a\r\nConnection: close\r\n\r\n",
+        ),
+    ];
+    for (what, bytes) in refused {
+        let text = raw(addr, bytes.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(raw_status(&text), Some(400), "{what}: {text}");
+        assert!(
+            text.contains("Host header"),
+            "{what}: the reason is named: {text}"
+        );
+    }
+    assert_eq!(up.hits(), 0, "no refused request reached the upstream");
+    let passed: [(&str, &str); 3] = [
+        ("HTTP/1.0 without Host", "GET /api HTTP/1.0\r\n\r\n"),
+        (
+            "absolute form without Host",
+            "GET http://a.example/api HTTP/1.1\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            "an IPv6 literal with a port",
+            "GET /api HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n",
+        ),
+    ];
+    for (what, bytes) in passed {
+        let text = raw(addr, bytes.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(raw_status(&text), Some(200), "{what}: {text}");
+    }
+    assert_eq!(up.hits(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
