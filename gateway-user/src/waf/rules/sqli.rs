@@ -34,9 +34,10 @@ fn sqli_detector(s: &str) -> bool {
 /// page hands them to a database; `None` when it has none. Prose with curly
 /// apostrophes reads as prose with straight ones.
 fn best_fit(s: &str) -> Option<String> {
-    // Every character mapped here is encoded with a 0xCA or 0xE2 lead byte.
+    // Every character mapped here is encoded with a 0xCA or 0xE2 lead byte; most
+    // values are ASCII, which one word-at-a-time pass proves.
     let b = s.as_bytes();
-    if !b.contains(&0xE2) && !b.contains(&0xCA) {
+    if b.is_ascii() || (!b.contains(&0xE2) && !b.contains(&0xCA)) {
         return None;
     }
     let mut changed = false;
@@ -259,7 +260,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*[=<>]\s*\d)"##,
+                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*(?:[=<>]|<>|!=|\blike\b)\s*\d)"##,
             ),
             "SQL conditional probe",
         ),
@@ -316,6 +317,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn conditional_probes_fire_with_any_comparison_of_numbers() {
+        assert!(fires(942230, "FOO,IIF(2510<>9436,FOO,1/0)"));
+        assert!(fires(942230, "IF(7423 LIKE 7424) SELECT 7423"));
+        assert!(fires(942230, "if(1=1,sleep(5),0)"));
+        assert!(!fires(942230, "if (you like it) then buy"));
+    }
 
     #[test]
     fn catalog_names_fire_quoted_as_identifiers_too() {
