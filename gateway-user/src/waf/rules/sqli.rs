@@ -12,7 +12,9 @@ use crate::waf::transform::{remove_comments, replace_comments};
 /// spaces SQL reads (`SELECT/**/pg_sleep(5)`); when it is peppered with
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
 /// without them; when a SQL word sits between `+` signs (`'+or+'1'='1`), with them as
-/// spaces.
+/// spaces; with typographic quotes and dashes as the ASCII ones a best-fit code page
+/// conversion makes of them (`1′) and '1′='1–`); and when the value is itself a
+/// parameter (`id=1 or 1=1`), on what follows its `=`.
 fn sqli_detector(s: &str) -> bool {
     // Byte searches first: most values have neither `/` nor `%`, and a substring
     // search costs more to set up than a short value costs to read.
@@ -23,6 +25,85 @@ fn sqli_detector(s: &str) -> bool {
             && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
         || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
         || (plus_spaced(b) && is_sqli(&s.replace('+', " ")))
+        || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
+        || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
+}
+
+/// The value with its typographic quotes and dashes as ASCII (`′` `’` `ʼ` as `'`,
+/// `″` `“` as `"`, `–` `—` as `-`), as Windows' best-fit conversion to an ANSI code
+/// page hands them to a database; `None` when it has none. Prose with curly
+/// apostrophes reads as prose with straight ones.
+fn best_fit(s: &str) -> Option<String> {
+    // Every character mapped here is encoded with a 0xCA or 0xE2 lead byte; most
+    // values are ASCII, which one word-at-a-time pass proves.
+    let b = s.as_bytes();
+    if b.is_ascii() || (!b.contains(&0xE2) && !b.contains(&0xCA)) {
+        return None;
+    }
+    let mut changed = false;
+    let out = s
+        .chars()
+        .map(|c| {
+            let a = match c {
+                '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' | '\u{02B9}' | '\u{02BC}' => '\'',
+                '\u{201C}' | '\u{201D}' | '\u{2033}' => '"',
+                '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+                c => return c,
+            };
+            changed = true;
+            a
+        })
+        .collect();
+    changed.then_some(out)
+}
+
+/// What follows `name=` when the value starts as a query-string parameter does
+/// (`id=1 or 1=1`): a form or URL carried in one field, whose inner value the
+/// application may read. `None` when it does not, when nothing follows, or when
+/// the value is a filter expression that compares names on both sides of its
+/// logic (`a=1 or b=2`), which reads as a condition list, not as a parameter.
+fn parameter_value(b: &[u8]) -> Option<&[u8]> {
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let name = b
+        .iter()
+        .take(33)
+        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        .count();
+    let rest = b.get(name..)?.strip_prefix(b"=")?;
+    (!rest.is_empty() && !rest.starts_with(b"=") && !compares_a_name_after_logic(rest))
+        .then_some(rest)
+}
+
+/// After the first logic word (`or`, `and`, `||`, `&&`), a name and a comparison
+/// operator: `1 or b=2`, `5 AND y < 6`.
+fn compares_a_name_after_logic(b: &[u8]) -> bool {
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let Some(after) = (0..b.len()).find_map(|i| {
+        let rest = &b[i..];
+        if rest.starts_with(b"||") || rest.starts_with(b"&&") {
+            return Some(&rest[2..]);
+        }
+        if i > 0 && word(b[i - 1]) {
+            return None;
+        }
+        [&b"or"[..], b"and"].iter().find_map(|w| {
+            let n = w.len();
+            (rest.len() > n && rest[..n].eq_ignore_ascii_case(w) && !word(rest[n]))
+                .then(|| &rest[n..])
+        })
+    }) else {
+        return false;
+    };
+    let after = after.trim_ascii_start();
+    let name = after.iter().take_while(|&&c| word(c)).count();
+    name > 0
+        && after[0].is_ascii_alphabetic()
+        && after[name..]
+            .trim_ascii_start()
+            .first()
+            .is_some_and(|c| b"=<>!".contains(c))
 }
 
 /// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
@@ -119,7 +200,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:information_schema\s*\.|mysql\s*\.\s*(?:user|db)\b|sysobjects\b|syscolumns\b|sys\s*\.\s*(?:tables|objects|databases|sql_logins|all_columns)\b|pg_catalog\s*\.|pg_shadow\b|sqlite_master\b|sqlite_schema\b|all_tables\b|user_tables\b|dba_users\b|msysaccessobjects\b|msysobjects\b|sysibm\s*\.)"##,
+                r##"\b(?:information_schema[`"\]]?\s*\.|mysql[`"\]]?\s*\.\s*[`"\[]?(?:user|db)\b|sysobjects\b|syscolumns\b|sys[`"\]]?\s*\.\s*[`"\[]?(?:tables|objects|databases|sql_logins|all_columns)\b|pg_catalog[`"\]]?\s*\.|pg_shadow\b|sqlite_master\b|sqlite_schema\b|all_tables\b|user_tables\b|dba_users\b|msysaccessobjects\b|msysobjects\b|sysibm\s*\.)"##,
             ),
             "SQL system catalog access",
         ),
@@ -179,7 +260,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*[=<>]\s*\d)"##,
+                r##"\bcase\s+when\s+[\w.()'"@]+\s*(?:=|<>|!=|<|>|\blike\b|\bis\b)[^;]*?\bthen\b|\b(?:if|iif)\s*\(\s*\(?\s*(?:select\b|ascii\s*\(|substr(?:ing)?\s*\(|length\s*\(|mid\s*\(|ord\s*\(|\d+\s*(?:[=<>]|<>|!=|\blike\b)\s*\d)"##,
             ),
             "SQL conditional probe",
         ),
@@ -238,6 +319,24 @@ mod tests {
     use crate::waf::rules::fires;
 
     #[test]
+    fn conditional_probes_fire_with_any_comparison_of_numbers() {
+        assert!(fires(942230, "FOO,IIF(2510<>9436,FOO,1/0)"));
+        assert!(fires(942230, "IF(7423 LIKE 7424) SELECT 7423"));
+        assert!(fires(942230, "if(1=1,sleep(5),0)"));
+        assert!(!fires(942230, "if (you like it) then buy"));
+    }
+
+    #[test]
+    fn catalog_names_fire_quoted_as_identifiers_too() {
+        assert!(fires(942140, "FROM `information_schema`.tables"));
+        assert!(fires(942140, "from [information_schema].[columns]"));
+        assert!(fires(942140, "select * from \"pg_catalog\".pg_tables"));
+        assert!(fires(942140, "`mysql`.`user`"));
+        assert!(!fires(942140, "the information_schema views"));
+        assert!(!fires(942140, "`mysql` user guide"));
+    }
+
+    #[test]
     fn program_runs_and_database_files_fire_but_prose_about_copying_does_not() {
         assert!(fires(942200, "COPY shell FROM PROGRAM 'id';"));
         assert!(fires(942200, "COPY (SELECT 'malicious') TO '/tmp/test';"));
@@ -265,6 +364,34 @@ mod tests {
         assert!(!sqli_detector("a+b=c"));
         assert!(!sqli_detector("aGVsbG8+or+d29ybGQ="));
         assert!(!sqli_detector("red +or+ blue, whichever"));
+    }
+
+    #[test]
+    fn typographic_quotes_are_read_as_the_ascii_quotes_best_fit_makes_of_them() {
+        assert!(sqli_detector("1\u{2032}) and '1\u{2032}='1\u{2013}"));
+        assert!(sqli_detector("' or '1\u{2032}='1"));
+        assert!(sqli_detector("\u{2019} or \u{2019}1\u{2019}=\u{2019}1"));
+        assert!(!sqli_detector(
+            "it\u{2019}s the kids\u{2019} and parents\u{2019} day"
+        ));
+        assert!(!sqli_detector(
+            "he is 5\u{2032} or 6\u{2032} tall \u{2014} maybe"
+        ));
+        assert!(!sqli_detector("pages 10\u{2013}20, or 30\u{2013}40"));
+    }
+
+    #[test]
+    fn a_value_that_is_itself_a_parameter_is_read_after_its_equals_sign() {
+        assert!(sqli_detector("var= or 'a'='a"));
+        assert!(sqli_detector("id=1 || substr(user,1,1) = 'a'"));
+        assert!(sqli_detector("q=1) from users where username='ad1min')"));
+        assert!(!sqli_detector("q=select a plan"));
+        assert!(!sqli_detector("name=O'Brien"));
+        assert!(!sqli_detector("x==y or y==z"));
+        assert!(!sqli_detector("sort=newest&order=desc"));
+        assert!(!sqli_detector("a=1 or b=2"));
+        assert!(!sqli_detector("x=5 AND y < 6"));
+        assert!(sqli_detector("id=1 or 1=1"));
     }
 
     #[test]

@@ -18,9 +18,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*[\w.`\[\]]+\s*(?:=|<>|!=|<=|>=|<|>|\blike|\brlike|\bregexp|\bin|\bbetween)\s*['"(]\s*$"##,
+                r##"^\s*['"`]?\s*[\w.`\[\]]+\s*(?:=|<>|!=|<=|>=|<|>|(?:\bnot\s+|\bsounds\s+)?(?:\blike|\bilike|\brlike|\bregexp|\bin|\bbetween))\s*['"(]\s*$|^\s*(?:[^"'`\s][^"'`]*|\d+)["'`]\s*(?:or|xor|and|not|div|like|between|\|\||&&)\s*[\w"'`][+&!@()-]|^\s*\w?['`]\s*$|^\s*['"`]\s*=\s*['"`]|^\s*['"`]\s*(?:[-+*/%^|&]|div\b|xor\b|mod\b)\s*\d+\s*(?:--|#|/\*|$)"##,
             ),
-            "SQL comparison cut open: a name, an operator and a dangling quote or paren",
+            "SQL comparison cut open (a name, an operator and a dangling quote or paren), a literal closed before a logic word and an operator, or a lone quote",
         ),
         rule(
             942400,
@@ -30,7 +30,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*(?:(?:not\s+)?in\s*\(\s*[^()]*,[^()]*\)?|[\w.`]+\s+(?:not\s+)?in\s*\(\s*(?:-?\d+|'[^']*'|"[^"]*")(?:\s*,\s*(?:-?\d+|'[^']*'|"[^"]*"))+\s*\)?)\s*$"##,
+                r##"^\s*(?:(?:not\s+)?in\s*\(\s*(?:[^()]*,[^()]*|-?\d+|'[^']*'|"[^"]*")\s*\)?|[\w.`]+\s+(?:not\s+)?in\s*\(\s*(?:-?\d+|'[^']*'|"[^"]*")(?:\s*,\s*(?:-?\d+|'[^']*'|"[^"]*"))+\s*\)?)\s*$"##,
             ),
             "SQL IN list as the whole value",
         ),
@@ -41,7 +41,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^[^`\s]+`\s*;\s*(?:--|#|$)"##),
+            Regex(r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^\s*`?[^`\s]+`\s*;\s*(?:--|#|$)"##),
             "Backtick-quoted SQL identifier closing the input",
         ),
         rule(
@@ -64,9 +64,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop)\s*\("##,
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\("##,
             ),
-            "SQL-only function call",
+            "SQL-only function call, or a SQL function called right after a logic word",
         ),
         rule(
             942521,
@@ -76,7 +76,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"(?:^|[\s\d=(])&(?:apos|quot|#0*3[49]|#x0*2[27]);\s*(?:or|and|xor|union|having|\|\||&&)\b"##,
+                r##"(?:^|[\s\d=(])&(?:apos|quot|#0*3[49]|#x0*2[27]);\s*(?:or|and|xor|union|having|\|\||&&)\b|\\x(?:2[237]|3d)\b"##,
             ),
             "Quote written as an HTML entity, then a SQL logic word",
         ),
@@ -98,7 +98,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##";\s*(?:truncate\b|shutdown\b|drop\s+(?:table|database|schema|user|index|view|procedure|function)\b|(?:create|alter)\s+(?:table|database|schema|user|index|view|procedure|function|trigger|login)\b|insert\s+into\b|delete\s+from\b|update\s+[\w`"\[.]+\s+set\b|declare\s+@|grant\s+\w+(?:\s*,\s*\w+)*\s+on\b)"##,
+                r##";\s*(?:truncate\b|shutdown\b|drop\s+(?:table|database|schema|user|index|view|procedure|function)\b|(?:create|alter)\s+(?:table|database|schema|user|index|view|procedure|function|trigger|login)\b|insert\s+into\b|delete\s+from\b|update\s+[\w`"\[.]+\s+set\b|declare\s+@|grant\s+\w+(?:\s*,\s*\w+)*\s+on\b)|['"`]\s*;\s*(?:having|begin|while|if|declare)\b"##,
             ),
             "SQL statement stacked after a semicolon",
         ),
@@ -180,7 +180,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"(?:^|[^\w.$>:])(?:schema|database|current_user|session_user|system_user|connection_id|user|db_name|suser_sname|suser_name|user_name|last_insert_id|current_database|current_schema)\s*\(\s*\)"##,
+                r##"(?:^|[^\w.$>:])(?:schema|database|current_user|session_user|system_user|connection_id|user|db_name|suser_sname|suser_name|user_name|last_insert_id|current_database|current_schema)\s*\(\s*\)|@@[a-z_]\w*\s*[^\w\s]"##,
             ),
             "SQL server information function called on its own (not a method)",
         ),
@@ -204,7 +204,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bcreate\s+(?:or\s+replace\s+)?(?:procedure|function)\s+[\w`".]+\s*\(|\bcreate\s+(?:aggregate\s+)?function\s+\w+\s+returns\s+\w+\s+soname\b|\bprocedure\s+analyse\s*\(|;\s*(?:declare\s+\w+\s+(?:cursor|scroll)\b|rename\s+table\b|load\s+data\b|desc(?:ribe)?\s+[\w`".]+\s*(?:;|--|#|$)|call\s+\w+\s*\()"##,
+                r##"\bcreate\s+(?:or\s+replace\s+)?(?:procedure|function)\s+[\w`".]+\s*\(|\bcreate\s+(?:aggregate\s+)?function\s+\w+\s+returns\s+\w+\s+soname\b|\bprocedure\s+analyse\s*\(|;\s*(?:declare\s+\w+\s+(?:cursor|scroll)\b|rename\s+table\b|load\s+data\b|desc(?:ribe)?\s+[\w`".]+\s*(?:;|--|#|$)|call\s+\w+\s*\()|\bcreate\s+(?:temporary\s+)?table\s+[\w`"\[\].]{1,64}\s*\(|\bdeclare\s+(?:@\w|#[a-z_])"##,
             ),
             "SQL stored procedure or function definition, or a stacked admin statement",
         ),
@@ -215,7 +215,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"/\*[!+][\w\s=\-()]*\*/"##),
+            Regex(r##"/\*[!+][\w\s=\-()]*\*/|/\*!\s?\d{5}"##),
             "MySQL executable comment or optimizer hint",
         ),
         rule(
@@ -225,8 +225,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            Regex(r##"\b(?:n?char|chr)\s*\(\s*\d+(?:\s*,\s*\d+){2,}\s*\)"##),
-            "SQL string built from a list of character codes",
+            Regex(
+                r##"\b(?:n?char|chr)\s*\(\s*\d+(?:\s*,\s*\d+){2,}\s*\)|\b(?:n?char|chr)\s*\(\s*(?:39|34)\s*\)"##,
+            ),
+            "SQL string built from a list of character codes, or a quote built from its code",
         ),
         rule(
             942390,
@@ -235,8 +237,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$"##),
-            "A logic word and a boolean constant as the whole value",
+            Regex(
+                r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$|\bx?or\s?(?:\d{1,10}|'[^'=]{1,10}'|"[^"=]{1,10}")\s?(?:[=<>]|!=)|['"]\s+x?or\s+[\w.]+\s*(?:=|<>|!=|<=|>=|<|>)|@\w+\s+(?:between|like|x?or|div)\s*["'`\d]"##,
+            ),
+            "A logic word and a boolean constant as the whole value, OR with a literal compared, or a quote closed before OR and a comparison",
         ),
         rule(
             942120,
@@ -246,7 +250,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\brlike\b|\bregexp\s+binary\b|\bnot\s+between\s+\d+\s+and\b|\bexists\s*\(\s*select\b|\bhaving\s+(?:'[^'=]{1,10}'|\d{1,10})\s*[=<>]|\bset\s+@@?\w+\s*:?=|\blike\s*\(?\s*(?:n?char|chr)\s*\(|\bload\s+data\s+(?:local\s+)?infile\b|[\d)'"`]\s+as\s+["'`]?\w+["'`]?\s+from\s+[\w`"]"##,
+                r##"\brlike\b|\bregexp\s+binary\b|\bnot\s+between\s+\d+\s+and\b|\bexists\s*\(\s*select\b|\bhaving\s+(?:'[^'=]{1,10}'|\d{1,10})\s*[=<>]|\bset\s+@@?\w+\s*:?=|\blike\s*\(?\s*(?:n?char|chr)\s*\(|\bload\s+data\s+(?:local\s+)?infile\b|[\d)'"`]\s+as\s+["'`]?\w+["'`]?\s+from\s+[\w`"]|["'`]\s+(?:not\s+)?regexp\b|\bsounds\s+like\s*["'`]|\)\s*when\s+\d+\s+then\b|\border\s+by\s+if(?:null)?\s*\(|\bexists\s+select\b|\bcase\s+[\w.()'"@]+\s+when\s+[\w.()'"@]+\s+then\b|\b(?:insert|select|update|delete|create|truncate|rename|desc|alter|load)\s*\(\s*space\s*\("##,
             ),
             "SQL operator or clause only SQL writes (RLIKE, EXISTS (SELECT, HAVING 1=, SET @v=)",
         ),
@@ -257,8 +261,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            Regex(r##"(?:=|<>|!=|<|>|\bin|\blike)\s*\(\s*select\b"##),
-            "Subquery after a comparison",
+            Regex(r##"(?:=|<>|!=|<|>|\bin|\blike)\s*(?:\(\s*)+select\b|\(\s*select\s+\w+\("##),
+            "Subquery after a comparison, or one that calls a function",
         ),
     ]
 }
@@ -279,6 +283,21 @@ mod tests {
         assert!(fires(942330, "id = ("));
         assert!(!fires(942330, "name like 'bob'"));
         assert!(!fires(942330, "price >= 10"));
+        assert!(fires(942330, "' NOT REGEXP '"));
+        assert!(fires(942330, "title sounds like '"));
+        assert!(fires(942330, "\"col not in ("));
+        assert!(!fires(942330, "it is not '"));
+        assert!(fires(942330, "admin' or a("));
+        assert!(fires(942330, "1' and 1-"));
+        assert!(fires(942330, "a'"));
+        assert!(!fires(942330, "Jones' and I, Mary"));
+        assert!(!fires(942330, "students' or teachers' view"));
+        assert!(!fires(942330, "5\""));
+        assert!(fires(942330, "'=\"or'"));
+        assert!(!fires(942330, "a = b"));
+        assert!(fires(942330, "'*1"));
+        assert!(fires(942330, "\" div 1--"));
+        assert!(!fires(942330, "'+1 555 0100' is my number"));
     }
 
     #[test]
@@ -288,6 +307,9 @@ mod tests {
         assert!(fires(942400, "id in (1, 2, 3)"));
         assert!(!fires(942400, "made in (China, Japan)"));
         assert!(!fires(942400, "in (roughly, say) two days"));
+        assert!(fires(942400, "in ('admin')"));
+        assert!(fires(942400, "not in (5)"));
+        assert!(!fires(942400, "in (Paris)"));
     }
 
     #[test]
@@ -296,6 +318,8 @@ mod tests {
         assert!(fires(942510, "admin@juice-sh.op`;"));
         assert!(!fires(942510, "run `npm install` as `root` first"));
         assert!(!fires(942510, "use `ls`; then `cd`"));
+        assert!(fires(942510, "`users`;"));
+        assert!(!fires(942510, "`ls`; `cd`"));
     }
 
     #[test]
@@ -309,6 +333,13 @@ mod tests {
         assert!(fires(942410, ", FIND_IN_SET('22', Category )"));
         assert!(fires(942410, "ifnull(a, 0)"));
         assert!(!fires(942410, "find in set of results"));
+        assert!(fires(942410, "lcase(name)"));
+        assert!(fires(942410, "date_format(now(),'%Y')"));
+        assert!(!fires(942410, "format(now())"));
+        assert!(fires(942410, "x and ascii(substr(a,1,1))"));
+        assert!(fires(942410, "||(length(database()))"));
+        assert!(!fires(942410, "red and length (in cm)"));
+        assert!(!fires(942410, "if not exit(manager)"));
     }
 
     #[test]
@@ -317,6 +348,8 @@ mod tests {
         assert!(fires(942521, "1&#39; and 1=1"));
         assert!(!fires(942521, "the boys&apos; and girls&apos; rooms"));
         assert!(!fires(942521, "it&apos;s over"));
+        assert!(fires(942521, "\\x27 or 1"));
+        assert!(!fires(942521, "\\x270 is a hex"));
     }
 
     #[test]
@@ -332,6 +365,9 @@ mod tests {
         assert!(fires(942350, "x'; update users set role='admin"));
         assert!(!fires(942350, "done; drop me a line"));
         assert!(!fires(942350, "ok; update the docs"));
+        assert!(fires(942350, "'; begin"));
+        assert!(fires(942350, "x\"; if 1"));
+        assert!(!fires(942350, "it's done; if not, call us"));
     }
 
     #[test]
@@ -394,6 +430,9 @@ mod tests {
         assert!(!fires(942172, "$this->user()"));
         assert!(!fires(942172, "getUser()"));
         assert!(!fires(942172, "the user (you) can"));
+        assert!(fires(942172, "@@foo)"));
+        assert!(fires(942172, "select @@innodb_version,1"));
+        assert!(!fires(942172, "@@ mention"));
     }
 
     #[test]
@@ -426,6 +465,10 @@ mod tests {
         assert!(!fires(942320, "create a function that returns a string"));
         assert!(!fires(942320, "done; describe the bug in detail"));
         assert!(!fires(942320, "ok; load the dishwasher"));
+        assert!(fires(942320, "create table foo(a int)"));
+        assert!(fires(942320, "declare @x int"));
+        assert!(!fires(942320, "create table for 6 (indoors)"));
+        assert!(!fires(942320, "declare #1 the winner"));
     }
 
     #[test]
@@ -438,14 +481,18 @@ mod tests {
             "/*! jQuery v3.6.0 | (c) OpenJS Foundation */"
         ));
         assert!(!fires(942500, "/* plain comment */"));
+        assert!(fires(942500, "/*!50000"));
+        assert!(!fires(942500, "/*! 1.2.3 lib */"));
     }
 
     #[test]
-    fn a_list_of_character_codes_fires_but_one_code_does_not() {
+    fn a_list_of_character_codes_or_a_quote_code_fires_but_one_other_code_does_not() {
         assert!(fires(942181, "CHAR(39,79,82,39,49,39,61,39,49)"));
         assert!(fires(942181, "chr(115, 101, 108)"));
         assert!(!fires(942181, "CHAR(13)"));
         assert!(!fires(942181, "char(10, 13)"));
+        // ... unless the code is a quote's.
+        assert!(fires(942181, "chr(39)"));
     }
 
     #[test]
@@ -455,6 +502,13 @@ mod tests {
         assert!(!fires(942390, " or 18"));
         assert!(!fires(942390, "true or false"));
         assert!(!fires(942390, "or true love"));
+        assert!(fires(942390, "foo or 1="));
+        assert!(fires(942390, "x xor 'a'<"));
+        assert!(fires(942390, "foo ' or bar="));
+        assert!(!fires(942390, "one or two = three"));
+        assert!(!fires(942390, "kids' or parents' rooms"));
+        assert!(fires(942390, "@a like 'x'"));
+        assert!(!fires(942390, "@bob and 2 others"));
     }
 
     #[test]
@@ -482,6 +536,16 @@ mod tests {
         assert!(!fires(942120, "it looks like chrome"));
         assert!(!fires(942120, "not between us"));
         assert!(!fires(942120, "as seen from above"));
+        assert!(fires(942120, "' regexp ("));
+        assert!(fires(942120, "x sounds like 'a'"));
+        assert!(fires(942120, ") when 1 then 2"));
+        assert!(fires(942120, "order by if(1,2,3)"));
+        assert!(fires(942120, "exists select 1"));
+        assert!(!fires(942120, "sounds like a plan"));
+        assert!(!fires(942120, "order by date"));
+        assert!(fires(942120, "case 1 when 2 then 3"));
+        assert!(fires(942120, "insert(space(1),1,1,'x')"));
+        assert!(!fires(942120, "in case you need it when then is past"));
     }
 
     #[test]
@@ -497,5 +561,8 @@ mod tests {
         assert!(fires(942380, "var= @.= ( SELECT"));
         assert!(fires(942380, "id in (select id from t)"));
         assert!(!fires(942380, "pick one (select all that apply)"));
+        assert!(fires(942380, "in ((select 1"));
+        assert!(fires(942380, "x (select foo(1)"));
+        assert!(!fires(942380, "(select one (or two))"));
     }
 }
