@@ -99,7 +99,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\.constructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
+                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
             ),
             "Node.js code injection",
         ),
@@ -250,6 +250,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn the_function_constructor_reached_without_a_leading_dot_fires() {
+        assert!(fires(
+            934100,
+            "{{x=valueOf.name.constructor.fromCharCode;constructor.constructor(x(97))()}}"
+        ));
+        assert!(!fires(934100, "the constructor.constructor chain (see docs)"));
+    }
 
     #[test]
     fn templates_reading_the_request_fire_but_template_prose_does_not() {

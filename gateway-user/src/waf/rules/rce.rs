@@ -50,7 +50,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 strong_cmds!(),
-                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:exec\s+)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
                 r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)"
             )),
@@ -345,6 +345,8 @@ mod tests {
     #[test]
     fn a_short_command_redirected_after_a_separator_fires() {
         assert!(fires(932100, ";id>/tmp/x"));
+        assert!(fires(932100, ";exec id"));
+        assert!(!fires(932100, "; exec summary"));
         assert!(fires(932100, "|ls > out.txt"));
         assert!(!fires(932100, "a;id>"));
         assert!(!fires(932100, "x; w<3"));
