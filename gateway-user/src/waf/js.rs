@@ -68,10 +68,10 @@ fn used_as_script(b: &[u8], start: usize, end: usize) -> bool {
     if let Some(r) = rest.strip_prefix(b".") {
         let r = &r[skip_ws_fwd(r, 0)..];
         for m in [&b"call"[..], b"apply", b"bind"] {
-            if let Some(after) = r.strip_prefix(m) {
-                if after[skip_ws_fwd(after, 0)..].starts_with(b"(") {
-                    return true;
-                }
+            if let Some(after) = r.strip_prefix(m)
+                && after[skip_ws_fwd(after, 0)..].starts_with(b"(")
+            {
+                return true;
             }
         }
     }

@@ -257,7 +257,10 @@ mod tests {
             934100,
             "{{x=valueOf.name.constructor.fromCharCode;constructor.constructor(x(97))()}}"
         ));
-        assert!(!fires(934100, "the constructor.constructor chain (see docs)"));
+        assert!(!fires(
+            934100,
+            "the constructor.constructor chain (see docs)"
+        ));
     }
 
     #[test]

