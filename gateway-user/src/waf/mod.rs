@@ -9,13 +9,15 @@
 //! `recent` (values seen earlier in the request and what fired on them),
 //! `symbols` and `prefilter` (what a value holds, what a regex needs), `sets` (the
 //! built-in regexes as sets), `sqli` (libinjection-style tokenizer and grammar),
-//! `xss` (HTML tag scanner), `rules` (built-in rules per category), `custom`
-//! (configured rules), `engine` (compile, inspect, score), `config` (serde shape).
+//! `xss` (HTML tag scanner), `js` (script-context sinks), `rules` (built-in rules
+//! per category), `custom` (configured rules), `engine` (compile, inspect, score),
+//! `config` (serde shape).
 mod chains;
 mod config;
 mod custom;
 mod engine;
 pub(crate) mod fields;
+mod js;
 mod prefilter;
 mod recent;
 mod request;

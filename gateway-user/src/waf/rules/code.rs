@@ -99,7 +99,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\.constructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
+                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
             ),
             "Node.js code injection",
         ),
@@ -124,7 +124,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\{\{\s*\d+\s*[*+\-/%]\s*['"]?\d+['"]?\s*\}\}|\$\{\{?\s*\d+\s*[*+\-/%]\s*\d+\s*\}\}?|<%=?\s*\d+\s*[*+\-/%]\s*\d+\s*%>|[#*@~]\{\s*\d+\s*[*+\-/%]\s*\d+\s*\}|@\(\s*\d+\s*[*+]\s*\d+\s*\)|\{\{=\s*\d+\s*[*+]\s*\d+\s*\}\}|\[\[\s*\d+\s*\*\s*\d+\s*\]\]|\{#\s*\d+\s*\*\s*\d+\s*#\}"##,
+                r##"\{\{\s*\d+\s*[*+\-/%]\s*['"]?\d+['"]?\s*\}\}|\{\{\s*-?\d+\s*\|\s*(?:times|plus|minus|divided_by|modulo)\s*:\s*-?\d+\s*\}\}|\$\{\{?\s*\d+\s*[*+\-/%]\s*\d+\s*\}\}?|<%=?\s*\d+\s*[*+\-/%]\s*\d+\s*%>|[#*@~]\{\s*\d+\s*[*+\-/%]\s*\d+\s*\}|@\(\s*\d+\s*[*+]\s*\d+\s*\)|\{\{=\s*\d+\s*[*+]\s*\d+\s*\}\}|\[\[\s*\d+\s*\*\s*\d+\s*\]\]|\{#\s*\d+\s*\*\s*\d+\s*#\}"##,
             ),
             "SSTI arithmetic probe",
         ),
@@ -163,9 +163,25 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#]\{\s*t\s*\(\s*java\.|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
+                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#@]\{\s*t\s*\(\s*(?:java|javax|jdk|sun|com|org|net|io|groovy|ognl)\s*\.\s*[\w$.]+\s*\)|[$#]\{[^}]*\bclass\s*\.\s*(?:getclassloader|classloader|forname|getresource|newinstance|getmethods?|getdeclared\w+)\b|\{\{[^}]*\|\s*(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert)\s*(?:\}\}|\|)|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
             ),
             "SSTI engine-specific payload",
+        ),
+        rule(
+            934170,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            // A template expression or tag that reads the request itself
+            // (`{{request.GET.x|safe}}`, `{% include request.GET.t %}`,
+            // `@{{request('x')}}`) or echoes a variable unescaped (`{!!$x!!}`):
+            // input that renders other input, which only template injection sends.
+            Regex(
+                r##"(?:\{\{|\{%|\{!!|@\w+\s*\()[^}]{0,200}?\brequest\s*(?:\.\s*(?:get|post|args|form|values|params|query|querystring|cookies|headers|body|data|json|files)\b|\(\s*['"])|\{!!\s*\$\w+\s*!!\}"##,
+            ),
+            "SSTI: template reads the request",
         ),
         // Java
         rule(
@@ -229,4 +245,75 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Java expression language injection",
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn the_function_constructor_reached_without_a_leading_dot_fires() {
+        assert!(fires(
+            934100,
+            "{{x=valueOf.name.constructor.fromCharCode;constructor.constructor(x(97))()}}"
+        ));
+        assert!(!fires(
+            934100,
+            "the constructor.constructor chain (see docs)"
+        ));
+    }
+
+    #[test]
+    fn templates_reading_the_request_fire_but_template_prose_does_not() {
+        for a in [
+            "{{request.args.xss|safe}}",
+            "{% include request.GET.template %}",
+            "{% csrf_token %}{{request.GET.xss|safe}}",
+            "@{{request('xss')}}",
+            "{{url(request('callback'))}}",
+            "@component(request('component'))",
+            "{!!$xss!!}",
+        ] {
+            assert!(fires(934170, a), "missed {a}");
+        }
+        for b in [
+            "{{ user.name }} made a request",
+            "request.GET is a dict",
+            "{% if items %}request a quote{% endif %}",
+            "{!! trans('x') !!}",
+            "@media (request)",
+        ] {
+            assert!(!fires(934170, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn template_filters_and_spring_type_references_fire_but_templates_do_not() {
+        assert!(fires(934130, "{{7|times:7}}"));
+        assert!(fires(934130, "{{ 6 | plus: 1 }}"));
+        assert!(!fires(934130, "{{ price | times: 1.2 }}"));
+        assert!(!fires(934130, "{{ 3 | pluralize }}"));
+        for a in [
+            "#{T(org.apache.commons.lang3.SystemUtils).IS_OS_LINUX}",
+            "${T(java.lang.Runtime).getRuntime()}",
+            "${class.getClassLoader()}",
+            "#{request.class.forName('x')}",
+            "{{'id'|system}}",
+            "{{ ['id'] | map('x') | exec }}",
+        ] {
+            assert!(fires(934160, a), "missed {a}");
+        }
+        for b in [
+            "#{total}",
+            "${t(key)}",
+            "${t(common.title)}",
+            "${item.class}",
+            "{{ name | upper }}",
+            "{{ title|escape }}",
+            "a system | exec time",
+            "the class.forName method",
+        ] {
+            assert!(!fires(934160, b), "flagged {b}");
+        }
+    }
 }

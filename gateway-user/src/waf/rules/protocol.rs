@@ -81,7 +81,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&]\s*\)|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
+                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&!]\s*\)|^\s*[^\s()]*\)\s*\(\s*(?:[|&!]\s*\(\s*)?\*|\)\s*\(\s*[|&!]\s*\(\s*\*|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
             ),
             "LDAP filter injection",
         ),
@@ -186,4 +186,32 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "NUL byte in request data",
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn ldap_breakouts_to_a_wildcard_or_absolute_filter_fire_but_prose_does_not() {
+        for a in [
+            "admin)(*",
+            "admin)(|(*",
+            "root)(*",
+            "admin)(!)",
+            "x)(&)",
+            "*)(|(*",
+        ] {
+            assert!(fires(946100, a), "missed {a}");
+        }
+        for b in [
+            "(see above)(*)",
+            "f(x)(*y)",
+            "price (USD)(*approx)",
+            "smile :)(*",
+            "a)(b",
+        ] {
+            assert!(!fires(946100, b), "flagged {b}");
+        }
+    }
 }

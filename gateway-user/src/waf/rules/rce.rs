@@ -50,9 +50,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 strong_cmds!(),
-                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:exec\s+)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
-                r"\s*(?:$|[|&`)#]|;\s*$)"
+                r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)"
             )),
             "Unix command after a shell separator",
         ),
@@ -341,6 +341,16 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_short_command_redirected_after_a_separator_fires() {
+        assert!(fires(932100, ";id>/tmp/x"));
+        assert!(fires(932100, ";exec id"));
+        assert!(!fires(932100, "; exec summary"));
+        assert!(fires(932100, "|ls > out.txt"));
+        assert!(!fires(932100, "a;id>"));
+        assert!(!fires(932100, "x; w<3"));
+    }
 
     #[test]
     fn a_recon_command_after_a_lone_redirect_or_separator_fires() {

