@@ -768,6 +768,10 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     {
         return then(lowercase(input), compress_whitespace);
     }
+    // Quoting alone in ASCII text (`O'Brien`, `c'a't`): the steps below in one pass.
+    if let Some(out) = unquote_ascii(input) {
+        return Cow::Owned(out);
+    }
     let mut s: Cow<'_, str> = Cow::Borrowed(input);
     // Both forms start with `$`, which most values lack.
     if s.contains('$') && (s.contains("$IFS") || s.contains("${IFS}")) {
@@ -822,6 +826,31 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
         s = Cow::Owned(without_ascii(&s, quoting));
     }
     then(then(s, lowercase), compress_whitespace)
+}
+
+/// `cmd_line` of ASCII text without `$` or line breaks: the quoting marks dropped,
+/// lowercased, whitespace runs compressed to one space. `None` for other text,
+/// which takes the general path.
+fn unquote_ascii(input: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut in_space = false;
+    for c in input.bytes() {
+        match c {
+            b'\\' | b'\'' | b'"' | b'^' => {}
+            b'$' | b'\n' | b'\r' | 0x80.. => return None,
+            c if is_ascii_ws(c) => {
+                if !in_space {
+                    out.push(b' ');
+                }
+                in_space = true;
+            }
+            c => {
+                out.push(c.to_ascii_lowercase());
+                in_space = false;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -930,6 +959,39 @@ mod tests {
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    #[test]
+    fn cmd_line_in_one_pass_agrees_with_its_steps() {
+        let quoting = |c: u8| matches!(c, b'\\' | b'\'' | b'"' | b'^');
+        let mut samples = corpus_samples();
+        samples.extend(
+            [
+                "O'Brien",
+                " 'a' \t ' b ' ",
+                "''",
+                "X\"Y\"Z  \x7f\x01w",
+                "^^",
+                "a \\ b",
+            ]
+            .map(String::from),
+        );
+        let mut checked = 0;
+        for s in samples
+            .iter()
+            .filter(|s| s.is_ascii() && s.bytes().any(quoting))
+        {
+            if s.bytes().any(|c| matches!(c, b'$' | b'\n' | b'\r')) {
+                continue;
+            }
+            let steps = then(
+                then(Cow::Owned(without_ascii(s, quoting)), lowercase),
+                compress_whitespace,
+            );
+            assert_eq!(cmd_line(s), steps, "{s:?}");
+            checked += 1;
+        }
+        assert!(checked > 100, "too few samples with quoting: {checked}");
     }
 
     /// The characters `lowercase` may output for `input`.
