@@ -384,8 +384,21 @@ fn is_word_start(c: u8) -> bool {
 }
 
 fn is_word_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+    // One lookup: the word loops test every byte of a word.
+    WORD_CHAR[usize::from(c)]
 }
+
+/// Letters, digits, `_`, `$` and the bytes of non-ASCII characters.
+const WORD_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        c += 1;
+    }
+    t
+};
 
 fn is_space(c: u8) -> bool {
     c <= b' ' || c == 0x7f
@@ -888,6 +901,14 @@ fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_characters_are_letters_digits_underscores_dollars_and_non_ascii_bytes() {
+        for c in 0..=255u8 {
+            let word = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+            assert_eq!(is_word_char(c), word, "{c:#x}");
+        }
+    }
 
     #[test]
     fn known_functions_are_sorted_for_the_binary_search() {
