@@ -78,6 +78,11 @@ impl<'a> Token<'a> {
     }
 }
 
+/// The room token buffers start with: as many tokens as fit in 1 KiB, the largest
+/// block mimalloc serves from its per-thread fast path (a 64-token buffer took its
+/// slower generic path on every value tokenized). Longer inputs grow the buffer.
+pub(super) const FIRST_TOKENS: usize = 1024 / std::mem::size_of::<Token<'static>>();
+
 /// A token buffer of at most `MAX_TOKENS` tokens.
 pub struct Tokens<'a> {
     // Allocated, not an array on the stack: setting up 64 slots cost more than an
@@ -90,7 +95,7 @@ impl<'a> Tokens<'a> {
     /// serves every context of a value).
     pub fn new() -> Tokens<'a> {
         Tokens {
-            buf: Vec::with_capacity(MAX_TOKENS),
+            buf: Vec::with_capacity(FIRST_TOKENS),
         }
     }
 
