@@ -832,26 +832,53 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
 /// lowercased, whitespace runs compressed to one space. `None` for other text,
 /// which takes the general path.
 fn unquote_ascii(input: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(input.len());
+    // Written by index into room for every byte: pushing byte by byte kept the
+    // length in memory and a grow check in the loop.
+    let mut out = vec![0u8; input.len()];
+    let mut len = 0;
     let mut in_space = false;
     for c in input.bytes() {
-        match c {
-            b'\\' | b'\'' | b'"' | b'^' => {}
-            b'$' | b'\n' | b'\r' | 0x80.. => return None,
-            c if is_ascii_ws(c) => {
-                if !in_space {
-                    out.push(b' ');
-                }
-                in_space = true;
-            }
-            c => {
-                out.push(c.to_ascii_lowercase());
-                in_space = false;
-            }
+        let byte = match UNQUOTE[usize::from(c)] {
+            DROP => continue,
+            GIVE_UP => return None,
+            SPACE if in_space => continue,
+            SPACE => b' ',
+            lower => lower,
+        };
+        in_space = byte == b' ';
+        if let Some(d) = out.get_mut(len) {
+            *d = byte;
+            len += 1;
         }
     }
+    out.truncate(len);
     String::from_utf8(out).ok()
 }
+
+/// What `unquote_ascii` does with a byte: drop it (shell quoting), write one space
+/// for a run of whitespace, give up (`$`, line breaks, non-ASCII), or write the
+/// byte lowercased (the entry itself, never one of the three codes).
+const UNQUOTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if matches!(b, b'\\' | b'\'' | b'"' | b'^') {
+            DROP
+        } else if matches!(b, b'$' | b'\n' | b'\r') || b >= 0x80 {
+            GIVE_UP
+        } else if is_ascii_ws(b) {
+            SPACE
+        } else {
+            b.to_ascii_lowercase()
+        };
+        c += 1;
+    }
+    t
+};
+const DROP: u8 = 0;
+const SPACE: u8 = 1;
+const GIVE_UP: u8 = 2;
 
 #[cfg(test)]
 mod tests {
