@@ -79,7 +79,7 @@ pub struct Engine {
     pub(super) limits: Limits,
     chains: Chains,
     meta: Vec<Meta>,
-    sets: Sets,
+    pub(super) sets: Sets,
     detectors: Vec<DetectorRule>,
     /// The symbols that can make the detectors' gate chains change a value beyond
     /// ASCII case (`None`: one of them may change any value).

@@ -102,6 +102,16 @@ impl Triggers {
         }
     }
 
+    /// The symbols that can make the step or chain change a value.
+    pub fn any_change(self) -> Symbols {
+        self.any_change
+    }
+
+    /// The symbols that can make the step or chain change a value beyond ASCII case.
+    pub fn beyond_case(self) -> Symbols {
+        self.beyond_case
+    }
+
     /// The triggers of this step followed by `next`.
     pub const fn then(self, next: Triggers) -> Triggers {
         Triggers {
