@@ -7,9 +7,6 @@ use std::borrow::Cow;
 use super::symbols::Symbols;
 use super::transform::{Effect, Transform, Triggers, apply_chain, apply_to};
 
-/// Chains cached on the stack per field; more (from custom rules) spill to the heap.
-const INLINE_CHAINS: usize = 16;
-
 /// The distinct chains, each with its longest prefix among them.
 #[derive(Debug, Default)]
 pub(super) struct Chains {
@@ -73,28 +70,39 @@ impl Chains {
         &self.list[i]
     }
 
-    /// Runs `f` with an empty cache for one field value.
+    /// Slots for the fields of one request, to pass to `with_cache` field after field.
+    pub(super) fn slots<'f>(&self) -> Slots<'f> {
+        Slots(
+            std::iter::repeat_with(Slot::default)
+                .take(self.list.len())
+                .collect(),
+        )
+    }
+
+    /// Runs `f` with an empty cache for one field value, kept in `slots`.
     pub(super) fn with_cache<'f, R>(
         &self,
+        slots: &mut Slots<'f>,
         value: &'f str,
         f: impl FnOnce(&mut FieldCache<'_, 'f>) -> R,
     ) -> R {
-        let mut inline: [Slot<'f>; INLINE_CHAINS] = Default::default();
-        let mut spilled: Vec<Slot<'f>> = Vec::new();
-        let slots: &mut [Slot<'f>] = if self.list.len() <= INLINE_CHAINS {
-            &mut inline[..self.list.len()]
-        } else {
-            spilled.resize_with(self.list.len(), Slot::default);
-            &mut spilled
-        };
-        f(&mut FieldCache {
+        let mut cache = FieldCache {
             chains: self,
             raw: value,
             raw_chars: None,
-            slots,
-        })
+            slots: &mut slots.0,
+            filled: 0,
+        };
+        let out = f(&mut cache);
+        cache.clear();
+        out
     }
 }
+
+/// The chain slots of a request's fields. One set serves every field: a field
+/// fills few of them, and clearing those costs less than setting up and
+/// dropping every slot for each field.
+pub(super) struct Slots<'f>(Vec<Slot<'f>>);
 
 /// One chain's value for the field being inspected, and its symbols.
 #[derive(Default)]
@@ -109,9 +117,33 @@ pub(super) struct FieldCache<'s, 'f> {
     raw: &'f str,
     raw_chars: Option<Symbols>,
     slots: &'s mut [Slot<'f>],
+    /// Bit `p` set: slot `p` was filled for this field (bit 63 stands for slots
+    /// 63 and up).
+    filled: u64,
 }
 
 impl<'f> FieldCache<'_, 'f> {
+    /// Marks slot `p` as filled, to be cleared after the field.
+    fn mark(&mut self, p: usize) {
+        self.filled |= 1 << p.min(63);
+    }
+
+    /// Empties the slots this field filled.
+    fn clear(&mut self) {
+        let mut filled = self.filled;
+        while filled != 0 {
+            let p = filled.trailing_zeros() as usize;
+            filled &= filled - 1;
+            match p {
+                63 => self.slots[63..]
+                    .iter_mut()
+                    .for_each(|s| *s = Slot::default()),
+                _ => self.slots[p] = Slot::default(),
+            }
+        }
+        self.filled = 0;
+    }
+
     /// The field value as extracted, before any chain.
     pub(super) fn raw(&self) -> &'f str {
         self.raw
@@ -161,6 +193,7 @@ impl<'f> FieldCache<'_, 'f> {
         if self.effect(p) != Effect::Unknown {
             let chars = self.raw_symbols();
             self.slots[p].chars = Some(chars);
+            self.mark(p);
             return chars;
         }
         self.fill(p);
@@ -171,6 +204,7 @@ impl<'f> FieldCache<'_, 'f> {
             None => Symbols::default(),
         };
         self.slots[p].chars = Some(chars);
+        self.mark(p);
         chars
     }
 
@@ -196,6 +230,7 @@ impl<'f> FieldCache<'_, 'f> {
             None => self.apply_borrowed(chain, self.raw),
         };
         self.slots[p].value = Some(computed);
+        self.mark(p);
     }
 
     /// Applies `steps` to a value borrowed from the field, skipping the steps the raw
@@ -211,5 +246,49 @@ impl<'f> FieldCache<'_, 'f> {
                 apply_to(cur, t)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_never_sees_the_chain_values_of_the_field_before() {
+        let mut chains = Chains::default();
+        let url = chains.index(&[Transform::UrlDecode]);
+        let lower = chains.index(&[Transform::UrlDecode, Transform::Lowercase]);
+        let mut slots = chains.slots();
+        chains.with_cache(&mut slots, "A%42", |c| {
+            assert_eq!(c.value(lower), "ab");
+            assert!(c.chars(url).intersects(Symbols::UPPERCASE));
+        });
+        chains.with_cache(&mut slots, "x%3Cy", |c| {
+            assert!(!c.chars(url).intersects(Symbols::UPPERCASE));
+            assert_eq!(c.value(lower), "x<y");
+        });
+        chains.with_cache(&mut slots, "plain", |c| {
+            assert_eq!(c.value(lower), "plain");
+            assert_eq!(c.value(url), "plain");
+        });
+    }
+
+    #[test]
+    fn slots_beyond_the_sixty_third_are_cleared_too() {
+        let mut chains = Chains::default();
+        // Seventy distinct chains: one to seventy `Trim` steps.
+        let steps = [Transform::Trim; 70];
+        let last = (1..=70)
+            .map(|n| chains.index(&steps[..n]))
+            .max()
+            .unwrap_or(0);
+        assert!(last >= 64);
+        let mut slots = chains.slots();
+        chains.with_cache(&mut slots, " a ", |c| assert_eq!(c.value(last), "a"));
+        chains.with_cache(&mut slots, " b ", |c| assert_eq!(c.value(last), "b"));
+        chains.with_cache(&mut slots, "%41", |c| {
+            assert_eq!(c.value(last), "%41");
+            assert!(c.chars(last).intersects(Symbols::of_bytes(b"%")));
+        });
     }
 }

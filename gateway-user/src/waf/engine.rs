@@ -6,7 +6,7 @@
 //! and exclusions.
 use std::borrow::Cow;
 
-use super::chains::{Chains, FieldCache};
+use super::chains::{Chains, FieldCache, Slots};
 use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
@@ -79,7 +79,7 @@ pub struct Engine {
     pub(super) limits: Limits,
     chains: Chains,
     meta: Vec<Meta>,
-    sets: Sets,
+    pub(super) sets: Sets,
     detectors: Vec<DetectorRule>,
     /// The symbols that can make the detectors' gate chains change a value beyond
     /// ASCII case (`None`: one of them may change any value).
@@ -331,8 +331,9 @@ impl Engine {
             }
         }
         let mut recent = Recent::default();
+        let mut slots = self.chains.slots();
         for field in &fields.list {
-            self.inspect_field(field, Some(&mut recent), policy, &mut acc);
+            self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
             {
@@ -342,7 +343,7 @@ impl Engine {
                     key: field.key.clone(),
                     value: Cow::Owned(decoded),
                 };
-                self.inspect_field(&alt, None, policy, &mut acc);
+                self.inspect_field(&alt, None, &mut self.chains.slots(), policy, &mut acc);
             }
         }
         for rule in self
@@ -377,6 +378,7 @@ impl Engine {
         &self,
         field: &'v Field<'_>,
         recent: Option<&mut Recent<'v>>,
+        slots: &mut Slots<'v>,
         policy: &RoutePolicy,
         acc: &mut Acc,
     ) {
@@ -400,14 +402,14 @@ impl Engine {
         if !plain && let Some(rules) = recent.as_deref().and_then(|r| r.get(bit, &field.value)) {
             rules.iter().for_each(|&rule| consider(rule, acc));
             if !self.custom.is_empty() {
-                self.chains.with_cache(&field.value, |cache| {
+                self.chains.with_cache(slots, &field.value, |cache| {
                     self.custom_rules(field, policy, acc, cache);
                 });
             }
             return;
         }
         // Each chain is computed at most once for this field, and only if a rule needs it.
-        self.chains.with_cache(&field.value, |cache| {
+        self.chains.with_cache(slots, &field.value, |cache| {
             if !plain {
                 match recent {
                     Some(recent) => {

@@ -198,7 +198,7 @@ impl Pairs {
         self.by_second.iter().any(|&(second, before)| {
             // A byte search: the second characters are rare, values are not short.
             let mut from = 0;
-            while let Some(at) = value[from..].find(char::from(second)) {
+            while let Some(at) = memchr::memchr(second, &b[from..]) {
                 let i = from + at;
                 match b[..i].iter().rev().find(|&&p| !is_ascii_ws(p)) {
                     Some(&p) if p >= 0x80 || before & (1u128 << p) != 0 => return true,

@@ -94,10 +94,22 @@ struct Plan {
     gate_triggers: Option<Triggers>,
 }
 
-/// The groups of a plan by the symbols their prefilters need (see `Plan::masks`).
+/// The groups of a plan by the symbols their prefilters need (see `Plan::masks`),
+/// and by what their chains do to a value with a symbol (see `seeing_raw`).
 struct GroupMasks {
     by_symbol: [u64; SYMBOL_BITS],
     unfiltered: u64,
+    /// For each symbol bit, the groups whose chain may change a value with it.
+    changes: [u64; SYMBOL_BITS],
+    /// For each symbol bit, the groups whose chain may change a value with it
+    /// beyond ASCII case.
+    changes_beyond_case: [u64; SYMBOL_BITS],
+    /// The groups whose chain may change any value.
+    changes_any_value: u64,
+    /// The groups whose patterns all ignore ASCII case.
+    ignore_case: u64,
+    /// The groups with pairs (`Group::pairs`).
+    paired: u64,
 }
 
 impl GroupMasks {
@@ -108,8 +120,34 @@ impl GroupMasks {
         let mut masks = GroupMasks {
             by_symbol: [0; SYMBOL_BITS],
             unfiltered: 0,
+            changes: [0; SYMBOL_BITS],
+            changes_beyond_case: [0; SYMBOL_BITS],
+            changes_any_value: 0,
+            ignore_case: 0,
+            paired: 0,
+        };
+        let add = |table: &mut [u64; SYMBOL_BITS], set: Symbols, i: usize| {
+            for (bit, mask) in table.iter_mut().enumerate() {
+                if set.bits() & (1 << bit) != 0 {
+                    *mask |= 1 << i;
+                }
+            }
         };
         for (i, &g) in applies.iter().enumerate() {
+            let group = &groups[g];
+            match group.triggers {
+                Some(t) => {
+                    add(&mut masks.changes, t.any_change(), i);
+                    add(&mut masks.changes_beyond_case, t.beyond_case(), i);
+                }
+                None => masks.changes_any_value |= 1 << i,
+            }
+            if group.ignores_case {
+                masks.ignore_case |= 1 << i;
+            }
+            if group.pairs.is_some() {
+                masks.paired |= 1 << i;
+            }
             match groups[g].prefilter {
                 Some((needs, _)) => {
                     for (bit, mask) in masks.by_symbol.iter_mut().enumerate() {
@@ -134,6 +172,20 @@ impl GroupMasks {
             bits &= bits - 1;
         }
         live
+    }
+
+    /// The groups that see a value with symbols `symbols` as it is, up to ASCII
+    /// case when their patterns ignore it (`sees` for each group at once).
+    fn seeing_raw(&self, symbols: Symbols) -> u64 {
+        let (mut changed, mut beyond_case) = (0, 0);
+        let mut bits = symbols.bits();
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            changed |= self.changes[bit];
+            beyond_case |= self.changes_beyond_case[bit];
+            bits &= bits - 1;
+        }
+        !self.changes_any_value & (!changed | (!beyond_case & self.ignore_case))
     }
 }
 
@@ -308,6 +360,15 @@ impl Sets {
         // With `live`, only its groups are visited (in plan order): most of a
         // plan's groups are filtered out for most values.
         let (mut pending, mut next) = (live.unwrap_or(0), 0);
+        // When a live group without pairs sees the raw value, the raw scan is
+        // needed anyway: done first, a miss drops every group that sees the raw
+        // value at once, rather than one visit each.
+        if let (Some(masks), Some(_)) = (&plan.masks, live) {
+            let seeing = masks.seeing_raw(raw) & pending;
+            if seeing & !masks.paired != 0 && *raw_miss.insert(self.raw_miss(plan, cache)) {
+                pending &= !seeing;
+            }
+        }
         loop {
             let i = if live.is_some() {
                 if pending == 0 {
@@ -380,12 +441,62 @@ fn sees_raw(
     ignores_case: bool,
     cache: &mut FieldCache<'_, '_>,
 ) -> bool {
+    sees(triggers, ignores_case, cache.raw_symbols())
+}
+
+/// `sees_raw` for a value with symbols `raw`.
+fn sees(triggers: Option<Triggers>, ignores_case: bool, raw: Symbols) -> bool {
     let Some(triggers) = triggers else {
         return false;
     };
-    match triggers.effect(cache.raw_symbols()) {
+    match triggers.effect(raw) {
         Effect::Unchanged => true,
         Effect::CaseOnly => ignores_case,
         Effect::Unknown => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::waf::{Engine, WafConfig};
+
+    #[test]
+    fn the_groups_seeing_a_value_as_it_is_are_told_at_once_as_one_by_one() {
+        let engine = Engine::compile(&WafConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let sets = &engine.sets;
+        let values = [
+            "plain words",
+            "Patrick O'Brien",
+            "a%27b",
+            "&lt;x&gt;",
+            "UPPER lower",
+            "caf\u{e9}",
+            "tab\there",
+            "two  spaces",
+            "c'a't /etc/passwd",
+            "/*x*/--",
+            "\0nul",
+            "${IFS}",
+            "a\\b",
+        ];
+        let mut checked = 0;
+        for plan in &sets.plans {
+            let Some(masks) = &plan.masks else { continue };
+            for v in values {
+                let raw = Symbols::of(v);
+                let seeing = masks.seeing_raw(raw);
+                for (i, &g) in plan.groups.iter().enumerate() {
+                    let group = &sets.groups[g];
+                    assert_eq!(
+                        seeing & (1 << i) != 0,
+                        sees(group.triggers, group.ignores_case, raw),
+                        "{v:?}, group {g}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 }

@@ -102,6 +102,16 @@ impl Triggers {
         }
     }
 
+    /// The symbols that can make the step or chain change a value.
+    pub fn any_change(self) -> Symbols {
+        self.any_change
+    }
+
+    /// The symbols that can make the step or chain change a value beyond ASCII case.
+    pub fn beyond_case(self) -> Symbols {
+        self.beyond_case
+    }
+
     /// The triggers of this step followed by `next`.
     pub const fn then(self, next: Triggers) -> Triggers {
         Triggers {
@@ -768,6 +778,10 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     {
         return then(lowercase(input), compress_whitespace);
     }
+    // Quoting alone in ASCII text (`O'Brien`, `c'a't`): the steps below in one pass.
+    if let Some(out) = unquote_ascii(input) {
+        return Cow::Owned(out);
+    }
     let mut s: Cow<'_, str> = Cow::Borrowed(input);
     // Both forms start with `$`, which most values lack.
     if s.contains('$') && (s.contains("$IFS") || s.contains("${IFS}")) {
@@ -823,6 +837,58 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     }
     then(then(s, lowercase), compress_whitespace)
 }
+
+/// `cmd_line` of ASCII text without `$` or line breaks: the quoting marks dropped,
+/// lowercased, whitespace runs compressed to one space. `None` for other text,
+/// which takes the general path.
+fn unquote_ascii(input: &str) -> Option<String> {
+    // Written by index into room for every byte: pushing byte by byte kept the
+    // length in memory and a grow check in the loop.
+    let mut out = vec![0u8; input.len()];
+    let mut len = 0;
+    let mut in_space = false;
+    for c in input.bytes() {
+        let byte = match UNQUOTE[usize::from(c)] {
+            DROP => continue,
+            GIVE_UP => return None,
+            SPACE if in_space => continue,
+            SPACE => b' ',
+            lower => lower,
+        };
+        in_space = byte == b' ';
+        if let Some(d) = out.get_mut(len) {
+            *d = byte;
+            len += 1;
+        }
+    }
+    out.truncate(len);
+    String::from_utf8(out).ok()
+}
+
+/// What `unquote_ascii` does with a byte: drop it (shell quoting), write one space
+/// for a run of whitespace, give up (`$`, line breaks, non-ASCII), or write the
+/// byte lowercased (the entry itself, never one of the three codes).
+const UNQUOTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if matches!(b, b'\\' | b'\'' | b'"' | b'^') {
+            DROP
+        } else if matches!(b, b'$' | b'\n' | b'\r') || b >= 0x80 {
+            GIVE_UP
+        } else if is_ascii_ws(b) {
+            SPACE
+        } else {
+            b.to_ascii_lowercase()
+        };
+        c += 1;
+    }
+    t
+};
+const DROP: u8 = 0;
+const SPACE: u8 = 1;
+const GIVE_UP: u8 = 2;
 
 #[cfg(test)]
 mod tests {
@@ -930,6 +996,39 @@ mod tests {
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
+    }
+
+    #[test]
+    fn cmd_line_in_one_pass_agrees_with_its_steps() {
+        let quoting = |c: u8| matches!(c, b'\\' | b'\'' | b'"' | b'^');
+        let mut samples = corpus_samples();
+        samples.extend(
+            [
+                "O'Brien",
+                " 'a' \t ' b ' ",
+                "''",
+                "X\"Y\"Z  \x7f\x01w",
+                "^^",
+                "a \\ b",
+            ]
+            .map(String::from),
+        );
+        let mut checked = 0;
+        for s in samples
+            .iter()
+            .filter(|s| s.is_ascii() && s.bytes().any(quoting))
+        {
+            if s.bytes().any(|c| matches!(c, b'$' | b'\n' | b'\r')) {
+                continue;
+            }
+            let steps = then(
+                then(Cow::Owned(without_ascii(s, quoting)), lowercase),
+                compress_whitespace,
+            );
+            assert_eq!(cmd_line(s), steps, "{s:?}");
+            checked += 1;
+        }
+        assert!(checked > 100, "too few samples with quoting: {checked}");
     }
 
     /// The characters `lowercase` may output for `input`.

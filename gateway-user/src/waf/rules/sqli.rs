@@ -17,12 +17,18 @@ use crate::waf::transform::{remove_comments, replace_comments};
 /// parameter (`id=1 or 1=1`), on what follows its `=`.
 fn sqli_detector(s: &str) -> bool {
     // Byte searches first: most values have neither `/` nor `%`, and a substring
-    // search costs more to set up than a short value costs to read.
+    // search costs more to set up than a short value costs to read. One search for
+    // the three bytes the variants need rules them all out for most values.
     let b = s.as_bytes();
-    is_sqli(s)
-        || (b.contains(&b'/')
-            && s.contains("/*")
-            && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
+    if is_sqli(s) {
+        return true;
+    }
+    if memchr::memchr3(b'/', b'%', b'+', b).is_none() {
+        return false;
+    }
+    (b.contains(&b'/')
+        && s.contains("/*")
+        && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
         || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
         || (plus_spaced(b) && is_sqli(&s.replace('+', " ")))
         || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))

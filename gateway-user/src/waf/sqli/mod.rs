@@ -74,10 +74,11 @@ pub fn sqli_context(input: &str) -> Option<Context> {
         return None;
     }
     let mut ctxs = [Some(Context::Bare), None, None];
-    if input.contains('\'') {
+    let b = input.as_bytes();
+    if memchr::memchr(b'\'', b).is_some() {
         ctxs[1] = Some(Context::Quoted(b'\''));
     }
-    if input.contains('"') {
+    if memchr::memchr(b'"', b).is_some() {
         ctxs[2] = Some(Context::Quoted(b'"'));
     }
     // One pair of buffers for every context.

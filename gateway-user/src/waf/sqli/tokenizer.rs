@@ -78,6 +78,11 @@ impl<'a> Token<'a> {
     }
 }
 
+/// The room token buffers start with: as many tokens as fit in 1 KiB, the largest
+/// block mimalloc serves from its per-thread fast path (a 64-token buffer took its
+/// slower generic path on every value tokenized). Longer inputs grow the buffer.
+pub(super) const FIRST_TOKENS: usize = 1024 / std::mem::size_of::<Token<'static>>();
+
 /// A token buffer of at most `MAX_TOKENS` tokens.
 pub struct Tokens<'a> {
     // Allocated, not an array on the stack: setting up 64 slots cost more than an
@@ -90,7 +95,7 @@ impl<'a> Tokens<'a> {
     /// serves every context of a value).
     pub fn new() -> Tokens<'a> {
         Tokens {
-            buf: Vec::with_capacity(MAX_TOKENS),
+            buf: Vec::with_capacity(FIRST_TOKENS),
         }
     }
 
@@ -384,8 +389,21 @@ fn is_word_start(c: u8) -> bool {
 }
 
 fn is_word_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+    // One lookup: the word loops test every byte of a word.
+    WORD_CHAR[usize::from(c)]
 }
+
+/// Letters, digits, `_`, `$` and the bytes of non-ASCII characters.
+const WORD_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        c += 1;
+    }
+    t
+};
 
 fn is_space(c: u8) -> bool {
     c <= b' ' || c == 0x7f
@@ -888,6 +906,14 @@ fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_characters_are_letters_digits_underscores_dollars_and_non_ascii_bytes() {
+        for c in 0..=255u8 {
+            let word = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+            assert_eq!(is_word_char(c), word, "{c:#x}");
+        }
+    }
 
     #[test]
     fn known_functions_are_sorted_for_the_binary_search() {

@@ -7,7 +7,7 @@
 //! SQL evidence — a comparison, a known function, a subquery, a UNION SELECT, a
 //! stacked statement, a truncating comment. Prose rarely parses that way: it puts
 //! two words side by side, which SQL almost never does.
-use super::tokenizer::{Context, Kind, MAX_TOKENS, Token};
+use super::tokenizer::{Context, FIRST_TOKENS, Kind, MAX_TOKENS, Token};
 
 mod clauses;
 mod probes;
@@ -23,7 +23,7 @@ impl<'a> Folded<'a> {
     /// An empty buffer, to be filled by [`fold_into`].
     pub fn new() -> Folded<'a> {
         Folded {
-            buf: Vec::with_capacity(MAX_TOKENS),
+            buf: Vec::with_capacity(FIRST_TOKENS),
         }
     }
 
