@@ -16,22 +16,24 @@ use crate::waf::transform::{remove_comments, replace_comments};
 /// conversion makes of them (`1′) and '1′='1–`); and when the value is itself a
 /// parameter (`id=1 or 1=1`), on what follows its `=`.
 fn sqli_detector(s: &str) -> bool {
-    // Byte searches first: most values have neither `/` nor `%`, and a substring
-    // search costs more to set up than a short value costs to read. One search for
-    // the three bytes the variants need rules them all out for most values.
     let b = s.as_bytes();
     if is_sqli(s) {
         return true;
     }
-    if memchr::memchr3(b'/', b'%', b'+', b).is_none() {
-        return false;
+    // Byte searches first: most values have neither `/` nor `%`, and a substring
+    // search costs more to set up than a short value costs to read. One search for
+    // the three bytes the comment, percent and plus variants need rules all three
+    // out for most values.
+    if memchr::memchr3(b'/', b'%', b'+', b).is_some()
+        && ((b.contains(&b'/')
+            && s.contains("/*")
+            && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
+            || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+            || (plus_spaced(b) && is_sqli(&s.replace('+', " "))))
+    {
+        return true;
     }
-    (b.contains(&b'/')
-        && s.contains("/*")
-        && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
-        || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
-        || (plus_spaced(b) && is_sqli(&s.replace('+', " ")))
-        || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
+    best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
 }
 
