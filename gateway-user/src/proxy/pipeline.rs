@@ -480,7 +480,11 @@ mod tests {
             tls: None,
             tunnel: Arc::default(),
         });
-        let (mut head, ()) = Request::post("/x").body(()).unwrap().into_parts();
+        let (mut head, ()) = Request::post("/x")
+            .header(http::header::HOST, "test")
+            .body(())
+            .unwrap()
+            .into_parts();
         let mut ctx = new_context(&rt, conn, &head);
         let meter = BodyMeter::default();
         let res = run(
