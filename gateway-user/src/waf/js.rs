@@ -13,6 +13,10 @@
 //!
 //! Input is expected decoded (URL, HTML entities) and lowercased.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// The sinks: each opens a dialog or runs a string, which is what a proof of
 /// concept calls.
 const SINKS: [&str; 4] = ["alert", "prompt", "confirm", "eval"];
@@ -38,22 +42,21 @@ fn prev_non_ws(b: &[u8], i: usize) -> Option<usize> {
         .find(|&j| !b[j].is_ascii_whitespace())
 }
 
+/// A searcher per sink, built once: most values hold no sink, and a search set
+/// up per call costs more than a short value takes to read.
+static FINDERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| SINKS.map(Finder::new));
+
 /// True when `s` (decoded, lowercased) uses a sink as script does.
 pub fn sink_reference(s: &str) -> bool {
     let b = s.as_bytes();
-    SINKS.iter().any(|sink| {
-        let mut from = 0;
-        while let Some(p) = s[from..].find(sink) {
-            let start = from + p;
-            let end = start + sink.len();
-            from = end;
+    FINDERS.iter().any(|finder| {
+        let len = finder.needle().len();
+        finder.find_iter(b).any(|start| {
+            let end = start + len;
             let whole =
                 (start == 0 || !is_ident(b[start - 1])) && b.get(end).is_none_or(|&c| !is_ident(c));
-            if whole && used_as_script(b, start, end) {
-                return true;
-            }
-        }
-        false
+            whole && used_as_script(b, start, end)
+        })
     })
 }
 
