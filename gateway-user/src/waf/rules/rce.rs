@@ -379,7 +379,7 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     }
     let cleaned: String = inner
         .chars()
-        .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
+        .filter(|&c| !(c.is_ascii() && is_mark(c as u8)))
         .flat_map(char::to_lowercase)
         .collect();
     matches(&cleaned)

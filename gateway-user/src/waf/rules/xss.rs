@@ -25,9 +25,6 @@ fn leaking_markup(s: &str) -> bool {
 fn offsite_markup(s: &str) -> bool {
     (s.contains("url(") || s.contains("<form")) && scan(s).offsite
 }
-fn script_sink(s: &str) -> bool {
-    sink_reference(s)
-}
 
 pub(super) fn rules() -> Vec<RuleDef> {
     let t = ATTACK | PATH;
@@ -167,7 +164,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            Detector(script_sink, b"(=,[:?"),
+            Detector(sink_reference, b"(=,[:?"),
             "XSS: dialog or eval sink passed, assigned or called indirectly",
         ),
         rule(
