@@ -2,7 +2,8 @@
 //! query arguments and JSON bodies with a 403 JSON body carrying the request id
 //! (the upstream never sees them), lets benign traffic through, only logs rule ids
 //! in detect mode, honours route exclusions and custom rules, applies the
-//! `oversize` policy to bodies beyond `inspect_body`, and `gateway check` refuses
+//! `oversize` policy to bodies beyond `inspect_body`, answers a JSON body that does
+//! not parse with 400 under `invalid_body: reject`, and `gateway check` refuses
 //! an exclusion of a rule that does not exist.
 #[path = "support/client.rs"]
 mod client;
@@ -284,6 +285,37 @@ async fn under_oversize_inspect_prefix_only_the_first_inspect_body_bytes_are_ins
     early.extend(big_body(""));
     assert_blocked(&post(addr, "/api/notes", "text/plain", early).await);
     assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test]
+async fn under_invalid_body_reject_a_json_body_that_does_not_parse_is_refused_with_400() {
+    let up = Upstream::start("u").await;
+    let waf = "waf: { mode: block, invalid_body: reject, inspect_body: 1KiB }";
+    let gw = GatewayProcess::start(&config(up.addr, waf, ROUTES), &["plain"]);
+    let addr = gw.addr("plain");
+    let r = post_json(addr, "/api/notes", r#"{"title": "draft", "tags": ["a",]}"#).await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let body = r.json();
+    assert_eq!(body["error"], "invalid_body");
+    assert_eq!(body["request_id"].as_str(), r.header("x-request-id"));
+    // The same mistake carrying an attack is answered as the attack it is.
+    let attack = r#"{"q": "<script>alert(1)</script>", "tags": ["a",]}"#;
+    assert_blocked(&post_json(addr, "/api/notes", attack).await);
+    // Detect mode logs rule 200002 and lets it through; valid JSON passes; a body cut
+    // at the inspection size is never called invalid.
+    let r = post_json(addr, "/detect/notes", r#"{"title": "draft"#).await;
+    assert_eq!(r.status, 200);
+    let lines = access_lines(&gw, "/detect/notes");
+    assert_eq!(
+        lines[0]["waf_rules"],
+        serde_json::json!([200002]),
+        "{lines:?}"
+    );
+    let r = post_json(addr, "/api/notes", r#"{"title": "draft", "tags": ["a"]}"#).await;
+    assert_eq!(r.status, 200);
+    let long = format!(r#"{{"note": "{}"}}"#, "lorem ipsum ".repeat(200));
+    assert_eq!(post_json(addr, "/api/notes", &long).await.status, 200);
+    assert_eq!(up.hits(), 3);
 }
 
 #[test]

@@ -35,6 +35,8 @@ mod tests {
         assert_eq!(offense_for("auth", 503), None);
         assert_eq!(offense_for("rate_limit", 503), None);
         assert_eq!(offense_for("validate", 400), None);
+        // A JSON body that does not parse (`invalid_body: reject`) is a client bug too.
+        assert_eq!(offense_for("waf", 400), None);
         assert_eq!(offense_for("route", 404), None);
         assert_eq!(offense_for("hygiene", 413), None);
     }

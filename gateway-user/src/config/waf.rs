@@ -50,10 +50,8 @@ pub(crate) fn check(config: &Config, origins: &Origins, c: &mut Checker<'_>) {
         // One exclusion at a time, so each bad one is reported at its own line.
         for (j, ex) in rw.exclude.iter().enumerate() {
             let one = RouteWafConfig {
-                mode: None,
-                paranoia: None,
-                threshold: None,
                 exclude: vec![ex.clone()],
+                ..RouteWafConfig::default()
             };
             if let Err(e) = engine.route_policy(&one) {
                 c.err(

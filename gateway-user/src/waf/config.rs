@@ -32,6 +32,19 @@ pub enum Oversize {
     Block,
 }
 
+/// What happens to a complete JSON body that does not parse as JSON (rule 200002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidBody {
+    /// Scan its string literals and names leniently, like any other body (AWS WAF's
+    /// "evaluate as string").
+    #[default]
+    Inspect,
+    /// Refuse it with 400 `invalid_body` when the mode is `block` (ModSecurity's
+    /// recommended rule 200002); `detect` logs it.
+    Reject,
+}
+
 /// A byte count written as `131072`, `128KiB`, `128k`, `1MiB`, `2MB`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub usize);
@@ -88,6 +101,8 @@ pub struct WafConfig {
     pub inspect_body: ByteSize,
     /// Policy for bodies beyond `inspect_body`.
     pub oversize: Oversize,
+    /// Policy for JSON bodies that do not parse (routes may override).
+    pub invalid_body: InvalidBody,
     /// JSON nesting inspected with full field names; deeper values are still scanned.
     pub max_json_depth: usize,
     /// Upper bound on the number of fields inspected per request.
@@ -108,6 +123,7 @@ impl Default for WafConfig {
             threshold: 5,
             inspect_body: ByteSize(128 * 1024),
             oversize: Oversize::InspectPrefix,
+            invalid_body: InvalidBody::Inspect,
             max_json_depth: 32,
             max_fields: 16384,
             headers: Vec::new(),
@@ -127,6 +143,8 @@ pub struct RouteWafConfig {
     pub paranoia: Option<u8>,
     /// Threshold for this route (defaults to the global threshold).
     pub threshold: Option<u32>,
+    /// Policy for JSON bodies that do not parse (defaults to the global one).
+    pub invalid_body: Option<InvalidBody>,
     /// Rules switched off for a field or for the whole route.
     pub exclude: Vec<Exclusion>,
 }

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::chains::{Chains, FieldCache, Slots};
-use super::config::{Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
+use super::config::{InvalidBody, Mode, Oversize, RouteWafConfig, RuleSelector, WafConfig};
 use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
 use super::recent::Recent;
@@ -48,6 +48,8 @@ fn is_plain(value: &[u8]) -> bool {
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
 /// More fields than `max_fields`.
 pub const RULE_TOO_MANY_FIELDS: u32 = 920380;
+/// A complete JSON body that does not parse (ModSecurity's `REQBODY_ERROR` rule).
+pub const RULE_INVALID_BODY: u32 = 200002;
 
 #[derive(Debug, Clone, Copy)]
 struct Meta {
@@ -75,6 +77,7 @@ pub struct Engine {
     threshold: u32,
     inspect_body: usize,
     oversize: Oversize,
+    invalid_body: InvalidBody,
     decode_base64: bool,
     pub(super) limits: Limits,
     chains: Chains,
@@ -96,6 +99,8 @@ pub struct RoutePolicy {
     pub paranoia: u8,
     /// Threshold for the route.
     pub threshold: u32,
+    /// What a JSON body that does not parse gets on this route.
+    pub invalid_body: InvalidBody,
     exclusions: Vec<(RuleSelector, Option<String>)>,
 }
 
@@ -215,6 +220,7 @@ impl Engine {
             threshold: cfg.threshold,
             inspect_body: cfg.inspect_body.0,
             oversize: cfg.oversize,
+            invalid_body: cfg.invalid_body,
             decode_base64: cfg.decode_base64,
             limits: Limits {
                 max_json_depth: cfg.max_json_depth,
@@ -247,6 +253,7 @@ impl Engine {
             mode: self.mode,
             paranoia: self.paranoia,
             threshold: self.threshold,
+            invalid_body: self.invalid_body,
             exclusions: Vec::new(),
         }
     }
@@ -258,7 +265,8 @@ impl Engine {
             let known = self.meta.iter().any(|m| ex.rule.covers(m.id))
                 || self.custom.iter().any(|c| ex.rule.covers(c.id))
                 || ex.rule.covers(RULE_BODY_TOO_LARGE)
-                || ex.rule.covers(RULE_TOO_MANY_FIELDS);
+                || ex.rule.covers(RULE_TOO_MANY_FIELDS)
+                || ex.rule.covers(RULE_INVALID_BODY);
             if !known {
                 return Err(WafError::Invalid(format!(
                     "exclusion names rule {}, which does not exist",
@@ -270,6 +278,7 @@ impl Engine {
             mode: route.mode.unwrap_or(self.mode),
             paranoia: route.paranoia.unwrap_or(self.paranoia),
             threshold: route.threshold.unwrap_or(self.threshold),
+            invalid_body: route.invalid_body.unwrap_or(self.invalid_body),
             exclusions: route
                 .exclude
                 .iter()
@@ -292,6 +301,7 @@ impl Engine {
                 blocked: false,
                 mode: Mode::Off,
                 matches: Vec::new(),
+                invalid_body: false,
             };
         }
         let (body, oversize) = match view.body {
@@ -330,6 +340,20 @@ impl Engine {
                 );
             }
         }
+        // Only a whole body can be known not to parse (a cut one never does), and
+        // an empty one hides nothing.
+        let mut invalid = false;
+        if fields.malformed_body
+            && !oversize
+            && policy.invalid_body == InvalidBody::Reject
+            && body.is_some_and(|b| b.iter().any(|c| !c.is_ascii_whitespace()))
+        {
+            let f = protocol_field("body");
+            if !policy.excluded(RULE_INVALID_BODY, &f) {
+                acc.record(RULE_INVALID_BODY, Category::Protocol, 0, &f);
+                invalid = true;
+            }
+        }
         let mut recent = Recent::default();
         let mut slots = self.chains.slots();
         for field in &fields.list {
@@ -362,13 +386,15 @@ impl Engine {
                 acc.force_block |= rule.block;
             }
         }
-        let blocked =
-            policy.mode == Mode::Block && (acc.score >= policy.threshold || acc.force_block);
+        let attack = acc.score >= policy.threshold || acc.force_block;
+        let blocked = policy.mode == Mode::Block && (attack || invalid);
         Verdict {
             score: acc.score,
             blocked,
             mode: policy.mode,
             matches: acc.matches,
+            // An attack found in the lenient scan is still answered as one.
+            invalid_body: blocked && !attack,
         }
     }
 

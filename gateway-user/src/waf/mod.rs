@@ -32,8 +32,8 @@ pub mod xss;
 mod tests;
 
 pub use config::{
-    ByteSize, CustomOperator, CustomRuleConfig, Exclusion, Mode, Oversize, RouteWafConfig,
-    RuleSelector, WafConfig,
+    ByteSize, CustomOperator, CustomRuleConfig, Exclusion, InvalidBody, Mode, Oversize,
+    RouteWafConfig, RuleSelector, WafConfig,
 };
 pub use engine::{Engine, RoutePolicy};
 pub use fields::{FieldKind, FieldName};
@@ -65,6 +65,9 @@ pub struct Verdict {
     pub mode: Mode,
     /// Every (rule, field) that fired, in inspection order.
     pub matches: Vec<RuleMatch>,
+    /// True when the request is blocked only because its body does not parse
+    /// (rule 200002 under `invalid_body: reject`): it is answered 400, not 403.
+    pub invalid_body: bool,
 }
 
 impl Verdict {

@@ -354,6 +354,81 @@ fn oversized_bodies_have_their_prefix_inspected_under_inspect_prefix() {
 }
 
 #[test]
+fn a_json_body_that_does_not_parse_is_scanned_by_default_and_refused_under_reject() {
+    let broken = br#"{"name": "Ann", "note": "fine"#;
+    let lenient = Req::post("application/json", broken).run(&default_engine());
+    assert!(!lenient.blocked, "{:?}", lenient.matches);
+    assert!(lenient.matches.is_empty(), "{:?}", lenient.matches);
+
+    let e = engine("{ invalid_body: reject }");
+    let v = Req::post("application/json", broken).run(&e);
+    assert!(v.blocked && v.invalid_body, "{v:?}");
+    assert_eq!(v.score, 0, "rule 200002 refuses, it does not score");
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.rule_id == 200002 && m.field.as_str() == "body")
+    );
+    // Valid JSON, an empty body and JSON under another media type are not its business.
+    let ok = Req::post("application/json", br#"{"name": "Ann"}"#).run(&e);
+    assert!(!ok.blocked && ok.matches.is_empty(), "{ok:?}");
+    assert!(!Req::post("application/json", b" \r\n").run(&e).blocked);
+    assert!(!Req::post("text/plain", broken).run(&e).blocked);
+}
+
+#[test]
+fn an_attack_in_a_broken_json_body_is_still_an_attack() {
+    let e = engine("{ invalid_body: reject }");
+    let v = Req::post("application/json", br#"{"q": "' or 1=1--", "x": tru"#).run(&e);
+    assert!(v.blocked, "{v:?}");
+    assert!(!v.invalid_body, "answered 403 as an attack, not 400: {v:?}");
+    assert!(v.matches.iter().any(|m| m.category == Category::Sqli));
+}
+
+#[test]
+fn a_body_cut_at_the_inspection_size_is_never_called_invalid() {
+    let e = engine("{ invalid_body: reject, inspect_body: 24, oversize: inspect_prefix }");
+    // Longer than the inspection size: its first 24 bytes do not parse.
+    let body = br#"{"name": "Ann", "note": "a long and perfectly valid note"}"#;
+    let v = Req::post("application/json", body).run(&e);
+    assert!(!v.blocked, "{v:?}");
+    // The proxy stopped reading at the limit: the engine is told the body is cut.
+    let cut = Req::post("application/json", &body[..20]);
+    let mut view = cut.view();
+    view.body_truncated = true;
+    assert!(!e.inspect(&view, &e.default_policy()).blocked);
+}
+
+#[test]
+fn invalid_body_follows_the_route_and_its_exclusions() {
+    let e = engine("{ invalid_body: reject }");
+    let broken = Req::post("application/json", b"{'single': 'quotes'}");
+    let excluded = e
+        .route_policy(&serde_yaml_ng::from_str("{ exclude: [{ rule: 200002 }] }").unwrap())
+        .unwrap();
+    assert!(!e.inspect(&broken.view(), &excluded).blocked);
+    let inspect = e
+        .route_policy(&serde_yaml_ng::from_str("{ invalid_body: inspect }").unwrap())
+        .unwrap();
+    assert!(!e.inspect(&broken.view(), &inspect).blocked);
+    let detect = e
+        .route_policy(&serde_yaml_ng::from_str("{ mode: detect }").unwrap())
+        .unwrap();
+    let v = e.inspect(&broken.view(), &detect);
+    assert!(!v.blocked && !v.invalid_body);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 200002),
+        "detect logs it"
+    );
+    // A route can ask for it when the global policy does not.
+    let lenient = default_engine();
+    let strict = lenient
+        .route_policy(&serde_yaml_ng::from_str("{ invalid_body: reject }").unwrap())
+        .unwrap();
+    assert!(lenient.inspect(&broken.view(), &strict).invalid_body);
+}
+
+#[test]
 fn deeply_nested_json_is_still_inspected() {
     let mut body = String::new();
     for _ in 0..300 {

@@ -2,11 +2,13 @@
 //! configuration loaded (`waf::Engine`) under its route's policy. Requests without
 //! a body are inspected on the head; the others once their body prefix (up to
 //! `inspect_body` + 1 byte, so an oversized body is told apart) is buffered.
-//! `block` refuses with `GatewayError::WafBlocked` (403); `detect` only records the
+//! `block` refuses with `GatewayError::WafBlocked` (403), or with 400 `invalid_body`
+//! when the only reason is a JSON body that does not parse under `invalid_body:
+//! reject`; `detect` only records the
 //! rule ids for the access log and metrics. Payloads are never logged.
 use std::sync::Arc;
 
-use http::{header, request};
+use http::{StatusCode, header, request};
 
 use crate::{
     proxy::{
@@ -79,6 +81,13 @@ impl WafStage {
             return outcome;
         };
         self.record(ctx, &verdict);
+        if verdict.blocked && verdict.invalid_body {
+            return Err(GatewayError::Refused {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_body",
+                message: "the request body does not parse as its Content-Type says",
+            });
+        }
         if verdict.blocked {
             return Err(GatewayError::WafBlocked);
         }
