@@ -128,7 +128,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             splitting,
             URL,
-            Regex(r##"[\r\n]\s*[\w-]+\s*:\s*\S"##),
+            // A header line: its name right after the line break (a line that
+            // starts with blanks continues the one before), then `:` and a value
+            // on the same line, which is not the `//` of a URL (`…at\nhttps://…`).
+            // Code and prose that wrap (`else:\n    body`, `  --> src/a.rs:10`)
+            // are neither.
+            Regex(r##"[\r\n][\w-]+[ \t]*:(?:[ \t]*[^\s/]|[ \t]+/)"##),
             "Header injection (CRLF in a URL, header or cookie)",
         ),
         rule(
@@ -191,6 +196,28 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_header_line_after_a_line_break_is_injection_but_wrapped_code_and_prose_are_not() {
+        for a in [
+            "x\r\nX-Injected: yes",
+            "en\r\nContent-Type: text/html",
+            "\nSet-Cookie:x=1",
+            "/\r\nLocation: /admin",
+            "x\r\nRefresh: 0; url=http://evil.example",
+        ] {
+            assert!(fires(921140, a), "missed {a:?}");
+        }
+        for b in [
+            "try:\n    foo\nexcept:\n    bar",
+            "async for T in I:\n    SUITE\nelse:\n    SUITE2",
+            "Please report bugs on the tracker at\nhttps://github.com/x/y/issues.",
+            " - Anders (2):\n    pkcheck: fix man typos",
+            "warning: unused\n  --> src/main.rs:10:16",
+        ] {
+            assert!(!fires(921140, b), "flagged {b:?}");
+        }
+    }
 
     #[test]
     fn ldap_breakouts_to_a_wildcard_or_absolute_filter_fire_but_prose_does_not() {
