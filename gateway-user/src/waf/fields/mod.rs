@@ -236,13 +236,17 @@ pub fn extract<'a>(
         let n = name.as_str();
         let wanted = n == "user-agent" || n == "referer" || limits.headers.iter().any(|h| h == n);
         if wanted {
+            let value = text(value.as_bytes());
+            if n == "referer" {
+                push_referer_args(&value, &mut out, max);
+            }
             out.push(
                 max,
                 Field {
                     kind: FieldKind::Header,
                     prefix: "header",
                     key: Cow::Borrowed(n),
-                    value: text(value.as_bytes()),
+                    value,
                 },
             );
         } else if n == "cookie" {
@@ -279,6 +283,33 @@ pub(super) fn extract_form<'a>(q: &'a str, out: &mut Fields<'a>, max: usize) {
                 prefix: "args",
                 key,
                 value: form_decode(v),
+            },
+        );
+    }
+}
+
+/// The query argument values of a Referer URL, each a `header.referer` field of
+/// its own: a payload in the page's query is read the way it would be in ours,
+/// from its own first character, not from the middle of a URL.
+fn push_referer_args<'a>(referer: &str, out: &mut Fields<'a>, max: usize) {
+    let Some((_, query)) = referer.split_once('?') else {
+        return;
+    };
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    for pair in query.split('&') {
+        let value = pair.split_once('=').map_or("", |(_, v)| v);
+        if value.is_empty() {
+            continue;
+        }
+        // Named as the header, judged as the argument value it is (a short plain
+        // token, `page=2`, costs nothing).
+        out.push(
+            max,
+            Field {
+                kind: FieldKind::ArgValue,
+                prefix: "header",
+                key: Cow::Borrowed("referer"),
+                value: Cow::Owned(form_decode(value).into_owned()),
             },
         );
     }
@@ -395,6 +426,35 @@ mod tests {
         assert!(vals.contains(&("json.user.tags".into(), "b".into())));
         assert!(
             names_values(&f, FieldKind::BodyKey).contains(&("json.q.$ne".into(), "$ne".into()))
+        );
+    }
+
+    #[test]
+    fn a_referers_query_values_are_inspected_one_by_one_under_its_name() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "referer",
+            "https://shop.example/s?page=2&q=1%27+or+%271%27%3D%271&empty=#frag=x"
+                .parse()
+                .unwrap(),
+        );
+        let v = RequestView::get("/", None, &h);
+        let names = Bump::new();
+        let f = extract(&v, None, &limits(), &names);
+        let args = names_values(&f, FieldKind::ArgValue);
+        assert!(args.contains(&("header.referer".into(), "1' or '1'='1".into())));
+        assert!(args.contains(&("header.referer".into(), "2".into())));
+        assert_eq!(
+            args.len(),
+            2,
+            "no field for an empty value or the fragment: {args:?}"
+        );
+        let whole = names_values(&f, FieldKind::Header);
+        assert!(
+            whole
+                .iter()
+                .any(|(n, v)| n == "header.referer" && v.starts_with("https://shop.example/s?")),
+            "the whole URL is still a field: {whole:?}"
         );
     }
 
