@@ -197,9 +197,21 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "is_member",
     "is_srvrolemember",
     "isnull",
+    "json_array_length",
+    "json_contains",
+    "json_depth",
     "json_extract",
+    "json_extract_path_text",
     "json_keys",
+    "json_length",
     "json_object",
+    "json_search",
+    "json_type",
+    "json_unquote",
+    "json_valid",
+    "jsonb_extract_path",
+    "jsonb_extract_path_text",
+    "jsonb_typeof",
     "last_insert_id",
     "lcase",
     "left",
@@ -661,6 +673,15 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                     flag: false,
                 }
             }
+            // JSON containment, `'{"a":1}' @> '{}'` (Postgres): a test, not a variable.
+            b'@' if b.get(pos + 1) == Some(&b'>') => {
+                pos += 2;
+                Token {
+                    kind: Kind::Op,
+                    text: "@>",
+                    flag: false,
+                }
+            }
             b'@' => {
                 pos += 1;
                 if b.get(pos) == Some(&b'@') {
@@ -919,7 +940,8 @@ fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
 fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
     let rest = &b[pos..];
     for op in [
-        "<=>", "<>", "!=", "<=", ">=", ":=", "::", "<<", ">>", "!<", "!>", "||", "&&",
+        "<=>", "<>", "!=", "<=", ">=", ":=", "::", "<<", ">>", "!<", "!>", "||", "&&", "->>", "->",
+        "<@",
     ] {
         if rest.starts_with(op.as_bytes()) {
             let logic = op == "||" || op == "&&";
@@ -953,6 +975,20 @@ mod tests {
         for c in 0..=255u8 {
             let word = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
             assert_eq!(is_word_char(c), word, "{c:#x}");
+        }
+    }
+
+    #[test]
+    fn json_operators_are_operators() {
+        for (input, op) in [
+            ("a @> b", "@>"),
+            ("a <@ b", "<@"),
+            ("a->'b'", "->"),
+            ("a->>'b'", "->>"),
+        ] {
+            let t = tokenize(input, Context::Bare).expect("tokens");
+            let t = t.as_slice();
+            assert_eq!((t[1].kind, t[1].text), (Kind::Op, op), "{input}");
         }
     }
 

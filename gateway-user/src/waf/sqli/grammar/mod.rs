@@ -291,7 +291,10 @@ impl<'s, 'a> Parser<'s, 'a> {
             .iter()
             .filter(|t| {
                 (t.kind == Kind::Op
-                    && matches!(t.text, "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>"))
+                    && matches!(
+                        t.text,
+                        "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>" | "@>" | "<@"
+                    ))
                     || (t.kind == Kind::WordOp
                         && [
                             "like", "rlike", "regexp", "is", "in", "between", "sounds", "glob",
@@ -1525,6 +1528,24 @@ mod tests {
                 "apples in (select one)",
                 "pick in (select a product from the list)",
                 "both in (select the best from all)",
+            ],
+        );
+    }
+
+    #[test]
+    fn json_operators_compare_and_extract() {
+        detected(
+            &[
+                "1 and '{\"a\":2}' @> '{\"a\":1}'",
+                "' or '{\"a\":1}'->>'a'='1",
+                "1 or data->>'role'='admin'",
+                "1 and json_valid('{}')",
+            ],
+            &[
+                "click File -> Save or Edit -> Copy",
+                "a -> b or c <- d",
+                "$user->role == 'admin' or die",
+                "email me @> noon or later",
             ],
         );
     }
