@@ -208,7 +208,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:information_schema[`"\]]?\s*\.|mysql[`"\]]?\s*\.\s*[`"\[]?(?:user|db)\b|sysobjects\b|syscolumns\b|sys[`"\]]?\s*\.\s*[`"\[]?(?:tables|objects|databases|sql_logins|all_columns)\b|pg_catalog[`"\]]?\s*\.|pg_shadow\b|sqlite_master\b|sqlite_schema\b|all_tables\b|user_tables\b|dba_users\b|msysaccessobjects\b|msysobjects\b|sysibm\s*\.)"##,
+                r##"\b(?:information_schema[`"\]]?\s*\.|mysql[`"\]]?\s*\.\s*[`"\[]?(?:user|db)\b|sysobjects\b|syscolumns\b|sys[`"\]]?\s*\.\s*[`"\[]?(?:tables|objects|databases|sql_logins|all_columns)\b|pg_catalog[`"\]]?\s*\.|pg_shadow\b|sqlite_(?:temp_)?master\b|sqlite_schema\b|all_tables\b|sysdatabases\b|tempdb\b|sysaux\b|pg_toast\b|sys\s*\.\s*database_name\b|msys(?:accessstorage|accessxml|aces|queries|relationships|modules2?)\b|user_tables\b|dba_users\b|msysaccessobjects\b|msysobjects\b|sysibm\s*\.)"##,
             ),
             "SQL system catalog access",
         ),
@@ -285,6 +285,18 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "SQL blind extraction with a subquery",
         ),
         rule(
+            942240,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\balter\s+(?:database|table|schema)\s+[\w`".]+\s+(?:convert\s+to\s+|default\s+)?char(?:acter)?\s+set\s+\w|\bmerge\s+into\s+[\w`".]+(?:\s+\w+)?\s+using\s*\(|\bexecute\s+immediate\s*['"]|\bmatch\s*\(\s*[\w`.]+(?:\s*,\s*[\w`.]+)*\s*\)\s*against\s*\("##,
+            ),
+            "SQL charset switch, MERGE USING, EXECUTE IMMEDIATE or MATCH AGAINST",
+        ),
+        rule(
             942220,
             Sqli,
             2,
@@ -335,6 +347,21 @@ mod tests {
     }
 
     #[test]
+    fn charset_switch_merge_and_match_against_fire_but_prose_does_not() {
+        assert!(fires(942240, "alter database x character set utf8"));
+        assert!(fires(
+            942240,
+            "alter table t convert to character set latin1"
+        ));
+        assert!(fires(942240, "merge into t using (select 1) s on 1=1"));
+        assert!(fires(942240, "execute immediate 'select 1'"));
+        assert!(fires(942240, "match(a) against ('x')"));
+        assert!(!fires(942240, "alter the character set of the page"));
+        assert!(!fires(942240, "merge the two branches using git"));
+        assert!(!fires(942240, "the match (final) against France"));
+    }
+
+    #[test]
     fn catalog_names_fire_quoted_as_identifiers_too() {
         assert!(fires(942140, "FROM `information_schema`.tables"));
         assert!(fires(942140, "from [information_schema].[columns]"));
@@ -342,6 +369,12 @@ mod tests {
         assert!(fires(942140, "`mysql`.`user`"));
         assert!(!fires(942140, "the information_schema views"));
         assert!(!fires(942140, "`mysql` user guide"));
+        // System databases and tables only a database names.
+        assert!(fires(942140, "use tempdb"));
+        assert!(fires(942140, "from master..sysdatabases"));
+        assert!(fires(942140, "select name from sqlite_temp_master"));
+        assert!(!fires(942140, "temp db files are deleted nightly"));
+        assert!(!fires(942140, "the system databases page"));
     }
 
     #[test]

@@ -19,7 +19,12 @@ pub fn is_sqli(input: &str) -> bool {
 /// syntax (`SELECT * FROM users`, `DROP TABLE x;`, `EXEC xp_cmdshell 'dir'`).
 /// "select a product from the list" is not: it has no SQL beyond the words.
 pub fn is_sql_statement(input: &str) -> bool {
-    let start = input.trim_start();
+    // Punctuation that breaks out of the application's value before the statement
+    // (`/CREATE TABLE t`, `');DROP TABLE t`) leaves it whole. A backtick does not:
+    // Markdown quotes code with it.
+    let start = input.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '/' | ';' | ')' | '\'' | '"')
+    });
     // Cheap gate: the first word must start a statement.
     let first = &start.as_bytes()[..start.bytes().take_while(u8::is_ascii_alphabetic).count()];
     let mut buf = [0u8; 8];
@@ -162,6 +167,10 @@ mod tests {
             "SELECT name, email FROM customers WHERE country = 'DE'",
             "CREATE TABLE pwn.shell (code TEXT);",
             "create table users(id int)",
+            // After the punctuation that breaks out of the application's value.
+            "/CREATE TABLE Persons",
+            "')DROP TABLE users",
+            "\";delete from logs where id>0",
         ] {
             assert!(is_sql_statement(p), "missed: {p}");
         }
@@ -174,6 +183,10 @@ mod tests {
             "execute the plan",
             "delete from cart",
             "update me when it ships",
+            "/select a plan",
+            "`DROP TABLE users`",
+            "\"select * from users\" is a query",
+            "'delete from cart'",
         ] {
             assert!(!is_sql_statement(b), "false positive: {b}");
         }

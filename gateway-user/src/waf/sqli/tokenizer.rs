@@ -123,10 +123,14 @@ impl Default for Tokens<'_> {
 /// a binary search.
 const KNOWN_FUNCTIONS: &[&str] = &[
     "abs",
+    "aes_decrypt",
+    "aes_encrypt",
     "ascii",
+    "asciistr",
     "avg",
     "benchmark",
     "bin",
+    "bit_count",
     "bit_length",
     "cast",
     "ceil",
@@ -137,48 +141,77 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "charindex",
     "chr",
     "coalesce",
+    "coercibility",
+    "collation",
     "concat",
     "concat_ws",
     "connection_id",
     "conv",
     "convert",
     "count",
+    "crc32",
     "ctxsys",
     "current_database",
+    "current_schema",
     "current_setting",
     "current_user",
     "database",
+    "datalength",
+    "date_format",
+    "db_id",
     "db_name",
     "dblink",
     "dbms_pipe",
     "dbms_xmlgen",
     "decode",
+    "des_decrypt",
     "drithsx",
     "elt",
     "exists",
     "exp",
+    "export_set",
     "extractvalue",
     "field",
+    "find_in_set",
     "floor",
     "found_rows",
     "from_base64",
+    "from_unixtime",
     "geometrycollection",
     "get_host_name",
+    "get_lock",
     "getxml",
     "group_concat",
     "gtid_subset",
     "has_dbaccess",
     "hex",
+    "hextoraw",
     "host_name",
     "if",
     "ifnull",
     "iif",
+    "inet_aton",
+    "inet_ntoa",
+    "inet_server_addr",
     "instr",
+    "is_member",
     "is_srvrolemember",
     "isnull",
+    "json_array_length",
+    "json_contains",
+    "json_depth",
     "json_extract",
+    "json_extract_path_text",
     "json_keys",
+    "json_length",
     "json_object",
+    "json_search",
+    "json_type",
+    "json_unquote",
+    "json_valid",
+    "jsonb_extract_path",
+    "jsonb_extract_path_text",
+    "jsonb_typeof",
     "last_insert_id",
     "lcase",
     "left",
@@ -194,31 +227,42 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "lpad",
     "ltrim",
     "make_set",
+    "master_pos_wait",
     "max",
     "md5",
     "mid",
     "min",
     "multipoint",
     "name_const",
+    "nchar",
     "nullif",
     "nvl",
     "object_id",
     "object_name",
     "oct",
+    "octet_length",
     "opendatasource",
     "openrowset",
     "ord",
     "pg_ls_dir",
+    "pg_read_binary_file",
     "pg_read_file",
     "pg_sleep",
     "pg_sleep_for",
+    "pg_stat_file",
     "polygon",
     "position",
     "query_to_xml",
     "quote",
+    "quote_ident",
+    "quote_literal",
     "rand",
     "randomblob",
+    "rawtohex",
     "receive_message",
+    "regexp_like",
+    "regexp_substr",
+    "release_lock",
     "repeat",
     "reverse",
     "right",
@@ -227,6 +271,8 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "rpad",
     "rtrim",
     "schema",
+    "sec_to_time",
+    "serverproperty",
     "session_user",
     "sha1",
     "sha2",
@@ -235,13 +281,16 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "soundex",
     "space",
     "sqlite_version",
+    "str_to_date",
     "strcmp",
     "string_agg",
+    "strpos",
     "substr",
     "substring",
     "substring_index",
     "sum",
     "suser_name",
+    "suser_sname",
     "sys_context",
     "sys_eval",
     "sys_exec",
@@ -252,8 +301,11 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "trim",
     "typeof",
     "ucase",
+    "uncompress",
     "unhex",
     "unicode",
+    "unistr",
+    "unix_timestamp",
     "updatexml",
     "upper",
     "user",
@@ -264,6 +316,7 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "version",
     "version_comment",
     "waitfor",
+    "weight_string",
     "xmltype",
     "xp_cmdshell",
     "xp_dirtree",
@@ -620,6 +673,15 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                     flag: false,
                 }
             }
+            // JSON containment, `'{"a":1}' @> '{}'` (Postgres): a test, not a variable.
+            b'@' if b.get(pos + 1) == Some(&b'>') => {
+                pos += 2;
+                Token {
+                    kind: Kind::Op,
+                    text: "@>",
+                    flag: false,
+                }
+            }
             b'@' => {
                 pos += 1;
                 if b.get(pos) == Some(&b'@') {
@@ -878,7 +940,8 @@ fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
 fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
     let rest = &b[pos..];
     for op in [
-        "<=>", "<>", "!=", "<=", ">=", ":=", "::", "<<", ">>", "!<", "!>", "||", "&&",
+        "<=>", "<>", "!=", "<=", ">=", ":=", "::", "<<", ">>", "!<", "!>", "||", "&&", "->>", "->",
+        "<@",
     ] {
         if rest.starts_with(op.as_bytes()) {
             let logic = op == "||" || op == "&&";
@@ -912,6 +975,20 @@ mod tests {
         for c in 0..=255u8 {
             let word = c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
             assert_eq!(is_word_char(c), word, "{c:#x}");
+        }
+    }
+
+    #[test]
+    fn json_operators_are_operators() {
+        for (input, op) in [
+            ("a @> b", "@>"),
+            ("a <@ b", "<@"),
+            ("a->'b'", "->"),
+            ("a->>'b'", "->>"),
+        ] {
+            let t = tokenize(input, Context::Bare).expect("tokens");
+            let t = t.as_slice();
+            assert_eq!((t[1].kind, t[1].text), (Kind::Op, op), "{input}");
         }
     }
 

@@ -96,9 +96,10 @@ pub fn fold_into<'a>(toks: &[Token<'a>], out: &mut Folded<'a>) {
                     continue;
                 }
             }
-            // `UNION ALL(SELECT ...)` lexes `ALL` as a call.
-            Kind::Keyword | Kind::Func
-                if (t.is("all") || t.is("distinct"))
+            // `UNION ALL(SELECT ...)` lexes `ALL` as a call; MySQL's `DISTINCTROW`
+            // is `DISTINCT`.
+            Kind::Keyword | Kind::Func | Kind::Bare
+                if (t.is("all") || t.is("distinct") || t.is("distinctrow"))
                     && last.is_some_and(|l| l.kind == Kind::Union) =>
             {
                 continue;
@@ -223,6 +224,12 @@ fn names_a_thing(t: &Token<'_>) -> bool {
         .any(|w| t.is(w))
 }
 
+/// Words prose puts before a noun: `select a product from the list` is English.
+const ARTICLES: &[&str] = &[
+    "a", "an", "the", "my", "your", "our", "this", "that", "one", "some", "any", "all", "each",
+    "every",
+];
+
 /// SQL functions that are called without parentheses: `and current_user=@v`.
 const NILADIC: &[&str] = &[
     "current_user",
@@ -284,7 +291,10 @@ impl<'s, 'a> Parser<'s, 'a> {
             .iter()
             .filter(|t| {
                 (t.kind == Kind::Op
-                    && matches!(t.text, "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>"))
+                    && matches!(
+                        t.text,
+                        "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>" | "@>" | "<@"
+                    ))
                     || (t.kind == Kind::WordOp
                         && [
                             "like", "rlike", "regexp", "is", "in", "between", "sounds", "glob",
@@ -347,7 +357,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                 .case_end(i)
                 .map(|end| (Operand::Call { known: true }, end));
         }
-        if t.kind == Kind::WordOp && t.is("match") {
+        // `MATCH(title)` glued to its parenthesis lexes as a call.
+        if matches!(t.kind, Kind::WordOp | Kind::Func) && t.is("match") {
             return self
                 .match_against(i)
                 .map(|end| (Operand::Call { known: true }, end));
@@ -491,6 +502,23 @@ impl<'s, 'a> Parser<'s, 'a> {
         }
         (self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j)))
             || self.values_row(j)
+    }
+
+    /// `SELECT col FROM table` at `j`, then the end of the subquery or its WHERE:
+    /// one column of one table, no article (`select password from users)`);
+    /// "select a product from the list" is English.
+    fn column_of_table(&self, j: usize) -> bool {
+        let name = |k: usize| {
+            self.t
+                .get(k)
+                .is_some_and(|t| t.kind == Kind::Bare && !ARTICLES.iter().any(|w| t.is(w)))
+        };
+        self.is_word(j, "select")
+            && name(j + 1)
+            && self.is_word(j + 2, "from")
+            && name(j + 3)
+            && (matches!(self.kind(j + 4), None | Some(Kind::RParen | Kind::Group))
+                || self.is_word(j + 4, "where"))
     }
 
     /// `VALUES (1, ...)` or `VALUES ROW('a', ...)` at `j`: a table value constructor
@@ -789,7 +817,13 @@ impl<'s, 'a> Parser<'s, 'a> {
                             && (matches!(
                                 self.kind(i + 3),
                                 Some(Kind::Num | Kind::Var | Kind::Func | Kind::Str)
-                            ) || self.t.get(i + 3).is_some_and(|t| t.text == "*")));
+                            ) || self.t.get(i + 3).is_some_and(|t| t.text == "*")))
+                        // One name compared with a subquery that reads one column of
+                        // one table: `id in (select password from users)`.
+                        || (o2 == Operand::Subquery
+                            && i == 1
+                            && self.comparisons(i, i + 1) == 1
+                            && self.column_of_table(i + 2));
                 }
                 if !quoted {
                     return false;
@@ -1135,10 +1169,6 @@ impl<'s, 'a> Parser<'s, 'a> {
             return true;
         }
         // `SELECT password FROM users`: one column from one table, no article.
-        const ARTICLES: &[&str] = &[
-            "a", "an", "the", "my", "your", "our", "this", "that", "one", "some", "any", "all",
-            "each", "every",
-        ];
         if self.t.len() == 4
             && from == 2
             && self.t[1].kind == Kind::Bare
@@ -1448,6 +1478,75 @@ mod tests {
         detected(
             &["1 OR x=y#", "7 and a.b<>c--", "1 or name like x-- "],
             &["1 or 2 -- pick one", "3 or 4 # either", "1 or x=y"],
+        );
+    }
+
+    #[test]
+    fn union_distinctrow_is_union_distinct() {
+        detected(
+            &[
+                "1 union distinctrow select 1",
+                "' union distinctrow select 1,2--",
+            ],
+            &["the union distinctrow select committee meeting"],
+        );
+    }
+
+    #[test]
+    fn match_glued_to_its_column_list_is_a_full_text_test() {
+        detected(
+            &[
+                "1 AND MATCH(title) AGAINST ('x')",
+                "' or match(a,b) against('y')#",
+            ],
+            &[
+                "1 and match(final) against France",
+                "match(x) against all odds",
+            ],
+        );
+    }
+
+    #[test]
+    fn sql_only_functions_are_known_calls() {
+        detected(
+            &["1 and find_in_set(1,1)", "' or weight_string(1)--"],
+            &[
+                "find_in_set(a, b) returns an index",
+                "see strpos(s) in the docs",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_name_compared_with_a_one_column_subquery_is_sql() {
+        detected(
+            &[
+                "id in (select password from users)",
+                "uid = (select id from admins where 1)",
+            ],
+            &[
+                "apples in (select one)",
+                "pick in (select a product from the list)",
+                "both in (select the best from all)",
+            ],
+        );
+    }
+
+    #[test]
+    fn json_operators_compare_and_extract() {
+        detected(
+            &[
+                "1 and '{\"a\":2}' @> '{\"a\":1}'",
+                "' or '{\"a\":1}'->>'a'='1",
+                "1 or data->>'role'='admin'",
+                "1 and json_valid('{}')",
+            ],
+            &[
+                "click File -> Save or Edit -> Copy",
+                "a -> b or c <- d",
+                "$user->role == 'admin' or die",
+                "email me @> noon or later",
+            ],
         );
     }
 
