@@ -422,6 +422,14 @@ const NAMED_ENTITIES: &[(&str, char)] = &[
     ("ast", '*'),
     ("lowbar", '_'),
     ("verbar", '|'),
+    // HTML5's other names for ASCII punctuation (`&commat;import`).
+    ("commat", '@'),
+    ("midast", '*'),
+    ("lbrack", '['),
+    ("rbrack", ']'),
+    ("lbrace", '{'),
+    ("rbrace", '}'),
+    ("underbar", '_'),
 ];
 
 /// HTML entity decoding, numeric (decimal, hex, semicolon optional) and named.
@@ -945,6 +953,10 @@ mod tests {
         assert_eq!(
             html_entity_decode("javascript&colon;alert&lpar;1&rpar;"),
             "javascript:alert(1)"
+        );
+        assert_eq!(
+            html_entity_decode("&commat;import&lbrack;x&rbrack;"),
+            "@import[x]"
         );
         assert_eq!(html_entity_decode("&ltscript"), "<script");
         assert_eq!(html_entity_decode("Tom & Jerry &co"), "Tom & Jerry &co");
