@@ -390,6 +390,10 @@ pub fn scan(s: &str) -> XssFindings {
                     f.dangerous_tag = true;
                 }
             }
+            // Netscape's `<layer src=…>` loads a document into the page.
+            if matches!(local, "layer" | "ilayer") && attr == "src" && !value.is_empty() {
+                f.dangerous_tag = true;
+            }
             if matches!(attr, "id" | "name") && DOCUMENT_PROPERTIES.contains(&value) {
                 f.clobbers = true;
             }
@@ -425,6 +429,8 @@ mod tests {
         assert!(scan("\"><iframe src=//evil>").dangerous_tag);
         assert!(scan("<svg:script>x</svg:script>").dangerous_tag);
         assert!(scan("<scr<script>ipt>").dangerous_tag);
+        assert!(scan("<layer src=\"http://evil/x.html\"></layer>").dangerous_tag);
+        assert!(!scan("<layer>css cascade layer</layer>").dangerous_tag);
     }
 
     #[test]

