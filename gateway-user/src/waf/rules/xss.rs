@@ -131,7 +131,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // Also a data: URL whose base64 body is markup (`<script`, `<svg`,
                 // `<img`, `<iframe`, `<html`, `<body`, `<object`, `<embed`),
                 // whatever type it claims.
-                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]|\bdata:[\w.+/-]{0,60}(?:;[\w.=-]{0,40})*;base64,(?:phnjcmlwd|phn2zy|pgltzy|pglmcmftz|pgh0bww|pgjvzhk|pg9iamvjd|pgvtymvk)"##,
+                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]|\bdata:[a-z0-9.+/-]*(?:;[a-z0-9.=-]*)*;base64,(?:phnjcmlwd|phn2zy|pgltzy|pglmcmftz|pgh0bww|pgjvzhk|pg9iamvjd|pgvtymvk)"##,
             ),
             "XSS: data: URL with active content",
         ),
@@ -211,7 +211,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
                 // script URL handed to `write`/`open` as a tagged template; a
                 // Handlebars `lookup` of `constructor` or `__proto__`.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]{0,100}\blookup\b[^}]{0,100}['"](?:constructor|__proto__|prototype)['"]"##,
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
         ),
