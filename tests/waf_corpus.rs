@@ -147,6 +147,21 @@ fn blocked(engine: &Engine, policy: &RoutePolicy, payload: &str, placement: Plac
     engine.inspect(&view, policy).blocked
 }
 
+/// Whether an attack is blocked in `placement`; a miss is printed.
+fn detected(
+    engine: &Engine,
+    policy: &RoutePolicy,
+    category: &str,
+    payload: &str,
+    placement: Placement,
+) -> bool {
+    let hit = blocked(engine, policy, payload, placement);
+    if !hit {
+        eprintln!("MISS {category:8} {placement:?}: {payload}");
+    }
+    hit
+}
+
 fn attack_placements(category: &str, payload: &str) -> Vec<Placement> {
     match category {
         "scanner" => vec![Placement::UserAgent],
@@ -234,11 +249,7 @@ fn attack_corpus_is_detected_above_the_floor_in_every_category() {
         for payload in lines(&path) {
             for placement in attack_placements(&category, &payload) {
                 total += 1;
-                if blocked(&engine, &policy, &payload, placement) {
-                    hit += 1;
-                } else {
-                    eprintln!("MISS {category:8} {placement:?}: {payload}");
-                }
+                hit += usize::from(detected(&engine, &policy, &category, &payload, placement));
             }
         }
         let rate = hit as f64 / total.max(1) as f64;
@@ -284,11 +295,7 @@ fn attacks_in_a_cookie_a_path_segment_or_the_referer_are_detected_like_arguments
             }
             for payload in lines(&path) {
                 total += 1;
-                if blocked(&engine, &policy, &payload, placement) {
-                    hit += 1;
-                } else {
-                    eprintln!("MISS {category:8} {placement:?}: {payload}");
-                }
+                hit += usize::from(detected(&engine, &policy, &category, &payload, placement));
             }
         }
         let rate = hit as f64 / total.max(1) as f64;
