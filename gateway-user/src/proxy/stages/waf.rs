@@ -4,8 +4,8 @@
 //! `inspect_body` + 1 byte, so an oversized body is told apart) is buffered.
 //! `block` refuses with `GatewayError::WafBlocked` (403), or with 400 `invalid_body`
 //! when the only reason is a JSON body that does not parse under `invalid_body:
-//! reject`; `detect` only records the
-//! rule ids for the access log and metrics. Payloads are never logged.
+//! reject`; `detect` only records the rule ids for the access log and metrics.
+//! Payloads are never logged.
 use std::sync::Arc;
 
 use http::{StatusCode, header, request};

@@ -288,30 +288,31 @@ pub(super) fn extract_form<'a>(q: &'a str, out: &mut Fields<'a>, max: usize) {
     }
 }
 
-/// The query argument values of a Referer URL, each a `header.referer` field of
-/// its own: a payload in the page's query is read the way it would be in ours,
-/// from its own first character, not from the middle of a URL.
+/// The query arguments of a Referer URL, each name and value a `header.referer`
+/// field of its own: a payload in the page's query is read the way it would be
+/// in ours, from its own first character, not from the middle of a URL.
 fn push_referer_args<'a>(referer: &str, out: &mut Fields<'a>, max: usize) {
     let Some((_, query)) = referer.split_once('?') else {
         return;
     };
     let query = query.split_once('#').map_or(query, |(q, _)| q);
     for pair in query.split('&') {
-        let value = pair.split_once('=').map_or("", |(_, v)| v);
-        if value.is_empty() {
-            continue;
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // Named as the header, judged as the argument name or value it is (a
+        // short plain token, `page=2`, costs nothing).
+        for (kind, part) in [(FieldKind::ArgName, name), (FieldKind::ArgValue, value)] {
+            if !part.is_empty() {
+                out.push(
+                    max,
+                    Field {
+                        kind,
+                        prefix: "header",
+                        key: Cow::Borrowed("referer"),
+                        value: Cow::Owned(form_decode(part).into_owned()),
+                    },
+                );
+            }
         }
-        // Named as the header, judged as the argument value it is (a short plain
-        // token, `page=2`, costs nothing).
-        out.push(
-            max,
-            Field {
-                kind: FieldKind::ArgValue,
-                prefix: "header",
-                key: Cow::Borrowed("referer"),
-                value: Cow::Owned(form_decode(value).into_owned()),
-            },
-        );
     }
 }
 
@@ -449,6 +450,9 @@ mod tests {
             2,
             "no field for an empty value or the fragment: {args:?}"
         );
+        let names = names_values(&f, FieldKind::ArgName);
+        assert_eq!(names.len(), 3, "page, q, empty: {names:?}");
+        assert!(names.iter().all(|(n, _)| n == "header.referer"));
         let whole = names_values(&f, FieldKind::Header);
         assert!(
             whole
