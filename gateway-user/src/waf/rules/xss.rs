@@ -29,7 +29,8 @@ fn clobbering_markup(s: &str) -> bool {
     (s.contains("id=") || s.contains("name=")) && scan(s).clobbers
 }
 
-/// An event handler calling a function, as 941240 reads it.
+/// An event handler calling a function: 941240's plain form (a literal `=`),
+/// which is all a value with its junk tags taken out needs.
 static HANDLER_CALL: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(r#"(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)"#).ok()
 });

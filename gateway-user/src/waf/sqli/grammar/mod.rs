@@ -1169,12 +1169,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             return true;
         }
         // `SELECT password FROM users`: one column from one table, no article.
-        if self.t.len() == 4
-            && from == 2
-            && self.t[1].kind == Kind::Bare
-            && self.t[3].kind == Kind::Bare
-            && !ARTICLES.iter().any(|w| self.t[1].is(w) || self.t[3].is(w))
-        {
+        if self.t.len() == 4 && self.column_of_table(0) {
             return true;
         }
         let list_is_sql = self.t[1..from].iter().any(|t| {
