@@ -915,9 +915,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                 let end = self.skip_parens(i + 1);
                 matches!(self.kind(end), None | Some(Kind::Comment | Kind::Logic))
             }
-            // A table alias closed by the input, then its condition: ` AS x WHERE 1=1`.
+            // A table alias closed by the input, then its condition: ` AS x WHERE 1=1`,
+            // `1) AS x WHERE 5=5 OR 6=7--`.
             Kind::Keyword
-                if prefix == Prefix::Empty
+                if (prefix == Prefix::Empty || quoted || literal_prefix || closers > 0)
                     && tok.is("as")
                     && self.kind(i + 1) == Some(Kind::Bare)
                     && self.is_word(i + 2, "where") =>
@@ -932,6 +933,20 @@ impl<'s, 'a> Parser<'s, 'a> {
                             self.kind(e.end),
                             None | Some(Kind::Comment | Kind::Semi | Kind::Logic | Kind::Group)
                         )
+                })
+            }
+            // A value closed, then a WHERE of the attacker's own whose condition needs
+            // no column, then more SQL: `1' WHERE 5=5 AND 6=7`, `1) WHERE 5=5 ORDER BY 1#`.
+            // A name compared counts only when a comment cuts the query after it.
+            Kind::Keyword if (quoted || literal_prefix || closers > 0) && tok.is("where") => {
+                self.expr(i + 1, 0).is_some_and(|e| {
+                    let after = self.kind(e.end);
+                    (e.cmp_strict
+                        && matches!(
+                            after,
+                            Some(Kind::Comment | Kind::Semi | Kind::Logic | Kind::Group)
+                        ))
+                        || (e.cmp && matches!(after, Some(Kind::Comment | Kind::Semi)))
                 })
             }
             // `1) FROM users WHERE name=`: closing the caller's parenthesis, then a table.
@@ -1352,6 +1367,28 @@ mod tests {
         detected(
             &[") MAKE_SET(5=5,1) -- x", "1) (select * from users)--"],
             &["(see above) (select one)", "(a) concat(b) later"],
+        );
+    }
+
+    #[test]
+    fn a_where_of_its_own_after_the_closed_value_is_a_continuation() {
+        detected(
+            &[
+                "1' where 3701=3701 and 2006=2006",
+                "1 where 6036=6036 and 7533=7533--",
+                "1) as xuvz where 3061=3061 or 2367=2367--",
+                "-7404' where 1536=1536 order by 1#",
+                "1\") where 8164 = 8164 or 2367 = (select count(*) from t)--",
+                "1' WHERE name = 'x'--",
+            ],
+            &[
+                "O'Brien where it rains",
+                "5 where x = y",
+                "2 where 3 = 3 is true",
+                "Tom's where a = b",
+                "(see above) where 1 = 1 is shown",
+                "10 as well where a=b",
+            ],
         );
     }
 
