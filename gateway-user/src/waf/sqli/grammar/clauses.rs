@@ -116,6 +116,26 @@ impl Parser<'_, '_> {
             .then(|| self.skip_parens(against + 1))
     }
 
+    /// Past the search modifier that ends the string of an `AGAINST (...)` at `i`
+    /// (`IN BOOLEAN MODE`, `IN NATURAL LANGUAGE MODE`, `WITH QUERY EXPANSION`) when
+    /// the parenthesis closes right after it: `1' in boolean mode) and 5=5`. At `i`
+    /// when there is none.
+    pub(super) fn skip_search_modifier(&self, i: usize) -> usize {
+        let words = |ws: &[&str]| ws.iter().enumerate().all(|(k, w)| self.is_word(i + k, w));
+        let n = if words(&["in", "boolean", "mode"]) || words(&["with", "query", "expansion"]) {
+            3
+        } else if words(&["in", "natural", "language", "mode"]) {
+            4
+        } else {
+            return i;
+        };
+        if self.kind(i + n) == Some(Kind::RParen) {
+            i + n
+        } else {
+            i
+        }
+    }
+
     /// A condition: expressions joined by AND / OR. Its end, and whether any part is
     /// more than a name (a literal, a call, an operator).
     fn condition(&self, i: usize) -> Option<(usize, bool)> {
@@ -295,6 +315,22 @@ mod tests {
         detected(
             &["' or MATCH username AGAINST ('a* -) -+ ' IN BOOLEAN MODE); -- -a"],
             &["the match against Spain, or the replay"],
+        );
+    }
+
+    #[test]
+    fn closing_a_full_text_search_then_sql_is_a_continuation() {
+        detected(
+            &[
+                "1' in boolean mode) and 2006=2006",
+                "-1621' in boolean mode) order by 1--",
+                "x' IN NATURAL LANGUAGE MODE) OR 1=1#",
+            ],
+            &[
+                "search 'cats' in boolean mode (see docs)",
+                "it's in boolean mode) and more",
+                "The 'x' in boolean mode is a toggle",
+            ],
         );
     }
 

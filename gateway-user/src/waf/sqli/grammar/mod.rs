@@ -1087,7 +1087,23 @@ impl<'s, 'a> Parser<'s, 'a> {
         }
         if first.is("create") {
             // A name glued to its column list reads as a call: `CREATE TABLE s.t (`.
-            return k(2) == Some(Kind::Func)
+            // An account and its password, quoted or ended as a statement:
+            // `CREATE USER u IDENTIFIED BY 'p'`, `CREATE LOGIN u WITH PASSWORD = 'p'`,
+            // `CREATE USER u IDENTIFIED BY p TEMPORARY TABLESPACE t;`.
+            let ended = self
+                .t
+                .last()
+                .is_some_and(|t| matches!(t.kind, Kind::Semi | Kind::Comment));
+            let password =
+                |i: usize| k(i) == Some(Kind::Str) || (k(i) == Some(Kind::Bare) && ended);
+            let account = (self.is_word(1, "user") || self.is_word(1, "login"))
+                && ((self.is_word(3, "identified") && self.is_word(4, "by") && password(5))
+                    || (self.is_word(3, "with")
+                        && self.is_word(4, "password")
+                        && self.t.get(5).is_some_and(|t| t.text == "=")
+                        && password(6)));
+            return account
+                || k(2) == Some(Kind::Func)
                 || (k(2) == Some(Kind::Bare)
                     && (ends(3) || k(3) == Some(Kind::LParen) || self.is_word(3, "as")));
         }
@@ -1159,14 +1175,19 @@ impl<'s, 'a> Parser<'s, 'a> {
         if !first.is("select") {
             return truncated || self.statement_complete();
         }
-        // Needs FROM and a table name to be a statement rather than a phrase.
+        // Needs FROM and a table name to be a statement rather than a phrase. A table
+        // function stands for the table: `FROM generate_series(1,5)`.
+        let table_end = |j: usize| match self.kind(j + 1) {
+            Some(Kind::Func) if self.kind(j + 2) == Some(Kind::LParen) => self.skip_parens(j + 2),
+            _ => j + 2,
+        };
         let Some(from) = (1..self.t.len()).find(|&j| {
             self.t[j].is("from")
-                && self
-                    .kind(j + 1)
-                    .is_some_and(|k| matches!(k, Kind::Bare | Kind::Keyword | Kind::LParen))
+                && self.kind(j + 1).is_some_and(|k| {
+                    matches!(k, Kind::Bare | Kind::Keyword | Kind::LParen | Kind::Func)
+                })
                 && matches!(
-                    self.kind(j + 2),
+                    self.kind(table_end(j)),
                     None | Some(
                         Kind::Comment
                             | Kind::Semi
@@ -1196,7 +1217,7 @@ impl<'s, 'a> Parser<'s, 'a> {
         });
         // A clause after the table counts when something follows it (`... WHERE`
         // alone is a fragment, not a statement).
-        let clause = (from + 2..self.t.len()).any(|j| {
+        let clause = (table_end(from)..self.t.len()).any(|j| {
             let t = &self.t[j];
             let opens = matches!(t.kind, Kind::Group | Kind::Union | Kind::Semi)
                 || (t.kind == Kind::Keyword
@@ -1231,6 +1252,9 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
             _ => (0, Prefix::Empty),
         }
     };
+    if quoted {
+        i = p.skip_search_modifier(i);
+    }
     let mut closers = 0;
     while p.kind(i) == Some(Kind::RParen) {
         i += 1;
@@ -1388,6 +1412,42 @@ mod tests {
                 "Tom's where a = b",
                 "(see above) where 1 = 1 is shown",
                 "10 as well where a=b",
+            ],
+        );
+    }
+
+    #[test]
+    fn creating_an_account_with_its_password_is_a_statement() {
+        for p in [
+            "create user name identified by 'pass123'",
+            "create user name identified by pass123 temporary tablespace temp default tablespace users;",
+            "CREATE LOGIN eve WITH PASSWORD = 'x'",
+        ] {
+            assert!(crate::waf::sqli::is_sql_statement(p), "missed: {p}");
+        }
+        for b in [
+            "create user accounts identified by email",
+            "create user profile with photo",
+            "Create login page with password reset",
+        ] {
+            assert!(
+                !crate::waf::sqli::is_sql_statement(b),
+                "false positive: {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_table_function_after_from_stands_for_the_table() {
+        detected(
+            &[
+                "select * from generate_series(2317,2317,case when (2317=9706) then 1 else 0 end) limit 1--",
+                "SELECT * FROM generate_series(1,9)--",
+            ],
+            &[
+                "select from list(a) please",
+                "select one from range(1, 5)",
+                "apples, (select * to copy)",
             ],
         );
     }
