@@ -34,6 +34,7 @@ fn sqli_detector(s: &str) -> bool {
         return true;
     }
     best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
+        || hex_escapes(b).is_some_and(|plain| is_sqli(&plain))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
 }
 
@@ -63,6 +64,38 @@ fn best_fit(s: &str) -> Option<String> {
         })
         .collect();
     changed.then_some(out)
+}
+
+/// The value with its C-style `\xHH` escapes of ASCII characters decoded
+/// (`\x27UNION SELECT`), as PHP, JavaScript and Python string literals built from
+/// the value read them; `None` when it has none.
+fn hex_escapes(b: &[u8]) -> Option<String> {
+    // Most values have no backslash: one byte search rules them out.
+    memchr::memchr(b'\\', b)?;
+    memchr::memmem::find(b, b"\\x")?;
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 2).and_then(|&c| hex(c)),
+                b.get(i + 3).and_then(|&c| hex(c)),
+            ) {
+                let c = (h * 16 + l) as u8;
+                if c.is_ascii() {
+                    out.push(c);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    (out.len() < b.len())
+        .then(|| String::from_utf8(out).ok())
+        .flatten()
 }
 
 /// What follows `name=` when the value starts as a query-string parameter does
@@ -337,6 +370,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn hex_escaped_quotes_and_words_are_read_decoded() {
+        assert!(sqli_detector("\\x27UNION SELECT 1,2--"));
+        assert!(sqli_detector("\\x27\\x20or\\x201=1--"));
+        assert!(!sqli_detector("printf(\"\\x27 is a quote\")"));
+        assert!(!sqli_detector("C:\\xampp\\htdocs or D:\\x64"));
+    }
 
     #[test]
     fn conditional_probes_fire_with_any_comparison_of_numbers() {
