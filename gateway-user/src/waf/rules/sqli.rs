@@ -77,18 +77,17 @@ fn hex_escapes(b: &[u8]) -> Option<String> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let (Some(h), Some(l)) = (
+        if b[i] == b'\\'
+            && b.get(i + 1) == Some(&b'x')
+            && let (Some(h), Some(l)) = (
                 b.get(i + 2).and_then(|&c| hex(c)),
                 b.get(i + 3).and_then(|&c| hex(c)),
-            ) {
-                let c = (h * 16 + l) as u8;
-                if c.is_ascii() {
-                    out.push(c);
-                    i += 4;
-                    continue;
-                }
-            }
+            )
+            && h < 8
+        {
+            out.push((h * 16 + l) as u8);
+            i += 4;
+            continue;
         }
         out.push(b[i]);
         i += 1;
