@@ -70,9 +70,9 @@ fn best_fit(s: &str) -> Option<String> {
 /// (`\x27UNION SELECT`), as PHP, JavaScript and Python string literals built from
 /// the value read them; `None` when it has none.
 fn hex_escapes(b: &[u8]) -> Option<String> {
-    // Most values have no backslash: one byte search rules them out.
-    memchr::memchr(b'\\', b)?;
-    memchr::memmem::find(b, b"\\x")?;
+    // Most values have no backslash: one byte search rules them out, with no
+    // substring searcher to set up.
+    memchr::memchr_iter(b'\\', b).find(|&i| b.get(i + 1) == Some(&b'x'))?;
     let hex = |c: u8| (c as char).to_digit(16);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
