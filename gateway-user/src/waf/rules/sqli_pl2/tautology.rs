@@ -69,8 +69,7 @@ fn same_operands(b: &[u8], op: usize, end: usize, quoted: bool) -> bool {
     let comment_after = starts_with_comment(rest);
     // Two bare words (`a=a`) read as a condition only after a logic word, with a
     // comment behind, or as the whole value's start when a quote breaks it out.
-    (l_quoted || r_quoted || comment_after || (start > 0 && logic_before))
-        && (logic_before || comment_after)
+    comment_after || (logic_before && (l_quoted || r_quoted || start > 0))
 }
 
 /// The word before `b[..op]` (spaces, one quote around it, then spaces and
