@@ -8,8 +8,23 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 
+mod tautology;
+use tautology::tautology;
+
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
+        rule(
+            942130,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            // No prefilter: a gate on this chain would make every detector's gate
+            // compute its chain (see `detector_gates`); `tautology` tests its bytes first.
+            Detector(tautology, b""),
+            "SQL tautology: an operand compared with itself after a logic word or a quote break",
+        ),
         rule(
             942330,
             Sqli,
@@ -41,8 +56,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^\s*`?[^`\s]+`\s*;\s*(?:--|#|$)"##),
-            "Backtick-quoted SQL identifier closing the input",
+            Regex(
+                r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^\s*`?[^`\s]+`\s*;\s*(?:--|#|$)|\{\s*`\w+`|`[\w$]+`(?:\(|\s*(?:=|<>|!=)\s*['"\d`]|,`)|\b(?:select|from|where|by)\s+`[\w$]+`\s*(?:,\s*`|from\b|where\b|=|#|--|$)"##,
+            ),
+            "Backtick-quoted SQL identifier closing the input, called, compared, listed or selected",
         ),
         rule(
             942141,
@@ -178,9 +195,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"(?:^|[^\w.$>:])(?:schema|database|current_user|session_user|system_user|connection_id|user|db_name|suser_sname|suser_name|user_name|last_insert_id|current_database|current_schema)\s*\(\s*\)|@@[a-z_]\w*\s*[^\w\s]"##,
+                r##"(?:^|[^\w.$>:])(?:schema|database|current_user|session_user|system_user|connection_id|user|db_name|suser_sname|suser_name|user_name|last_insert_id|current_database|current_schema)\s*\(\s*\)|(?:^|[^\w.$>:])(?:database|schema|current_user|session_user|system_user|user|version)\s*\(\s*$|@@[a-z_]\w*\s*[^\w\s]"##,
             ),
-            "SQL server information function called on its own (not a method)",
+            "SQL server information function called on its own (not a method), or cut open at the end",
         ),
         rule(
             942320,
@@ -212,9 +229,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:n?char|chr)\s*\(\s*\d+(?:\s*,\s*\d+){2,}\s*\)|\b(?:n?char|chr)\s*\(\s*(?:39|34)\s*\)"##,
+                r##"\b(?:n?char|chr)\s*\(\s*\d+(?:\s*,\s*\d+){2,}\s*\)|\b(?:n?char|chr)\s*\(\s*(?:39|34|0x[0-9a-f]+)\s*\)|(?:\|\||\+|\bconcat(?:_ws)?\s*\(|,)\s*(?:n?char|chr)\s*\(\s*\d+\s*\)|\b(?:n?char|chr)\s*\(\s*\d+\s*\)\s*(?:\+|\|\||,)"##,
             ),
-            "SQL string built from a list of character codes, or a quote built from its code",
+            "SQL string built from character codes (a list, a quote's code, a hex code, or one code concatenated)",
         ),
         rule(
             942390,
@@ -533,5 +550,34 @@ mod tests {
         assert!(fires(942380, "in ((select 1"));
         assert!(fires(942380, "x (select foo(1)"));
         assert!(!fires(942380, "(select one (or two))"));
+    }
+
+    #[test]
+    fn backtick_identifiers_in_sql_syntax_fire_but_inline_code_does_not() {
+        assert!(fires(942510, "1 or {`if`(2=2)}"));
+        assert!(fires(942510, "' or `id`=1#"));
+        assert!(fires(942510, "select `a`,`b` from `t`"));
+        assert!(fires(942510, "1' union select `password` from `users`#"));
+        assert!(!fires(942510, "`blackBright` (alias: `gray`, `grey`)"));
+        assert!(!fires(942510, "Select `Settings` and then `Save`"));
+        assert!(!fires(942510, "set `debug` to true"));
+    }
+
+    #[test]
+    fn character_codes_concatenated_fire_but_one_code_alone_does_not() {
+        assert!(fires(942181, "CHAR(0x27)"));
+        assert!(fires(942181, "concat(username,char(58),password)"));
+        assert!(fires(942181, "CHR(58)||CHR(118)"));
+        assert!(fires(942181, "char(124)+user+char(124)"));
+        assert!(!fires(942181, "char(13)"));
+        assert!(!fires(942181, "the char (a letter) counts"));
+    }
+
+    #[test]
+    fn an_information_function_cut_open_at_the_end_fires_but_a_plural_does_not() {
+        assert!(fires(942172, "1 union select database("));
+        assert!(fires(942172, " database("));
+        assert!(!fires(942172, "the database(s) we back up"));
+        assert!(!fires(942172, "db.version("));
     }
 }
