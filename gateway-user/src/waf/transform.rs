@@ -257,7 +257,8 @@ const ASCII_WS: [bool; 256] = {
     t
 };
 
-fn hex_val(b: u8) -> Option<u8> {
+/// The value of one hexadecimal digit.
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),

@@ -5,7 +5,7 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 use crate::waf::sqli::{is_sql_statement, is_sqli};
-use crate::waf::transform::{remove_comments, replace_comments};
+use crate::waf::transform::{hex_val, remove_comments, replace_comments};
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
 /// (`UN/**/ION` evasions aimed at filters that strip comments) and with them as the
@@ -73,19 +73,18 @@ fn hex_escapes(b: &[u8]) -> Option<String> {
     // Most values have no backslash: one byte search rules them out, with no
     // substring searcher to set up.
     memchr::memchr_iter(b'\\', b).find(|&i| b.get(i + 1) == Some(&b'x'))?;
-    let hex = |c: u8| (c as char).to_digit(16);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\'
             && b.get(i + 1) == Some(&b'x')
             && let (Some(h), Some(l)) = (
-                b.get(i + 2).and_then(|&c| hex(c)),
-                b.get(i + 3).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex_val(c)),
+                b.get(i + 3).and_then(|&c| hex_val(c)),
             )
             && h < 8
         {
-            out.push((h * 16 + l) as u8);
+            out.push(h * 16 + l);
             i += 4;
             continue;
         }
