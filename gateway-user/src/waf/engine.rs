@@ -118,22 +118,58 @@ impl RoutePolicy {
     }
 }
 
-/// ASCII word boundaries: Unicode `\b` stops the lazy DFA on non-ASCII input.
-fn ascii_word_boundaries(p: &str) -> String {
-    let mut out = String::with_capacity(p.len() + 16);
-    let mut chars = p.chars().peekable();
+/// ASCII word boundaries, word characters and digits in a built-in pattern.
+///
+/// Unicode `\b` stops the lazy DFA on non-ASCII input, and every Unicode `\w` or
+/// `\d` is hundreds of NFA states: with the whole rule table in one set, they
+/// pushed its lazy DFA past its memory limit, and every scan fell back to the
+/// PikeVM, ten times slower. The attacks these rules read are written in ASCII
+/// (SQL, shells and template engines take ASCII names and digits), so nothing is
+/// lost. `\s` stays Unicode: JavaScript reads U+00A0 and U+2028 as spaces.
+fn ascii_classes(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 32);
+    // Depth of nested brackets: inside one, `\w` is written as a class item.
+    let mut depth = 0usize;
+    let mut chars = p.chars();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('b') => out.push_str("(?-u:\\b)"),
-                Some(n) => {
+        match c {
+            '\\' => match (chars.next(), depth) {
+                (Some('b'), 0) => out.push_str("(?-u:\\b)"),
+                (Some('w'), 0) => out.push_str("[[:word:]]"),
+                (Some('W'), 0) => out.push_str("[^[:word:]]"),
+                (Some('d'), 0) => out.push_str("[0-9]"),
+                (Some('D'), 0) => out.push_str("[^0-9]"),
+                (Some('w'), _) => out.push_str("[:word:]"),
+                (Some('d'), _) => out.push_str("0-9"),
+                (Some(n), _) => {
                     out.push('\\');
                     out.push(n);
                 }
-                None => out.push('\\'),
+                (None, _) => out.push('\\'),
+            },
+            '[' => {
+                out.push('[');
+                let rest = chars.as_str();
+                if depth > 0 && rest.starts_with(':') {
+                    // A POSIX class such as `[:alpha:]`, copied whole.
+                    let len = rest.find(":]").map_or(0, |i| i + 2);
+                    out.push_str(&rest[..len]);
+                    chars = rest[len..].chars();
+                    continue;
+                }
+                depth += 1;
+                // A `]` first in a class (after any `^`) is a literal.
+                let skip = usize::from(rest.starts_with('^'));
+                if rest[skip..].starts_with(']') {
+                    out.push_str(&rest[..skip + 1]);
+                    chars = rest[skip + 1..].chars();
+                }
             }
-        } else {
-            out.push(c);
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            _ => out.push(c),
         }
     }
     out
@@ -161,7 +197,7 @@ impl Engine {
             match def.check {
                 Check::Regex(src) => regex_rules.push(RegexRule {
                     index: idx,
-                    pattern: ascii_word_boundaries(src),
+                    pattern: ascii_classes(src),
                     pipeline: p,
                     paranoia: def.paranoia,
                     targets: def.targets,
@@ -554,5 +590,40 @@ impl Acc {
                 score,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_classes;
+
+    #[test]
+    fn word_characters_digits_and_boundaries_become_ascii_in_and_out_of_classes() {
+        assert_eq!(ascii_classes(r"\bor\b"), r"(?-u:\b)or(?-u:\b)");
+        assert_eq!(ascii_classes(r"\w+\d"), "[[:word:]]+[0-9]");
+        assert_eq!(ascii_classes(r"\W\D"), "[^[:word:]][^0-9]");
+        assert_eq!(ascii_classes(r"[\w.%]"), "[[:word:].%]");
+        assert_eq!(ascii_classes(r"[^\d,]"), "[^0-9,]");
+        assert_eq!(ascii_classes(r"[]\w]"), "[][:word:]]");
+        assert_eq!(ascii_classes(r"[^]\w]\w"), "[^][:word:]][[:word:]]");
+        assert_eq!(
+            ascii_classes(r"[[:alpha:]\w]\w"),
+            "[[:alpha:][:word:]][[:word:]]"
+        );
+        assert_eq!(ascii_classes(r"\[\w\]"), r"\[[[:word:]]\]");
+        assert_eq!(ascii_classes(r"\s\.\\"), r"\s\.\\");
+    }
+
+    #[test]
+    fn the_ascii_patterns_match_ascii_as_before_and_no_longer_non_ascii_letters() {
+        let unicode = regex::Regex::new(r"^\w+\s\d+$").unwrap_or_else(|e| panic!("{e}"));
+        let ascii =
+            regex::Regex::new(&ascii_classes(r"^\w+\s\d+$")).unwrap_or_else(|e| panic!("{e}"));
+        for v in ["union 1", "a_b 42", "x y", "1 z"] {
+            assert_eq!(unicode.is_match(v), ascii.is_match(v), "{v}");
+        }
+        assert!(unicode.is_match("caf\u{e9} 1"));
+        assert!(!ascii.is_match("caf\u{e9} 1"));
+        assert!(ascii.is_match("cafe\u{a0}1"), "\\s stays Unicode");
     }
 }
