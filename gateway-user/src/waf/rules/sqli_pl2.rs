@@ -26,6 +26,66 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "SQL tautology: an operand compared with itself after a logic word or a quote break",
         ),
         rule(
+            942450,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"\b0x(?:[2-7][0-9a-f]){2,}\b|(?:[=,(]\s*|\b(?:select|then|else|or|and)\s+)0x(?:[2-7][0-9a-f])+\b|\bx'(?:[2-7][0-9a-f]){2,}'"##,
+            ),
+            "SQL string written as hex (every byte printable ASCII), or a hex character after a SQL operator",
+        ),
+        rule(
+            942520,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"[\w)]['"]\s*(?:is\s+not\s+null\b|is\s+null\b|not\s+(?:like|between|regexp|rlike|in\s*\()|(?:mod|div)\s+['"\d(]|sounds\s+like\b|collate\s+['"]?\w)|[\w)]['"`]\s*\)*\s*(?:--[\s-]*|#)\s*$|^\s*(?:admin|administrator|root|sa)\s*['"`]\s*(?:$|[^\w\s]|(?:or|and)\b)"##,
+            ),
+            "Quote closed before a SQL-only operator (IS NULL, NOT LIKE, DIV, COLLATE), before a comment that ends the value, or after an administrator's login name",
+        ),
+        rule(
+            942522,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"\\['"]\s*\)*\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:['"]?\w+['"]?\s*(?:=|<|>|like\b)|true\b|false\b|\d+\s*(?:--|#|$))"##,
+            ),
+            "Backslash-escaped quote, then a SQL condition",
+        ),
+        rule(
+            942210,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"(?:['"`)]|\b\d+)\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?(?:true|false)\b\s*(?:#|;|\)|$|=|or\b|and\b)|(?:['"`)]\s*|\b\d+\s+)(?:or|and|xor|\|\||&&)\s*\(?\s*[\w.'"`]+\s+(?:not\s+)?in\s*\(\s*(?:-?\d+\s*[,)]|'[^']*'\s*[,)]|"[^"]*"\s*[,)]|select\b)|['"`]\s*(?:not\s+)?in\s*\(\s*(?:-?\d+\s*[,)]|select\b)|[\w%]['"`]\s*\)*\s*(?:or|and|xor|\|\||&&)\s*\(?\s*[\w.`]+\s+(?:not\s+)?like\s*['"`]|[\w)]['"]\s*(?:not\s+)?like\s*['"]|^\s*-?\d+\s*=\s*-?\d+\s*=\s*-?\d+|^\s*-?\d+\s*(?:and|xor|div|&&|\|\|)\s*['"]?-?\d+['"]?\s*$"##,
+            ),
+            "A condition after a quote break or a number: OR TRUE, IN (list), LIKE 'x', or numbers chained by = or a logic word as the value",
+        ),
+        rule(
+            942523,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"^\s*\w{1,20}(?:'\s*(?:and|or|xor|&&|\|\|)\s*'|"\s*(?:and|or|xor|&&|\|\|)\s*")\w{1,20}\s*$"##,
+            ),
+            "The whole value closes a literal, adds a logic word and opens another (A' OR 'B)",
+        ),
+        rule(
             942330,
             Sqli,
             2,
@@ -241,9 +301,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$|\bx?or\s?(?:\d{1,10}|'[^'=]{1,10}'|"[^"=]{1,10}")\s?(?:[=<>]|!=)|['"]\s+x?or\s+[\w.]+\s*(?:=|<>|!=|<=|>=|<|>)|@\w+\s+(?:between|like|x?or|div)\s*["'`\d]"##,
+                r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$|\b(?:x?or|and)\s?(?:\d{1,10}|'[^'=]{1,10}'|"[^"=]{1,10}")\s?(?:[=<>]|!=)|['"]\s+x?or\s+[\w.]+\s*(?:=|<>|!=|<=|>=|<|>)|@\w+\s+(?:between|like|x?or|div)\s*["'`\d]"##,
             ),
-            "A logic word and a boolean constant as the whole value, OR with a literal compared, or a quote closed before OR and a comparison",
+            "A logic word and a boolean constant as the whole value, OR or AND with a literal compared, or a quote closed before OR and a comparison",
         ),
         rule(
             942120,
@@ -553,6 +613,65 @@ mod tests {
     }
 
     #[test]
+    fn a_string_written_as_printable_hex_fires_but_addresses_and_colours_do_not() {
+        assert!(fires(942450, "0x61646d696e"));
+        assert!(fires(942450, "1' union select 0x70617373--"));
+        assert!(fires(942450, "concat(0x3a,version())"));
+        assert!(fires(942450, "x'61646d696e'"));
+        assert!(!fires(942450, "0x742d35Cc6634C0532925a3b844Bc454e4438f44e"));
+        assert!(!fires(942450, "segfault at 0x7fff5fbff8c8"));
+        assert!(!fires(942450, "color: 0xFF00FF"));
+        assert!(!fires(942450, "Win64; x64"));
+    }
+
+    #[test]
+    fn a_quote_closed_before_a_sql_operator_or_a_final_comment_fires_but_prose_does_not() {
+        assert!(fires(942520, "1' not like 'x"));
+        assert!(fires(942520, "aa'IS NOT NULL or 1"));
+        assert!(fires(942520, "1' DIV 0--"));
+        assert!(fires(942520, "admin'#"));
+        assert!(fires(942520, "admin\") or (\"1\"=\"1\"--"));
+        assert!(fires(942520, "' waitfor delay '0:0:5'--"));
+        assert!(!fires(942520, "FIXME: handle the case where `id` is null."));
+        assert!(!fires(942520, "import axios from 'axios';"));
+        assert!(!fires(942520, "O'Brien is not here"));
+        assert!(!fires(942520, "say \"hi\" -- then leave"));
+    }
+
+    #[test]
+    fn an_escaped_quote_then_a_condition_fires_but_escaped_prose_does_not() {
+        assert!(fires(942522, "\\' or 1#"));
+        assert!(fires(942522, "\\' OR 1=1--"));
+        assert!(fires(942522, "x\\\" and \"a\"=\"a"));
+        assert!(!fires(942522, "He said \\\"hi\\\" and left"));
+        assert!(!fires(942522, "it\\'s red or blue"));
+    }
+
+    #[test]
+    fn a_condition_after_a_quote_break_fires_but_prose_and_filters_do_not() {
+        assert!(fires(942210, "1' or true--"));
+        assert!(fires(942210, "x' or not false#"));
+        assert!(fires(942210, "1) or true#"));
+        assert!(fires(942210, "1'/**/or/**/true"));
+        assert!(fires(942210, "1' or 1 in (0,1)--"));
+        assert!(fires(942210, "-1 or 1 in (1)"));
+        assert!(fires(942210, "1' and 2 in (select 2)--"));
+        assert!(fires(942210, "1' or name like '%a%'--"));
+        assert!(fires(942210, "admin' like 'a%"));
+        assert!(fires(942210, "1=1=1"));
+        assert!(fires(942210, "1 div 1"));
+        assert!(!fires(942210, "true or false quiz"));
+        assert!(!fires(942210, "pick 1 or true love"));
+        assert!(!fires(942210, "released in (2019, 2020)"));
+        assert!(!fires(942210, "3 in (7.6 cm)"));
+        assert!(!fires(942210, "email like '%@example.com'"));
+        assert!(!fires(942210, "I like 'The Office'"));
+        assert!(!fires(942210, "1950 or 1960"));
+        assert!(!fires(942210, "1 < 2 > 0"));
+        assert!(!fires(942210, "Jones' and I, Mary"));
+    }
+
+    #[test]
     fn backtick_identifiers_in_sql_syntax_fire_but_inline_code_does_not() {
         assert!(fires(942510, "1 or {`if`(2=2)}"));
         assert!(fires(942510, "' or `id`=1#"));
@@ -579,5 +698,30 @@ mod tests {
         assert!(fires(942172, " database("));
         assert!(!fires(942172, "the database(s) we back up"));
         assert!(!fires(942172, "db.version("));
+    }
+
+    #[test]
+    fn a_literal_closed_then_another_opened_around_logic_fires_but_quoted_words_do_not() {
+        assert!(fires(942523, "A' OR 'B"));
+        assert!(fires(942523, "A' XOR 'B"));
+        assert!(fires(942523, "x\" and \"y"));
+        assert!(!fires(942523, "'foo' or 'bar'"));
+        assert!(!fires(942523, "Jones' and I, Mary"));
+        assert!(!fires(
+            942523,
+            "What's the difference between 'let' and 'const'?"
+        ));
+        assert!(!fires(942523, "A' or \"B"));
+    }
+
+    #[test]
+    fn a_collation_or_an_admin_login_cut_at_its_quote_fires_but_possessives_do_not() {
+        assert!(fires(942520, "A' COLLATE 'B"));
+        assert!(fires(942520, "admin'"));
+        assert!(fires(942520, "root' or 1"));
+        assert!(!fires(942520, "admin's guide"));
+        assert!(!fires(942520, "collate the pages"));
+        assert!(fires(942390, "1 and 5>3"));
+        assert!(!fires(942390, "between 10 and 20"));
     }
 }
