@@ -706,7 +706,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                         .is_some_and(|e| e.ops > 0 && self.stmt_valid(e.end)),
                     Kind::Keyword if n.is("set") => self.kind(i + 2) == Some(Kind::Var),
                     Kind::Func => n.flag && (quoted || literal_prefix),
-                    // `'; desc users; --`, `1; show tables`
+                    // `'; desc users; --`, `1; show tables`, `1' ;CALL f(1)--`
                     Kind::Keyword | Kind::Bare
                         if [
                             "desc", "describe", "show", "use", "kill", "load", "call", "handler",
@@ -715,7 +715,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                         .any(|w| n.is(w)) =>
                     {
                         (quoted || literal_prefix)
-                            && matches!(self.kind(i + 2), Some(Kind::Bare | Kind::Keyword))
+                            && matches!(
+                                self.kind(i + 2),
+                                Some(Kind::Bare | Kind::Keyword | Kind::Func)
+                            )
                     }
                     _ => false,
                 },
