@@ -78,13 +78,19 @@ pub fn sqli_context(input: &str) -> Option<Context> {
     if screen::only_names_and_literals(input) {
         return None;
     }
-    let mut ctxs = [Some(Context::Bare), None, None];
+    let mut ctxs = [Some(Context::Bare), None, None, None];
     let b = input.as_bytes();
     if memchr::memchr(b'\'', b).is_some() {
         ctxs[1] = Some(Context::Quoted(b'\''));
     }
     if memchr::memchr(b'"', b).is_some() {
         ctxs[2] = Some(Context::Quoted(b'"'));
+    }
+    // Inside a MySQL backtick identifier (`ORDER BY `col``): `1` WHERE 5=5--`.
+    // The application's own backtick closes the last one, so a break-out leaves an
+    // odd count; Markdown's inline code (`SELECT`) pairs them.
+    if memchr::memchr_iter(b'`', b).count() % 2 == 1 {
+        ctxs[3] = Some(Context::Quoted(b'`'));
     }
     // One pair of buffers for every context.
     let (mut toks, mut folded) = (Tokens::new(), Folded::new());
@@ -151,6 +157,10 @@ mod tests {
             "' (select top 1",
             " AS x WHERE 1=1 AND 1=1--",
             "FOO + (SELECT 9350 WHERE 8850=8850 AND 3963=4777--  )",
+            "1' ;CALL REGEXP_SUBSTRING(REPEAT(LEFT(CRYPT_KEY('AES',NULL),0),500000000),NULL)--",
+            "1 ;call sleep(5)",
+            "1` WHERE 8449=9935 AND 6611=7415-- -",
+            "1`) WHERE 3758=4460 AND 7094=4639-- -",
         ] {
             assert!(is_sqli(p), "missed: {p}");
         }
@@ -233,6 +243,10 @@ mod tests {
             "known as Bob where he lives",
             "c:\\windows\\system32 or later",
             "{{ user.name }} or {{ user.email }}",
+            "Busy; call mom(she knows)",
+            "Out today; call (555) 010-9999",
+            "Use the `SELECT` statement to query data.",
+            "run `ls` where 1=1 holds",
         ] {
             assert!(!is_sqli(b), "false positive: {b} ({:?})", sqli_context(b));
         }
