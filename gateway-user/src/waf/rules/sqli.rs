@@ -66,26 +66,33 @@ fn best_fit(s: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// The value with its C-style `\xHH` escapes of ASCII characters decoded
-/// (`\x27UNION SELECT`), as PHP, JavaScript and Python string literals built from
-/// the value read them; `None` when it has none.
+/// The value with its C-style `\xHH` and JavaScript/JSON `\u00HH` escapes of ASCII
+/// characters decoded (`\x27UNION SELECT`, `\u0027 OR 1=1`), as PHP, JavaScript,
+/// Python and JSON string literals built from the value read them (a JSON document
+/// carried in a query parameter, say); `None` when it has none.
 fn hex_escapes(b: &[u8]) -> Option<String> {
     // Most values have no backslash: one byte search rules them out, with no
     // substring searcher to set up.
-    memchr::memchr_iter(b'\\', b).find(|&i| b.get(i + 1) == Some(&b'x'))?;
+    memchr::memchr_iter(b'\\', b).find(|&i| matches!(b.get(i + 1), Some(b'x' | b'u')))?;
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // `\xHH` is 4 bytes; `\u00HH` is 6, its first two digits zero.
+        let digits = match b.get(i + 1) {
+            Some(b'x') => Some(i + 2),
+            Some(b'u') if b.get(i + 2..i + 4) == Some(b"00") => Some(i + 4),
+            _ => None,
+        };
         if b[i] == b'\\'
-            && b.get(i + 1) == Some(&b'x')
+            && let Some(d) = digits
             && let (Some(h), Some(l)) = (
-                b.get(i + 2).and_then(|&c| hex_val(c)),
-                b.get(i + 3).and_then(|&c| hex_val(c)),
+                b.get(d).and_then(|&c| hex_val(c)),
+                b.get(d + 1).and_then(|&c| hex_val(c)),
             )
             && h < 8
         {
             out.push(h * 16 + l);
-            i += 4;
+            i = d + 2;
             continue;
         }
         out.push(b[i]);
@@ -375,6 +382,14 @@ mod tests {
         assert!(sqli_detector("\\x27\\x20or\\x201=1--"));
         assert!(!sqli_detector("printf(\"\\x27 is a quote\")"));
         assert!(!sqli_detector("C:\\xampp\\htdocs or D:\\x64"));
+        assert!(sqli_detector(
+            "\\u0031\\u0027\\u0020OR\\u00201=1\\u002D\\u002D"
+        ));
+        assert!(sqli_detector(
+            "{\"q\":\"\\u0027 union select password from users--\"}"
+        ));
+        assert!(!sqli_detector("C:\\users\\u0041dmin or D:\\u00"));
+        assert!(!sqli_detector("caf\\u00e9 \\u2019s menu"));
     }
 
     #[test]
