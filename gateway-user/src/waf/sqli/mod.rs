@@ -161,6 +161,8 @@ mod tests {
             "1 ;call sleep(5)",
             "1` WHERE 8449=9935 AND 6611=7415-- -",
             "1`) WHERE 3758=4460 AND 7094=4639-- -",
+            "1\" AND SLEEP 1.e(5 1.e)# AND \"iupn\"=\"cwos",
+            "1 ;(SELECT * FROM (SELECT(GET_LOCK('x',5)))qgyq)",
         ] {
             assert!(is_sqli(p), "missed: {p}");
         }
@@ -247,6 +249,8 @@ mod tests {
             "Out today; call (555) 010-9999",
             "Use the `SELECT` statement to query data.",
             "run `ls` where 1=1 holds",
+            "see note 1; (select one)",
+            "section 1.e) covers it, and 2.e (sleep) too",
         ] {
             assert!(!is_sqli(b), "false positive: {b} ({:?})", sqli_context(b));
         }

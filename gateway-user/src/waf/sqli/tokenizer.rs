@@ -636,19 +636,11 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                 }
             }
             b'0'..=b'9' => {
-                let end = scan_number(b, pos);
-                // MySQL skips `1.e` before `(`, `)`, `,` and `.`: `CONCAT 1.e(` is
-                // an evasion of filters that look for `CONCAT(`.
-                if b[end - 1] == b'.'
-                    && matches!(b.get(end), Some(b'e' | b'E'))
-                    && matches!(
-                        b[end + 1..].iter().copied().find(|c| !is_space(*c)),
-                        Some(b'(' | b')' | b',' | b'.')
-                    )
-                {
-                    pos = end + 1;
+                if let Some(after) = scientific_noise(b, pos) {
+                    pos = after;
                     continue;
                 }
+                let end = scan_number(b, pos);
                 let (kind, stop) = match word_after_number(input, end) {
                     // The type letter of `1DUNION` belongs to the number.
                     Some(wend) if wend == end + 1 && wend < b.len() && is_word_char(b[wend]) => {
@@ -864,6 +856,20 @@ fn scan_string(input: &str, open: usize, q: u8) -> (&str, usize, bool) {
     (&input[(open + 1).min(b.len())..], b.len(), true)
 }
 
+/// MySQL skips `1.e` before `(`, `)`, `,` and `.`: `CONCAT 1.e(` is an evasion of
+/// filters that look for `CONCAT(` (sqlmap's `scientific` tamper). The position
+/// after the `e` when one starts at `pos`.
+fn scientific_noise(b: &[u8], pos: usize) -> Option<usize> {
+    let end = scan_number(b, pos);
+    (b[end - 1] == b'.'
+        && matches!(b.get(end), Some(b'e' | b'E'))
+        && matches!(
+            b[end + 1..].iter().copied().find(|c| !is_space(*c)),
+            Some(b'(' | b')' | b',' | b'.')
+        ))
+    .then_some(end + 1)
+}
+
 fn scan_number(b: &[u8], mut pos: usize) -> usize {
     if b[pos] == b'0'
         && matches!(b.get(pos + 1), Some(b'x' | b'X'))
@@ -913,10 +919,19 @@ fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
     let mut lb = [0u8; 32];
     let lower = lower_into(word, &mut lb);
     let kind = lower.map_or(Kind::Bare, classify_bytes);
-    let next = input.as_bytes()[end..]
-        .iter()
-        .copied()
-        .find(|c| !is_space(*c));
+    let b = input.as_bytes();
+    let mut next = b[end..].iter().position(|c| !is_space(*c)).map(|p| end + p);
+    // `SLEEP 1.e(5)`: the noise MySQL skips does not hide the call.
+    if let Some(n) = next
+        && b[n].is_ascii_digit()
+        && let Some(after) = scientific_noise(b, n)
+    {
+        next = b[after..]
+            .iter()
+            .position(|c| !is_space(*c))
+            .map(|p| after + p);
+    }
+    let next = next.map(|n| b[n]);
     if next == Some(b'(') && !lower.is_some_and(|l| keeps_class_before_paren(kind, l)) {
         let known = lower.is_some_and(|l| {
             KNOWN_FUNCTIONS

@@ -697,6 +697,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                 Some(n) => match n.kind {
                     Kind::Comment => quoted,
                     Kind::Stmt => self.stmt_valid(i + 1),
+                    // `1 ;(SELECT * FROM (SELECT(GET_LOCK('x',5)))a)`
+                    Kind::LParen if self.kind(i + 2) == Some(Kind::Stmt) => {
+                        (quoted || literal_prefix) && self.stmt_valid(i + 2)
+                    }
                     Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
                     // MSSQL control flow around a statement: `;if 1=1 drop table t`,
                     // `; begin shutdown end`.
