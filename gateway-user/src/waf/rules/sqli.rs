@@ -34,7 +34,7 @@ fn sqli_detector(s: &str) -> bool {
         return true;
     }
     best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
-        || hex_escapes(b).is_some_and(|plain| is_sqli(&plain))
+        || escapes(b).is_some_and(|plain| is_sqli(&plain))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
 }
 
@@ -67,13 +67,16 @@ fn best_fit(s: &str) -> Option<String> {
 }
 
 /// The value with its C-style `\xHH` and JavaScript/JSON `\u00HH` escapes of ASCII
-/// characters decoded (`\x27UNION SELECT`, `\u0027 OR 1=1`), as PHP, JavaScript,
-/// Python and JSON string literals built from the value read them (a JSON document
-/// carried in a query parameter, say); `None` when it has none.
-fn hex_escapes(b: &[u8]) -> Option<String> {
+/// characters decoded (`\x27UNION SELECT`, `\u0027 OR 1=1`), and its escaped quotes
+/// unescaped (`1\' OR \'a\'=\'a`), as PHP, JavaScript, Python and JSON string
+/// literals built from the value read them (a JSON document carried in a query
+/// parameter, or an application that strips the slashes `addslashes` added);
+/// `None` when it has none.
+fn escapes(b: &[u8]) -> Option<String> {
     // Most values have no backslash: one byte search rules them out, with no
     // substring searcher to set up.
-    memchr::memchr_iter(b'\\', b).find(|&i| matches!(b.get(i + 1), Some(b'x' | b'u')))?;
+    memchr::memchr_iter(b'\\', b)
+        .find(|&i| matches!(b.get(i + 1), Some(b'x' | b'u' | b'\'' | b'"')))?;
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -83,6 +86,11 @@ fn hex_escapes(b: &[u8]) -> Option<String> {
             Some(b'u') if b.get(i + 2..i + 4) == Some(b"00") => Some(i + 4),
             _ => None,
         };
+        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'\'' | b'"')) {
+            out.push(b[i + 1]);
+            i += 2;
+            continue;
+        }
         if b[i] == b'\\'
             && let Some(d) = digits
             && let (Some(h), Some(l)) = (
@@ -390,6 +398,14 @@ mod tests {
         ));
         assert!(!sqli_detector("C:\\users\\u0041dmin or D:\\u00"));
         assert!(!sqli_detector("caf\\u00e9 \\u2019s menu"));
+        assert!(sqli_detector(
+            "1\\' OR \\'xxzi\\'=REGEXP_SUBSTRING(REPEAT(LEFT(CRYPT_KEY(\\'AES\\',NULL),0),500000000),NULL)-- -"
+        ));
+        assert!(sqli_detector("1\\\") OR \\\"a\\\"=\\\"a\\\"-- -"));
+        assert!(!sqli_detector("He said \\\"hi\\\" or \\\"bye\\\""));
+        assert!(!sqli_detector(
+            "{\\\"name\\\": \\\"O\\'Brien\\\", \\\"n\\\": 1}"
+        ));
     }
 
     #[test]
