@@ -636,11 +636,11 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                 }
             }
             b'0'..=b'9' => {
-                if let Some(after) = scientific_noise(b, pos) {
-                    pos = after;
+                let end = scan_number(b, pos);
+                if scientific_noise(b, end) {
+                    pos = end + 1;
                     continue;
                 }
-                let end = scan_number(b, pos);
                 let (kind, stop) = match word_after_number(input, end) {
                     // The type letter of `1DUNION` belongs to the number.
                     Some(wend) if wend == end + 1 && wend < b.len() && is_word_char(b[wend]) => {
@@ -856,18 +856,25 @@ fn scan_string(input: &str, open: usize, q: u8) -> (&str, usize, bool) {
     (&input[(open + 1).min(b.len())..], b.len(), true)
 }
 
-/// MySQL skips `1.e` before `(`, `)`, `,` and `.`: `CONCAT 1.e(` is an evasion of
-/// filters that look for `CONCAT(` (sqlmap's `scientific` tamper). The position
-/// after the `e` when one starts at `pos`.
-fn scientific_noise(b: &[u8], pos: usize) -> Option<usize> {
-    let end = scan_number(b, pos);
-    (b[end - 1] == b'.'
+/// Whether the number that `scan_number` ended at `end` is `1.e` noise, which
+/// MySQL skips before `(`, `)`, `,` and `.`: `CONCAT 1.e(` is an evasion of
+/// filters that look for `CONCAT(` (sqlmap's `scientific` tamper). The noise
+/// ends after the `e`, at `end + 1`.
+fn scientific_noise(b: &[u8], end: usize) -> bool {
+    b[end - 1] == b'.'
         && matches!(b.get(end), Some(b'e' | b'E'))
         && matches!(
-            b[end + 1..].iter().copied().find(|c| !is_space(*c)),
+            next_non_space(b, end + 1).map(|n| b[n]),
             Some(b'(' | b')' | b',' | b'.')
-        ))
-    .then_some(end + 1)
+        )
+}
+
+/// The position of the first byte at or after `from` that is not a space.
+fn next_non_space(b: &[u8], from: usize) -> Option<usize> {
+    b.get(from..)?
+        .iter()
+        .position(|c| !is_space(*c))
+        .map(|p| from + p)
 }
 
 fn scan_number(b: &[u8], mut pos: usize) -> usize {
@@ -920,16 +927,15 @@ fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
     let lower = lower_into(word, &mut lb);
     let kind = lower.map_or(Kind::Bare, classify_bytes);
     let b = input.as_bytes();
-    let mut next = b[end..].iter().position(|c| !is_space(*c)).map(|p| end + p);
+    let mut next = next_non_space(b, end);
     // `SLEEP 1.e(5)`: the noise MySQL skips does not hide the call.
     if let Some(n) = next
         && b[n].is_ascii_digit()
-        && let Some(after) = scientific_noise(b, n)
     {
-        next = b[after..]
-            .iter()
-            .position(|c| !is_space(*c))
-            .map(|p| after + p);
+        let number_end = scan_number(b, n);
+        if scientific_noise(b, number_end) {
+            next = next_non_space(b, number_end + 1);
+        }
     }
     let next = next.map(|n| b[n]);
     if next == Some(b'(') && !lower.is_some_and(|l| keeps_class_before_paren(kind, l)) {
