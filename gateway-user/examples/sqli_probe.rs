@@ -21,12 +21,7 @@ fn main() {
         if !verbose {
             continue;
         }
-        for ctx in [
-            Context::Bare,
-            Context::Quoted(b'\''),
-            Context::Quoted(b'"'),
-            Context::Quoted(b'`'),
-        ] {
+        for ctx in Context::ALL {
             if let Some(t) = tokenize(&l, ctx) {
                 let folded = fold(t.as_slice());
                 let shown: Vec<String> = folded

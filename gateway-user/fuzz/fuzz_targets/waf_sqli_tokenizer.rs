@@ -5,12 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);
-    for ctx in [
-        Context::Bare,
-        Context::Quoted(b'\''),
-        Context::Quoted(b'"'),
-        Context::Quoted(b'`'),
-    ] {
+    for ctx in Context::ALL {
         if let Some(toks) = tokenize(&s, ctx) {
             let _ = fold(toks.as_slice());
         }

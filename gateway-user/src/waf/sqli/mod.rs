@@ -78,23 +78,19 @@ pub fn sqli_context(input: &str) -> Option<Context> {
     if screen::only_names_and_literals(input) {
         return None;
     }
-    let mut ctxs = [Some(Context::Bare), None, None, None];
     let b = input.as_bytes();
-    if memchr::memchr(b'\'', b).is_some() {
-        ctxs[1] = Some(Context::Quoted(b'\''));
-    }
-    if memchr::memchr(b'"', b).is_some() {
-        ctxs[2] = Some(Context::Quoted(b'"'));
-    }
-    // Inside a MySQL backtick identifier (`ORDER BY `col``): `1` WHERE 5=5--`.
-    // The application's own backtick closes the last one, so a break-out leaves an
-    // odd count; Markdown's inline code (`SELECT`) pairs them.
-    if memchr::memchr_iter(b'`', b).count() % 2 == 1 {
-        ctxs[3] = Some(Context::Quoted(b'`'));
-    }
+    // A quote context is read only when the value holds its quote.
+    let possible = |ctx: &Context| match *ctx {
+        Context::Bare => true,
+        // Inside a MySQL backtick identifier (`ORDER BY `col``): `1` WHERE 5=5--`.
+        // The application's own backtick closes the last one, so a break-out leaves
+        // an odd count; Markdown's inline code (`SELECT`) pairs them.
+        Context::Quoted(b'`') => memchr::memchr_iter(b'`', b).count() % 2 == 1,
+        Context::Quoted(q) => memchr::memchr(q, b).is_some(),
+    };
     // One pair of buffers for every context.
     let (mut toks, mut folded) = (Tokens::new(), Folded::new());
-    ctxs.into_iter().flatten().find(|&ctx| {
+    Context::ALL.into_iter().filter(possible).find(|&ctx| {
         tokenize_into(input, ctx, &mut toks) && {
             fold_into(toks.as_slice(), &mut folded);
             grammar::is_injection(folded.as_slice(), ctx)

@@ -13,8 +13,19 @@ pub const MAX_TOKENS: usize = 64;
 pub enum Context {
     /// As a bare value: `... WHERE id = INPUT`.
     Bare,
-    /// Inside a string literal opened by this quote: `... WHERE name = 'INPUT'`.
+    /// Inside a string literal opened by this quote: `... WHERE name = 'INPUT'`, or
+    /// inside a MySQL identifier opened by a backtick.
     Quoted(u8),
+}
+
+impl Context {
+    /// Every context a value is read in, in the order `sqli_context` tries them.
+    pub const ALL: [Context; 4] = [
+        Context::Bare,
+        Context::Quoted(b'\''),
+        Context::Quoted(b'"'),
+        Context::Quoted(b'`'),
+    ];
 }
 
 /// The type of a token (libinjection letters in comments).
