@@ -75,40 +75,40 @@ fn best_fit(s: &str) -> Option<String> {
 fn escapes(b: &[u8]) -> Option<String> {
     // Most values have no backslash: one byte search rules them out, with no
     // substring searcher to set up.
-    memchr::memchr_iter(b'\\', b)
-        .find(|&i| matches!(b.get(i + 1), Some(b'x' | b'u' | b'\'' | b'"')))?;
+    memchr::memchr_iter(b'\\', b).find(|&i| escape_at(b, i).is_some())?;
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        // `\xHH` is 4 bytes; `\u00HH` is 6, its first two digits zero.
-        let digits = match b.get(i + 1) {
-            Some(b'x') => Some(i + 2),
-            Some(b'u') if b.get(i + 2..i + 4) == Some(b"00") => Some(i + 4),
-            _ => None,
-        };
-        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'\'' | b'"')) {
-            out.push(b[i + 1]);
-            i += 2;
-            continue;
+        match escape_at(b, i) {
+            Some((byte, len)) => {
+                out.push(byte);
+                i += len;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
         }
-        if b[i] == b'\\'
-            && let Some(d) = digits
-            && let (Some(h), Some(l)) = (
-                b.get(d).and_then(|&c| hex_val(c)),
-                b.get(d + 1).and_then(|&c| hex_val(c)),
-            )
-            && h < 8
-        {
-            out.push(h * 16 + l);
-            i = d + 2;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
     }
     (out.len() < b.len())
         .then(|| String::from_utf8(out).ok())
         .flatten()
+}
+
+/// The byte an escape at `i` stands for, and the escape's length: `\'` and `\"`
+/// (2 bytes), `\xHH` (4) and `\u00HH` (6), the last two for ASCII only.
+fn escape_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    if b[i] != b'\\' {
+        return None;
+    }
+    let digits = match *b.get(i + 1)? {
+        q @ (b'\'' | b'"') => return Some((q, 2)),
+        b'x' => i + 2,
+        b'u' if b.get(i + 2..i + 4) == Some(b"00") => i + 4,
+        _ => return None,
+    };
+    let (h, l) = (hex_val(*b.get(digits)?)?, hex_val(*b.get(digits + 1)?)?);
+    (h < 8).then_some((h * 16 + l, digits + 2 - i))
 }
 
 /// What follows `name=` when the value starts as a query-string parameter does
