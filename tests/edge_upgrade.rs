@@ -109,9 +109,10 @@ fn v3_layout(base: &Path) -> PathBuf {
     old_layout(base, 3)
 }
 
-/// Creates every map of layout v3 to v6 in `{base}/v{version}` (v4's
+/// Creates every map of layout v3 to v7 in `{base}/v{version}` (v4's
 /// definitions: `git show f37c533:gateway-common/src/lib.rs`; v5 added the
-/// hint maps and v6 the cover maps, as `gateway_common` at f790d2c has them).
+/// hint maps and v6 the cover maps, as `gateway_common` at f790d2c has them;
+/// v7 changed only the ban tables' hash).
 fn old_layout(base: &Path, version: u32) -> PathBuf {
     let dir = base.join(format!("v{version}"));
     std::fs::create_dir_all(&dir).expect("create the old layout on bpffs");
@@ -319,10 +320,16 @@ fn an_upgrade_from_layout_v5_carries_bans_and_settings_over() {
 }
 
 /// v6's maps are v5's and the cover maps; its ban tables are hashed another
-/// way than v7's, so the bans are re-inserted, and drop only if carried.
+/// way than today's, so the bans are re-inserted, and drop only if carried.
 #[test]
 fn an_upgrade_from_layout_v6_carries_bans_and_settings_over() {
     upgrade_carries_bans_and_settings_over(6, v5_config());
+}
+
+/// v7's maps are v6's, with the ban tables hashed by multiply-shift.
+#[test]
+fn an_upgrade_from_layout_v7_carries_bans_and_settings_over() {
+    upgrade_carries_bans_and_settings_over(7, v5_config());
 }
 
 fn upgrade_carries_bans_and_settings_over(version: u32, config: Vec<u8>) {

@@ -81,13 +81,17 @@ pub enum EdgeError {
     /// An older layout holds maps this gateway cannot read, so creating the
     /// current maps would leave its bans behind.
     #[error(
-        "{dir} holds the maps of layout v{version}, which this gateway cannot read (it carries over layouts v3 to v6), so their bans would not be carried over; nothing was changed. To start without them: `gateway edge attach --iface IF --force`, or remove them (rm -r {dir})"
+        "{dir} holds the maps of layout v{version}, which this gateway cannot read (it carries over layouts v{first} to v{last}), so their bans would not be carried over; nothing was changed. To start without them: `gateway edge attach --iface IF --force`, or remove them (rm -r {dir})"
     )]
     CannotCarryOver {
         /// The older layout's pin directory.
         dir: PathBuf,
         /// Its version.
         version: u32,
+        /// The oldest layout this gateway carries over.
+        first: u32,
+        /// The newest older layout it carries over.
+        last: u32,
     },
     /// Another XDP program (not pinned by us) occupies the interface.
     #[error(

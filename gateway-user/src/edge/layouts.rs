@@ -1,5 +1,5 @@
 //! Reading the maps of the older layouts this gateway upgrades from (v3 to
-//! v6), for carrying an older filter's state over (`migrate.rs`).
+//! v7), for carrying an older filter's state over (`migrate.rs`).
 //!
 //! Only what differs from the current layout is written here:
 //! - v4 changed the token buckets (v3's LRU hash BUCKETS became the
@@ -14,7 +14,10 @@
 //!   the copied bans). Its CONFIG is v5's;
 //! - v7 changed the ban tables' hash (multiply-shift instead of splitmix):
 //!   the same rows and slots, but an entry's rows differ, so the bans are
-//!   re-inserted (as from every older layout). Its CONFIG is v5's.
+//!   re-inserted (as from every older layout). Its CONFIG is v5's;
+//! - v8 changed it back to a mixing hash (splitmix), because multiply-shift
+//!   left some structured ban sets with no placement (`gateway_common::table`).
+//!   Its maps are v7's; the bans are re-inserted.
 //!
 //! The ban tables (BLOCK_V4, BLOCK_V6: same rows, slots and `BanValue`), the
 //! allowlist tries (ALLOW_V4, ALLOW_V6) and the limit tries (LIMIT_V4,
@@ -30,7 +33,7 @@ use gateway_common::{EdgeConfig, RateLimit, maps};
 use super::error::{EdgeError, Result};
 
 /// The layout versions this module reads.
-pub const READABLE: [u32; 4] = [3, 4, 5, 6];
+pub const READABLE: [u32; 5] = [3, 4, 5, 6, 7];
 
 /// CONFIG's single entry in layout v3: today's [`gateway_common::EdgeConfig`]
 /// without the bucket masks (80 bytes instead of 88).

@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::{
     Edge, OBJECT,
     error::{EdgeError, Result},
+    layouts,
     links::{detach_pin, link_info, xdp_mode_of},
     lock::WriteLock,
     migrate::{self, Mode, Older},
@@ -119,7 +120,12 @@ fn load_object(dir: &Path, lose_unreadable: bool) -> Result<Ebpf> {
             let older = match migrate::older_layout(base) {
                 Older::Readable(old) => Some(old),
                 Older::Unreadable { dir, version } if !lose_unreadable => {
-                    return Err(EdgeError::CannotCarryOver { dir, version });
+                    return Err(EdgeError::CannotCarryOver {
+                        dir,
+                        version,
+                        first: layouts::READABLE[0],
+                        last: layouts::READABLE[layouts::READABLE.len() - 1],
+                    });
                 }
                 Older::Unreadable { .. } | Older::Nothing => None,
             };
