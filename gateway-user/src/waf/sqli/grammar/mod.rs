@@ -943,7 +943,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                 })
             }
             // A value closed, then a WHERE of the attacker's own whose condition needs
-            // no column, then more SQL: `1' WHERE 5=5 AND 6=7`, `1) WHERE 5=5 ORDER BY 1#`.
+            // no column, then more SQL: `1' WHERE 5=5 AND 6=7`, `1) WHERE 5=5 ORDER BY 1#`,
+            // `1) AS t WHERE 5=6 WAITFOR DELAY '0:0:5'`.
             // A name compared counts only when a comment cuts the query after it.
             Kind::Keyword if (quoted || literal_prefix || closers > 0) && tok.is("where") => {
                 self.expr(i + 1, 0).is_some_and(|e| {
@@ -954,6 +955,11 @@ impl<'s, 'a> Parser<'s, 'a> {
                             Some(Kind::Comment | Kind::Semi | Kind::Logic | Kind::Group)
                         ))
                         || (e.cmp && matches!(after, Some(Kind::Comment | Kind::Semi)))
+                        // MSSQL starts the next statement without a `;`:
+                        // `1' WHERE 1=2 WAITFOR DELAY '0:0:5'--`.
+                        || (e.cmp_strict
+                            && self.is_word(e.end, "waitfor")
+                            && self.is_word(e.end + 1, "delay"))
                 })
             }
             // `1) FROM users WHERE name=`: closing the caller's parenthesis, then a table.
@@ -1289,6 +1295,7 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
                 || p.numeric_then_comment()
                 || p.whole_case()
                 || p.whole_cast()
+                || p.whole_expression()
                 || p.print_variable(0)))
 }
 
@@ -1411,9 +1418,12 @@ mod tests {
                 "-7404' where 1536=1536 order by 1#",
                 "1\") where 8164 = 8164 or 2367 = (select count(*) from t)--",
                 "1' WHERE name = 'x'--",
+                "1) AS iash WHERE 6883=5889 WAITFOR DELAY '0:0:5'-- -",
+                "1' WHERE 6883=5889 WAITFOR DELAY '0:0:5'",
             ],
             &[
                 "O'Brien where it rains",
+                "the result where 1=1 waitfor delay",
                 "5 where x = y",
                 "2 where 3 = 3 is true",
                 "Tom's where a = b",

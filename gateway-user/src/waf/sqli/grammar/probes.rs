@@ -158,6 +158,53 @@ impl Parser<'_, '_> {
             )
     }
 
+    /// Bare context: the whole value is one expression that holds, in
+    /// parentheses, a comparison of two literals (`ELT(2117=6790,1)`,
+    /// `MAKE_SET(1=2,1)`, `(8799=4757)*2652`) or a subquery (`JSON_KEYS((SELECT
+    /// CONCAT('a',1)))`): the boolean or the query an attacker puts where the
+    /// application expects a value, such as an `ORDER BY` column. The
+    /// parenthesis opens a known function's arguments, or a group of its own;
+    /// "assert(1 = 1)" calls a name SQL does not know. A value that opens with
+    /// such a comparison may also go on with a logic word and SQL:
+    /// `(5552=8805 AND SLEEP(5))`.
+    pub(super) fn whole_expression(&self) -> bool {
+        let literal = |k: usize| matches!(self.kind(k), Some(Kind::Num | Kind::Str));
+        // What follows `lit cmp lit` right after the parenthesis at `k`.
+        let compared = |k: usize| {
+            (literal(k + 1) && self.comparisons(k + 2, k + 3) == 1 && literal(k + 3))
+                .then(|| self.kind(k + 4))
+                .flatten()
+        };
+        if self.kind(0) == Some(Kind::LParen)
+            && compared(0) == Some(Kind::Logic)
+            && (self
+                .t
+                .get(5)
+                .is_some_and(|t| t.kind == Kind::Func && t.flag)
+                || matches!(self.kind(5), Some(Kind::Num | Kind::Str | Kind::LParen)))
+        {
+            return true;
+        }
+        let Some(e) = self.expr(0, 0) else {
+            return false;
+        };
+        if !matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi)) {
+            return false;
+        }
+        (0..e.end).any(|k| {
+            let opens = self.kind(k) == Some(Kind::LParen)
+                && (k == 0
+                    || self.t[k - 1].flag && self.t[k - 1].kind == Kind::Func
+                    || matches!(
+                        self.kind(k - 1),
+                        Some(Kind::LParen | Kind::Op | Kind::Comma)
+                    ));
+            opens
+                && (matches!(compared(k), Some(Kind::Comma | Kind::RParen))
+                    || (self.is_word(k + 1, "select") && self.stmt_valid(k + 1)))
+        })
+    }
+
     /// The whole value is a call that reads a server information function, or a
     /// known function cut open.
     pub(super) fn info_call(&self) -> bool {
@@ -348,6 +395,29 @@ mod tests {
                 "&& name !=",
             ],
             &["xor 2 bits", "or 5 more", "and 2 more -", "and more >"],
+        );
+    }
+
+    #[test]
+    fn a_whole_value_boolean_or_subquery_in_parentheses_is_injected_where_a_value_goes() {
+        detected(
+            &[
+                "ELT(2117=6790,1)",
+                "MAKE_SET(1739=7544,1)",
+                "(8799=4757)*2652",
+                "JSON_KEYS((SELECT CONVERT((SELECT CONCAT('qvkzq',(SELECT (ELT(6801=3726,1))),'qxpxq')) USING utf8)))",
+                "(5552=8805 AND SLEEP(5))",
+                "('a'='b' OR 2)",
+            ],
+            &[
+                "assert(1 = 1)",
+                "(1 = 2 and more)",
+                "f(x=1, y=2)",
+                "(see page 3)",
+                "ELT(2, 'a', 'b')",
+                "max(3, 4) = 4",
+                "(1=2) is false, as you see",
+            ],
         );
     }
 
