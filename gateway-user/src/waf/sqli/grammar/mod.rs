@@ -363,6 +363,18 @@ impl<'s, 'a> Parser<'s, 'a> {
                 .match_against(i)
                 .map(|end| (Operand::Call { known: true }, end));
         }
+        // Where an operand goes, an operator word before a parenthesized list
+        // is SQLite's function of that name: `7157=LIKE('ABC',UPPER(..))`.
+        // "= like (this)" has no list.
+        if t.kind == Kind::WordOp
+            && ["like", "glob", "regexp"].iter().any(|w| t.is(w))
+            && self.kind(i + 1) == Some(Kind::LParen)
+        {
+            let end = self.skip_parens(i + 1);
+            if self.t[i + 2..end].iter().any(|t| t.kind == Kind::Comma) {
+                return Some((Operand::Call { known: true }, end));
+            }
+        }
         match t.kind {
             Kind::Num | Kind::Str | Kind::Var => Some((Operand::Literal(t.kind), i + 1)),
             Kind::Func => {
@@ -801,6 +813,13 @@ impl<'s, 'a> Parser<'s, 'a> {
                 } else {
                     ev.cmp_strict && prefix != Prefix::Bare
                         || (ev.cmp_strict && ev.ops == 1 && terminal)
+                        // `1) OR 1 GROUP BY CONCAT(..) HAVING MIN(0)#`: the caller's
+                        // parenthesis closed, then a clause of the attacker's own.
+                        || (literal_prefix
+                            && closers > 0
+                            && ev.ops == 0
+                            && matches!(ev.first, Operand::Literal(_))
+                            && after == Some(Kind::Group))
                         // `1 OR x=y#`: after a number, as after nothing, a comparison
                         // cut off by a comment.
                         || (literal_prefix
@@ -1405,6 +1424,29 @@ mod tests {
         detected(
             &[") MAKE_SET(5=5,1) -- x", "1) (select * from users)--"],
             &["(see above) (select one)", "(a) concat(b) later"],
+        );
+    }
+
+    #[test]
+    fn like_called_with_arguments_is_sqlites_function() {
+        detected(
+            &[
+                "1 AND 7157=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(500000000/2))))",
+                "1\"))) AND 7157=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(5/2))))-- x",
+            ],
+            &[
+                "1 = like (this)",
+                "I like (a, b) and c",
+                "things I like (cats, dogs)",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_clause_after_closing_the_callers_parenthesis_and_a_logic_word_is_sql() {
+        detected(
+            &["-7791) OR 1 GROUP BY CONCAT('a',FLOOR(RAND(0)*2)) HAVING MIN(0)#"],
+            &["(see 1) or 2 group by them", "2 or 3 group by age"],
         );
     }
 
