@@ -245,16 +245,6 @@ impl Parser<'_, '_> {
             )
     }
 
-    /// The whole value is one expression with a cast in it, as injected where a
-    /// number is expected: `encode(lo_get(16400),'base64')::int`.
-    pub(super) fn whole_cast(&self) -> bool {
-        self.expr(0, 0).is_some_and(|e| {
-            e.known_call
-                && matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi))
-                && self.t[..e.end].iter().any(|t| t.text == "::")
-        })
-    }
-
     /// MSSQL `PRINT @@server_variable` at `i`, alone or before the next statement.
     pub(super) fn print_variable(&self, i: usize) -> bool {
         self.is_word(i, "print")

@@ -1313,7 +1313,6 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
                 || p.parameter_then_continuation()
                 || p.numeric_then_comment()
                 || p.whole_case()
-                || p.whole_cast()
                 || p.whole_expression()
                 || p.print_variable(0)))
 }

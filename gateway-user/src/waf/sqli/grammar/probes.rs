@@ -5,8 +5,9 @@
 //! with `)` and a comparison (`) like (`); it is one value, a comma and a tautology
 //! (`b,1=1`), a parameter glued to a continuation (`pay=AND x = 0)`), a call on a
 //! server information function (`COERCIBILITY(USER())`), a `VALUES` row of
-//! literals, a `FROM` clause with its sequel (`FROM t GROUP BY c`), or it hides the
-//! query from MSSQL's trace with an `sp_password` comment.
+//! literals, a `FROM` clause with its sequel (`FROM t GROUP BY c`), one whole
+//! expression with a cast, a boolean or a subquery in it (`ELT(1=2,1)`), or it
+//! hides the query from MSSQL's trace with an `sp_password` comment.
 use super::{Operand, Parser};
 use crate::waf::sqli::tokenizer::Kind;
 
@@ -158,15 +159,16 @@ impl Parser<'_, '_> {
             )
     }
 
-    /// Bare context: the whole value is one expression that holds, in
-    /// parentheses, a comparison of two literals (`ELT(2117=6790,1)`,
-    /// `MAKE_SET(1=2,1)`, `(8799=4757)*2652`) or a subquery (`JSON_KEYS((SELECT
-    /// CONCAT('a',1)))`): the boolean or the query an attacker puts where the
-    /// application expects a value, such as an `ORDER BY` column. The
-    /// parenthesis opens a known function's arguments, or a group of its own;
-    /// "assert(1 = 1)" calls a name SQL does not know. A value that opens with
-    /// such a comparison may also go on with a logic word and SQL:
-    /// `(5552=8805 AND SLEEP(5))`.
+    /// Bare context: the whole value is one expression, as injected where the
+    /// application expects a value (a number, an `ORDER BY` column), with
+    /// - a known call and a cast: `encode(lo_get(16400),'base64')::int`;
+    /// - in parentheses, a comparison of two literals (`ELT(2117=6790,1)`,
+    ///   `MAKE_SET(1=2,1)`, `(8799=4757)*2652`) or a subquery (`JSON_KEYS((SELECT
+    ///   CONCAT('a',1)))`). The parenthesis opens a known function's arguments,
+    ///   or a group of its own: "assert(1 = 1)" calls a name SQL does not know.
+    ///
+    /// A value that opens with such a comparison may also go on with a logic
+    /// word and SQL: `(5552=8805 AND SLEEP(5))`.
     pub(super) fn whole_expression(&self) -> bool {
         let literal = |k: usize| matches!(self.kind(k), Some(Kind::Num | Kind::Str));
         // What follows `lit cmp lit` right after the parenthesis at `k`.
@@ -191,14 +193,15 @@ impl Parser<'_, '_> {
         if !matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi)) {
             return false;
         }
+        let whole = &self.t[..e.end];
+        if e.known_call && whole.iter().any(|t| t.text == "::") {
+            return true;
+        }
         (0..e.end).any(|k| {
-            let opens = self.kind(k) == Some(Kind::LParen)
+            let opens = whole[k].kind == Kind::LParen
                 && (k == 0
-                    || self.t[k - 1].flag && self.t[k - 1].kind == Kind::Func
-                    || matches!(
-                        self.kind(k - 1),
-                        Some(Kind::LParen | Kind::Op | Kind::Comma)
-                    ));
+                    || whole[k - 1].flag && whole[k - 1].kind == Kind::Func
+                    || matches!(whole[k - 1].kind, Kind::LParen | Kind::Op | Kind::Comma));
             opens
                 && (matches!(compared(k), Some(Kind::Comma | Kind::RParen))
                     || (self.is_word(k + 1, "select") && self.stmt_valid(k + 1)))
