@@ -600,6 +600,11 @@ impl<'s, 'a> Parser<'s, 'a> {
         match lower.as_str() {
             "select" => match k1 {
                 Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen) => true,
+                // SQLite's `like(x, y)`: `;SELECT LIKE('ABC',UPPER(..))`.
+                Some(Kind::WordOp) => matches!(
+                    self.operand(j + 1, 0),
+                    Some((Operand::Call { known: true }, _))
+                ),
                 Some(Kind::Op) => n1.is_some_and(|t| t.text == "*"),
                 Some(Kind::Keyword) => {
                     w("all")
@@ -716,7 +721,19 @@ impl<'s, 'a> Parser<'s, 'a> {
                     Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
                     // MSSQL control flow around a statement: `;if 1=1 drop table t`,
                     // `; begin shutdown end`.
-                    Kind::Keyword if n.is("begin") => self.stmt_valid(i + 2),
+                    Kind::Keyword if n.is("begin") => {
+                        self.stmt_valid(i + 2)
+                            // An Oracle block around a procedure call: `1' ;BEGIN
+                            // DBMS_LOCK.SLEEP(5); END--` (the package name is
+                            // dropped by the tokenizer).
+                            || ((quoted || literal_prefix)
+                                && self.t.get(i + 2).is_some_and(|t| t.kind == Kind::Func && t.flag)
+                                && self.kind(i + 3) == Some(Kind::LParen)
+                                && {
+                                    let end = self.skip_parens(i + 3);
+                                    self.kind(end) == Some(Kind::Semi) && self.is_word(end + 1, "end")
+                                })
+                    }
                     Kind::Bare if n.is("if") || n.is("while") => self
                         .expr(i + 2, 0)
                         .is_some_and(|e| e.ops > 0 && self.stmt_valid(e.end)),
@@ -1410,10 +1427,14 @@ mod tests {
                 "1;if 1=1 drop table t--",
                 "'; begin shutdown end-- -a",
                 "'; if (select count(*) from users) > 0 waitfor delay '0:0:5'--",
+                "1' ;BEGIN DBMS_LOCK.SLEEP(5); END--",
+                "1 ;BEGIN USER_LOCK.GET_LOCK('x',5); END--",
             ],
             &[
                 "1; if it rains drop the table",
                 "begin the shutdown at the end",
+                "I said; begin sleep(5); end",
+                "we begin; end of story",
             ],
         );
     }
@@ -1432,11 +1453,13 @@ mod tests {
             &[
                 "1 AND 7157=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(500000000/2))))",
                 "1\"))) AND 7157=LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(5/2))))-- x",
+                "1\"))) ;SELECT LIKE('ABCDEFG',UPPER(HEX(RANDOMBLOB(5/2))))--",
             ],
             &[
                 "1 = like (this)",
                 "I like (a, b) and c",
                 "things I like (cats, dogs)",
+                "1; Select like (this one)",
             ],
         );
     }
