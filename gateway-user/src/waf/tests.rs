@@ -187,6 +187,32 @@ fn nosql_operators_xxe_and_scanners_are_blocked() {
 }
 
 #[test]
+fn php_statements_injected_into_evaluated_code_are_blocked_and_method_calls_are_not() {
+    let e = default_engine();
+    for q in [
+        "q=%27%3Bexit(md5(%27x%27))%3B%2F%2F",
+        "q=a%3Bdie(phpinfo())%3B%23",
+        "q=%22.system(%27id%27)%3B%2F%2F",
+        "q=data%3A%3Bbase64%2CPD9waHAgcGhwaW5mbygpOyA%2FPg%3D%3D",
+    ] {
+        let v = Req::get(q).run(&e);
+        assert!(
+            v.matches.iter().any(|m| m.category == Category::Php),
+            "not read as PHP: {q} {:?}",
+            v.matches
+        );
+    }
+    for q in [
+        "q=System.exit(0)%3B%20%2F%2F%20quit%20the%20JVM",
+        "q=x%20%3D%201%3B%20print(x)%20%23%20shows%201",
+        "q=data%3Aimage%2Fpng%3Bbase64%2CiVBORw0KGgo%3D",
+    ] {
+        let v = Req::get(q).run(&e);
+        assert_eq!(v.score, 0, "{q}: {:?}", v.matches);
+    }
+}
+
+#[test]
 fn json_schema_keywords_are_not_nosql_operators() {
     let v = Req::post(
         "application/json",

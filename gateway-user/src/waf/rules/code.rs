@@ -52,9 +52,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\b(?:php|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)://|\bdata://(?:text|application)/"##,
+                r##"\b(?:php|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)://|\bdata://(?:text|application)/|\bdata:[^,]{0,64};base64,\s*PD(?:9w|89|8g)"##,
             ),
-            "PHP stream wrapper",
+            "PHP stream wrapper, or a data: URL of PHP code",
         ),
         rule(
             933150,
@@ -89,6 +89,22 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"\$\{\s*@?\s*[a-z_]+\s*\(|@\s*(?:eval|assert|system|exec)\s*\(|\$\w+\s*\(\s*\$_|preg_replace\s*\(\s*['"]([^\w\s]).*/e['"]"##,
             ),
             "PHP dynamic call",
+        ),
+        rule(
+            933180,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            // The value (a word at most) breaks out of a string or statement
+            // that PHP evaluates, calls a function a probe calls, and comments
+            // out the rest: `';exit(md5('x'));//`, `a;die(phpinfo());#`. A
+            // method call without a break-out (`System.exit(0); //`) is code.
+            Regex(
+                r##"^[\w-]{0,32}(?:['"]\s*[;.]|;)\s*@?(?:exit|die|md5|sha1|phpinfo|system|passthru|shell_exec|exec|eval|assert|sleep|usleep|var_dump|print_r|file_get_contents|readfile)\s*\(.*\)\s*;?\s*(?://|#)"##,
+            ),
+            "PHP statement injected into evaluated code",
         ),
         // Node.js
         rule(
