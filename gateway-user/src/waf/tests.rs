@@ -550,3 +550,18 @@ fn trace_method_is_blocked() {
     r.method = "TRACE";
     assert!(r.run(&default_engine()).blocked);
 }
+
+#[test]
+fn scanner_syntax_error_probes_are_blocked() {
+    let e = default_engine();
+    for q in ["id=1%BF%27%22%28", "id=1%27%22%28", "id=2%27.)%2C(%22(.("] {
+        let v = Req::get(q).run(&e);
+        assert!(
+            v.blocked && v.matches.iter().any(|m| m.rule_id == 942530),
+            "{q}: {:?}",
+            v.matches
+        );
+    }
+    let v = Req::get("code=s.replace(%27%22%27%2C%20%22%27%22)").run(&e);
+    assert!(!v.blocked, "{:?}", v.matches);
+}

@@ -180,6 +180,31 @@ fn plus_spaced(b: &[u8]) -> bool {
     false
 }
 
+/// A scanner's syntax-error probe: the value, one word at most, ends in a
+/// run of quotes, parentheses, commas and dots with both quote kinds and a
+/// parenthesis in it (`1'"(`, sqlmap's heuristic `1'.),("(.(`, wapiti's
+/// `1\xBF'"(`), which breaks any SQL, JavaScript or shell string the value is
+/// pasted into. Code that quotes quotes (`replace('"', "'")`) has more around it.
+fn syntax_error_probe(s: &str) -> bool {
+    let b = s.trim_end().as_bytes();
+    let run = b
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c, b'\'' | b'"' | b'(' | b')' | b',' | b'.'))
+        .count();
+    if !(3..=16).contains(&run) {
+        return false;
+    }
+    let (word, tail) = b.split_at(b.len() - run);
+    word.len() <= 32
+        && word
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80)
+        && tail.contains(&b'\'')
+        && tail.contains(&b'"')
+        && tail.iter().any(|&c| c == b'(' || c == b')')
+}
+
 /// `%` signs followed by a letter that cannot start an escape.
 fn stray_percents(s: &str) -> usize {
     s.as_bytes()
@@ -209,6 +234,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             NO_COMMENTS,
             Detector(is_sql_statement, b""),
             "Complete SQL statement as the value",
+        ),
+        rule(
+            942530,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(syntax_error_probe, b"'"),
+            "Syntax-error probe: a word, then quotes of both kinds and a parenthesis",
         ),
         rule(
             942160,
@@ -383,6 +418,23 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_run_of_both_quotes_and_a_parenthesis_ending_a_short_value_is_a_probe() {
+        for a in ["1'\"(", "'\"(", "1'.),(\"(.(", "1\u{FFFD}'\"(", "abc\")('"] {
+            assert!(syntax_error_probe(a), "missed {a:?}");
+        }
+        for b in [
+            "s.replace('\"', \"'\")",
+            "it's \"(a)\"",
+            "'\"",
+            "O'Brien said \"hi\" (twice)",
+            "\"Hello.\"",
+            "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6'\"(",
+        ] {
+            assert!(!syntax_error_probe(b), "flagged {b:?}");
+        }
+    }
 
     #[test]
     fn hex_escaped_quotes_and_words_are_read_decoded() {
