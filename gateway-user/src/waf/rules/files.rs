@@ -14,7 +14,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             RAW,
             Regex(
-                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c0%2f|c0%5c|c1%9c|c1%1c|e0%80%af|u002f|u005c|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)"##,
+                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c0%2f|c0%5c|c1%9c|c1%1c|e0%80%af|u002f|u005c|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)|(?:^|[\\/=]|0x(?:2f|5c))\.\.0x(?:2f|5c)"##,
             ),
             "Encoded path traversal",
         ),
@@ -26,7 +26,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:\.{2,}[\\/]+[^\\/]*){3}|\.\.;[\\/]|(?:^|[\\/=:'"\s])\.{2,}[\\/]+(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
+                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
             ),
             "Path traversal",
         ),
@@ -391,6 +391,29 @@ mod tests {
     fn encoded_separators_in_unicode_and_overlong_forms_fire() {
         assert!(fires(930100, "..%u002f"));
         assert!(fires(930100, "..%c1%1c..%c1%1cetc/passwd"));
+        // `0x2f` for `/`, from traversal fuzz lists.
+        assert!(fires(930100, "..0x2f..0x2fetc/passwd"));
+        assert!(fires(930100, "..0x5cboot.ini"));
+        assert!(!fires(930100, "for b in 0..0x2F { }"));
+    }
+
+    #[test]
+    fn traversal_with_escaped_dots_fires_but_windows_current_dirs_do_not() {
+        // `\.` is a dot to an application that strips backslashes (or a shell).
+        for a in [
+            ".\\/\\.\\.\\/\\.\\/etc/passwd",
+            "\\.\\.\\/\\.\\.\\/\\.\\.\\/x",
+            "\\.\\./etc/passwd",
+        ] {
+            assert!(fires(930110, a), "missed {a:?}");
+        }
+        for b in [
+            ".\\.\\config\\app.json",
+            "C:\\app\\.\\etc",
+            "see ./etc/hosts",
+        ] {
+            assert!(!fires(930110, b), "flagged {b:?}");
+        }
     }
 
     #[test]
