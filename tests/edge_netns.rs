@@ -202,6 +202,41 @@ fn importing_100000_lines_works_and_a_file_with_a_bad_line_changes_nothing() {
     );
 }
 
+#[test]
+fn a_ban_table_filled_to_capacity_refuses_new_bans_and_still_replaces_old_ones() {
+    // As many consecutive addresses as the table takes: a structured set,
+    // which the table's hash must place at full capacity.
+    let pins = PinDir::new();
+    let capacity = gateway_common::capacity::BLOCK;
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut text = String::with_capacity(capacity as usize * 14);
+    for i in 0..capacity {
+        let [_, b, c, d] = i.to_be_bytes();
+        text.push_str(&format!("10.{b}.{c}.{d}\n"));
+    }
+    file.write_all(text.as_bytes()).expect("write");
+    let path = file.path().to_string_lossy().into_owned();
+    let out = pins.ok(&["ban", "import", &path]);
+    assert!(out.contains(&format!("{capacity} new")), "{out}");
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), u64::from(capacity));
+
+    let err = pins.fails(&["ban", "add", "198.18.7.7"]);
+    assert!(
+        err.contains(&format!(
+            "BLOCK_V4 is full: it holds {capacity} of {capacity}"
+        )) && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let out = pins.ok(&["ban", "add", "10.0.0.9", "--ttl", "1h"]);
+    assert!(
+        out.contains("10.0.0.9/32 for 1h"),
+        "a ban already there is replaced: {out}"
+    );
+    pins.ok(&["ban", "del", "10.0.0.9"]);
+    pins.ok(&["ban", "add", "198.18.7.7"]);
+    assert_eq!(map_entries(&pins, "BLOCK_V4"), u64::from(capacity));
+}
+
 /// The pinned CONFIG entry, read with bpftool (another program than ours).
 fn pinned_config(pins: &PinDir) -> gateway_common::EdgeConfig {
     let path = pins

@@ -151,6 +151,19 @@ impl Edge {
         let value = ban_value(ttl, reason);
         let key = BlockKey::of(&net);
         let _held = self.lock.hold()?;
+        // The table's capacity, which `ban import` holds to as well; a ban
+        // of a network already banned is replaced whatever the count.
+        if self.block_get(&key).is_none() {
+            let used = self.block_count(&key);
+            if used >= u64::from(key.capacity()) {
+                return Err(EdgeError::Full {
+                    map: key.map(),
+                    used,
+                    adding: 1,
+                    capacity: key.capacity(),
+                });
+            }
+        }
         self.block_insert(&key, value).map(drop)
     }
 

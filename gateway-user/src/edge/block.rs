@@ -90,10 +90,17 @@ impl Edge {
             BlockKey::V4(k) => self.block_v4.insert(k, &value),
             BlockKey::V6(k) => self.block_v6.insert(k, &value),
         };
+        if res.is_err() && (v4, v6) != before {
+            // Nothing was added: the length goes back to unused, as it was.
+            cfg.set_block_lens(before.0, before.1);
+            self.write_config(&cfg)?;
+        }
         res.map_err(|e| match e {
+            // A table whose every entry has two possible rows can refuse an
+            // entry before its last slot is taken: say how full it really is.
             TableError::Full => EdgeError::Full {
                 map: key.map(),
-                used: u64::from(key.capacity()),
+                used: self.block_count(key),
                 adding: 1,
                 capacity: key.capacity(),
             },
@@ -114,6 +121,15 @@ impl Edge {
     }
 
     /// The ban of exactly this network.
+    /// The number of bans in the table of `key`'s family: one load per slot
+    /// (a few milliseconds).
+    pub(crate) fn block_count(&self, key: &BlockKey) -> u64 {
+        match key {
+            BlockKey::V4(_) => self.block_v4.count(),
+            BlockKey::V6(_) => self.block_v6.count(),
+        }
+    }
+
     pub(crate) fn block_get(&self, key: &BlockKey) -> Option<BanValue> {
         match key {
             BlockKey::V4(k) => self.block_v4.get(k),

@@ -107,11 +107,16 @@ impl Edge {
         for (i, k) in keys.iter().enumerate() {
             if let Err(e) = self.block_insert(k, value) {
                 self.rollback(keys, plan, i);
+                // After the rollback the table holds what it held before.
                 return Err(match e {
                     EdgeError::Full { map, capacity, .. } => EdgeError::Full {
                         map,
-                        used: u64::from(capacity),
-                        adding: (keys.len() - i) as u64,
+                        used: self.block_count(k),
+                        adding: keys
+                            .iter()
+                            .zip(&plan.is_new)
+                            .filter(|(k, new)| **new && k.map() == map)
+                            .count() as u64,
                         capacity,
                     },
                     other => other,
