@@ -153,16 +153,13 @@ impl Edge {
         let _held = self.lock.hold()?;
         // The table's capacity, which `ban import` holds to as well; a ban
         // of a network already banned is replaced whatever the count.
-        if self.block_get(&key).is_none() {
-            let used = self.block_count(&key);
-            if used >= u64::from(key.capacity()) {
-                return Err(EdgeError::Full {
-                    map: key.map(),
-                    used,
-                    adding: 1,
-                    capacity: key.capacity(),
-                });
-            }
+        if self.block_get(&key).is_none() && !self.block_has_room(&key) {
+            return Err(EdgeError::Full {
+                map: key.map(),
+                used: self.block_count(&key),
+                adding: 1,
+                capacity: key.capacity(),
+            });
         }
         self.block_insert(&key, value).map(drop)
     }

@@ -130,6 +130,16 @@ impl Edge {
         }
     }
 
+    /// Whether the table of `key`'s family holds fewer bans than its capacity
+    /// (a sample of its rows answers unless it is near).
+    pub(crate) fn block_has_room(&self, key: &BlockKey) -> bool {
+        let capacity = u64::from(key.capacity());
+        match key {
+            BlockKey::V4(_) => self.block_v4.holds_fewer_than(capacity),
+            BlockKey::V6(_) => self.block_v6.holds_fewer_than(capacity),
+        }
+    }
+
     pub(crate) fn block_get(&self, key: &BlockKey) -> Option<BanValue> {
         match key {
             BlockKey::V4(k) => self.block_v4.get(k),
