@@ -154,12 +154,7 @@ impl Edge {
         // The table's capacity, which `ban import` holds to as well; a ban
         // of a network already banned is replaced whatever the count.
         if self.block_get(&key).is_none() && !self.block_has_room(&key) {
-            return Err(EdgeError::Full {
-                map: key.map(),
-                used: self.block_count(&key),
-                adding: 1,
-                capacity: key.capacity(),
-            });
+            return Err(self.block_full(&key, 1));
         }
         self.block_insert(&key, value).map(drop)
     }

@@ -96,14 +96,7 @@ impl Edge {
             self.write_config(&cfg)?;
         }
         res.map_err(|e| match e {
-            // A table whose every entry has two possible rows can refuse an
-            // entry before its last slot is taken: say how full it really is.
-            TableError::Full => EdgeError::Full {
-                map: key.map(),
-                used: self.block_count(key),
-                adding: 1,
-                capacity: key.capacity(),
-            },
+            TableError::Full => self.block_full(key, 1),
             TableError::Map(detail) => EdgeError::IncompatibleMap {
                 path: self.dir.join(key.map()),
                 detail,
@@ -120,13 +113,19 @@ impl Edge {
         }
     }
 
-    /// The ban of exactly this network.
-    /// The number of bans in the table of `key`'s family: one load per slot
-    /// (a few milliseconds).
-    pub(crate) fn block_count(&self, key: &BlockKey) -> u64 {
-        match key {
-            BlockKey::V4(_) => self.block_v4.count(),
-            BlockKey::V6(_) => self.block_v6.count(),
+    /// The error for `adding` new bans that the table of `key`'s family
+    /// cannot take, with the number it really holds (one load per slot, a few
+    /// milliseconds): a table whose entries each have two possible rows can
+    /// refuse one before its last slot is taken.
+    pub(crate) fn block_full(&self, key: &BlockKey, adding: u64) -> EdgeError {
+        EdgeError::Full {
+            map: key.map(),
+            used: match key {
+                BlockKey::V4(_) => self.block_v4.count(),
+                BlockKey::V6(_) => self.block_v6.count(),
+            },
+            adding,
+            capacity: key.capacity(),
         }
     }
 
@@ -140,6 +139,7 @@ impl Edge {
         }
     }
 
+    /// The ban of exactly this network.
     pub(crate) fn block_get(&self, key: &BlockKey) -> Option<BanValue> {
         match key {
             BlockKey::V4(k) => self.block_v4.get(k),

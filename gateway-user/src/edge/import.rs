@@ -109,16 +109,14 @@ impl Edge {
                 self.rollback(keys, plan, i);
                 // After the rollback the table holds what it held before.
                 return Err(match e {
-                    EdgeError::Full { map, capacity, .. } => EdgeError::Full {
-                        map,
-                        used: self.block_count(k),
-                        adding: keys
+                    EdgeError::Full { map, .. } => {
+                        let adding = keys
                             .iter()
                             .zip(&plan.is_new)
                             .filter(|(k, new)| **new && k.map() == map)
-                            .count() as u64,
-                        capacity,
-                    },
+                            .count();
+                        self.block_full(k, adding as u64)
+                    }
                     other => other,
                 });
             }
