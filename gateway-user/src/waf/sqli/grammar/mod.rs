@@ -284,6 +284,12 @@ impl<'s, 'a> Parser<'s, 'a> {
         self.t.get(i).is_some_and(|t| t.is(w))
     }
 
+    /// MSSQL's `WAITFOR DELAY` at `i`: a statement of its own, which MSSQL
+    /// starts after `;` or after the end of another without one.
+    fn waitfor_delay(&self, i: usize) -> bool {
+        self.is_word(i, "waitfor") && self.is_word(i + 1, "delay")
+    }
+
     /// Comparison operators among tokens `from..to` (`=`, `<>`, LIKE, IS, IN, ...):
     /// arithmetic (`9-9`) is not a condition.
     fn comparisons(&self, from: usize, to: usize) -> usize {
@@ -718,7 +724,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     Kind::LParen if self.kind(i + 2) == Some(Kind::Stmt) => {
                         (quoted || literal_prefix) && self.stmt_valid(i + 2)
                     }
-                    Kind::Keyword if n.is("waitfor") => self.is_word(i + 2, "delay"),
+                    Kind::Keyword if n.is("waitfor") => self.waitfor_delay(i + 1),
                     // MSSQL control flow around a statement: `;if 1=1 drop table t`,
                     // `; begin shutdown end`.
                     Kind::Keyword if n.is("begin") => {
@@ -993,9 +999,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (e.cmp && matches!(after, Some(Kind::Comment | Kind::Semi)))
                         // MSSQL starts the next statement without a `;`:
                         // `1' WHERE 1=2 WAITFOR DELAY '0:0:5'--`.
-                        || (e.cmp_strict
-                            && self.is_word(e.end, "waitfor")
-                            && self.is_word(e.end + 1, "delay"))
+                        || (e.cmp_strict && self.waitfor_delay(e.end))
                 })
             }
             // `1) FROM users WHERE name=`: closing the caller's parenthesis, then a table.
@@ -1006,7 +1010,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             }
             Kind::Keyword => {
                 (quoted || literal_prefix)
-                    && ((tok.is("waitfor") && self.is_word(i + 1, "delay"))
+                    && (self.waitfor_delay(i)
                         || (tok.is("into")
                             && (self.is_word(i + 1, "outfile") || self.is_word(i + 1, "dumpfile")))
                         || (tok.is("procedure") && self.is_word(i + 1, "analyse")))
