@@ -14,7 +14,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             RAW,
             Regex(
-                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c0%2f|c0%5c|c1%9c|c1%1c|e0%80%af|u002f|u005c|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)|(?:^|[\\/=]|0x(?:2f|5c))\.\.0x(?:2f|5c)"##,
+                r##"(?:%(?:2e|c0%ae|e0%80%ae|u002e|uff0e|252e|25c0%25ae)|\.){2}(?:%(?:2f|5c|c0%af|c0%2f|c0%5c|c1%9c|c1%1c|e0%80%af|u002f|u005c|u2215|u2216|uefc8|uf025|252f|255c|25c0%25af))|%(?:2e|c0%ae|u002e|252e){2}(?:/|\\)|(?:^|[\\/=]|0x(?:2f|5c))(?:\.|0x2e){2}0x(?:2f|5c)|(?:^|[\\/=])0x2e0x2e[\\/]"##,
             ),
             "Encoded path traversal",
         ),
@@ -78,7 +78,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // `../apache/logs/error.log`), or names a system file without its root
             // (`etc/passwd`). Prose links (`see ../README.md`) are not whole values.
             Regex(
-                r##"^\s*(?:\.{1,2}[\\/]+)*\.\.[\\/]+[^\s]*(?:\.(?:log|conf|cnf|ini|php\d?|phtml|inc|db|sqlite|passwd|htaccess|htpasswd|config|sql|bak|sh|env|pem|key)|[\\/]\.\w+)\s*$|^\s*etc[\\/]+(?:passwd|shadow|group|hosts|issue)\s*$"##,
+                r##"^\s*(?:\.{1,2}[\\/]+)*\.\.[\\/]+[^\s]*(?:\.(?:log|conf|cnf|ini|php\d?|phtml|inc|db|sqlite|passwd|htaccess|htpasswd|config|sql|bak|sh|env|pem|key)|[\\/]\.\w+)\s*$|^\s*(?:[.\\/]*[\\/])?etc[\\/]+(?:passwd|shadow|group|hosts|issue)\s*$"##,
             ),
             "Value climbs to a configuration, code or log file",
         ),
@@ -394,6 +394,12 @@ mod tests {
         // `0x2f` for `/`, from traversal fuzz lists.
         assert!(fires(930100, "..0x2f..0x2fetc/passwd"));
         assert!(fires(930100, "..0x5cboot.ini"));
+        // Every character of the climb written that way.
+        assert!(fires(930100, "0x2e0x2e0x2f0x2e0x2e0x2fetc/passwd"));
+        assert!(fires(930100, "0x2e0x2e0x5cboot.ini"));
+        assert!(fires(930100, "0x2e0x2e/etc/passwd"));
+        assert!(!fires(930100, "mask 0x2e0x2f is a pair of bytes"));
+        assert!(!fires(930100, "0x2e 0x2e 0x2f"));
         assert!(!fires(930100, "for b in 0..0x2F { }"));
     }
 
@@ -413,6 +419,30 @@ mod tests {
             "see ./etc/hosts",
         ] {
             assert!(!fires(930110, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
+    fn climbs_to_code_and_rootless_system_files_fire_but_links_do_not() {
+        for a in [
+            "../config.inc.php",
+            "../../apache/logs/error.log",
+            "etc/passwd",
+            // Dots and separators in front do not climb, but say where the file is.
+            "./\\/././\\/./etc/passwd",
+            ".\\/\\.\\/etc/shadow",
+            ".//etc/passwd",
+        ] {
+            assert!(fires(930123, a), "missed {a:?}");
+        }
+        for b in [
+            "see ../README.md",
+            "../docs/guide.md",
+            "etc/passwd is where accounts are listed",
+            "my/etc/passwd",
+            "x./etc/passwd",
+        ] {
+            assert!(!fires(930123, b), "flagged {b:?}");
         }
     }
 
