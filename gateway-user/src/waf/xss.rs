@@ -403,6 +403,16 @@ pub fn scan(s: &str) -> XssFindings {
             if local == "form" && matches!(attr, "action" | "formaction") && offsite_value(value) {
                 offsite_form = true;
             }
+            // htmx fetches HTML from an `hx-get` (…) URL and swaps it into the
+            // page, scripts and handlers included: an off-site one is a remote
+            // include, like an off-site form.
+            if matches!(
+                attr.strip_prefix("data-").unwrap_or(attr),
+                "hx-get" | "hx-post" | "hx-put" | "hx-patch" | "hx-delete"
+            ) && offsite_value(value)
+            {
+                f.offsite = true;
+            }
             if local == "link" {
                 loads |=
                     attr == "rel" && (value.contains("stylesheet") || value.contains("import"));
@@ -531,6 +541,10 @@ mod tests {
         assert!(!scan("<form action=\"/search\"><input name=\"q\"></form>").offsite);
         assert!(!scan("<form action=\"https://evil.com/s\"></form>").offsite);
         assert!(!scan("<style>p{color:red}</style>").offsite);
+        assert!(scan("<div hx-get=\"//evil.example/x\" hx-trigger=\"load\"></div>").offsite);
+        assert!(scan("<a data-hx-post='https://evil.example/p'>x</a>").offsite);
+        assert!(!scan("<button hx-get=\"/clicked\" hx-swap=\"outerHTML\">").offsite);
+        assert!(!scan("use hx-get=\"https://api.example/x\" on a button").offsite);
         assert!(scan("<?import namespace=\"x\" implementation=\"http://a/x.htc\">").dangerous_tag);
     }
 

@@ -240,21 +240,26 @@ pub(crate) const fn rule(
 }
 
 /// Whether built-in rule `id` fires on `input` (its chain applied, compiled as the
-/// engine compiles it): the unit tests of each rule file read through this.
+/// engine compiles it, or its detector run): the unit tests of each rule file
+/// read through this.
 #[cfg(test)]
 pub(super) fn fires(id: u32, input: &str) -> bool {
     let r = builtin()
         .into_iter()
         .find(|r| r.id == id)
         .unwrap_or_else(|| panic!("no rule {id}"));
-    let Check::Regex(p) = r.check else {
-        panic!("rule {id} is no regex")
-    };
-    let re = regex::RegexBuilder::new(p)
-        .case_insensitive(true)
-        .build()
-        .unwrap_or_else(|e| panic!("rule {id}: {e}"));
-    re.is_match(&crate::waf::transform::apply_chain(r.pipeline, input))
+    let value = crate::waf::transform::apply_chain(r.pipeline, input);
+    match r.check {
+        Check::Regex(p) => regex::RegexBuilder::new(p)
+            .case_insensitive(true)
+            .build()
+            .unwrap_or_else(|e| panic!("rule {id}: {e}"))
+            .is_match(&value),
+        // The prefilter as the engine applies it: without one of its bytes, no run.
+        Check::Detector(f, needs) => {
+            (needs.is_empty() || value.bytes().any(|b| needs.contains(&b))) && f(&value)
+        }
+    }
 }
 
 #[cfg(test)]

