@@ -228,8 +228,11 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "left",
     "len",
     "length",
+    "likelihood",
+    "likely",
     "linestring",
     "lo_export",
+    "lo_get",
     "lo_import",
     "load_extension",
     "load_file",
@@ -292,6 +295,7 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "soundex",
     "space",
     "sqlite_version",
+    "starts_with",
     "str_to_date",
     "strcmp",
     "string_agg",
@@ -317,6 +321,7 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "unicode",
     "unistr",
     "unix_timestamp",
+    "unlikely",
     "updatexml",
     "upper",
     "user",
@@ -558,6 +563,30 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
         }
         if c == b'}' {
             pos += 1;
+            continue;
+        }
+        // PostgreSQL's dollar quoting, `$$text$$` or `$tag$text$tag$`: a string,
+        // but the body of `DO $$…$$` or of a function (`AS $$…$$`) is code,
+        // read on as such.
+        if c == b'$'
+            && let Some((body, close, end)) = dollar_string(input, pos)
+        {
+            let code = out.buf.last().is_some_and(|t| {
+                t.kind != Kind::Str
+                    && (t.text.eq_ignore_ascii_case("do") || t.text.eq_ignore_ascii_case("as"))
+            });
+            if code {
+                pos = body;
+                continue;
+            }
+            pos = end;
+            if !out.push(Token {
+                kind: Kind::Str,
+                text: &input[body..close],
+                flag: false,
+            }) {
+                break;
+            }
             continue;
         }
         let start = pos;
@@ -847,6 +876,28 @@ fn glued_operator(input: &str, start: usize, end: usize) -> Option<usize> {
 }
 
 /// Scans a string opened at `open`; returns (body, end position, unterminated).
+/// A PostgreSQL dollar-quoted string opening at `open` (`$$…$$`, `$tag$…$tag$`,
+/// the tag a name that does not start with a digit), if it is closed: where
+/// its text starts, where the closing delimiter starts and where it ends. An
+/// unclosed one is left to the word scanner: `$$5` in prose is no string.
+fn dollar_string(input: &str, open: usize) -> Option<(usize, usize, usize)> {
+    let b = input.as_bytes();
+    let mut i = open + 1;
+    if b.get(i).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    if b.get(i) != Some(&b'$') {
+        return None;
+    }
+    let delimiter = &input[open..=i];
+    let body = i + 1;
+    let close = body + input[body..].find(delimiter)?;
+    Some((body, close, close + delimiter.len()))
+}
+
 fn scan_string(input: &str, open: usize, q: u8) -> (&str, usize, bool) {
     let b = input.as_bytes();
     let mut i = open + 1;
@@ -1021,6 +1072,26 @@ mod tests {
             let t = tokenize(input, Context::Bare).expect("tokens");
             let t = t.as_slice();
             assert_eq!((t[1].kind, t[1].text), (Kind::Op, op), "{input}");
+        }
+    }
+
+    #[test]
+    fn dollar_quoted_strings_are_strings_but_unclosed_dollars_are_words() {
+        for (input, text) in [("$$t$$", "t"), ("$a_1$x y$a_1$", "x y"), ("$$$$", "")] {
+            let t = tokenize(input, Context::Bare).expect("tokens");
+            let t = t.as_slice();
+            assert_eq!(
+                (t.len(), t[0].kind, t[0].text),
+                (1, Kind::Str, text),
+                "{input}"
+            );
+        }
+        // The body of a `DO` block is code.
+        let t = tokenize("do $$begin perform pg_sleep(5); end$$", Context::Bare).expect("tokens");
+        assert!(t.as_slice().iter().any(|t| t.text == "pg_sleep"));
+        for input in ["$$5 and up", "$1", "$x$ never closed"] {
+            let t = tokenize(input, Context::Bare).expect("tokens");
+            assert_ne!(t.as_slice()[0].kind, Kind::Str, "{input}");
         }
     }
 

@@ -284,6 +284,21 @@ impl<'s, 'a> Parser<'s, 'a> {
         self.t.get(i).is_some_and(|t| t.is(w))
     }
 
+    /// The body of a PostgreSQL `DO` block from `i`: `BEGIN` or `DECLARE`, then,
+    /// before its `END`, a valid statement or a call of a function only SQL has.
+    fn do_block(&self, i: usize) -> bool {
+        if !(self.is_word(i, "begin") || self.is_word(i, "declare")) {
+            return false;
+        }
+        (i + 1..self.t.len())
+            .take_while(|&j| !self.is_word(j, "end"))
+            .any(|j| {
+                let t = &self.t[j];
+                (t.kind == Kind::Stmt && self.stmt_valid(j))
+                    || (t.kind == Kind::Func && t.flag && self.kind(j + 1) == Some(Kind::LParen))
+            })
+    }
+
     /// MSSQL's `WAITFOR DELAY` at `i`: a statement of its own, which MSSQL
     /// starts after `;` or after the end of another without one.
     fn waitfor_delay(&self, i: usize) -> bool {
@@ -740,6 +755,9 @@ impl<'s, 'a> Parser<'s, 'a> {
                                     self.kind(end) == Some(Kind::Semi) && self.is_word(end + 1, "end")
                                 })
                     }
+                    // PostgreSQL's anonymous block: `'; DO $$BEGIN PERFORM
+                    // pg_sleep(5); END$$--` (the tokenizer reads the body on).
+                    Kind::Bare if n.is("do") => (quoted || literal_prefix) && self.do_block(i + 2),
                     Kind::Bare if n.is("if") || n.is("while") => self
                         .expr(i + 2, 0)
                         .is_some_and(|e| e.ops > 0 && self.stmt_valid(e.end)),
@@ -1448,6 +1466,28 @@ mod tests {
         detected(
             &[") MAKE_SET(5=5,1) -- x", "1) (select * from users)--"],
             &["(see above) (select one)", "(a) concat(b) later"],
+        );
+    }
+
+    #[test]
+    fn sqlite_likelihood_hints_and_postgres_dollar_strings_and_blocks_are_read_as_sql() {
+        detected(
+            &[
+                "admin@juice-sh.op'and unlikely (id)--",
+                "admin@juice-sh.op' and( likelihood (id,.0));'",
+                "x' and likely(id)--",
+                "1' and starts_with(password,$$t$$) and 'true",
+                "1' union select $$a$$,2--",
+                "x'; DO $$BEGIN PERFORM pg_sleep(5); END$$--",
+                "1; do $$declare c text; begin select version() into c; end$$",
+            ],
+            &[
+                "most likely (but not certainly) true",
+                "it's likely (see above) fine -- ok",
+                "O'Brien and likely (sure)",
+                "price is $$5 and up, $x$ for members",
+                "what to do; begin with sleep(8) hours, end with coffee",
+            ],
         );
     }
 
