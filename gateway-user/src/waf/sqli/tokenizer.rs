@@ -875,7 +875,6 @@ fn glued_operator(input: &str, start: usize, end: usize) -> Option<usize> {
         .then_some(aend)
 }
 
-/// Scans a string opened at `open`; returns (body, end position, unterminated).
 /// A PostgreSQL dollar-quoted string opening at `open` (`$$…$$`, `$tag$…$tag$`,
 /// the tag a name that does not start with a digit), if it is closed: where
 /// its text starts, where the closing delimiter starts and where it ends. An
@@ -898,6 +897,7 @@ fn dollar_string(input: &str, open: usize) -> Option<(usize, usize, usize)> {
     Some((body, close, close + delimiter.len()))
 }
 
+/// Scans a string opened at `open`; returns (body, end position, unterminated).
 fn scan_string(input: &str, open: usize, q: u8) -> (&str, usize, bool) {
     let b = input.as_bytes();
     let mut i = open + 1;
