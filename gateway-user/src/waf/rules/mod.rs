@@ -244,6 +244,7 @@ pub(crate) const fn rule(
 /// read through this.
 #[cfg(test)]
 pub(super) fn fires(id: u32, input: &str) -> bool {
+    use crate::waf::symbols::Symbols;
     let r = builtin()
         .into_iter()
         .find(|r| r.id == id)
@@ -255,9 +256,12 @@ pub(super) fn fires(id: u32, input: &str) -> bool {
             .build()
             .unwrap_or_else(|e| panic!("rule {id}: {e}"))
             .is_match(&value),
-        // The prefilter as the engine applies it: without one of its bytes, no run.
+        // As the engine runs a detector: not on an empty value, and only when
+        // the value holds a symbol of its prefilter.
         Check::Detector(f, needs) => {
-            (needs.is_empty() || value.bytes().any(|b| needs.contains(&b))) && f(&value)
+            !value.is_empty()
+                && (needs.is_empty() || Symbols::of_bytes(needs).intersects(Symbols::of(&value)))
+                && f(&value)
         }
     }
 }

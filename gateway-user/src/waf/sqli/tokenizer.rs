@@ -571,10 +571,10 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
         if c == b'$'
             && let Some((body, close, end)) = dollar_string(input, pos)
         {
-            let code = out.buf.last().is_some_and(|t| {
-                t.kind != Kind::Str
-                    && (t.text.eq_ignore_ascii_case("do") || t.text.eq_ignore_ascii_case("as"))
-            });
+            let code = out
+                .buf
+                .last()
+                .is_some_and(|t| t.kind != Kind::Str && (t.is("do") || t.is("as")));
             if code {
                 pos = body;
                 continue;
