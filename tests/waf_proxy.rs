@@ -394,3 +394,108 @@ async fn an_h2_body_without_content_length_is_still_inspected() {
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
     assert_eq!(up.hits(), 0);
 }
+
+/// `gateway waf test --config FILE TARGET`: exit status and JSON verdict.
+fn waf_test(config: &std::path::Path, target: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["waf", "test", "--json", "--config"])
+        .arg(config)
+        .args(extra)
+        .arg(target)
+        .output()
+        .expect("run gateway waf test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let verdict = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout} / {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), verdict)
+}
+
+#[tokio::test]
+async fn gateway_waf_test_gives_the_verdict_the_running_gateway_gives() {
+    let up = Upstream::start("u").await;
+    let gw = GatewayProcess::start(&config(up.addr, WAF, ROUTES), &["plain"]);
+    let addr = gw.addr("plain");
+    let file = gw.config_path();
+    // (target, what the gateway answers): a block, a detect-mode pass, an
+    // exclusion for one field only, and clean traffic.
+    let cases = [
+        (format!("/api/search?q={SQLI_QUERY}"), 403),
+        (format!("/detect/search?q={SQLI_QUERY}"), 200),
+        (format!("/excluded/search?q={SQLI_QUERY}"), 200),
+        (format!("/excluded/search?other={SQLI_QUERY}"), 403),
+        ("/api/search?q=O%27Brien".to_string(), 200),
+    ];
+    for (target, status) in &cases {
+        assert_eq!(get(addr, target).await.status, *status, "{target}");
+        let (code, verdict) = waf_test(file, target, &[]);
+        let blocked = *status == 403;
+        assert_eq!(verdict["blocked"], blocked, "{target}: {verdict}");
+        assert_eq!(code, i32::from(blocked), "{target}: exit status");
+    }
+    // The route is named, and so is every rule with its field.
+    let (_, verdict) = waf_test(file, &cases[1].0, &[]);
+    assert_eq!(verdict["route"], "detect");
+    assert_eq!(verdict["mode"], "detect");
+    assert!(
+        verdict["score"].as_u64().unwrap_or_default() >= 5,
+        "{verdict}"
+    );
+    assert!(
+        verdict["matches"].as_array().is_some_and(|m| m
+            .iter()
+            .any(|m| m["category"] == "sqli" && m["field"] == "args.q")),
+        "{verdict}"
+    );
+    // Headers and bodies go where the gateway reads them.
+    let (code, verdict) = waf_test(file, "/api/x", &["-H", "X-Debug: ON"]);
+    assert_eq!(
+        (code, verdict["matches"][0]["rule"].clone()),
+        (1, serde_json::json!(100001))
+    );
+    let (code, verdict) = waf_test(
+        file,
+        "/api/x",
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"c":"<script>alert(1)</script>"}"#,
+        ],
+    );
+    assert_eq!(code, 1, "{verdict}");
+    assert!(
+        verdict["matches"]
+            .as_array()
+            .is_some_and(|m| m.iter().all(|m| m["field"] == "json.c")),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn gateway_waf_test_refuses_a_bad_configuration_or_request_with_status_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("gateway.yaml");
+    std::fs::write(&path, "routes: [\n").expect("write");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args(["waf", "test"])
+            .args(args)
+            .output()
+            .expect("run gateway waf test")
+    };
+    let out = run(&["--config", path.to_str().expect("utf-8 path"), "/"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("gateway.yaml:2:"),
+        "names the line: {stderr}"
+    );
+    let out = run(&["-H", "no colon", "/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Name: value"));
+    let out = run(&["no-slash"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("400"));
+}

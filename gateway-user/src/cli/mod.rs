@@ -10,6 +10,7 @@ mod edge;
 mod keys;
 mod limits;
 mod serve;
+mod waf;
 
 /// A security edge for Linux hosts: XDP filter and API gateway in one binary.
 #[derive(Parser)]
@@ -40,6 +41,9 @@ enum Command {
     /// Manage consumers' API keys: `gateway keys generate --consumer NAME`.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Try the WAF on a request: `gateway waf test [--config FILE] '/path?q=…'`.
+    #[command(subcommand)]
+    Waf(waf::WafCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -53,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Allow(cmd) => edge::allow(cmd),
         Command::Limits(cmd) => limits::limits(cmd),
         Command::Keys(cmd) => keys::keys(cmd),
+        Command::Waf(cmd) => waf::waf(cmd),
     };
     match result {
         Ok(code) => code,

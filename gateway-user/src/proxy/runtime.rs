@@ -259,12 +259,27 @@ impl Runtime {
     }
 }
 
-/// Compiles the WAF engine and every route's policy (a bad custom rule or an
-/// exclusion of an unknown rule fails here, and so fails `gateway check`).
+/// The WAF stage of a configuration, `None` when no route is inspected.
 fn build_waf(
     config: &Config,
     shared: &Shared,
 ) -> Result<Option<stages::waf::WafStage>, BuildError> {
+    Ok(
+        compile_waf(config)?.map(|(engine, policies)| stages::waf::WafStage {
+            engine: Arc::new(engine),
+            policies,
+            telemetry: shared.telemetry.clone(),
+        }),
+    )
+}
+
+/// Compiles the WAF engine and every route's policy, by route index (a bad
+/// custom rule or an exclusion of an unknown rule fails here, and so fails
+/// `gateway check`); `None` when no route is inspected. `gateway waf test`
+/// judges a request with exactly what this returns.
+pub fn compile_waf(
+    config: &Config,
+) -> Result<Option<(crate::waf::Engine, Vec<crate::waf::RoutePolicy>)>, BuildError> {
     let global = crate::config::waf_global(config);
     let uses_waf =
         global.mode != crate::waf::Mode::Off || config.routes.iter().any(|r| r.waf.is_some());
@@ -284,11 +299,7 @@ fn build_waf(
             None => Ok(engine.default_policy()),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(stages::waf::WafStage {
-        engine: Arc::new(engine),
-        policies,
-        telemetry: shared.telemetry.clone(),
-    }))
+    Ok(Some((engine, policies)))
 }
 
 /// The running gateway: the current runtime snapshot and the state that outlives it.
