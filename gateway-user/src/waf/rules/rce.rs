@@ -28,6 +28,15 @@ macro_rules! weak_cmds {
     };
 }
 
+/// What follows a command substitution's closing backtick: the end, a word glued
+/// to it, or shell punctuation; not prose (`` `id` is the key``, `` `ls`, `cat` ``,
+/// `` (`id`) ``, `` `id`'s ``), which is markdown's inline code.
+macro_rules! backtick_close {
+    () => {
+        r#"(?:\s*$|[\w/]|\s*(?:[;|&<>"$`#]|'(?:$|[^a-z])))"#
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
         rule(
@@ -48,11 +57,28 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(concat!(
-                r"(?:[;|&\n\r]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:[\w./-]*/)?",
+                // A separator right after `(` is code (`f(&set)`, `(&cmd, x)`): no
+                // shell takes it.
+                r"(?:(?:^|[^(])[;|&\n\r]|\$\()\s*(?:[({]\s*)?(?:[\w./-]*/)?",
                 strong_cmds!(),
-                r"(?:\s|$|[;|&<>`)}#,])|(?:[;|&]|\$\(|^\s*`|[^\s`]`)\s*(?:[({]\s*)?(?:exec\s+)?(?:[\w./-]*/)?",
+                r"(?:\s|$|[;|&<>`)}#,])|(?:(?:^|[^(])[;|&]|\$\()\s*(?:[({]\s*)?(?:exec\s+)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
-                r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)"
+                r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)",
+                // In backticks: a command substitution, unless prose follows the
+                // closing backtick (markdown's `id` is the key, `ls`, `cat`).
+                r"|(?:^\s*|[^\s`])`\s*(?:exec\s+)?(?:[\w./-]*/)?(?:",
+                strong_cmds!(),
+                r"(?:\s[^`]*)?|",
+                terminal_cmds!(),
+                r"(?:\s+[-<>][^`]*)?)\s*(?:$|`",
+                backtick_close!(),
+                r")",
+                // `$(`ls`)`: substitution inside substitution.
+                r"|\$\(\s*`\s*(?:[\w./-]*/)?(?:",
+                strong_cmds!(),
+                "|",
+                terminal_cmds!(),
+                r")\b[^`]*`\s*\)"
             )),
             "Unix command after a shell separator",
         ),
@@ -296,7 +322,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 weak_cmds!(),
                 r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`(?:[\w./-]*/)?"#,
                 weak_cmds!(),
-                r"\b[^`]*`|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}"
+                r"\b[^`]*`",
+                backtick_close!(),
+                r"|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}"
             )),
             "Shell command substitution or expansion",
         ),
@@ -542,6 +570,10 @@ mod tests {
         assert!(fires(932100, "|ls > out.txt"));
         assert!(!fires(932100, "a;id>"));
         assert!(!fires(932100, "x; w<3"));
+        assert!(fires(932100, "&set"));
+        assert!(fires(932100, "a&cmd,/c,whoami"));
+        assert!(!fires(932100, "builder.retain_set(&set);"));
+        assert!(!fires(932100, "parse_ref(&cmd, arg)"));
     }
 
     #[test]
@@ -622,6 +654,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_command_in_backticks_fires_but_markdown_inline_code_does_not() {
+        for a in [
+            "`id`",
+            "x`id`",
+            "`id`;ls",
+            "\"`whoami`\"",
+            "`uname -a`",
+            "'`id`'",
+            "`id`x",
+            "`id` ",
+        ] {
+            assert!(fires(932100, a), "932100 missed {a}");
+        }
+        for a in ["`id`", "a=`id`", "`id`|x", "'`ls`'"] {
+            assert!(fires(932130, a), "932130 missed {a}");
+        }
+        for b in [
+            "`id` is the primary key",
+            "The [`Date`] type",
+            "`ls` lists files",
+            "`uptime` and `hostname` are shown",
+            "`id`, `name` and `email` are required",
+            "(see `id`)",
+            "the key (`id`) is required",
+            "the `id`'s type",
+        ] {
+            assert!(!fires(932100, b) && !fires(932130, b), "flagged {b}");
         }
     }
 

@@ -277,7 +277,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b|\bcopy\s+[\w."]+\s+(?:from|to)\s+program\s*['"$]|\bcopy\s*\(\s*select\b[^;]*?\)\s*to\s*'/|\battach\s+database\s+['"]|\bbackup\s+(?:database|log)\s+[\w\[\]."]+\s+to\s+(?:disk|url|tape)s?\s*="##,
+                r##"(?:^|[^\w.:])(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b|\bcopy\s+[\w."]+\s+(?:from|to)\s+program\s*['"$]|\bcopy\s*\(\s*select\b[^;]*?\)\s*to\s*'/|\battach\s+database\s+['"]|\bbackup\s+(?:database|log)\s+[\w\[\]."]+\s+to\s+(?:disk|url|tape)s?\s*="##,
             ),
             "SQL file access, network function or program run",
         ),
@@ -511,6 +511,11 @@ mod tests {
             942200,
             "BACKUP database master to disk='\\\\host\\x.dat'"
         ));
+        assert!(fires(942200, "1 and 1=load_file('/etc/passwd')"));
+        assert!(fires(942200, "load_file(0x2f6574632f706173737764)"));
+        // A method of the same name: `Bpf::load_file(path)`, `db.load_file(p)`.
+        assert!(!fires(942200, "add a simpler Bpf::load_file(path)"));
+        assert!(!fires(942200, "call db.load_file(p) first"));
         assert!(!fires(942200, "copy it to '/usr/local/bin' and run it"));
         assert!(!fires(942200, "copy files from program memory"));
         assert!(!fires(942200, "attach the database dump to the ticket"));

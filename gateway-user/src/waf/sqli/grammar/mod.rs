@@ -275,6 +275,14 @@ fn quiet_comment(t: &Token<'_>) -> bool {
         .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
 }
 
+/// A comment mark that is itself quoted: `'#'`, `'--'` in prose and code
+/// (`either '%' or '#'`, `is_meta('#')`), read from inside a quote as a comment
+/// whose body opens with the closing quote.
+fn quoted_mark(t: &Token<'_>) -> bool {
+    let body = t.text.trim_start_matches(['-', '#']);
+    body.len() < t.text.len() && body.starts_with(['\'', '"', '`'])
+}
+
 impl<'s, 'a> Parser<'s, 'a> {
     fn kind(&self, i: usize) -> Option<Kind> {
         self.t.get(i).map(|t| t.kind)
@@ -722,7 +730,7 @@ impl<'s, 'a> Parser<'s, 'a> {
         match tok.kind {
             Kind::Comment => {
                 if quoted {
-                    closers > 0 || (quiet_comment(tok) && self.word_prefix)
+                    closers > 0 || (quiet_comment(tok) && self.word_prefix && !quoted_mark(tok))
                 } else {
                     // `1)--`, and a number or variable that only truncates: `1--`, `@v#`.
                     literal_prefix && (closers > 0 || (quiet_comment(tok) && i + 1 == self.t.len()))
@@ -915,9 +923,11 @@ impl<'s, 'a> Parser<'s, 'a> {
                                 .expr(0, 0)
                                 .is_some_and(|e| e.cmp_strict && self.comparisons(0, e.end) >= 2)
                     }
-                    Operand::Literal(_) => {
-                        matches!(after, Some(Kind::Logic | Kind::Comment | Kind::Semi))
-                    }
+                    Operand::Literal(_) => match after {
+                        Some(Kind::Logic | Kind::Semi) => true,
+                        Some(Kind::Comment) => !self.t.get(k).is_some_and(quoted_mark),
+                        _ => false,
+                    },
                     _ => false,
                 }
             }
