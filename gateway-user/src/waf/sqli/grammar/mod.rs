@@ -275,6 +275,14 @@ fn quiet_comment(t: &Token<'_>) -> bool {
         .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
 }
 
+/// Text with at least two words in it (`line unique`), not one value (`x`, ` 1 `).
+fn several_words(text: &str) -> bool {
+    text.split_whitespace()
+        .filter(|w| w.bytes().any(|c| c.is_ascii_alphanumeric()))
+        .nth(1)
+        .is_some()
+}
+
 /// A comment mark that is itself quoted: `'#'`, `'--'` in prose and code
 /// (`either '%' or '#'`, `is_meta('#')`), read from inside a quote as a comment
 /// whose body opens with the closing quote.
@@ -906,8 +914,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                 let after = self.kind(k);
                 match o2 {
                     // `admin'='`: the open literal is closed by the application's quote.
+                    // A literal of several words is prose around quoted marks
+                    // (`'-'  line unique to sequence 1`).
                     Operand::Literal(Kind::Str) if after.is_none() => {
-                        self.t.get(k - 1).is_some_and(|t| t.flag)
+                        self.t
+                            .get(k - 1)
+                            .is_some_and(|t| t.flag && !several_words(t.text))
                             && self.word_prefix
                             && (tok.kind == Kind::Op
                                 || tok.is("div")
@@ -922,6 +934,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                             && self
                                 .expr(0, 0)
                                 .is_some_and(|e| e.cmp_strict && self.comparisons(0, e.end) >= 2)
+                    }
+                    // `maintype "/" subtype *( ";" parameter )` is a grammar.
+                    Operand::Literal(Kind::Str)
+                        if self.t.get(k - 1).is_some_and(|t| several_words(t.text)) =>
+                    {
+                        false
                     }
                     Operand::Literal(_) => match after {
                         Some(Kind::Logic | Kind::Semi) => true,
