@@ -3,6 +3,13 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Lfi, Category::Rfi, Check::*, RuleDef, Severity::*, rule};
 
+/// Files a probe reads by name wherever they sit (930120).
+macro_rules! sensitive_names {
+    () => {
+        r##"\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf"##
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     let t = ATTACK | PATH;
     vec![
@@ -121,9 +128,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             NORM_PATH,
-            Regex(
-                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|(?:^|[\\/\s=:'"(>])(?:\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf)"##,
-            ),
+            Regex(concat!(
+                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|(?:^|[\\/=:'"(>])(?:"##,
+                sensitive_names!(),
+                // After a space only as a command's last word (`cat .env`,
+                // `type win.ini;`): "a file called .env in the directory" is prose.
+                r##")|\s(?:"##,
+                sensitive_names!(),
+                r##")\s*(?:$|[;|&<>'"`)])"##
+            )),
             "Access to a sensitive OS or application file",
         ),
         rule(
@@ -341,6 +354,10 @@ mod tests {
             "c:\\users\\ann\\ntuser.dat",
             ".git/config",
             "WEB-INF/web.xml",
+            "cat .env",
+            ";cat .htpasswd|nc x 1",
+            "type c:\\boot.ini",
+            "x=../.env",
         ] {
             assert!(fires(930120, a), "missed {a}");
         }
@@ -349,6 +366,9 @@ mod tests {
             "C:\\Users\\Public\\Documents\\plan.docx",
             "the secrets of running",
             "~/projects/notes.md",
+            "By default it looks for a file called .env in the current directory.",
+            "Edit your .htaccess file and reload",
+            "Use dotenvx to sync your .env files.",
         ] {
             assert!(!fires(930120, b), "flagged {b}");
         }
