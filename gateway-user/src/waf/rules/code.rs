@@ -115,7 +115,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\brequire\s*\(\s*['"`](?:child_process|fs|net|http|os|vm|process|dgram|cluster)['"`]\s*\)|\bchild_process\b|\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill)\b|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
+                r##"\brequire\s*\(\s*['"`](?:child_process|process)['"`]\s*\)|\.\s*require\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)|\brequire\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)\s*[.\[]|\bchild_process\b|\bprocess\s*\.\s*(?:(?:mainmodule|binding|dlopen)\b|kill\s*\()|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
             ),
             "Node.js code injection",
         ),
@@ -277,6 +277,23 @@ mod tests {
             934100,
             "the constructor.constructor chain (see docs)"
         ));
+        for a in [
+            "require('fs').readFileSync('/etc/passwd')",
+            "process.mainModule.require('fs')",
+            "require('child_process')",
+            "process.kill(process.pid)",
+            "require(\"os\")[\"userInfo\"]()",
+        ] {
+            assert!(fires(934100, a), "missed {a}");
+        }
+        // Imports and prose in a README.
+        for b in [
+            "var fs = require('fs')",
+            "const http = require(\"http\");",
+            "Note that the `process.kill` is only called once",
+        ] {
+            assert!(!fires(934100, b), "flagged {b}");
+        }
     }
 
     #[test]
