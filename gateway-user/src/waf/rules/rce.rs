@@ -63,7 +63,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 strong_cmds!(),
                 r"(?:\s|$|[;|&<>`)}#,])|(?:(?:^|[^(])[;|&]|\$\()\s*(?:[({]\s*)?(?:exec\s+)?(?:[\w./-]*/)?",
                 terminal_cmds!(),
-                r"\s*(?:$|[|&`)#]|;\s*$|>>?\s*[/\w.~]|<\s*/)",
+                // A backtick right after the command closes a substitution
+                // (`;id``); after a space it opens markdown's code (`; set `X``).
+                r"(?:`|\s*(?:$|[|&)#]|;\s*$|>>?\s*[/\w.~]|<\s*/))",
                 // In backticks: a command substitution, unless prose follows the
                 // closing backtick (markdown's `id` is the key, `ls`, `cat`).
                 r"|(?:^\s*|[^\s`])`\s*(?:exec\s+)?(?:[\w./-]*/)?(?:",
@@ -484,7 +486,14 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
                     cleaned.push(next);
                 }
             }
-            '\'' | '"' => cleaned.marks += 1,
+            '\'' => {
+                cleaned.marks += 1;
+                cleaned.singles += 1;
+            }
+            '"' => {
+                cleaned.marks += 1;
+                cleaned.doubles += 1;
+            }
             // `[a]`: a glob class of one letter matches that letter.
             '[' => {
                 let mut ahead = chars.clone();
@@ -500,6 +509,11 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
             _ => cleaned.push(c),
         }
         first = false;
+    }
+    // A quote left open is an apostrophe (`string's` is not `strings`): the
+    // shell would not run the word at all.
+    if cleaned.singles % 2 == 1 || cleaned.doubles % 2 == 1 {
+        return false;
     }
     let Some(text) = cleaned.text() else {
         return false;
@@ -517,6 +531,8 @@ struct Cleaned {
     buf: [u8; 64],
     len: usize,
     marks: usize,
+    singles: usize,
+    doubles: usize,
     escape_inside: bool,
     overflow: bool,
 }
@@ -527,6 +543,8 @@ impl Default for Cleaned {
             buf: [0; 64],
             len: 0,
             marks: 0,
+            singles: 0,
+            doubles: 0,
             escape_inside: false,
             overflow: false,
         }
@@ -598,6 +616,8 @@ mod tests {
             "Don't ring the bell, it's late",
             "I'd say \"cat\" is a pet",
             "I\\'d say so",
+            "the string's length",
+            "wh'oami",
             "{\\rm roman} and \\sl",
             "x = p[s] + d[d]",
             "- [x] ls done",
@@ -683,6 +703,7 @@ mod tests {
             "(see `id`)",
             "the key (`id`) is required",
             "the `id`'s type",
+            "default to `true`; set `DOTENV_QUIET=false`",
         ] {
             assert!(!fires(932100, b) && !fires(932130, b), "flagged {b}");
         }
