@@ -473,7 +473,7 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
         return false;
     }
     let mut cleaned = Cleaned::default();
-    let mut chars = inner.chars().peekable();
+    let mut chars = inner.chars();
     let mut first = true;
     while let Some(c) = chars.next() {
         match c {

@@ -935,12 +935,6 @@ impl<'s, 'a> Parser<'s, 'a> {
                                 .expr(0, 0)
                                 .is_some_and(|e| e.cmp_strict && self.comparisons(0, e.end) >= 2)
                     }
-                    // `maintype "/" subtype *( ";" parameter )` is a grammar.
-                    Operand::Literal(Kind::Str)
-                        if self.t.get(k - 1).is_some_and(|t| several_words(t.text)) =>
-                    {
-                        false
-                    }
                     Operand::Literal(_) => match after {
                         Some(Kind::Logic | Kind::Semi) => true,
                         Some(Kind::Comment) => !self.t.get(k).is_some_and(quoted_mark),
