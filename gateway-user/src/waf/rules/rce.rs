@@ -350,7 +350,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"(?:/[a-z]*[?*][a-z?*]*){2,}|/(?:bin|sbin|usr|etc|dev|proc|tmp)/[a-z]*[?*]|[a-z]+[?*]/(?:etc|bin|tmp|dev|proc)/|/\?{2,}/|\b(?:c|ca|w|wh|who|i|l|u)\?{1,}[a-z]*\s+/"##,
+                r##"(?:/(?:[a-z*]*\?[a-z?*]*|[a-z]+\*[a-z?*]*|\*+[a-z?][a-z?*]*)){2,}|(?:/\*+){3,}/|/(?:bin|sbin|usr|etc|dev|proc|tmp)/[a-z]*[?*]|[a-z]+[?*]/(?:etc|bin|tmp|dev|proc)/|/\?{2,}/|\b(?:c|ca|w|wh|who|i|l|u)\?{1,}[a-z]*\s+/"##,
             ),
             "Shell glob obfuscation",
         ),
@@ -706,6 +706,27 @@ mod tests {
             "default to `true`; set `DOTENV_QUIET=false`",
         ] {
             assert!(!fires(932100, b) && !fires(932130, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn globs_that_hide_a_path_fire_but_file_globs_in_config_do_not() {
+        for a in [
+            "/???/??t /???/??ss??",
+            ";cat /e*c/pa*wd",
+            "/bin/c?t /etc/passwd",
+            "/?in/ca? /et?/pa??wd",
+            "1001 union/*/**/*/select 1",
+        ] {
+            assert!(fires(932150, a), "missed {a}");
+        }
+        // package.json scripts, tsconfig includes, CI path filters.
+        for b in [
+            "eslint \"lib/**/*.ts\" \"spec/**/*.*s\"",
+            "prettier --write \"./**/*.{json,yaml,js,ts}\"",
+            "src/**/*",
+        ] {
+            assert!(!fires(932150, b), "flagged {b}");
         }
     }
 
