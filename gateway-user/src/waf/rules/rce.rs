@@ -46,7 +46,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(obfuscated_command, b"'\"\\^["),
+            Detector(obfuscated_command, TRIGGERS),
             "Command hidden by shell quoting",
         ),
         rule(
@@ -446,14 +446,12 @@ fn any_word_hides_command(cmd: &regex::Regex, s: &str) -> bool {
     s.split(is_separator).any(|w| hides_command(cmd, w))
 }
 
-/// The shell quoting marks `obfuscated_command` looks for.
-fn is_mark(c: u8) -> bool {
-    matches!(c, b'\'' | b'"' | b'\\' | b'^')
-}
+/// What may start obfuscation in a word: shell quoting marks and a glob class.
+/// Also the rule's prefilter, so a value without any of them is never read.
+const TRIGGERS: &[u8] = b"'\"\\^[";
 
-/// A byte that may start obfuscation in a word: a quoting mark or a glob class.
 fn is_trigger(c: u8) -> bool {
-    is_mark(c) || c == b'['
+    TRIGGERS.contains(&c)
 }
 
 /// Where a shell word ends.
