@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 
 use crate::{
-    proxy::path,
+    proxy::{path, stages::hygiene::request_host},
     waf::{Engine, Mode, RequestView, RoutePolicy, Verdict, WafConfig},
 };
 
@@ -72,25 +72,32 @@ struct Judge {
 fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let method = Method::from_bytes(args.method.as_bytes())
         .with_context(|| format!("method `{}` is not a valid HTTP method", args.method))?;
-    let headers = parse_headers(&args.headers)?;
     let body = read_body(args.data.as_deref())?;
-    let (raw_path, query) = match args.target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (args.target.as_str(), None),
-    };
+    // The request head as the proxy holds it: path, query and host are read
+    // from it by the same code.
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = args.target.parse().with_context(|| {
+        format!(
+            "the gateway answers 400 before the WAF: `{}` is not a request target",
+            args.target
+        )
+    })?;
+    *request.headers_mut() = parse_headers(&args.headers)?;
+    let (head, ()) = request.into_parts();
+    let (method, headers) = (&head.method, &head.headers);
+    let (raw_path, query) = (head.uri.path(), head.uri.query());
     let normalized = path::normalize(raw_path).map_err(|e| {
         anyhow::anyhow!(
-            "the gateway answers 400 before the WAF: path `{raw_path}`: {}",
+            "the gateway answers 400 before the WAF: `{}`: {}",
+            args.target,
             e.reason()
         )
     })?;
     let judge = match &args.config {
         Some(file) => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(|h| h.to_string());
-            match judge_from_config(file, host.as_deref(), &normalized, &method, &headers)? {
+            let host = request_host(&head);
+            match judge_from_config(file, host.as_deref(), &normalized, method, headers)? {
                 Some(judge) => judge,
                 None => {
                     println!("no route matches {method} {normalized}: the gateway answers 404");
@@ -117,7 +124,7 @@ fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
         raw_path,
         path: &normalized,
         query,
-        headers: &headers,
+        headers,
         body: body.as_deref(),
         body_truncated: false,
         content_type: headers
@@ -326,6 +333,35 @@ mod tests {
         assert!(!v.blocked);
         assert_eq!(to_text(&j, &v).lines().nth(1), Some("passed (score 0)"));
         assert_eq!(to_json(&j, &v)["status"], 0);
+    }
+
+    #[test]
+    fn the_route_is_picked_by_the_host_the_gateway_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.yaml");
+        std::fs::write(
+            &file,
+            "listeners:\n  - { name: plain, bind: 127.0.0.1:0 }\nupstreams:\n  u: { targets: [127.0.0.1:9] }\nroutes:\n  - { name: shop, match: { host: shop.example }, upstream: u }\n  - { name: rest, match: { path_prefix: / }, upstream: u }\n",
+        )
+        .unwrap();
+        for (host, route) in [("Shop.Example:8080", "shop"), ("other.example", "rest")] {
+            let (head, ()) = http::Request::builder()
+                .uri("/?q=x")
+                .header(header::HOST, host)
+                .body(())
+                .unwrap()
+                .into_parts();
+            let judge = judge_from_config(
+                &file,
+                request_host(&head).as_deref(),
+                "/",
+                &head.method,
+                &head.headers,
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(judge.route.as_deref(), Some(route), "{host}");
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn reg_name(host: &[u8]) -> bool {
 }
 
 /// The request host: URI authority (h2, absolute-form) or `Host`, lowercase, no port.
-fn request_host(head: &request::Parts) -> Option<String> {
+pub(crate) fn request_host(head: &request::Parts) -> Option<String> {
     let raw = head.uri.host().map(str::to_owned).or_else(|| {
         head.headers
             .get(header::HOST)
