@@ -65,12 +65,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
             DEC,
             // `{"$gt": ""}`, and the same spliced into a document literal without its
             // brace: `', $or: [ {}, {'a':'a`, `' } ], $comment:'x'`.
+            // ... and a key with its bracketed operator carried in a value
+            // (`u_id[$ne]`), of the operators no variable is likely named after.
             Regex(concat!(
                 r##"(?:\{|['"\]}]\s*,|^\s*,)\s*['"]?\$"##,
                 mongo_ops!(),
-                r##"['"]?\s*:"##
+                r##"['"]?\s*:|\[\s*\$(?:ne|eq|gte?|lte?|nin|regex|exists|elemmatch|nor|where)\s*\]"##
             )),
-            "NoSQL operator object in a value",
+            "NoSQL operator object in a value, or a key's bracketed operator",
         ),
         // LDAP
         rule(
@@ -196,6 +198,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_bracketed_operator_in_a_value_is_nosql_but_a_php_index_is_not() {
+        assert!(fires(945120, "u_id[$ne]"));
+        assert!(fires(945120, "[$lte]asdfsd"));
+        assert!(fires(945120, "user[ $regex ]=.*"));
+        assert!(!fires(945120, "$row[$text] and $items[$key]"));
+        assert!(!fires(945120, "costs [$5]"));
+    }
 
     #[test]
     fn a_header_line_after_a_line_break_is_injection_but_wrapped_code_and_prose_are_not() {

@@ -11,6 +11,15 @@ use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 mod tautology;
 use tautology::tautology;
 
+/// Built-in SQL functions, and keywords written with a parenthesis, of
+/// MySQL, PostgreSQL, SQL Server, Oracle and SQLite: names many languages
+/// share, so 942410 takes them only as a bare `name(` filling the value.
+macro_rules! sql_callables {
+    () => {
+        r"(?:abs|acos|asin|atan2?|ascii|avg|benchmark|bin|cast|ceil(?:ing)?|char|chr|coalesce|compress|concat|convert|cos|cot|count|date|day|decode|default|degrees|encode|exists|exp|extract|field|floor|format|greatest|hex|hour|if|iif|in|insert|instr|isnull|least|left|len|length|ln|locate|log(?:10|2)?|lower|ltrim|max|md5|mid|min|minute|mod|month|now|nullif|oct|ord|password|pg_sleep|pi|position|pow(?:er)?|quarter|quote|radians|rand(?:om)?|repeat|replace|reverse|right|round|rtrim|second|sha[12]?|sign|sin|sleep|space|sqrt|substr(?:ing)?|sum|sysdate|tan|time|timestamp|trim|unhex|upper|user|uuid|values|version|waitfor|week|year)"
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
         rule(
@@ -140,10 +149,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            Regex(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\("##,
-            ),
-            "SQL-only function call, or a SQL function called right after a logic word",
+            // The last form is the probe that asks which names a filter knows
+            // (`ABS(`, `if (`, `length||(`): nothing follows the parenthesis.
+            Regex(concat!(
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\(|^\s*"##,
+                sql_callables!(),
+                r##"\b[^\w(]{0,8}\(\s*$"##
+            )),
+            "SQL-only function call, a SQL function called right after a logic word, or a SQL function's name and its parenthesis as the whole value",
         ),
         rule(
             942521,
@@ -199,9 +212,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)|^\s*exec(?:ute)?\s+(?:master\s*\.\s*\w*\s*\.\s*)?(?:sp|xp)(?:_\w*)?\s*$"##,
+                r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)|^\s*exec(?:ute)?\s+(?:master\s*\.\s*\w*\s*\.\s*)?(?:sp|xp)(?:_\w*)?\s*$|^\s*[);!][\W\d]*?\bas\b[^;]{0,40}?\bfrom\b|^\s*[;)][^\w'"`]*(?:alter|union|create|drop|truncate|insert|delete|update|select|declare)\b|^\s*['"`][^\w'"`]*(?:alter|union|create|drop|truncate|insert|delete|update|select|declare)\b[^'"`]*$"##,
             ),
-            "EXEC( or EXEC of a system procedure prefix at the start of the value",
+            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), or a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`)",
         ),
         rule(
             942340,
@@ -267,9 +280,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bcreate\s+(?:or\s+replace\s+)?(?:procedure|function)\s+[\w`".]+\s*\(|\bcreate\s+(?:aggregate\s+)?function\s+\w+\s+returns\s+\w+\s+soname\b|\bprocedure\s+analyse\s*\(|;\s*(?:declare\s+\w+\s+(?:cursor|scroll)\b|rename\s+table\b|load\s+data\b|desc(?:ribe)?\s+[\w`".]+\s*(?:;|--|#|$)|call\s+\w+\s*\()|\bcreate\s+(?:temporary\s+)?table\s+[\w`"\[\].]{1,64}\s*\(|\bdeclare\s+(?:@\w|#[a-z_])"##,
+                r##"\bcreate\s+(?:or\s+replace\s+)?(?:procedure|function)\s+[\w`".]+\s*\(|\bcreate\s+(?:aggregate\s+)?function\s+\w+\s+returns\s+\w+\s+soname\b|\bprocedure\s+analyse\s*\(|;\s*(?:declare\s+\w+\s+(?:cursor|scroll)\b|rename\s+table\b|load\s+data\b|desc(?:ribe)?\s+[\w`".]+\s*(?:;|--|#|$)|call\s+\w+\s*\()|\bcreate\s+(?:temporary\s+)?table\s+[\w`"\[\].]{1,64}\s*\(|\bdeclare\s+(?:@\w|#[a-z_])|(?:\)|['"]|\b\d+)\s*::\s*(?:int[248]?|integer|bigint|smallint|text|varchar|char|numeric|decimal|float[48]?|real|double\s+precision|bool(?:ean)?|regclass|oid|bytea|inet|date|timestamp|jsonb?|xml|money)\b"##,
             ),
-            "SQL stored procedure or function definition, or a stacked admin statement",
+            "SQL stored procedure or function definition, a stacked admin statement, or a PostgreSQL cast of a literal or a call (`'1'::int`, `pg_sleep(5)::text`)",
         ),
         rule(
             942500,
@@ -403,6 +416,22 @@ mod tests {
         assert!(fires(942410, "||(length(database()))"));
         assert!(!fires(942410, "red and length (in cm)"));
         assert!(!fires(942410, "if not exit(manager)"));
+        // A bare opener as the whole value: the name probe.
+        for probe in [
+            "ABS(",
+            "if (",
+            "COUNT(",
+            "length||(",
+            "Password>$(",
+            "md5\\(",
+            "SLEEP   (",
+        ] {
+            assert!(fires(942410, probe), "missed {probe:?}");
+        }
+        // Something after the parenthesis, or a name SQL does not have, is not one.
+        for benign in ["count(*) of rows", "see (", "average (", "Date (mm/dd)"] {
+            assert!(!fires(942410, benign), "fired on {benign:?}");
+        }
     }
 
     #[test]
@@ -447,6 +476,18 @@ mod tests {
         assert!(fires(942362, "exec('dir')"));
         assert!(!fires(942362, "execute()"));
         assert!(!fires(942362, "cursor.execute('x')"));
+        assert!(fires(942362, ") AS t FROM"));
+        assert!(fires(942362, ") as `carrier_id` from"));
+        assert!(fires(942362, "! As' from"));
+        assert!(!fires(942362, "\"As Far From Home\""));
+        assert!(!fires(942362, "(as seen) from space"));
+        assert!(!fires(942362, ") as soon as possible; from then on"));
+        assert!(fires(942362, "'UNION A"));
+        assert!(fires(942362, "\" ALTER A"));
+        assert!(fires(942362, ";drop"));
+        assert!(!fires(942362, "`Drop` impl of `BlockRng`"));
+        assert!(!fires(942362, "\"Union Station\" opening hours"));
+        assert!(!fires(942362, "// Create a new pipe."));
     }
 
     #[test]
@@ -514,6 +555,12 @@ mod tests {
         assert!(fires(942320, "create table foo(a int)"));
         assert!(fires(942320, "declare @x int"));
         assert!(!fires(942320, "create table for 6 (indoors)"));
+        assert!(fires(942320, "'1'::int"));
+        assert!(fires(942320, "pg_sleep(5)::text||'"));
+        assert!(fires(942320, "function(foo)::double precision"));
+        assert!(!fires(942320, "Value::Text(s)"));
+        assert!(!fires(942320, "std::string and i32::MAX"));
+        assert!(!fires(942320, "fe80::1 and 2001:db8::int"));
         assert!(!fires(942320, "declare #1 the winner"));
     }
 
