@@ -156,7 +156,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+|\bdocument\s*(?:/\*[^*]*\*/\s*)*\)?\s*(?:/\*[^*]*\*/\s*)*(?:\.\s*(?:/\*[^*]*\*/\s*)*|\[\s*['"`])(?:cookie|domain)\b"##,
             ),
             "XSS: script sink",
         ),
@@ -211,8 +211,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // before a tag name; the Function constructor run from a string
                 // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
                 // script URL handed to `write`/`open` as a tagged template; a
-                // Handlebars `lookup` of `constructor` or `__proto__`.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:\?\.\s*)?\(|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]"##,
+                // Handlebars `lookup` of `constructor` or `__proto__`; a tag opened
+                // in UTF-7 (`+ADw-script+AD4-`), for pages served without a charset; a function
+                // called through `call`/`apply` as a tagged template, which needs
+                // no parenthesis (``[].sort.call`${alert}1` ``); JSFuck, script
+                // written in `[]`, `!`, `+` and parentheses alone.
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
         ),
@@ -312,6 +316,12 @@ mod tests {
             "ws.onmessage = (e) => { document.body.innerHTML += e.data; }"
         ));
         assert!(fires(941210, "el.outerHTML = x"));
+        assert!(fires(941210, "document/*foo*/./*bar*/cookie"));
+        assert!(fires(941210, "document /*foo*/ . cookie"));
+        assert!(fires(941210, "(document)[\"cookie\"]"));
+        assert!(fires(941210, "document['domain']"));
+        assert!(!fires(941210, "the document [cookie policy] page"));
+        assert!(!fires(941210, "documents/cookies.md"));
         assert!(!fires(941210, "the innerHTML property"));
         assert!(fires(
             941290,
@@ -436,6 +446,12 @@ mod tests {
             "Set.constructor`alert\\x28document.domain\\x29```",
             "top.open`javas\\cript:al\\ert\\x281\\x29`",
             "document.write`<img src=x onerror=alert(1)>`",
+            "[].sort.call`${alert}1337`",
+            "self  /*jhb*/  [  /*bar*/  \"alert\"](\"xss\")",
+            "+ADw-script+AD4-alert(1)+ADw-/script+AD4-",
+            "[ ] . /**/ sort . call ` ${ alert } 1337 `",
+            "Reflect.apply.call`${navigation.navigate}${navigation}${[name]}`",
+            "[][(![]+[])[+[]]+(![]+[])[!+[]+!+[]]+(![]+[])[+!+[]]]",
         ] {
             assert!(fires(941260, a), "missed {a}");
         }
@@ -449,6 +465,12 @@ mod tests {
             "C:\\74 files",
             "call `document.write` or `window.open` sparingly",
             "String.raw`<b>`",
+            "fn.call(this, `${a}`)",
+            "+ADw-+AD4- is UTF-7 for <>",
+            "C++ADw-3 rocks",
+            "- [ ] todo\n- [ ] done",
+            "if (!![] && !![]) {}",
+            "(((((((((((((((((((((((())))))))))))))))))))))))",
         ] {
             assert!(!fires(941260, b), "flagged {b}");
         }
