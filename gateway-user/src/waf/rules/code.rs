@@ -64,7 +64,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|(?:^|[^\w.>:$])(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:id|whoami|uname|ls|dir|pwd|hostname|ifconfig|ipconfig|netstat|ps|env|cat|wget|curl|nc|ncat|bash|powershell)\b|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
             ),
             "PHP function call with code-injection arguments",
         ),
@@ -85,10 +85,29 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             DEC,
-            Regex(
+            Regex(concat!(
                 r##"\$\{\s*@?\s*[a-z_]+\s*\(|@\s*(?:eval|assert|system|exec)\s*\(|\$\w+\s*\(\s*\$_|preg_replace\s*\(\s*['"]([^\w\s]).*/e['"]"##,
-            ),
-            "PHP dynamic call",
+                // A variable called through an index (`$__[o](4)`,
+                // `$d['o'] /*x*/ (9)`), a variable variable or a braced name
+                // (`$$b(2)`, `${'a'}(11)`, `${@a}(10)`), an underscore name or
+                // a silenced one (`$_(3)`, `@$f("x")`), a method or static
+                // name held in a variable (`$o->$f()`, `Foo::$v()`), a
+                // variable in parentheses (`($y)('id')`). A plain `$t('x')`
+                // is how Vue, Angular and jQuery code calls helpers.
+                r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))+(?:\s*/\*[^*]*\*/)*\s*\("##,
+                r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
+                r##"|(?:@\s*\$+\s*[a-z_]\w*|\$_+\b)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
+                r##"|(?:->|::)\s*\$[a-z_]\w*\s*\(|\(\s*\$[a-z_]\w*\s*\)\s*\("##,
+                // A function named by a string, a parenthesised name or an
+                // array element (`"system"(ls)`, `('system')('id')`,
+                // `[system][0](ls)`), a string written in hex escapes or
+                // concatenated, then called (`"\x73y\x73tem"(ls)`,
+                // `"sys"."tem"('id')`).
+                r##"|\(\s*(?:/\*[^*]*\*/\s*)*\[?\s*['"]?\s*(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo|create_function|call_user_func|file_get_contents|readfile)\s*['"]?\s*\]?\s*(?:/\*[^*]*\*/\s*)*\)(?:\s*\[\s*0\s*\]\s*)?\("##,
+                r##"|['"]\s*(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo|create_function|call_user_func|file_get_contents|readfile)\s*['"]\s*\(|\[\s*['"]?(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo)['"]?\s*\]\s*\[\s*0\s*\]\s*\("##,
+                r##"|['"](?:[^'"\\]*\\x[0-9a-f]{2}){2,}[^'"]*['"]\s*\(|['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("##
+            )),
+            "PHP dynamic call: through a variable, a string or an array element",
         ),
         rule(
             933180,
@@ -266,6 +285,60 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn php_calls_through_variables_strings_and_arrays_fire_but_framework_helpers_do_not() {
+        for a in [
+            "$__[o](4)",
+            "$d['o'](9)",
+            "$_aB_4c[5]['d'] /*lol*/ (17)",
+            "$OOO000000{0}(15)",
+            "$$b(2)",
+            "${'a'}(11)",
+            "${@a}(10)",
+            "$ {@_.__}(31);",
+            "$_(3)",
+            "@$b374k(\"foo\")",
+            "$foo->$funcname()",
+            "Foo::$variable()",
+            "$y = 'sys'.'tem';($y)('uname');",
+            "(system)(whoami)",
+            "('system')('whoami')",
+            "(/* comment */system)(ls/* comment */);",
+            "(['system'])[0]('uname');",
+            "[ system ] [ 0 ] ( ls );",
+            "\"system\"(ls);",
+            "\"\\x73y\\x73tem\"(ls);",
+            "( string ) \"sys\".\"t\".\"em\" ('uname');",
+        ] {
+            assert!(fires(933170, a), "missed {a:?}");
+        }
+        for b in [
+            "{{ $t('message.hello') }}",
+            "@click=\"$emit('close')\"",
+            "$timeout(fn, 100)",
+            "$j('#menu').hide()",
+            "$('#id')",
+            "costs $5 (about 4 euros)",
+            "set $JAVA_HOME (see below)",
+            "`${count} (${unit})`",
+            "(0, _foo.default)(x)",
+            "the (system) (default) setting",
+            "$items[$key] is an array element",
+        ] {
+            assert!(!fires(933170, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
+    fn an_exec_function_given_a_command_word_fires_but_a_method_or_plural_does_not() {
+        assert!(fires(933150, "system(whoami)"));
+        assert!(fires(933150, "passthru(ls -la)"));
+        assert!(fires(933150, ";exec(id)"));
+        assert!(!fires(933150, "os.system(cmd)"));
+        assert!(!fires(933150, "the operating system(s)"));
+        assert!(!fires(933150, "$proc->exec(ls)"));
+    }
 
     #[test]
     fn the_function_constructor_reached_without_a_leading_dot_fires() {

@@ -146,7 +146,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             DEC,
-            Regex(r##"\b(?:file|netdoc)://"##),
+            // `local_file://` is Python 2 urllib's name for it.
+            Regex(r##"\b(?:local_file|file|netdoc)://"##),
             "file:// URL",
         ),
         rule(
