@@ -134,9 +134,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\brequire\s*\(\s*['"`](?:child_process|process)['"`]\s*\)|\.\s*require\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)|\brequire\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)\s*[.\[]|\bchild_process\b|\bprocess\s*\.\s*(?:(?:mainmodule|binding|dlopen)\b|kill\s*\()|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load"##,
+                r##"\brequire\s*\(\s*['"`](?:child_process|process)['"`]\s*\)|\.\s*require\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)|\brequire\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)\s*[.\[]|\bchild_process\b|\bprocess\s*\.\s*(?:(?:mainmodule|binding|dlopen)\b|kill\s*\()|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load|_\$\$nd_func\$\$_|\bxyqktkrfrlvoqyqk|\b(?:process|require)\s*\[\s*(?:['"`]\s*(?:env|mainmodule|binding|dlopen|kill|exit|child_process|fs|os|net)\b|req\s*\.|mainmodule\b)|\bwhile\s*\(+\s*(?:!!\s*)?(?:[+-]\s*)?(?:true|infinity|this|string|new\s+date|[1-9]\d*|\[\s*\]|\{\s*\})\s*\)+\s*(?:;|$)|\bwhile\s*\(+\s*!\s*[+-]?\s*(?:false|0|null|undefined|nan|""|''|``)\s*\)+\s*(?:;|$)|\bprocess\s*\.\s*spawn\s*\(|@\{\s*\[\s*(?:system|exec|qx)\b"##,
             ),
-            "Node.js code injection",
+            "Node.js (or Ruby, Perl) code injection: modules, process, node-serialize's function marker, an endless loop",
         ),
         rule(
             934110,
@@ -146,7 +146,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"__proto__|\bconstructor\s*(?:\.\s*prototype\b|\[\s*['"`]prototype)|\[\s*['"`]constructor['"`]\s*\]\s*\[\s*['"`]prototype|['"]constructor['"]\s*:\s*\{\s*['"]prototype['"]\s*:"##,
+                r##"__proto__|\bconstructor\s*(?:\.\s*prototype\b|\[\s*['"`]prototype)|\[\s*['"`]constructor['"`]\s*\]\s*\[\s*['"`]prototype|['"]constructor['"]\s*:\s*\{\s*['"]prototype['"]\s*:|\bconstructor\s*\]?\s*\[\s*prototype\s*\]"##,
             ),
             "Prototype pollution",
         ),
@@ -341,6 +341,13 @@ mod tests {
     }
 
     #[test]
+    fn prototype_pollution_in_bracket_notation_fires_but_prose_does_not() {
+        assert!(fires(934110, "constructor[prototype][test]=test"));
+        assert!(fires(934110, "a[constructor][prototype][onerror]"));
+        assert!(!fires(934110, "the constructor and the prototype [MDN]"));
+    }
+
+    #[test]
     fn the_function_constructor_reached_without_a_leading_dot_fires() {
         assert!(fires(
             934100,
@@ -356,6 +363,17 @@ mod tests {
             "require('child_process')",
             "process.kill(process.pid)",
             "require(\"os\")[\"userInfo\"]()",
+            "{\"rce\":\"_$$ND_FUNC$$_function(){require('child_process')}()\"}",
+            "_$$ND_FUNC$$_function() {",
+            "process[\"env\"]",
+            "process[mainModule",
+            "require[req.query.a]",
+            "while(true);",
+            "while(!0);",
+            "while(new Date);",
+            "while(!false)",
+            "Process.spawn(\"id\")",
+            "@{[system whoami]}",
         ] {
             assert!(fires(934100, a), "missed {a}");
         }
@@ -364,6 +382,12 @@ mod tests {
             "var fs = require('fs')",
             "const http = require(\"http\");",
             "Note that the `process.kill` is only called once",
+            "while (true) { poll(); }",
+            "while(queue.length);",
+            "loop while(true) until done",
+            "process[0] is the first one",
+            "while(!true);",
+            "while(0);",
         ] {
             assert!(!fires(934100, b), "flagged {b}");
         }

@@ -224,9 +224,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\b(?:gopher|dict|tftp|netdoc)://|\bjar:(?:https?|file|ftp):|\b169\.254\.169\.254\b|\bmetadata\.google\.internal\b|\b100\.100\.100\.200\b|\[::ffff:a9fe:a9fe\]|\bfd00:ec2::254\b"##,
+                r##"\b(?:gopher|dict|tftp|netdoc)://|\bjar:(?:https?|file|ftp):|\b169\.254\.169\.254\b|\bmetadata\.google\.internal\b|\bmetadata\.(?:packet\.net|tencentyun\.com)\b|\b100\.100\.100\.200\b|\[::ffff:a9fe:a9fe\]|\bfd00:ec2::254\b|\bhttps?://[^/\s@]*[\s&#][^/\s]*@"##,
             ),
-            "SSRF scheme or cloud metadata address",
+            "SSRF scheme, cloud metadata address, or a URL whose host parsers disagree on (`http://a.example &@b.example/`)",
         ),
         rule(
             931160,
@@ -343,6 +343,19 @@ fn system_path(s: &str) -> bool {
 mod tests {
     use super::system_path;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn metadata_hosts_and_urls_parsers_disagree_on_fire_but_plain_urls_do_not() {
+        assert!(fires(931150, "https://metadata.packet.net/userdata"));
+        assert!(fires(
+            931150,
+            "http://google.com:80 &@127.88.23.245:22/# @google.com:80/"
+        ));
+        assert!(fires(931150, "http://a.example#@b.example/"));
+        assert!(!fires(931150, "http://a.example/#section see @alice"));
+        assert!(!fires(931150, "https://user@example.com/path"));
+        assert!(fires(930140, "local_file:///etc/passwd"));
+    }
 
     #[test]
     fn secrets_outside_system_dirs_fire_but_user_files_do_not() {
