@@ -263,9 +263,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\bro0ab[a-z0-9+/]|\baced0005[0-9a-f]|org\.apache\.commons\.collections\d*\.functors|com\.sun\.org\.apache\.xalan|org\.springframework\.beans\.factory\.config|\bysoserial\b|com\.sun\.rowset\.jdbcrowsetimpl|['"]@type['"]\s*:\s*['"](?:com|org|java|javax)\.|org\.codehaus\.groovy\.runtime|bsh\.interpreter|com\.mchange\.v2\.c3p0"##,
+                r##"\bro0ab[a-z0-9+/]|\baced0005[0-9a-f]|org\.apache\.commons\.collections\d*\.functors|com\.sun\.org\.apache\.xalan|org\.springframework\.beans\.factory\.config|\bysoserial\b|com\.sun\.rowset\.jdbcrowsetimpl|['"]@type['"]\s*:\s*['"](?:com|org|java|javax)\.|org\.codehaus\.groovy\.runtime|bsh\.interpreter|com\.mchange\.v2\.c3p0|\b(?:invoker|chained|constant|instantiate|clone)transformer\b|\b(?:instantiate|prototypeclone|prototypeserialization)factory\b|\b(?:for|while)closure\b"##,
             ),
-            "Java deserialization gadget",
+            "Java deserialization gadget: a serialized stream's header, or a gadget chain's class",
         ),
         rule(
             944150,
@@ -338,6 +338,21 @@ mod tests {
         assert!(!fires(933150, "os.system(cmd)"));
         assert!(!fires(933150, "the operating system(s)"));
         assert!(!fires(933150, "$proc->exec(ls)"));
+    }
+
+    #[test]
+    fn java_serialized_streams_and_gadget_classes_fire() {
+        for a in [
+            "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ",
+            "aced00057372",
+            "org.apache.commons.collections.functors.InvokerTransformer",
+            "ProcessBuilder.evil.clonetransformer",
+            "{\"@class\": \"ChainedTransformer\", \"x\": 1}",
+            "runtime.whileclosure",
+        ] {
+            assert!(fires(944130, a), "missed {a}");
+        }
+        assert!(!fires(944130, "a transformer model with a closure"));
     }
 
     #[test]
