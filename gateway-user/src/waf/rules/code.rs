@@ -94,7 +94,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // name held in a variable (`$o->$f()`, `Foo::$v()`), a
                 // variable in parentheses (`($y)('id')`). A plain `$t('x')`
                 // is how Vue, Angular and jQuery code calls helpers.
-                r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))+(?:\s*/\*[^*]*\*/)*\s*\("##,
+                r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))+(?:\s*/\*[^*]*\*/\s*)*\("##,
                 r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
                 r##"|(?:@\s*\$+\s*[a-z_]\w*|\$_+\b)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
                 r##"|(?:->|::)\s*\$[a-z_]\w*\s*\(|\(\s*\$[a-z_]\w*\s*\)\s*\("##,
@@ -325,6 +325,7 @@ mod tests {
             "(0, _foo.default)(x)",
             "the (system) (default) setting",
             "$items[$key] is an array element",
+            "$items[$key] (see above) is an array element",
         ] {
             assert!(!fires(933170, b), "flagged {b:?}");
         }

@@ -211,11 +211,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // before a tag name; the Function constructor run from a string
                 // (`Function('code')()`, ``Set.constructor`code` ``); markup or a
                 // script URL handed to `write`/`open` as a tagged template; a
-                // Handlebars `lookup` of `constructor` or `__proto__`; a tag opened
-                // in UTF-7 (`+ADw-script+AD4-`), for pages served without a charset; a function
-                // called through `call`/`apply` as a tagged template, which needs
-                // no parenthesis (``[].sort.call`${alert}1` ``); JSFuck, script
-                // written in `[]`, `!`, `+` and parentheses alone.
+                // Handlebars `lookup` of `constructor` or `__proto__`; a tag
+                // opened in UTF-7 (`+ADw-script+AD4-`), for pages served without a
+                // charset; a function called through `call`/`apply` as a tagged
+                // template, which needs no parenthesis (``[].sort.call`${alert}1` ``);
+                // JSFuck, script written in `[]`, `!`, `+` and parentheses alone.
                 r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
