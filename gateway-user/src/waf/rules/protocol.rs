@@ -74,6 +74,24 @@ pub(super) fn rules() -> Vec<RuleDef> {
             )),
             "NoSQL operator object in a value, or a key's bracketed operator",
         ),
+        // An ORM lookup on a secret column in a filter's key: Django's
+        // `password__startswith` (also reached through relations,
+        // `created_by__user__password__regex`) or the bracketed operators of
+        // Prisma-style filters, `where[password][startsWith]`. An API that
+        // filters on user input leaks the secret one character at a time
+        // (ORM leak); no filter of a real client compares a password by prefix.
+        rule(
+            945130,
+            Nosql,
+            1,
+            Critical,
+            names,
+            DEC,
+            Regex(
+                r##"(?:^|__|\[|\.)(?:password|passwd|password_hash|pwd|secret|api_?key|token|reset_token|otp|salt)(?:__|\]?\s*\[\s*|\.)(?:i?startswith|i?endswith|i?contains|i?regex|i?exact|gte?|lte?|range|in|isnull|not|has)\b"##,
+            ),
+            "ORM filter operator on a secret field (ORM leak)",
+        ),
         // LDAP
         rule(
             946100,
@@ -198,6 +216,29 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn orm_lookups_on_a_secret_field_fire_but_ordinary_filters_do_not() {
+        for a in [
+            "password__startswith",
+            "created_by__user__password__regex",
+            "where[password][startsWith]",
+            "user.password.contains",
+            "api_key__gte",
+        ] {
+            assert!(fires(945130, a), "missed {a}");
+        }
+        for b in [
+            "username__startswith",
+            "name__icontains",
+            "password",
+            "password_confirmation",
+            "token_type",
+            "where[email][contains]",
+        ] {
+            assert!(!fires(945130, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn a_bracketed_operator_in_a_value_is_nosql_but_a_php_index_is_not() {
