@@ -6,6 +6,37 @@ use super::{
     rule,
 };
 
+/// PHP functions that run a shell command.
+macro_rules! php_shell_fns {
+    () => {
+        "system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec"
+    };
+}
+
+/// ... and those that run or show code: what a call through an array reaches for.
+macro_rules! php_exec_fns {
+    () => {
+        concat!(php_shell_fns!(), "|assert|eval|phpinfo")
+    };
+}
+
+/// ... and those that build or read code: what a call through a string reaches for.
+macro_rules! php_callables {
+    () => {
+        concat!(
+            php_exec_fns!(),
+            "|create_function|call_user_func|file_get_contents|readfile"
+        )
+    };
+}
+
+/// One index of a PHP variable: `[...]` or `{...}`.
+macro_rules! php_index {
+    () => {
+        r"(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\})"
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     let t = ATTACK;
     vec![
@@ -63,9 +94,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             DEC,
-            Regex(
-                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|(?:^|[^\w.>:$])(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:id|whoami|uname|ls|dir|pwd|hostname|ifconfig|ipconfig|netstat|ps|env|cat|wget|curl|nc|ncat|bash|powershell)\b|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##,
-            ),
+            Regex(concat!(
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|(?:^|[^\w.>:$])(?:"##,
+                php_shell_fns!(),
+                r##")\s*\(\s*(?:id|whoami|uname|ls|dir|pwd|hostname|ifconfig|ipconfig|netstat|ps|env|cat|wget|curl|nc|ncat|bash|powershell)\b|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##
+            )),
             "PHP function call with code-injection arguments",
         ),
         rule(
@@ -94,17 +127,29 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // name held in a variable (`$o->$f()`, `Foo::$v()`), a
                 // variable in parentheses (`($y)('id')`). A plain `$t('x')`
                 // is how Vue, Angular and jQuery code calls helpers.
-                r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))+(?:\s*/\*[^*]*\*/\s*)*\("##,
-                r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
-                r##"|(?:@\s*\$+\s*[a-z_]\w*|\$_+\b)(?:\s*(?:\[[^\]]{0,40}\]|\{[^}]{0,40}\}))*(?:\s*/\*[^*]*\*/)*\("##,
+                r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*"##,
+                php_index!(),
+                r##")+(?:\s*/\*[^*]*\*/\s*)*\("##,
+                r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*"##,
+                php_index!(),
+                r##")*(?:\s*/\*[^*]*\*/)*\("##,
+                r##"|(?:@\s*\$+\s*[a-z_]\w*|\$_+\b)(?:\s*"##,
+                php_index!(),
+                r##")*(?:\s*/\*[^*]*\*/)*\("##,
                 r##"|(?:->|::)\s*\$[a-z_]\w*\s*\(|\(\s*\$[a-z_]\w*\s*\)\s*\("##,
                 // A function named by a string, a parenthesised name or an
                 // array element (`"system"(ls)`, `('system')('id')`,
                 // `[system][0](ls)`), a string written in hex escapes or
                 // concatenated, then called (`"\x73y\x73tem"(ls)`,
                 // `"sys"."tem"('id')`).
-                r##"|\(\s*(?:/\*[^*]*\*/\s*)*\[?\s*['"]?\s*(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo|create_function|call_user_func|file_get_contents|readfile)\s*['"]?\s*\]?\s*(?:/\*[^*]*\*/\s*)*\)(?:\s*\[\s*0\s*\]\s*)?\("##,
-                r##"|['"]\s*(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo|create_function|call_user_func|file_get_contents|readfile)\s*['"]\s*\(|\[\s*['"]?(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|assert|eval|phpinfo)['"]?\s*\]\s*\[\s*0\s*\]\s*\("##,
+                r##"|\(\s*(?:/\*[^*]*\*/\s*)*\[?\s*['"]?\s*(?:"##,
+                php_callables!(),
+                r##")\s*['"]?\s*\]?\s*(?:/\*[^*]*\*/\s*)*\)(?:\s*\[\s*0\s*\]\s*)?\("##,
+                r##"|['"]\s*(?:"##,
+                php_callables!(),
+                r##")\s*['"]\s*\(|\[\s*['"]?(?:"##,
+                php_exec_fns!(),
+                r##")['"]?\s*\]\s*\[\s*0\s*\]\s*\("##,
                 r##"|['"](?:[^'"\\]*\\x[0-9a-f]{2}){2,}[^'"]*['"]\s*\(|['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("##
             )),
             "PHP dynamic call: through a variable, a string or an array element",

@@ -11,6 +11,14 @@ use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 mod tautology;
 use tautology::tautology;
 
+/// Keywords that open a SQL statement, for the rules that find one where a
+/// value starts (942361, 942362).
+macro_rules! statement_keywords {
+    () => {
+        "(?:create|drop|alter|truncate|insert|delete|update|select|union|declare)"
+    };
+}
+
 /// Built-in SQL functions, and keywords written with a parenthesis, of
 /// MySQL, PostgreSQL, SQL Server, Oracle and SQLite: names many languages
 /// share, so 942410 takes them only as a bare `name(` filling the value.
@@ -199,9 +207,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Notice,
             ATTACK,
             DEC,
-            Regex(
-                r##"^\s*[/;'"`)]+\s*(?:create|drop|alter|truncate|insert|delete|update|select|union|declare)(?:\s|\(|\[|$)"##,
-            ),
+            Regex(concat!(
+                r##"^\s*[/;'"`)]+\s*"##,
+                statement_keywords!(),
+                r##"(?:\s|\(|\[|$)"##
+            )),
             "SQL keyword after punctuation at the start of the value",
         ),
         rule(
@@ -211,9 +221,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(
-                r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)|^\s*exec(?:ute)?\s+(?:master\s*\.\s*\w*\s*\.\s*)?(?:sp|xp)(?:_\w*)?\s*$|^\s*[);!][\W\d]*?\bas\b[^;]{0,40}?\bfrom\b|^\s*[;)][^\w'"`]*(?:alter|union|create|drop|truncate|insert|delete|update|select|declare)\b|^\s*['"`][^\w'"`]*(?:alter|union|create|drop|truncate|insert|delete|update|select|declare)\b[^'"`]*$"##,
-            ),
+            Regex(concat!(
+                r##"^\s*exec(?:ute)?\s*\(\s*(?:['"@]|$)|^\s*exec(?:ute)?\s+(?:master\s*\.\s*\w*\s*\.\s*)?(?:sp|xp)(?:_\w*)?\s*$|^\s*[);!][\W\d]*?\bas\b[^;]{0,40}?\bfrom\b|^\s*[;)][^\w'"`]*"##,
+                statement_keywords!(),
+                r##"\b|^\s*['"`][^\w'"`]*"##,
+                statement_keywords!(),
+                r##"\b[^'"`]*$"##
+            )),
             "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), or a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`)",
         ),
         rule(
