@@ -981,6 +981,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                 while self.kind(k) == Some(Kind::Comma) {
                     match self.operand(k + 1, 0) {
                         Some((_, k2)) => k = self.skip_direction(k2),
+                        // A column-count probe leaves the list open before its
+                        // comment (`' ORDER BY 1,2,--+`): the comma ends it.
+                        None if matches!(self.kind(k + 1), None | Some(Kind::Comment)) => {
+                            k += 1;
+                            break;
+                        }
                         None => break,
                     }
                 }
@@ -1692,6 +1698,23 @@ mod tests {
         detected(
             &["1;SELECT @@version--", "'; SELECT CHAR(0x66)--"],
             &["select one, two", "please select char and version"],
+        );
+    }
+
+    #[test]
+    fn a_column_list_left_open_before_its_comment_is_a_probe() {
+        detected(
+            &[
+                "1' ORDER BY 1,2,--+",
+                "1' GROUP BY 1,2,--+",
+                "1 ORDER BY 1,2,3,-- -",
+                "x') order by 1,#",
+            ],
+            &[
+                "sort: order by 1,2, then 3",
+                "1' order by 1,2, newest first",
+                "order by 1,2,--",
+            ],
         );
     }
 
