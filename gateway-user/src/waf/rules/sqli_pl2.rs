@@ -62,9 +62,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"[\w)]['"]\s*(?:is\s+not\s+null\b|is\s+null\b|not\s+(?:like|between|regexp|rlike|in\s*\()|(?:mod|div)\s+['"\d(]|sounds\s+like\b|collate\s+['"]?\w)|[\w)]['"`]\s*\)*\s*(?:--[\s-]*|#)\s*$|^\s*(?:admin|administrator|root|sa)\s*['"`]\s*(?:$|[^\w\s]|(?:or|and)\b)"##,
+                r##"[\w)]['"]\s*(?:is\s+not\s+null\b|is\s+null\b|not\s+(?:like|between|regexp|rlike|in\s*\()|(?:mod|div)\s+['"\d(]|sounds\s+like\b|collate\s+['"]?\w)|[\w)]['"`]\s*\)*\s*(?:--[\s-]*|#)\s*$|^\s*(?:admin|administrator|root|sa)\s*['"`]\s*(?:$|[^\w\s]|(?:or|and)\b)|[\w)\\]['"]\s*(?:or|and|xor|\|\||&&)\s*(?:not\s+)?[a-z_]\w*\s*\(\s*\w+(?:\s*,\s*\w+)*\s*\)\s*(?:--|#|;)\s*$"##,
             ),
-            "Quote closed before a SQL-only operator (IS NULL, NOT LIKE, DIV, COLLATE), before a comment that ends the value, or after an administrator's login name",
+            "Quote closed before a SQL-only operator (IS NULL, NOT LIKE, DIV, COLLATE), before a comment that ends the value, after an administrator's login name, or before a logic word and a call that ends the query (`' or glob (id,id);`)",
         ),
         rule(
             942522,
@@ -510,6 +510,19 @@ mod tests {
         assert!(fires(942340, "x' and 'a'='a'#"));
         assert!(!fires(942340, "or 3=3"));
         assert!(!fires(942340, "red or blue -- your pick"));
+    }
+
+    #[test]
+    fn a_quote_closed_before_a_logic_word_and_a_call_that_ends_the_query_fires() {
+        assert!(fires(942520, "admin@juice-sh.op\\' or glob (id,id);"));
+        assert!(fires(
+            942520,
+            "admin@example.com' or sqlite_compileoption_used (id)--"
+        ));
+        assert!(fires(942520, "a'and not sqlite_compileoption_get(id)#"));
+        assert!(!fires(942520, "my parents' or friends (see above); then"));
+        assert!(!fires(942520, "the students' or teachers (all of them);"));
+        assert!(!fires(942520, "call f(x);"));
     }
 
     #[test]
