@@ -277,7 +277,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"(?:^|[^\w.:])(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b|\bcopy\s+[\w."]+\s+(?:from|to)\s+program\s*['"$]|\bcopy\s*\(\s*select\b[^;]*?\)\s*to\s*'/|\battach\s+database\s+['"]|\bbackup\s+(?:database|log)\s+[\w\[\]."]+\s+to\s+(?:disk|url|tape)s?\s*="##,
+                r##"(?:^|[^\w.:])(?:load_file|pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|lo_get|lo_put|lo_from_bytea|sys_eval|sys_exec|load_extension)\s*\(|\b(?:utl_file|utl_http|utl_inaddr|dbms_java|dbms_xmlgen|dbms_xmlquery|ctxsys\.drithsx)\s*\.|\binto\s+(?:out|dump)file\b|\bcopy\s+\(?\s*select\b.*\bto\s+program\b|\bcopy\s+[\w."]+\s+(?:from|to)\s+program\s*['"$]|\bcopy\s*\(\s*select\b[^;]*?\)\s*to\s*'/|\battach\s+database\s+['"]|\bbackup\s+(?:database|log)\s+[\w\[\]."]+\s+to\s+(?:disk|url|tape)s?\s*="##,
             ),
             "SQL file access, network function or program run",
         ),
@@ -513,6 +513,9 @@ mod tests {
         ));
         assert!(fires(942200, "1 and 1=load_file('/etc/passwd')"));
         assert!(fires(942200, "load_file(0x2f6574632f706173737764)"));
+        assert!(fires(942200, "lo_get(16400)"));
+        assert!(fires(942200, "1;SELECT lo_from_bytea(0, $$x$$)"));
+        assert!(!fires(942200, "call blob.lo_get(id) here"));
         // A method of the same name: `Bpf::load_file(path)`, `db.load_file(p)`.
         assert!(!fires(942200, "add a simpler Bpf::load_file(path)"));
         assert!(!fires(942200, "call db.load_file(p) first"));
