@@ -226,9 +226,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 statement_keywords!(),
                 r##"\b|^\s*['"`][^\w'"`]*"##,
                 statement_keywords!(),
-                r##"\b[^'"`]*$"##
+                r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()"##
             )),
-            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), or a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`)",
+            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`), or a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`)",
         ),
         rule(
             942340,
@@ -638,6 +638,22 @@ mod tests {
         assert!(fires(942362, "EXEC master..xp"));
         assert!(!fires(942362, "exec spa"));
         assert!(!fires(942362, "exec summary"));
+    }
+
+    #[test]
+    fn a_value_that_starts_a_statement_clause_fires() {
+        assert!(fires(942362, "DROP/*comment*/sampletable"));
+        assert!(fires(942362, "DROP sampletable;--"));
+        assert!(fires(
+            942362,
+            "FROM ack_variable WHERE name=\"cron_last\";&sql_delimit"
+        ));
+        assert!(fires(942362, "from `users` where id in (1)"));
+        assert!(!fires(942362, "drop shipping; -- what is it?"));
+        assert!(!fires(942362, "Drop me a line; # 5"));
+        assert!(!fires(942362, "from home where it is quiet"));
+        assert!(!fires(942362, "from time to time where x = y"));
+        assert!(!fires(942362, "drop /* a comment in prose */"));
     }
 
     #[test]
