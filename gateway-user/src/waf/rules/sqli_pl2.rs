@@ -226,9 +226,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 statement_keywords!(),
                 r##"\b|^\s*['"`][^\w'"`]*"##,
                 statement_keywords!(),
-                r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()"##
+                r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()|^\s*select\s+(?:-?\d+|'[^']*'|"[^"]*"|null|@@?\w+)(?:\s*,\s*(?:-?\d+|'[^']*'|"[^"]*"|null|@@?\w+))+\s*(?:;|--|#|$)"##
             )),
-            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`), or a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`)",
+            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`), a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`), or a SELECT of literals alone (`select 1,2,3`)",
         ),
         rule(
             942340,
@@ -663,6 +663,11 @@ mod tests {
         assert!(!fires(942362, "from home where it is quiet"));
         assert!(!fires(942362, "from time to time where x = y"));
         assert!(!fires(942362, "drop /* a comment in prose */"));
+        assert!(fires(942362, "select 1,1,1,1,1,1,1"));
+        assert!(fires(942362, "select 'foo','bar',1,2,3,4"));
+        assert!(fires(942362, "SELECT @version,@@datadir;"));
+        assert!(!fires(942362, "select 1, 2 or 3 items"));
+        assert!(!fires(942362, "select 1"));
     }
 
     #[test]
