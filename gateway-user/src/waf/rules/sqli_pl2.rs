@@ -8,7 +8,9 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 
+mod probe;
 mod tautology;
+use probe::quote_probe;
 use tautology::tautology;
 
 /// Keywords that open a SQL statement, for the rules that find one where a
@@ -41,6 +43,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // compute its chain (see `detector_gates`); `tautology` tests its bytes first.
             Detector(tautology, b""),
             "SQL tautology: an operand compared with itself after a logic word or a quote break",
+        ),
+        rule(
+            942110,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(quote_probe, b"'\"`"),
+            "SQL error probe: a short value that opens with a quote left open, right before SQL punctuation",
         ),
         rule(
             942450,
