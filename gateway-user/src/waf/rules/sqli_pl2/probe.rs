@@ -1,10 +1,11 @@
-//! The error probe that opens with a quote (`"! Y`, `' ? # = #`, `'1001'='10`,
-//! `` `>6fbdec2 ``): a short value whose first character is a quote left open,
-//! right before SQL punctuation, sent to see whether the query breaks. CRS reads
-//! any value that starts or ends with a quote (942110, paranoia 2) and lets other
-//! rules add to it; this reads the narrower shape alone. A quote before a word
-//! (`"Hello`), a year (`'90s hits`) or a number then a word (`"5 stars!`), a pair
-//! of quotes (`''`, a Markdown fence), and prose are not probes.
+//! The error probe built on a quote left open (`"! Y`, `' ? # = #`, `'1001'='10`,
+//! `` `>6fbdec2 ``, `x == '`): a short value whose first character is an open
+//! quote right before SQL punctuation, or whose last character is one right
+//! after it, sent to see whether the query breaks. CRS reads any value that
+//! starts or ends with a quote (942110, paranoia 2) and lets other rules add to
+//! it; this reads the narrower shape alone. A quote before a word (`"Hello`), a
+//! year (`'90s hits`) or a number then a word (`"5 stars!`), a pair of quotes
+//! (`''`, a Markdown fence), and prose are not probes.
 
 /// Longest value read as a probe.
 const MAX_PROBE: usize = 40;
@@ -12,28 +13,48 @@ const MAX_PROBE: usize = 40;
 /// Characters SQL gives a meaning to; a probe carries at least one.
 const SQL_PUNCTUATION: &[u8] = b"#;=()*!?|&<>^%~";
 
-/// Whether `s` is a quote-opened error probe.
+/// Whether `s` is an error probe built on a quote left open at either end.
 pub(in crate::waf::rules) fn quote_probe(s: &str) -> bool {
     let b = s.trim().as_bytes();
+    (2..=MAX_PROBE).contains(&b.len())
+        && (opens(b) || closes(b))
+        && b.iter().filter(|&&c| is_quote(c)).count() % 2 == 1
+        && !prose(b)
+}
+
+/// The value opens with a quote, not doubled, right before punctuation (alone,
+/// after blanks only or after digits only), and carries SQL punctuation.
+fn opens(b: &[u8]) -> bool {
     let Some((&open, rest)) = b.split_first() else {
         return false;
     };
-    if b.len() > MAX_PROBE || !is_quote(open) || rest.first().is_some_and(|&c| c == open) {
+    if !is_quote(open) || rest.first() == Some(&open) {
         return false;
     }
-    // Right after the quote: punctuation, alone or after blanks only or digits only.
     let lead = rest
         .iter()
         .take_while(|c| c.is_ascii_whitespace() || c.is_ascii_digit())
         .count();
     let (head, tail) = rest.split_at(lead);
     let uniform = head.iter().all(u8::is_ascii_whitespace) || head.iter().all(u8::is_ascii_digit);
-    if !uniform || !tail.first().is_some_and(u8::is_ascii_punctuation) {
+    uniform
+        && tail.first().is_some_and(u8::is_ascii_punctuation)
+        && b.iter().any(|c| SQL_PUNCTUATION.contains(c))
+}
+
+/// The value ends with a quote, not doubled, right after SQL punctuation
+/// (blanks between allowed): `x == '`, `id="`.
+fn closes(b: &[u8]) -> bool {
+    let Some((&close, rest)) = b.split_last() else {
+        return false;
+    };
+    if !is_quote(close) || rest.last() == Some(&close) {
         return false;
     }
-    b.iter().filter(|&&c| is_quote(c)).count() % 2 == 1
-        && b.iter().any(|c| SQL_PUNCTUATION.contains(c))
-        && !prose(b)
+    rest.iter()
+        .rev()
+        .find(|c| !c.is_ascii_whitespace())
+        .is_some_and(|c| SQL_PUNCTUATION.contains(c))
 }
 
 fn is_quote(c: u8) -> bool {
@@ -78,6 +99,9 @@ mod tests {
             "\";}7b6",
             "`!1",
             "'<b>",
+            "x == '",
+            "pay=div id=\"",
+            "^'",
         ] {
             assert!(quote_probe(probe), "{probe}");
         }
@@ -97,6 +121,9 @@ mod tests {
             "\"a\" = \"b\"",
             "'-1",
             "' is not?--",
+            "''",
+            "the answer is (\"",
+            "a = \"\"",
         ] {
             assert!(!quote_probe(benign), "{benign}");
         }
