@@ -122,9 +122,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*['"`]?\s*[\w.`\[\]]+\s*(?:=|<>|!=|<=|>=|<|>|(?:\bnot\s+|\bsounds\s+)?(?:\blike|\bilike|\brlike|\bregexp|\bin|\bbetween))\s*['"(]\s*$|^\s*(?:[^"'`\s][^"'`]*|\d+)["'`]\s*(?:or|xor|and|not|div|like|between|\|\||&&)\s*[\w"'`][+&!@()-]|^\s*(?:-?\d+|\w)?['`]\s*$|^\s*['"`]\s*(?:null|(?:or|and|xor|\|\||&&)\s*['"`])\s*$|^\s*(?:'\s+'|"\s+"|`\s+`)\s*$|^\s*['"`]\s*=\s*['"`]|^\s*['"`]\s*(?:[-+*/%^|&]|div\b|xor\b|mod\b)\s*\d+\s*(?:--|#|/\*|$)"##,
+                r##"^\s*['"`]?\s*[\w.`\[\]]+\s*(?:=|<>|!=|<=|>=|<|>|(?:\bnot\s+|\bsounds\s+)?(?:\blike|\bilike|\brlike|\bregexp|\bin|\bbetween))\s*['"(]\s*$|^\s*(?:[^"'`\s][^"'`]*|\d+)["'`]\s*(?:or|xor|and|not|div|like|between|\|\||&&)\s*[\w"'`][+&!@()-]|^\s*(?:-?\d+|\w)?['`]\s*$|^\s*['"`]\s*(?:null|(?:or|and|xor|\|\||&&)\s*['"`])\s*$|^\s*(?:'\s+'|"\s+"|`\s+`|"'|'")\s*$|^\s*['"`]\s*=\s*['"`]|^\s*['"`]\s*(?:[-+*/%^|&]|div\b|xor\b|mod\b)\s*\d+\s*(?:--|#|/\*|$)"##,
             ),
-            "SQL comparison cut open (a name, an operator and a dangling quote or paren), a literal closed before a logic word and an operator, or a quote probe as the whole value (a lone quote, `-1'`, `'null`, `' or \"`, `' '`)",
+            "SQL comparison cut open (a name, an operator and a dangling quote or paren), a literal closed before a logic word and an operator, or a quote probe as the whole value (a lone quote, `-1'`, `'null`, `' or \"`, `' '`, `\"'`)",
         ),
         rule(
             942400,
@@ -406,6 +406,8 @@ mod tests {
         assert!(fires(942330, "' '"));
         assert!(fires(942330, "\"  \""));
         assert!(!fires(942330, "\"\""));
+        assert!(fires(942330, "\"'"));
+        assert!(fires(942330, "'\""));
         assert!(!fires(942330, "'null' is not a value"));
         assert!(!fires(942330, "5'11"));
         assert!(!fires(942330, "'or' is a word"));

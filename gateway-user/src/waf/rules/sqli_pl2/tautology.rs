@@ -68,8 +68,11 @@ fn same_operands(b: &[u8], op: usize, end: usize, quoted: bool) -> bool {
     let logic_before = start == 0 || ends_with_logic(&b[..start]);
     let comment_after = starts_with_comment(rest);
     // Two bare words (`a=a`) read as a condition only after a logic word, with a
-    // comment behind, or as the whole value's start when a quote breaks it out.
-    comment_after || (logic_before && (l_quoted || r_quoted || start > 0))
+    // comment behind, or as the whole value's start when a quote breaks it out;
+    // a number compared with itself (`1=1`) also as the whole value.
+    let whole_number =
+        start == 0 && rest.iter().all(u8::is_ascii_whitespace) && l.iter().all(u8::is_ascii_digit);
+    comment_after || whole_number || (logic_before && (l_quoted || r_quoted || start > 0))
 }
 
 /// The word before `b[..op]` (spaces, one quote around it, then spaces and
@@ -190,6 +193,15 @@ mod tests {
         assert!(tautology("'1'='1'='1"));
         assert!(tautology("1 or 1=1"));
         assert!(tautology("admin' AND 'X' = 'x' #"));
+    }
+
+    #[test]
+    fn a_number_compared_with_itself_as_the_whole_value_is_a_tautology() {
+        assert!(tautology("1=1"));
+        assert!(tautology(" 2 = 2 "));
+        assert!(!tautology("1=1 is always true"));
+        assert!(!tautology("1=2"));
+        assert!(!tautology("x=1=1"));
     }
 
     #[test]
