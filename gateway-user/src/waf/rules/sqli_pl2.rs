@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Detector(quote_probe, b"'\"`"),
-            "SQL error probe: a short value that opens with a quote left open, right before SQL punctuation",
+            "SQL error probe: a short value with a quote left open at its start, right before SQL punctuation, or at its end, right after it",
         ),
         rule(
             942450,
