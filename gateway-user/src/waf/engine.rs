@@ -12,7 +12,7 @@ use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
 use super::recent::Recent;
 use super::request::RequestView;
-use super::rules::{Category, Check, Severity, builtin};
+use super::rules::{Category, Check, Severity, builtin, plain_sql_name};
 use super::sets::{RegexRule, Sets};
 use super::symbols::Symbols;
 use super::transform::{Effect, Triggers, base64_decode};
@@ -450,11 +450,14 @@ impl Engine {
         // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
         // keys) cannot carry any built-in attack; only custom rules look at it.
         // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
+        // At paranoia 2, a SQL system name alone (`information_schema`,
+        // `xp_cmdshell`) is a probe, read by 942143.
         let plain = !matches!(
             field.kind,
             FieldKind::Method | FieldKind::Header | FieldKind::FileName
         ) && field.value.len() < 64
-            && is_plain(field.value.as_bytes());
+            && is_plain(field.value.as_bytes())
+            && !(policy.paranoia >= 2 && plain_sql_name(field.value.as_bytes()));
         if plain && self.custom.is_empty() {
             return;
         }

@@ -87,6 +87,23 @@ fn a_lone_server_variable_is_no_plain_token() {
 }
 
 #[test]
+fn a_sql_system_name_alone_is_read_at_paranoia_2_only() {
+    // A plain token skips every rule, but at paranoia 2 `xp_cmdshell` alone is a probe.
+    let pl2 = engine("{ paranoia: 2 }");
+    let v = Req::get("q=xp_cmdshell").run(&pl2);
+    assert!(v.blocked, "{:?}", v.matches);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 942143),
+        "{:?}",
+        v.matches
+    );
+    let v = Req::get("sort=column_name").run(&pl2);
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+    let v = Req::get("q=xp_cmdshell").run(&default_engine());
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+}
+
+#[test]
 fn benign_api_request_scores_zero() {
     let mut r = Req::post(
         "application/json",

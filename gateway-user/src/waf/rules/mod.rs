@@ -19,6 +19,7 @@ mod protocol;
 mod rce;
 mod sqli;
 mod sqli_pl2;
+pub(super) use sqli_pl2::plain_sql_name;
 mod ssrf;
 mod xss;
 

@@ -30,6 +30,36 @@ macro_rules! sql_callables {
     };
 }
 
+/// SQL system catalogs and databases, and MSSQL/Oracle procedures and packages,
+/// spelled as a plain token (letters, digits, `_`): a whole value that is one of
+/// them is a probe (942143). The engine skips plain tokens before any rule, so at
+/// paranoia 2 it lets these through to the rules (`plain_sql_name`).
+macro_rules! sql_system_names {
+    () => {
+        "information_schema|pg_catalog|pg_shadow|pg_toast|pg_authid|sqlite_master|sqlite_temp_master|sqlite_schema|sysobjects|syscolumns|sysdatabases|sysusers|msysaccessobjects|msysaccessstorage|msysaccessxml|msysaces|msysobjects|msysqueries|msysrelationships|msysmodules|msysmodules2|tempdb|msdb|xp_cmdshell|xp_dirtree|xp_regread|xp_regwrite|xp_fileexist|xp_subdirs|xp_servicecontrol|xp_availablemedia|xp_loginconfig|xp_makecab|xp_ntsec_enumdomains|xp_terminate_process|sp_executesql|sp_password|sp_oacreate|sp_oamethod|sp_makewebtask|sp_addextendedproc|sp_configure|openrowset|opendatasource|openquery|utl_http|utl_inaddr|utl_file|utl_smtp|utl_tcp|dbms_pipe|dbms_lock|dbms_java|dbms_xmlgen|sys_eval|sys_exec"
+    };
+}
+
+/// Whether a plain token is one of `sql_system_names!` (ASCII case ignored).
+pub(in crate::waf) fn plain_sql_name(value: &[u8]) -> bool {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<_> = sql_system_names!().split('|').collect();
+        names.sort_unstable();
+        names
+    });
+    let mut buf = [0u8; 24];
+    let Some(lower) = buf.get_mut(..value.len()) else {
+        return false;
+    };
+    if value.len() < 4 {
+        return false;
+    }
+    for (d, s) in lower.iter_mut().zip(value) {
+        *d = s.to_ascii_lowercase();
+    }
+    std::str::from_utf8(lower).is_ok_and(|l| NAMES.binary_search(&l).is_ok())
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
         rule(
@@ -285,6 +315,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             NO_COMMENTS,
             Regex(r##"\bnorthwind\b"##),
             "Sample SQL database name (the system ones are 942140)",
+        ),
+        rule(
+            942143,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(concat!(r##"^\s*(?:"##, sql_system_names!(), r##")\s*$"##)),
+            "SQL system catalog, database or procedure name as the whole value",
         ),
         rule(
             942172,
@@ -661,6 +701,23 @@ mod tests {
         assert!(fires(942362, "EXEC master..xp"));
         assert!(!fires(942362, "exec spa"));
         assert!(!fires(942362, "exec summary"));
+    }
+
+    #[test]
+    fn a_system_catalog_or_procedure_name_alone_fires() {
+        assert!(fires(942143, "information_schema"));
+        assert!(fires(942143, "InFoRmaTioN_ScHemA"));
+        assert!(fires(942143, "xp_cmdshell"));
+        assert!(fires(942143, "MSysAccessObjects"));
+        assert!(!fires(942143, "the information_schema docs"));
+        assert!(!fires(942143, "tempdb_size"));
+        assert!(super::plain_sql_name(b"XP_DIRTREE"));
+        assert!(super::plain_sql_name(b"msdb"));
+        assert!(!super::plain_sql_name(b"ms"));
+        assert!(!super::plain_sql_name(
+            b"information_schema_and_more_than_24"
+        ));
+        assert!(!super::plain_sql_name(b"varchar"));
     }
 
     #[test]
