@@ -1,11 +1,12 @@
-//! The whole engine on arbitrary query strings and bodies of every content type.
+//! The whole engine on arbitrary query strings and bodies of every content type,
+//! at paranoia 2 (every paranoia-1 rule runs there too).
 #![no_main]
 use std::sync::LazyLock;
 
 use gateway::waf::{Engine, RequestView, WafConfig};
 use libfuzzer_sys::fuzz_target;
 
-static ENGINE: LazyLock<Engine> = LazyLock::new(|| match Engine::compile(&WafConfig { decode_base64: true, ..WafConfig::default() }) {
+static ENGINE: LazyLock<Engine> = LazyLock::new(|| match Engine::compile(&WafConfig { decode_base64: true, paranoia: 2, ..WafConfig::default() }) {
     Ok(e) => e,
     Err(e) => panic!("default config must compile: {e}"),
 });
