@@ -64,23 +64,22 @@ pub(in crate::waf) fn plain_sql_name(value: &[u8]) -> bool {
         && listed_sql_name(value)
 }
 
-/// The lookup behind `plain_sql_name`: lengths compared before bytes.
+/// The lookup behind `plain_sql_name`: lengths compared before bytes, the value
+/// lowercased as it is compared (the names are lowercase).
 fn listed_sql_name(value: &[u8]) -> bool {
     static NAMES: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLock::new(|| {
         let mut names: Vec<_> = sql_system_names!().split('|').map(str::as_bytes).collect();
         names.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         names
     });
-    let mut buf = [0u8; 24];
-    let Some(lower) = buf.get_mut(..value.len()) else {
-        return false;
-    };
-    for (d, s) in lower.iter_mut().zip(value) {
-        *d = s.to_ascii_lowercase();
-    }
-    let lower = &*lower;
     NAMES
-        .binary_search_by(|n| n.len().cmp(&lower.len()).then_with(|| (*n).cmp(lower)))
+        .binary_search_by(|n| {
+            n.len().cmp(&value.len()).then_with(|| {
+                n.iter()
+                    .copied()
+                    .cmp(value.iter().map(u8::to_ascii_lowercase))
+            })
+        })
         .is_ok()
 }
 

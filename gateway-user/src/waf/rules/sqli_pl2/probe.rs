@@ -7,6 +7,8 @@
 //! year (`'90s hits`) or a number then a word (`"5 stars!`), a pair of quotes
 //! (`''`, a Markdown fence), and prose are not probes.
 
+use super::tautology::quote;
+
 /// Longest value read as a probe.
 const MAX_PROBE: usize = 40;
 
@@ -18,7 +20,7 @@ pub(in crate::waf::rules) fn quote_probe(s: &str) -> bool {
     let b = s.trim().as_bytes();
     (2..=MAX_PROBE).contains(&b.len())
         && (opens(b) || closes(b))
-        && b.iter().filter(|&&c| is_quote(c)).count() % 2 == 1
+        && b.iter().filter(|&&c| quote(c)).count() % 2 == 1
         && !prose(b)
 }
 
@@ -28,7 +30,7 @@ fn opens(b: &[u8]) -> bool {
     let Some((&open, rest)) = b.split_first() else {
         return false;
     };
-    if !is_quote(open) || rest.first() == Some(&open) {
+    if !quote(open) || rest.first() == Some(&open) {
         return false;
     }
     let lead = rest
@@ -48,17 +50,13 @@ fn closes(b: &[u8]) -> bool {
     let Some((&close, rest)) = b.split_last() else {
         return false;
     };
-    if !is_quote(close) || rest.last() == Some(&close) {
+    if !quote(close) || rest.last() == Some(&close) {
         return false;
     }
     rest.iter()
         .rev()
         .find(|c| !c.is_ascii_whitespace())
         .is_some_and(|c| SQL_PUNCTUATION.contains(c))
-}
-
-fn is_quote(c: u8) -> bool {
-    matches!(c, b'\'' | b'"' | b'`')
 }
 
 /// Two words of three letters or more in a row, separated by blanks.

@@ -49,7 +49,8 @@ fn word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-fn quote(c: u8) -> bool {
+/// A SQL quote: single, double or backtick (shared with `probe`).
+pub(super) fn quote(c: u8) -> bool {
     matches!(c, b'\'' | b'"' | b'`')
 }
 
