@@ -4,12 +4,13 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
-use crate::waf::sqli::{is_sql_statement, is_sqli};
+use crate::waf::sqli::{is_sql_statement, is_sqli, joined_words};
 use crate::waf::transform::{hex_val, remove_comments, replace_comments};
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
-/// (`UN/**/ION` evasions aimed at filters that strip comments) and with them as the
-/// spaces SQL reads (`SELECT/**/pg_sleep(5)`); when it is peppered with
+/// (`UN/**/ION` evasions aimed at filters that strip comments), with them as the
+/// spaces SQL reads (`SELECT/**/pg_sleep(5)`) and with only those that split a SQL
+/// word removed (`/**/UN/**/ION/**/SEL/**/ECT/**/password`; `un<>ion sel<>ect` too); when it is peppered with
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
 /// without them; when a SQL word sits between `+` signs (`'+or+'1'='1`), with them as
 /// spaces; with typographic quotes and dashes as the ASCII ones a best-fit code page
@@ -27,13 +28,18 @@ fn sqli_detector(s: &str) -> bool {
     if memchr::memchr3(b'/', b'%', b'+', b).is_some()
         && ((b.contains(&b'/')
             && s.contains("/*")
-            && (is_sqli(&remove_comments(s)) || is_sqli(&replace_comments(s))))
+            && (is_sqli(&remove_comments(s))
+                || is_sqli(&replace_comments(s))
+                || joined_words(s).is_some_and(|j| is_sqli(&j))))
             || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
             || (plus_spaced(b) && is_sqli(&s.replace('+', " "))))
     {
         return true;
     }
-    best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
+    (memchr::memchr(b'<', b).is_some()
+        && s.contains("<>")
+        && joined_words(s).is_some_and(|j| is_sqli(&j)))
+        || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
         || escapes(b).is_some_and(|plain| is_sqli(&plain))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
 }

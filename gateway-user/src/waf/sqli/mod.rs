@@ -64,6 +64,52 @@ pub fn is_sql_statement(input: &str) -> bool {
     }
 }
 
+/// The value with the comments and `<>` that split a SQL word removed and the
+/// others read as a space: `UN/**/ION SEL/**/ECT` is `UNION SELECT`, `un<>ion` is
+/// `union`, as a filter that strips such marks hands them to the database.
+/// `None` when no word was split. MySQL's executable comments (`/*!`) are left
+/// to the tokenizer.
+pub fn joined_words(input: &str) -> Option<String> {
+    let b = input.as_bytes();
+    let letters_before = |s: &str| s.bytes().rev().take_while(u8::is_ascii_alphabetic).count();
+    let mut out = String::with_capacity(input.len());
+    let (mut i, mut last, mut joined) = (0, 0, false);
+    while i < b.len() {
+        let end = match b[i..] {
+            [b'/', b'*', c, ..] if c != b'!' => input[i + 2..].find("*/").map(|p| i + p + 4),
+            [b'<', b'>', ..] => Some(i + 2),
+            _ => None,
+        };
+        let Some(end) = end else {
+            i += 1;
+            continue;
+        };
+        out.push_str(&input[last..i]);
+        let left = letters_before(&out);
+        let right = b[end..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let mut word = [0u8; 24];
+        let split = left > 0 && right > 0 && left + right <= word.len() && {
+            let w = &mut word[..left + right];
+            w[..left].copy_from_slice(&out.as_bytes()[out.len() - left..]);
+            w[left..].copy_from_slice(&b[end..end + right]);
+            w.make_ascii_lowercase();
+            tokenizer::is_sql_word(w)
+        };
+        if split {
+            joined = true;
+        } else {
+            out.push(' ');
+        }
+        i = end;
+        last = end;
+    }
+    out.push_str(&input[last..]);
+    joined.then_some(out)
+}
+
 /// The first context in which `input` reads as a SQL injection.
 pub fn sqli_context(input: &str) -> Option<Context> {
     // A single word or number is never an injection on its own.
@@ -202,6 +248,22 @@ mod tests {
         ] {
             assert!(!is_sql_statement(b), "false positive: {b}");
         }
+    }
+
+    #[test]
+    fn words_split_by_comments_or_angle_pairs_are_joined() {
+        assert_eq!(
+            joined_words("/**/UN/**/ION/**/SEL/**/ECT/**/password").as_deref(),
+            Some(" UNION SELECT password")
+        );
+        assert_eq!(
+            joined_words("\"un<>ion sel<>ect\"").as_deref(),
+            Some("\"union select\"")
+        );
+        // Comments between words, a MySQL executable comment and `a<>b` split nothing.
+        assert_eq!(joined_words("1/**/UNION/**/SELECT/**/2"), None);
+        assert_eq!(joined_words("/*!50000UNION*/"), None);
+        assert_eq!(joined_words("a<>b"), None);
     }
 
     #[test]

@@ -43,7 +43,13 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
                     // A run longer than the buffer is no SQL word (`is_sql_word`).
                     lower.get(..run.len()).is_some_and(is_lower_sql_word)
                 };
-                if sql {
+                // MySQL's `\N` glued to a keyword is NULL and the keyword
+                // (`SELECT\NFROM`): the word after the `N` counts too.
+                let after_null = start > 0
+                    && b[start - 1] == b'\\'
+                    && run[0] == b'N'
+                    && lower.get(1..run.len()).is_some_and(is_lower_sql_word);
+                if sql || after_null {
                     return false;
                 }
             }

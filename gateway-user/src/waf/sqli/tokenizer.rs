@@ -413,6 +413,26 @@ pub(super) fn classify_bytes(lower: &[u8]) -> Kind {
     }
 }
 
+/// The word at `pos` is a SQL keyword (not a name or a function).
+fn keyword_at(b: &[u8], pos: usize) -> bool {
+    let len = b[pos..].iter().take_while(|&&c| is_word_char(c)).count();
+    let mut buf = [0u8; 16];
+    len <= buf.len() && {
+        let w = &mut buf[..len];
+        w.copy_from_slice(&b[pos..pos + len]);
+        w.make_ascii_lowercase();
+        !matches!(classify_bytes(w), Kind::Bare | Kind::Num)
+    }
+}
+
+/// A lowercase ASCII word SQL knows: a keyword, operator word or known function.
+pub(super) fn is_sql_word(lower: &[u8]) -> bool {
+    classify_bytes(lower) != Kind::Bare
+        || KNOWN_FUNCTIONS
+            .binary_search_by(|f| f.as_bytes().cmp(lower))
+            .is_ok()
+}
+
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
 fn keeps_class_before_paren(k: Kind, lower: &[u8]) -> bool {
     matches!(k, Kind::Union | Kind::Logic | Kind::Group)
@@ -529,11 +549,12 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
             pos += ch.len_utf8();
             continue;
         }
-        // MySQL reads `\N` as NULL; any other backslash outside a string is noise a
-        // lexer skips (`SELECT\UNION`, `WHERE\1=\1`).
+        // MySQL reads `\N` as NULL, also glued to a keyword (`SELECT\NFROM t`); any
+        // other backslash outside a string is noise a lexer skips (`SELECT\UNION`,
+        // `WHERE\1=\1`). A path's `\Names` is no NULL.
         if c == b'\\' {
             if matches!(b.get(pos + 1), Some(b'N'))
-                && !b.get(pos + 2).is_some_and(|&n| is_word_char(n))
+                && (!b.get(pos + 2).is_some_and(|&n| is_word_char(n)) || keyword_at(b, pos + 2))
             {
                 pos += 2;
                 if !out.push(Token {
@@ -1182,6 +1203,11 @@ mod tests {
             vec![Stmt, Union, Stmt, Num]
         );
         assert_eq!(kinds("1=\\N", Context::Bare), vec![Num, Op, Num]);
+        assert_eq!(
+            kinds("SELECT\\NFROM t", Context::Bare),
+            vec![Stmt, Num, Keyword, Bare]
+        );
+        assert_eq!(kinds("c:\\Names", Context::Bare), vec![Bare, Other, Bare]);
         assert_eq!(
             kinds("{ts 1}UNION SELECT 2", Context::Bare),
             vec![Num, Union, Stmt, Num]

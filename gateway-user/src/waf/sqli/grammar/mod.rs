@@ -549,8 +549,22 @@ impl<'s, 'a> Parser<'s, 'a> {
                     None | Some(Kind::Comma | Kind::Comment | Kind::Keyword)
                 );
         }
-        (self.is_word(j, "select") && (j + 1 == self.t.len() || self.stmt_valid(j)))
+        (self.is_word(j, "select")
+            && (j + 1 == self.t.len() || self.stmt_valid(j) || self.signed_select_list(j + 1)))
             || self.values_row(j)
+    }
+
+    /// After `UNION SELECT`, from `k`: a sign, then an operand or the end of the
+    /// value (`union select -1,2`, `/*!UNION*/ /*!SELECT*/+`, whose `+` a query
+    /// string would have read as a space).
+    fn signed_select_list(&self, k: usize) -> bool {
+        self.t
+            .get(k)
+            .is_some_and(|t| t.kind == Kind::Op && matches!(t.text, "+" | "-" | "~" | "!"))
+            && matches!(
+                self.kind(k + 1),
+                None | Some(Kind::Num | Kind::Func | Kind::Var | Kind::LParen)
+            )
     }
 
     /// `SELECT col FROM table` at `j`, then the end of the subquery or its WHERE:
@@ -798,7 +812,7 @@ impl<'s, 'a> Parser<'s, 'a> {
             },
             Kind::Logic => {
                 let Some(ev) = self.expr(i + 1, 0) else {
-                    return false;
+                    return quoted && self.logic_then_cut(i);
                 };
                 let after = self.kind(ev.end);
                 let terminal = matches!(
@@ -866,7 +880,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                     {
                         return true;
                     }
-                    false
+                    self.logic_then_cut(i)
                 } else {
                     ev.cmp_strict && prefix != Prefix::Bare
                         || (ev.cmp_strict && ev.ops == 1 && terminal)
@@ -1731,6 +1745,37 @@ mod tests {
                 "order by newest",
                 "order by date desc",
                 "order by price asc please",
+            ],
+        );
+    }
+
+    #[test]
+    fn union_select_then_a_sign_is_a_union() {
+        detected(
+            &[
+                "/*!UNiOn*/ /*!SeLEct*/+",
+                "1 union select -1,2",
+                "x union select ~0",
+            ],
+            &["Union Select Committee meeting", "union select a plan"],
+        );
+    }
+
+    #[test]
+    fn a_logic_word_after_a_closed_word_then_a_cut_is_sql_whatever_stands_between() {
+        detected(
+            &[
+                "'or(glob 1)--",
+                "x' or a[id] is not null--",
+                "a'or?--",
+                "admin' or x#",
+            ],
+            &[
+                "'or' is a word --",
+                "rock 'n' roll or jazz --",
+                "it's yours or mine --",
+                "x' or y -- see the notes",
+                "O'Neil or Smith --",
             ],
         );
     }

@@ -1,7 +1,8 @@
 //! Short probes: values too short to carry a whole condition, whose shape only a
 //! person testing for injection writes. The value opens with the application's
 //! quote and a logic word (`' or abc!`) or a comparison cut by a comment
-//! (`' = #`); with a logic word and a condition cut off at its operator (`xor 2 <`);
+//! (`' = #`); a one-word literal closed, a logic word and a few tokens cut off by
+//! a comment (`'or(glob 1)--`); with a logic word and a condition cut off at its operator (`xor 2 <`);
 //! with `)` and a comparison (`) like (`); it is one value, a comma and a tautology
 //! (`b,1=1`), a parameter glued to a continuation (`pay=AND x = 0)`), a call on a
 //! server information function (`COERCIBILITY(USER())`), a `VALUES` row of
@@ -61,6 +62,27 @@ impl Parser<'_, '_> {
                 next.kind,
                 Kind::Bare | Kind::Num | Kind::Var | Kind::Func | Kind::LParen | Kind::Keyword
             )
+    }
+
+    /// Quoted context, the logic word at `i` right after a one-word literal closed:
+    /// a few tokens of anything but strings, then the value ends in a comment that
+    /// only cuts the query (`'or(glob 1)--`, `x' or a[id] is not null--`). The
+    /// condition need not parse: the cut says the rest of the query is unwanted.
+    /// Prose that quotes `or` opens a string after it (`'or' is a word --`).
+    pub(super) fn logic_then_cut(&self, i: usize) -> bool {
+        let Some(last) = self.t.last() else {
+            return false;
+        };
+        let between = self.t.get(i + 1..self.t.len() - 1).unwrap_or_default();
+        self.word_prefix
+            && !between.is_empty()
+            && between.len() <= 8
+            && last.kind == Kind::Comment
+            && super::quiet_comment(last)
+            && !super::quoted_mark(last)
+            && between
+                .iter()
+                .all(|t| !matches!(t.kind, Kind::Str | Kind::Comment | Kind::Semi))
     }
 
     /// Quoted context: the value starts with the quote that closes the application's
