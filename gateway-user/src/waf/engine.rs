@@ -44,6 +44,23 @@ fn is_plain(value: &[u8]) -> bool {
     })
 }
 
+/// A value that writes its spaces as `+` (`;+cat+/etc/passwd`, `<svg+onload=..>`),
+/// with its `+` as spaces: a form encoding decoded once too few times, as payloads
+/// copied from query strings are sent. Only a value with no space and a `+`
+/// between two other characters; its own reading is inspected first.
+fn plus_as_space(field: &Field<'_>) -> Option<String> {
+    if !matches!(
+        field.kind,
+        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
+    ) {
+        return None;
+    }
+    let b = field.value.as_bytes();
+    let inner = b.get(1..b.len().saturating_sub(1))?;
+    (memchr::memchr(b'+', inner).is_some() && memchr::memchr(b' ', b).is_none())
+        .then(|| field.value.replace('+', " "))
+}
+
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
 /// More fields than `max_fields`.
@@ -394,6 +411,15 @@ impl Engine {
         let mut slots = self.chains.slots();
         for field in &fields.list {
             self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
+            if let Some(spaced) = plus_as_space(field) {
+                let alt = Field {
+                    kind: field.kind,
+                    prefix: field.prefix,
+                    key: field.key.clone(),
+                    value: Cow::Owned(spaced),
+                };
+                self.inspect_field(&alt, None, &mut self.chains.slots(), policy, &mut acc);
+            }
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
             {
