@@ -236,8 +236,10 @@ fn then<'a>(cur: Cow<'a, str>, step: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, s
     }
 }
 
+/// Whitespace and controls, and the byte-order mark, which JavaScript reads as
+/// a space (`javascript:\u{FEFF}alert(1)`).
 fn is_ws(c: char) -> bool {
-    c.is_whitespace() || c.is_control()
+    c.is_whitespace() || c.is_control() || c == '\u{FEFF}'
 }
 
 /// `is_ws` for an ASCII byte: controls, whitespace and DEL.
@@ -974,6 +976,10 @@ mod tests {
     fn whitespace_is_compressed_and_removed() {
         assert_eq!(compress_whitespace("a \t\n\x0b b"), "a b");
         assert_eq!(remove_whitespace("j a\tv\na"), "java");
+        assert_eq!(
+            remove_whitespace("javascript:\u{FEFF}alert"),
+            "javascript:alert"
+        );
         assert!(matches!(compress_whitespace("a b c"), Cow::Borrowed(_)));
     }
 

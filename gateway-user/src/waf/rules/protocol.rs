@@ -114,9 +114,24 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | XML,
             DEC,
             Regex(
-                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|\bphp:function\s*\(|xmlns:php\s*=|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;"##,
+                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|\bphp:function\s*\(|xmlns:php\s*=|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;|<\?xml\b[^>]*\bencoding\s*=\s*['"]?utf-?7"##,
             ),
-            "XML external entity or XInclude",
+            "XML external entity, XInclude or a UTF-7 document",
+        ),
+        rule(
+            947120,
+            Xxe,
+            2,
+            Critical,
+            ATTACK | XML,
+            DEC,
+            // A schema the parser would fetch from another host when it validates:
+            // a server-side request. Configuration files carry schema locations
+            // too, so from paranoia 2.
+            Regex(
+                r##"<[\w.-]+:(?:include|import|redefine)\b[^>]*\b(?:schemalocation|namespace)\s*=\s*['"]\s*(?:https?|ftp|file)://|\b(?:xsi:)?(?:nonamespace)?schemalocation\s*=\s*['"][^'"]*\b(?:https?|ftp|file)://"##,
+            ),
+            "XML schema fetched from a URL",
         ),
         rule(
             947110,
@@ -175,7 +190,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             HEADERS,
             RAW,
             Regex(
-                r##"\b(?:nikto|sqlmap|nmap|masscan|acunetix|nessus|openvas|w3af|wpscan|dirbuster|gobuster|dirb|wfuzz|ffuf|nuclei|zgrab|havij|zmeu|jaeles|arachni|skipfish|whatweb|fimap|commix|xsser|nosqlmap|netsparker|appscan|webinspect|paros|burpsuite|burp\s+collaborator|qualys|morfeus|jorgee|owasp[ _-]?zap|zaproxy|hydra|medusa|grabber|webshag|bbqsql|sqlninja|pangolin|bsqlbf|sqlsus|absinthe|nsauditor|wapiti|websecurify|ratproxy|dotdotpwn|struts-pwn|log4j-scan|interactsh|feroxbuster|fuzz faster u fool|dirsearch|xsstrike|tplmap|joomscan|droopescan|cmsmap|vega|brutus|detectify|wpscan|nmap scripting engine|masscan-ng|zmap|sslyze|testssl|l9explore|l9tcpid|cgichk|webvulnscan|netlab360|scaninfo@paloaltonetworks)\b"##,
+                r##"\b(?:nikto|sqlmap|nmap|masscan|acunetix|nessus|openvas|w3af|wpscan|dirbuster|gobuster|dirb|wfuzz|ffuf|nuclei|zgrab|havij|zmeu|jaeles|arachni|skipfish|whatweb|fimap|commix|xsser|nosqlmap|netsparker|appscan|webinspect|paros|burpsuite|burp\s+collaborator|qualys|morfeus|jorgee|owasp[ _-]?zap|zaproxy|hydra|medusa|grabber|webshag|bbqsql|sqlninja|pangolin|bsqlbf|sqlsus|absinthe|nsauditor|wapiti|websecurify|ratproxy|dotdotpwn|struts-pwn|log4j-scan|interactsh|feroxbuster|fuzz faster u fool|dirsearch|xsstrike|tplmap|joomscan|droopescan|cmsmap|vega|brutus|detectify|wpscan|nmap scripting engine|masscan-ng|zmap|sslyze|testssl|l9explore|l9tcpid|cgichk|webvulnscan|netlab360|scaninfo@paloaltonetworks|openvas\w*|[\w-]+\.nasl|(?:[\w-]+\.)+(?:burpcollaborator\.net|oastify\.com|interact\.sh|oast\.(?:pro|live|site|online|fun|me)|dnslog\.cn|ceye\.io|bxss\.me|xss\.ht|canarytokens\.com))\b"##,
             ),
             "Security scanner user agent",
         ),
@@ -216,6 +231,43 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_utf7_document_and_a_schema_fetched_from_a_url_fire() {
+        assert!(fires(947100, "<?xml version=\"1.0\" encoding=\"UTF-7\"?>"));
+        assert!(!fires(947100, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+        for a in [
+            "<xs:schema><xs:include namespace=\"http://xxe.example.com/\"/></xs:schema>",
+            "<x xsi:schemaLocation=\"http://evil.example.com/x.xsd\"/>",
+            "<x xsi:noNamespaceSchemaLocation='file:///etc/passwd'/>",
+        ] {
+            assert!(fires(947120, a), "missed {a}");
+        }
+        for b in [
+            "<xs:include schemaLocation=\"common.xsd\"/>",
+            "the schemaLocation attribute names a file",
+        ] {
+            assert!(!fires(947120, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn scanner_agents_and_callback_hosts_in_a_header_fire() {
+        for a in [
+            "Microsoft WinRM Client OpenVASVT",
+            "mercuryboard_user_agent_sql_injection.nasl'",
+            "Mozilla/5.0 (X11) root@w63gecoro.interact.sh",
+            "curl/8.0 x.oastify.com",
+        ] {
+            assert!(fires(913100, a), "missed {a}");
+        }
+        for b in [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36",
+            "interact.sh is a tool",
+        ] {
+            assert!(!fires(913100, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn orm_lookups_on_a_secret_field_fire_but_ordinary_filters_do_not() {

