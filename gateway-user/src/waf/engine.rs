@@ -15,7 +15,7 @@ use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin, plain_sql_name};
 use super::sets::{RegexRule, Sets};
 use super::symbols::Symbols;
-use super::transform::{Effect, Triggers, base64_decode};
+use super::transform::{Effect, Triggers, base64_decode, url_decode_repeated};
 use super::{RuleMatch, Verdict, WafError};
 
 /// Matches kept per request (the score still counts every rule).
@@ -44,21 +44,26 @@ fn is_plain(value: &[u8]) -> bool {
     })
 }
 
-/// A value that writes its spaces as `+` (`;+cat+/etc/passwd`, `<svg+onload=..>`),
-/// with its `+` as spaces: a form encoding decoded once too few times, as payloads
-/// copied from query strings are sent. Only a value with no space and a `+`
-/// between two other characters; its own reading is inspected first.
+/// A value that writes its spaces as `+` (`;+cat+/etc/passwd`, `<svg+onload=..>`,
+/// `%2B&&%2Bls`), URL-decoded, with its `+` as spaces: a form encoding decoded
+/// once too few times, as payloads copied from query strings are sent. Only a
+/// value of at most 2 KiB with a `+` between two characters that are neither a
+/// space nor a `+` (`C++` has none); its own reading is inspected first.
 fn plus_as_space(field: &Field<'_>) -> Option<String> {
     if !matches!(
         field.kind,
         FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
-    ) {
+    ) || field.value.len() > 2048
+        || !field.value.contains(['+', '%'])
+    {
         return None;
     }
-    let b = field.value.as_bytes();
-    let inner = b.get(1..b.len().saturating_sub(1))?;
-    (memchr::memchr(b'+', inner).is_some() && memchr::memchr(b' ', b).is_none())
-        .then(|| field.value.replace('+', " "))
+    let v = url_decode_repeated(&field.value);
+    let glued = v
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[1] == b'+' && !matches!(w[0], b' ' | b'+') && !matches!(w[2], b' ' | b'+'));
+    glued.then(|| v.replace('+', " "))
 }
 
 /// Request body larger than the inspection size under `oversize: block`.
