@@ -10,7 +10,8 @@ use crate::waf::transform::{hex_val, remove_comments, replace_comments};
 /// The grammar detector on the value and, when it has C comments, on the value without them
 /// (`UN/**/ION` evasions aimed at filters that strip comments), with them as the
 /// spaces SQL reads (`SELECT/**/pg_sleep(5)`) and with only those that split a SQL
-/// word removed (`/**/UN/**/ION/**/SEL/**/ECT/**/password`; `un<>ion sel<>ect` too); when it is peppered with
+/// word removed (`/**/UN/**/ION/**/SEL/**/ECT/**/password`; `un<>ion sel<>ect`,
+/// `un","ion` and zero-width spaces inside words too); when it is peppered with
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
 /// without them; when a SQL word sits between `+` signs (`'+or+'1'='1`), with them as
 /// spaces; with typographic quotes and dashes as the ASCII ones a best-fit code page
@@ -36,9 +37,7 @@ fn sqli_detector(s: &str) -> bool {
     {
         return true;
     }
-    (memchr::memchr(b'<', b).is_some()
-        && s.contains("<>")
-        && joined_words(s).is_some_and(|j| is_sqli(&j)))
+    (has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)))
         || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
         || escapes(b).is_some_and(|plain| is_sqli(&plain))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
@@ -169,6 +168,14 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
 /// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
 /// form-encoded payload sent where `+` is not decoded (JSON, a double-encoded
 /// query). "c++ or java", `a+b` and base64 have none.
+/// Marks other than comments that `joined_words` takes out of a word: `<>`, a
+/// JSON array's seam `","`, and (in non-ASCII values) invisible characters.
+fn has_split_mark(b: &[u8]) -> bool {
+    !b.is_ascii()
+        || memchr::memmem::find(b, b"<>").is_some()
+        || memchr::memmem::find(b, b"\",").is_some()
+}
+
 fn plus_spaced(b: &[u8]) -> bool {
     if !b.contains(&b'+') {
         return false;

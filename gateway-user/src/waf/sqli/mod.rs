@@ -64,9 +64,11 @@ pub fn is_sql_statement(input: &str) -> bool {
     }
 }
 
-/// The value with the comments and `<>` that split a SQL word removed and the
-/// others read as a space: `UN/**/ION SEL/**/ECT` is `UNION SELECT`, `un<>ion` is
-/// `union`, as a filter that strips such marks hands them to the database.
+/// The value with the comments, `<>`, JSON array seams (`","`) and invisible
+/// characters (zero-width spaces, soft hyphens) that split a SQL word removed and
+/// the others read as a space: `UN/**/ION SEL/**/ECT` is `UNION SELECT`, `un<>ion`
+/// and `un","ion` are `union`, as a filter that strips such marks, or an
+/// application that joins the array, hands them to the database.
 /// `None` when no word was split. MySQL's executable comments (`/*!`) are left
 /// to the tokenizer.
 pub fn joined_words(input: &str) -> Option<String> {
@@ -78,6 +80,16 @@ pub fn joined_words(input: &str) -> Option<String> {
         let end = match b[i..] {
             [b'/', b'*', c, ..] if c != b'!' => input[i + 2..].find("*/").map(|p| i + p + 4),
             [b'<', b'>', ..] => Some(i + 2),
+            // A JSON array's seam, which an application that joins the array
+            // closes: `["un","ion se","lect 1"]`, also escaped inside a string.
+            [b'"', b',', b'"', ..] => Some(i + 3),
+            [b'\\', b'"', b',', b'\\', b'"', ..] => Some(i + 5),
+            // Zero-width space, non-joiner, joiner, word joiner, byte-order mark.
+            [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => {
+                Some(i + 3)
+            }
+            // Soft hyphen.
+            [0xC2, 0xAD, ..] => Some(i + 2),
             _ => None,
         };
         let Some(end) = end else {
@@ -260,6 +272,15 @@ mod tests {
             joined_words("\"un<>ion sel<>ect\"").as_deref(),
             Some("\"union select\"")
         );
+        assert_eq!(
+            joined_words("' un\u{200B}ion se\u{200B}lect 1\u{200B},2").as_deref(),
+            Some("' union select 1 ,2")
+        );
+        assert_eq!(
+            joined_words(r#"un\",\"ion se","lect 1"#).as_deref(),
+            Some("union select 1")
+        );
+        assert_eq!(joined_words(r#"["a","b"]"#), None);
         // Comments between words, a MySQL executable comment and `a<>b` split nothing.
         assert_eq!(joined_words("1/**/UNION/**/SELECT/**/2"), None);
         assert_eq!(joined_words("/*!50000UNION*/"), None);
