@@ -60,6 +60,39 @@ pub fn sink_reference(s: &str) -> bool {
     })
 }
 
+/// True when `s` (decoded, lowercased) calls a sink whose name is spelled with
+/// whitespace or control characters between its letters: `a&Tab;l&Tab;e&Tab;r&Tab;t(1)`,
+/// entities decoded, is `alert(1)` to a browser that drops them, as it does in a
+/// `javascript:` URL. Nobody writes a word so, and the name alone is not in the
+/// value for the other rules to see.
+pub fn spelled_sink(s: &str) -> bool {
+    let b = s.as_bytes();
+    let skip = |mut i: usize| {
+        while b.get(i).is_some_and(|&c| c <= b' ') {
+            i += 1;
+        }
+        i
+    };
+    SINKS.iter().any(|sink| {
+        let word = sink.as_bytes();
+        memchr::memchr_iter(word[0], b).any(|start| {
+            if start > 0 && is_ident(b[start - 1]) {
+                return false;
+            }
+            let (mut i, mut gaps) = (start + 1, 0);
+            for &c in &word[1..] {
+                let j = skip(i);
+                gaps += usize::from(j > i);
+                if b.get(j) != Some(&c) {
+                    return false;
+                }
+                i = j + 1;
+            }
+            gaps > 0 && matches!(b.get(skip(i)), Some(b'(' | b'`'))
+        })
+    })
+}
+
 /// Whether the sink at `b[start..end]` is called or passed around as script does.
 fn used_as_script(b: &[u8], start: usize, end: usize) -> bool {
     let next = skip_ws_fwd(b, end);
@@ -309,6 +342,28 @@ mod tests {
             "eval('al'+'ert'+'(12)');//",
         ] {
             assert!(sink_reference(a), "missed {a}");
+        }
+    }
+
+    #[test]
+    fn a_sink_spelled_with_blanks_between_its_letters_and_called_is_found() {
+        use super::spelled_sink;
+        for a in [
+            "a\tl\te\tr\tt(1)",
+            "pro\nmpt`1`",
+            "e v a l (x)",
+            "x=c\u{1}onfirm(1)",
+        ] {
+            assert!(spelled_sink(a), "missed {a:?}");
+        }
+        for b in [
+            "alert(1)",
+            "a l e r t",
+            "a lert me",
+            "eval (x)",
+            "pro mpt answers",
+        ] {
+            assert!(!spelled_sink(b), "flagged {b:?}");
         }
     }
 

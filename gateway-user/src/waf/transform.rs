@@ -472,9 +472,11 @@ fn parse_entity(b: &[u8]) -> Option<(char, usize)> {
             Some(b'x') | Some(b'X') => (true, 2),
             _ => (false, 1),
         };
-        let mut j = start;
+        // Leading zeros pad without limit (`&#00000000000000000040;` is `(`).
+        let mut j = start + b[start..].iter().take_while(|&&c| c == b'0').count();
+        let digits = j;
         let mut v: u32 = 0;
-        while j < b.len() && j - start < 10 {
+        while j < b.len() && j - digits < 10 {
             let d = if hex {
                 hex_val(b[j]).map(u32::from)
             } else {
@@ -953,6 +955,10 @@ mod tests {
     fn html_entities_decode_numeric_named_and_unterminated() {
         assert_eq!(html_entity_decode("&lt;img&gt;"), "<img>");
         assert_eq!(html_entity_decode("&#106;&#x61;&#0000118;a"), "java");
+        assert_eq!(
+            html_entity_decode("prompt&#00000000000000000040;1&#x000000000000029;"),
+            "prompt(1)"
+        );
         assert_eq!(
             html_entity_decode("javascript&colon;alert&lpar;1&rpar;"),
             "javascript:alert(1)"

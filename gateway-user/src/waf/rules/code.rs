@@ -284,7 +284,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | PATH,
             DEC,
             Regex(
-                r##"\$\{[^}]*\$\{|\$\{\s*(?:jndi|ctx|env|sys|java|main|bundle|docker|k8s|lower|upper|date|base64|log4j|spring|web|marker|map|sd|event|::-)\s*:|\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)\s*:"##,
+                r##"\$\\?\{[^}]*\$\\?\{|\$\\?\{\s*(?:jndi|ctx|env|sys|java|main|bundle|docker|k8s|lower|upper|date|base64|log4j|spring|web|marker|map|sd|event|::-)\s*:|\bjndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)\s*:"##,
             ),
             "Log4Shell JNDI lookup",
         ),
@@ -330,6 +330,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn log4j_lookups_fire_with_their_braces_escaped() {
+        assert!(fires(944110, "${${::-j}${::-n}${::-d}${::-i}:ldap://x/a}"));
+        assert!(fires(
+            944110,
+            "$\\{$\\{::-j\\}$\\{::-n\\}$\\{::-d\\}$\\{::-i\\}:x"
+        ));
+        assert!(!fires(944110, "costs ${price} and {total}"));
+    }
 
     #[test]
     fn php_calls_through_variables_strings_and_arrays_fire_but_framework_helpers_do_not() {

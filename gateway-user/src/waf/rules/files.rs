@@ -33,7 +33,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
+                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
             ),
             "Path traversal",
         ),
@@ -444,6 +444,7 @@ mod tests {
             ".\\/\\.\\.\\/\\.\\/etc/passwd",
             "\\.\\.\\/\\.\\.\\/\\.\\.\\/x",
             "\\.\\./etc/passwd",
+            "..;a=1/..;a=1/..;a=1/..;a=1/",
         ] {
             assert!(fires(930110, a), "missed {a:?}");
         }
@@ -451,6 +452,7 @@ mod tests {
             ".\\.\\config\\app.json",
             "C:\\app\\.\\etc",
             "see ./etc/hosts",
+            "wait..; then a/b",
         ] {
             assert!(!fires(930110, b), "flagged {b:?}");
         }

@@ -341,7 +341,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 weak_cmds!(),
                 r"\b[^`]*`",
                 backtick_close!(),
-                r"|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}"
+                r"|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}",
+                // The shell fed its own script (`$0<<<$'\151\144'`), and characters
+                // written as base-N arithmetic (`$((2#1100011))`).
+                r"|\$0\s*<<<|\$\(\(\s*(?:\d{1,2}|\$\(\(\s*1\s*<<\s*\d\s*\)\))\s*#\s*[0-9a-z]{1,64}\s*\)\)"
             )),
             "Shell command substitution or expansion",
         ),
@@ -774,6 +777,8 @@ mod tests {
             "`id`|x",
             "'`ls`'",
             "ax--exec=`id`--remote=origin",
+            "$0<<<$\\'\\\\$(($((1<<1))#10011010))\\'",
+            "$((2#1100011))",
         ] {
             assert!(fires(932130, a), "932130 missed {a}");
         }

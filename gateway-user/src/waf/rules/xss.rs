@@ -5,7 +5,7 @@ use super::targets::*;
 use super::{Category::Xss, Check::*, RuleDef, Severity::*, rule};
 use std::sync::LazyLock;
 
-use crate::waf::js::sink_reference;
+use crate::waf::js::{sink_reference, spelled_sink};
 use crate::waf::xss::scan;
 
 fn dangerous_tag(s: &str) -> bool {
@@ -156,7 +156,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+|\bdocument\s*(?:/\*[^*]*\*/\s*)*\)?\s*(?:/\*[^*]*\*/\s*)*(?:\.\s*(?:/\*[^*]*\*/\s*)*|\[\s*['"`])(?:cookie|domain)\b"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\bset(?:timeout|interval)\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+|\bdocument\s*(?:/\*[^*]*\*/\s*)*\)?\s*(?:/\*[^*]*\*/\s*)*(?:\.\s*(?:/\*[^*]*\*/\s*)*|\[\s*['"`])(?:cookie|domain)\b"##,
             ),
             "XSS: script sink",
         ),
@@ -183,7 +183,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // HTML (`onerror\x3dalert(1)`); a handler may be given a minified
             // arrow function (`onload=x=>…`; code written for people spaces it).
             Regex(
-                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>"##,
+                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>"##,
             ),
             "XSS: event handler injected into an attribute",
         ),
@@ -216,9 +216,19 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // charset; a function called through `call`/`apply` as a tagged
                 // template, which needs no parenthesis (``[].sort.call`${alert}1` ``);
                 // JSFuck, script written in `[]`, `!`, `+` and parentheses alone.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[[^\]]{0,100}['"`/][^\]]{0,100}\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[(?:[^\[\]]|\[[^\[\]]{0,40}\]){0,100}['"`/](?:[^\[\]]|\[[^\[\]]{0,40}\]){0,100}\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
+        ),
+        rule(
+            941271,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            Detector(spelled_sink, b"(`"),
+            "XSS: dialog or eval sink spelled with blanks between its letters and called",
         ),
         rule(
             941270,
@@ -371,6 +381,11 @@ mod tests {
         assert!(fires(941240, "img.onerror=()=>fetch('//x')"));
         assert!(!fires(941240, "img.onload = () => { draw(); }"));
         assert!(!fires(941240, "the onload=>handler arrow"));
+        assert!(fires(941240, "onfocus=;write(cookie)"));
+        assert!(fires(941210, "setInterval`alert\\x28document.domain\\x29`"));
+        assert!(!fires(941210, "setInterval and setTimeout"));
+        assert!(fires(941260, "window[['a'][0]+'lert'](1337)"));
+        assert!(!fires(941260, "see window [1] (below)"));
     }
 
     #[test]
