@@ -18,8 +18,8 @@ mod files;
 mod protocol;
 mod rce;
 mod sqli;
-mod sqli_pl2;
-pub(super) use sqli_pl2::plain_sql_name;
+mod sqli_shapes;
+pub(super) use sqli_shapes::plain_sql_name;
 mod ssrf;
 mod xss;
 
@@ -205,7 +205,7 @@ pub mod pipelines {
 pub fn builtin() -> Vec<RuleDef> {
     let mut v = Vec::with_capacity(160);
     v.extend(sqli::rules());
-    v.extend(sqli_pl2::rules());
+    v.extend(sqli_shapes::rules());
     v.extend(xss::rules());
     v.extend(files::rules());
     v.extend(ssrf::rules());

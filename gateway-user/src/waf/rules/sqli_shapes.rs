@@ -1,9 +1,18 @@
-//! Paranoia-2 SQL injection rules (942xxx): fragments that are SQL evidence only when
-//! a short value carries them whole (`in (0,1)`, `something LIKE '`), SQL-only
-//! functions and encodings the grammar does not read (`FIND_IN_SET(`, `&apos; OR`,
-//! nested comments), and statements stacked after `;`. CRS users raise paranoia for
-//! exactly this trade: more detection for more false positives, so none of these
-//! runs at the default paranoia 1. Anchored patterns (`^...$`) look at the whole value.
+//! SQL injection shapes (942xxx) read from CRS's paranoia-2 families: fragments
+//! that are SQL evidence only when a short value carries them whole (`in (0,1)`,
+//! `something LIKE '`), SQL-only functions and encodings the grammar does not read
+//! (`FIND_IN_SET(`, `&apos; OR`, nested comments), probes (`1=1`, `"! Y`), and
+//! statements stacked after `;`. Anchored patterns (`^...$`) look at the whole value.
+//!
+//! Each was written at paranoia 2, where CRS keeps its own. Those that fired on no
+//! line of the benign corpora (prose, markdown, code, change logs, names, search
+//! strings, URLs, JSON, GraphQL: 44,000 placements of the dev halves, the own
+//! corpus and four local sets) run at paranoia 1 since round 19 (the tests'
+//! `PARANOIA_TWO` names the rest): the ones that did, the two warnings, three
+//! whose words are common (the sample database `northwind`, `user()` in code, a
+//! catalog name alone, which the engine lets through only at paranoia 2), and two
+//! that read the filter languages APIs take (OData's `Name in ('a','b')`, JQL's
+//! `priority = 'High' or priority = 'Low'`).
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
@@ -88,7 +97,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942130,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -100,7 +109,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942110,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -122,7 +131,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942520,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -134,7 +143,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942522,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -146,7 +155,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942210,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -194,7 +203,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942510,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -206,7 +215,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942141,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -218,7 +227,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942410,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -234,7 +243,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942521,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -310,7 +319,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942370,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -320,7 +329,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942470,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -364,7 +373,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942320,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -376,7 +385,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942500,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             DEC,
@@ -386,7 +395,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942181,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -410,7 +419,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942120,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -422,7 +431,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942380,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -437,9 +446,18 @@ mod tests {
     use super::*;
     use crate::waf::rules::fires;
 
+    /// The rules that stay at paranoia 2 (see the module's text).
+    const PARANOIA_TWO: &[u32] = &[
+        942450, 942330, 942523, 942362, 942361, 942350, 942142, 942143, 942172, 942390, 942400,
+        942440, 942340,
+    ];
+
     #[test]
-    fn every_rule_here_is_paranoia_two() {
-        assert!(rules().iter().all(|r| r.paranoia == 2));
+    fn the_rules_that_fired_on_benign_text_stay_at_paranoia_two_and_the_rest_run_at_one() {
+        for r in rules() {
+            let want = if PARANOIA_TWO.contains(&r.id) { 2 } else { 1 };
+            assert_eq!(r.paranoia, want, "rule {}", r.id);
+        }
     }
 
     #[test]
