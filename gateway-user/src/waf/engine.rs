@@ -35,13 +35,17 @@ const PLAIN: [bool; 256] = {
 
 /// All bytes `PLAIN`, with no `__`, `--` or `@@` (a SQL server variable,
 /// `@@version`): one pass, the pair test only at the bytes that can start one.
-fn is_plain(value: &[u8]) -> bool {
-    let mut prev = 0u8;
-    value.iter().all(|&c| {
-        let ok = PLAIN[usize::from(c)] && !(c == prev && matches!(c, b'_' | b'-' | b'@'));
+/// `Some(true)` when the plain value holds a `+`.
+fn plain(value: &[u8]) -> Option<bool> {
+    let (mut prev, mut plus) = (0u8, false);
+    for &c in value {
+        if !PLAIN[usize::from(c)] || (c == prev && matches!(c, b'_' | b'-' | b'@')) {
+            return None;
+        }
+        plus |= c == b'+';
         prev = c;
-        ok
-    })
+    }
+    Some(plus)
 }
 
 /// A value that writes its spaces as `+` (`;+cat+/etc/passwd`, `<svg+onload=..>`,
@@ -54,7 +58,6 @@ fn plus_as_space(field: &Field<'_>) -> Option<String> {
         field.kind,
         FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
     ) || field.value.len() > 2048
-        || !field.value.contains(['+', '%'])
     {
         return None;
     }
@@ -65,6 +68,9 @@ fn plus_as_space(field: &Field<'_>) -> Option<String> {
         .any(|w| w[1] == b'+' && !matches!(w[0], b' ' | b'+') && !matches!(w[2], b' ' | b'+'));
     glued.then(|| v.replace('+', " "))
 }
+
+/// The symbols `plus_as_space` needs.
+const PLUS_OR_PERCENT: Symbols = Symbols::of_bytes(b"+%");
 
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
@@ -415,8 +421,9 @@ impl Engine {
         let mut recent = Recent::default();
         let mut slots = self.chains.slots();
         for field in &fields.list {
-            self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
-            if let Some(spaced) = plus_as_space(field) {
+            let plus_or_percent =
+                self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
+            if plus_or_percent && let Some(spaced) = plus_as_space(field) {
                 let alt = Field {
                     kind: field.kind,
                     prefix: field.prefix,
@@ -467,6 +474,8 @@ impl Engine {
 
     /// Inspects one field; `recent` remembers what fired on the field's value (and
     /// answers for a value seen before) when the value lives as long as it does.
+    /// True when the value, read for the first time here, holds a `+` or a `%`
+    /// (told by the symbols the rules needed anyway), for `plus_as_space`.
     fn inspect_field<'v>(
         &self,
         field: &'v Field<'_>,
@@ -474,23 +483,30 @@ impl Engine {
         slots: &mut Slots<'v>,
         policy: &RoutePolicy,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         if field.value.is_empty() {
-            return;
+            return false;
         }
         // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
         // keys) cannot carry any built-in attack; only custom rules look at it.
         // `__proto__` is not plain; dots are not (`win.ini`), nor are file names.
         // At paranoia 2, a SQL system name alone (`information_schema`,
         // `xp_cmdshell`) is a probe, read by 942143.
-        let plain = !matches!(
+        let plain_plus = if !matches!(
             field.kind,
             FieldKind::Method | FieldKind::Header | FieldKind::FileName
         ) && field.value.len() < 64
-            && is_plain(field.value.as_bytes())
-            && !(policy.paranoia >= 2 && plain_sql_name(field.value.as_bytes()));
-        if plain && self.custom.is_empty() {
-            return;
+            && !(policy.paranoia >= 2 && plain_sql_name(field.value.as_bytes()))
+        {
+            plain(field.value.as_bytes())
+        } else {
+            None
+        };
+        let plain = plain_plus.is_some();
+        if let Some(plus) = plain_plus
+            && self.custom.is_empty()
+        {
+            return plus;
         }
         let bit = field.kind.bit();
         let consider =
@@ -502,7 +518,7 @@ impl Engine {
                     self.custom_rules(field, policy, acc, cache);
                 });
             }
-            return;
+            return false;
         }
         // Each chain is computed at most once for this field, and only if a rule needs it.
         self.chains.with_cache(slots, &field.value, |cache| {
@@ -521,7 +537,8 @@ impl Engine {
                 }
             }
             self.custom_rules(field, policy, acc, cache);
-        });
+            plain_plus.unwrap_or_else(|| cache.raw_symbols().has_any(PLUS_OR_PERCENT))
+        })
     }
 
     /// Calls `fired` with every built-in rule (its index in `meta`) that matches a

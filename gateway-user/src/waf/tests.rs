@@ -157,6 +157,28 @@ fn evasions_are_decoded_before_matching() {
 }
 
 #[test]
+fn a_value_that_writes_its_spaces_as_plus_is_read_with_them_as_spaces() {
+    let e = default_engine();
+    // The `+` reaches the application (sent as `%2B`), or is itself encoded once more.
+    for q in [
+        "q=%3B%2Bcat%2B/etc/passwd",
+        "q=%3Cmarquee%2Bloop%3D1%2Bonfinish%3Dalert(1)%3E",
+        "q=D127.0.0.1%252B%26%26%252Bls%252B%252Fetc",
+        "q=%3B%20cat%24u%2B/etc%24u/passwd%24u",
+    ] {
+        assert!(Req::get(q).run(&e).blocked, "not blocked: {q}");
+    }
+    for q in [
+        "q=C%2B%2B",
+        "q=1%2B1%3D2",
+        "q=%2B1%20555%20010",
+        "q=a%2Bb%2Bc",
+    ] {
+        assert!(!Req::get(q).run(&e).blocked, "blocked: {q}");
+    }
+}
+
+#[test]
 fn attacks_in_multipart_fields_and_file_names_are_found() {
     let e = default_engine();
     let body = b"--XX\r\nContent-Disposition: form-data; name=\"bio\"\r\n\r\n'; DROP TABLE users; --\r\n--XX--\r\n";

@@ -169,11 +169,25 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
 /// form-encoded payload sent where `+` is not decoded (JSON, a double-encoded
 /// query). "c++ or java", `a+b` and base64 have none.
 /// Marks other than comments that `joined_words` takes out of a word: `<>`, a
-/// JSON array's seam `","`, and (in non-ASCII values) invisible characters.
+/// JSON array's seam `","`, and invisible characters (zero-width spaces and
+/// joiners, the word joiner, the byte-order mark, the soft hyphen).
+///
+/// Byte loops behind a `memchr`: a substring search costs more to set up than a
+/// short value costs to read, and most values hold neither `<` nor `"`.
 fn has_split_mark(b: &[u8]) -> bool {
-    !b.is_ascii()
-        || memchr::memmem::find(b, b"<>").is_some()
-        || memchr::memmem::find(b, b"\",").is_some()
+    (memchr::memchr2(b'<', b'"', b).is_some()
+        && b.windows(3).any(|w| w.starts_with(b"<>") || w == b"\",\""))
+        || b.ends_with(b"<>")
+        || (!b.is_ascii()
+            && b.windows(3).any(|w| {
+                matches!(
+                    w,
+                    [0xE2, 0x80, 0x8B..=0x8D]
+                        | [0xE2, 0x81, 0xA0]
+                        | [0xEF, 0xBB, 0xBF]
+                        | [0xC2, 0xAD, _]
+                )
+            }))
 }
 
 fn plus_spaced(b: &[u8]) -> bool {

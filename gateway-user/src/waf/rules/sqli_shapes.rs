@@ -103,7 +103,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             NO_COMMENTS,
             // No prefilter: a gate on this chain would make every detector's gate
             // compute its chain (see `detector_gates`); `tautology` tests its bytes first.
-            Detector(tautology, b""),
+            Detector(tautology, b"='\"`"),
             "SQL tautology: an operand compared with itself after a logic word or a quote break",
         ),
         rule(

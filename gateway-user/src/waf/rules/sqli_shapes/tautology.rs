@@ -31,18 +31,13 @@ pub(in crate::waf::rules) fn tautology(s: &str) -> bool {
         }
     }
     // `LIKE` between two quoted operands (an unquoted `x like x` is English).
-    let mut i = 0;
-    while i + 4 <= b.len() {
-        if b[i..i + 4].eq_ignore_ascii_case(b"like")
+    memchr::memchr2_iter(b'l', b'L', b).any(|i| {
+        b.get(i..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"like"))
             && (i == 0 || !word(b[i - 1]))
             && b.get(i + 4).is_none_or(|&c| !word(c))
             && same_operands(b, i, i + 4, true)
-        {
-            return true;
-        }
-        i += 1;
-    }
-    false
+    })
 }
 
 fn word(c: u8) -> bool {
