@@ -157,6 +157,19 @@ fn evasions_are_decoded_before_matching() {
 }
 
 #[test]
+fn sql_words_split_by_an_array_seam_or_an_invisible_character_are_joined() {
+    let e = default_engine();
+    for q in [
+        "q=un%5C%22%2C%5C%22ion%20se%5C%22%2C%5C%22lect%201%2C2%2C3",
+        "q=un%22%2C%22ion%20se%22%2C%22lect%201%2C2%2C3",
+        "q=%27%20un%E2%80%8Bion%20se%E2%80%8Blect%201%2C2",
+    ] {
+        assert!(Req::get(q).run(&e).blocked, "not blocked: {q}");
+    }
+    assert!(!Req::get("q=%5B%22a%22%2C%22b%22%5D").run(&e).blocked);
+}
+
+#[test]
 fn a_value_that_writes_its_spaces_as_plus_is_read_with_them_as_spaces() {
     let e = default_engine();
     // The `+` reaches the application (sent as `%2B`), or is itself encoded once more.

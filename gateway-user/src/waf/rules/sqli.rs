@@ -175,9 +175,7 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
 /// Byte loops behind a `memchr`: a substring search costs more to set up than a
 /// short value costs to read, and most values hold neither `<` nor `"`.
 fn has_split_mark(b: &[u8]) -> bool {
-    (memchr::memchr2(b'<', b'"', b).is_some()
-        && b.windows(3).any(|w| w.starts_with(b"<>") || w == b"\",\""))
-        || b.ends_with(b"<>")
+    (memchr::memchr2(b'<', b'"', b).is_some() && b.windows(2).any(|w| w == b"<>" || w == b"\","))
         || (!b.is_ascii()
             && b.windows(3).any(|w| {
                 matches!(
