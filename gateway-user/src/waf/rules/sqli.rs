@@ -165,9 +165,6 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
             .is_some_and(|c| b"=<>!".contains(c))
 }
 
-/// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
-/// form-encoded payload sent where `+` is not decoded (JSON, a double-encoded
-/// query). "c++ or java", `a+b` and base64 have none.
 /// Marks other than comments that `joined_words` takes out of a word: `<>`, a
 /// JSON array's seam `","`, and invisible characters (zero-width spaces and
 /// joiners, the word joiner, the byte-order mark, the soft hyphen).
@@ -188,6 +185,9 @@ fn has_split_mark(b: &[u8]) -> bool {
             }))
 }
 
+/// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
+/// form-encoded payload sent where `+` is not decoded (JSON, a double-encoded
+/// query). "c++ or java", `a+b` and base64 have none.
 fn plus_spaced(b: &[u8]) -> bool {
     if !b.contains(&b'+') {
         return false;
