@@ -554,9 +554,10 @@ impl<'s, 'a> Parser<'s, 'a> {
             || self.values_row(j)
     }
 
-    /// After `UNION SELECT`, from `k`: a sign, then an operand or the end of the
-    /// value (`union select -1,2`, `/*!UNION*/ /*!SELECT*/+`, whose `+` a query
-    /// string would have read as a space).
+    /// After `UNION SELECT`, from `k`: a sign, then a number, call, variable or
+    /// parenthesis, or the end of the value (`union select -1,2`, `/*!UNION*/
+    /// /*!SELECT*/+`, whose `+` a query string would have read as a space). A name
+    /// after the sign is prose's (`union select + more`).
     fn signed_select_list(&self, k: usize) -> bool {
         self.t
             .get(k)

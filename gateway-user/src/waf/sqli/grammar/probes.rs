@@ -2,7 +2,8 @@
 //! person testing for injection writes. The value opens with the application's
 //! quote and a logic word (`' or abc!`) or a comparison cut by a comment
 //! (`' = #`); a one-word literal closed, a logic word and a few tokens cut off by
-//! a comment (`'or(glob 1)--`); with a logic word and a condition cut off at its operator (`xor 2 <`);
+//! a comment (`'or(glob 1)--`); with a logic word and a condition cut off at its
+//! operator (`xor 2 <`);
 //! with `)` and a comparison (`) like (`); it is one value, a comma and a tautology
 //! (`b,1=1`), a parameter glued to a continuation (`pay=AND x = 0)`), a call on a
 //! server information function (`COERCIBILITY(USER())`), a `VALUES` row of
