@@ -208,7 +208,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^\s*`?[^`\s]+`\s*;\s*(?:--|#|$)|\{\s*`\w+`|`[\w$]+`(?:\(|\s*(?:=|<>|!=)\s*['"\d`]|,`)|\b(?:select|from|where|by)\s+`[\w$]+`\s*(?:,\s*`|from\b|where\b|=|#|--|$)"##,
+                r##"`\s*as\s+`[^`\s]+`\s*(?:from\b|,|$)|^\s*`?[^`\s]+`\s*;\s*(?:--|#|$)|\{\s*`\w+`|`[\w$]+`(?:\(|\s*(?:=|<>|!=)\s*['"\d`]|,`)|\bselect\s+`[\w$]+`\s*(?:,\s*`|from\b|where\b|=|#|--|$)|\b(?:from|where|by)\s+`[\w$]+`\s*(?:where\b|=\s*['"\d`]|#|--)"##,
             ),
             "Backtick-quoted SQL identifier closing the input, called, compared, listed or selected",
         ),
@@ -514,6 +514,17 @@ mod tests {
         assert!(!fires(942510, "use `ls`; then `cd`"));
         assert!(fires(942510, "`users`;"));
         assert!(!fires(942510, "`ls`; `cd`"));
+        // English before Markdown's inline code: "from", "by" and a list.
+        assert!(!fires(
+            942510,
+            "mock `setTimeout`, `setInterval` from `globals`, `node:timers`, and `node:timers/promises`."
+        ));
+        assert!(!fires(
+            942510,
+            "the keying material provided by `baseKey`, `subtle.deriveKey()` attempts"
+        ));
+        assert!(!fires(942510, "Sort by `name`"));
+        assert!(fires(942510, "1 from `users` where `id`=1#"));
     }
 
     #[test]

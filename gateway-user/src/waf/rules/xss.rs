@@ -156,7 +156,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|\bset(?:timeout|interval)\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+|\bdocument\s*(?:/\*[^*]*\*/\s*)*\)?\s*(?:/\*[^*]*\*/\s*)*(?:\.\s*(?:/\*[^*]*\*/\s*)*|\[\s*['"`])(?:cookie|domain)\b"##,
+                r##"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:\d|document\b|window\b|this\b|top\b|self\b|location\b|/|['"]\s*xss|string\s*\.|atob\b|`)|`)|\bdocument\s*\.\s*(?:cookie\b|domain\b|write(?:ln)?\s*\()|\bstring\s*\.\s*fromcharcode\s*\(|(?:^|[^`\w])set(?:timeout|interval)\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*(?:\(|`)|\beval\s*\(\s*(?:atob|unescape|decodeuri\w*|string\b|location|name\b|window|this|`)|\.\s*(?:inner|outer)html\s*\+?=|\bwindow\s*\[\s*['"`]|\btop\s*\[\s*['"`]\w+['"`]\s*\+|\bdocument\s*(?:/\*[^*]*\*/\s*)*\)?\s*(?:/\*[^*]*\*/\s*)*(?:\.\s*(?:/\*[^*]*\*/\s*)*|\[\s*['"`])(?:cookie|domain)\b"##,
             ),
             "XSS: script sink",
         ),
@@ -384,6 +384,10 @@ mod tests {
         assert!(fires(941240, "onfocus=;write(cookie)"));
         assert!(fires(941210, "setInterval`alert\\x28document.domain\\x29`"));
         assert!(!fires(941210, "setInterval and setTimeout"));
+        assert!(!fires(
+            941210,
+            "mock `setTimeout`, `setInterval` from `globals`"
+        ));
         assert!(fires(941260, "window[['a'][0]+'lert'](1337)"));
         assert!(!fires(941260, "see window [1] (below)"));
     }
