@@ -1166,6 +1166,9 @@ impl<'s, 'a> Parser<'s, 'a> {
         n >= 2
             && self.t[n - 1].kind == Kind::Comment
             && quiet_comment(&self.t[n - 1])
+            // A rule of four dashes or more is Markdown's, under a heading or
+            // between sections (`3.34.0 - 2019-09-09` then `--------`).
+            && !(self.t[n - 1].text.len() >= 4 && self.t[n - 1].text.bytes().all(|c| c == b'-'))
             && matches!(self.t[0].kind, Kind::Num | Kind::Var)
             && self.t[..n - 1]
                 .iter()
@@ -1746,6 +1749,17 @@ mod tests {
                 "order by newest",
                 "order by date desc",
                 "order by price asc please",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_markdown_rule_under_numbers_is_no_truncating_comment() {
+        detected(
+            &["1--", "1 -- -", "-1-- ", "1.5 - 2--+"],
+            &[
+                "3.34.0 - 2019-09-09\n-------------------",
+                "2024 - 2025\n----",
             ],
         );
     }
