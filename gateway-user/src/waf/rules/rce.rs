@@ -29,8 +29,9 @@ macro_rules! weak_cmds {
 }
 
 /// What follows a command substitution's closing backtick: the end, a word or an
-/// option glued to it (`` --exec=`id`--remote ``), or shell punctuation; not prose (`` `id` is the key``, `` `ls`, `cat` ``,
-/// `` (`id`) ``, `` `id`'s ``), which is markdown's inline code.
+/// option glued to it (`` --exec=`id`--remote ``), or shell punctuation; not
+/// prose (`` `id` is the key``, `` `ls`, `cat` ``, `` (`id`) ``, `` `id`'s ``),
+/// which is markdown's inline code.
 macro_rules! backtick_close {
     () => {
         r#"(?:\s*$|[\w/-]|\s*(?:[;|&<>"$`#]|'(?:$|[^a-z])))"#

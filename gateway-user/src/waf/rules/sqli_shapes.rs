@@ -101,8 +101,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             NO_COMMENTS,
-            // No prefilter: a gate on this chain would make every detector's gate
-            // compute its chain (see `detector_gates`); `tautology` tests its bytes first.
+            // Gated on `=` and quotes, which every tautology read holds (`LIKE`
+            // asks for quotes); the gate reads the URL-decoded value, since the
+            // later steps add no symbol (`Chains::gate`).
             Detector(tautology, b"='\"`"),
             "SQL tautology: an operand compared with itself after a logic word or a quote break",
         ),

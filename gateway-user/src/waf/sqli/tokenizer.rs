@@ -427,10 +427,14 @@ fn keyword_at(b: &[u8], pos: usize) -> bool {
 
 /// A lowercase ASCII word SQL knows: a keyword, operator word or known function.
 pub(super) fn is_sql_word(lower: &[u8]) -> bool {
-    classify_bytes(lower) != Kind::Bare
-        || KNOWN_FUNCTIONS
-            .binary_search_by(|f| f.as_bytes().cmp(lower))
-            .is_ok()
+    classify_bytes(lower) != Kind::Bare || known_function(lower)
+}
+
+/// A lowercase ASCII word in `KNOWN_FUNCTIONS`.
+fn known_function(lower: &[u8]) -> bool {
+    KNOWN_FUNCTIONS
+        .binary_search_by(|f| f.as_bytes().cmp(lower))
+        .is_ok()
 }
 
 /// Words whose class survives a following `(`: `SELECT(1)`, `UNION(SELECT ...)`, `AND(1)`.
@@ -1022,11 +1026,7 @@ fn word_token<'a>(input: &'a str, word: &'a str, end: usize) -> Token<'a> {
     }
     let next = next.map(|n| b[n]);
     if next == Some(b'(') && !lower.is_some_and(|l| keeps_class_before_paren(kind, l)) {
-        let known = lower.is_some_and(|l| {
-            KNOWN_FUNCTIONS
-                .binary_search_by(|f| f.as_bytes().cmp(l))
-                .is_ok()
-        });
+        let known = lower.is_some_and(known_function);
         return Token {
             kind: Kind::Func,
             text: word,
