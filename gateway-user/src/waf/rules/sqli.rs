@@ -5,7 +5,8 @@ use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 use crate::waf::sqli::{is_sql_statement, is_sqli, joined_words};
-use crate::waf::transform::{hex_val, remove_comments, replace_comments};
+use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
+use std::borrow::Cow;
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
 /// (`UN/**/ION` evasions aimed at filters that strip comments), with them as the
@@ -15,8 +16,10 @@ use crate::waf::transform::{hex_val, remove_comments, replace_comments};
 /// `%` signs that are no escape (`%S%E%L%E%C%T`, which ASP servers drop), on the value
 /// without them; when a SQL word sits between `+` signs (`'+or+'1'='1`), with them as
 /// spaces; with typographic quotes and dashes as the ASCII ones a best-fit code page
-/// conversion makes of them (`1′) and '1′='1–`); and when the value is itself a
-/// parameter (`id=1 or 1=1`), on what follows its `=`.
+/// conversion makes of them (`1′) and '1′='1–`); with its HTML character references
+/// decoded (`1&#39;&#32;OR&#32;1=1`, a payload HTML-encoded to slip past filters that
+/// look for quotes and spaces); and when the value is itself a parameter
+/// (`id=1 or 1=1`), on what follows its `=`.
 fn sqli_detector(s: &str) -> bool {
     let b = s.as_bytes();
     if is_sqli(s) {
@@ -40,6 +43,7 @@ fn sqli_detector(s: &str) -> bool {
     (has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)))
         || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
         || escapes(b).is_some_and(|plain| is_sqli(&plain))
+        || entities(s).is_some_and(|plain| sqli_detector(&plain))
         || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
 }
 
@@ -98,6 +102,24 @@ fn escapes(b: &[u8]) -> Option<String> {
     (out.len() < b.len())
         .then(|| String::from_utf8(out).ok())
         .flatten()
+}
+
+/// The value with its HTML character references decoded, when it has a numeric one
+/// (`&#39;`, `&#x27;`) or a quote written as a named one (`&quot;`, `&apos;`); `None`
+/// otherwise. Prose with `&amp;` alone is left as it is.
+fn entities(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'&', b).find(|&i| {
+        let rest = &b[i + 1..];
+        rest.first() == Some(&b'#')
+            || rest.get(..5).is_some_and(|w| {
+                w.eq_ignore_ascii_case(b"quot;") || w.eq_ignore_ascii_case(b"apos;")
+            })
+    })?;
+    match html_entity_decode(s) {
+        Cow::Owned(plain) => Some(plain),
+        Cow::Borrowed(_) => None,
+    }
 }
 
 /// The byte an escape at `i` stands for, and the escape's length: `\'` and `\"`
@@ -483,6 +505,26 @@ mod tests {
         assert!(!sqli_detector(
             "{\\\"name\\\": \\\"O\\'Brien\\\", \\\"n\\\": 1}"
         ));
+    }
+
+    #[test]
+    fn html_encoded_payloads_are_read_decoded() {
+        for attack in [
+            "1&#39;&#32;OR&#32;1&#61;1&#45;&#45;",
+            "1&#34;&#41;&#41;&#32;AND&#32;1710&#61;&#40;SELECT&#32;COUNT&#40;&#42;&#41;&#32;FROM&#32;INFORMATION_SCHEMA&#46;COLUMNS&#41;&#35;",
+            "&#x31;&#x27;&#x20;&#x75;&#x6e;&#x69;&#x6f;&#x6e;&#x20;&#x73;&#x65;&#x6c;&#x65;&#x63;&#x74;&#x20;&#x31;&#x2c;&#x32;&#x2d;&#x2d;",
+            "1&quot; OR &quot;a&quot;=&quot;a",
+        ] {
+            assert!(sqli_detector(attack), "missed {attack:?}");
+        }
+        for benign in [
+            "O&#39;Brien &amp; Sons",
+            "Tom &amp; Jerry&#39;s &quot;best&quot; episodes, 1940&#45;1958",
+            "caf&#233; &#8211; open 9&#8211;5",
+            "AT&T select plan",
+        ] {
+            assert!(!sqli_detector(benign), "flagged {benign:?}");
+        }
     }
 
     #[test]

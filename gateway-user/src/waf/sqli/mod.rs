@@ -142,8 +142,18 @@ pub fn sqli_context(input: &str) -> Option<Context> {
         Context::Bare => true,
         // Inside a MySQL backtick identifier (`ORDER BY `col``): `1` WHERE 5=5--`.
         // The application's own backtick closes the last one, so a break-out leaves
-        // an odd count; Markdown's inline code (`SELECT`) pairs them.
-        Context::Quoted(b'`') => memchr::memchr_iter(b'`', b).count() % 2 == 1,
+        // an odd count; Markdown's inline code (`SELECT`) pairs them. A break-out
+        // that pairs its own (`` 1`=`1` AND 1=1 AND `1`=`1 ``) starts with the word
+        // it closes, glued to the backtick, as no inline code does.
+        Context::Quoted(b'`') => {
+            memchr::memchr_iter(b'`', b).count() % 2 == 1
+                || memchr::memchr(b'`', b).is_some_and(|first| {
+                    (1..=32).contains(&first)
+                        && b[..first]
+                            .iter()
+                            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+                })
+        }
         Context::Quoted(q) => memchr::memchr(q, b).is_some(),
     };
     // One pair of buffers for every context.
@@ -221,6 +231,14 @@ mod tests {
             "1`) WHERE 3758=4460 AND 7094=4639-- -",
             "1\" AND SLEEP 1.e(5 1.e)# AND \"iupn\"=\"cwos",
             "1 ;(SELECT * FROM (SELECT(GET_LOCK('x',5)))qgyq)",
+            // A break-out of a backtick identifier that pairs its own backticks.
+            "1`=`1` AND 1=1 AND `1`=`1",
+            "1`=`1`;(SELECT * FROM (SELECT(SLEEP(5)))REqd) AND `1`=`1",
+            "1`=`1` WAITFOR DELAY '0:0:5'--",
+            "1'='1' WAITFOR DELAY '0:0:5'--",
+            "1' AND 3196 BETWEEN (SELECT AND (SELECTCOUNT(*) FROM RDB$FIELDS AS T1)--",
+            "(CASE WHEN (2576=2576) THEN SLEEP(5) ELSE 2576 END)",
+            "1\" WHERE 7756=7756 (SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END) FROM t)-- x",
         ] {
             assert!(is_sqli(p), "missed: {p}");
         }
@@ -337,6 +355,10 @@ mod tests {
             "Out today; call (555) 010-9999",
             "Use the `SELECT` statement to query data.",
             "run `ls` where 1=1 holds",
+            "a`b` and `c` or `d`=`e`",
+            "x`=`y` is how Markdown shows code",
+            "(case when rain then umbrella else hat end)",
+            "values between (5 and 10) are kept",
             "see note 1; (select one)",
             "section 1.e) covers it, and 2.e (sleep) too",
         ] {

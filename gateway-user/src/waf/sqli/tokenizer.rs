@@ -444,7 +444,7 @@ fn keeps_class_before_paren(k: Kind, lower: &[u8]) -> bool {
         || (k == Kind::WordOp
             && matches!(
                 lower,
-                b"in" | b"like" | b"rlike" | b"regexp" | b"is" | b"div" | b"mod"
+                b"in" | b"like" | b"rlike" | b"regexp" | b"is" | b"between" | b"div" | b"mod"
             ))
         || matches!(
             lower,
@@ -633,15 +633,23 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                 }
             }
             b'`' => {
-                let (text, end) = match input[pos + 1..].find('`') {
-                    Some(p) => (&input[pos + 1..pos + 1 + p], pos + 1 + p + 1),
-                    None => (&input[pos + 1..], b.len()),
+                let (text, end, unterminated) = match input[pos + 1..].find('`') {
+                    Some(p) => (&input[pos + 1..pos + 1 + p], pos + 1 + p + 1, false),
+                    None => (&input[pos + 1..], b.len(), true),
                 };
                 pos = end;
+                // Where the application quotes the value as an identifier, a
+                // backtick pair is to it what a quote pair is to a string value:
+                // `` 1`=`1` AND 1=1 `` closes the name and compares two more.
+                let identifier_value = ctx == Context::Quoted(b'`');
                 Token {
-                    kind: Kind::Bare,
+                    kind: if identifier_value {
+                        Kind::Str
+                    } else {
+                        Kind::Bare
+                    },
                     text,
-                    flag: false,
+                    flag: identifier_value && unterminated,
                 }
             }
             // MSSQL quoted identifier: `[information_schema].[tables]`.

@@ -953,6 +953,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                     Operand::Literal(_) => match after {
                         Some(Kind::Logic | Kind::Semi) => true,
                         Some(Kind::Comment) => !self.t.get(k).is_some_and(quoted_mark),
+                        // `1'='1' WAITFOR DELAY '0:0:5'--`: MSSQL's next statement.
+                        Some(Kind::Keyword) => self.waitfor_delay(k),
                         _ => false,
                     },
                     _ => false,
@@ -1059,8 +1061,13 @@ impl<'s, 'a> Parser<'s, 'a> {
                         ))
                         || (e.cmp && matches!(after, Some(Kind::Comment | Kind::Semi)))
                         // MSSQL starts the next statement without a `;`:
-                        // `1' WHERE 1=2 WAITFOR DELAY '0:0:5'--`.
-                        || (e.cmp_strict && self.waitfor_delay(e.end))
+                        // `1' WHERE 1=2 WAITFOR DELAY '0:0:5'--`, and
+                        // `1" WHERE 5=5 (SELECT (CASE WHEN ...) FROM t)--`.
+                        || (e.cmp_strict
+                            && (self.waitfor_delay(e.end)
+                                || (self.kind(e.end) == Some(Kind::LParen)
+                                    && self.is_word(e.end + 1, "select")
+                                    && self.stmt_valid(e.end + 1))))
                 })
             }
             // `1) FROM users WHERE name=`: closing the caller's parenthesis, then a table.
@@ -1143,10 +1150,22 @@ impl<'s, 'a> Parser<'s, 'a> {
     }
 
     /// The whole value is one complete CASE expression, as injected where a value
-    /// is expected: `case when 2 then 3 end`.
+    /// is expected: `case when 2 then 3 end`, also in parentheses
+    /// (`(CASE WHEN (1=1) THEN SLEEP(5) ELSE 1 END)`).
     fn whole_case(&self) -> bool {
-        self.case_complete(0)
-            .is_some_and(|end| matches!(self.kind(end), None | Some(Kind::Comment | Kind::Semi)))
+        let mut open = 0;
+        while self.kind(open) == Some(Kind::LParen) {
+            open += 1;
+        }
+        self.case_complete(open).is_some_and(|mut end| {
+            for _ in 0..open {
+                if self.kind(end) != Some(Kind::RParen) {
+                    return false;
+                }
+                end += 1;
+            }
+            matches!(self.kind(end), None | Some(Kind::Comment | Kind::Semi))
+        })
     }
 
     /// The whole value is a parenthesized SELECT, as injected where a number is
