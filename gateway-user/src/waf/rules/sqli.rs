@@ -232,8 +232,13 @@ fn plus_spaced(b: &[u8]) -> bool {
 /// parenthesis in it (`1'"(`, sqlmap's heuristic `1'.),("(.(`, wapiti's
 /// `1\xBF'"(`), which breaks any SQL, JavaScript or shell string the value is
 /// pasted into. Code that quotes quotes (`replace('"', "'")`) has more around it.
+/// Also a run of both quotes and both angle brackets (sqlmap's heuristic
+/// `1'DDVVJL<'">wLNSBt`), which breaks a SQL string and an HTML attribute at once.
 fn syntax_error_probe(s: &str) -> bool {
     let b = s.trim_end().as_bytes();
+    if quote_angle_run(b) {
+        return true;
+    }
     let run = b
         .iter()
         .rev()
@@ -250,6 +255,19 @@ fn syntax_error_probe(s: &str) -> bool {
         && tail.contains(&b'\'')
         && tail.contains(&b'"')
         && tail.iter().any(|&c| c == b'(' || c == b')')
+}
+
+/// A run of four or more quotes and angle brackets holding both quote kinds and
+/// both brackets: `<'">`, `'"><`.
+fn quote_angle_run(b: &[u8]) -> bool {
+    b.split(|c| !matches!(c, b'\'' | b'"' | b'<' | b'>'))
+        .any(|run| {
+            run.len() >= 4
+                && run.contains(&b'\'')
+                && run.contains(&b'"')
+                && run.contains(&b'<')
+                && run.contains(&b'>')
+        })
 }
 
 /// `%` signs followed by a letter that cannot start an escape.
@@ -468,7 +486,15 @@ mod tests {
 
     #[test]
     fn a_run_of_both_quotes_and_a_parenthesis_ending_a_short_value_is_a_probe() {
-        for a in ["1'\"(", "'\"(", "1'.),(\"(.(", "1\u{FFFD}'\"(", "abc\")('"] {
+        for a in [
+            "1'\"(",
+            "'\"(",
+            "1'.),(\"(.(",
+            "1\u{FFFD}'\"(",
+            "abc\")('",
+            "1'DDVVJL<'\">wLNSBt",
+            "Widget'TfUrpm<'\">DRDTcR",
+        ] {
             assert!(syntax_error_probe(a), "missed {a:?}");
         }
         for b in [
@@ -478,6 +504,8 @@ mod tests {
             "O'Brien said \"hi\" (twice)",
             "\"Hello.\"",
             "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6'\"(",
+            "<a href=\"x\">it's</a>",
+            "'<b>\"bold\"</b>'",
         ] {
             assert!(!syntax_error_probe(b), "flagged {b:?}");
         }

@@ -963,7 +963,14 @@ impl<'s, 'a> Parser<'s, 'a> {
             Kind::Group => {
                 let empty = prefix == Prefix::Empty;
                 if !(quoted || literal_prefix || empty) {
-                    return false;
+                    // After a word: a column-count probe cut by a comment
+                    // (`Widget ORDER BY 1#`, `Widget) ORDER BY 1-- x`).
+                    return (tok.is("order") || tok.is("group"))
+                        && self.kind(i + 1) == Some(Kind::Num)
+                        && self.t.get(i + 2).is_some_and(|c| {
+                            c.kind == Kind::Comment
+                                && (closers > 0 || (quiet_comment(c) && i + 3 == self.t.len()))
+                        });
                 }
                 if tok.is("having") {
                     return self
