@@ -617,3 +617,83 @@ fn scanner_syntax_error_probes_are_blocked() {
     let v = Req::get("code=s.replace(%27%22%27%2C%20%22%27%22)").run(&e);
     assert!(!v.blocked, "{:?}", v.matches);
 }
+
+#[test]
+fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
+    // Every reading that reads a shorter value again must be bounded: each value
+    // is about 120 KiB, inspected in a JSON body at paranoia 2 on a thread with
+    // tokio's 2 MiB worker stack.
+    let e = std::sync::Arc::new(engine("paranoia: 2\ninspect_body: 256KiB\n"));
+    let units = [
+        "a=",
+        "&#38;",
+        "#38;",
+        "(",
+        ")",
+        "'",
+        "\"",
+        "`",
+        "\\",
+        "%25",
+        "%",
+        "/*",
+        "*/",
+        "<",
+        ">",
+        "{{",
+        "}}",
+        "${",
+        "[",
+        "]",
+        "+",
+        "-- ",
+        "un/**/",
+        "\\u0027",
+        "\\x27",
+        "&amp;",
+        "or 1=",
+        "<a ",
+        "on",
+        "=",
+        ";",
+        "|",
+        "..%2f",
+        "\u{200b}",
+        "','",
+        "\\\",\\\"",
+        "select(",
+        "case when ",
+        "<svg ",
+        "javascript:",
+        "eval(",
+        "&#x",
+        "%u00",
+        "${IFS}",
+        "$(",
+        "<!--",
+        "<![CDATA[",
+        "{%",
+        "#{",
+        "\\x",
+        "\u{ff07}",
+        "`${",
+        "?a=",
+        "//",
+        "../",
+        "%c0%af",
+        "&lt;",
+    ];
+    for unit in units {
+        let value = unit.repeat(120 * 1024 / unit.len());
+        let body = serde_json::to_vec(&serde_json::json!({ "q": value })).unwrap();
+        let engine = std::sync::Arc::clone(&e);
+        let started = std::time::Instant::now();
+        let r = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || Req::post("application/json", &body).run(&engine).score)
+            .unwrap()
+            .join();
+        assert!(r.is_ok(), "{unit:?} repeated crashed the inspecting thread");
+        eprintln!("{unit:?}: {:?}", started.elapsed());
+    }
+}

@@ -21,6 +21,15 @@ use std::borrow::Cow;
 /// look for quotes and spaces); and when the value is itself a parameter
 /// (`id=1 or 1=1`), on what follows its `=`.
 fn sqli_detector(s: &str) -> bool {
+    detect(s, MAX_NESTED_READINGS)
+}
+
+/// How many readings may nest (an entity-encoded parameter inside a parameter):
+/// each one reads a shorter value again, and `a=a=a=…` or `&#38;#38;#38;…` would
+/// otherwise nest once per few bytes.
+const MAX_NESTED_READINGS: u8 = 3;
+
+fn detect(s: &str, depth: u8) -> bool {
     let b = s.as_bytes();
     if is_sqli(s) {
         return true;
@@ -43,8 +52,9 @@ fn sqli_detector(s: &str) -> bool {
     (has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)))
         || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
         || escapes(b).is_some_and(|plain| is_sqli(&plain))
-        || entities(s).is_some_and(|plain| sqli_detector(&plain))
-        || parameter_value(b).is_some_and(|v| sqli_detector(&s[s.len() - v.len()..]))
+        || (depth > 0
+            && (entities(s).is_some_and(|plain| detect(&plain, depth - 1))
+                || parameter_value(b).is_some_and(|v| detect(&s[s.len() - v.len()..], depth - 1))))
 }
 
 /// The value with its typographic quotes and dashes as ASCII (`′` `’` `ʼ` as `'`,
@@ -533,6 +543,25 @@ mod tests {
         assert!(!sqli_detector(
             "{\\\"name\\\": \\\"O\\'Brien\\\", \\\"n\\\": 1}"
         ));
+    }
+
+    #[test]
+    fn nested_readings_are_bounded() {
+        // One reading per few bytes would nest 30,000 deep: on a worker thread's
+        // stack, that is a crash. Each runs on a thread with tokio's 2 MiB stack.
+        for v in [
+            "a=".repeat(60_000),
+            format!("&#38;{}", "#38;".repeat(30_000)),
+        ] {
+            let r = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || sqli_detector(&v))
+                .unwrap()
+                .join();
+            assert!(r.is_ok());
+        }
+        assert!(sqli_detector("q=id=1 or 1=1--"));
+        assert!(sqli_detector("q=1&#39;&#32;or&#32;1=1--"));
     }
 
     #[test]
