@@ -697,3 +697,27 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         eprintln!("{unit:?}: {:?}", started.elapsed());
     }
 }
+
+#[test]
+fn a_page_of_the_site_itself_as_referer_is_no_url_to_an_internal_host() {
+    let e = default_engine();
+    let with = |host: &str, referer: &str| {
+        let mut r = Req::get("id=1");
+        r.headers.insert("host", host.parse().unwrap());
+        r.headers.insert("referer", referer.parse().unwrap());
+        r.run(&e)
+    };
+    // A site served from 127.0.0.1:8080: following its own links.
+    let own = with("127.0.0.1:8080", "http://127.0.0.1:8080/n/x?id=1");
+    assert!(!own.blocked && own.score == 0, "{:?}", own.matches);
+    // An attack in the page's query is still read.
+    assert!(
+        with(
+            "127.0.0.1:8080",
+            "http://127.0.0.1:8080/n/x?id=1'+or+'1'='1"
+        )
+        .blocked
+    );
+    // A Referer naming another loopback service is still a URL to it.
+    assert!(with("shop.example", "http://127.0.0.1:6379/").score > 0);
+}

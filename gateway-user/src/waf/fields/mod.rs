@@ -236,9 +236,13 @@ pub fn extract<'a>(
         let n = name.as_str();
         let wanted = n == "user-agent" || n == "referer" || limits.headers.iter().any(|h| h == n);
         if wanted {
-            let value = text(value.as_bytes());
+            let mut value = text(value.as_bytes());
             if n == "referer" {
                 push_referer_args(&value, &mut out, max);
+                let host = view.headers.get(http::header::HOST).map(|h| h.as_bytes());
+                if let Some(path) = own_origin_path(&value, host) {
+                    value = Cow::Owned(path.to_owned());
+                }
             }
             out.push(
                 max,
@@ -286,6 +290,24 @@ pub(super) fn extract_form<'a>(q: &'a str, out: &mut Fields<'a>, max: usize) {
             },
         );
     }
+}
+
+/// The path of a Referer URL on the request's own host (`Host: 127.0.0.1:8080`,
+/// `Referer: http://127.0.0.1:8080/items?id=1` gives `/items?id=1`): a page of
+/// the site itself, whose scheme and host are no payload. An address in them
+/// would otherwise read as a URL to an internal host (931101, 931172) on every
+/// link followed on a site served from an IP address or `localhost`.
+fn own_origin_path<'v>(referer: &'v str, host: Option<&[u8]>) -> Option<&'v str> {
+    let host = host?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    (!authority.is_empty()
+        && !authority.contains('@')
+        && authority.as_bytes().eq_ignore_ascii_case(host))
+    .then(|| &rest[end..])
 }
 
 /// The query arguments of a Referer URL, each name and value a `header.referer`
@@ -460,6 +482,34 @@ mod tests {
                 .any(|(n, v)| n == "header.referer" && v.starts_with("https://shop.example/s?")),
             "the whole URL is still a field: {whole:?}"
         );
+    }
+
+    #[test]
+    fn a_referer_on_the_requests_own_host_is_read_from_its_path() {
+        let whole = |host: Option<&str>, referer: &str| {
+            let mut h = http::HeaderMap::new();
+            if let Some(host) = host {
+                h.insert("host", host.parse().unwrap());
+            }
+            h.insert("referer", referer.parse().unwrap());
+            let v = RequestView::get("/", None, &h);
+            let names = Bump::new();
+            let f = extract(&v, None, &limits(), &names);
+            names_values(&f, FieldKind::Header)
+                .into_iter()
+                .find(|(n, _)| n == "header.referer")
+                .map(|(_, v)| v)
+                .unwrap()
+        };
+        let own = "http://127.0.0.1:8080/items?id=1";
+        assert_eq!(whole(Some("127.0.0.1:8080"), own), "/items?id=1");
+        assert_eq!(whole(Some("LOCALHOST"), "https://localhost"), "");
+        // Another host, a port of its own, user info or no Host: the whole URL.
+        assert_eq!(whole(Some("127.0.0.1"), own), own);
+        assert_eq!(whole(Some("shop.example"), own), own);
+        assert_eq!(whole(None, own), own);
+        let userinfo = "http://shop.example@127.0.0.1/";
+        assert_eq!(whole(Some("127.0.0.1"), userinfo), userinfo);
     }
 
     #[test]

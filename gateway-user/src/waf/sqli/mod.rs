@@ -145,15 +145,13 @@ pub fn sqli_context(input: &str) -> Option<Context> {
         // an odd count; Markdown's inline code (`SELECT`) pairs them. A break-out
         // that pairs its own (`` 1`=`1` AND 1=1 AND `1`=`1 ``) starts with the word
         // it closes, glued to the backtick, as no inline code does.
-        Context::Quoted(b'`') => {
-            memchr::memchr_iter(b'`', b).count() % 2 == 1
-                || memchr::memchr(b'`', b).is_some_and(|first| {
-                    (1..=32).contains(&first)
-                        && b[..first]
-                            .iter()
-                            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
-                })
-        }
+        Context::Quoted(b'`') => memchr::memchr(b'`', b).is_some_and(|first| {
+            memchr::memchr_iter(b'`', &b[first + 1..]).count() % 2 == 0
+                || ((1..=32).contains(&first)
+                    && b[..first]
+                        .iter()
+                        .all(|&c| c.is_ascii_alphanumeric() || c == b'_'))
+        }),
         Context::Quoted(q) => memchr::memchr(q, b).is_some(),
     };
     // One pair of buffers for every context.
