@@ -50,7 +50,14 @@ fn detect(s: &str, depth: u8) -> bool {
         return true;
     }
     (has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)))
-        || best_fit(s).is_some_and(|ascii| is_sqli(&ascii))
+        // Every reading again once quotes are ASCII: `[“1')) union se”,”lect 1#”]`.
+        || best_fit(s).is_some_and(|ascii| {
+            if depth > 0 {
+                detect(&ascii, depth - 1)
+            } else {
+                is_sqli(&ascii)
+            }
+        })
         || escapes(b).is_some_and(|plain| is_sqli(&plain))
         || (depth > 0
             && (entities(s).is_some_and(|plain| detect(&plain, depth - 1))
@@ -673,6 +680,13 @@ mod tests {
             "he is 5\u{2032} or 6\u{2032} tall \u{2014} maybe"
         ));
         assert!(!sqli_detector("pages 10\u{2013}20, or 30\u{2013}40"));
+        // The other readings follow: a JSON array's seam in typographic quotes.
+        assert!(sqli_detector(
+            "[\u{201c}1807192982')) union se\u{201d},\u{201d}lect 1,2,3#\u{201d}]"
+        ));
+        assert!(!sqli_detector(
+            "[\u{201c}the union\u{201d},\u{201d}select few\u{201d}]"
+        ));
     }
 
     #[test]

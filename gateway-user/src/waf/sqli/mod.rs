@@ -236,6 +236,9 @@ mod tests {
             "1'='1' WAITFOR DELAY '0:0:5'--",
             "1' AND 3196 BETWEEN (SELECT AND (SELECTCOUNT(*) FROM RDB$FIELDS AS T1)--",
             "(CASE WHEN (2576=2576) THEN SLEEP(5) ELSE 2576 END)",
+            "Widget ORDER BY 1#",
+            "Widget ORDER BY 1-- VaYU",
+            "Widget))) ORDER BY 1-- CedB",
             "1\" WHERE 7756=7756 (SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END) FROM t)-- x",
         ] {
             assert!(is_sqli(p), "missed: {p}");
@@ -357,6 +360,8 @@ mod tests {
             "x`=`y` is how Markdown shows code",
             "(case when rain then umbrella else hat end)",
             "values between (5 and 10) are kept",
+            "items order by 2",
+            "sort ORDER BY 1 -- the first column",
             "see note 1; (select one)",
             "section 1.e) covers it, and 2.e (sleep) too",
         ] {

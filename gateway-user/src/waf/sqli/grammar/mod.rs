@@ -964,12 +964,15 @@ impl<'s, 'a> Parser<'s, 'a> {
                 let empty = prefix == Prefix::Empty;
                 if !(quoted || literal_prefix || empty) {
                     // After a word: a column-count probe cut by a comment
-                    // (`Widget ORDER BY 1#`, `Widget) ORDER BY 1-- x`).
+                    // (`Widget ORDER BY 1#`, `Widget) ORDER BY 1-- x`; sqlmap's
+                    // one-word tail, `Widget ORDER BY 1-- VaYU`).
                     return (tok.is("order") || tok.is("group"))
                         && self.kind(i + 1) == Some(Kind::Num)
                         && self.t.get(i + 2).is_some_and(|c| {
                             c.kind == Kind::Comment
-                                && (closers > 0 || (quiet_comment(c) && i + 3 == self.t.len()))
+                                && (closers > 0
+                                    || (i + 3 == self.t.len()
+                                        && (quiet_comment(c) || !several_words(c.text))))
                         });
                 }
                 if tok.is("having") {
