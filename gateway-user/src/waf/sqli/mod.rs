@@ -146,7 +146,9 @@ pub fn sqli_context(input: &str) -> Option<Context> {
         // that pairs its own (`` 1`=`1` AND 1=1 AND `1`=`1 ``) starts with the word
         // it closes, glued to the backtick, as no inline code does.
         Context::Quoted(b'`') => memchr::memchr(b'`', b).is_some_and(|first| {
-            memchr::memchr_iter(b'`', &b[first + 1..]).count() % 2 == 0
+            memchr::memchr_iter(b'`', &b[first + 1..])
+                .count()
+                .is_multiple_of(2)
                 || ((1..=32).contains(&first)
                     && b[..first]
                         .iter()
