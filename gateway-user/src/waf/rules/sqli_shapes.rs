@@ -12,7 +12,8 @@
 //! whose words are common (the sample database `northwind`, `user()` in code, a
 //! catalog name alone, which the engine lets through only at paranoia 2), and two
 //! that read the filter languages APIs take (OData's `Name in ('a','b')`, JQL's
-//! `priority = 'High' or priority = 'Low'`).
+//! `priority = 'High' or priority = 'Low'`). 942131 (round 20: an operator alone,
+//! `<=>`, `&&`) stays at paranoia 2 as CRS keeps it: a query builder may send one.
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
@@ -254,6 +255,20 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Quote written as an HTML entity, then a SQL logic word",
         ),
         rule(
+            942131,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            // Operators only SQL (or C) writes this way, and two numbers compared
+            // unequal: `<=>`, `&&`, `||`, `<<`, `->>`, `1!=11`, `1 is not 2`. The
+            // comparison operators a filter API takes as a value (`>=`, `!=`,
+            // `like`, `regexp`) are no attack alone.
+            Regex(r##"^\s*(?:<=>|&&|\|\||<<|>>|->>?|\d+\s*(?:!=|<>|\s+is\s+not\s+)\s*\d+)\s*$"##),
+            "SQL operator alone as the value, or two numbers compared unequal",
+        ),
+        rule(
             942440,
             Sqli,
             2,
@@ -450,8 +465,37 @@ mod tests {
     /// The rules that stay at paranoia 2 (see the module's text).
     const PARANOIA_TWO: &[u32] = &[
         942450, 942330, 942523, 942362, 942361, 942350, 942142, 942143, 942172, 942390, 942400,
-        942440, 942340,
+        942440, 942340, 942131,
     ];
+
+    #[test]
+    fn a_sql_operator_alone_or_numbers_compared_unequal_fill_the_value() {
+        for a in [
+            "<=>",
+            "&&",
+            " || ",
+            "<<",
+            "->>",
+            "1!=11",
+            "11 <> 1",
+            "1 is not 2",
+        ] {
+            assert!(fires(942131, a), "missed {a:?}");
+        }
+        for b in [
+            ">=",
+            "!=",
+            "<",
+            "like",
+            "regexp",
+            "a && b",
+            "x -> y",
+            "1 != 2 != 3",
+            "v1 <> v2",
+        ] {
+            assert!(!fires(942131, b), "flagged {b:?}");
+        }
+    }
 
     #[test]
     fn the_rules_that_fired_on_benign_text_stay_at_paranoia_two_and_the_rest_run_at_one() {
