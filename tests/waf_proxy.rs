@@ -204,7 +204,16 @@ async fn detect_mode_lets_an_attack_through_but_logs_its_rule_ids_and_never_the_
             .any(|r| r.as_u64().is_some_and(|id| (942000..943000).contains(&id))),
         "a SQL injection rule id is logged: {rules:?}"
     );
-    let logs = format!("{}{}", gw.stdout(), gw.stderr());
+    // The WAF line and the access line are written by different stages, and
+    // each stream is read by a thread of its own: wait for the WAF line too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let logs = loop {
+        let logs = format!("{}{}", gw.stdout(), gw.stderr());
+        if logs.contains("args.q") || std::time::Instant::now() > deadline {
+            break logs;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(
         logs.contains("args.q"),
         "the field is named in the WAF log line"
