@@ -241,6 +241,9 @@ mod tests {
             "Widget ORDER BY 1#",
             "Widget ORDER BY 1-- VaYU",
             "Widget))) ORDER BY 1-- CedB",
+            "Widget RLIKE SLEEP(5)#",
+            "Widget HAVING 7516=1039# FRoD",
+            "Widget) HAVING 3646=1950-- vwFS",
             "1\" WHERE 7756=7756 (SELECT (CASE WHEN (1=1) THEN 1 ELSE 0 END) FROM t)-- x",
         ] {
             assert!(is_sqli(p), "missed: {p}");
@@ -364,6 +367,9 @@ mod tests {
             "values between (5 and 10) are kept",
             "items order by 2",
             "sort ORDER BY 1 -- the first column",
+            "total = sum(values)  # add up",
+            "groups having 2=2 members",
+            "name like upper(x)",
             "see note 1; (select one)",
             "section 1.e) covers it, and 2.e (sleep) too",
         ] {

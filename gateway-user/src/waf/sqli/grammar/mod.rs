@@ -921,7 +921,13 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (o2 == Operand::Subquery
                             && i == 1
                             && self.comparisons(i, i + 1) == 1
-                            && self.column_of_table(i + 2));
+                            && self.column_of_table(i + 2))
+                        // One word matched by LIKE against a function only SQL has,
+                        // then a comment cuts the query: `Widget RLIKE SLEEP(5)#`
+                        // (`total = sum(x)  # add` is code).
+                        || (i == 1
+                            && (tok.is("like") || tok.is("rlike") || tok.is("regexp"))
+                            && self.kind(k) == Some(Kind::Comment));
                 }
                 if !quoted {
                     return false;
@@ -966,6 +972,12 @@ impl<'s, 'a> Parser<'s, 'a> {
                     // After a word: a column-count probe cut by a comment
                     // (`Widget ORDER BY 1#`, `Widget) ORDER BY 1-- x`; sqlmap's
                     // one-word tail, `Widget ORDER BY 1-- VaYU`).
+                    // `Widget HAVING 1=1#`: a condition on literals alone.
+                    if tok.is("having") {
+                        return self.expr(i + 1, 0).is_some_and(|e| {
+                            e.cmp_strict && (closers > 0 || self.kind(e.end) == Some(Kind::Comment))
+                        });
+                    }
                     return (tok.is("order") || tok.is("group"))
                         && self.kind(i + 1) == Some(Kind::Num)
                         && self.t.get(i + 2).is_some_and(|c| {
