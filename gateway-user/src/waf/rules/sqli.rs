@@ -4,7 +4,7 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
-use crate::waf::sqli::{is_sql_statement, is_sqli, joined_words};
+use crate::waf::sqli::{invisible_mark_len, is_sql_statement, is_sqli, joined_words};
 use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
 use std::borrow::Cow;
 
@@ -209,19 +209,11 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
 /// joiners, the word joiner, the byte-order mark, the soft hyphen).
 ///
 /// Byte loops behind a `memchr`: a substring search costs more to set up than a
-/// short value costs to read, and most values hold neither `<` nor `"`.
+/// short value costs to read, and most values hold neither `<` nor `"`, nor the
+/// lead bytes of the invisible characters.
 fn has_split_mark(b: &[u8]) -> bool {
     (memchr::memchr2(b'<', b'"', b).is_some() && b.windows(2).any(|w| w == b"<>" || w == b"\","))
-        || (!b.is_ascii()
-            && b.windows(3).any(|w| {
-                matches!(
-                    w,
-                    [0xE2, 0x80, 0x8B..=0x8D]
-                        | [0xE2, 0x81, 0xA0]
-                        | [0xEF, 0xBB, 0xBF]
-                        | [0xC2, 0xAD, _]
-                )
-            }))
+        || memchr::memchr3_iter(0xE2, 0xEF, 0xC2, b).any(|i| invisible_mark_len(&b[i..]).is_some())
 }
 
 /// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a

@@ -84,13 +84,7 @@ pub fn joined_words(input: &str) -> Option<String> {
             // closes: `["un","ion se","lect 1"]`, also escaped inside a string.
             [b'"', b',', b'"', ..] => Some(i + 3),
             [b'\\', b'"', b',', b'\\', b'"', ..] => Some(i + 5),
-            // Zero-width space, non-joiner, joiner, word joiner, byte-order mark.
-            [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => {
-                Some(i + 3)
-            }
-            // Soft hyphen.
-            [0xC2, 0xAD, ..] => Some(i + 2),
-            _ => None,
+            _ => invisible_mark_len(&b[i..]).map(|n| i + n),
         };
         let Some(end) = end else {
             i += 1;
@@ -120,6 +114,17 @@ pub fn joined_words(input: &str) -> Option<String> {
     }
     out.push_str(&input[last..]);
     joined.then_some(out)
+}
+
+/// The length of the invisible character `b` starts with, one that can sit inside
+/// a SQL word unseen: a zero-width space, non-joiner or joiner, the word joiner or
+/// the byte-order mark (3 bytes), the soft hyphen (2).
+pub(crate) fn invisible_mark_len(b: &[u8]) -> Option<usize> {
+    match b {
+        [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => Some(3),
+        [0xC2, 0xAD, ..] => Some(2),
+        _ => None,
+    }
 }
 
 /// The first context in which `input` reads as a SQL injection.
