@@ -424,24 +424,12 @@ impl Engine {
             let plus_or_percent =
                 self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
             if plus_or_percent && let Some(spaced) = plus_as_space(field) {
-                let alt = Field {
-                    kind: field.kind,
-                    prefix: field.prefix,
-                    key: field.key.clone(),
-                    value: Cow::Owned(spaced),
-                };
-                self.inspect_field(&alt, None, &mut self.chains.slots(), policy, &mut acc);
+                self.inspect_reading(field, spaced, policy, &mut acc);
             }
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
             {
-                let alt = Field {
-                    kind: field.kind,
-                    prefix: field.prefix,
-                    key: field.key.clone(),
-                    value: Cow::Owned(decoded),
-                };
-                self.inspect_field(&alt, None, &mut self.chains.slots(), policy, &mut acc);
+                self.inspect_reading(field, decoded, policy, &mut acc);
             }
         }
         for rule in self
@@ -539,6 +527,24 @@ impl Engine {
             self.custom_rules(field, policy, acc, cache);
             plain_plus.unwrap_or_else(|| cache.raw_symbols().has_any(PLUS_OR_PERCENT))
         })
+    }
+
+    /// Inspects another reading of `field`'s value (spaces for `+`, base64
+    /// decoded) under the field's own name, with chains of its own.
+    fn inspect_reading(
+        &self,
+        field: &Field<'_>,
+        value: String,
+        policy: &RoutePolicy,
+        acc: &mut Acc,
+    ) {
+        let alt = Field {
+            kind: field.kind,
+            prefix: field.prefix,
+            key: field.key.clone(),
+            value: Cow::Owned(value),
+        };
+        self.inspect_field(&alt, None, &mut self.chains.slots(), policy, acc);
     }
 
     /// Calls `fired` with every built-in rule (its index in `meta`) that matches a
