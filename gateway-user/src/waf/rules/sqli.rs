@@ -209,11 +209,13 @@ fn compares_a_name_after_logic(b: &[u8]) -> bool {
 /// joiners, the word joiner, the byte-order mark, the soft hyphen).
 ///
 /// Byte loops behind a `memchr`: a substring search costs more to set up than a
-/// short value costs to read, and most values hold neither `<` nor `"`, nor the
-/// lead bytes of the invisible characters.
+/// short value costs to read, and most values hold neither `<` nor `"`, and are
+/// ASCII (which the invisible characters are not).
 fn has_split_mark(b: &[u8]) -> bool {
     (memchr::memchr2(b'<', b'"', b).is_some() && b.windows(2).any(|w| w == b"<>" || w == b"\","))
-        || memchr::memchr3_iter(0xE2, 0xEF, 0xC2, b).any(|i| invisible_mark_len(&b[i..]).is_some())
+        || (!b.is_ascii()
+            && memchr::memchr3_iter(0xE2, 0xEF, 0xC2, b)
+                .any(|i| invisible_mark_len(&b[i..]).is_some()))
 }
 
 /// A SQL word with a `+` on each side (`1'+or+'1'='1--`, `0+union+select+1`): a
