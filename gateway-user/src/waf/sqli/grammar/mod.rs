@@ -296,6 +296,14 @@ impl<'s, 'a> Parser<'s, 'a> {
         self.t.get(i).map(|t| t.kind)
     }
 
+    /// The index after the run of `kind` tokens that starts at `from`.
+    fn run_end(&self, from: usize, kind: Kind) -> usize {
+        from + self
+            .t
+            .get(from..)
+            .map_or(0, |t| t.iter().take_while(|t| t.kind == kind).count())
+    }
+
     fn is_word(&self, i: usize, w: &str) -> bool {
         self.t.get(i).is_some_and(|t| t.is(w))
     }
@@ -532,10 +540,7 @@ impl<'s, 'a> Parser<'s, 'a> {
 
     /// `UNION [ALL] [(] SELECT` at `i`.
     fn union_select(&self, i: usize) -> bool {
-        let mut j = i + 1;
-        while self.kind(j) == Some(Kind::LParen) {
-            j += 1;
-        }
+        let j = self.run_end(i + 1, Kind::LParen);
         if !self.is_word(i, "union") {
             // EXCEPT / INTERSECT are English too: only with a list prose does not
             // write (`except select 1,2`).
@@ -1175,28 +1180,18 @@ impl<'s, 'a> Parser<'s, 'a> {
     /// is expected: `case when 2 then 3 end`, also in parentheses
     /// (`(CASE WHEN (1=1) THEN SLEEP(5) ELSE 1 END)`).
     fn whole_case(&self) -> bool {
-        let mut open = 0;
-        while self.kind(open) == Some(Kind::LParen) {
-            open += 1;
-        }
-        self.case_complete(open).is_some_and(|mut end| {
-            for _ in 0..open {
-                if self.kind(end) != Some(Kind::RParen) {
-                    return false;
-                }
-                end += 1;
-            }
-            matches!(self.kind(end), None | Some(Kind::Comment | Kind::Semi))
+        let open = self.run_end(0, Kind::LParen);
+        self.case_complete(open).is_some_and(|end| {
+            let close = self.run_end(end, Kind::RParen);
+            close - end == open
+                && matches!(self.kind(close), None | Some(Kind::Comment | Kind::Semi))
         })
     }
 
     /// The whole value is a parenthesized SELECT, as injected where a number is
     /// expected: `(select id from users limit 1,1)`.
     fn parenthesized_query(&self) -> bool {
-        let mut i = 0;
-        while self.kind(i) == Some(Kind::LParen) {
-            i += 1;
-        }
+        let i = self.run_end(0, Kind::LParen);
         i > 0 && self.is_word(i, "select") && self.stmt_valid(i)
     }
 
@@ -1413,11 +1408,8 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
     if quoted {
         i = p.skip_search_modifier(i);
     }
-    let mut closers = 0;
-    while p.kind(i) == Some(Kind::RParen) {
-        i += 1;
-        closers += 1;
-    }
+    let closers = p.run_end(i, Kind::RParen) - i;
+    i += closers;
     if !quoted && p.parenthesized_query() {
         return true;
     }

@@ -162,10 +162,7 @@ impl Parser<'_, '_> {
         let Some(logic) = self.t.get(i) else {
             return false;
         };
-        let mut j = i + 1;
-        while self.kind(j) == Some(Kind::LParen) {
-            j += 1;
-        }
+        let j = self.run_end(i + 1, Kind::LParen);
         let [lit, op] = &self.t[j.min(self.t.len())..] else {
             return false;
         };
