@@ -1060,6 +1060,20 @@ fn scan_operator(b: &[u8], pos: usize) -> (Kind, usize, bool) {
             return (if logic { Kind::Logic } else { Kind::Op }, op.len(), logic);
         }
     }
+    // Postgres's JSON key tests: `?|` and `?&`, and `?` before a string key
+    // (`'{"a":1}' ? 'a'`); any other `?` is punctuation.
+    match rest {
+        [b'?', b'|' | b'&', ..] => return (Kind::Op, 2, false),
+        [b'?', tail @ ..]
+            if tail
+                .iter()
+                .find(|c| !c.is_ascii_whitespace())
+                .is_some_and(|&c| c == b'\'') =>
+        {
+            return (Kind::Op, 1, false);
+        }
+        _ => {}
+    }
     let kind = match rest[0] {
         b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&'
         | b'~' => Kind::Op,
@@ -1097,6 +1111,9 @@ mod tests {
             ("a <@ b", "<@"),
             ("a->'b'", "->"),
             ("a->>'b'", "->>"),
+            ("a ? 'b'", "?"),
+            ("a ?| array['b']", "?|"),
+            ("a ?& array['b']", "?&"),
         ] {
             let t = tokenize(input, Context::Bare).expect("tokens");
             let t = t.as_slice();
