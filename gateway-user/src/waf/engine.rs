@@ -14,6 +14,7 @@ use super::recent::Recent;
 use super::request::RequestView;
 use super::rules::{Category, Check, Severity, builtin, plain_sql_name};
 use super::sets::{RegexRule, Sets};
+use super::sqli::joined_words;
 use super::symbols::Symbols;
 use super::transform::{Effect, Triggers, base64_decode, url_decode_repeated};
 use super::{RuleMatch, Verdict, WafError};
@@ -71,6 +72,27 @@ fn plus_as_space(field: &Field<'_>) -> Option<String> {
 
 /// The symbols `plus_as_space` needs.
 const PLUS_OR_PERCENT: Symbols = Symbols::of_bytes(b"+%");
+
+/// A value in which comments, `<>`, JSON array seams or invisible characters split
+/// a SQL word (`1]-(SEL/**/ECT 0 WH/**/ERE 1=1;CA/**/LL …`, `un<>ion sel<>ect`),
+/// URL-decoded, with those words joined: what a filter that strips such marks
+/// hands on, read by every rule and not by 942100's grammar alone. Only a value
+/// of at most 8 KiB; `None` when no word was split.
+fn joined_reading(field: &Field<'_>) -> Option<String> {
+    if !matches!(
+        field.kind,
+        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
+    ) || field.value.len() > 8192
+    {
+        return None;
+    }
+    joined_words(&url_decode_repeated(&field.value))
+}
+
+/// The symbols one of which a value `joined_reading` joins holds: a comment's
+/// `*`, `<>`'s `<`, a seam's `"`, an invisible character's non-ASCII bytes, or an
+/// escape of any of them.
+const SPLIT_MARKS: Symbols = Symbols::of_bytes(b"*<\"%").with(Symbols::NON_ASCII);
 
 /// Request body larger than the inspection size under `oversize: block`.
 pub const RULE_BODY_TOO_LARGE: u32 = 920400;
@@ -421,10 +443,17 @@ impl Engine {
         let mut recent = Recent::default();
         let mut slots = self.chains.slots();
         for field in &fields.list {
-            let plus_or_percent =
+            let symbols =
                 self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
-            if plus_or_percent && let Some(spaced) = plus_as_space(field) {
+            if symbols.has_any(PLUS_OR_PERCENT)
+                && let Some(spaced) = plus_as_space(field)
+            {
                 self.inspect_reading(field, spaced, policy, &mut acc);
+            }
+            if symbols.has_any(SPLIT_MARKS)
+                && let Some(joined) = joined_reading(field)
+            {
+                self.inspect_reading(field, joined, policy, &mut acc);
             }
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
@@ -462,8 +491,9 @@ impl Engine {
 
     /// Inspects one field; `recent` remembers what fired on the field's value (and
     /// answers for a value seen before) when the value lives as long as it does.
-    /// True when the value, read for the first time here, holds a `+` or a `%`
-    /// (told by the symbols the rules needed anyway), for `plus_as_space`.
+    /// Returns the symbols of the value when it is read for the first time here
+    /// (computed for the rules anyway; only its `+` for a plain token, nothing for
+    /// a value seen before), for the other readings.
     fn inspect_field<'v>(
         &self,
         field: &'v Field<'_>,
@@ -471,9 +501,9 @@ impl Engine {
         slots: &mut Slots<'v>,
         policy: &RoutePolicy,
         acc: &mut Acc,
-    ) -> bool {
+    ) -> Symbols {
         if field.value.is_empty() {
-            return false;
+            return Symbols::default();
         }
         // A short token of letters, digits and `-_:@+` (ids, enum values, dates, JSON
         // keys) cannot carry any built-in attack; only custom rules look at it.
@@ -491,10 +521,17 @@ impl Engine {
             None
         };
         let plain = plain_plus.is_some();
+        let plain_symbols = |plus: bool| {
+            if plus {
+                Symbols::of_bytes(b"+")
+            } else {
+                Symbols::default()
+            }
+        };
         if let Some(plus) = plain_plus
             && self.custom.is_empty()
         {
-            return plus;
+            return plain_symbols(plus);
         }
         let bit = field.kind.bit();
         let consider =
@@ -506,7 +543,7 @@ impl Engine {
                     self.custom_rules(field, policy, acc, cache);
                 });
             }
-            return false;
+            return Symbols::default();
         }
         // Each chain is computed at most once for this field, and only if a rule needs it.
         self.chains.with_cache(slots, &field.value, |cache| {
@@ -525,7 +562,7 @@ impl Engine {
                 }
             }
             self.custom_rules(field, policy, acc, cache);
-            plain_plus.unwrap_or_else(|| cache.raw_symbols().has_any(PLUS_OR_PERCENT))
+            plain_plus.map_or_else(|| cache.raw_symbols(), plain_symbols)
         })
     }
 

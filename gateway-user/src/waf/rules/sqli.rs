@@ -4,7 +4,9 @@
 use super::pipelines::*;
 use super::targets::*;
 use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
-use crate::waf::sqli::{invisible_mark_len, is_sql_statement, is_sqli, joined_words};
+use crate::waf::sqli::{
+    comment_splits_sql_word, invisible_mark_len, is_sql_statement, is_sqli, joined_words,
+};
 use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
 use std::borrow::Cow;
 
@@ -312,6 +314,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             NO_COMMENTS,
             Detector(is_sql_statement, b""),
             "Complete SQL statement as the value",
+        ),
+        rule(
+            942441,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(comment_splits_sql_word, b"*"),
+            "Inline comment inside a SQL word (DR/**/OP, ORD/**/ER)",
         ),
         rule(
             942530,

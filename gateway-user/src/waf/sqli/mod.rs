@@ -72,45 +72,109 @@ pub fn is_sql_statement(input: &str) -> bool {
 /// `None` when no word was split. MySQL's executable comments (`/*!`) are left
 /// to the tokenizer.
 pub fn joined_words(input: &str) -> Option<String> {
+    join_split_words(input, false)
+}
+
+/// True when inline comments split a SQL word of three letters or more
+/// (`DR/**/OP`, `ORD/**/ER`, `S/**/E/**/L/**/ECT`): a filter evasion, since no one
+/// writes a comment inside a word. A path glob (`src/**/test`) joins no SQL word;
+/// MySQL's executable comments (`/*!`) are left to the tokenizer.
+pub fn comment_splits_sql_word(input: &str) -> bool {
+    join_split_words(input, true).is_some()
+}
+
+/// The end of the split mark at `i` of `input`: a C comment other than MySQL's
+/// executable one and, unless `comments_only`, `<>`, a JSON array's seam or an
+/// invisible character.
+fn split_mark_end(input: &str, i: usize, comments_only: bool) -> Option<usize> {
     let b = input.as_bytes();
-    let letters_before = |s: &str| s.bytes().rev().take_while(u8::is_ascii_alphabetic).count();
+    match b[i..] {
+        [b'/', b'*', c, ..] if c != b'!' => input[i + 2..].find("*/").map(|p| i + p + 4),
+        _ if comments_only => None,
+        [b'<', b'>', ..] => Some(i + 2),
+        // A JSON array's seam, which an application that joins the array
+        // closes: `["un","ion se","lect 1"]`, also escaped inside a string.
+        [b'"', b',', b'"', ..] => Some(i + 3),
+        [b'\\', b'"', b',', b'\\', b'"', ..] => Some(i + 5),
+        _ => invisible_mark_len(&b[i..]).map(|n| i + n),
+    }
+}
+
+/// `joined_words`; with `comments_only`, only C comments are split marks and only
+/// words of three letters or more count as split. A word may be split more than
+/// once (`S/**/E/**/L/**/ECT`): the longest run of letters and marks that joins
+/// into a SQL word ending at a word boundary is joined.
+fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
+    const MAX: usize = 24;
+    let b = input.as_bytes();
+    let letters = |from: usize| {
+        b[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count()
+    };
     let mut out = String::with_capacity(input.len());
     let (mut i, mut last, mut joined) = (0, 0, false);
     while i < b.len() {
-        let end = match b[i..] {
-            [b'/', b'*', c, ..] if c != b'!' => input[i + 2..].find("*/").map(|p| i + p + 4),
-            [b'<', b'>', ..] => Some(i + 2),
-            // A JSON array's seam, which an application that joins the array
-            // closes: `["un","ion se","lect 1"]`, also escaped inside a string.
-            [b'"', b',', b'"', ..] => Some(i + 3),
-            [b'\\', b'"', b',', b'\\', b'"', ..] => Some(i + 5),
-            _ => invisible_mark_len(&b[i..]).map(|n| i + n),
-        };
-        let Some(end) = end else {
+        let Some(end) = split_mark_end(input, i, comments_only) else {
             i += 1;
             continue;
         };
         out.push_str(&input[last..i]);
-        let left = letters_before(&out);
-        let right = b[end..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphabetic())
+        let left = out
+            .bytes()
+            .rev()
+            .take_while(u8::is_ascii_alphabetic)
             .count();
-        let mut word = [0u8; 24];
-        let split = left > 0 && right > 0 && left + right <= word.len() && {
-            let w = &mut word[..left + right];
-            w[..left].copy_from_slice(&out.as_bytes()[out.len() - left..]);
-            w[left..].copy_from_slice(&b[end..end + right]);
-            w.make_ascii_lowercase();
-            tokenizer::is_sql_word(w)
-        };
-        if split {
-            joined = true;
-        } else {
-            out.push(' ');
+        let mut word = [0u8; MAX];
+        // The end of the joined word, once a SQL word is found.
+        let mut split = None;
+        if left > 0 && left <= MAX && !out[..out.len() - left].ends_with('_') {
+            word[..left].copy_from_slice(&out.as_bytes()[out.len() - left..]);
+            let (mut len, mut mark_end) = (left, Some(end));
+            while let Some(end) = mark_end {
+                let right = letters(end);
+                if right == 0 || len + right > MAX {
+                    break;
+                }
+                word[len..len + right].copy_from_slice(&b[end..end + right]);
+                len += right;
+                let next = end + right;
+                mark_end = b
+                    .get(next)
+                    .and_then(|_| split_mark_end(input, next, comments_only));
+                let boundary = mark_end.is_some()
+                    || !b
+                        .get(next)
+                        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_');
+                let w = &mut word[..len];
+                w.make_ascii_lowercase();
+                if boundary && (!comments_only || len >= 3) && tokenizer::is_sql_word(w) {
+                    split = Some(next);
+                }
+            }
         }
-        i = end;
-        last = end;
+        match split {
+            Some(next) => {
+                // The word's letters without the marks between them.
+                let mut at = end;
+                while at < next {
+                    let n = letters(at);
+                    out.push_str(&input[at..at + n]);
+                    at += n;
+                    if at < next {
+                        at = split_mark_end(input, at, comments_only).unwrap_or(next);
+                    }
+                }
+                joined = true;
+                i = next;
+            }
+            None => {
+                out.push(' ');
+                i = end;
+            }
+        }
+        last = i;
     }
     out.push_str(&input[last..]);
     joined.then_some(out)
@@ -292,6 +356,33 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_inside_a_sql_word_is_an_evasion() {
+        for a in [
+            "DR/**/OP/*bypass deny listing*/sampletable",
+            "-7599\")ORD/**/ER",
+            "1\")O/**/R/**/D/**/ER",
+            "1]-(S/**/E/**/L/**/E/**/CT 0 WHE/**/RE 1=1",
+            "sel/*x*/ect",
+        ] {
+            assert!(comment_splits_sql_word(a), "missed {a:?}");
+        }
+        for b in [
+            "src/**/test.js",
+            "lib/**/*.rs",
+            "1/**/UNION/**/SELECT/**/2",
+            "/*!50000UNION*/",
+            "a/**/b",
+            "O/**/R",
+            "DR/**/OPS",
+            "x_DR/**/OP",
+            "width:100px/**/;",
+            "/* un */ion",
+        ] {
+            assert!(!comment_splits_sql_word(b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
     fn words_split_by_comments_or_angle_pairs_are_joined() {
         assert_eq!(
             joined_words("/**/UN/**/ION/**/SEL/**/ECT/**/password").as_deref(),
@@ -308,6 +399,10 @@ mod tests {
         assert_eq!(
             joined_words(r#"un\",\"ion se","lect 1"#).as_deref(),
             Some("union select 1")
+        );
+        assert_eq!(
+            joined_words("1]-(S/**/E/**/L/**/ECT 0 WH/**/E/**/RE 1=1").as_deref(),
+            Some("1]-(SELECT 0 WHERE 1=1")
         );
         assert_eq!(joined_words(r#"["a","b"]"#), None);
         // Comments between words, a MySQL executable comment and `a<>b` split nothing.
