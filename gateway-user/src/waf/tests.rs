@@ -170,6 +170,20 @@ fn sql_words_split_by_an_array_seam_or_an_invisible_character_are_joined() {
 }
 
 #[test]
+fn every_rule_reads_a_value_with_the_words_its_comments_split_joined() {
+    let e = default_engine();
+    // 942130 reads the tautology only once `WHE/**/RE` is `WHERE`.
+    let v = Req::get("q=1%20WH/**/E/**/RE%203988%3D3988").run(&e);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 942130),
+        "{:?}",
+        v.matches
+    );
+    let v = Req::get("q=src/**/test.js%20where%20a%3Db").run(&e);
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+}
+
+#[test]
 fn a_value_that_writes_its_spaces_as_plus_is_read_with_them_as_spaces() {
     let e = default_engine();
     // The `+` reaches the application (sent as `%2B`), or is itself encoded once more.
