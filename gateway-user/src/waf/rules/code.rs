@@ -179,9 +179,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\brequire\s*\(\s*['"`](?:child_process|process)['"`]\s*\)|\.\s*require\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)|\brequire\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)\s*[.\[]|\bchild_process\b|\bprocess\s*\.\s*(?:(?:mainmodule|binding|dlopen)\b|kill\s*\()|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load|_\$\$nd_func\$\$_|\bxyqktkrfrlvoqyqk|\b(?:process|require)\s*\[\s*(?:['"`]\s*(?:env|mainmodule|binding|dlopen|kill|exit|child_process|fs|os|net)\b|req\s*\.|mainmodule\b)|\bwhile\s*\(+\s*(?:!!\s*)?(?:[+-]\s*)?(?:true|infinity|this|string|new\s+date|[1-9]\d*|\[\s*\]|\{\s*\})\s*\)+\s*(?:;|$)|\bwhile\s*\(+\s*!\s*[+-]?\s*(?:false|0|null|undefined|nan|""|''|``)\s*\)+\s*(?:;|$)|\bprocess\s*\.\s*spawn\s*\(|@\{\s*\[\s*(?:system|exec|qx)\b"##,
+                r##"\brequire\s*\(\s*['"`](?:child_process|process)['"`]\s*\)|\.\s*require\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)|\brequire\s*\(\s*['"`](?:fs|net|http|os|vm|dgram|cluster)['"`]\s*\)\s*[.\[]|\bchild_process\b|\bprocess\s*\.\s*(?:(?:mainmodule|binding|dlopen)\b|kill\s*\()|\bglobal\s*\.\s*process\b|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]return\s|\bnew\s+function\s*\(\s*['"`]|\b(?:execsync|spawnsync|execfilesync)\s*\(|\bfs\s*\.\s*(?:readfile|writefile|readdir|unlink|appendfile)(?:sync)?\s*\(|\bvm\s*\.\s*run(?:in(?:this|new)?context|script)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load|_\$\$nd_func\$\$_|\bxyqktkrfrlvoqyqk|\b(?:process|require)\s*\[\s*(?:['"`]\s*(?:env|mainmodule|binding|dlopen|kill|exit|child_process|fs|os|net)\b|req\s*\.|mainmodule\b)|\bwhile\s*\(+\s*(?:!!\s*)?(?:[+-]\s*)?(?:true|infinity|this|string|new\s+date|[1-9]\d*|\[\s*\]|\{\s*\})\s*\)+\s*(?:;|$)|\bwhile\s*\(+\s*!\s*[+-]?\s*(?:false|0|null|undefined|nan|""|''|``)\s*\)+\s*(?:;|$)|\bprocess\s*\.\s*spawn\s*\(|@\{\s*\[\s*(?:system|exec|qx)\b|\bwhile\s*\(\s*(?:\w+|new\s+date\s*\(\s*\)|date\s*\.\s*now\s*\(\s*\))\s*-\s*\w+\s*<\s*\d{4,}\s*\)"##,
             ),
-            "Node.js (or Ruby, Perl) code injection: modules, process, node-serialize's function marker, an endless loop",
+            "Node.js (or Ruby, Perl) code injection: modules, process, node-serialize's function marker, an endless or busy-wait loop",
         ),
         rule(
             934110,
@@ -445,6 +445,8 @@ mod tests {
             "while(!false)",
             "Process.spawn(\"id\")",
             "@{[system whoami]}",
+            "x' (function(){var a=new Date();do{var b=new Date();}while(b-a<20000);}()) '",
+            "';while(Date.now()-t<5000){}//",
         ] {
             assert!(fires(934100, a), "missed {a}");
         }
@@ -459,6 +461,7 @@ mod tests {
             "process[0] is the first one",
             "while(!true);",
             "while(0);",
+            "while (i - j < 10) i++;",
         ] {
             assert!(!fires(934100, b), "flagged {b}");
         }
