@@ -348,6 +348,20 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "SQL time-based blind probe",
         ),
         rule(
+            942104,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            // Postgres's error-based probe: a session value cast to a number fails
+            // with the value in the error message (`1+current_user::int`).
+            Regex(
+                r##"\b(?:current_user|session_user|current_database\s*\(\s*\)|current_schema\s*\(\s*\)|version\s*\(\s*\)|inet_server_addr\s*\(\s*\))\s*::\s*(?:int[248]?|integer|numeric|bigint|smallint)\b"##,
+            ),
+            "Postgres session value cast to a number (error-based probe)",
+        ),
+        rule(
             942190,
             Sqli,
             1,
@@ -508,6 +522,26 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_postgres_session_value_cast_to_a_number_is_an_error_probe() {
+        for a in [
+            "1+current_user::int",
+            "1 AND 7=version()::int",
+            "current_database( ) :: integer",
+        ] {
+            assert!(fires(942104, a), "missed {a}");
+        }
+        for b in [
+            "user::int",
+            "current_user",
+            "fe80::1",
+            "x :: Int",
+            "count(*)::int",
+        ] {
+            assert!(!fires(942104, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn a_run_of_both_quotes_and_a_parenthesis_ending_a_short_value_is_a_probe() {
