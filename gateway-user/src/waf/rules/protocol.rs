@@ -101,7 +101,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\)\s*\(\s*[|&!]?\s*\(?\s*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&!]\s*\)|^\s*[^\s()]*\)\s*\(\s*(?:[|&!]\s*\(\s*)?\*|\)\s*\(\s*[|&!]\s*\(\s*\*|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
+                r##"\)\s*\(\s*[|&!]?\s*(?:\(\s*)*[\w-]+\s*[~<>]?=|^\s*\*\s*\)\s*\(|\(\s*[|&!]\s*\(\s*[\w-]+\s*[~<>]?=|\)\s*\(\s*[|&!]\s*\)|^\s*[^\s()]*\)\s*\(\s*(?:[|&!]\s*\(\s*)?\*|\)\s*\(\s*[|&!]\s*\(\s*\*|\*\s*\)\s*\)\s*(?:\x00|%00)|\*\s*\(\s*\)\s*[|&]|\)\s*\(\s*\(\s*[|&!]|\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof|ou|dc|givenname|distinguishedname)\s*=\s*\*\s*\)"##,
             ),
             "LDAP filter injection",
         ),
@@ -114,9 +114,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK | XML,
             DEC,
             Regex(
-                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|\bphp:function\s*\(|xmlns:php\s*=|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;|<\?xml\b[^>]*\bencoding\s*=\s*['"]?utf-?7"##,
+                r##"<!entity\s+%?\s*[\w.:-]+\s+(?:system|public)\b|<!entity\s+%\s*[\w.:-]+|<!doctype\s+[\w:.-]+\s+(?:system|public)\s+['"]|<!doctype[^>\[]*\[[^\]]*<!entity|<xi:include\b|\bphp:function\s*\(|xmlns:php\s*=|xmlns:xi\s*=\s*['"]http://www\.w3\.org/2001/xinclude|<!entity\s+[\w.:-]+\s+['"][^'"]*&[\w.:-]+;|<\?xml\b[^>]*\bencoding\s*=\s*['"]?utf-?7|\bsystem-property\s*\(\s*['"]xsl:|<xsl:[\w-]+\b[^>]*\b(?:document|unparsed-text)\s*\(\s*['"](?:https?|ftp|file)://"##,
             ),
-            "XML external entity, XInclude or a UTF-7 document",
+            "XML external entity, XInclude, a UTF-7 document or an XSLT probe",
         ),
         rule(
             947120,
@@ -225,6 +225,19 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(r##"\x00"##),
             "NUL byte in request data",
         ),
+        rule(
+            920280,
+            Protocol,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // A run of C or Windows format directives (`%n%s%n%s…`, `%x%x%x…`,
+            // `%1!s%2!n`): what a format-string probe sends to read or write the
+            // stack. Text that documents printf writes them apart.
+            Regex(r##"(?:%(?:\d+\$|\d+!)?[-+ #0]?\d*(?:\.\d+)?[nsxpd]!?){6,}"##),
+            "Format-string directives in a row",
+        ),
     ]
 }
 
@@ -233,9 +246,39 @@ mod tests {
     use crate::waf::rules::fires;
 
     #[test]
+    fn format_directives_in_a_row_fire_but_a_date_format_does_not() {
+        for a in [
+            "ZAP%n%s%n%s%n%s%n%s",
+            "ZAP%x%x%x%x%x%x%x%x%x%x",
+            "ZAP %1!s%2!s%3!s%4!s%5!s%6!s%7!n",
+            "%.8x%.8x%.8x%.8x%.8x%.8x",
+        ] {
+            assert!(fires(920280, a), "missed {a}");
+        }
+        for b in [
+            "%Y-%m-%d %H:%M:%S",
+            "%s %s %s %s %s %s",
+            "100%% sure",
+            "%d%d%d",
+        ] {
+            assert!(!fires(920280, b), "flagged {b}");
+        }
+    }
+
+    #[test]
     fn a_utf7_document_and_a_schema_fetched_from_a_url_fire() {
         assert!(fires(947100, "<?xml version=\"1.0\" encoding=\"UTF-7\"?>"));
         assert!(!fires(947100, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+        // XSLT injection: the processor's name, or a document fetched from a URL.
+        assert!(fires(
+            947100,
+            "\"/><xsl:value-of select=\"system-property('xsl:vendor')\"/><!--"
+        ));
+        assert!(fires(
+            947100,
+            "<xsl:value-of select=\"document('http://www.example.com:22')\"/>"
+        ));
+        assert!(!fires(947100, "<xsl:value-of select=\"document('')/x\"/>"));
         for a in [
             "<xs:schema><xs:include namespace=\"http://xxe.example.com/\"/></xs:schema>",
             "<x xsi:schemaLocation=\"http://evil.example.com/x.xsd\"/>",
@@ -332,6 +375,8 @@ mod tests {
             "admin)(!)",
             "x)(&)",
             "*)(|(*",
+            "1)))(((objectClass=*",
+            "Widget))))((((uid=*",
         ] {
             assert!(fires(946100, a), "missed {a}");
         }
@@ -341,6 +386,7 @@ mod tests {
             "price (USD)(*approx)",
             "smile :)(*",
             "a)(b",
+            "(a)) ((b) = c",
         ] {
             assert!(!fires(946100, b), "flagged {b}");
         }
