@@ -95,7 +95,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`#])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
             )),
             "Command line with command-like arguments after a separator",
         ),
@@ -324,7 +324,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"(?:^|[;|&\n\r(`])\s*(?:iwr|irm|iwmi|icm)\s+(?:https?://|-[a-z])|\b(?:invoke-(?:expression|webrequest|restmethod|wmimethod|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)"##,
+                r##"(?:^|[;|&\n\r(`])\s*(?:iwr|irm|iwmi|icm)\s+(?:https?://|-[a-z])|\b(?:invoke-(?:expression|webrequest|restmethod|wmimethod|command|shellcode|mimikatz)|iex\s*\(|new-object\s+(?:net\.webclient|system\.net)|downloadstring\s*\(|downloadfile\s*\(|start-process\b|-encodedcommand\b|-enc\s+[a-z0-9+/=]{16,}|frombase64string\s*\(|set-mppreference\b|start-sleep\s+(?:-s(?:econds)?\s+|-m(?:illiseconds)?\s+)?\d|get-wmiobject\b|(?:get-content|get-childitem)\s+[a-z]:)|[;|&]\s*get-(?:help|process|service|host|location|command)\b"##,
             ),
             "PowerShell command",
         ),
@@ -878,10 +878,19 @@ mod tests {
     }
 
     #[test]
+    fn a_command_with_a_number_then_a_shell_comment_fires() {
+        assert!(fires(932105, "1|sleep 5#"));
+        assert!(fires(932105, "1|sleep 5"));
+        assert!(!fires(932105, "sleep 5# hours"));
+    }
+
+    #[test]
     fn powershell_sleep_fires_but_prose_does_not() {
         assert!(fires(932120, "; Start-Sleep -s 5"));
         assert!(fires(932120, "powershell start-sleep 10"));
         assert!(!fires(932120, "start sleeping at 10"));
+        assert!(fires(932120, "Widget';get-help"));
+        assert!(!fires(932120, "how to get-help online"));
     }
 
     #[test]
