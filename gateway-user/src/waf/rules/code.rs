@@ -83,9 +83,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\b(?:php|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)://|\bdata://(?:text|application)/|\bdata:[^,]{0,64};base64,\s*PD(?:9w|89|8g)"##,
+                r##"\b(?:php|phar|zip|expect|glob|zlib|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)://|\bdata://(?:text|application)/|\bdata:[^,]{0,64};base64,\s*PD(?:9w|89|8g)|\bchr\s*\(\s*\d+\s*\)\s*\.\s*chr\s*\(\s*\d+\s*\)"##,
             ),
-            "PHP stream wrapper, or a data: URL of PHP code",
+            "PHP stream wrapper, a data: URL of PHP code, or a string built of chr() calls",
         ),
         rule(
             933150,
@@ -204,7 +204,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\{\{\s*\d+\s*[*+\-/%]\s*['"]?\d+['"]?\s*\}\}|\{\{\s*-?\d+\s*\|\s*(?:times|plus|minus|divided_by|modulo)\s*:\s*-?\d+\s*\}\}|\$\{\{?\s*\d+\s*[*+\-/%]\s*\d+\s*\}\}?|<%=?\s*\d+\s*[*+\-/%]\s*\d+\s*%>|[#*@~]\{\s*\d+\s*[*+\-/%]\s*\d+\s*\}|@\(\s*\d+\s*[*+]\s*\d+\s*\)|\{\{=\s*\d+\s*[*+]\s*\d+\s*\}\}|\[\[\s*\d+\s*\*\s*\d+\s*\]\]|\{#\s*\d+\s*\*\s*\d+\s*#\}"##,
+                r##"\{\{\s*\d+\s*[*+\-/%]\s*['"]?\d+['"]?\s*\}\}|\{\{\s*-?\d+\s*\|\s*(?:times|plus|minus|divided_by|modulo|add)\s*:\s*-?\d+\s*\}\}|\{\s*[#@]?\s*\d{3,}\s*\*\s*\d{3,}\s*\}|\{\{\s*print\s+["']?\d+["']?\s+["']?\d+|\{@math\s+key\s*=|#\{\s*%x\s*[({\[]|(?:(?:<%|\{\{|\$\{|#\{|\{@|\{#|\{%)=?\s*){4}|\$\{\{?\s*\d+\s*[*+\-/%]\s*\d+\s*\}\}?|<%=?\s*\d+\s*[*+\-/%]\s*\d+\s*%>|[#*@~]\{\s*\d+\s*[*+\-/%]\s*\d+\s*\}|@\(\s*\d+\s*[*+]\s*\d+\s*\)|\{\{=\s*\d+\s*[*+]\s*\d+\s*\}\}|\[\[\s*\d+\s*\*\s*\d+\s*\]\]|\{#\s*\d+\s*\*\s*\d+\s*#\}"##,
             ),
             "SSTI arithmetic probe",
         ),
@@ -330,6 +330,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_php_string_built_of_chr_calls_fires() {
+        assert!(fires(933140, ";print(chr(122).chr(97).chr(112).chr(95));"));
+        assert!(!fires(933140, "chr(65) . \" and \" . ord('A')"));
+    }
 
     #[test]
     fn log4j_lookups_fire_with_their_braces_escaped() {
@@ -497,6 +503,27 @@ mod tests {
         assert!(fires(934130, "{{ 6 | plus: 1 }}"));
         assert!(!fires(934130, "{{ price | times: 1.2 }}"));
         assert!(!fires(934130, "{{ 3 | pluralize }}"));
+        // ZAP's probes: single braces, Django's add, Go's print, Dust's math, Ruby's
+        // %x, and a polyglot of template openers.
+        for a in [
+            "zj{2531*7419}zj",
+            "}zj{#2531*7419}zj",
+            "zj{{25310|add:74190}}zj",
+            "zj{{print \"2531\" \"7419\"}}zj",
+            "zj{@math key=\"2531\" method=\"multiply\" operand=\"7419\"/}zj",
+            "#{%x(sleep 5)}",
+            "<%={{={@{#{${zj}}%>",
+        ] {
+            assert!(fires(934130, a), "missed {a}");
+        }
+        for b in [
+            "\\frac{2*3}{4}",
+            "{{ print name }}",
+            "{{{{raw}}}}",
+            "${a}${b}${c}",
+        ] {
+            assert!(!fires(934130, b), "flagged {b}");
+        }
         for a in [
             "#{T(org.apache.commons.lang3.SystemUtils).IS_OS_LINUX}",
             "${T(java.lang.Runtime).getRuntime()}",
