@@ -147,7 +147,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             // `local_file://` is Python 2 urllib's name for it.
-            Regex(r##"\b(?:local_file|file|netdoc)://"##),
+            Regex(r##"\b(?:local_file|file|netdoc):(?://|\\\\)"##),
             "file:// URL",
         ),
         rule(
@@ -355,6 +355,8 @@ mod tests {
         assert!(!fires(931150, "http://a.example/#section see @alice"));
         assert!(!fires(931150, "https://user@example.com/path"));
         assert!(fires(930140, "local_file:///etc/passwd"));
+        assert!(fires(930140, "file:\\\\\\c:\\"));
+        assert!(!fires(930140, "the file:\\ prefix"));
     }
 
     #[test]

@@ -183,7 +183,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // HTML (`onerror\x3dalert(1)`); a handler may be given a minified
             // arrow function (`onload=x=>…`; code written for people spaces it).
             Regex(
-                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>"##,
+                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>|(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*(?:var|let|const)\s+[\w$]+\s*="##,
             ),
             "XSS: event handler injected into an attribute",
         ),
@@ -370,6 +370,12 @@ mod tests {
         assert!(fires(941240, "<img src=1 onerror\\x3dalert(1)>"));
         assert!(fires(941240, "\" onload\\u003dalert(1)"));
         assert!(!fires(941240, "the onload\\x3d escape"));
+        // Handler code that starts with a declaration.
+        assert!(fires(
+            941240,
+            "\" onload=\"var s=document.createElement(script);s.src=x;\""
+        ));
+        assert!(!fires(941240, "set onload = a var x = 1 hook"));
     }
 
     #[test]
