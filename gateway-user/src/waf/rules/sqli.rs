@@ -243,7 +243,8 @@ fn plus_spaced(b: &[u8]) -> bool {
 /// A scanner's syntax-error probe: the value, one word at most, ends in a
 /// run of quotes, parentheses, commas and dots with both quote kinds and a
 /// parenthesis in it (`1'"(`, sqlmap's heuristic `1'.),("(.(`, wapiti's
-/// `1\xBF'"(`), which breaks any SQL, JavaScript or shell string the value is
+/// `1\xBF'"(`), or one quote kind with two parentheses, a comma and a dot
+/// (ghauri's `1',..))`), which breaks any SQL, JavaScript or shell string the value is
 /// pasted into. Code that quotes quotes (`replace('"', "'")`) has more around it.
 /// Also a run of both quotes and both angle brackets (sqlmap's heuristic
 /// `1'DDVVJL<'">wLNSBt`), which breaks a SQL string and an HTML attribute at once.
@@ -261,13 +262,15 @@ fn syntax_error_probe(s: &str) -> bool {
         return false;
     }
     let (word, tail) = b.split_at(b.len() - run);
+    let parens = tail.iter().filter(|&&c| c == b'(' || c == b')').count();
+    let quotes = tail.iter().filter(|&&c| c == b'\'' || c == b'"').count();
     word.len() <= 32
         && word
             .iter()
             .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80)
-        && tail.contains(&b'\'')
-        && tail.contains(&b'"')
-        && tail.iter().any(|&c| c == b'(' || c == b')')
+        && ((tail.contains(&b'\'') && tail.contains(&b'"') && parens > 0)
+            // One quote kind, with every other breaker: ghauri's `1',..))`.
+            || (quotes > 0 && parens >= 2 && tail.contains(&b',') && tail.contains(&b'.')))
 }
 
 /// A run of four or more quotes and angle brackets holding both quote kinds and
@@ -360,6 +363,18 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"\b(?:current_user|session_user|current_database\s*\(\s*\)|current_schema\s*\(\s*\)|version\s*\(\s*\)|inet_server_addr\s*\(\s*\))\s*::\s*(?:int[248]?|integer|numeric|bigint|smallint)\b"##,
             ),
             "Postgres session value cast to a number (error-based probe)",
+        ),
+        rule(
+            942105,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            // A sort column with its direction, cut off by a comment: the probe for
+            // a value pasted into `ORDER BY` (`1 ASC -- `, `name DESC#`).
+            Regex(r##"^\s*[\w.`"\[\]]+\s+(?:asc|desc)\s*(?:--|#|/\*)"##),
+            "Sort direction cut off by a SQL comment",
         ),
         rule(
             942190,
@@ -524,6 +539,25 @@ mod tests {
     use crate::waf::rules::fires;
 
     #[test]
+    fn a_sort_direction_cut_off_by_a_comment_is_a_probe() {
+        for a in [
+            "1 ASC  -- ",
+            "Widget DESC  -- ",
+            "name desc#",
+            "`t`.`c` asc/*",
+        ] {
+            assert!(fires(942105, a), "missed {a}");
+        }
+        for b in [
+            "name desc",
+            "price asc, name",
+            "sort by date desc -- newest first",
+        ] {
+            assert!(!fires(942105, b), "flagged {b}");
+        }
+    }
+
+    #[test]
     fn a_postgres_session_value_cast_to_a_number_is_an_error_probe() {
         for a in [
             "1+current_user::int",
@@ -553,6 +587,8 @@ mod tests {
             "abc\")('",
             "1'DDVVJL<'\">wLNSBt",
             "Widget'TfUrpm<'\">DRDTcR",
+            "1',..))",
+            "1\",..))",
         ] {
             assert!(syntax_error_probe(a), "missed {a:?}");
         }
@@ -565,6 +601,8 @@ mod tests {
             "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6'\"(",
             "<a href=\"x\">it's</a>",
             "'<b>\"bold\"</b>'",
+            "done.'))",
+            "f(a),(b).'",
         ] {
             assert!(!syntax_error_probe(b), "flagged {b:?}");
         }
