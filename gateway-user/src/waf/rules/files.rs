@@ -33,7 +33,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}"##,
+                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}|(?:^|[\\/=:'"\s])\.\.[\\/]+(?:[\w.-]+[\\/]+)*[\w.-]*\.(?:pem|key|properties|env|htpasswd|htaccess|p12|pfx|jks|keystore|kdbx|sqlite3?|bak|swp)\b"##,
             ),
             "Path traversal",
         ),
@@ -447,8 +447,14 @@ mod tests {
             "\\.\\.\\/\\.\\.\\/\\.\\.\\/x",
             "\\.\\./etc/passwd",
             "..;a=1/..;a=1/..;a=1/..;a=1/",
+            "/../conf/config.properties",
+            "\\../ssl/yaws-key.pem",
+            "../.env",
         ] {
             assert!(fires(930110, a), "missed {a:?}");
+        }
+        for b in ["../images/logo.png", "see ../docs/setup.md", "a..b.pem"] {
+            assert!(!fires(930110, b), "flagged {b:?}");
         }
         for b in [
             ".\\.\\config\\app.json",
