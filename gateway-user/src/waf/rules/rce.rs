@@ -122,9 +122,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             CMD,
             // The whole value is a reconnaissance command with options, or a file
             // command on a system directory: `netstat -an`, `ls -lh /etc/`; also
-            // after a lone separator or input redirect (`<uname -a;`, `|netstat -an`).
+            // after a lone separator or input redirect (`<uname -a;`, `|netstat -an`);
+            // or an address, a separator and a command (`127.0.0.1|echo x`): a
+            // ping parameter broken out of.
             Regex(concat!(
-                r"^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"^\s*(?:\d{1,3}\.){3}\d{1,3}\s*(?:[;|&`\n]|\$\()+\s*",
+                weak_cmds!(),
+                r"\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
                 r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
             )),
@@ -835,6 +839,10 @@ mod tests {
         assert!(fires(932107, "uname -a"));
         assert!(!fires(932107, "<uname> tag"));
         assert!(!fires(932107, "whoami is a command"));
+        assert!(fires(932107, "127.0.0.1|echo 2z5avdg5"));
+        assert!(fires(932107, "10.0.0.1;sleep 5"));
+        assert!(!fires(932107, "10.0.0.1; 10.0.0.2"));
+        assert!(!fires(932107, "10.0.0.1;catalog.example"));
     }
 
     #[test]
