@@ -243,7 +243,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|__\$\{.*?\}__|[*$#@]\{\s*t\s*\(\s*(?:java|javax|jdk|sun|com|org|net|io|groovy|ognl)\s*\.\s*[\w$.]+\s*\)|[$#]\{[^}]*\bclass\s*\.\s*(?:getclassloader|classloader|forname|getresource|newinstance|getmethods?|getdeclared\w+)\b|\{\{[^}]*\|\s*(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert)\s*(?:\}\}|\|)|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
+                r##"<#assign\b|<#(?:import|include|setting|global)\b|\?new\s*\(|freemarker\.template\.utility|\bexecute\s*\?\s*new|#set\s*\(\s*\$\w+\s*=|\$class\s*\.\s*(?:inspect|forname|type)|\.getclass\s*\(\s*\)\s*\.\s*(?:forname|getmethod|getclassloader)|\{php\}|\{system\s*\(|\{\$smarty\s*\.|\{self::getstreamvariable|_self\s*\.\s*env|registerundefinedfiltercallback|\|\s*(?:filter|map|reduce|sort)\s*\(\s*['"](?:system|exec|passthru|shell_exec|popen)|<%=?\s*\(?\s*(?:system|exec|eval|`|%x|io\.popen|file\.(?:open|read)|dir\.entries|require|kernel\.)|['"]\s*\.\s*execute\s*\(\s*\)|\b\w+\s*\.\s*execute\s*\(\s*\)\s*\.\s*text\b|\bsystem\.diagnostics\.process\s*\.\s*start\s*\(|~\s*(?:passthru|system|exec|shell_exec)\s*~|\.findvalue\s*\(\s*#|__\$\{.*?\}__|[*$#@]\{\s*t\s*\(\s*(?:java|javax|jdk|sun|com|org|net|io|groovy|ognl)\s*\.\s*[\w$.]+\s*\)|[$#]\{[^}]*\bclass\s*\.\s*(?:getclassloader|classloader|forname|getresource|newinstance|getmethods?|getdeclared\w+)\b|\{\{[^}]*\|\s*(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert)\s*(?:\}\}|\|)|#\{\s*(?:global|process|require)\b|\{\{#with\s+['"]\w*['"]\s+as\s*\||\$\{\s*(?:self|module)\s*\.|\{\{\s*['"][^'"]*['"]\s*\.\s*(?:constructor|__class__)|\{\{[^}]*\.constructor\s*\.\s*constructor|\{\{[^}]*\$(?:on|eval|emit|parent)\b|\$\{\{<%|<%\[%|\{\{<%|\.request\.server\.all\b|\$\{[^}]*\.getclass\s*\("##,
             ),
             "SSTI engine-specific payload",
         ),
@@ -531,6 +531,12 @@ mod tests {
             "#{request.class.forName('x')}",
             "{{'id'|system}}",
             "{{ ['id'] | map('x') | exec }}",
+            "${rce=\"id\";rce.execute().text}",
+            "${\"id\".execute()}",
+            "<%=(`id`)%>",
+            "@System.Diagnostics.Process.Start(\"cmd.exe\", \"/c id\")",
+            "{{id~passthru~_context|join}}",
+            "#request.get('x').internalGet('ognl').findValue(#parameters.poc[0],{})",
         ] {
             assert!(fires(934160, a), "missed {a}");
         }
@@ -543,6 +549,8 @@ mod tests {
             "{{ title|escape }}",
             "a system | exec time",
             "the class.forName method",
+            "cursor.execute(query)",
+            "a ~ b ~ c",
         ] {
             assert!(!fires(934160, b), "flagged {b}");
         }
