@@ -12,7 +12,7 @@ use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
 use super::recent::Recent;
 use super::request::RequestView;
-use super::rules::{Category, Check, Severity, builtin, plain_sql_name};
+use super::rules::{Category, Check, Severity, builtin, plain_sql_name, stray_percents};
 use super::sets::{RegexRule, Sets};
 use super::sqli::joined_words;
 use super::symbols::Symbols;
@@ -72,6 +72,8 @@ fn plus_as_space(field: &Field<'_>) -> Option<String> {
 
 /// The symbols `plus_as_space` needs.
 const PLUS_OR_PERCENT: Symbols = Symbols::of_bytes(b"+%");
+/// The symbol `percent_stripped_reading` needs.
+const PERCENT: Symbols = Symbols::of_bytes(b"%");
 
 /// A value in which comments, `<>`, JSON array seams or invisible characters split
 /// a SQL word (`1]-(SEL/**/ECT 0 WH/**/ERE 1=1;CA/**/LL …`, `un<>ion sel<>ect`),
@@ -87,6 +89,22 @@ fn joined_reading(field: &Field<'_>) -> Option<String> {
         return None;
     }
     joined_words(&url_decode_repeated(&field.value))
+}
+
+/// A value peppered with `%` signs that no escape decoded (`%S%E%L%E%C%T %1%=%1`,
+/// sqlmap's `percentage` tamper), URL-decoded and without them: what an ASP
+/// server, which drops such signs, hands on, read by every rule. Only a value of
+/// at most 8 KiB with four such signs or more.
+fn percent_stripped_reading(field: &Field<'_>) -> Option<String> {
+    if !matches!(
+        field.kind,
+        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
+    ) || field.value.len() > 8192
+    {
+        return None;
+    }
+    let v = url_decode_repeated(&field.value);
+    (stray_percents(&v) >= 4).then(|| v.replace('%', ""))
 }
 
 /// The symbols one of which a value `joined_reading` joins holds: a comment's
@@ -454,6 +472,11 @@ impl Engine {
                 && let Some(joined) = joined_reading(field)
             {
                 self.inspect_reading(field, joined, policy, &mut acc);
+            }
+            if symbols.has_any(PERCENT)
+                && let Some(stripped) = percent_stripped_reading(field)
+            {
+                self.inspect_reading(field, stripped, policy, &mut acc);
             }
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)

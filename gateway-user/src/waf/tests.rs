@@ -184,6 +184,22 @@ fn every_rule_reads_a_value_with_the_words_its_comments_split_joined() {
 }
 
 #[test]
+fn every_rule_reads_a_value_peppered_with_stray_percent_signs_without_them() {
+    let e = default_engine();
+    // 942380 reads the subquery only once the `%` signs are gone.
+    let q = "q=%251%25%5D%25-%25(%25S%25E%25L%25E%25C%25T%20%250%20%25W%25H%25E%25R%25E%20\
+             %251%25%3D%251%20%25A%25N%25D%20%251%25%3D%25(%25S%25E%25L%25E%25C%25T%20%251))";
+    let v = Req::get(q).run(&e);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 942380),
+        "{:?}",
+        v.matches
+    );
+    let v = Req::get("q=100%25%20of%20%25d%20and%20%25s%20in%20%25Y").run(&e);
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+}
+
+#[test]
 fn a_value_that_writes_its_spaces_as_plus_is_read_with_them_as_spaces() {
     let e = default_engine();
     // The `+` reaches the application (sent as `%2B`), or is itself encoded once more.

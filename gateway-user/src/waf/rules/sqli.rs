@@ -289,7 +289,7 @@ fn quote_angle_run(b: &[u8]) -> bool {
 /// `%` signs before a letter or digit that no escape decoded: the value is
 /// URL-decoded until stable first, so in `%S%E%L%E%C%T` and `%A%N%D %1%=%1` each
 /// one is noise an ASP server drops.
-fn stray_percents(s: &str) -> usize {
+pub(crate) fn stray_percents(s: &str) -> usize {
     s.as_bytes()
         .windows(2)
         .filter(|w| w[0] == b'%' && w[1].is_ascii_alphanumeric())
