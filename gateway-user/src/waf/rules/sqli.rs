@@ -335,7 +335,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Detector(syntax_error_probe, b"'"),
+            Detector(syntax_error_probe, b"'\""),
             "Syntax-error probe: a word, then quotes of both kinds and a parenthesis",
         ),
         rule(
