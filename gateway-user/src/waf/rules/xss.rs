@@ -144,7 +144,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Regex(
-                r##"['"`]\s*[-+*/;,)|&^%]+\s*(?:alert|prompt|confirm|eval|print)\s*(?:\(|`)|['"`]\s*[-+*/;)|&^%]+\s*(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
+                r##"['"`]\s*[-+*/;,)\]}|&^%]+\s*\(?\s*(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*[-+*/;)|&^%]+\s*(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
             ),
             "XSS: breaking out of a JS string",
         ),
@@ -216,7 +216,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // charset; a function called through `call`/`apply` as a tagged
                 // template, which needs no parenthesis (``[].sort.call`${alert}1` ``);
                 // JSFuck, script written in `[]`, `!`, `+` and parentheses alone.
-                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[(?:[^\[\]]|\[[^\[\]]*\])*['"`/](?:[^\[\]]|\[[^\[\]]*\])*\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
+                r##"\b(?:top|parent|self|window|frames|globalthis|content|opener|this)\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\[(?:[^\[\]]|\[[^\[\]]*\])*['"`/](?:[^\[\]]|\[[^\[\]]*\])*\]\s*(?:/\*[^*]*\*/\s*)*(?:\?\.\s*)?\(|\+adw-\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|a|meta|link|form|input|video|audio|details|math)\b|\[\s*['"`](?:\\(?:[0-7]{2,3}|x[0-9a-f]{2}|u[0-9a-f]{4}))+['"`]\s*\]|\\(?:x3c|u003c|u\{3c\}|0?74)\s*/?\s*(?:script|img|svg|iframe|body|object|embed|style|math|video|audio|details|input|image)\b|\bfunction\s*\(\s*['"`][^'"`]*['"`]\s*\)\s*\(|\.constructor\s*`|\.(?:write(?:ln)?|open)\s*`\s*(?:<|javas|vbs|data:|\\)|\{\{[^}]*\blookup\s[^}]*['"](?:constructor|__proto__|prototype)['"]|\.\s*(?:/\*[^*]*\*/\s*)*(?:call|apply|bind)\s*`[^`]{0,100}\$\{|(?:[()!+\[\]\s]*?[!+]\s*\[\s*\]){5,}"##,
             ),
             "XSS: script gadget (computed call, escaped name, Function from a string)",
         ),
@@ -396,6 +396,19 @@ mod tests {
         ));
         assert!(fires(941260, "window[['a'][0]+'lert'](1337)"));
         assert!(!fires(941260, "see window [1] (below)"));
+        // `this` is the global object at the top level of a script.
+        assert!(fires(
+            941260,
+            "this[/*foo*/'print'/*bar*/](this[/*foo*/'document'/*bar*/]['domain'])"
+        ));
+        assert!(fires(941260, "${this['ale'+'rt'](this['doc'+'ument'])}"));
+        assert!(!fires(941260, "this [is] (fine)"));
+        // Breaking out of a string and a block, then calling a sink, maybe in
+        // parentheses.
+        for a in ["x');};confirm()//", "\";(prompt)``//", "`]};(prompt)``//"] {
+            assert!(fires(941200, a), "missed {a}");
+        }
+        assert!(!fires(941200, "\"quoted\"} (printed) copy"));
     }
 
     #[test]
