@@ -170,6 +170,21 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "PHP statement injected into evaluated code",
         ),
+        rule(
+            933190,
+            Php,
+            1,
+            Critical,
+            t,
+            DEC,
+            // Code-injection probes of scanners (Arachni, w3af): a product or
+            // sum of two long numbers printed by PHP, Perl, Python or ASP, a
+            // string repeated and printed, `str_repeat`, `Response.Write(`.
+            Regex(
+                r##"(?:^|[;'"\w])\s*;?\s*(?:print|echo|response\s*\.\s*write)\s*\(?\s*\d{4,}\s*[*+]\s*\d{4,}|\bprint\s*\(?\s*['"]\w+['"]\s*(?:\*|x)\s*\d|\bstr_repeat\s*\(\s*['"]|\bresponse\s*\.\s*write\s*\(\s*(?:new\s|\d|['"][^'"]*['"]\s*[+&)])"##,
+            ),
+            "Code-evaluation probe: long numbers or a repeated string printed",
+        ),
         // Node.js
         rule(
             934100,
@@ -263,6 +278,29 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "SSTI: template reads the request",
         ),
+        rule(
+            934180,
+            Ssti,
+            1,
+            Critical,
+            t,
+            DEC,
+            // What template-injection tools (tplmap, SSTImap) send to tell one
+            // engine or language from another, which no template or program
+            // written for people does: a number alone in a template tag followed
+            // by another tag (`{{851}}{{…`); `typeof` of a number literal; Ruby's
+            // `require'base64'` and a `%x()` inside `#{}`; `getattr("", …)`; a
+            // string literal joined by a string literal (`'PDY'.join('HlTL')`);
+            // arithmetic turned to a string (`(6550+659).to_s`); `RUBY_PLATFORM`,
+            // `PHP_OS` echoed; Tornado's `{% raw expr %}` (Jinja's `{% raw %}`
+            // takes none); Smarty's `{/if}{if 1}` and `{*123*}`; FreeMarker's
+            // `<#list` and `${123?c}`; a function built by a constructor from a
+            // string and called (`range.constructor("…")()`).
+            Regex(
+                r##"\{\{=?\s*\d{3,}\s*\}\}[^{}]{0,40}\{\{|\btypeof\s*\(\s*\d+\s*\)|\brequire'[\w/]+'|#\{[^}]{0,100}%x\s*[({\[]|\bgetattr\s*\(\s*(?:""|'')\s*,|['"][^'"\s]{1,10}['"]\s*\.\s*join\s*\(\s*['"][^'"\s]{1,10}['"]\s*\)|\(\s*\d+\s*[-+*]\s*\d+\s*\)\s*\.\s*to_s\b|\bruby_platform\b|\becho\s+php_(?:os|version|uname)\b|\{%\s*raw\s+[^%\s]|\{\s*/if\s*\}\s*\{\s*if\b|\{\*\s*\d+\s*\*\}|<#list\s|</#list>|\$\{\s*\d+\s*\?\s*c\s*\}|\b\w+\s*\.\s*constructor\s*\(\s*["'][^"']*["']\s*\)\s*\("##,
+            ),
+            "SSTI or code-evaluation probe of a template-injection tool",
+        ),
         // Java
         rule(
             944100,
@@ -330,6 +368,61 @@ pub(super) fn rules() -> Vec<RuleDef> {
 #[cfg(test)]
 mod tests {
     use crate::waf::rules::fires;
+
+    #[test]
+    fn template_injection_tools_probes_fire_but_templates_and_code_do_not() {
+        for a in [
+            "1\"\"\"]):}}{{851}}{{(3703,9612*2071)}}{{174493}}",
+            "1)%><%- '909'+typeof(557)+668+'69323' %><%#",
+            "'12103'+\"#{(require'base64';%x(#{Base64.urlsafe_decode64('aWQ=')})).to_s}\"+'884'",
+            "1\":1})+getattr(\"\", str(580995+955))",
+            "str('PDY'.join('HlTL'))",
+            "(6550+659).to_s+(RUBY_PLATFORM).to_s",
+            "1\"]];print_r('9939');echo PHP_OS;//",
+            "{% raw '0nV'.join('uI6sp') %}",
+            "1]]}{/if}{if 1}{222}{3132}{*226877*}",
+            "true}) as a></#list><#list [1] as a>${24792?c}",
+            "{{range.constructor(\"return 1\")()}}",
+        ] {
+            assert!(fires(934180, a), "missed {a}");
+        }
+        for b in [
+            "{{ count }} items, {{ total }}",
+            "{{2024}} was a year",
+            "typeof x === 'number'",
+            "const fs = require('fs');",
+            "', '.join(names)",
+            "x.to_s + y.to_s",
+            "{% raw %}{{ not rendered }}{% endraw %}",
+            "{if $x}{/if}",
+            "new Foo().constructor(a)",
+        ] {
+            assert!(!fires(934180, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn scanners_code_evaluation_probes_fire_but_arithmetic_prose_does_not() {
+        for a in [
+            "1';print 287630581954+4196403186331128;#",
+            ";echo 287630581954+4196403186331128;",
+            "Widget;Response.Write(287630581954+4196403186331128)",
+            "Response.Write(new String(\"orhqh\",5))",
+            "print 'orhqh'x5",
+            "print('orhqh'*5)",
+            "echo str_repeat('orhqh',5);",
+        ] {
+            assert!(fires(933190, a), "missed {a}");
+        }
+        for b in [
+            "print 2 copies",
+            "echo 1234 + 5 is easy",
+            "Response.Write is a method",
+            "print('hello')",
+        ] {
+            assert!(!fires(933190, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn a_php_string_built_of_chr_calls_fires() {
