@@ -52,7 +52,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]|^\s*(?:\|\||&&)\s*(?:\d+|true|'\w*'|"\w*")\s*===?\s*(?:\d+|true|'\w*'|"\w*")|(?:^|['"\d)])\s*;\s*return\s*[\s(]\s*(?:true|1|this|!0)\b|['"]\s*;\s*[\w$]+\s*=\s*new\s+date\s*\("##,
+                r##"\$where\b|\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\(|\.length\b)|['"]\s*;\s*return\s+(?:true|1|this|'|")|;\s*return\s+['"]?\w*['"]?\s*==\s*['"]?\w*|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|insert|remove|update|delete)\w*\s*\(|\bdb\s*\.\s*(?:getcollection|dropdatabase|eval|getsiblingdb)\s*\(|['"]\s*(?:\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]?\w*|['"]\s*;\s*(?:while\s*\(\s*true|sleep\s*\(\s*\d)|\bsleep\s*\(\s*\d{3,}\s*\)\s*;|\bobjectid\s*\(\s*['"]|^\s*(?:\|\||&&)\s*(?:\d+|true|'\w*'|"\w*")\s*===?\s*(?:\d+|true|'\w*'|"\w*")|(?:^|['"\d)])\s*;\s*return\s*[\s(]\s*(?:true|1|this|!0)\b|['"]\s*;\s*[\w$]+\s*=\s*new\s+date\s*\(|(?:^|['"\w])\s*(?:\|\||&&)\s*!?\s*this\s*(?:['"]|$)|['"]?\s*;\s*return\s+(?:true|false)\s*;\s*var\s+\w+\s*=\s*['"]?\s*$"##,
             ),
             "NoSQL server-side JavaScript",
         ),
@@ -332,6 +332,26 @@ mod tests {
             "where[email][contains]",
         ] {
             assert!(!fires(945130, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn javascript_injected_into_a_where_clause_fires_but_code_does_not() {
+        for a in [
+            "1'||this'",
+            "1||!this",
+            "Widget\"&&this\"",
+            "';return false;var foo='",
+            ";return true;var foo=",
+        ] {
+            assert!(fires(945110, a), "missed {a}");
+        }
+        for b in [
+            "a || this.b",
+            "return false; var x = 1; f()",
+            "x || thistle",
+        ] {
+            assert!(!fires(945110, b), "flagged {b}");
         }
     }
 
