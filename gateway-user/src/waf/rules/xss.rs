@@ -32,7 +32,10 @@ fn clobbering_markup(s: &str) -> bool {
 /// An event handler calling a function: 941240's plain form (a literal `=`),
 /// which is all a value with its junk tags taken out needs.
 static HANDLER_CALL: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r#"(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)"#).ok()
+    regex::Regex::new(
+        r#"(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*\(?\s*[\w$.\[\]'"]+\s*\)?\s*(?:\(|`)"#,
+    )
+    .ok()
 });
 
 /// Markup split by junk tags that a filter is expected to strip
@@ -183,7 +186,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // HTML (`onerror\x3dalert(1)`); a handler may be given a minified
             // arrow function (`onload=x=>…`; code written for people spaces it).
             Regex(
-                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*[\w$.\[\]'"]+\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>|(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*(?:var|let|const)\s+[\w$]+\s*="##,
+                r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*\(?\s*[\w$.\[\]'"]+\s*\)?\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>|(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*(?:var|let|const)\s+[\w$]+\s*="##,
             ),
             "XSS: event handler injected into an attribute",
         ),
@@ -376,6 +379,9 @@ mod tests {
             "\" onload=\"var s=document.createElement(script);s.src=x;\""
         ));
         assert!(!fires(941240, "set onload = a var x = 1 hook"));
+        // A sink in parentheses, called as a tagged template.
+        assert!(fires(941240, "x\"\tautofocus\tonfocus=(prompt)``\t\""));
+        assert!(!fires(941240, "onload = (see below) (twice)"));
     }
 
     #[test]
