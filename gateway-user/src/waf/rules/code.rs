@@ -297,7 +297,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // `<#list` and `${123?c}`; a function built by a constructor from a
             // string and called (`range.constructor("…")()`).
             Regex(
-                r##"\{\{=?\s*\d{3,}\s*\}\}[^{}]{0,40}\{\{|\btypeof\s*\(\s*\d+\s*\)|\brequire'[\w/]+'|#\{[^}]{0,100}%x\s*[({\[]|\bgetattr\s*\(\s*(?:""|'')\s*,|['"][^'"\s]{1,10}['"]\s*\.\s*join\s*\(\s*['"][^'"\s]{1,10}['"]\s*\)|\(\s*\d+\s*[-+*]\s*\d+\s*\)\s*\.\s*to_s\b|\bruby_platform\b|\becho\s+php_(?:os|version|uname)\b|\{%\s*raw\s+[^%\s]|\{\s*/if\s*\}\s*\{\s*if\b|\{\*\s*\d+\s*\*\}|<#list\s|</#list>|\$\{\s*\d+\s*\?\s*c\s*\}|\b\w+\s*\.\s*constructor\s*\(\s*["'][^"']*["']\s*\)\s*\("##,
+                r##"\{\{=?\s*\d{3,}\s*\}\}[^{}]{0,40}\{\{|\btypeof\s*\(\s*\d+\s*\)|\brequire'[\w/]+'|#\{[^}]{0,100}%x\s*[({\[]|\bgetattr\s*\(\s*(?:""|'')\s*,|['"][^'"\s]{1,10}['"]\s*\.\s*join\s*\(\s*['"][^'"\s]{1,10}['"]\s*\)|\(\s*\d+\s*[-+*]\s*\d+\s*\)\s*\.\s*to_s\b|\bruby_platform\b|\becho\s+php_(?:os|version|uname)\b|\{%\s*raw\s+[^%\s]|\{\s*/if\s*\}\s*\{\s*if\b|\{\*\s*\d+\s*\*\}|<#list\s|</#list>|\$\{\s*\d+\s*\?\s*c\s*\}|\b\w+\s*\.\s*constructor\s*\(\s*["'][^"']*["']\s*\)\s*\(|\{%\s*set\s+\w+\s*=\s*\d+\s*[-+*]\s*\d+\s*%\}|\|\s*map\s*\(\s*["'](?:call_user_func|system|exec|passthru|shell_exec|popen)["']|\bstrval\s*\(\s*\d+\s*[-+*]\s*\d+\s*\)|\{\{\s*\(\s*\d+\s*,\s*\d+\s*\*\s*\d+\s*\)|\{!\s*\d+\s*!\}|\{@if\s+cond\s*=|<#--\s*\d+\s*-->|\|\s*filter\s*\(\s*\w+\s*=>"##,
             ),
             "SSTI or code-evaluation probe of a template-injection tool",
         ),
@@ -383,6 +383,14 @@ mod tests {
             "1]]}{/if}{if 1}{222}{3132}{*226877*}",
             "true}) as a></#list><#list [1] as a>${24792?c}",
             "{{range.constructor(\"return 1\")()}}",
+            "1 %}{%set h=93140+953050%}{%set a=1%}",
+            "{%set p={\"aWQ=\":\"base64_decode\"}|map(\"call_user_func\")|join%}",
+            "call_user_func(join(\"\",[strval(7076+815)]));//",
+            "{{(3703,9612*2071)}}",
+            "563881{!123!}248585jcY{!qwe!}",
+            "VqY03{@if cond=\"1\"}jgKEY{/if}bzQyb",
+            "${437}<#--559493-->${262}",
+            "{{(1..3)|filter(x => x < 3)|join(\"\")}}",
         ] {
             assert!(fires(934180, a), "missed {a}");
         }
@@ -396,6 +404,9 @@ mod tests {
             "{% raw %}{{ not rendered }}{% endraw %}",
             "{if $x}{/if}",
             "new Foo().constructor(a)",
+            "{% set total = price %}",
+            "{{ items|filter(x) }}",
+            "<#-- a comment -->",
         ] {
             assert!(!fires(934180, b), "flagged {b}");
         }
