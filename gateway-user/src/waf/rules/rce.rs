@@ -128,7 +128,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"^\s*(?:\d{1,3}\.){3}\d{1,3}\s*(?:[;|&`\n]|\$\()+\s*",
                 weak_cmds!(),
-                r"\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"\b|^\s*(?:[\w./-]*/)?ping\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
                 r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
             )),
@@ -843,6 +843,9 @@ mod tests {
         assert!(fires(932107, "10.0.0.1;sleep 5"));
         assert!(!fires(932107, "10.0.0.1; 10.0.0.2"));
         assert!(!fires(932107, "10.0.0.1;catalog.example"));
+        assert!(fires(932107, " ping -c 5 localhost"));
+        assert!(fires(932107, "/usr/sbin/ping -s localhost 5"));
+        assert!(!fires(932107, "ping me at localhost:3000 later"));
     }
 
     #[test]
