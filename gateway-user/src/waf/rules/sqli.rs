@@ -377,6 +377,20 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Sort direction cut off by a SQL comment",
         ),
         rule(
+            942106,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            // A value that is a SELECT of two long numbers' product or sum, to see
+            // whether the field is run as SQL (`select 958781*878460`, an
+            // exploit in nuclei's templates): the same probe scanners send to
+            // eval (933190).
+            Regex(r##"^\s*\(?\s*select\s+\d{3,}\s*[*+]\s*\d{3,}\s*\)?\s*(?:;|--|#|$)"##),
+            "SELECT of two long numbers as the whole value (SQL evaluation probe)",
+        ),
+        rule(
             942190,
             Sqli,
             1,
@@ -537,6 +551,24 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_select_of_two_long_numbers_is_an_evaluation_probe() {
+        for a in [
+            " select 958781*878460 ",
+            "SELECT 1234+5678;",
+            "(select 111*222)--",
+        ] {
+            assert!(fires(942106, a), "missed {a}");
+        }
+        for b in [
+            "select 2*3",
+            "select 1000 items",
+            "select 958781*878460 rows from t",
+        ] {
+            assert!(!fires(942106, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn a_sort_direction_cut_off_by_a_comment_is_a_probe() {
