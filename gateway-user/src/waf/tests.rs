@@ -667,6 +667,7 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         "%25",
         "%",
         "/*",
+        "/*a",
         "*/",
         "<",
         ">",

@@ -83,13 +83,42 @@ pub fn comment_splits_sql_word(input: &str) -> bool {
     join_split_words(input, true).is_some()
 }
 
+/// Where the first `*/` at or after a position is, remembered for the last
+/// position asked: a value of many `/*` and no `*/` would otherwise be searched
+/// to its end once per `/*`.
+#[derive(Default)]
+struct CommentEnds {
+    from: usize,
+    found: Option<Option<usize>>,
+}
+
+impl CommentEnds {
+    /// The index of the first `*/` at or after `from` in `b`.
+    fn first(&mut self, b: &[u8], from: usize) -> Option<usize> {
+        if let Some(found) = self.found
+            && self.from <= from
+            && found.is_none_or(|at| at >= from)
+        {
+            return found;
+        }
+        let found = memchr::memmem::find(&b[from..], b"*/").map(|p| from + p);
+        (self.from, self.found) = (from, Some(found));
+        found
+    }
+}
+
 /// The end of the split mark at `i` of `input`: a C comment other than MySQL's
 /// executable one and, unless `comments_only`, `<>`, a JSON array's seam or an
 /// invisible character.
-fn split_mark_end(input: &str, i: usize, comments_only: bool) -> Option<usize> {
+fn split_mark_end(
+    input: &str,
+    i: usize,
+    comments_only: bool,
+    ends: &mut CommentEnds,
+) -> Option<usize> {
     let b = input.as_bytes();
     match b[i..] {
-        [b'/', b'*', c, ..] if c != b'!' => input[i + 2..].find("*/").map(|p| i + p + 4),
+        [b'/', b'*', c, ..] if c != b'!' => ends.first(b, i + 2).map(|p| p + 2),
         _ if comments_only => None,
         [b'<', b'>', ..] => Some(i + 2),
         // A JSON array's seam, which an application that joins the array
@@ -114,9 +143,10 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
             .count()
     };
     let mut out = String::with_capacity(input.len());
+    let mut ends = CommentEnds::default();
     let (mut i, mut last, mut joined) = (0, 0, false);
     while i < b.len() {
-        let Some(end) = split_mark_end(input, i, comments_only) else {
+        let Some(end) = split_mark_end(input, i, comments_only, &mut ends) else {
             i += 1;
             continue;
         };
@@ -142,7 +172,7 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
                 let next = end + right;
                 mark_end = b
                     .get(next)
-                    .and_then(|_| split_mark_end(input, next, comments_only));
+                    .and_then(|_| split_mark_end(input, next, comments_only, &mut ends));
                 let boundary = mark_end.is_some()
                     || !b
                         .get(next)
@@ -163,7 +193,7 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
                     out.push_str(&input[at..at + n]);
                     at += n;
                     if at < next {
-                        at = split_mark_end(input, at, comments_only).unwrap_or(next);
+                        at = split_mark_end(input, at, comments_only, &mut ends).unwrap_or(next);
                     }
                 }
                 joined = true;
