@@ -713,6 +713,11 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         "../",
         "%c0%af",
         "&lt;",
+        "x=<",
+        "<a=",
+        "&lt;x=",
+        "<style",
+        "<a href=",
     ];
     for unit in units {
         let value = unit.repeat(120 * 1024 / unit.len());

@@ -72,8 +72,11 @@ const URL_ATTRIBUTES: &[&str] = &[
     "url",
 ];
 
-/// True when the attribute value (already lowercased) runs script as a URL or as CSS.
-fn scripty_value(value: &str) -> bool {
+/// What an attribute value's (already lowercased) scheme says: script
+/// (`javascript:`, a `data:` URL of a document or script), nothing to run (another
+/// `data:` URL), or `None` when it has neither and its CSS decides. Reads no more
+/// than the value's first 48 visible bytes.
+fn scheme_runs_script(value: &str) -> Option<bool> {
     // Browsers skip whitespace and control characters inside the scheme.
     let mut compact = [0u8; 48];
     let mut n = 0;
@@ -91,26 +94,34 @@ fn scripty_value(value: &str) -> bool {
     let starts = |p: &[u8]| v.starts_with(p);
     if starts(b"javascript:") || starts(b"vbscript:") || starts(b"livescript:") || starts(b"mocha:")
     {
-        return true;
+        return Some(true);
     }
     if starts(b"data:") {
         let rest = &v[5..];
-        return [
-            &b"text/html"[..],
-            b"image/svg",
-            b"application/x-javascript",
-            b"application/javascript",
-            b"text/javascript",
-            b"application/xhtml",
-            b"text/xml",
-            b"application/ecmascript",
-            b"text/ecmascript",
-        ]
-        .iter()
-        .any(|p| rest.starts_with(p));
+        return Some(
+            [
+                &b"text/html"[..],
+                b"image/svg",
+                b"application/x-javascript",
+                b"application/javascript",
+                b"text/javascript",
+                b"application/xhtml",
+                b"text/xml",
+                b"application/ecmascript",
+                b"text/ecmascript",
+            ]
+            .iter()
+            .any(|p| rest.starts_with(p)),
+        );
     }
-    // CSS and refresh forms: url(javascript:...), expression(...), behavior:, -moz-binding,
-    // 0;url=javascript:, and CSS escapes hiding any of them (`\0075\0072\006c`).
+    None
+}
+
+/// CSS and refresh forms: url(javascript:...), expression(...), behavior:,
+/// -moz-binding, 0;url=javascript:, and CSS escapes hiding any of them
+/// (`\0075\0072\006c`). Anything it finds in a value it finds in a longer one that
+/// ends the same way.
+fn css_runs_script(value: &str) -> bool {
     css_escapes(value) >= 4
         || value.contains("expression(")
         || value.contains("javascript:")
@@ -265,12 +276,126 @@ const DOCUMENT_PROPERTIES: &[&str] = &[
     "implementation",
 ];
 
+/// Where a run of bytes ends (the first byte `stop` accepts, or the input's end),
+/// remembered for the last start asked. A tag that opens inside another's
+/// attribute value (`x=<x=<x=…`: a browser keeps the `<` in the value, so every
+/// one of them is a tag of its own) ends its value where the outer one did; without
+/// this each would scan there again, quadratic in the value's length.
+struct RunEnd {
+    from: usize,
+    end: usize,
+}
+
+impl RunEnd {
+    const NONE: RunEnd = RunEnd {
+        from: usize::MAX,
+        end: 0,
+    };
+
+    fn find(&mut self, b: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> usize {
+        // No stop byte lies in `self.from..self.end`, so from anywhere in it the
+        // run ends at `self.end` too.
+        if self.from <= from && from <= self.end {
+            return self.end;
+        }
+        let end = b[from..]
+            .iter()
+            .position(|&c| stop(c))
+            .map_or(b.len(), |p| from + p);
+        *self = RunEnd { from, end };
+        end
+    }
+}
+
+/// Where a needle next occurs (its start, or the input's end), remembered for the
+/// last start asked, as [`RunEnd`] does for a run: nested tags' values are the ends
+/// of one another, and each asks whether it holds the needle.
+struct NextFind {
+    needle: &'static [u8],
+    from: usize,
+    at: usize,
+}
+
+impl NextFind {
+    fn new(needle: &'static str) -> NextFind {
+        NextFind {
+            needle: needle.as_bytes(),
+            from: usize::MAX,
+            at: 0,
+        }
+    }
+
+    /// Whether `b[from..to]` holds the needle.
+    fn within(&mut self, b: &[u8], from: usize, to: usize) -> bool {
+        if !(self.from <= from && from <= self.at) {
+            let at = memchr::memmem::find(&b[from..], self.needle).map_or(b.len(), |p| from + p);
+            (self.from, self.at) = (from, at);
+        }
+        self.at + self.needle.len() <= to
+    }
+}
+
+/// Whether a URL attribute's value (`s[from..to]`) runs script, remembering the
+/// values whose CSS was found clean: a value that ends where a clean one ends and
+/// starts no earlier is clean too (a tag nested in another's value has a value
+/// that is the end of the other's).
+#[derive(Default)]
+struct ScriptyValues {
+    /// Per end, the earliest start of a value found to hold no script in its CSS.
+    clean: std::collections::HashMap<usize, usize>,
+}
+
+impl ScriptyValues {
+    fn runs_script(&mut self, s: &str, from: usize, to: usize) -> bool {
+        let value = &s[from..to];
+        if let Some(verdict) = scheme_runs_script(value) {
+            return verdict;
+        }
+        if self.clean.get(&to).is_some_and(|&start| start <= from) {
+            return false;
+        }
+        if css_runs_script(value) {
+            return true;
+        }
+        let start = self.clean.entry(to).or_insert(from);
+        *start = (*start).min(from);
+        false
+    }
+}
+
+/// The tags whose attributes mean something only together or only on them; every
+/// other tag's attributes are judged alike.
+fn tag_class(local: &str) -> u8 {
+    match local {
+        "meta" => 1,
+        "link" => 2,
+        "layer" | "ilayer" => 3,
+        "form" => 4,
+        _ => 0,
+    }
+}
+
 /// Scans `s` (decoded, lowercased) for script-running HTML.
+///
+/// Linear in the length of `s`: tags nested in each other's attribute values
+/// share where their values end, an attribute list already read from a position by
+/// a tag of the same class is not read again from there (what it holds was found
+/// the first time), and a `<style>` inside another's sheet is not checked again.
 pub fn scan(s: &str) -> XssFindings {
     let mut f = XssFindings::default();
     let b = s.as_bytes();
     let mut i = 0;
     let mut offsite_form = false;
+    let (mut unquoted, mut quoted) = (RunEnd::NONE, [RunEnd::NONE, RunEnd::NONE, RunEnd::NONE]);
+    // The positions tags read an attribute list from, with the tags' classes.
+    let mut read_from = std::collections::HashSet::new();
+    let mut style_end = 0;
+    let mut scripty = ScriptyValues::default();
+    let (mut url_eq, mut stylesheet, mut import) = (
+        NextFind::new("url="),
+        NextFind::new("stylesheet"),
+        NextFind::new("import"),
+    );
     while let Some(p) = s[i..].find('<') {
         let start = i + p + 1;
         i = start;
@@ -295,10 +420,11 @@ pub fn scan(s: &str) -> XssFindings {
         if DANGEROUS_TAGS.contains(&local) {
             f.dangerous_tag = true;
         }
-        // `<style>` whose sheet imports or runs code.
-        if local == "style" {
-            let body = &s[j..];
-            let body = &body[..body.find("</style").unwrap_or(body.len())];
+        // `<style>` whose sheet imports or runs code. One inside an earlier one's
+        // sheet has a sheet that is the end of that one's, already checked.
+        if local == "style" && j >= style_end {
+            style_end = memchr::memmem::find(&b[j..], b"</style").map_or(b.len(), |p| j + p);
+            let body = &s[j..style_end];
             if active_css(body) {
                 f.script_uri = true;
             }
@@ -315,6 +441,7 @@ pub fn scan(s: &str) -> XssFindings {
         // does `<meta http-equiv=link content="<...>; rel=stylesheet">`.
         let (mut loads, mut has_href) = (false, false);
         let mut meta_link = false;
+        let class = tag_class(local);
         // Attributes until `>` or the next `<` (unclosed tags still execute).
         let mut k = j;
         loop {
@@ -322,6 +449,9 @@ pub fn scan(s: &str) -> XssFindings {
                 k += 1;
             }
             if k >= b.len() || b[k] == b'>' || b[k] == b'<' {
+                break;
+            }
+            if !read_from.insert((k, class)) {
                 break;
             }
             let an = k;
@@ -332,7 +462,7 @@ pub fn scan(s: &str) -> XssFindings {
             while k < b.len() && b[k] <= b' ' {
                 k += 1;
             }
-            let mut value = "";
+            let (mut vs, mut ve) = (k, k);
             if k < b.len() && b[k] == b'=' {
                 k += 1;
                 while k < b.len() && b[k] <= b' ' {
@@ -345,25 +475,25 @@ pub fn scan(s: &str) -> XssFindings {
                 }
                 if k < b.len() && matches!(b[k], b'"' | b'\'' | b'`') {
                     let q = b[k];
-                    let vs = k + 1;
-                    let ve = s[vs..]
-                        .bytes()
-                        .position(|c| c == q)
-                        .map_or(b.len(), |p| vs + p);
-                    value = &s[vs..ve];
+                    vs = k + 1;
+                    let slot = match q {
+                        b'"' => 0,
+                        b'\'' => 1,
+                        _ => 2,
+                    };
+                    ve = quoted[slot].find(b, vs, |c| c == q);
                     // A quote never closed, with no tag after it: dangling markup.
-                    if ve == b.len() && leaky_attr(attr) && !value.contains(['<', '>']) {
+                    if ve == b.len() && leaky_attr(attr) && !s[vs..ve].contains(['<', '>']) {
                         f.leaks = true;
                     }
                     k = (ve + 1).min(b.len());
                 } else {
-                    let vs = k;
-                    while k < b.len() && !(b[k] <= b' ' || b[k] == b'>') {
-                        k += 1;
-                    }
-                    value = &s[vs..k];
+                    vs = k;
+                    k = unquoted.find(b, vs, |c| c <= b' ' || c == b'>');
+                    ve = k;
                 }
             }
+            let value = &s[vs..ve];
             if attr.len() >= 5
                 && attr.starts_with("on")
                 && attr[2..].bytes().all(|c| c.is_ascii_alphabetic())
@@ -372,21 +502,23 @@ pub fn scan(s: &str) -> XssFindings {
             }
             // `srcdoc` holds a document; `datasrc`/`dataformatas` bind data as HTML (IE).
             if matches!(attr, "srcdoc" | "datasrc" | "dataformatas")
-                || ((URL_ATTRIBUTES.contains(&attr) || attr.ends_with(":href"))
-                    && scripty_value(value))
+                || (!f.script_uri
+                    && (URL_ATTRIBUTES.contains(&attr) || attr.ends_with(":href"))
+                    && scripty.runs_script(s, vs, ve))
             {
                 f.script_uri = true;
             }
             // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
             // follows the delay.
             if local == "meta" && attr == "content" {
-                let lower_url = value
-                    .split_once("url=")
-                    .map_or("", |(_, u)| u.trim_start_matches(['\'', '"', ' ']));
-                if scripty_value(lower_url) {
-                    f.script_uri = true;
+                if !f.script_uri && url_eq.within(b, vs, ve) {
+                    let mut from = url_eq.at + 4;
+                    while from < ve && matches!(b[from], b'\'' | b'"' | b' ') {
+                        from += 1;
+                    }
+                    f.script_uri = scripty.runs_script(s, from, ve);
                 }
-                if meta_link && value.contains("stylesheet") {
+                if meta_link && stylesheet.within(b, vs, ve) {
                     f.dangerous_tag = true;
                 }
             }
@@ -415,7 +547,7 @@ pub fn scan(s: &str) -> XssFindings {
             }
             if local == "link" {
                 loads |=
-                    attr == "rel" && (value.contains("stylesheet") || value.contains("import"));
+                    attr == "rel" && (stylesheet.within(b, vs, ve) || import.within(b, vs, ve));
                 has_href |= attr == "href" && !value.is_empty();
                 if loads && has_href {
                     f.dangerous_tag = true;
@@ -441,6 +573,32 @@ mod tests {
         assert!(scan("<scr<script>ipt>").dangerous_tag);
         assert!(scan("<layer src=\"http://evil/x.html\"></layer>").dangerous_tag);
         assert!(!scan("<layer>css cascade layer</layer>").dangerous_tag);
+    }
+
+    #[test]
+    fn tags_inside_unquoted_values_are_read_as_a_browser_reads_them() {
+        // A browser keeps `<` in an unquoted value: `onerror` belongs to the
+        // `<img>`, and the `<1` is no tag.
+        assert!(scan("<img src=x<1 onerror=alert(1)>").event_handler);
+        // Tags nested in each other's values share where their values end and
+        // what follows; each is still read.
+        let nested = "<a x=<b y=<c z=<d onclick=alert(1)>";
+        assert!(scan(nested).event_handler);
+        assert_eq!(scan(&"x=<".repeat(2000)), XssFindings::default());
+        assert!(
+            scan(&format!(
+                "{}<a href=javascript:alert(1)>",
+                "x=<".repeat(2000)
+            ))
+            .script_uri
+        );
+        assert!(scan(&format!("{}1 onmouseover=alert(1)>", "<a x=".repeat(2000))).event_handler);
+        // A `<link>` inside a generic tag's value is still a `<link>`.
+        let link = "<a title=<link rel=stylesheet href=//evil/x.css>";
+        assert!(scan(link).dangerous_tag);
+        // A sheet inside another's is part of it: what either holds is found.
+        assert!(scan("<style><style>@import 'x'</style>").script_uri);
+        assert!(scan("<style>a{}</style><style>@import 'x'</style>").script_uri);
     }
 
     #[test]
