@@ -18,6 +18,7 @@ mod custom;
 mod engine;
 pub(crate) mod fields;
 mod js;
+mod memo;
 mod prefilter;
 mod recent;
 mod request;

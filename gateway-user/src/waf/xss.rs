@@ -4,6 +4,8 @@
 //! Input is expected decoded (URL, HTML entities) and lowercased. Plain formatting
 //! markup (`<b>`, `<p>`, `<a href="https://...">`, `<img src="x.png">`) is not reported.
 
+use super::memo::{NextFind, RunEnd};
+
 /// What the scanner found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct XssFindings {
@@ -276,65 +278,6 @@ const DOCUMENT_PROPERTIES: &[&str] = &[
     "implementation",
 ];
 
-/// Where a run of bytes ends (the first byte `stop` accepts, or the input's end),
-/// remembered for the last start asked. A tag that opens inside another's
-/// attribute value (`x=<x=<x=…`: a browser keeps the `<` in the value, so every
-/// one of them is a tag of its own) ends its value where the outer one did; without
-/// this each would scan there again, quadratic in the value's length.
-struct RunEnd {
-    from: usize,
-    end: usize,
-}
-
-impl RunEnd {
-    const NONE: RunEnd = RunEnd {
-        from: usize::MAX,
-        end: 0,
-    };
-
-    fn find(&mut self, b: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> usize {
-        // No stop byte lies in `self.from..self.end`, so from anywhere in it the
-        // run ends at `self.end` too.
-        if self.from <= from && from <= self.end {
-            return self.end;
-        }
-        let end = b[from..]
-            .iter()
-            .position(|&c| stop(c))
-            .map_or(b.len(), |p| from + p);
-        *self = RunEnd { from, end };
-        end
-    }
-}
-
-/// Where a needle next occurs (its start, or the input's end), remembered for the
-/// last start asked, as [`RunEnd`] does for a run: nested tags' values are the ends
-/// of one another, and each asks whether it holds the needle.
-struct NextFind {
-    needle: &'static [u8],
-    from: usize,
-    at: usize,
-}
-
-impl NextFind {
-    fn new(needle: &'static str) -> NextFind {
-        NextFind {
-            needle: needle.as_bytes(),
-            from: usize::MAX,
-            at: 0,
-        }
-    }
-
-    /// Whether `b[from..to]` holds the needle.
-    fn within(&mut self, b: &[u8], from: usize, to: usize) -> bool {
-        if !(self.from <= from && from <= self.at) {
-            let at = memchr::memmem::find(&b[from..], self.needle).map_or(b.len(), |p| from + p);
-            (self.from, self.at) = (from, at);
-        }
-        self.at + self.needle.len() <= to
-    }
-}
-
 /// Whether a URL attribute's value (`s[from..to]`) runs script, remembering the
 /// values whose CSS was found clean: a value that ends where a clean one ends and
 /// starts no earlier is clean too (a tag nested in another's value has a value
@@ -377,7 +320,8 @@ fn tag_class(local: &str) -> u8 {
 
 /// Scans `s` (decoded, lowercased) for script-running HTML.
 ///
-/// Linear in the length of `s`: tags nested in each other's attribute values
+/// Linear in the length of `s`: a browser keeps `<` in an unquoted attribute
+/// value, so in `x=<x=<…` every `<x` is a tag of its own. Tags nested in each other's attribute values
 /// share where their values end, an attribute list already read from a position by
 /// a tag of the same class is not read again from there (what it holds was found
 /// the first time), and a `<style>` inside another's sheet is not checked again.
@@ -386,7 +330,7 @@ pub fn scan(s: &str) -> XssFindings {
     let b = s.as_bytes();
     let mut i = 0;
     let mut offsite_form = false;
-    let (mut unquoted, mut quoted) = (RunEnd::NONE, [RunEnd::NONE, RunEnd::NONE, RunEnd::NONE]);
+    let (mut unquoted, mut quoted) = (RunEnd::NEW, [RunEnd::NEW, RunEnd::NEW, RunEnd::NEW]);
     // The positions tags read an attribute list from, with the tags' classes.
     let mut read_from = std::collections::HashSet::new();
     let mut style_end = 0;
@@ -511,8 +455,10 @@ pub fn scan(s: &str) -> XssFindings {
             // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
             // follows the delay.
             if local == "meta" && attr == "content" {
-                if !f.script_uri && url_eq.within(b, vs, ve) {
-                    let mut from = url_eq.at + 4;
+                if !f.script_uri
+                    && let Some(at) = url_eq.at(b, vs).filter(|&at| at + 4 <= ve)
+                {
+                    let mut from = at + 4;
                     while from < ve && matches!(b[from], b'\'' | b'"' | b' ') {
                         from += 1;
                     }

@@ -10,6 +10,8 @@ mod tokenizer;
 pub use grammar::{Folded, fold, fold_into};
 pub use tokenizer::{Context, Kind, Token, Tokens, tokenize, tokenize_into};
 
+use super::memo::NextFind;
+
 /// True when `input` reads as a SQL injection in any context.
 pub fn is_sqli(input: &str) -> bool {
     sqli_context(input).is_some()
@@ -83,30 +85,6 @@ pub fn comment_splits_sql_word(input: &str) -> bool {
     join_split_words(input, true).is_some()
 }
 
-/// Where the first `*/` at or after a position is, remembered for the last
-/// position asked: a value of many `/*` and no `*/` would otherwise be searched
-/// to its end once per `/*`.
-#[derive(Default)]
-struct CommentEnds {
-    from: usize,
-    found: Option<Option<usize>>,
-}
-
-impl CommentEnds {
-    /// The index of the first `*/` at or after `from` in `b`.
-    fn first(&mut self, b: &[u8], from: usize) -> Option<usize> {
-        if let Some(found) = self.found
-            && self.from <= from
-            && found.is_none_or(|at| at >= from)
-        {
-            return found;
-        }
-        let found = memchr::memmem::find(&b[from..], b"*/").map(|p| from + p);
-        (self.from, self.found) = (from, Some(found));
-        found
-    }
-}
-
 /// The end of the split mark at `i` of `input`: a C comment other than MySQL's
 /// executable one and, unless `comments_only`, `<>`, a JSON array's seam or an
 /// invisible character.
@@ -114,11 +92,11 @@ fn split_mark_end(
     input: &str,
     i: usize,
     comments_only: bool,
-    ends: &mut CommentEnds,
+    ends: &mut NextFind,
 ) -> Option<usize> {
     let b = input.as_bytes();
     match b[i..] {
-        [b'/', b'*', c, ..] if c != b'!' => ends.first(b, i + 2).map(|p| p + 2),
+        [b'/', b'*', c, ..] if c != b'!' => ends.at(b, i + 2).map(|p| p + 2),
         _ if comments_only => None,
         [b'<', b'>', ..] => Some(i + 2),
         // A JSON array's seam, which an application that joins the array
@@ -143,7 +121,8 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
             .count()
     };
     let mut out = String::with_capacity(input.len());
-    let mut ends = CommentEnds::default();
+    // Where each comment ends, found once however many `/*` come before it.
+    let mut ends = NextFind::new("*/");
     let (mut i, mut last, mut joined) = (0, 0, false);
     while i < b.len() {
         let Some(end) = split_mark_end(input, i, comments_only, &mut ends) else {
