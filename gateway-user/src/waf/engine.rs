@@ -53,16 +53,9 @@ fn plain(value: &[u8]) -> Option<bool> {
 /// `%2B&&%2Bls`), URL-decoded, with its `+` as spaces: a form encoding decoded
 /// once too few times, as payloads copied from query strings are sent. Only a
 /// value of at most 2 KiB with a `+` between two characters that are neither a
-/// space nor a `+` (`C++` has none); its own reading is inspected first.
-fn plus_as_space(field: &Field<'_>) -> Option<String> {
-    if !matches!(
-        field.kind,
-        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
-    ) || field.value.len() > 2048
-    {
-        return None;
-    }
-    let v = url_decode_repeated(&field.value);
+/// space nor a `+` (`C++` has none); its own reading is inspected first. `v` is
+/// the value URL-decoded.
+fn plus_as_space(v: &str) -> Option<String> {
     let glued = v
         .as_bytes()
         .windows(3)
@@ -72,42 +65,30 @@ fn plus_as_space(field: &Field<'_>) -> Option<String> {
 
 /// The symbols `plus_as_space` needs.
 const PLUS_OR_PERCENT: Symbols = Symbols::of_bytes(b"+%");
-/// The symbol `percent_stripped_reading` needs.
+/// The symbol `percent_stripped` needs.
 const PERCENT: Symbols = Symbols::of_bytes(b"%");
-
-/// A value in which comments, `<>`, JSON array seams or invisible characters split
-/// a SQL word (`1]-(SEL/**/ECT 0 WH/**/ERE 1=1;CA/**/LL …`, `un<>ion sel<>ect`),
-/// URL-decoded, with those words joined: what a filter that strips such marks
-/// hands on, read by every rule and not by 942100's grammar alone. Only a value
-/// of at most 8 KiB; `None` when no word was split.
-fn joined_reading(field: &Field<'_>) -> Option<String> {
-    if !matches!(
-        field.kind,
-        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
-    ) || field.value.len() > 8192
-    {
-        return None;
-    }
-    joined_words(&url_decode_repeated(&field.value))
-}
 
 /// A value peppered with `%` signs that no escape decoded (`%S%E%L%E%C%T %1%=%1`,
 /// sqlmap's `percentage` tamper), URL-decoded and without them: what an ASP
-/// server, which drops such signs, hands on, read by every rule. Only a value of
-/// at most 8 KiB with four such signs or more.
-fn percent_stripped_reading(field: &Field<'_>) -> Option<String> {
-    if !matches!(
-        field.kind,
-        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
-    ) || field.value.len() > 8192
-    {
-        return None;
-    }
-    let v = url_decode_repeated(&field.value);
-    (stray_percents(&v) >= 4).then(|| v.replace('%', ""))
+/// server, which drops such signs, hands on, read by every rule. Only a value
+/// with four such signs or more. `v` is the value URL-decoded.
+fn percent_stripped(v: &str) -> Option<String> {
+    (stray_percents(v) >= 4).then(|| v.replace('%', ""))
 }
 
-/// The symbols one of which a value `joined_reading` joins holds: a comment's
+/// The largest value the extra readings rewrite (`plus_as_space` only up to 2 KiB).
+const MAX_REWRITTEN: usize = 8192;
+
+/// Whether the extra readings (`plus_as_space`, joined words, `percent_stripped`)
+/// may rewrite `field`.
+fn rewritable(field: &Field<'_>) -> bool {
+    matches!(
+        field.kind,
+        FieldKind::ArgValue | FieldKind::Cookie | FieldKind::BodyValue
+    ) && field.value.len() <= MAX_REWRITTEN
+}
+
+/// The symbols one of which a value whose words are joined holds: a comment's
 /// `*`, `<>`'s `<`, a seam's `"`, an invisible character's non-ASCII bytes, or an
 /// escape of any of them.
 const SPLIT_MARKS: Symbols = Symbols::of_bytes(b"*<\"%").with(Symbols::NON_ASCII);
@@ -463,20 +444,30 @@ impl Engine {
         for field in &fields.list {
             let symbols =
                 self.inspect_field(field, Some(&mut recent), &mut slots, policy, &mut acc);
-            if symbols.has_any(PLUS_OR_PERCENT)
-                && let Some(spaced) = plus_as_space(field)
-            {
-                self.inspect_reading(field, spaced, policy, &mut acc);
-            }
-            if symbols.has_any(SPLIT_MARKS)
-                && let Some(joined) = joined_reading(field)
-            {
-                self.inspect_reading(field, joined, policy, &mut acc);
-            }
-            if symbols.has_any(PERCENT)
-                && let Some(stripped) = percent_stripped_reading(field)
-            {
-                self.inspect_reading(field, stripped, policy, &mut acc);
+            if rewritable(field) {
+                // URL-decoded once for every reading below that needs it.
+                let decoded = std::cell::OnceCell::new();
+                let decoded = || decoded.get_or_init(|| url_decode_repeated(&field.value));
+                if symbols.has_any(PLUS_OR_PERCENT)
+                    && field.value.len() <= 2048
+                    && let Some(spaced) = plus_as_space(decoded())
+                {
+                    self.inspect_reading(field, spaced, policy, &mut acc);
+                }
+                // Comments, `<>`, JSON array seams or invisible characters that
+                // split a SQL word (`1]-(SEL/**/ECT 0 WH/**/ERE 1=1;CA/**/LL …`,
+                // `un<>ion sel<>ect`), joined: what a filter that strips such marks
+                // hands on, read by every rule and not by 942100's grammar alone.
+                if symbols.has_any(SPLIT_MARKS)
+                    && let Some(joined) = joined_words(decoded())
+                {
+                    self.inspect_reading(field, joined, policy, &mut acc);
+                }
+                if symbols.has_any(PERCENT)
+                    && let Some(stripped) = percent_stripped(decoded())
+                {
+                    self.inspect_reading(field, stripped, policy, &mut acc);
+                }
             }
             if self.decode_base64
                 && let Cow::Owned(decoded) = base64_decode(&field.value)
