@@ -306,6 +306,39 @@ impl ScriptyValues {
     }
 }
 
+/// The positions tags read an attribute list from, per tag class: one bit per
+/// byte of the value and class, allocated when the first attribute is read.
+struct ReadFrom {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl ReadFrom {
+    fn new(len: usize) -> Self {
+        Self {
+            words: len / 64 + 1,
+            bits: Vec::new(),
+        }
+    }
+
+    /// Marks `pos` read by a tag of `class`; false when it already was.
+    fn insert(&mut self, pos: usize, class: u8) -> bool {
+        if self.bits.is_empty() {
+            self.bits = vec![0; self.words * TAG_CLASSES];
+        }
+        let Some(word) = self.bits.get_mut(usize::from(class) * self.words + pos / 64) else {
+            return true;
+        };
+        let bit = 1u64 << (pos % 64);
+        let fresh = *word & bit == 0;
+        *word |= bit;
+        fresh
+    }
+}
+
+/// How many values `tag_class` returns.
+const TAG_CLASSES: usize = 5;
+
 /// The tags whose attributes mean something only together or only on them; every
 /// other tag's attributes are judged alike.
 fn tag_class(local: &str) -> u8 {
@@ -318,6 +351,47 @@ fn tag_class(local: &str) -> u8 {
     }
 }
 
+thread_local! {
+    /// The value this thread scanned last and what was found in it. The XSS rules
+    /// read the same reading of a field one after another, each for one finding;
+    /// the scan is the costliest thing they do, so it runs once per reading.
+    static LAST_SCAN: std::cell::RefCell<Option<(String, XssFindings)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Values longer than this are scanned again rather than copied into the cache,
+/// which a worker thread keeps between requests.
+const CACHED_SCAN_MAX: usize = 256 * 1024;
+
+/// Scans `s` (decoded, lowercased) for script-running HTML; `scan_value` does
+/// the work, and the answer for the last value is remembered (a scan depends on
+/// the value alone, so a remembered answer is the one a new scan would give).
+pub fn scan(s: &str) -> XssFindings {
+    if s.len() > CACHED_SCAN_MAX {
+        return scan_value(s);
+    }
+    LAST_SCAN.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return scan_value(s);
+        };
+        if let Some((value, found)) = last.as_ref()
+            && value == s
+        {
+            return *found;
+        }
+        let found = scan_value(s);
+        match last.as_mut() {
+            Some((value, f)) => {
+                value.clear();
+                value.push_str(s);
+                *f = found;
+            }
+            None => *last = Some((s.to_owned(), found)),
+        }
+        found
+    })
+}
+
 /// Scans `s` (decoded, lowercased) for script-running HTML.
 ///
 /// Linear in the length of `s`: a browser keeps `<` in an unquoted attribute
@@ -325,14 +399,13 @@ fn tag_class(local: &str) -> u8 {
 /// share where their values end, an attribute list already read from a position by
 /// a tag of the same class is not read again from there (what it holds was found
 /// the first time), and a `<style>` inside another's sheet is not checked again.
-pub fn scan(s: &str) -> XssFindings {
+fn scan_value(s: &str) -> XssFindings {
     let mut f = XssFindings::default();
     let b = s.as_bytes();
     let mut i = 0;
     let mut offsite_form = false;
     let (mut unquoted, mut quoted) = (RunEnd::NEW, [RunEnd::NEW, RunEnd::NEW, RunEnd::NEW]);
-    // The positions tags read an attribute list from, with the tags' classes.
-    let mut read_from = std::collections::HashSet::new();
+    let mut read_from = ReadFrom::new(b.len());
     let mut style_end = 0;
     let mut scripty = ScriptyValues::default();
     let (mut url_eq, mut stylesheet, mut import) = (
@@ -395,7 +468,7 @@ pub fn scan(s: &str) -> XssFindings {
             if k >= b.len() || b[k] == b'>' || b[k] == b'<' {
                 break;
             }
-            if !read_from.insert((k, class)) {
+            if !read_from.insert(k, class) {
                 break;
             }
             let an = k;
@@ -510,6 +583,37 @@ pub fn scan(s: &str) -> XssFindings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_scan_is_the_scan_of_the_same_value() {
+        let values = [
+            "<script>alert(1)</script>",
+            "<b>bold</b>",
+            "<img src=x onerror=alert(1)>",
+            "<b>bold</b>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "",
+            "<a id=cookie>",
+        ];
+        for v in values.into_iter().chain(values.into_iter().rev()) {
+            assert_eq!(scan(v), scan_value(v), "{v}");
+        }
+        // Longer than the cache keeps: scanned every time, still the same answer.
+        let long = format!("{}<svg onload=alert(1)>", "x".repeat(CACHED_SCAN_MAX));
+        assert!(scan(&long).event_handler);
+        assert_eq!(scan("<b>bold</b>"), XssFindings::default());
+    }
+
+    #[test]
+    fn each_tag_class_reads_an_attribute_list_from_a_position_once() {
+        let mut read = ReadFrom::new(130);
+        for (pos, class) in [(0, 0), (63, 0), (64, 0), (129, 4), (64, 1)] {
+            assert!(read.insert(pos, class), "{pos} {class} first");
+            assert!(!read.insert(pos, class), "{pos} {class} again");
+        }
+        assert!(read.insert(1, 0) && read.insert(129, 3));
+    }
 
     #[test]
     fn script_and_frame_tags_are_dangerous() {

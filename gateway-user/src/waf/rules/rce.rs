@@ -507,6 +507,14 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     if w.len() < 3 || w.len() > 64 || !w.bytes().any(is_trigger) {
         return false;
     }
+    // `COMMAND` reads word characters, `.`, `/` and `-` alone, and the cleaning
+    // below takes marks away and nothing else: a word holding other ASCII
+    // punctuation (`href="x">`, `id='a'`) is no command whatever it hides.
+    if w.bytes().any(|c| {
+        c.is_ascii() && !c.is_ascii_alphanumeric() && !b"_./-'\"\\^[]".contains(&c)
+    }) {
+        return false;
+    }
     let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
     if !inner.bytes().any(is_trigger) {
         return false;
