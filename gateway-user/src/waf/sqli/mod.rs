@@ -107,6 +107,13 @@ fn split_mark_end(
     }
 }
 
+/// Whether `c` can start a split mark of `split_mark_end`: the `/` of a comment
+/// and, unless `comments_only`, the first byte of `<>`, of a seam and of an
+/// invisible character.
+fn may_start_mark(c: u8, comments_only: bool) -> bool {
+    c == b'/' || (!comments_only && matches!(c, b'<' | b'"' | b'\\' | 0xC2 | 0xE2 | 0xEF))
+}
+
 /// `joined_words`; with `comments_only`, only C comments are split marks and only
 /// words of three letters or more count as split. A word may be split more than
 /// once (`S/**/E/**/L/**/ECT`): the longest run of letters and marks that joins
@@ -125,6 +132,14 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
     let mut ends = NextFind::new("*/");
     let (mut i, mut last, mut joined) = (0, 0, false);
     while i < b.len() {
+        // Most bytes cannot start a mark: skip to the next that can.
+        let Some(p) = b[i..]
+            .iter()
+            .position(|&c| may_start_mark(c, comments_only))
+        else {
+            break;
+        };
+        i += p;
         let Some(end) = split_mark_end(input, i, comments_only, &mut ends) else {
             i += 1;
             continue;
