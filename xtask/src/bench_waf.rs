@@ -1,6 +1,7 @@
 //! `cargo xtask bench waf`: the WAF's inspection time (criterion medians for a
 //! typical 1 KiB JSON API request and a 64 KiB JSON body), then wrk on loopback in
-//! the same run against the gateway with the WAF blocking at paranoia 1, the
+//! the same run, with a search GET, the 1 KiB POST and a 16 KiB article of prose,
+//! against the gateway with the WAF blocking at paranoia 1, the
 //! gateway with the WAF off, and nginx + ModSecurity v3 + OWASP CRS at paranoia 1
 //! (Debian's packages), all in front of the same upstream. Before measuring, each
 //! WAF must be seen to block an SQL injection and to pass the benign requests, so
@@ -57,6 +58,8 @@ pub fn bench(o: &Options) -> Result<()> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let body = order_json();
     std::fs::write(dir.join("post.lua"), post_script(&body))?;
+    let article = article_json();
+    std::fs::write(dir.join("article.lua"), post_script(&article))?;
 
     let (up, modsec, with_waf, without_waf) =
         (free_port()?, free_port()?, free_port()?, free_port()?);
@@ -98,7 +101,7 @@ pub fn bench(o: &Options) -> Result<()> {
         ("nginx + ModSecurity + CRS PL1", modsec, true),
     ];
     for (name, port, blocks) in targets {
-        check_target(name, port, blocks, &body)?;
+        check_target(name, port, blocks, &body, &article)?;
     }
 
     let load = Load {
@@ -114,9 +117,13 @@ pub fn bench(o: &Options) -> Result<()> {
     let script = script.to_string_lossy();
     let get_args: Vec<&str> = SEARCH_HEADERS.iter().flat_map(|h| ["-H", *h]).collect();
     let post_args = ["-s", script.as_ref()];
-    let kinds: [(&str, &str, &[&str]); 2] = [
+    let article_script = dir.join("article.lua");
+    let article_script = article_script.to_string_lossy();
+    let article_args = ["-s", article_script.as_ref()];
+    let kinds: [(&str, &str, &[&str]); 3] = [
         ("GET search", SEARCH, &get_args),
         ("POST 1 KiB JSON", "/api/v1/orders", &post_args),
+        ("POST 16 KiB article", ARTICLES, &article_args),
     ];
     // samples[kind][target] over the rounds.
     let mut samples = vec![vec![Vec::<Sample>::new(); targets.len()]; kinds.len()];
@@ -176,6 +183,50 @@ fn order_json() -> String {
     body
 }
 
+/// Where the article is posted.
+const ARTICLES: &str = "/api/v1/articles";
+
+/// A JSON article of about 16 KiB of prose in paragraphs, the body a CMS, a
+/// ticketing or a comments API takes: one long value, which a WAF reads whole.
+/// Sentences of words from a fixed list (seeded, so every run sends the same
+/// text) that neither WAF has a reason to block; `check_target` makes sure.
+fn article_json() -> String {
+    const WORDS: &str = "the a of to and in is it that for on with as was by this be at from are have an not they which you were all their has one there been can more would will about if when out so what up some into them only other time could these two may then do first any new like than now people my also made over after did many before must through years where much your way well down should because each just those how too little state good very make world still own see men work long here between both life being under never day same another know while last might us great old year off come since against go came right used take three";
+    let words: Vec<&str> = WORDS.split(' ').collect();
+    let mut seed: u64 = 1;
+    let mut next = |n: usize| {
+        seed = (seed * 1_103_515_245 + 12_345) % (1 << 31);
+        seed as usize % n
+    };
+    let mut paragraphs = Vec::new();
+    let mut len = 0;
+    while len < 16 * 1024 {
+        let mut sentences = Vec::new();
+        for _ in 0..3 + next(4) {
+            let mut w: Vec<String> = (0..8 + next(9))
+                .map(|_| words[next(words.len())].to_string())
+                .collect();
+            if next(3) == 0 {
+                let at = next(w.len());
+                w.insert(at, format!("{},", words[next(words.len())]));
+            }
+            let sentence = w.join(" ");
+            let mut c = sentence.chars();
+            let first = c.next().map(|f| f.to_ascii_uppercase()).unwrap_or('A');
+            sentences.push(format!("{first}{}.", c.as_str()));
+        }
+        let p = sentences.join(" ");
+        len += p.len() + 2;
+        paragraphs.push(p);
+    }
+    // Letters, spaces, commas and periods only: the paragraph breaks are the one
+    // thing JSON escapes.
+    format!(
+        r#"{{"title":"Field notes","body":"{}"}}"#,
+        paragraphs.join("\\n\\n")
+    )
+}
+
 fn post_script(body: &str) -> String {
     // A Lua long bracket holds the JSON verbatim (it has no `]==]`).
     format!(
@@ -229,7 +280,7 @@ waf: {{ mode: {waf_mode}, paranoia: 1, threshold: 5 }}
 }
 
 /// The benign requests pass; where a WAF is on, an SQL injection gets 403.
-fn check_target(name: &str, port: u16, blocks: bool, body: &str) -> Result<()> {
+fn check_target(name: &str, port: u16, blocks: bool, body: &str, article: &str) -> Result<()> {
     let status = |args: &[&str], path: &str| -> Result<String> {
         cmd_output(
             Command::new("curl")
@@ -252,11 +303,20 @@ fn check_target(name: &str, port: u16, blocks: bool, body: &str) -> Result<()> {
         ],
         "/api/v1/orders",
     )?;
+    let ok_article = status(
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            article,
+        ],
+        ARTICLES,
+    )?;
     let attack = status(&[], "/api/v1/search?q=1%27%20OR%20%271%27%3D%271")?;
     let expected_attack = if blocks { "403" } else { "200" };
-    if ok_get != "200" || ok_post != "200" || attack != expected_attack {
+    if ok_get != "200" || ok_post != "200" || ok_article != "200" || attack != expected_attack {
         bail!(
-            "{name} is not set up as intended: benign GET {ok_get}, benign POST {ok_post}, SQL injection {attack} (expected 200, 200, {expected_attack})"
+            "{name} is not set up as intended: benign GET {ok_get}, benign POST {ok_post}, article {ok_article}, SQL injection {attack} (expected 200, 200, 200, {expected_attack})"
         );
     }
     println!("{name}: benign GET and POST 200, SQL injection {attack}");
@@ -302,7 +362,7 @@ fn report(
     }
     let _ = writeln!(
         s,
-        "Throughput: {} rounds of wrk -t{workers} -c{} -d{}s on loopback (1 s warm-up each), medians; every target proxies to the same nginx `return 200` upstream, with {workers} workers and no access or audit log. Before measuring, each WAF blocked `?q=1' OR '1'='1` with 403 and passed both benign requests. ModSecurity: libmodsecurity 3 + OWASP CRS 3.3 (Debian), engine On, JSON body processor, paranoia 1, anomaly threshold 5 (CRS default).\n",
+        "Throughput: {} rounds of wrk -t{workers} -c{} -d{}s on loopback (1 s warm-up each), medians; every target proxies to the same nginx `return 200` upstream, with {workers} workers and no access or audit log. Before measuring, each WAF blocked `?q=1' OR '1'='1` with 403 and passed the three benign requests. ModSecurity: libmodsecurity 3 + OWASP CRS 3.3 (Debian), engine On, JSON body processor, paranoia 1, anomaly threshold 5 (CRS default).\n",
         o.rounds, o.connections, o.duration
     );
     let _ = writeln!(
