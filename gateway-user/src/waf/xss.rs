@@ -326,7 +326,10 @@ impl ReadFrom {
         if self.bits.is_empty() {
             self.bits = vec![0; self.words * TAG_CLASSES];
         }
-        let Some(word) = self.bits.get_mut(usize::from(class) * self.words + pos / 64) else {
+        let Some(word) = self
+            .bits
+            .get_mut(usize::from(class) * self.words + pos / 64)
+        else {
             return true;
         };
         let bit = 1u64 << (pos % 64);

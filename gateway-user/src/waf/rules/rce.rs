@@ -510,9 +510,9 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     // `COMMAND` reads word characters, `.`, `/` and `-` alone, and the cleaning
     // below takes marks away and nothing else: a word holding other ASCII
     // punctuation (`href="x">`, `id='a'`) is no command whatever it hides.
-    if w.bytes().any(|c| {
-        c.is_ascii() && !c.is_ascii_alphanumeric() && !b"_./-'\"\\^[]".contains(&c)
-    }) {
+    if w.bytes()
+        .any(|c| c.is_ascii() && !c.is_ascii_alphanumeric() && !b"_./-'\"\\^[]".contains(&c))
+    {
         return false;
     }
     let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
