@@ -155,13 +155,17 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
         let mut split = None;
         if left > 0 && left <= MAX && !out[..out.len() - left].ends_with('_') {
             word[..left].copy_from_slice(&out.as_bytes()[out.len() - left..]);
+            word[..left].make_ascii_lowercase();
             let (mut len, mut mark_end) = (left, Some(end));
             while let Some(end) = mark_end {
                 let right = letters(end);
-                if right == 0 || len + right > MAX {
+                // No SQL word starts with what is joined so far: nor will a
+                // longer one (`a/**/a/**/a…` stops at `aa`).
+                if right == 0 || len + right > MAX || !tokenizer::may_begin_sql_word(&word[..len]) {
                     break;
                 }
                 word[len..len + right].copy_from_slice(&b[end..end + right]);
+                word[len..len + right].make_ascii_lowercase();
                 len += right;
                 let next = end + right;
                 mark_end = b
@@ -171,8 +175,7 @@ fn join_split_words(input: &str, comments_only: bool) -> Option<String> {
                     || !b
                         .get(next)
                         .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_');
-                let w = &mut word[..len];
-                w.make_ascii_lowercase();
+                let w = &word[..len];
                 if boundary && (!comments_only || len >= 3) && tokenizer::is_sql_word(w) {
                     split = Some(next);
                 }

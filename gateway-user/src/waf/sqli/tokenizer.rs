@@ -430,6 +430,128 @@ pub(super) fn is_sql_word(lower: &[u8]) -> bool {
     classify_bytes(lower) != Kind::Bare || known_function(lower)
 }
 
+/// The words `classify_bytes` gives a class, as a list: the prefixes of SQL words
+/// are built from it (a unit test keeps it equal to the `match`).
+const CLASSIFIED: &[&str] = &[
+    "union",
+    "except",
+    "intersect",
+    "select",
+    "insert",
+    "update",
+    "delete",
+    "drop",
+    "create",
+    "alter",
+    "truncate",
+    "exec",
+    "execute",
+    "declare",
+    "shutdown",
+    "grant",
+    "revoke",
+    "and",
+    "or",
+    "xor",
+    "like",
+    "rlike",
+    "ilike",
+    "regexp",
+    "similar",
+    "is",
+    "in",
+    "between",
+    "div",
+    "mod",
+    "sounds",
+    "escape",
+    "collate",
+    "glob",
+    "match",
+    "against",
+    "notnull",
+    "isnull",
+    "having",
+    "limit",
+    "procedure",
+    "true",
+    "false",
+    "null",
+    "unknown",
+    "from",
+    "where",
+    "as",
+    "by",
+    "all",
+    "any",
+    "some",
+    "distinct",
+    "table",
+    "tables",
+    "database",
+    "databases",
+    "schema",
+    "into",
+    "values",
+    "set",
+    "top",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "exists",
+    "asc",
+    "desc",
+    "join",
+    "inner",
+    "outer",
+    "on",
+    "using",
+    "delay",
+    "waitfor",
+    "outfile",
+    "dumpfile",
+    "not",
+    "column",
+    "view",
+    "index",
+    "function",
+    "trigger",
+    "begin",
+    "with",
+    "offset",
+    "fetch",
+    "rows",
+    "only",
+    "nowait",
+    "analyse",
+    "binary",
+    "group",
+    "order",
+    "load_file",
+    "information_schema",
+    "sysobjects",
+    "syscolumns",
+    "login",
+];
+
+/// Every prefix of every word `is_sql_word` knows.
+static SQL_WORD_PREFIXES: std::sync::LazyLock<std::collections::HashSet<&'static [u8]>> =
+    std::sync::LazyLock::new(|| {
+        CLASSIFIED
+            .iter()
+            .chain(KNOWN_FUNCTIONS)
+            .flat_map(|w| (1..=w.len()).map(|n| &w.as_bytes()[..n]))
+            .collect()
+    });
+
+/// Whether some word `is_sql_word` knows starts with `lower` (lowercase ASCII):
+/// when none does, no longer word is one either.
+pub(super) fn may_begin_sql_word(lower: &[u8]) -> bool {
+    SQL_WORD_PREFIXES.contains(lower)
+}
+
 /// A lowercase ASCII word in `KNOWN_FUNCTIONS`.
 fn known_function(lower: &[u8]) -> bool {
     KNOWN_FUNCTIONS
@@ -1138,6 +1260,47 @@ mod tests {
         for input in ["$$5 and up", "$1", "$x$ never closed"] {
             let t = tokenize(input, Context::Bare).expect("tokens");
             assert_ne!(t.as_slice()[0].kind, Kind::Str, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_classified_list_is_the_words_classify_bytes_matches() {
+        let source = include_str!("tokenizer.rs");
+        let body = source
+            .split("pub(super) fn classify_bytes")
+            .nth(1)
+            .and_then(|rest| rest.split("fn keyword_at").next())
+            .expect("classify_bytes in the source");
+        let literal = regex::Regex::new(r#"\bb"([a-z_]+)""#).expect("pattern");
+        let mut in_match: Vec<&str> = literal
+            .captures_iter(body)
+            .filter_map(|c| c.get(1))
+            .map(|m| m.as_str())
+            .collect();
+        let mut listed = CLASSIFIED.to_vec();
+        in_match.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(in_match, listed);
+        for w in CLASSIFIED {
+            assert_ne!(classify_bytes(w.as_bytes()), Kind::Bare, "{w}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_of_a_sql_word_may_begin_one_and_others_may_not() {
+        for p in [
+            "s",
+            "sel",
+            "select",
+            "informatio",
+            "benchmar",
+            "sleep",
+            "un",
+        ] {
+            assert!(may_begin_sql_word(p.as_bytes()), "{p}");
+        }
+        for p in ["aa", "selectx", "xq", "unionz", "qq"] {
+            assert!(!may_begin_sql_word(p.as_bytes()), "{p}");
         }
     }
 
