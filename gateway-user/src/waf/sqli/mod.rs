@@ -267,6 +267,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_split_mark_starts_with_a_byte_that_may_start_one() {
+        // `may_start_mark` is the skip before `split_mark_end`: a mark whose first
+        // byte it refuses would never be found.
+        for mark in ["/**/", "<>", "\",\"", "\\\",\\\""] {
+            let mut ends = NextFind::new("*/");
+            assert!(
+                split_mark_end(mark, 0, false, &mut ends).is_some(),
+                "{mark}"
+            );
+            assert!(
+                may_start_mark(mark.as_bytes()[0], mark.starts_with('/')),
+                "{mark}"
+            );
+        }
+        // Invisible characters: every lead byte, with every pair of continuation
+        // bytes after it.
+        for lead in 0..=255u8 {
+            for (a, b) in (0x80..=0xBFu8).flat_map(|a| (0x80..=0xBFu8).map(move |b| (a, b))) {
+                if invisible_mark_len(&[lead, a, b]).is_some() {
+                    assert!(may_start_mark(lead, false), "{lead:#x} {a:#x} {b:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn classic_injections_are_detected() {
         for p in [
             "' or '1'='1",
