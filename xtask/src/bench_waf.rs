@@ -294,24 +294,19 @@ fn check_target(name: &str, port: u16, blocks: bool, body: &str, article: &str) 
         get.extend(["-H", h]);
     }
     let ok_get = status(&get, SEARCH)?;
-    let ok_post = status(
-        &[
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            body,
-        ],
-        "/api/v1/orders",
-    )?;
-    let ok_article = status(
-        &[
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            article,
-        ],
-        ARTICLES,
-    )?;
+    let post_json = |json: &str, path: &str| {
+        status(
+            &[
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                json,
+            ],
+            path,
+        )
+    };
+    let ok_post = post_json(body, "/api/v1/orders")?;
+    let ok_article = post_json(article, ARTICLES)?;
     let attack = status(&[], "/api/v1/search?q=1%27%20OR%20%271%27%3D%271")?;
     let expected_attack = if blocks { "403" } else { "200" };
     if ok_get != "200" || ok_post != "200" || ok_article != "200" || attack != expected_attack {
