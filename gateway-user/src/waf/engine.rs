@@ -76,8 +76,10 @@ fn percent_stripped(v: &str) -> Option<String> {
     (stray_percents(v) >= 4).then(|| v.replace('%', ""))
 }
 
-/// The largest value the extra readings rewrite (`plus_as_space` only up to 2 KiB).
+/// The largest value the extra readings rewrite.
 const MAX_REWRITTEN: usize = 8192;
+/// The largest value `plus_as_space` rewrites.
+const MAX_PLUS_AS_SPACE: usize = 2048;
 
 /// Whether the extra readings (`plus_as_space`, joined words, `percent_stripped`)
 /// may rewrite `field`.
@@ -449,7 +451,7 @@ impl Engine {
                 let decoded = std::cell::OnceCell::new();
                 let decoded = || decoded.get_or_init(|| url_decode_repeated(&field.value));
                 if symbols.has_any(PLUS_OR_PERCENT)
-                    && field.value.len() <= 2048
+                    && field.value.len() <= MAX_PLUS_AS_SPACE
                     && let Some(spaced) = plus_as_space(decoded())
                 {
                     self.inspect_reading(field, spaced, policy, &mut acc);
