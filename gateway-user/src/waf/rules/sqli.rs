@@ -9,6 +9,7 @@ use crate::waf::sqli::{
 };
 use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// The grammar detector on the value and, when it has C comments, on the value without them
 /// (`UN/**/ION` evasions aimed at filters that strip comments), with them as the
@@ -296,6 +297,27 @@ pub(crate) fn stray_percents(s: &str) -> usize {
         .count()
 }
 
+/// SQL words a filter may strip once, leaving the same word behind when it is
+/// written around itself (`ununionion`, `SEselectLECT`): 942442.
+const STRIPPED_WORDS: &[&str] = &[
+    "and", "char", "concat", "declare", "delete", "drop", "exec", "execute", "from", "group",
+    "having", "insert", "into", "limit", "order", "select", "sleep", "table", "union", "update",
+    "waitfor", "where",
+];
+
+/// A word made of a SQL word with the same word inside it (`ununionion`,
+/// `UNunionION`, `SEselectLECT`, `frfromom`): what is left when a filter removes
+/// the inner word once is the outer one. Nobody writes such a word for any other
+/// reason. One alternative per word and split, between word boundaries, so the
+/// rule joins the regex sets' scan.
+static NESTED_WORDS: LazyLock<String> = LazyLock::new(|| {
+    let forms: Vec<String> = STRIPPED_WORDS
+        .iter()
+        .flat_map(|k| (1..k.len()).map(move |p| format!("{}{k}{}", &k[..p], &k[p..])))
+        .collect();
+    format!(r"\b(?:{})\b", forms.join("|"))
+});
+
 pub(super) fn rules() -> Vec<RuleDef> {
     vec![
         rule(
@@ -327,6 +349,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             DEC,
             Detector(comment_splits_sql_word, b"*"),
             "Inline comment inside a SQL word (DR/**/OP, ORD/**/ER)",
+        ),
+        rule(
+            942442,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(NESTED_WORDS.as_str()),
+            "SQL word written around itself for a filter to strip (ununionion, SEselectLECT)",
         ),
         rule(
             942530,
@@ -824,5 +856,29 @@ mod tests {
         // Too few to be an evasion, and the text without them is prose anyway.
         assert!(!sqli_detector("50%off or 20%more"));
         assert!(!sqli_detector("%s or %s is %s, says %t"));
+    }
+
+    #[test]
+    fn a_sql_word_written_around_itself_fires_wherever_it_nests() {
+        for k in STRIPPED_WORDS {
+            for p in 1..k.len() {
+                let nested = format!("{}{}{}", &k[..p], k.to_uppercase(), &k[p..]);
+                assert!(fires(942442, &format!("1 {nested} 2")), "missed: {nested}");
+            }
+            // The word once, twice, or glued to a number is not the evasion.
+            assert!(!fires(942442, &format!("1 {k} {k}{k} 2")), "{k}{k}");
+        }
+        assert!(fires(942442, "ununionion select 1,2#"));
+        assert!(fires(942442, "UNunionION SEselectLECT 1,2,3#"));
+        assert!(fires(942442, "-1'/**/uniunionon/**/selselectect/**/1,2--"));
+        for benign in [
+            "the union of sets, selected from a table",
+            "Anand and Anandi",
+            "tabletable and fromfrom",
+            "token ununionion2x in base64",
+            "orderorder",
+        ] {
+            assert!(!fires(942442, benign), "false positive: {benign}");
+        }
     }
 }
