@@ -52,6 +52,7 @@ pub fn is_sql_statement(input: &str) -> bool {
             | b"shutdown"
             | b"grant"
             | b"revoke"
+            | b"with"
     ) {
         return false;
     }

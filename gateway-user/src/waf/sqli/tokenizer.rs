@@ -231,6 +231,7 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "likelihood",
     "likely",
     "linestring",
+    "lnnvl",
     "lo_export",
     "lo_get",
     "lo_import",
@@ -251,12 +252,14 @@ const KNOWN_FUNCTIONS: &[&str] = &[
     "nchar",
     "nullif",
     "nvl",
+    "nvl2",
     "object_id",
     "object_name",
     "oct",
     "octet_length",
     "opendatasource",
     "openrowset",
+    "ora_hash",
     "ord",
     "pg_ls_dir",
     "pg_read_binary_file",
@@ -731,7 +734,11 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                 if b.get(pos) == Some(&b'@') {
                     pos += 1;
                 }
-                if matches!(b.get(pos), Some(b'\'' | b'"' | b'`')) {
+                let name = pos;
+                // MSSQL names a variable `#` too: `declare @# int`.
+                if b.get(pos) == Some(&b'#') && !b.get(pos + 1).is_some_and(|&c| is_word_char(c)) {
+                    pos += 1;
+                } else if matches!(b.get(pos), Some(b'\'' | b'"' | b'`')) {
                     let (_, end, _) = scan_string(input, pos, b[pos]);
                     pos = end;
                 } else {
@@ -743,7 +750,9 @@ pub fn tokenize_into<'a>(input: &'a str, ctx: Context, out: &mut Tokens<'a>) -> 
                     }
                 }
                 Token {
-                    kind: Kind::Var,
+                    // A variable has a name: `!@#$%` is a row of symbols (a
+                    // password), not `@v#`.
+                    kind: if pos == name { Kind::Other } else { Kind::Var },
                     text: &input[start..pos],
                     flag: false,
                 }

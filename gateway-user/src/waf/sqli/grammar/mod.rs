@@ -606,6 +606,38 @@ impl<'s, 'a> Parser<'s, 'a> {
             && matches!(self.kind(k + 2), Some(Kind::Comma | Kind::RParen))
     }
 
+    /// A row of values at `j`, `(a, b, ...)`, then the end of the query: a comment,
+    /// a `;` or nothing. With no comment after it, the row needs SQL in it (a
+    /// subquery or a known function): `('x')` alone is a word in parentheses.
+    fn extra_row(&self, j: usize) -> bool {
+        if self.kind(j) != Some(Kind::LParen) {
+            return false;
+        }
+        let mut k = j + 1;
+        let mut sql = false;
+        loop {
+            let Some((o, e)) = self.operand(k, 0) else {
+                return false;
+            };
+            sql |= matches!(o, Operand::Subquery | Operand::Call { known: true });
+            match self.kind(e) {
+                Some(Kind::Comma) => k = e + 1,
+                Some(Kind::RParen) => {
+                    k = e + 1;
+                    break;
+                }
+                _ => return false,
+            }
+        }
+        match self.t.get(self.run_end(k, Kind::RParen)) {
+            None
+            | Some(Token {
+                kind: Kind::Semi, ..
+            }) => sql,
+            Some(c) => c.kind == Kind::Comment && (sql || quiet_comment(c)),
+        }
+    }
+
     /// Past the sort direction after an ORDER BY key at `k` (`ORDER BY 1 DESC--`).
     fn skip_direction(&self, k: usize) -> usize {
         if self.is_word(k, "asc") || self.is_word(k, "desc") {
@@ -690,21 +722,37 @@ impl<'s, 'a> Parser<'s, 'a> {
             "insert" => w("into"),
             "delete" => w("from"),
             "update" => k1 == Some(Kind::Bare) && self.is_word(j + 2, "set"),
-            "drop" | "create" | "alter" => [
-                "table",
-                "database",
-                "schema",
-                "view",
-                "index",
-                "function",
-                "trigger",
-                "procedure",
-                "user",
-                "login",
-                "column",
-            ]
-            .iter()
-            .any(|x| w(x)),
+            "drop" | "create" | "alter" => {
+                // `CREATE OR REPLACE FUNCTION`, `CREATE TEMPORARY TABLE`.
+                let noun = if w("or") && self.is_word(j + 2, "replace") {
+                    j + 3
+                } else if w("temporary") || w("temp") {
+                    j + 2
+                } else {
+                    j + 1
+                };
+                [
+                    "table",
+                    "database",
+                    "schema",
+                    "view",
+                    "index",
+                    "function",
+                    "trigger",
+                    "procedure",
+                    "user",
+                    "login",
+                    "column",
+                ]
+                .iter()
+                .any(|x| self.is_word(noun, x))
+                    // Postgres loads code with an extension: `;CREATE EXTENSION
+                    // plperlu--`. One name, then the end ("create extension points
+                    // for it" is a sentence).
+                    || (self.is_word(noun, "extension")
+                        && self.kind(noun + 1) == Some(Kind::Bare)
+                        && matches!(self.kind(noun + 2), None | Some(Kind::Comment | Kind::Semi)))
+            }
             "truncate" => {
                 w("table")
                     || (k1 == Some(Kind::Bare)
@@ -1123,7 +1171,10 @@ impl<'s, 'a> Parser<'s, 'a> {
                             .is_some_and(|t| t.kind == Kind::Str && t.flag))
             }
             Kind::Comma => {
-                (quoted
+                // Another row after the caller's, closed: INSERT's VALUES list
+                // continued (`x'),('u','p',(SELECT flag FROM flag))-- -`).
+                ((quoted || literal_prefix) && closers > 0 && self.extra_row(i + 1))
+                    || (quoted
                     && matches!(
                         self.operand(i + 1, 0),
                         Some((Operand::Subquery | Operand::Call { known: true }, _))
@@ -1306,6 +1357,35 @@ impl<'s, 'a> Parser<'s, 'a> {
         sql && j > 1 && matches!(self.kind(j), None | Some(Kind::Semi | Kind::Comment))
     }
 
+    /// After `WITH [RECURSIVE]` at 0, the index past its common table expressions,
+    /// each a name, maybe its column list, `AS` and a parenthesized SELECT:
+    /// `WITH d AS (SELECT ...), e(x) AS (SELECT ...)`.
+    fn ctes_end(&self) -> Option<usize> {
+        let mut k = if self.is_word(1, "recursive") { 2 } else { 1 };
+        loop {
+            // A name glued to its column list reads as a call: `r(n) AS (...)`.
+            if !matches!(self.kind(k), Some(Kind::Bare | Kind::Func)) {
+                return None;
+            }
+            k += 1;
+            if self.kind(k) == Some(Kind::LParen) {
+                k = self.skip_parens(k);
+            }
+            if !(self.is_word(k, "as")
+                && self.kind(k + 1) == Some(Kind::LParen)
+                && self.is_word(k + 2, "select")
+                && self.stmt_valid(k + 2))
+            {
+                return None;
+            }
+            k = self.skip_parens(k + 1);
+            if self.kind(k) != Some(Kind::Comma) {
+                return (k < self.t.len()).then_some(k);
+            }
+            k += 1;
+        }
+    }
+
     /// A complete statement as the whole value: `SELECT x FROM t`, `DROP TABLE t`.
     ///
     /// With `truncated`, the statement must end in a comment (`DROP TABLE t;--`),
@@ -1318,6 +1398,16 @@ impl<'s, 'a> Parser<'s, 'a> {
         let Some(first) = self.t.first() else {
             return false;
         };
+        // Common table expressions first: `WITH d AS (SELECT ...) SELECT x FROM d`.
+        if first.is("with") {
+            return self.ctes_end().is_some_and(|m| {
+                Parser {
+                    t: &self.t[m..],
+                    word_prefix: false,
+                }
+                .whole_statement(truncated)
+            });
+        }
         if first.kind != Kind::Stmt || !self.stmt_valid(0) {
             return false;
         }
@@ -1329,9 +1419,17 @@ impl<'s, 'a> Parser<'s, 'a> {
             return truncated || self.statement_complete();
         }
         // Needs FROM and a table name to be a statement rather than a phrase. A table
-        // function stands for the table: `FROM generate_series(1,5)`.
+        // function stands for the table: `FROM generate_series(1,5)`; MySQL takes
+        // the name in parentheses too, which writes a query without spaces:
+        // `SELECT(name)FROM(users)WHERE(id=1)`.
         let table_end = |j: usize| match self.kind(j + 1) {
             Some(Kind::Func) if self.kind(j + 2) == Some(Kind::LParen) => self.skip_parens(j + 2),
+            Some(Kind::LParen)
+                if self.kind(j + 2) == Some(Kind::Bare)
+                    && self.kind(j + 3) == Some(Kind::RParen) =>
+            {
+                j + 4
+            }
             _ => j + 2,
         };
         let Some(from) = (1..self.t.len()).find(|&j| {
@@ -1416,6 +1514,7 @@ pub fn is_injection(t: &[Token<'_>], ctx: Context) -> bool {
     p.continuation(i, quoted, prefix, closers)
         || p.splice(quoted)
         || p.balanced_tail(quoted)
+        || (quoted && p.reopened_operand())
         || p.anywhere()
         || p.group_having()
         || p.hides_from_trace()
@@ -1918,6 +2017,109 @@ mod tests {
                 "Tom\u{a0}and\u{a0}Jerry",
                 "5\u{a0}o'clock\u{a0}or\u{a0}later",
             ],
+        );
+    }
+
+    #[test]
+    fn an_operator_between_parentheses_closed_and_opened_again_is_a_probe() {
+        let mut attacks = Vec::new();
+        for q in ['\'', '"', '`'] {
+            for op in [">", "-", "+", "*", "%", "=", "<>"] {
+                attacks.push(format!("1{q})){op}(({q}0"));
+                attacks.push(format!("2{q}){op}({q}1"));
+            }
+            attacks.push(format!("1{q})&{q}1{q}=({q}1"));
+        }
+        let attacks: Vec<&str> = attacks.iter().map(String::as_str).collect();
+        detected(
+            &attacks,
+            &[
+                // Prose after the operator, or parentheses that do not match.
+                "Bob') - ('Alice and Carol",
+                "1')>(('0",
+                "1'))>('0",
+                "see (a) > (b)",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_row_of_the_attackers_own_after_the_callers_is_an_insert_injection() {
+        detected(
+            &[
+                "TEST'),('otherUsername','otherPassword',(select flag from flag limit 1))-- -",
+                "x'),('admin','x',1)#",
+                "1),(2,(select password from users))",
+            ],
+            &[
+                "x'),('y')",
+                "see (a), (b) -- done",
+                "Bob'), ('Alice') -- my friends",
+            ],
+        );
+    }
+
+    #[test]
+    fn statements_written_without_spaces_or_after_a_with_clause_are_whole() {
+        use crate::waf::sqli::is_sql_statement;
+        for a in [
+            "SELECT(username)FROM(USERS)WHERE(username='netspi')",
+            "select(a),(b)from(t)",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "WITH data AS (SELECT (ROW_NUMBER() OVER (ORDER BY message)) as row,* FROM log_table) \
+             SELECT message FROM data WHERE row = 1 and message like 't%'",
+            "with recursive r(n) as (select 1), s as (select 2) select * from r",
+        ] {
+            assert!(is_sql_statement(a), "missed: {a}");
+        }
+        for b in [
+            "select (the best) from (our list) today",
+            "with friends as (select the best) we select our team from the list",
+            "With love, from me",
+            "WITH x AS (SELECT 1)",
+        ] {
+            assert!(!is_sql_statement(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn postgres_extensions_and_replaced_functions_are_statements_after_a_semicolon() {
+        detected(
+            &[
+                "1';create extension plperlu-- -",
+                "1; CREATE EXTENSION dblink;",
+                "1);create or replace function sleep(int) returns int as '/lib/libc.so.6','sleep' language 'c' strict; select sleep(5)",
+                "1'; create temporary table t(x text)--",
+            ],
+            &[
+                "done; create extension points for the plugin",
+                "x; drop extension",
+                "ok; create or replace the draft",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_variable_needs_a_name() {
+        detected(
+            &[
+                "@@version#",
+                "@v#",
+                "1';declare @# int;shutdown;set @# = '1",
+            ],
+            &["!@#$%^&*()`~", "@#", "P@#ss -- mine"],
+        );
+    }
+
+    #[test]
+    fn oracle_null_tests_are_known_functions() {
+        detected(
+            &[
+                "1 AND LNNVL(0=123)",
+                "1' and nvl2(null,1,0)=0--",
+                "1 or ora_hash(1)>0",
+            ],
+            &["nvl2 is a function", "lnnvl explained"],
         );
     }
 }

@@ -7,8 +7,8 @@
 //! Also the suffix scanners leave on a value to close the application's own quote
 //! or parentheses (`... AND 'aBcD'='aBcD`, `... AND ((1234=1234`): a tautology whose
 //! last literal is left open for the query to close.
-use super::{Operand, Parser, quiet_comment};
-use crate::waf::sqli::tokenizer::Kind;
+use super::{Operand, Parser, quiet_comment, several_words};
+use crate::waf::sqli::tokenizer::{Kind, Token};
 
 /// What one condition chain is made of.
 #[derive(Debug, Default)]
@@ -263,6 +263,42 @@ impl Parser<'_, '_> {
         } else {
             a.kind == Kind::Num && b.kind == Kind::Num && opens > 0 && opens == closers
         }
+    }
+
+    /// Quoted context: a one-word literal closed with the caller's parentheses, an
+    /// operator (after it maybe more literals and operators), and as many
+    /// parentheses opened again around a literal the application's quote closes:
+    /// `1')>('0`, `2")-("1`, `1')&'1'=('1`. Arithmetic and comparison probes that
+    /// keep the query valid around them; prose does not close a quote and a
+    /// parenthesis to open them again.
+    pub(super) fn reopened_operand(&self) -> bool {
+        let n = self.t.len();
+        let closers = self.run_end(1, Kind::RParen) - 1;
+        let Some(last) = self.t.last() else {
+            return false;
+        };
+        if !self.word_prefix
+            || closers == 0
+            || n < 2 * closers + 3
+            || !(last.kind == Kind::Str && last.flag && !several_words(last.text))
+        {
+            return false;
+        }
+        let reopen = n - 1 - closers;
+        if self.t[reopen..n - 1].iter().any(|t| t.kind != Kind::LParen) {
+            return false;
+        }
+        let operator = |t: &Token<'_>| {
+            t.kind == Kind::Op || (t.kind == Kind::WordOp && (t.is("like") || t.is("div")))
+        };
+        let literal = |t: &Token<'_>| t.kind == Kind::Num || (t.kind == Kind::Str && !t.flag);
+        // Between: an operator, then (literal, operator) pairs.
+        let between = &self.t[1 + closers..reopen];
+        between.len() % 2 == 1
+            && operator(&between[0])
+            && between[1..]
+                .chunks(2)
+                .all(|p| literal(&p[0]) && operator(&p[1]))
     }
 }
 
