@@ -128,9 +128,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"^\s*(?:\d{1,3}\.){3}\d{1,3}\s*(?:[;|&`\n]|\$\()+\s*",
                 weak_cmds!(),
-                r"\b|^\s*(?:[\w./-]*/)?ping\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"\b|^\s*(?:[\w./-]*/)?ping(?:\.exe)?\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)(?:\.exe)?\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)"
+                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
+                // A program of a system directory, then a separator: `/usr/bin/id|`.
+                r"|^\s*/(?:usr/(?:local/)?)?s?bin/[\w.-]+[^|;&\n]*[|;&\n]"
             )),
             "Value is a system command line",
         ),
@@ -854,6 +856,14 @@ mod tests {
         assert!(fires(932107, " ping -c 5 localhost"));
         assert!(fires(932107, "/usr/sbin/ping -s localhost 5"));
         assert!(!fires(932107, "ping me at localhost:3000 later"));
+        // Windows spells the program with its extension.
+        assert!(fires(932107, "ping.exe -n 31 127.0.0.1"));
+        assert!(fires(932107, "ipconfig.exe /all"));
+        assert!(!fires(932107, "setup.exe -n 5"));
+        assert!(fires(932107, "/usr/bin/id|"));
+        assert!(fires(932107, "/bin/cat /etc/hosts;"));
+        assert!(!fires(932107, "/usr/bin/python3"));
+        assert!(!fires(932107, "see /usr/bin/env | grep"));
     }
 
     #[test]
