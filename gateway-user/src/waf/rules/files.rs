@@ -33,7 +33,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:(?:\\?\.){2,}[\\/]+[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}|(?:^|[\\/=:'"\s])\.\.[\\/]+(?:[\w.-]+[\\/]+)*[\w.-]*\.(?:pem|key|properties|env|htpasswd|htaccess|p12|pfx|jks|keystore|kdbx|sqlite3?|bak|swp)\b"##,
+                r##"(?:(?:\\?\.){2,}[\\/]+(?:\.[\\/]+)*[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}|(?:^|[\\/=:'"\s])\.\.[\\/]+(?:[\w.-]+[\\/]+)*[\w.-]*\.(?:pem|key|properties|env|htpasswd|htaccess|p12|pfx|jks|keystore|kdbx|sqlite3?|bak|swp)\b"##,
             ),
             "Path traversal",
         ),
@@ -450,10 +450,18 @@ mod tests {
             "/../conf/config.properties",
             "\\../ssl/yaws-key.pem",
             "../.env",
+            // Three climbs with `./` between them (dotdotpwn's patterns).
+            "/./.././.././../{file}",
+            "/.//..//.//..//.//..//{file}",
         ] {
             assert!(fires(930110, a), "missed {a:?}");
         }
-        for b in ["../images/logo.png", "see ../docs/setup.md", "a..b.pem"] {
+        for b in [
+            "../images/logo.png",
+            "see ../docs/setup.md",
+            "a..b.pem",
+            "./../.././docs",
+        ] {
             assert!(!fires(930110, b), "flagged {b:?}");
         }
         for b in [
