@@ -22,6 +22,18 @@ pub(in crate::waf::rules) fn quote_probe(s: &str) -> bool {
         && (opens(b) || closes(b))
         && b.iter().filter(|&&c| quote(c)).count() % 2 == 1
         && !prose(b)
+        && !password(b)
+}
+
+/// A strong password, as a sign-up or login form sends it: ten characters or
+/// more without a blank, with a capital, a small letter and a digit among the
+/// symbols (`'_>5K~X.Sc7Tv{`). A probe is short or spaced, and not mixed so.
+fn password(b: &[u8]) -> bool {
+    b.len() >= 10
+        && !b.iter().any(u8::is_ascii_whitespace)
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit)
 }
 
 /// The value opens with a quote, not doubled, right before punctuation (alone,
@@ -121,6 +133,10 @@ mod tests {
             "' is not?--",
             "the answer is (\"",
             "a = \"\"",
+            // Strong passwords (random, from a generator).
+            "'_>5K~X.Sc7Tv{",
+            "`)|tNHP(Bt.DYeP7",
+            "H,J3^5577-Oo/}woF><`",
         ] {
             assert!(!quote_probe(benign), "{benign}");
         }
