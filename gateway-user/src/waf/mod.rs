@@ -16,6 +16,7 @@ mod chains;
 mod config;
 mod custom;
 mod engine;
+mod factors;
 pub(crate) mod fields;
 mod js;
 mod memo;

@@ -1,0 +1,538 @@
+//! Many patterns matched as one set, through the literal factors of each.
+//!
+//! A factor set of a pattern is a few strings one of which every match holds:
+//! `\bunion\s+select\b` cannot match without `select`, `(?:php|phar)://` without
+//! `php` or `phar`. One Aho-Corasick pass over a value finds the factors it
+//! holds, and only the patterns they belong to run, each as its own regex. A
+//! pattern whose best factors are too common to help (`w`, `.`, `:`) has none,
+//! and runs on every value that holds its punctuation (`required_chars`), as
+//! every pattern must: `sleep\s*\(` is not run on a value without `(`.
+//!
+//! The sets used to be `RegexSet`s, one lazy DFA over all their patterns. Its
+//! states are combinations of every pattern's partial matches, so text it has not
+//! seen keeps making new ones: over the benign corpora, the paranoia-1 patterns
+//! made a state for every byte or two of prose, at about 100k instructions each,
+//! and 1 KiB of fresh text cost milliseconds. The cache stayed warm only for a
+//! benchmark that sends one request again and again. A single pattern's DFA
+//! stays small, and most values hold no factor of most patterns.
+//!
+//! Factors are lowercase ASCII, found without regard to ASCII case. The patterns
+//! are case-insensitive with Unicode's simple case folding, under which two
+//! non-ASCII characters fold to ASCII letters: U+017F (long s, to `s`) and
+//! U+212A (Kelvin sign, to `k`). A value holding one runs every pattern whose
+//! punctuation it holds.
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::prefilter::required_chars;
+use super::symbols::Symbols;
+
+/// Most patterns in one set (the candidates are a fixed bit set).
+const MAX_PATTERNS: usize = 512;
+const WORDS: usize = MAX_PATTERNS / 64;
+
+/// One pattern, compiled as the sets compile it, with its factors.
+#[derive(Clone)]
+pub(super) struct Pattern {
+    regex: Regex,
+    /// `None` when some match may hold none of the strings the pattern names, or
+    /// when the strings are so common that looking for them saves nothing.
+    factors: Option<Vec<String>>,
+    /// Punctuation every match holds one of (`prefilter::required_chars`).
+    needs: Option<Symbols>,
+}
+
+impl Pattern {
+    /// Compiles `source` case-insensitive, with room for the large rules.
+    pub(super) fn compile(source: &str) -> Result<Pattern, String> {
+        let regex = RegexBuilder::new(source)
+            .case_insensitive(true)
+            .size_limit(64 << 20)
+            .dfa_size_limit(16 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Pattern {
+            regex,
+            factors: factors(source),
+            needs: required_chars(source),
+        })
+    }
+}
+
+/// Patterns tested together: `is_match` and `matches` answer as a `RegexSet` of
+/// the same patterns would.
+pub(super) struct PatternSet {
+    patterns: Vec<Regex>,
+    /// Every factor of every pattern; `owners[i]` is the pattern of factor `i`.
+    finder: Option<AhoCorasick>,
+    owners: Vec<u16>,
+    /// The patterns without useful factors, run whenever their punctuation is
+    /// there.
+    unfactored: Bits,
+    /// For each symbol bit (`Symbols::bits`), the patterns that need it among
+    /// their punctuation; and the patterns that need none. A pattern whose
+    /// punctuation a value lacks is not run, whatever factor it holds.
+    by_symbol: Vec<Bits>,
+    needless: Bits,
+}
+
+type Bits = [u64; WORDS];
+
+fn set_bit(bits: &mut Bits, i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+impl PatternSet {
+    pub(super) fn new(patterns: &[Pattern]) -> Result<PatternSet, String> {
+        if patterns.len() > MAX_PATTERNS {
+            return Err(format!(
+                "{} patterns in one set, more than {MAX_PATTERNS}",
+                patterns.len()
+            ));
+        }
+        let mut strings = Vec::new();
+        let mut owners = Vec::new();
+        let mut unfactored = [0; WORDS];
+        let mut by_symbol = vec![[0; WORDS]; 64];
+        let mut needless = [0; WORDS];
+        for (i, p) in patterns.iter().enumerate() {
+            match &p.factors {
+                Some(factors) => {
+                    for f in factors {
+                        strings.push(f.as_str());
+                        owners.push(i as u16);
+                    }
+                }
+                None => set_bit(&mut unfactored, i),
+            }
+            match p.needs {
+                Some(needs) => {
+                    for (bit, patterns) in by_symbol.iter_mut().enumerate() {
+                        if needs.bits() & (1 << bit) != 0 {
+                            set_bit(patterns, i);
+                        }
+                    }
+                }
+                None => set_bit(&mut needless, i),
+            }
+        }
+        let finder = match strings.is_empty() {
+            true => None,
+            false => Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&strings)
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        Ok(PatternSet {
+            patterns: patterns.iter().map(|p| p.regex.clone()).collect(),
+            finder,
+            owners,
+            unfactored,
+            by_symbol,
+            needless,
+        })
+    }
+
+    /// True when any pattern matches `value`.
+    pub(super) fn is_match(&self, value: &str) -> bool {
+        self.candidates(value).any(|i| self.test(i, value))
+    }
+
+    /// The index of every pattern that matches `value`, in order.
+    pub(super) fn matches<'a>(&'a self, value: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.candidates(value).filter(|&i| self.test(i, value))
+    }
+
+    /// The patterns that match `value` but would not be run on it: none, when
+    /// the factors and punctuation are right.
+    #[cfg(test)]
+    pub(super) fn skipped(&self, value: &str) -> Vec<usize> {
+        let run: Vec<usize> = self.candidates(value).collect();
+        (0..self.patterns.len())
+            .filter(|i| !run.contains(i) && self.test(*i, value))
+            .collect()
+    }
+
+    fn test(&self, i: usize, value: &str) -> bool {
+        self.patterns.get(i).is_some_and(|r| r.is_match(value))
+    }
+
+    /// The patterns that may match `value`: those whose punctuation it holds,
+    /// and a factor of, when they have factors.
+    fn candidates(&self, value: &str) -> impl Iterator<Item = usize> + use<> {
+        let mut allowed = self.needless;
+        let mut symbols = Symbols::of(value).bits();
+        while symbols != 0 {
+            let bit = symbols.trailing_zeros() as usize;
+            symbols &= symbols - 1;
+            for (a, b) in allowed.iter_mut().zip(&self.by_symbol[bit]) {
+                *a |= b;
+            }
+        }
+        let mut found = self.unfactored;
+        if let Some(finder) = &self.finder {
+            if folds_to_ascii(value) {
+                for &owner in &self.owners {
+                    set_bit(&mut found, usize::from(owner));
+                }
+            } else if allowed
+                .iter()
+                .zip(&self.unfactored)
+                .any(|(a, u)| a & !u != 0)
+            {
+                // Some pattern with factors may still match.
+                for m in finder.find_overlapping_iter(value) {
+                    set_bit(&mut found, usize::from(self.owners[m.pattern().as_usize()]));
+                }
+            }
+        }
+        for (f, a) in found.iter_mut().zip(allowed) {
+            *f &= a;
+        }
+        ones(found, self.patterns.len())
+    }
+}
+
+/// The set bits of `bits` below `len`, in order.
+fn ones(bits: [u64; WORDS], len: usize) -> impl Iterator<Item = usize> {
+    (0..WORDS)
+        .flat_map(move |w| {
+            let mut word = bits[w];
+            std::iter::from_fn(move || {
+                let bit = (word != 0).then(|| word.trailing_zeros() as usize)?;
+                word &= word - 1;
+                Some(w * 64 + bit)
+            })
+        })
+        .take_while(move |&i| i < len)
+}
+
+/// True when `value` holds a character that a case-insensitive pattern reads as
+/// an ASCII letter (U+017F, U+212A): then factors found by ASCII case say
+/// nothing about it.
+fn folds_to_ascii(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    memchr::memchr2_iter(0xC5, 0xE2, bytes).any(|i| {
+        bytes[i..].starts_with(&[0xC5, 0xBF]) || bytes[i..].starts_with(&[0xE2, 0x84, 0xAA])
+    })
+}
+
+/// Most strings in a set of exact strings, and the longest, while concatenations
+/// multiply them.
+const MAX_EXACT: usize = 16;
+const MAX_LEN: usize = 32;
+/// Most strings in a pattern's factor set (an alternation of keywords).
+const MAX_FACTORS: usize = 512;
+/// Most characters in a class read as a choice of literals.
+const MAX_CLASS: usize = 4;
+
+/// The factors of `pattern` parsed case-insensitive, lowercase; `None` when
+/// there are none to rely on.
+pub(super) fn factors(pattern: &str) -> Option<Vec<String>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let set = best(&info(&hir)).filter(|set| rarity(set) >= MIN_RARITY)?;
+    set.into_iter().map(|s| String::from_utf8(s).ok()).collect()
+}
+
+type Set = Vec<Vec<u8>>;
+
+/// What a piece of a pattern tells: every string it matches, when there are few
+/// (`exact`), and strings one of which each of its matches holds (`factors`).
+#[derive(Clone, Default)]
+struct Info {
+    exact: Option<Set>,
+    factors: Option<Set>,
+}
+
+fn info(hir: &Hir) -> Info {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Info {
+            exact: Some(vec![Vec::new()]),
+            factors: None,
+        },
+        HirKind::Literal(lit) => Info {
+            exact: lit.0.is_ascii().then(|| vec![lit.0.to_ascii_lowercase()]),
+            factors: None,
+        },
+        HirKind::Class(class) => Info {
+            exact: class_choices(class),
+            factors: None,
+        },
+        HirKind::Capture(cap) => info(&cap.sub),
+        HirKind::Repetition(rep) if rep.min == 0 => Info::default(),
+        HirKind::Repetition(rep) => {
+            let sub = info(&rep.sub);
+            // `x{2,}` holds `xx`; `x{3}` is `xxx`.
+            let repeated = sub.exact.as_ref().and_then(|one| {
+                (0..rep.min.min(4)).try_fold(vec![Vec::new()], |all, _| product(&all, one))
+            });
+            Info {
+                exact: repeated
+                    .clone()
+                    .filter(|_| rep.max == Some(rep.min) && rep.min <= 4),
+                factors: pick(repeated.and_then(useful), best(&sub)),
+            }
+        }
+        HirKind::Concat(parts) => {
+            let parts: Vec<Info> = parts.iter().map(info).collect();
+            let exact = parts
+                .iter()
+                .try_fold(vec![Vec::new()], |all, p| product(&all, p.exact.as_ref()?));
+            // Runs of adjacent exact parts make longer factors; any part's own
+            // factors will do too.
+            let mut found = None;
+            let mut run = vec![Vec::new()];
+            for part in &parts {
+                match &part.exact {
+                    Some(e) => match product(&run, e) {
+                        Some(longer) => run = longer,
+                        None => found = pick(found, useful(std::mem::replace(&mut run, e.clone()))),
+                    },
+                    None => {
+                        found = pick(found, useful(std::mem::replace(&mut run, vec![Vec::new()])));
+                        found = pick(found, part.factors.clone());
+                    }
+                }
+            }
+            Info {
+                exact,
+                factors: pick(found, useful(run)),
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let branches: Vec<Info> = branches.iter().map(info).collect();
+            let union = |each: &dyn Fn(&Info) -> Option<Set>, max: usize| {
+                branches
+                    .iter()
+                    .try_fold(Vec::new(), |mut all: Set, b| {
+                        all.extend(each(b)?);
+                        Some(all)
+                    })
+                    .map(dedup)
+                    .filter(|all| all.len() <= max)
+            };
+            Info {
+                exact: union(&|b| b.exact.clone(), MAX_EXACT),
+                // A match is one of the branches: it holds a factor of that one.
+                factors: union(&best, MAX_FACTORS),
+            }
+        }
+    }
+}
+
+/// The characters of a class, lowercased, when they are a few ASCII ones (or
+/// the two non-ASCII characters that fold to ASCII letters).
+fn class_choices(class: &Class) -> Option<Set> {
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
+    let mut chars: Vec<u8> = Vec::new();
+    for (start, end) in ranges {
+        if end - start >= 2 * MAX_CLASS as u32 {
+            return None;
+        }
+        for c in start..=end {
+            let b = match c {
+                0x17F => b's',
+                0x212A => b'k',
+                c if c < 0x80 => (c as u8).to_ascii_lowercase(),
+                _ => return None,
+            };
+            if !chars.contains(&b) {
+                chars.push(b);
+            }
+        }
+    }
+    (chars.len() <= MAX_CLASS).then(|| chars.into_iter().map(|b| vec![b]).collect())
+}
+
+/// Every string of `a` followed by one of `b`, while there are few short ones.
+fn product(a: &Set, b: &Set) -> Option<Set> {
+    if a.len() * b.len() > MAX_EXACT {
+        return None;
+    }
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            if x.len() + y.len() > MAX_LEN {
+                return None;
+            }
+            out.push([x.as_slice(), y.as_slice()].concat());
+        }
+    }
+    Some(dedup(out))
+}
+
+fn dedup(mut set: Set) -> Set {
+    set.sort();
+    set.dedup();
+    set
+}
+
+/// The set, unless it holds the empty string (which every value holds).
+fn useful(set: Set) -> Option<Set> {
+    (!set.is_empty() && set.iter().all(|s| !s.is_empty())).then_some(set)
+}
+
+/// The better of a piece's exact strings and its factors.
+fn best(i: &Info) -> Option<Set> {
+    pick(i.exact.clone().and_then(useful), i.factors.clone())
+}
+
+/// The better of two factor sets: the one whose commonest string is rarer in
+/// ordinary text, then the smaller.
+fn pick(a: Option<Set>, b: Option<Set>) -> Option<Set> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let (ra, rb) = (rarity(&a), rarity(&b));
+            Some(match rb > ra || (rb == ra && b.len() < a.len()) {
+                true => b,
+                false => a,
+            })
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// The rarity (tenths of a bit) below which factors are too common to look
+/// for: a value of a hundred bytes would hold one more often than one time in
+/// five, and the pattern's punctuation says as much.
+const MIN_RARITY: u32 = 90;
+
+/// How rarely ordinary text holds a string of the set, in tenths of a bit: the
+/// commonest string's sum of byte weights.
+fn rarity(set: &Set) -> u32 {
+    set.iter()
+        .map(|s| s.iter().map(|&b| byte_rarity(b)).sum())
+        .min()
+        .unwrap_or(0)
+}
+
+/// -log2 of a byte's frequency, in tenths of a bit, as measured over the benign
+/// corpora of `tests/corpus` (prose, search strings, names, URLs, JSON,
+/// markdown, code), lowercased.
+fn byte_rarity(b: u8) -> u32 {
+    match b {
+        b' ' => 34,
+        b'e' => 35,
+        b't' => 41,
+        b'a' | b'o' | b'r' => 42,
+        b'i' | b's' => 43,
+        b'n' => 44,
+        b'd' => 48,
+        b'"' => 49,
+        b'l' | b'c' => 51,
+        b'u' => 54,
+        b'p' => 55,
+        b'm' | b'h' => 57,
+        b'g' | b':' | b'f' => 61,
+        b'/' | b'b' | b'.' => 63,
+        b',' | b'\n' | b'v' => 66,
+        b'y' => 68,
+        b'w' | b'-' => 70,
+        b'k' | b'_' => 73,
+        b'{' | b'}' => 74,
+        b'0'..=b'9' => 80,
+        b'x' => 78,
+        b')' | b'(' | b'`' | b'\\' | b'>' | b'<' => 85,
+        b'z' | b'j' | b'\'' | b'q' => 90,
+        b'=' => 95,
+        b';' | b']' | b'[' => 98,
+        b'*' | b'#' => 104,
+        b'&' => 110,
+        b'!' | b'?' => 118,
+        b'@' | b'+' => 122,
+        b'|' | b'%' => 126,
+        b'$' => 132,
+        _ => 140,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(list: &[&str]) -> Option<Vec<String>> {
+        Some(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn a_factor_is_the_rarest_literal_every_match_holds() {
+        assert_eq!(factors(r"\bunion\s+select\b"), strings(&["select"]));
+        assert_eq!(factors(r"(?:foo|bar)\d+"), strings(&["bar", "foo"]));
+        // `x{2,}` holds `xx`.
+        assert_eq!(factors(r"\.{2,}[\\/]"), strings(&[".."]));
+        assert_eq!(factors(r"sleep\s*\("), strings(&["sleep"]));
+        assert_eq!(factors(r"<\?php"), strings(&["<?php"]));
+        // Each branch gives its own best.
+        assert_eq!(factors(r"\bor\s+1=1|<script"), strings(&["1=1", "<script"]));
+    }
+
+    #[test]
+    fn a_pattern_that_may_match_without_any_literal_has_no_factors() {
+        assert_eq!(factors(r"a?b*"), None);
+        assert_eq!(factors(r"[a-z]+\d"), None);
+        assert_eq!(factors(r"select|\w+"), None);
+        assert_eq!(factors(r"select|\w+@"), strings(&["@", "select"]));
+        assert_eq!(factors(r"^$"), None);
+    }
+
+    fn set(patterns: &[&str]) -> PatternSet {
+        let compiled: Vec<Pattern> = patterns
+            .iter()
+            .map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        PatternSet::new(&compiled).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_set_finds_the_patterns_a_regex_set_would() {
+        let patterns = [
+            r"\bunion\s+select\b",
+            r"<script",
+            r"[a-z]+\d{3}",
+            r"\bsleep\s*\(",
+            r"\bskip\b",
+        ];
+        let ours = set(&patterns);
+        let theirs = regex::RegexSetBuilder::new(patterns)
+            .case_insensitive(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        for value in [
+            "1 UNION SELECT 2",
+            "<ScRiPt>",
+            "abc123",
+            "SLEEP (5)",
+            "plain words",
+            "",
+            // Long s and the Kelvin sign fold to `s` and `k`.
+            "1 union \u{17F}elect 2",
+            "\u{17F}leep(1) \u{212A}ip",
+            "\u{212A}ip \u{17F}kip",
+        ] {
+            let want: Vec<usize> = theirs.matches(value).iter().collect();
+            let got: Vec<usize> = ours.matches(value).collect();
+            assert_eq!(got, want, "{value:?}");
+            assert_eq!(ours.is_match(value), !want.is_empty(), "{value:?}");
+        }
+        assert!(ours.is_match("1 union \u{17F}elect 2"));
+    }
+}
