@@ -27,11 +27,13 @@ pub struct Options {
     pub rounds: u32,
 }
 
-const CRITERION_IDS: [&str; 4] = [
+const CRITERION_IDS: [&str; 6] = [
     "waf_pl1_1KiB_json",
     "waf_pl1_64KiB_json",
+    "waf_pl1_1KiB_varied",
     "waf_pl2_1KiB_json",
     "waf_pl2_64KiB_json",
+    "waf_pl2_1KiB_varied",
 ];
 
 /// The benign GET: a search with the headers a browser sends.
@@ -341,20 +343,28 @@ fn report(
     for (id, ns) in medians {
         let size = if id.contains("64KiB") {
             "64 KiB JSON body"
+        } else if id.contains("varied") {
+            "1 KiB JSON bodies, varied text (500, cycled)"
         } else {
             "1 KiB JSON body"
         };
         let pl = if id.contains("pl2") { 2 } else { 1 };
         let _ = writeln!(s, "| {size} | {pl} | {:.1} µs |", ns / 1000.0);
     }
-    if let Some((_, ns)) = medians.iter().find(|(id, _)| *id == "waf_pl1_1KiB_json") {
-        let _ = writeln!(
-            s,
-            "\nGoal (1 KiB request under 20 µs): {:.1} µs — {}.\n",
-            ns / 1000.0,
-            if *ns < 20_000.0 { "met" } else { "not met" }
-        );
+    for (id, what) in [
+        ("waf_pl1_1KiB_json", "the same request each time"),
+        ("waf_pl1_1KiB_varied", "varied text"),
+    ] {
+        if let Some((_, ns)) = medians.iter().find(|(m, _)| *m == id) {
+            let _ = writeln!(
+                s,
+                "\nGoal (1 KiB request under 20 µs), {what}: {:.1} µs — {}.",
+                ns / 1000.0,
+                if *ns < 20_000.0 { "met" } else { "not met" }
+            );
+        }
     }
+    let _ = writeln!(s);
     let _ = writeln!(
         s,
         "Throughput: {} rounds of wrk -t{workers} -c{} -d{}s on loopback (1 s warm-up each), medians; every target proxies to the same nginx `return 200` upstream, with {workers} workers and no access or audit log. Before measuring, each WAF blocked `?q=1' OR '1'='1` with 403 and passed the three benign requests. ModSecurity: libmodsecurity 3 + OWASP CRS 3.3 (Debian), engine On, JSON body processor, paranoia 1, anomaly threshold 5 (CRS default).\n",

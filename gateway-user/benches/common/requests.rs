@@ -70,3 +70,53 @@ pub fn view<'a>(headers: &'a http::HeaderMap, body: &'a [u8]) -> RequestView<'a>
         client_ip: None,
     }
 }
+
+/// `count` distinct orders of about 1 KiB whose text comes from the benign half
+/// of the repository's public corpus (names, shop searches, prose, links), as
+/// real traffic varies. A matcher whose automata grow with text it has not seen
+/// looks fast on one request sent again and again; this is what it costs on
+/// many.
+pub fn varied(count: usize) -> Vec<String> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/corpus/waf-public/dev/benign/"
+    );
+    let lines = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(format!("{dir}{name}"))
+            .expect("the benign corpus")
+            .lines()
+            .map(|l| l.replace("\\n", "\n").replace("\\t", "\t"))
+            .collect()
+    };
+    let (names, searches, prose, urls) = (
+        lines("names.txt"),
+        lines("search.txt"),
+        lines("prose.txt"),
+        lines("urls.txt"),
+    );
+    let pick = |list: &[String], i: usize| list[i % list.len()].clone();
+    (0..count)
+        .map(|n| {
+            let mut notes = Vec::new();
+            let mut order = serde_json::json!({
+                "order": {
+                    "id": format!("A-{}", 10000 + n),
+                    "customer": {"name": pick(&names, n), "email": format!("c{n}@example.com")},
+                    "items": [
+                        {"sku": format!("SKU-{n}"), "name": pick(&searches, 2 * n), "qty": 1 + n % 3},
+                        {"sku": format!("SKU-{}", n + 1), "name": pick(&searches, 2 * n + 1), "qty": 1}
+                    ],
+                    "referrer": pick(&urls, n),
+                    "gift": n % 2 == 0
+                }
+            });
+            let mut k = n;
+            while order.to_string().len() + notes.iter().map(String::len).sum::<usize>() < 1000 {
+                notes.push(pick(&prose, k));
+                k += prose.len() / 7 + 1;
+            }
+            order["order"]["notes"] = serde_json::json!(notes);
+            order.to_string()
+        })
+        .collect()
+}
