@@ -481,24 +481,12 @@ mod tests {
     /// attacker varies one: case, the long s and Kelvin sign that fold to `s`
     /// and `k`, tabs for spaces.
     fn samples() -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
         let mut out = Vec::new();
-        for dir in ["waf", "waf-public/dev", "waf-public3/dev"] {
-            for sub in ["attack", "benign"] {
-                let Ok(entries) = std::fs::read_dir(root.join(dir).join(sub)) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-                    for line in text.lines() {
-                        let line = line.replace("\\n", "\n").replace("\\t", "\t");
-                        out.push(line.to_uppercase());
-                        out.push(line.replace('s', "\u{17f}").replace('k', "\u{212a}"));
-                        out.push(line.replace(' ', "\t"));
-                        out.push(line);
-                    }
-                }
-            }
+        for line in crate::waf::tests::corpus_lines(&["waf", "waf-public/dev", "waf-public3/dev"]) {
+            out.push(line.to_uppercase());
+            out.push(line.replace('s', "\u{17f}").replace('k', "\u{212a}"));
+            out.push(line.replace(' ', "\t"));
+            out.push(line);
         }
         out
     }

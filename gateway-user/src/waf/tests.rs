@@ -3,6 +3,28 @@ use std::net::IpAddr;
 
 use super::*;
 
+/// Every line of the attack and benign files of these corpora (directories under
+/// `tests/corpus`), with the corpus's `\n` and `\t` escapes read.
+pub(super) fn corpus_lines(dirs: &[&str]) -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
+    let mut out = Vec::new();
+    for dir in dirs {
+        for sub in ["attack", "benign"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir).join(sub)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                out.extend(
+                    text.lines()
+                        .map(|l| l.replace("\\n", "\n").replace("\\t", "\t")),
+                );
+            }
+        }
+    }
+    out
+}
+
 fn engine(yaml: &str) -> Engine {
     let cfg: WafConfig = serde_yaml_ng::from_str(yaml).expect("test config parses");
     Engine::compile(&cfg).expect("test config compiles")

@@ -1175,22 +1175,12 @@ mod tests {
 
     /// Every line of the WAF corpus (attacks and benign traffic) and a few variants.
     fn corpus_samples() -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/waf");
         let mut out = Vec::new();
-        for sub in ["attack", "benign"] {
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-                for line in text.lines() {
-                    let line = line.replace("\\n", "\n").replace("\\t", "\t");
-                    out.push(line.to_uppercase());
-                    out.push(line.replace(' ', "  "));
-                    out.push(url_decode_repeated(&line).into_owned());
-                    out.push(line);
-                }
-            }
+        for line in crate::waf::tests::corpus_lines(&["waf"]) {
+            out.push(line.to_uppercase());
+            out.push(line.replace(' ', "  "));
+            out.push(url_decode_repeated(&line).into_owned());
+            out.push(line);
         }
         out.extend(["", " ", "a\0b", "A/*x*/B", "x\r\ny", "Ｓ", "\u{212A}"].map(String::from));
         out
