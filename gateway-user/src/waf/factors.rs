@@ -63,6 +63,11 @@ impl Pattern {
             needs: required_chars(source),
         })
     }
+
+    /// Punctuation every match holds one of; `None` when there is none to rely on.
+    pub(super) fn needs(&self) -> Option<Symbols> {
+        self.needs
+    }
 }
 
 /// Patterns tested together: `is_match` and `matches` answer as a `RegexSet` of
@@ -142,21 +147,27 @@ impl PatternSet {
         })
     }
 
-    /// True when any pattern matches `value`.
-    pub(super) fn is_match(&self, value: &str) -> bool {
-        self.candidates(value).any(|i| self.test(i, value))
+    /// True when any pattern matches `value`, whose symbols (`Symbols::of`) are
+    /// `symbols`: the caller has them already.
+    pub(super) fn is_match(&self, value: &str, symbols: Symbols) -> bool {
+        self.candidates(value, symbols).any(|i| self.test(i, value))
     }
 
-    /// The index of every pattern that matches `value`, in order.
-    pub(super) fn matches<'a>(&'a self, value: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.candidates(value).filter(|&i| self.test(i, value))
+    /// The index of every pattern that matches `value` (with `symbols`), in order.
+    pub(super) fn matches<'a>(
+        &'a self,
+        value: &'a str,
+        symbols: Symbols,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.candidates(value, symbols)
+            .filter(|&i| self.test(i, value))
     }
 
     /// The patterns that match `value` but would not be run on it: none, when
     /// the factors and punctuation are right.
     #[cfg(test)]
     pub(super) fn skipped(&self, value: &str) -> Vec<usize> {
-        let run: Vec<usize> = self.candidates(value).collect();
+        let run: Vec<usize> = self.candidates(value, Symbols::of(value)).collect();
         (0..self.patterns.len())
             .filter(|i| !run.contains(i) && self.test(*i, value))
             .collect()
@@ -168,9 +179,9 @@ impl PatternSet {
 
     /// The patterns that may match `value`: those whose punctuation it holds,
     /// and a factor of, when they have factors.
-    fn candidates(&self, value: &str) -> impl Iterator<Item = usize> + use<> {
+    fn candidates(&self, value: &str, symbols: Symbols) -> impl Iterator<Item = usize> + use<> {
         let mut allowed = self.needless;
-        let mut symbols = Symbols::of(value).bits();
+        let mut symbols = symbols.bits();
         while symbols != 0 {
             let bit = symbols.trailing_zeros() as usize;
             symbols &= symbols - 1;
@@ -534,10 +545,12 @@ mod tests {
             "\u{212A}ip \u{17F}kip",
         ] {
             let want: Vec<usize> = theirs.matches(value).iter().collect();
-            let got: Vec<usize> = ours.matches(value).collect();
+            let got: Vec<usize> = ours.matches(value, Symbols::of(value)).collect();
             assert_eq!(got, want, "{value:?}");
-            assert_eq!(ours.is_match(value), !want.is_empty(), "{value:?}");
+            let symbols = Symbols::of(value);
+            assert_eq!(ours.is_match(value, symbols), !want.is_empty(), "{value:?}");
         }
-        assert!(ours.is_match("1 union \u{17F}elect 2"));
+        let value = "1 union \u{17F}elect 2";
+        assert!(ours.is_match(value, Symbols::of(value)));
     }
 }

@@ -13,12 +13,13 @@
 //! down every group because a higher-paranoia rule, or one for file names only,
 //! matches it.
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::WafError;
 use super::chains::{Chains, FieldCache};
 use super::factors::{Pattern, PatternSet};
 use super::fields::FieldKind;
-use super::prefilter::{Pairs, ignores_ascii_case, required_chars, required_pairs};
+use super::prefilter::{Pairs, ignores_ascii_case, required_pairs};
 use super::symbols::Symbols;
 use super::transform::{Effect, Transform, Triggers};
 
@@ -208,19 +209,20 @@ pub(super) struct Sets {
 struct Compiled(HashMap<String, Pattern>);
 
 impl Compiled {
+    fn pattern(&mut self, source: &str) -> Result<&Pattern, WafError> {
+        Ok(match self.0.entry(source.to_string()) {
+            Entry::Occupied(done) => done.into_mut(),
+            Entry::Vacant(slot) => {
+                slot.insert(Pattern::compile(source).map_err(WafError::Builtin)?)
+            }
+        })
+    }
+
     fn set(&mut self, patterns: &[String]) -> Result<PatternSet, WafError> {
-        let mut list = Vec::with_capacity(patterns.len());
-        for p in patterns {
-            let pattern = match self.0.get(p) {
-                Some(done) => done.clone(),
-                None => {
-                    let done = Pattern::compile(p).map_err(WafError::Builtin)?;
-                    self.0.insert(p.clone(), done.clone());
-                    done
-                }
-            };
-            list.push(pattern);
-        }
+        let list = patterns
+            .iter()
+            .map(|p| self.pattern(p).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
         PatternSet::new(&list).map_err(WafError::Builtin)
     }
 }
@@ -250,7 +252,7 @@ impl Sets {
             let key = (
                 rule.pipeline,
                 rule.paranoia,
-                required_chars(&rule.pattern).is_some(),
+                compiled.pattern(&rule.pattern)?.needs().is_some(),
             );
             match by_key.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, list)) => list.push(rule),
@@ -262,10 +264,10 @@ impl Sets {
         for ((pipeline, paranoia, filtered), list) in by_key {
             let patterns: Vec<String> = list.iter().map(|r| r.pattern.clone()).collect();
             let prefilter = if filtered {
-                let needs = patterns
-                    .iter()
-                    .filter_map(|p| required_chars(p))
-                    .fold(Symbols::default(), Symbols::union);
+                let mut needs = Symbols::default();
+                for p in &patterns {
+                    needs = needs.union(compiled.pattern(p)?.needs().unwrap_or_default());
+                }
                 Some(chains.gate(pipeline, needs))
             } else {
                 None
@@ -425,12 +427,13 @@ impl Sets {
             if sees && *raw_miss.get_or_insert_with(|| self.raw_miss(plan, cache)) {
                 continue;
             }
+            let symbols = cache.chars(g.pipeline);
             let value = cache.value(g.pipeline);
             // `is_match` stops early and allocates nothing; most fields end here.
-            if value.is_empty() || !g.set.is_match(value) {
+            if value.is_empty() || !g.set.is_match(value, symbols) {
                 continue;
             }
-            for i in g.set.matches(value) {
+            for i in g.set.matches(value, symbols) {
                 fired(g.rules[i]);
             }
         }
@@ -445,7 +448,9 @@ impl Sets {
             true => &self.focused,
             false => &self.every,
         };
-        set.as_ref().is_some_and(|all| !all.is_match(cache.raw()))
+        let symbols = cache.raw_symbols();
+        set.as_ref()
+            .is_some_and(|all| !all.is_match(cache.raw(), symbols))
     }
 }
 
@@ -508,7 +513,7 @@ mod tests {
         let mut matched = 0;
         for v in &values {
             assert_eq!(every.skipped(v), Vec::<usize>::new(), "{v:?}");
-            matched += usize::from(every.is_match(v));
+            matched += usize::from(every.is_match(v, Symbols::of(v)));
         }
         // The attacks match: the comparison above was not made on misses only.
         assert!(matched > 5_000, "{matched}");
