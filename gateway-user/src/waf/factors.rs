@@ -16,6 +16,11 @@
 //! benchmark that sends one request again and again. A single pattern's DFA
 //! stays small, and most values hold no factor of most patterns.
 //!
+//! A pattern that is an alternation is split into its branches, each with its
+//! own factors and punctuation: `' or true|1=1` would otherwise run on every
+//! value holding `or`, whatever the branch. A value that may match one branch
+//! runs that branch alone; one that may match several runs the whole pattern.
+//!
 //! Factors are lowercase ASCII, found without regard to ASCII case. The patterns
 //! are case-insensitive with Unicode's simple case folding, under which two
 //! non-ASCII characters fold to ASCII letters: U+017F (long s, to `s`) and
@@ -28,38 +33,72 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 use super::prefilter::required_chars;
 use super::symbols::Symbols;
 
-/// Most patterns in one set (the candidates are a fixed bit set).
-const MAX_PATTERNS: usize = 512;
-const WORDS: usize = MAX_PATTERNS / 64;
+/// Most branches in one set (the candidates are a fixed bit set).
+const MAX_BRANCHES: usize = 1024;
+const WORDS: usize = MAX_BRANCHES / 64;
 
-/// One pattern, compiled as the sets compile it, with its factors.
+/// One pattern, compiled as the sets compile it, with its branches.
 #[derive(Clone)]
 pub(super) struct Pattern {
     regex: Regex,
-    /// `None` when some match may hold none of the strings the pattern names, or
-    /// when the strings are so common that looking for them saves nothing.
-    factors: Option<Vec<String>>,
+    /// Its top-level alternatives, each with its own factors and punctuation:
+    /// a value holding a factor of one branch runs that branch alone. One
+    /// branch when the pattern is not an alternation.
+    branches: Vec<Branch>,
     /// Punctuation every match holds one of (`prefilter::required_chars`).
     needs: Option<Symbols>,
 }
 
+/// A top-level alternative of a pattern.
+#[derive(Clone)]
+struct Branch {
+    regex: Regex,
+    /// `None` when some match may hold none of the strings the branch names, or
+    /// when the strings are so common that looking for them saves nothing.
+    factors: Option<Vec<String>>,
+    /// Punctuation every match of the branch holds one of.
+    needs: Option<Symbols>,
+}
+
+/// Compiles `source` case-insensitive, with room for the large rules.
+fn compile(source: &str) -> Result<Regex, String> {
+    RegexBuilder::new(source)
+        .case_insensitive(true)
+        .size_limit(64 << 20)
+        // Per pattern and thread, as `regex` sets by default. One pattern's
+        // DFA stays far below it on ordinary text (300 KiB at most over the
+        // benign corpora); text made to grow it makes the search fall back
+        // to a slower linear engine rather than the memory grow to 136
+        // times 16 MiB, the limit the whole set had.
+        .dfa_size_limit(2 << 20)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 impl Pattern {
-    /// Compiles `source` case-insensitive, with room for the large rules.
+    /// Compiles `source` and each of its top-level branches.
     pub(super) fn compile(source: &str) -> Result<Pattern, String> {
-        let regex = RegexBuilder::new(source)
-            .case_insensitive(true)
-            .size_limit(64 << 20)
-            // Per pattern and thread, as `regex` sets by default. One pattern's
-            // DFA stays far below it on ordinary text (300 KiB at most over the
-            // benign corpora); text made to grow it makes the search fall back
-            // to a slower linear engine rather than the memory grow to 136
-            // times 16 MiB, the limit the whole set had.
-            .dfa_size_limit(2 << 20)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let regex = compile(source)?;
+        let branches = match split(source).as_slice() {
+            [] | [_] => vec![Branch {
+                regex: regex.clone(),
+                factors: factors(source),
+                needs: required_chars(source),
+            }],
+            parts => parts
+                .iter()
+                .map(|&part| {
+                    Ok(Branch {
+                        regex: compile(part)?,
+                        factors: factors(part),
+                        needs: required_chars(part),
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+        };
         Ok(Pattern {
             regex,
-            factors: factors(source),
+            branches,
             needs: required_chars(source),
         })
     }
@@ -70,18 +109,42 @@ impl Pattern {
     }
 }
 
+/// The top-level alternatives of `source`, as slices of it; none when it is not
+/// an alternation, or when a branch sets flags (which would reach into the
+/// branches after it).
+fn split(source: &str) -> Vec<&str> {
+    use regex_syntax::ast::{Ast, parse::Parser};
+    let sets_flags = |ast: &Ast| match ast {
+        Ast::Flags(_) => true,
+        Ast::Concat(c) => c.asts.iter().any(|a| matches!(a, Ast::Flags(_))),
+        _ => false,
+    };
+    match &Parser::new().parse(source) {
+        Ok(Ast::Alternation(alt)) if !alt.asts.iter().any(sets_flags) => alt
+            .asts
+            .iter()
+            .map(|a| &source[a.span().start.offset..a.span().end.offset])
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Patterns tested together: `is_match` and `matches` answer as a `RegexSet` of
 /// the same patterns would.
 pub(super) struct PatternSet {
     patterns: Vec<Regex>,
-    /// Every factor of every pattern; `owners[i]` is the pattern of factor `i`.
+    /// Every branch of every pattern, a pattern's branches in a row, and the
+    /// pattern of each.
+    branches: Vec<Regex>,
+    pattern_of: Vec<u16>,
+    /// Every factor of every branch; `owners[i]` is the branch of factor `i`.
     finder: Option<AhoCorasick>,
     owners: Vec<u16>,
-    /// The patterns without useful factors, run whenever their punctuation is
+    /// The branches without useful factors, run whenever their punctuation is
     /// there.
     unfactored: Bits,
-    /// For each symbol bit (`Symbols::bits`), the patterns that need it among
-    /// their punctuation; and the patterns that need none. A pattern whose
+    /// For each symbol bit (`Symbols::bits`), the branches that need it among
+    /// their punctuation; and the branches that need none. A branch whose
     /// punctuation a value lacks is not run, whatever factor it holds.
     by_symbol: Vec<Bits>,
     needless: Bits,
@@ -95,10 +158,10 @@ fn set_bit(bits: &mut Bits, i: usize) {
 
 impl PatternSet {
     pub(super) fn new(patterns: &[Pattern]) -> Result<PatternSet, String> {
-        if patterns.len() > MAX_PATTERNS {
+        let count: usize = patterns.iter().map(|p| p.branches.len()).sum();
+        if count > MAX_BRANCHES {
             return Err(format!(
-                "{} patterns in one set, more than {MAX_PATTERNS}",
-                patterns.len()
+                "{count} pattern branches in one set, more than {MAX_BRANCHES}"
             ));
         }
         let mut strings = Vec::new();
@@ -106,25 +169,32 @@ impl PatternSet {
         let mut unfactored = [0; WORDS];
         let mut by_symbol = vec![[0; WORDS]; 64];
         let mut needless = [0; WORDS];
-        for (i, p) in patterns.iter().enumerate() {
-            match &p.factors {
-                Some(factors) => {
-                    for f in factors {
-                        strings.push(f.as_str());
-                        owners.push(i as u16);
-                    }
-                }
-                None => set_bit(&mut unfactored, i),
-            }
-            match p.needs {
-                Some(needs) => {
-                    for (bit, patterns) in by_symbol.iter_mut().enumerate() {
-                        if needs.bits() & (1 << bit) != 0 {
-                            set_bit(patterns, i);
+        let mut branches = Vec::with_capacity(count);
+        let mut pattern_of = Vec::with_capacity(count);
+        for (p, pattern) in patterns.iter().enumerate() {
+            for branch in &pattern.branches {
+                let i = branches.len();
+                branches.push(branch.regex.clone());
+                pattern_of.push(p as u16);
+                match &branch.factors {
+                    Some(factors) => {
+                        for f in factors {
+                            strings.push(f.as_str());
+                            owners.push(i as u16);
                         }
                     }
+                    None => set_bit(&mut unfactored, i),
                 }
-                None => set_bit(&mut needless, i),
+                match branch.needs {
+                    Some(needs) => {
+                        for (bit, branches) in by_symbol.iter_mut().enumerate() {
+                            if needs.bits() & (1 << bit) != 0 {
+                                set_bit(branches, i);
+                            }
+                        }
+                    }
+                    None => set_bit(&mut needless, i),
+                }
             }
         }
         let finder = match strings.is_empty() {
@@ -139,6 +209,8 @@ impl PatternSet {
         };
         Ok(PatternSet {
             patterns: patterns.iter().map(|p| p.regex.clone()).collect(),
+            branches,
+            pattern_of,
             finder,
             owners,
             unfactored,
@@ -150,7 +222,7 @@ impl PatternSet {
     /// True when any pattern matches `value`, whose symbols (`Symbols::of`) are
     /// `symbols`: the caller has them already.
     pub(super) fn is_match(&self, value: &str, symbols: Symbols) -> bool {
-        self.candidates(value, symbols).any(|i| self.test(i, value))
+        self.runs(value, symbols).any(|(_, r)| r.is_match(value))
     }
 
     /// The index of every pattern that matches `value` (with `symbols`), in order.
@@ -159,33 +231,57 @@ impl PatternSet {
         value: &'a str,
         symbols: Symbols,
     ) -> impl Iterator<Item = usize> + 'a {
-        self.candidates(value, symbols)
-            .filter(|&i| self.test(i, value))
+        self.runs(value, symbols)
+            .filter(|(_, r)| r.is_match(value))
+            .map(|(p, _)| p)
     }
 
-    /// The patterns that match `value` but would not be run on it: none, when
-    /// the factors and punctuation are right.
+    /// The patterns with a branch that matches `value` but would not be run on
+    /// it: none, when the factors and punctuation are right.
     #[cfg(test)]
     pub(super) fn skipped(&self, value: &str) -> Vec<usize> {
-        let run: Vec<usize> = self.candidates(value, Symbols::of(value)).collect();
-        (0..self.patterns.len())
-            .filter(|i| !run.contains(i) && self.test(*i, value))
-            .collect()
+        let run: Vec<usize> = ones(
+            self.candidates(value, Symbols::of(value)),
+            self.branches.len(),
+        )
+        .collect();
+        let mut skipped: Vec<usize> = (0..self.branches.len())
+            .filter(|b| !run.contains(b) && self.branches[*b].is_match(value))
+            .map(|b| usize::from(self.pattern_of[b]))
+            .collect();
+        skipped.dedup();
+        skipped
     }
 
-    fn test(&self, i: usize, value: &str) -> bool {
-        self.patterns.get(i).is_some_and(|r| r.is_match(value))
+    /// The patterns to test on `value`, each with the regex to test: the one
+    /// branch that may match, or the whole pattern when several may.
+    fn runs<'a>(
+        &'a self,
+        value: &str,
+        symbols: Symbols,
+    ) -> impl Iterator<Item = (usize, &'a Regex)> + 'a {
+        let mut found = ones(self.candidates(value, symbols), self.branches.len()).peekable();
+        std::iter::from_fn(move || {
+            let branch = found.next()?;
+            let pattern = self.pattern_of[branch];
+            let mut regex = &self.branches[branch];
+            while found.next_if(|&b| self.pattern_of[b] == pattern).is_some() {
+                regex = &self.patterns[usize::from(pattern)];
+            }
+            Some((usize::from(pattern), regex))
+        })
     }
 
-    /// The patterns that may match `value`: those whose punctuation it holds,
+    /// The branches that may match `value`: those whose punctuation it holds,
     /// and a factor of, when they have factors.
-    fn candidates(&self, value: &str, symbols: Symbols) -> impl Iterator<Item = usize> + use<> {
+    fn candidates(&self, value: &str, symbols: Symbols) -> Bits {
+        let words = self.branches.len().div_ceil(64);
         let mut allowed = self.needless;
         let mut symbols = symbols.bits();
         while symbols != 0 {
             let bit = symbols.trailing_zeros() as usize;
             symbols &= symbols - 1;
-            for (a, b) in allowed.iter_mut().zip(&self.by_symbol[bit]) {
+            for (a, b) in allowed[..words].iter_mut().zip(&self.by_symbol[bit]) {
                 *a |= b;
             }
         }
@@ -195,36 +291,34 @@ impl PatternSet {
                 for &owner in &self.owners {
                     set_bit(&mut found, usize::from(owner));
                 }
-            } else if allowed
+            } else if allowed[..words]
                 .iter()
                 .zip(&self.unfactored)
                 .any(|(a, u)| a & !u != 0)
             {
-                // Some pattern with factors may still match.
+                // Some branch with factors may still match.
                 for m in finder.find_overlapping_iter(value) {
                     set_bit(&mut found, usize::from(self.owners[m.pattern().as_usize()]));
                 }
             }
         }
-        for (f, a) in found.iter_mut().zip(allowed) {
+        for (f, a) in found[..words].iter_mut().zip(allowed) {
             *f &= a;
         }
-        ones(found, self.patterns.len())
+        found
     }
 }
 
 /// The set bits of `bits` below `len`, in order.
-fn ones(bits: [u64; WORDS], len: usize) -> impl Iterator<Item = usize> {
-    (0..WORDS)
-        .flat_map(move |w| {
-            let mut word = bits[w];
-            std::iter::from_fn(move || {
-                let bit = (word != 0).then(|| word.trailing_zeros() as usize)?;
-                word &= word - 1;
-                Some(w * 64 + bit)
-            })
+fn ones(bits: Bits, len: usize) -> impl Iterator<Item = usize> {
+    (0..len.div_ceil(64)).flat_map(move |w| {
+        let mut word = bits[w];
+        std::iter::from_fn(move || {
+            let bit = (word != 0).then(|| word.trailing_zeros() as usize)?;
+            word &= word - 1;
+            Some(w * 64 + bit)
         })
-        .take_while(move |&i| i < len)
+    })
 }
 
 /// True when `value` holds a character that a case-insensitive pattern reads as
@@ -510,6 +604,18 @@ mod tests {
         assert_eq!(factors(r"^$"), None);
     }
 
+    #[test]
+    fn an_alternation_splits_into_its_top_level_branches() {
+        assert_eq!(split(r"a|b(?:c|d)|\|e"), vec!["a", "b(?:c|d)", r"\|e"]);
+        assert_eq!(split(r"(?:a|b)c"), Vec::<&str>::new());
+        assert_eq!(split(r"abc"), Vec::<&str>::new());
+        // Flags set in one branch reach into the branches after it.
+        assert_eq!(split(r"a|(?-i)b|c"), Vec::<&str>::new());
+        let p = Pattern::compile(r"\bor\s+true\b|1=1").unwrap_or_else(|e| panic!("{e}"));
+        let factors: Vec<_> = p.branches.iter().map(|b| b.factors.clone()).collect();
+        assert_eq!(factors, vec![strings(&["true"]), strings(&["1=1"])]);
+    }
+
     fn set(patterns: &[&str]) -> PatternSet {
         let compiled: Vec<Pattern> = patterns
             .iter()
@@ -526,6 +632,8 @@ mod tests {
             r"[a-z]+\d{3}",
             r"\bsleep\s*\(",
             r"\bskip\b",
+            // Branches with factors and punctuation of their own.
+            r"\bdrop\s+table\b|\d+\s*=\s*\d+|[;|]\s*id\b",
         ];
         let ours = set(&patterns);
         let theirs = regex::RegexSetBuilder::new(patterns)
@@ -543,6 +651,11 @@ mod tests {
             "1 union \u{17F}elect 2",
             "\u{17F}leep(1) \u{212A}ip",
             "\u{212A}ip \u{17F}kip",
+            "1 = 1",
+            "x; ID",
+            "Drop  Table t",
+            "drop table; 2=2",
+            "the id; 1 = table",
         ] {
             let want: Vec<usize> = theirs.matches(value).iter().collect();
             let got: Vec<usize> = ours.matches(value, Symbols::of(value)).collect();
