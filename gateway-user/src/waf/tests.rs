@@ -779,3 +779,24 @@ fn a_page_of_the_site_itself_as_referer_is_no_url_to_an_internal_host() {
     // A Referer naming another loopback service is still a URL to it.
     assert!(with("shop.example", "http://127.0.0.1:6379/").score > 0);
 }
+
+#[test]
+fn a_referer_from_another_origin_adds_no_score_at_paranoia_2() {
+    // A single-page app on app.example calling api.example: every request names
+    // the app's page. As a value, a URL is worth a warning at paranoia 2 (931160).
+    let e = engine("paranoia: 2\n");
+    let mut r = Req::get("page=2");
+    r.headers.insert("host", "api.example".parse().unwrap());
+    r.headers.insert(
+        "referer",
+        "https://app.example/orders?page=2".parse().unwrap(),
+    );
+    let v = r.run(&e);
+    assert_eq!(v.score, 0, "{:?}", v.matches);
+    let v = Req::get("next=https://app.example/orders").run(&e);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 931160),
+        "{:?}",
+        v.matches
+    );
+}

@@ -228,12 +228,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "SSRF scheme, cloud metadata address, or a URL whose host parsers disagree on (`http://a.example &@b.example/`)",
         ),
+        // Values only, as CRS's 931130 reads ARGS: a Referer is a URL by
+        // definition, and would add this score to every request a browser sends
+        // from another origin.
         rule(
             931160,
             Rfi,
             2,
             Warning,
-            ATTACK,
+            VALUES,
             DEC,
             Regex(r##"^\s*(?:https?|ftps?|ldaps?)://"##),
             "Value is a URL",
