@@ -7,8 +7,9 @@
 //!     target/release/examples/waf_inspect 1k 1000
 //! ```
 //!
-//! Arguments: `1k`, `64k` or `varied` (500 distinct 1 KiB requests, cycled
-//! through), the number of inspections (default 1000),
+//! Arguments: `1k`, `64k`, `varied` (500 distinct 1 KiB requests, cycled
+//! through) or the absolute path of a JSON body to post in the 1 KiB request's
+//! place, the number of inspections (default 1000),
 //! and the paranoia level (default 1). Callgrind's `Collected` total divided by the
 //! count is the cost of one inspection. The first inspections also build the
 //! matchers' lazy automata: for the cost once they are built, subtract a run of
@@ -34,8 +35,17 @@ fn main() -> ExitCode {
         "1k" => vec![small],
         "64k" => vec![big],
         "varied" => requests::varied(500),
+        path if path.starts_with('/') => match std::fs::read_to_string(path) {
+            Ok(body) => vec![body],
+            Err(e) => {
+                eprintln!("waf_inspect: {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
         other => {
-            eprintln!("waf_inspect: unknown request `{other}` (use 1k, 64k or varied)");
+            eprintln!(
+                "waf_inspect: unknown request `{other}` (use 1k, 64k, varied or an absolute path)"
+            );
             return ExitCode::FAILURE;
         }
     };
