@@ -16,10 +16,11 @@
 //! benchmark that sends one request again and again. A single pattern's DFA
 //! stays small, and most values hold no factor of most patterns.
 //!
-//! A pattern that is an alternation is split into its branches, each with its
-//! own factors and punctuation: `' or true|1=1` would otherwise run on every
-//! value holding `or`, whatever the branch. A value that may match one branch
-//! runs that branch alone; one that may match several runs the whole pattern.
+//! A pattern that is an alternation, and lacks factors or punctuation as a
+//! whole, is split into its branches, each with its own: `' or true|1=1` would
+//! otherwise run on every value holding `or`, whatever the branch. A value that
+//! may match one branch runs that branch alone; one that may match several runs
+//! the whole pattern.
 //!
 //! Factors are lowercase ASCII, found without regard to ASCII case. The patterns
 //! are case-insensitive with Unicode's simple case folding, under which two
@@ -76,16 +77,20 @@ fn compile(source: &str) -> Result<Regex, String> {
 }
 
 impl Pattern {
-    /// Compiles `source` and each of its top-level branches.
+    /// Compiles `source`, and each of its top-level branches when the pattern
+    /// as a whole has no factors or no punctuation to rely on. A pattern with
+    /// both is gated well enough; its branches, often a list of keywords, would
+    /// each cost a compiled regex (tens of KiB) and save little.
     pub(super) fn compile(source: &str) -> Result<Pattern, String> {
         let regex = compile(source)?;
+        let needs = required_chars(source);
+        let whole = Branch {
+            regex: regex.clone(),
+            factors: factors(source),
+            needs,
+        };
         let branches = match split(source).as_slice() {
-            [] | [_] => vec![Branch {
-                regex: regex.clone(),
-                factors: factors(source),
-                needs: required_chars(source),
-            }],
-            parts => parts
+            parts if (whole.factors.is_none() || whole.needs.is_none()) && parts.len() > 1 => parts
                 .iter()
                 .map(|&part| {
                     Ok(Branch {
@@ -95,11 +100,12 @@ impl Pattern {
                     })
                 })
                 .collect::<Result<_, String>>()?,
+            _ => vec![whole],
         };
         Ok(Pattern {
             regex,
             branches,
-            needs: required_chars(source),
+            needs,
         })
     }
 
