@@ -429,10 +429,11 @@ impl Sets {
             }
             let symbols = cache.chars(g.pipeline);
             let value = cache.value(g.pipeline);
-            // `is_match` stops early and allocates nothing; most fields end here.
-            if value.is_empty() || !g.set.is_match(value, symbols) {
+            if value.is_empty() {
                 continue;
             }
+            // Lazy and allocation-free: on a miss it costs what `is_match` would,
+            // and a hit is not searched for twice.
             for i in g.set.matches(value, symbols) {
                 fired(g.rules[i]);
             }
