@@ -31,7 +31,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Regex, RegexBuilder};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use super::prefilter::required_chars;
+use super::prefilter::required_sets;
 use super::symbols::Symbols;
 
 /// Most branches in one set (the candidates are a fixed bit set).
@@ -59,6 +59,8 @@ struct Branch {
     factors: Option<Vec<String>>,
     /// Punctuation every match of the branch holds one of.
     needs: Option<Symbols>,
+    /// More punctuation every match holds one of, besides `needs`.
+    also: Option<Symbols>,
 }
 
 /// Compiles `source` case-insensitive, with room for the large rules.
@@ -83,22 +85,12 @@ impl Pattern {
     /// each cost a compiled regex (tens of KiB) and save little.
     pub(super) fn compile(source: &str) -> Result<Pattern, String> {
         let regex = compile(source)?;
-        let needs = required_chars(source);
-        let whole = Branch {
-            regex: regex.clone(),
-            factors: factors(source),
-            needs,
-        };
+        let whole = Branch::new(regex.clone(), source);
+        let needs = whole.needs;
         let branches = match split(source).as_slice() {
             parts if (whole.factors.is_none() || whole.needs.is_none()) && parts.len() > 1 => parts
                 .iter()
-                .map(|&part| {
-                    Ok(Branch {
-                        regex: compile(part)?,
-                        factors: factors(part),
-                        needs: required_chars(part),
-                    })
-                })
+                .map(|&part| Ok(Branch::new(compile(part)?, part)))
                 .collect::<Result<_, String>>()?,
             _ => vec![whole],
         };
@@ -112,6 +104,18 @@ impl Pattern {
     /// Punctuation every match holds one of; `None` when there is none to rely on.
     pub(super) fn needs(&self) -> Option<Symbols> {
         self.needs
+    }
+}
+
+impl Branch {
+    fn new(regex: Regex, source: &str) -> Branch {
+        let mut needs = required_sets(source).into_iter();
+        Branch {
+            regex,
+            factors: factors(source),
+            needs: needs.next(),
+            also: needs.next(),
+        }
     }
 }
 
@@ -154,6 +158,9 @@ pub(super) struct PatternSet {
     /// punctuation a value lacks is not run, whatever factor it holds.
     by_symbol: Vec<Bits>,
     needless: Bits,
+    /// The same for the branches' second requirement (`Branch::also`).
+    also_by_symbol: Vec<Bits>,
+    also_needless: Bits,
 }
 
 type Bits = [u64; WORDS];
@@ -173,8 +180,8 @@ impl PatternSet {
         let mut strings = Vec::new();
         let mut owners = Vec::new();
         let mut unfactored = [0; WORDS];
-        let mut by_symbol = vec![[0; WORDS]; 64];
-        let mut needless = [0; WORDS];
+        let (mut by_symbol, mut needless) = (vec![[0; WORDS]; 64], [0; WORDS]);
+        let (mut also_by_symbol, mut also_needless) = (vec![[0; WORDS]; 64], [0; WORDS]);
         let mut branches = Vec::with_capacity(count);
         let mut pattern_of = Vec::with_capacity(count);
         for (p, pattern) in patterns.iter().enumerate() {
@@ -191,16 +198,8 @@ impl PatternSet {
                     }
                     None => set_bit(&mut unfactored, i),
                 }
-                match branch.needs {
-                    Some(needs) => {
-                        for (bit, branches) in by_symbol.iter_mut().enumerate() {
-                            if needs.bits() & (1 << bit) != 0 {
-                                set_bit(branches, i);
-                            }
-                        }
-                    }
-                    None => set_bit(&mut needless, i),
-                }
+                needing(branch.needs, i, &mut by_symbol, &mut needless);
+                needing(branch.also, i, &mut also_by_symbol, &mut also_needless);
             }
         }
         let finder = match strings.is_empty() {
@@ -222,6 +221,8 @@ impl PatternSet {
             unfactored,
             by_symbol,
             needless,
+            also_by_symbol,
+            also_needless,
         })
     }
 
@@ -282,14 +283,20 @@ impl PatternSet {
     /// and a factor of, when they have factors.
     fn candidates(&self, value: &str, symbols: Symbols) -> Bits {
         let words = self.branches.len().div_ceil(64);
-        let mut allowed = self.needless;
-        let mut symbols = symbols.bits();
-        while symbols != 0 {
-            let bit = symbols.trailing_zeros() as usize;
-            symbols &= symbols - 1;
+        let (mut allowed, mut also) = (self.needless, self.also_needless);
+        let mut bits = symbols.bits();
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
             for (a, b) in allowed[..words].iter_mut().zip(&self.by_symbol[bit]) {
                 *a |= b;
             }
+            for (a, b) in also[..words].iter_mut().zip(&self.also_by_symbol[bit]) {
+                *a |= b;
+            }
+        }
+        for (a, b) in allowed[..words].iter_mut().zip(also) {
+            *a &= b;
         }
         let mut found = self.unfactored;
         if let Some(finder) = &self.finder {
@@ -312,6 +319,21 @@ impl PatternSet {
             *f &= a;
         }
         found
+    }
+}
+
+/// Marks branch `i` in `by_symbol` under each symbol of `needs`, or in
+/// `needless` when it needs none.
+fn needing(needs: Option<Symbols>, i: usize, by_symbol: &mut [Bits], needless: &mut Bits) {
+    match needs {
+        Some(needs) => {
+            for (bit, branches) in by_symbol.iter_mut().enumerate() {
+                if needs.bits() & (1 << bit) != 0 {
+                    set_bit(branches, i);
+                }
+            }
+        }
+        None => set_bit(needless, i),
     }
 }
 

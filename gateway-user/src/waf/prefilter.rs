@@ -107,15 +107,43 @@ const FREQUENT: u128 = {
 /// Characters every match of `pattern` (compiled case-insensitively, as the
 /// built-in sets are) contains at least one of; `None` when there are none to
 /// rely on. The set never holds a letter, digit or space.
-pub fn required_chars(pattern: &str) -> Option<Symbols> {
-    let hir = regex_syntax::ParserBuilder::new()
+#[cfg(test)]
+fn required_chars(pattern: &str) -> Option<Symbols> {
+    required_sets(pattern).first().copied()
+}
+
+/// Up to two sets of characters such that every match of `pattern` holds one of
+/// each, the cheapest first (it is `required_chars`): `[\r\n][\w-]+:` needs a
+/// line break and a colon, and a value with a colon alone (a time, a URL) cannot
+/// match. The second is left out when a value holding the first always holds it
+/// too.
+pub fn required_sets(pattern: &str) -> Vec<Symbols> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
         .parse(pattern)
-        .ok()?;
-    required(&hir)
-        .filter(|set| set.ascii & COMMON == 0)
-        .map(Chars::symbols)
+    else {
+        return Vec::new();
+    };
+    let mut sets = Vec::new();
+    every_required(&hir, &mut sets);
+    sets.retain(|set| set.ascii & COMMON == 0);
+    // Stable: among equal costs the first found wins, as `required` picks it.
+    sets.sort_by_key(|set| set.cost());
+    let mut out: Vec<Symbols> = Vec::with_capacity(2);
+    for set in sets.into_iter().map(Chars::symbols) {
+        match out.first() {
+            None => out.push(set),
+            // A second set only helps when some value holds the first but not
+            // it: not when it holds every symbol of the first.
+            Some(first) if set.union(*first) != set => {
+                out.push(set);
+                break;
+            }
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// Two adjacent characters: a byte of `first` right before a byte of `second`
@@ -330,6 +358,18 @@ fn case_closed(hir: &Hir) -> bool {
     }
 }
 
+/// Pushes sets of characters every match of `hir` contains one of each of: a
+/// concatenation needs what each of its parts needs.
+fn every_required(hir: &Hir, sets: &mut Vec<Chars>) {
+    match hir.kind() {
+        HirKind::Literal(lit) => sets.extend(lit.0.iter().map(|&b| Chars::byte(b))),
+        HirKind::Repetition(rep) if rep.min >= 1 => every_required(&rep.sub, sets),
+        HirKind::Capture(cap) => every_required(&cap.sub, sets),
+        HirKind::Concat(parts) => parts.iter().for_each(|p| every_required(p, sets)),
+        _ => sets.extend(required(hir)),
+    }
+}
+
 /// Characters every match of `hir` contains at least one of.
 fn required(hir: &Hir) -> Option<Chars> {
     match hir.kind() {
@@ -411,6 +451,23 @@ mod tests {
             assert!(r.intersects(Symbols::of(v)), "{v}");
         }
         assert_eq!(required_chars(r"\$\{|select"), None);
+    }
+
+    #[test]
+    fn a_pattern_needing_two_kinds_of_punctuation_needs_both() {
+        let p = r"[\r\n][\w-]+[ \t]*:";
+        let may = |v: &str| {
+            required_sets(p)
+                .iter()
+                .all(|r| r.intersects(Symbols::of(v)))
+        };
+        assert_eq!(required_sets(p).len(), 2);
+        assert!(may("x\r\nSet-Cookie: a=1"));
+        assert!(!may("gift note 1: lorem ipsum"));
+        assert!(!may("line one\nline two"));
+        // A second set the first implies is no requirement of its own.
+        assert_eq!(required_sets(r"\$[$}]").len(), 1);
+        assert_eq!(required_sets(r"\bselect\b").len(), 0);
     }
 
     #[test]
