@@ -5,7 +5,7 @@
 //! `php` or `phar`. One Aho-Corasick pass over a value finds the factors it
 //! holds, and only the patterns they belong to run, each as its own regex. A
 //! pattern whose best factors are too common to help (`w`, `.`, `:`) has none,
-//! and runs on every value that holds its punctuation (`required_chars`), as
+//! and runs on every value that holds its punctuation (`required_sets`), as
 //! every pattern must: `sleep\s*\(` is not run on a value without `(`.
 //!
 //! The sets used to be `RegexSet`s, one lazy DFA over all their patterns. Its
@@ -48,7 +48,7 @@ pub(super) struct Pattern {
     /// a value holding a factor of one branch runs that branch alone. One
     /// branch when the pattern is not an alternation.
     branches: Vec<Branch>,
-    /// Punctuation every match holds one of (`prefilter::required_chars`).
+    /// Punctuation every match holds one of (the first of `prefilter::required_sets`).
     needs: Option<Symbols>,
 }
 

@@ -113,10 +113,9 @@ fn required_chars(pattern: &str) -> Option<Symbols> {
 }
 
 /// Up to two sets of characters such that every match of `pattern` holds one of
-/// each, the cheapest first (it is `required_chars`): `[\r\n][\w-]+:` needs a
-/// line break and a colon, and a value with a colon alone (a time, a URL) cannot
-/// match. The second is left out when a value holding the first always holds it
-/// too.
+/// each, the cheapest first: `[\r\n][\w-]+:` needs a line break and a colon,
+/// and a value with a colon alone (a time, a URL) cannot match. The second is
+/// left out when a value holding the first always holds it too.
 pub fn required_sets(pattern: &str) -> Vec<Symbols> {
     let Ok(hir) = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
