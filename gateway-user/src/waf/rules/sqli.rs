@@ -573,7 +573,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Notice,
             ATTACK,
             DEC,
-            Regex(r##"['"`]\s*(?:--|#|/\*|;)|\b(?:or|and)\s+\d+\s*[=<>]+\s*\d+"##),
+            // A `#` before a digit is a number sign (`7" #2`, `"#2A1100"`), and
+            // `#!`, `#[`, `#{` are code (a shebang, a Rust attribute, a
+            // template); the grammar reads `admin'#1` at paranoia 1 anyway.
+            Regex(r##"['"`]\s*(?:--|#(?:$|[^0-9!\[{])|/\*|;)|\b(?:or|and)\s+\d+\s*[=<>]+\s*\d+"##),
             "Quote followed by a SQL comment, or numeric tautology",
         ),
     ]
@@ -583,6 +586,30 @@ pub(super) fn rules() -> Vec<RuleDef> {
 mod tests {
     use super::*;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_quote_then_a_comment_is_told_from_a_number_sign() {
+        for a in [
+            "admin'#",
+            "admin' #x",
+            "x\"#\n",
+            "1' -- -",
+            "1';select 1",
+            "'/*",
+        ] {
+            assert!(fires(942310, a), "missed {a}");
+        }
+        for b in [
+            "7\" #2 circular needle",
+            "\"#2 MOM\"",
+            "{\"color\":\"#2A1100\"}",
+            "the `#![no_std]` attribute",
+            "`#[derive(Debug)]`",
+            "'#{name}'",
+        ] {
+            assert!(!fires(942310, b), "fired on {b}");
+        }
+    }
 
     #[test]
     fn a_select_of_two_long_numbers_is_an_evaluation_probe() {
