@@ -3,13 +3,16 @@
 //! the tokenizer.
 //!
 //! The proof: a value with no quote is only read in the bare context. If it also has
-//! none of the bytes that start an operator, comment, parenthesis, comma or `;`, and
+//! none of the bytes that start a comparison, comment, parenthesis, comma or `;`, and
 //! none of the words the tokenizer can cut out of it is a SQL word, its tokens are
-//! identifiers, numbers (TRUE, NULL, ...), variables, dots and unknown symbols, and
-//! folding keeps them so. The grammar finds nothing in such a stream: every rule needs
-//! an operator, a logic word, a keyword, a statement, a comment, a parenthesis, a
-//! comma or a `;` somewhere (`grammar::is_injection`), except MSSQL's `PRINT @@var`,
-//! so `print` counts as a SQL word here.
+//! identifiers, numbers (TRUE, NULL, ...), variables, dots, unknown symbols and
+//! arithmetic operators (`+ - * / %`, not in `--`, `/*` or `*/`), and folding keeps
+//! them so. The grammar finds nothing in such a stream: every rule needs a comparison,
+//! a logic word, a keyword, a statement, a comment, a parenthesis, a comma or a `;`
+//! somewhere (`grammar::is_injection`; arithmetic counts only next to one of those),
+//! except MSSQL's `PRINT @@var`, so `print` counts as a SQL word here. Phone numbers,
+//! dates, paths and hyphenated prose (`+1 555 0100`, `2024-01-02`, `/api/v1/orders`,
+//! "well-known") pass.
 use super::tokenizer::{Kind, classify_bytes};
 
 /// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
@@ -54,6 +57,7 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
                 }
             }
             INERT => i += 1,
+            ARITH if !comment_mark(b, i) => i += 1,
             _ if c == b':' && lone_colon(b, i) => i += 1,
             _ => return false,
         }
@@ -68,17 +72,27 @@ fn lone_colon(b: &[u8], i: usize) -> bool {
     next != Some(b':') && next != Some(b'=') && (i == 0 || b[i - 1] != b':')
 }
 
+/// An arithmetic operator at `i` that starts or ends a comment: `--`, `/*`, `*/`.
+fn comment_mark(b: &[u8], i: usize) -> bool {
+    matches!(
+        (b[i], b.get(i + 1)),
+        (b'-', Some(b'-')) | (b'/', Some(b'*')) | (b'*', Some(b'/'))
+    )
+}
+
 /// Byte classes, looked up in `CLASS`.
 const WORD: u8 = 0;
 const INERT: u8 = 1;
 const OTHER: u8 = 2;
+const ARITH: u8 = 3;
 
 /// `WORD`: bytes of a run of word characters (ASCII: non-ASCII bytes are `OTHER`,
 /// since the tokenizer skips non-ASCII spaces before a word but not inside one).
 /// `INERT`: bytes outside words that the tokenizer skips or turns into a variable
 /// (`@`), a quoted name (`` ` ``, `[]`), a number (`.5`, `\N`), a dot, or an unknown
-/// symbol. `OTHER`: quotes, operators, comments, parentheses, `,`, `;`, `:` (`::`,
-/// `:=`; a lone `:` is let through by [`lone_colon`]), and the rest.
+/// symbol. `ARITH`: `+ - * / %`, arithmetic unless [`comment_mark`] says a comment.
+/// `OTHER`: quotes, comparisons and the other operators, `#`, parentheses, `,`, `;`,
+/// `:` (`::`, `:=`; a lone `:` is let through by [`lone_colon`]), and the rest.
 const CLASS: [u8; 256] = {
     let mut t = [OTHER; 256];
     let mut c = 0;
@@ -94,6 +108,8 @@ const CLASS: [u8; 256] = {
             )
         {
             INERT
+        } else if matches!(b, b'+' | b'-' | b'*' | b'/' | b'%') {
+            ARITH
         } else {
             OTHER
         };
@@ -177,6 +193,13 @@ mod tests {
             "maybe true maybe null",
             "gift note 2: leave at 10:30",
             "Note: see page 3",
+            "+1 555 010 9999",
+            "2024-01-02",
+            "/api/v1/orders",
+            "a well-known tool",
+            "state-of-the-art",
+            "50% off",
+            "3*4/2",
         ] {
             assert!(only_names_and_literals(v), "{v}");
         }
@@ -194,6 +217,12 @@ mod tests {
             "a = b",
             "x' y",
             "a -- b",
+            "1--",
+            "a/*b",
+            "a*/b",
+            "1/**/",
+            "a #b",
+            "x = 2-1",
             "f(x)",
             "a;b",
             "a::b",
@@ -214,7 +243,11 @@ mod tests {
         let symbols_pass = b
             .iter()
             .enumerate()
-            .all(|(i, &c)| CLASS[usize::from(c)] != OTHER || (c == b':' && lone_colon(b, i)));
+            .all(|(i, &c)| match CLASS[usize::from(c)] {
+                OTHER => c == b':' && lone_colon(b, i),
+                ARITH => !comment_mark(b, i),
+                _ => true,
+            });
         symbols_pass
             && b.split(|&c| CLASS[usize::from(c)] != WORD)
                 .filter(|run| !run.is_empty())
@@ -258,6 +291,9 @@ mod tests {
             "-",
             "=",
             "/",
+            "+",
+            "*",
+            "%",
             "caf\u{e9}",
             "\u{a0}",
             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -362,6 +398,14 @@ mod tests {
             ":",
             "10:30",
             "a:",
+            "+",
+            "-",
+            "*",
+            "/",
+            "%",
+            " - ",
+            "-1",
+            "2024-01-02",
         ];
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
@@ -393,7 +437,7 @@ mod tests {
                     matches!(
                         t.kind,
                         Kind::Bare | Kind::Num | Kind::Var | Kind::Dot | Kind::Other
-                    ),
+                    ) || (t.kind == Kind::Op && matches!(t.text, "+" | "-" | "*" | "/" | "%")),
                     "{v:?}: {t:?}"
                 );
             }
