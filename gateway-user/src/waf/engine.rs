@@ -177,14 +177,55 @@ impl RoutePolicy {
 /// PikeVM, ten times slower. The attacks these rules read are written in ASCII
 /// (SQL, shells and template engines take ASCII names and digits), so nothing is
 /// lost. `\s` stays Unicode: JavaScript reads U+00A0 and U+2028 as spaces.
+///
+/// An ASCII `\b` also sits between a non-ASCII letter and an ASCII one, inside
+/// a word: `\belt\s*\(` matched "Haßelt (1599)" and `\bor\b` "Señor". Where a
+/// match starts (the pattern's start, a top-level branch, a group opened there),
+/// `\b` is written as the start or a character that is no word character and no
+/// Latin letter: what it meant for `is_match`, without splitting "Señor".
 fn ascii_classes(p: &str) -> String {
     let mut out = String::with_capacity(p.len() + 32);
     // Depth of nested brackets: inside one, `\w` is written as a class item.
     let mut depth = 0usize;
+    // Whether a match may start here, and the same for each open group.
+    let (mut start, mut groups) = (true, Vec::new());
     let mut chars = p.chars();
     while let Some(c) = chars.next() {
+        let at_start = std::mem::replace(&mut start, false);
         match c {
+            '(' if depth == 0 => {
+                out.push('(');
+                let rest = chars.as_str();
+                // `(?flags)` sets flags and matches nothing; `(?:`, `(?i:`,
+                // `(?P<name>` open a group whose start is where it opens.
+                let header = if rest.starts_with('?') {
+                    rest.find([':', ')', '>']).map_or(0, |i| i + 1)
+                } else {
+                    0
+                };
+                out.push_str(&rest[..header]);
+                chars = rest[header..].chars();
+                if rest[..header].ends_with(')') {
+                    start = at_start;
+                } else {
+                    groups.push(at_start);
+                    start = at_start;
+                }
+            }
+            ')' if depth == 0 => {
+                groups.pop();
+                out.push(')');
+            }
+            '|' if depth == 0 => {
+                start = groups.last().copied().unwrap_or(true);
+                out.push('|');
+            }
+            '^' if depth == 0 => {
+                start = at_start;
+                out.push('^');
+            }
             '\\' => match (chars.next(), depth) {
+                (Some('b'), 0) if at_start => out.push_str(WORD_START),
                 (Some('b'), 0) => out.push_str("(?-u:\\b)"),
                 (Some('w'), 0) => out.push_str("[[:word:]]"),
                 (Some('W'), 0) => out.push_str("[^[:word:]]"),
@@ -225,6 +266,14 @@ fn ascii_classes(p: &str) -> String {
     }
     out
 }
+
+/// `\b` where a match starts, before a word: the start of the value or a
+/// character that is neither an ASCII word character nor a letter of the Latin
+/// scripts (Latin-1, Latin Extended A and B, combining accents, Vietnamese), the
+/// letters that share words with ASCII ones. Spaces of any script, symbols and
+/// U+FFFD still come before a word, as they did.
+const WORD_START: &str =
+    r"(?:^|[^0-9A-Za-z_\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{24F}\x{300}-\x{36F}\x{1E00}-\x{1EFF}])";
 
 impl Engine {
     /// Compiles the configuration: every regex set, detector table and custom rule.
@@ -709,7 +758,7 @@ mod tests {
 
     #[test]
     fn word_characters_digits_and_boundaries_become_ascii_in_and_out_of_classes() {
-        assert_eq!(ascii_classes(r"\bor\b"), r"(?-u:\b)or(?-u:\b)");
+        assert_eq!(ascii_classes(r"x\bor\b"), r"x(?-u:\b)or(?-u:\b)");
         assert_eq!(ascii_classes(r"\w+\d"), "[[:word:]]+[0-9]");
         assert_eq!(ascii_classes(r"\W\D"), "[^[:word:]][^0-9]");
         assert_eq!(ascii_classes(r"[\w.%]"), "[[:word:].%]");
@@ -722,6 +771,45 @@ mod tests {
         );
         assert_eq!(ascii_classes(r"\[\w\]"), r"\[[[:word:]]\]");
         assert_eq!(ascii_classes(r"\s\.\\"), r"\s\.\\");
+    }
+
+    #[test]
+    fn a_boundary_where_a_match_starts_needs_an_ascii_non_word_byte_before() {
+        let start = super::WORD_START;
+        assert_eq!(ascii_classes(r"\bor\b"), format!(r"{start}or(?-u:\b)"));
+        assert_eq!(ascii_classes(r"a|\bb"), format!("a|{start}b"));
+        assert_eq!(
+            ascii_classes(r"(?:\ba|x\bb)"),
+            format!("(?:{start}a|x(?-u:\\b)b)")
+        );
+        assert_eq!(ascii_classes(r"(?i)^\ba"), format!("(?i)^{start}a"));
+        assert_eq!(
+            ascii_classes(r"x(?:\ba)|\bb"),
+            format!("x(?:(?-u:\\b)a)|{start}b")
+        );
+        assert_eq!(ascii_classes(r"[(]\ba"), r"[(](?-u:\b)a");
+        let elt = regex::Regex::new(&ascii_classes(r"\b(?:if|elt)\s*\(|\bor\b"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for v in [
+            "elt(1",
+            "x elt (2",
+            "(or",
+            "a-or 1",
+            "if(",
+            "\u{a0}or",
+            "\u{fffd}if(",
+        ] {
+            assert!(elt.is_match(v), "{v}");
+        }
+        for v in [
+            "und Ha\u{df}elt (1599)",
+            "Se\u{f1}or",
+            "gr\u{e4}if(",
+            "xor",
+            "_or",
+        ] {
+            assert!(!elt.is_match(v), "{v}");
+        }
     }
 
     #[test]
