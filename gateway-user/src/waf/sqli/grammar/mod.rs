@@ -338,7 +338,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                 (t.kind == Kind::Op
                     && matches!(
                         t.text,
-                        "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "<=>" | "@>" | "<@"
+                        "=" | "!="
+                            | "<>"
+                            | "<"
+                            | ">"
+                            | "<="
+                            | ">="
+                            | "<=>"
+                            | "@>"
+                            | "<@"
+                            | "?|"
+                            | "?&"
                     ))
                     || (t.kind == Kind::WordOp
                         && [
@@ -438,6 +448,21 @@ impl<'s, 'a> Parser<'s, 'a> {
             // Niladic SQL functions read without parentheses: `and current_user=@v`.
             Kind::Bare if NILADIC.iter().any(|w| t.is(w)) => {
                 Some((Operand::Call { known: true }, i + 1))
+            }
+            // PostgreSQL's array constructor of literals is a value: `ARRAY['a',1]`.
+            Kind::Bare if t.is("array") && self.t.get(i + 1).is_some_and(|n| n.text == "[") => {
+                let items = self.t[i + 2..]
+                    .iter()
+                    .take_while(|n| matches!(n.kind, Kind::Num | Kind::Str | Kind::Comma))
+                    .count();
+                let close = i + 2 + items;
+                Some(
+                    if items > 0 && self.t.get(close).is_some_and(|n| n.text == "]") {
+                        (Operand::Literal(Kind::Str), close + 1)
+                    } else {
+                        (Operand::Bare, i + 1)
+                    },
+                )
             }
             Kind::Bare => Some((Operand::Bare, i + 1)),
             // A keyword that names things is a column here: `or column*0='0`.
@@ -1556,6 +1581,35 @@ mod tests {
         for b in benign {
             assert!(!is_sqli(b), "false positive: {b}");
         }
+    }
+
+    #[test]
+    fn a_condition_cut_open_at_its_parenthesis_is_a_probe() {
+        detected(
+            &["AND 6698=(", "and uid!=(", "or 1<((", "pay=AND uid!=("],
+            &[
+                "and more (",
+                "and then (see below)",
+                "and 5 more (",
+                "or ((",
+            ],
+        );
+    }
+
+    #[test]
+    fn postgres_json_key_tests_and_array_literals_are_comparisons() {
+        detected(
+            &[
+                "OR '{\"name\":\"asd\"}' ?| array['a','name']",
+                "OR '{\"name\":\"asd\"}' ?& array['a','name']",
+                "1 or '{}' ?| ARRAY['x', 2]",
+            ],
+            &[
+                "an array['a','b'] or two",
+                "or array[x]",
+                "array of 'a' or 'b'",
+            ],
+        );
     }
 
     #[test]

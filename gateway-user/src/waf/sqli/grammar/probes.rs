@@ -149,7 +149,8 @@ impl Parser<'_, '_> {
     }
 
     /// Bare context: the whole value is AND / OR / XOR, a literal and an operator
-    /// with nothing after it (`xor 2 <`, `and 5-`, `xor 'test'>`): a condition cut
+    /// with nothing after it but open parentheses (`xor 2 <`, `and 5-`,
+    /// `xor 'test'>`, `AND 6698=(`): a condition cut
     /// open to provoke a syntax error, as `test' or 1=` is in a quoted context.
     pub(super) fn logic_cut_open(&self) -> bool {
         self.logic_cut_open_at(0)
@@ -163,7 +164,8 @@ impl Parser<'_, '_> {
             return false;
         };
         let j = self.run_end(i + 1, Kind::LParen);
-        let [lit, op] = &self.t[j.min(self.t.len())..] else {
+        // The operator may open parentheses for what it lacks: `AND 6698=(`.
+        let [lit, op, opens @ ..] = &self.t[j.min(self.t.len())..] else {
             return false;
         };
         let equality = matches!(op.text, "=" | "!=" | "<>");
@@ -177,6 +179,7 @@ impl Parser<'_, '_> {
                 op.text,
                 "=" | "!=" | "<>" | "<" | ">" | "<=" | ">=" | "-" | "+" | "*" | "/" | "%"
             )
+            && opens.iter().all(|t| t.kind == Kind::LParen)
     }
 
     /// Bare context: the whole value is one expression, as injected where the
