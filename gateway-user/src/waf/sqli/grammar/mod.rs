@@ -1584,6 +1584,22 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_value_of_conditions_joined_by_logic_words_is_one_expression() {
+        detected(
+            &[
+                "ascii(substring((select password from users limit 1),1,1)) = 70 or'1'='2",
+                "1.e(ascii 1.e(substring(1.e(select password from users limit 1 1.e,1 1.e) 1.e,1 1.e,1 1.e)1.e)1.e) = 70 or'1'='2",
+                "length((select version())) > 5 and 1=1",
+            ],
+            &[
+                "f(x) = 1 and g(y) = 2",
+                "sum(a, b) = 3 or sum(b, c) = 4",
+                "assert(1 = 1) and done",
+            ],
+        );
+    }
+
+    #[test]
     fn a_condition_cut_open_at_its_parenthesis_is_a_probe() {
         detected(
             &["AND 6698=(", "and uid!=(", "or 1<((", "pay=AND uid!=("],

@@ -191,7 +191,8 @@ impl Parser<'_, '_> {
     ///   or a group of its own: "assert(1 = 1)" calls a name SQL does not know.
     ///
     /// A value that opens with such a comparison may also go on with a logic
-    /// word and SQL: `(5552=8805 AND SLEEP(5))`.
+    /// word and SQL: `(5552=8805 AND SLEEP(5))`; the expression may be
+    /// conditions joined by logic words.
     pub(super) fn whole_expression(&self) -> bool {
         let literal = |k: usize| matches!(self.kind(k), Some(Kind::Num | Kind::Str));
         // What follows `lit cmp lit` right after the parenthesis at `k`.
@@ -213,14 +214,22 @@ impl Parser<'_, '_> {
         let Some(e) = self.expr(0, 0) else {
             return false;
         };
-        if !matches!(self.kind(e.end), None | Some(Kind::Comment | Kind::Semi)) {
+        // Conditions joined by logic words make one expression too:
+        // `ascii(substring((select password from users limit 1),1,1)) = 70 or '1'='2`.
+        let mut end = e.end;
+        while self.kind(end) == Some(Kind::Logic)
+            && let Some(next) = self.expr(end + 1, 0)
+        {
+            end = next.end;
+        }
+        if !matches!(self.kind(end), None | Some(Kind::Comment | Kind::Semi)) {
             return false;
         }
-        let whole = &self.t[..e.end];
+        let whole = &self.t[..end];
         if e.known_call && whole.iter().any(|t| t.text == "::") {
             return true;
         }
-        (0..e.end).any(|k| {
+        (0..end).any(|k| {
             let opens = whole[k].kind == Kind::LParen
                 && (k == 0
                     || whole[k - 1].flag && whole[k - 1].kind == Kind::Func
