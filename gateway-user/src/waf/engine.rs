@@ -114,6 +114,10 @@ struct Meta {
 
 struct DetectorRule {
     rule: usize,
+    /// The rule's field kinds and paranoia level, as in `meta` (read here
+    /// without a second load for every detector of every field).
+    targets: u16,
+    paranoia: u8,
     pipeline: usize,
     f: fn(&str) -> bool,
     /// Characters every value the detector reports holds one of, tested on the
@@ -315,6 +319,8 @@ impl Engine {
                     }
                     detectors.push(DetectorRule {
                         rule: idx,
+                        targets: def.targets,
+                        paranoia: def.paranoia,
                         pipeline: p,
                         f,
                         prefilter: (!needs.is_empty())
@@ -671,8 +677,7 @@ impl Engine {
             .detector_gates
             .is_some_and(|t| t.effect(raw) != Effect::Unknown);
         for d in &self.detectors {
-            let m = &self.meta[d.rule];
-            if m.targets & bit == 0 || m.paranoia > paranoia {
+            if d.targets & bit == 0 || d.paranoia > paranoia {
                 continue;
             }
             if let Some((needs, gate)) = d.prefilter
