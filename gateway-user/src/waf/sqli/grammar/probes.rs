@@ -211,6 +211,14 @@ impl Parser<'_, '_> {
         {
             return true;
         }
+        // Every form below needs a parenthesis or a cast.
+        if !self
+            .t
+            .iter()
+            .any(|t| t.kind == Kind::LParen || t.text == "::")
+        {
+            return false;
+        }
         let Some(e) = self.expr(0, 0) else {
             return false;
         };
