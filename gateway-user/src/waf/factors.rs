@@ -163,6 +163,10 @@ pub(super) struct PatternSet {
     /// The same for the branches' second requirement (`Branch::also`).
     also_by_symbol: Vec<Bits>,
     also_needless: Bits,
+    /// The symbol bits some branch needs, first and second: the others add no
+    /// branch, and most sets have no second requirement at all.
+    needed: u64,
+    also_needed: u64,
 }
 
 type Bits = [u64; WORDS];
@@ -208,6 +212,12 @@ impl PatternSet {
             true => None,
             false => Some(Finder::new(&strings)?),
         };
+        let used = |by_symbol: &[Bits]| {
+            (0..64)
+                .filter(|&bit| by_symbol[bit].iter().any(|&w| w != 0))
+                .fold(0u64, |m, bit| m | 1 << bit)
+        };
+        let (needed, also_needed) = (used(&by_symbol), used(&also_by_symbol));
         Ok(PatternSet {
             patterns: patterns.iter().map(|p| p.regex.clone()).collect(),
             branches,
@@ -219,6 +229,8 @@ impl PatternSet {
             needless,
             also_by_symbol,
             also_needless,
+            needed,
+            also_needed,
         })
     }
 
@@ -279,20 +291,28 @@ impl PatternSet {
     /// and a factor of, when they have factors.
     fn candidates(&self, value: &str, symbols: Symbols) -> Bits {
         let words = self.branches.len().div_ceil(64);
-        let (mut allowed, mut also) = (self.needless, self.also_needless);
-        let mut bits = symbols.bits();
+        let mut allowed = self.needless;
+        let mut bits = symbols.bits() & self.needed;
         while bits != 0 {
             let bit = bits.trailing_zeros() as usize;
             bits &= bits - 1;
             for (a, b) in allowed[..words].iter_mut().zip(&self.by_symbol[bit]) {
                 *a |= b;
             }
-            for (a, b) in also[..words].iter_mut().zip(&self.also_by_symbol[bit]) {
-                *a |= b;
-            }
         }
-        for (a, b) in allowed[..words].iter_mut().zip(also) {
-            *a &= b;
+        if self.also_needed != 0 {
+            let mut also = self.also_needless;
+            let mut bits = symbols.bits() & self.also_needed;
+            while bits != 0 {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                for (a, b) in also[..words].iter_mut().zip(&self.also_by_symbol[bit]) {
+                    *a |= b;
+                }
+            }
+            for (a, b) in allowed[..words].iter_mut().zip(also) {
+                *a &= b;
+            }
         }
         let mut found = self.unfactored;
         if let Some(finder) = &self.finder {
@@ -686,6 +706,20 @@ mod tests {
             .map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("{e}")))
             .collect();
         PatternSet::new(&compiled).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_branch_runs_only_on_a_value_holding_each_kind_of_punctuation_it_needs() {
+        let s = set(&[r"[\r\n][\w-]+[ \t]*:", r"\bunion\b", r"<script"]);
+        let runs = |v: &str| {
+            s.runs(v, Symbols::of(v))
+                .map(|(p, _)| p)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(runs("gift note 1: lorem"), Vec::<usize>::new());
+        assert_eq!(runs("line one\nline two"), Vec::<usize>::new());
+        assert_eq!(runs("x\r\nSet-Cookie: a=1"), vec![0]);
+        assert_eq!(runs("a <script> union"), vec![1, 2]);
     }
 
     #[test]
