@@ -779,7 +779,7 @@ mod tests {
     }
 
     #[test]
-    fn a_boundary_where_a_match_starts_needs_an_ascii_non_word_byte_before() {
+    fn a_boundary_where_a_match_starts_needs_no_word_character_or_latin_letter_before() {
         let start = super::WORD_START;
         assert_eq!(ascii_classes(r"\bor\b"), format!(r"{start}or(?-u:\b)"));
         assert_eq!(ascii_classes(r"a|\bb"), format!("a|{start}b"));

@@ -15,8 +15,9 @@
 //! "well-known") pass.
 use super::tokenizer::{Kind, classify_bytes};
 
-/// True when `input` tokenizes to identifiers, numbers, variables, dots and unknown
-/// symbols only, in the only context it can be read in (it has no quote).
+/// True when `input` tokenizes to identifiers, numbers, variables, dots, unknown
+/// symbols and arithmetic only, in the only context it can be read in (it has no
+/// quote).
 ///
 /// One pass over bytes and words together: most values pass, and a second pass
 /// over each of them cost more than the words a failing value reads before its
