@@ -183,11 +183,25 @@ impl RoutePolicy {
 /// lost. `\s` stays Unicode: JavaScript reads U+00A0 and U+2028 as spaces.
 ///
 /// An ASCII `\b` also sits between a non-ASCII letter and an ASCII one, inside
-/// a word: `\belt\s*\(` matched "Haßelt (1599)" and `\bor\b` "Señor". Where a
-/// match starts (the pattern's start, a top-level branch, a group opened there),
-/// `\b` is written as the start or a character that is no word character and no
-/// Latin letter: what it meant for `is_match`, without splitting "Señor".
+/// a word: `\belt\s*\(` matched "Haßelt (1599)" and `\bor\b` "Señor". See
+/// [`latin_word_starts`].
 fn ascii_classes(p: &str) -> String {
+    translate(p, false)
+}
+
+/// [`ascii_classes`], but where a match starts (the pattern's start, a top-level
+/// branch, a group opened there) `\b` is written as the start or a character that
+/// is no word character and no Latin letter: what it meant for `is_match`,
+/// without splitting "Señor". The pattern set confirms a match of the ASCII form
+/// on a non-ASCII value with this one (`PatternSet::matches`): as the form to
+/// search with, its class before the word would hide the literal prefix the
+/// regex crate's prefilter finds. `None` when it is the ASCII form.
+fn latin_word_starts(p: &str) -> Option<String> {
+    let strict = translate(p, true);
+    (strict != ascii_classes(p)).then_some(strict)
+}
+
+fn translate(p: &str, word_start: bool) -> String {
     let mut out = String::with_capacity(p.len() + 32);
     // Depth of nested brackets: inside one, `\w` is written as a class item.
     let mut depth = 0usize;
@@ -229,7 +243,7 @@ fn ascii_classes(p: &str) -> String {
                 out.push('^');
             }
             '\\' => match (chars.next(), depth) {
-                (Some('b'), 0) if at_start => out.push_str(WORD_START),
+                (Some('b'), 0) if at_start && word_start => out.push_str(WORD_START),
                 (Some('b'), 0) => out.push_str("(?-u:\\b)"),
                 (Some('w'), 0) => out.push_str("[[:word:]]"),
                 (Some('W'), 0) => out.push_str("[^[:word:]]"),
@@ -302,6 +316,7 @@ impl Engine {
                 Check::Regex(src) => regex_rules.push(RegexRule {
                     index: idx,
                     pattern: ascii_classes(src),
+                    latin_word_starts: latin_word_starts(src),
                     pipeline: p,
                     paranoia: def.paranoia,
                     targets: def.targets,
@@ -759,11 +774,11 @@ impl Acc {
 
 #[cfg(test)]
 mod tests {
-    use super::ascii_classes;
+    use super::{ascii_classes, latin_word_starts};
 
     #[test]
     fn word_characters_digits_and_boundaries_become_ascii_in_and_out_of_classes() {
-        assert_eq!(ascii_classes(r"x\bor\b"), r"x(?-u:\b)or(?-u:\b)");
+        assert_eq!(ascii_classes(r"\bor\b"), r"(?-u:\b)or(?-u:\b)");
         assert_eq!(ascii_classes(r"\w+\d"), "[[:word:]]+[0-9]");
         assert_eq!(ascii_classes(r"\W\D"), "[^[:word:]][^0-9]");
         assert_eq!(ascii_classes(r"[\w.%]"), "[[:word:].%]");
@@ -781,19 +796,15 @@ mod tests {
     #[test]
     fn a_boundary_where_a_match_starts_needs_no_word_character_or_latin_letter_before() {
         let start = super::WORD_START;
-        assert_eq!(ascii_classes(r"\bor\b"), format!(r"{start}or(?-u:\b)"));
-        assert_eq!(ascii_classes(r"a|\bb"), format!("a|{start}b"));
-        assert_eq!(
-            ascii_classes(r"(?:\ba|x\bb)"),
-            format!("(?:{start}a|x(?-u:\\b)b)")
-        );
-        assert_eq!(ascii_classes(r"(?i)^\ba"), format!("(?i)^{start}a"));
-        assert_eq!(
-            ascii_classes(r"x(?:\ba)|\bb"),
-            format!("x(?:(?-u:\\b)a)|{start}b")
-        );
-        assert_eq!(ascii_classes(r"[(]\ba"), r"[(](?-u:\b)a");
-        let elt = regex::Regex::new(&ascii_classes(r"\b(?:if|elt)\s*\(|\bor\b"))
+        let strict = |p: &str| latin_word_starts(p).unwrap_or_else(|| ascii_classes(p));
+        assert_eq!(strict(r"\bor\b"), format!(r"{start}or(?-u:\b)"));
+        assert_eq!(strict(r"a|\bb"), format!("a|{start}b"));
+        assert_eq!(strict(r"(?:\ba|x\bb)"), format!("(?:{start}a|x(?-u:\\b)b)"));
+        assert_eq!(strict(r"(?i)^\ba"), format!("(?i)^{start}a"));
+        assert_eq!(strict(r"x(?:\ba)|\bb"), format!("x(?:(?-u:\\b)a)|{start}b"));
+        assert_eq!(latin_word_starts(r"[(]\ba"), None);
+        assert_eq!(latin_word_starts(r"x\bor"), None);
+        let elt = regex::Regex::new(&strict(r"\b(?:if|elt)\s*\(|\bor\b"))
             .unwrap_or_else(|e| panic!("{e}"));
         for v in [
             "elt(1",

@@ -50,6 +50,9 @@ pub(super) struct Pattern {
     branches: Vec<Branch>,
     /// Punctuation every match holds one of (the first of `prefilter::required_sets`).
     needs: Option<Symbols>,
+    /// What a match on a non-ASCII value must also match, when the pattern's
+    /// ASCII `\b` may sit inside a word of another Latin script (`Señor`).
+    confirm: Option<Regex>,
 }
 
 /// A top-level alternative of a pattern.
@@ -85,8 +88,9 @@ impl Pattern {
     /// as a whole has no factors or no punctuation to rely on. A pattern with
     /// both is gated well enough; its branches, often a list of keywords, would
     /// each cost a compiled regex (tens of KiB) and save little.
-    pub(super) fn compile(source: &str) -> Result<Pattern, String> {
+    pub(super) fn compile(source: &str, confirm: Option<&str>) -> Result<Pattern, String> {
         let regex = compile(source)?;
+        let confirm = confirm.map(compile).transpose()?;
         let whole = Branch::new(regex.clone(), source);
         let needs = whole.needs;
         let branches = match split(source).as_slice() {
@@ -100,6 +104,7 @@ impl Pattern {
             regex,
             branches,
             needs,
+            confirm,
         })
     }
 
@@ -145,6 +150,8 @@ fn split(source: &str) -> Vec<&str> {
 /// the same patterns would.
 pub(super) struct PatternSet {
     patterns: Vec<Regex>,
+    /// `Pattern::confirm` of each pattern.
+    confirm: Vec<Option<Regex>>,
     /// Every branch of every pattern, a pattern's branches in a row, and the
     /// pattern of each.
     branches: Vec<Regex>,
@@ -220,6 +227,7 @@ impl PatternSet {
         let (needed, also_needed) = (used(&by_symbol), used(&also_by_symbol));
         Ok(PatternSet {
             patterns: patterns.iter().map(|p| p.regex.clone()).collect(),
+            confirm: patterns.iter().map(|p| p.confirm.clone()).collect(),
             branches,
             pattern_of,
             finder,
@@ -237,7 +245,14 @@ impl PatternSet {
     /// True when any pattern matches `value`, whose symbols (`Symbols::of`) are
     /// `symbols`: the caller has them already.
     pub(super) fn is_match(&self, value: &str, symbols: Symbols) -> bool {
-        self.runs(value, symbols).any(|(_, r)| r.is_match(value))
+        self.runs(value, symbols)
+            .any(|(p, r)| r.is_match(value) && self.confirmed(p, value))
+    }
+
+    /// A match of pattern `p` on `value` stands: on ASCII the pattern's `\b` is
+    /// the word boundary it means; elsewhere its confirming form says.
+    fn confirmed(&self, p: usize, value: &str) -> bool {
+        value.is_ascii() || self.confirm[p].as_ref().is_none_or(|c| c.is_match(value))
     }
 
     /// The index of every pattern that matches `value` (with `symbols`), in order.
@@ -247,7 +262,7 @@ impl PatternSet {
         symbols: Symbols,
     ) -> impl Iterator<Item = usize> + 'a {
         self.runs(value, symbols)
-            .filter(|(_, r)| r.is_match(value))
+            .filter(|&(p, r)| r.is_match(value) && self.confirmed(p, value))
             .map(|(p, _)| p)
     }
 
@@ -695,7 +710,7 @@ mod tests {
         assert_eq!(split(r"abc"), Vec::<&str>::new());
         // Flags set in one branch reach into the branches after it.
         assert_eq!(split(r"a|(?-i)b|c"), Vec::<&str>::new());
-        let p = Pattern::compile(r"\bor\s+true\b|1=1").unwrap_or_else(|e| panic!("{e}"));
+        let p = Pattern::compile(r"\bor\s+true\b|1=1", None).unwrap_or_else(|e| panic!("{e}"));
         let factors: Vec<_> = p.branches.iter().map(|b| b.factors.clone()).collect();
         assert_eq!(factors, vec![strings(&["true"]), strings(&["1=1"])]);
     }
@@ -703,7 +718,7 @@ mod tests {
     fn set(patterns: &[&str]) -> PatternSet {
         let compiled: Vec<Pattern> = patterns
             .iter()
-            .map(|p| Pattern::compile(p).unwrap_or_else(|e| panic!("{e}")))
+            .map(|p| Pattern::compile(p, None).unwrap_or_else(|e| panic!("{e}")))
             .collect();
         PatternSet::new(&compiled).unwrap_or_else(|e| panic!("{e}"))
     }

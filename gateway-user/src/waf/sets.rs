@@ -41,6 +41,9 @@ pub(super) struct RegexRule {
     pub index: usize,
     /// The pattern (ASCII word boundaries already in place).
     pub pattern: String,
+    /// The pattern that confirms a match on a non-ASCII value, when it differs:
+    /// no Latin letter before a word where a match starts.
+    pub latin_word_starts: Option<String>,
     /// Its chain in `Chains`.
     pub pipeline: usize,
     pub paranoia: u8,
@@ -204,17 +207,22 @@ pub(super) struct Sets {
     plans: Vec<Plan>,
 }
 
-/// Each pattern compiled once, for the several sets it goes into.
+/// Each pattern compiled once, for the several sets it goes into, with the
+/// pattern that confirms its matches on non-ASCII values.
 #[derive(Default)]
-struct Compiled(HashMap<String, Pattern>);
+struct Compiled {
+    patterns: HashMap<String, Pattern>,
+    confirm: HashMap<String, String>,
+}
 
 impl Compiled {
     fn pattern(&mut self, source: &str) -> Result<&Pattern, WafError> {
-        Ok(match self.0.entry(source.to_string()) {
+        Ok(match self.patterns.entry(source.to_string()) {
             Entry::Occupied(done) => done.into_mut(),
-            Entry::Vacant(slot) => {
-                slot.insert(Pattern::compile(source).map_err(WafError::Builtin)?)
-            }
+            Entry::Vacant(slot) => slot.insert(
+                Pattern::compile(source, self.confirm.get(source).map(String::as_str))
+                    .map_err(WafError::Builtin)?,
+            ),
         })
     }
 
@@ -236,6 +244,11 @@ impl Sets {
         paranoia: u8,
     ) -> Result<Sets, WafError> {
         let mut compiled = Compiled::default();
+        for r in &rules {
+            if let Some(strict) = &r.latin_word_starts {
+                compiled.confirm.insert(r.pattern.clone(), strict.clone());
+            }
+        }
         let focus_level = paranoia.clamp(1, LEVELS as u8);
         let focused: Vec<String> = rules
             .iter()
