@@ -193,7 +193,7 @@ fn ascii_classes(p: &str) -> String {
 /// branch, a group opened there) `\b` is written as the start or a character that
 /// is no word character and no Latin letter: what it meant for `is_match`,
 /// without splitting "Señor". The pattern set confirms a match of the ASCII form
-/// on a non-ASCII value with this one (`PatternSet::matches`): as the form to
+/// on a non-ASCII value with this one (`PatternSet::confirmed`): as the form to
 /// search with, its class before the word would hide the literal prefix the
 /// regex crate's prefilter finds. `None` when it is the ASCII form.
 fn latin_word_starts(p: &str) -> Option<String> {

@@ -147,7 +147,8 @@ fn split(source: &str) -> Vec<&str> {
 }
 
 /// Patterns tested together: `is_match` and `matches` answer as a `RegexSet` of
-/// the same patterns would.
+/// the same patterns would (on a value with non-ASCII characters, of the
+/// patterns confirmed by their `Pattern::confirm`).
 pub(super) struct PatternSet {
     patterns: Vec<Regex>,
     /// `Pattern::confirm` of each pattern.
