@@ -223,12 +223,10 @@ fn translate(p: &str, word_start: bool) -> String {
                 };
                 out.push_str(&rest[..header]);
                 chars = rest[header..].chars();
-                if rest[..header].ends_with(')') {
-                    start = at_start;
-                } else {
+                if !rest[..header].ends_with(')') {
                     groups.push(at_start);
-                    start = at_start;
                 }
+                start = at_start;
             }
             ')' if depth == 0 => {
                 groups.pop();

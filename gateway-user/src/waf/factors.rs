@@ -246,8 +246,7 @@ impl PatternSet {
     /// True when any pattern matches `value`, whose symbols (`Symbols::of`) are
     /// `symbols`: the caller has them already.
     pub(super) fn is_match(&self, value: &str, symbols: Symbols) -> bool {
-        self.runs(value, symbols)
-            .any(|(p, r)| r.is_match(value) && self.confirmed(p, value))
+        self.matches(value, symbols).next().is_some()
     }
 
     /// A match of pattern `p` on `value` stands: on ASCII the pattern's `\b` is
@@ -307,25 +306,24 @@ impl PatternSet {
     /// and a factor of, when they have factors.
     fn candidates(&self, value: &str, symbols: Symbols) -> Bits {
         let words = self.branches.len().div_ceil(64);
-        let mut allowed = self.needless;
-        let mut bits = symbols.bits() & self.needed;
-        while bits != 0 {
-            let bit = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            for (a, b) in allowed[..words].iter_mut().zip(&self.by_symbol[bit]) {
-                *a |= b;
-            }
-        }
-        if self.also_needed != 0 {
-            let mut also = self.also_needless;
-            let mut bits = symbols.bits() & self.also_needed;
+        // The branches needing nothing, and those needing a symbol `bits` holds.
+        let gather = |mut acc: Bits, rows: &[Bits], mut bits: u64| {
             while bits != 0 {
                 let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                for (a, b) in also[..words].iter_mut().zip(&self.also_by_symbol[bit]) {
+                for (a, b) in acc[..words].iter_mut().zip(&rows[bit]) {
                     *a |= b;
                 }
             }
+            acc
+        };
+        let mut allowed = gather(self.needless, &self.by_symbol, symbols.bits() & self.needed);
+        if self.also_needed != 0 {
+            let also = gather(
+                self.also_needless,
+                &self.also_by_symbol,
+                symbols.bits() & self.also_needed,
+            );
             for (a, b) in allowed[..words].iter_mut().zip(also) {
                 *a &= b;
             }
