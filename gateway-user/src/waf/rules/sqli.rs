@@ -7,6 +7,7 @@ use super::{Category::Sqli, Check::*, RuleDef, Severity::*, rule};
 use crate::waf::sqli::{
     comment_splits_sql_word, invisible_mark_len, is_sql_statement, is_sqli, joined_words,
 };
+use crate::waf::symbols::Symbols;
 use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -32,39 +33,56 @@ fn sqli_detector(s: &str) -> bool {
 /// otherwise nest once per few bytes.
 const MAX_NESTED_READINGS: u8 = 3;
 
+/// The characters each further reading of a value needs: most values hold none
+/// of them, told by one pass over the value rather than a byte search each.
+const SLASH: Symbols = Symbols::of_bytes(b"/");
+const PERCENT: Symbols = Symbols::of_bytes(b"%");
+const PLUS: Symbols = Symbols::of_bytes(b"+");
+/// `<>`, `","` and the invisible characters (`has_split_mark`).
+const SPLIT_MARK_START: Symbols = Symbols::of_bytes(b"<\"").with(Symbols::NON_ASCII);
+const BACKSLASH: Symbols = Symbols::of_bytes(b"\\");
+const AMPERSAND: Symbols = Symbols::of_bytes(b"&");
+const EQUALS: Symbols = Symbols::of_bytes(b"=");
+
 fn detect(s: &str, depth: u8) -> bool {
     let b = s.as_bytes();
     if is_sqli(s) {
         return true;
     }
-    // Byte searches first: most values have neither `/` nor `%`, and a substring
-    // search costs more to set up than a short value costs to read. One search for
-    // the three bytes the comment, percent and plus variants need rules all three
-    // out for most values.
-    if memchr::memchr3(b'/', b'%', b'+', b).is_some()
-        && ((b.contains(&b'/')
-            && s.contains("/*")
-            && (is_sqli(&remove_comments(s))
-                || is_sqli(&replace_comments(s))
-                || joined_words(s).is_some_and(|j| is_sqli(&j))))
-            || (b.contains(&b'%') && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
-            || (plus_spaced(b) && is_sqli(&s.replace('+', " "))))
+    let symbols = Symbols::of(s);
+    let has = |set: Symbols| symbols.has_any(set);
+    if (has(SLASH)
+        && s.contains("/*")
+        && (is_sqli(&remove_comments(s))
+            || is_sqli(&replace_comments(s))
+            || joined_words(s).is_some_and(|j| is_sqli(&j))))
+        || (has(PERCENT) && stray_percents(s) >= 4 && is_sqli(&s.replace('%', "")))
+        || (has(PLUS) && plus_spaced(b) && is_sqli(&s.replace('+', " ")))
     {
         return true;
     }
-    (has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)))
-        // Every reading again once quotes are ASCII: `[“1')) union se”,”lect 1#”]`.
-        || best_fit(s).is_some_and(|ascii| {
-            if depth > 0 {
-                detect(&ascii, depth - 1)
-            } else {
-                is_sqli(&ascii)
-            }
-        })
-        || escapes(b).is_some_and(|plain| is_sqli(&plain))
-        || (depth > 0
-            && (entities(s).is_some_and(|plain| detect(&plain, depth - 1))
-                || parameter_value(b).is_some_and(|v| detect(&s[s.len() - v.len()..], depth - 1))))
+    if has(SPLIT_MARK_START) && has_split_mark(b) && joined_words(s).is_some_and(|j| is_sqli(&j)) {
+        return true;
+    }
+    // Every reading again once quotes are ASCII: `[“1')) union se”,”lect 1#”]`.
+    if has(Symbols::NON_ASCII)
+        && let Some(ascii) = best_fit(s)
+        && match depth {
+            0 => is_sqli(&ascii),
+            _ => detect(&ascii, depth - 1),
+        }
+    {
+        return true;
+    }
+    if has(BACKSLASH) && escapes(b).is_some_and(|plain| is_sqli(&plain)) {
+        return true;
+    }
+    let Some(deeper) = depth.checked_sub(1) else {
+        return false;
+    };
+    (has(AMPERSAND) && entities(s).is_some_and(|plain| detect(&plain, deeper)))
+        || (has(EQUALS)
+            && parameter_value(b).is_some_and(|v| detect(&s[s.len() - v.len()..], deeper)))
 }
 
 /// The value with its typographic quotes and dashes as ASCII (`′` `’` `ʼ` as `'`,
