@@ -13,10 +13,6 @@
 //!
 //! Input is expected decoded (URL, HTML entities) and lowercased.
 
-use std::sync::LazyLock;
-
-use memchr::memmem::Finder;
-
 /// The sinks: each opens a dialog or runs a string, which is what a proof of
 /// concept calls.
 const SINKS: [&str; 4] = ["alert", "prompt", "confirm", "eval"];
@@ -42,21 +38,39 @@ fn prev_non_ws(b: &[u8], i: usize) -> Option<usize> {
         .find(|&j| !b[j].is_ascii_whitespace())
 }
 
-/// A searcher per sink, built once: most values hold no sink, and a search set
-/// up per call costs more than a short value takes to read.
-static FINDERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| SINKS.map(Finder::new));
+/// For each byte, 1 + the index in `SINKS` of the sink it begins (the sinks
+/// begin with distinct letters), or 0.
+const SINK_BY_FIRST: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < SINKS.len() {
+        let first = SINKS[i].as_bytes()[0] as usize;
+        assert!(table[first] == 0, "two sinks begin with one letter");
+        table[first] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
 
 /// True when `s` (decoded, lowercased) uses a sink as script does.
+///
+/// One pass, a lookup per byte: most values are short and hold no sink, and a
+/// substring search per sink cost more to set up than such a value takes to read.
 pub fn sink_reference(s: &str) -> bool {
     let b = s.as_bytes();
-    FINDERS.iter().any(|finder| {
-        let len = finder.needle().len();
-        finder.find_iter(b).any(|start| {
-            let end = start + len;
-            let whole =
-                (start == 0 || !is_ident(b[start - 1])) && b.get(end).is_none_or(|&c| !is_ident(c));
-            whole && used_as_script(b, start, end)
-        })
+    b.iter().enumerate().any(|(start, &c)| {
+        let Some(sink) = SINK_BY_FIRST[usize::from(c)]
+            .checked_sub(1)
+            .map(|k| SINKS[usize::from(k)].as_bytes())
+        else {
+            return false;
+        };
+        let end = start + sink.len();
+        b.get(start + 1) == sink.get(1)
+            && b[start..].starts_with(sink)
+            && (start == 0 || !is_ident(b[start - 1]))
+            && b.get(end).is_none_or(|&c| !is_ident(c))
+            && used_as_script(b, start, end)
     })
 }
 
@@ -305,7 +319,21 @@ fn closing_bracket_is_followed_by_access(b: &[u8], open: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::sink_reference;
+    use super::{SINKS, sink_reference};
+
+    #[test]
+    fn each_sink_is_found_after_a_sink_inside_a_word_whatever_their_order() {
+        for (inner, sink) in SINKS.iter().flat_map(|a| SINKS.iter().map(move |b| (a, b))) {
+            // `evalert`: a sink glued to a word, then the real one, passed as a value.
+            let value = format!("x{inner}{sink}s, [1].map({sink})");
+            assert!(sink_reference(&value), "{value}");
+            let prose = format!("x{inner}{sink}s, the {sink} settings");
+            assert!(!sink_reference(&prose), "{prose}");
+            // A sink cut short at the end of the value.
+            let cut = format!("[1].map({inner}{}", &sink[..sink.len() - 1]);
+            assert!(!sink_reference(&cut), "{cut}");
+        }
+    }
 
     #[test]
     fn sinks_passed_assigned_or_called_indirectly_are_found() {
