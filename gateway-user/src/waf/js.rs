@@ -13,6 +13,10 @@
 //!
 //! Input is expected decoded (URL, HTML entities) and lowercased.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// The sinks: each opens a dialog or runs a string, which is what a proof of
 /// concept calls.
 const SINKS: [&str; 4] = ["alert", "prompt", "confirm", "eval"];
@@ -52,26 +56,37 @@ const SINK_BY_FIRST: [u8; 256] = {
     table
 };
 
+/// Values shorter than this are read byte by byte (`SINK_BY_FIRST`); longer
+/// ones are searched sink by sink, whose vector search skips most of a long
+/// text but costs more to set up than a short value takes to read.
+const SHORT: usize = 64;
+
+/// A searcher per sink, built once.
+static FINDERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| SINKS.map(Finder::new));
+
 /// True when `s` (decoded, lowercased) uses a sink as script does.
-///
-/// One pass, a lookup per byte: most values are short and hold no sink, and a
-/// substring search per sink cost more to set up than such a value takes to read.
 pub fn sink_reference(s: &str) -> bool {
     let b = s.as_bytes();
-    b.iter().enumerate().any(|(start, &c)| {
-        let Some(sink) = SINK_BY_FIRST[usize::from(c)]
-            .checked_sub(1)
-            .map(|k| SINKS[usize::from(k)].as_bytes())
-        else {
-            return false;
-        };
+    let used = |start: usize, sink: &[u8]| {
         let end = start + sink.len();
-        b.get(start + 1) == sink.get(1)
-            && b[start..].starts_with(sink)
-            && (start == 0 || !is_ident(b[start - 1]))
+        (start == 0 || !is_ident(b[start - 1]))
             && b.get(end).is_none_or(|&c| !is_ident(c))
             && used_as_script(b, start, end)
-    })
+    };
+    if b.len() < SHORT {
+        b.iter().enumerate().any(|(start, &c)| {
+            SINK_BY_FIRST[usize::from(c)]
+                .checked_sub(1)
+                .map(|k| SINKS[usize::from(k)].as_bytes())
+                .is_some_and(|sink| b[start..].starts_with(sink) && used(start, sink))
+        })
+    } else {
+        FINDERS.iter().any(|finder| {
+            finder
+                .find_iter(b)
+                .any(|start| used(start, finder.needle()))
+        })
+    }
 }
 
 /// True when `s` (decoded, lowercased) calls a sink whose name is spelled with
@@ -323,14 +338,20 @@ mod tests {
 
     #[test]
     fn each_sink_is_found_after_a_sink_inside_a_word_whatever_their_order() {
-        for (inner, sink) in SINKS.iter().flat_map(|a| SINKS.iter().map(move |b| (a, b))) {
+        // Short values are read byte by byte, long ones searched sink by sink.
+        let pads = ["", &"lorem ipsum dolor. ".repeat(4)];
+        for ((inner, sink), pad) in SINKS
+            .iter()
+            .flat_map(|a| SINKS.iter().map(move |b| (a, b)))
+            .flat_map(|pair| pads.map(|pad| (pair, pad)))
+        {
             // `evalert`: a sink glued to a word, then the real one, passed as a value.
-            let value = format!("x{inner}{sink}s, [1].map({sink})");
+            let value = format!("{pad}x{inner}{sink}s, [1].map({sink})");
             assert!(sink_reference(&value), "{value}");
-            let prose = format!("x{inner}{sink}s, the {sink} settings");
+            let prose = format!("{pad}x{inner}{sink}s, the {sink} settings");
             assert!(!sink_reference(&prose), "{prose}");
             // A sink cut short at the end of the value.
-            let cut = format!("[1].map({inner}{}", &sink[..sink.len() - 1]);
+            let cut = format!("{pad}[1].map({inner}{}", &sink[..sink.len() - 1]);
             assert!(!sink_reference(&cut), "{cut}");
         }
     }
