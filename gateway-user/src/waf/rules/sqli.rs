@@ -295,14 +295,19 @@ fn syntax_error_probe(s: &str) -> bool {
 /// A run of four or more quotes and angle brackets holding both quote kinds and
 /// both brackets: `<'">`, `'"><`.
 fn quote_angle_run(b: &[u8]) -> bool {
-    b.split(|c| !matches!(c, b'\'' | b'"' | b'<' | b'>'))
-        .any(|run| {
-            run.len() >= 4
-                && run.contains(&b'\'')
-                && run.contains(&b'"')
-                && run.contains(&b'<')
-                && run.contains(&b'>')
-        })
+    // One pass: the kinds seen since the run began, one bit each.
+    let mut seen = 0u8;
+    b.iter().any(|&c| {
+        let kind = match c {
+            b'\'' => 1,
+            b'"' => 2,
+            b'<' => 4,
+            b'>' => 8,
+            _ => 0,
+        };
+        seen = if kind == 0 { 0 } else { seen | kind };
+        seen == 15
+    })
 }
 
 /// `%` signs before a letter or digit that no escape decoded: the value is
