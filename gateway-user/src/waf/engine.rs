@@ -186,7 +186,7 @@ impl RoutePolicy {
 /// a word: `\belt\s*\(` matched "Haßelt (1599)" and `\bor\b` "Señor". See
 /// [`latin_word_starts`].
 fn ascii_classes(p: &str) -> String {
-    translate(p, false)
+    translate(p, false).0
 }
 
 /// [`ascii_classes`], but where a match starts (the pattern's start, a top-level
@@ -197,12 +197,15 @@ fn ascii_classes(p: &str) -> String {
 /// search with, its class before the word would hide the literal prefix the
 /// regex crate's prefilter finds. `None` when it is the ASCII form.
 fn latin_word_starts(p: &str) -> Option<String> {
-    let strict = translate(p, true);
-    (strict != ascii_classes(p)).then_some(strict)
+    let (strict, wrote_word_start) = translate(p, true);
+    wrote_word_start.then_some(strict)
 }
 
-fn translate(p: &str, word_start: bool) -> String {
+/// The pattern with ASCII classes, and with `WORD_START` for a `\b` where a match
+/// starts when `word_start` is set; also whether any was written.
+fn translate(p: &str, word_start: bool) -> (String, bool) {
     let mut out = String::with_capacity(p.len() + 32);
+    let mut wrote_word_start = false;
     // Depth of nested brackets: inside one, `\w` is written as a class item.
     let mut depth = 0usize;
     // Whether a match may start here, and the same for each open group.
@@ -241,7 +244,10 @@ fn translate(p: &str, word_start: bool) -> String {
                 out.push('^');
             }
             '\\' => match (chars.next(), depth) {
-                (Some('b'), 0) if at_start && word_start => out.push_str(WORD_START),
+                (Some('b'), 0) if at_start && word_start => {
+                    out.push_str(WORD_START);
+                    wrote_word_start = true;
+                }
                 (Some('b'), 0) => out.push_str("(?-u:\\b)"),
                 (Some('w'), 0) => out.push_str("[[:word:]]"),
                 (Some('W'), 0) => out.push_str("[^[:word:]]"),
@@ -280,7 +286,7 @@ fn translate(p: &str, word_start: bool) -> String {
             _ => out.push(c),
         }
     }
-    out
+    (out, wrote_word_start)
 }
 
 /// `\b` where a match starts, before a word: the start of the value or a
