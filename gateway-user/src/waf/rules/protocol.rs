@@ -56,6 +56,23 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "NoSQL server-side JavaScript",
         ),
+        // A JavaScript condition continued where the caller's `$where` string
+        // stops: a value that opens with `&&` or `||` and compares with `==`,
+        // `===`, `!=` or `!==` (`|| langCode ==`, `&&(d!==`), or a logic operator
+        // then a member of `this` (`2499999||this.product`). Minified code, pasted
+        // as a value, writes the same: paranoia 2.
+        rule(
+            945111,
+            Nosql,
+            2,
+            Critical,
+            ATTACK,
+            DEC,
+            Regex(
+                r##"^\s*(?:\|\||&&)\s*\(?\s*!?\s*[\w.$]+\s*[!=]==?|(?:^|['"\w)])\s*(?:\|\||&&)\s*!?\s*this\s*\.\s*[a-z_$]"##,
+            ),
+            "JavaScript condition continued after a logic operator",
+        ),
         rule(
             945120,
             Nosql,
@@ -352,6 +369,31 @@ mod tests {
             "x || thistle",
         ] {
             assert!(!fires(945110, b), "flagged {b}");
+        }
+    }
+
+    #[test]
+    fn a_javascript_condition_continued_after_a_logic_operator_fires_at_paranoia_two() {
+        for a in [
+            "&&(e===",
+            "||(c===",
+            "&& 1==(",
+            "|| langCode ==",
+            " &&(null==(",
+            "&&(d!==",
+            "2499999||this.product",
+            "x' && this.role",
+        ] {
+            assert!(fires(945111, a), "missed {a}");
+        }
+        for b in [
+            "&& make install",
+            "a && b == c",
+            "|| true",
+            "x || thistle",
+            "=== Heading ===",
+        ] {
+            assert!(!fires(945111, b), "flagged {b}");
         }
     }
 

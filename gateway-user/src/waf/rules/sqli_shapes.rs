@@ -150,9 +150,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"\\['"]\s*\)*\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:['"]?\w+['"]?\s*(?:=|<|>|like\b)|true\b|false\b|\d+\s*(?:--|#|$))"##,
+                r##"\\['"]\s*\)*\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:['"]?\w+['"]?\s*(?:=|<|>|like\b)|true\b|false\b|\d+\s*(?:--|#|$))|\\['`]['`]?(?:or|and|xor)(?:['`\d]|\s*$)"##,
             ),
-            "Backslash-escaped quote, then a SQL condition",
+            "Backslash-escaped quote, then a SQL condition, or a logic word glued to it (`\\'and`, ``\\`or`1``)",
         ),
         rule(
             942210,
@@ -386,6 +386,23 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "SQL server information function called on its own (not a method), or cut open at the end",
         ),
+        // Injections cut where the caller's query goes on, as a filter or a
+        // scanner's probe leaves them: a UNION or a delay call open at the end of
+        // the value (`2 union all`, `if(now()=sysdate(),sleep(`), and a quote closed
+        // before the numbers and empty literals a UNION pads its columns with
+        // (`', 2, 1`, `'', '', 13`).
+        rule(
+            942173,
+            Sqli,
+            2,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Regex(
+                r##"\bunion\s+(?:all|distinct)\s*$|(?:^|[^\w.$>:])(?:sleep|pg_sleep|benchmark)\s*\(\s*$|^\s*'\s*'?\s*(?:,\s*(?:'\s*'|\d+|null)\s*)+$"##,
+            ),
+            "SQL UNION or delay call cut open at the end, or a quote closed before a UNION's column padding",
+        ),
         rule(
             942320,
             Sqli,
@@ -465,8 +482,44 @@ mod tests {
     /// The rules that stay at paranoia 2 (see the module's text).
     const PARANOIA_TWO: &[u32] = &[
         942450, 942330, 942523, 942362, 942361, 942350, 942142, 942143, 942172, 942390, 942400,
-        942440, 942340, 942131,
+        942440, 942340, 942131, 942173,
     ];
+
+    #[test]
+    fn a_union_or_a_delay_cut_open_and_a_union_padding_fire_but_prose_does_not() {
+        for a in [
+            "2 union all",
+            "1 UNION DISTINCT ",
+            "if(now()=sysdate(),sleep(",
+            "1 and benchmark( ",
+            "' ', 10",
+            "'', '', '', 13",
+            "', 2, 1",
+            "' ,null,null",
+        ] {
+            assert!(fires(942173, a), "missed {a:?}");
+        }
+        for b in [
+            "the union all members joined",
+            "time.sleep(",
+            "sleep (8 hours)",
+            "'a', 'b', 10",
+            "', and so on",
+            "10, 20, 30",
+        ] {
+            assert!(!fires(942173, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
+    fn a_logic_word_glued_to_an_escaped_quote_fires_but_an_escaped_apostrophe_does_not() {
+        for a in ["\\'and", "foo\\''or'oof", "\\`or`1", "1\\'or1"] {
+            assert!(fires(942522, a), "missed {a:?}");
+        }
+        for b in ["don\\'t", "it\\'s ordinary", "\\'orange\\'", "\\\"or\\\""] {
+            assert!(!fires(942522, b), "flagged {b:?}");
+        }
+    }
 
     #[test]
     fn a_sql_operator_alone_or_numbers_compared_unequal_fill_the_value() {
