@@ -12,7 +12,9 @@ use super::custom::CustomRule;
 use super::fields::{Field, FieldKind, Limits, extract};
 use super::recent::Recent;
 use super::request::RequestView;
-use super::rules::{Category, Check, Severity, builtin, plain_sql_name, stray_percents};
+use super::rules::{
+    Category, Check, Severity, builtin, parameter_value, plain_sql_name, stray_percents,
+};
 use super::sets::{RegexRule, Sets};
 use super::sqli::joined_words;
 use super::symbols::Symbols;
@@ -65,6 +67,8 @@ fn plus_as_space(v: &str) -> Option<String> {
 
 /// The symbols `plus_as_space` needs.
 const PLUS_OR_PERCENT: Symbols = Symbols::of_bytes(b"+%");
+/// What a value that is itself a parameter holds (`parameter_value`).
+const EQUALS: Symbols = Symbols::of_bytes(b"=");
 /// The symbol `percent_stripped` needs.
 const PERCENT: Symbols = Symbols::of_bytes(b"%");
 
@@ -543,6 +547,16 @@ impl Engine {
                     && let Some(stripped) = percent_stripped(decoded())
                 {
                     self.inspect_reading(field, stripped, policy, &mut acc);
+                }
+                // A value that is itself a parameter (`pay=;drop`, a form or URL
+                // carried in one field): its inner value, read by every rule as
+                // the application reading it would, so that a rule looking at a
+                // whole value or at its start sees it.
+                if symbols.has_any(EQUALS)
+                    && let Some(inner) = parameter_value(field.value.as_bytes())
+                {
+                    let inner = &field.value[field.value.len() - inner.len()..];
+                    self.inspect_reading(field, inner.to_owned(), policy, &mut acc);
                 }
             }
             if self.decode_base64

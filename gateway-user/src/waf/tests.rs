@@ -244,6 +244,37 @@ fn a_value_that_writes_its_spaces_as_plus_is_read_with_them_as_spaces() {
 }
 
 #[test]
+fn a_value_that_is_itself_a_parameter_is_read_after_its_equals_sign_by_every_rule() {
+    let pl2 = engine("{ paranoia: 2 }");
+    // Rules that read a whole value or its start (945111, 942361) see the
+    // parameter's value; without the reading they saw `pay=` first.
+    for (q, rule) in [
+        ("q=pay%3D%26%26(e%3D%3D%3D", 945111),
+        ("q=pay%3D%26%26%201%3D%3D(", 945111),
+        ("q=pay%3D%3Bdrop", 942361),
+    ] {
+        let v = Req::get(q).run(&pl2);
+        assert!(v.blocked, "not blocked: {q}");
+        assert!(
+            v.matches
+                .iter()
+                .any(|m| m.rule_id == rule && m.field.0 == "args.q"),
+            "{q}: {:?}",
+            v.matches
+        );
+    }
+    for q in [
+        "q=page%3D2%26sort%3Ddesc",
+        "next=redirect%3D%2Forders%3Fpage%3D2",
+        "q=a%3Db",
+        "filter=status%3Dactive%20and%20archived",
+    ] {
+        let v = Req::get(q).run(&pl2);
+        assert!(!v.blocked, "blocked: {q}: {:?}", v.matches);
+    }
+}
+
+#[test]
 fn attacks_in_multipart_fields_and_file_names_are_found() {
     let e = default_engine();
     let body = b"--XX\r\nContent-Disposition: form-data; name=\"bio\"\r\n\r\n'; DROP TABLE users; --\r\n--XX--\r\n";

@@ -19,7 +19,7 @@ mod protocol;
 mod rce;
 mod sqli;
 mod sqli_shapes;
-pub(super) use sqli::stray_percents;
+pub(super) use sqli::{parameter_value, stray_percents};
 pub(super) use sqli_shapes::plain_sql_name;
 mod ssrf;
 mod xss;

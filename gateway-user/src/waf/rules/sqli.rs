@@ -181,7 +181,7 @@ fn escape_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
 /// application may read. `None` when it does not, when nothing follows, or when
 /// the value is a filter expression that compares names on both sides of its
 /// logic (`a=1 or b=2`), which reads as a condition list, not as a parameter.
-fn parameter_value(b: &[u8]) -> Option<&[u8]> {
+pub(in crate::waf) fn parameter_value(b: &[u8]) -> Option<&[u8]> {
     if !b.first().is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
