@@ -421,7 +421,7 @@ fn public_floor(part: &str, category: &str) -> f64 {
         ("waf-public3/test", "sqli") => 0.89,
         ("waf-public4/dev", "sqli") => 0.99,
         ("waf-public4/test", "sqli") => 0.97,
-        ("waf-public6/dev", "sqli") => 0.77,
+        ("waf-public6/dev", "sqli") => 0.78,
         ("waf-public5/dev", "xss") => 0.93,
         ("waf-public5/dev", "lfi") => 0.93,
         ("waf-public5/dev", "rfi") => 0.98,

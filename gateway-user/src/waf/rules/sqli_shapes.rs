@@ -394,7 +394,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         rule(
             942173,
             Sqli,
-            2,
+            1,
             Critical,
             ATTACK,
             NO_COMMENTS,
@@ -482,7 +482,7 @@ mod tests {
     /// The rules that stay at paranoia 2 (see the module's text).
     const PARANOIA_TWO: &[u32] = &[
         942450, 942330, 942523, 942362, 942361, 942350, 942142, 942143, 942172, 942390, 942400,
-        942440, 942340, 942131, 942173,
+        942440, 942340, 942131,
     ];
 
     #[test]
