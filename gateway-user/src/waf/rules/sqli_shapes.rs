@@ -388,9 +388,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
         ),
         // Injections cut where the caller's query goes on, as a filter or a
         // scanner's probe leaves them: a UNION or a delay call open at the end of
-        // the value (`2 union all`, `if(now()=sysdate(),sleep(`), and a quote closed
-        // before the numbers and empty literals a UNION pads its columns with
-        // (`', 2, 1`, `'', '', 13`).
+        // the value (`2 union all`, `if(now()=sysdate(),sleep(`).
         rule(
             942173,
             Sqli,
@@ -399,9 +397,21 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bunion\s+(?:all|distinct)\s*$|(?:^|[^\w.$>:])(?:sleep|pg_sleep|benchmark)\s*\(\s*$|^\s*'\s*'?\s*(?:,\s*(?:'\s*'|\d+|null)\s*)+$"##,
+                r##"\bunion\s+(?:all|distinct)\s*$|(?:^|[^\w.$>:])(?:sleep|pg_sleep|benchmark)\s*\(\s*$"##,
             ),
-            "SQL UNION or delay call cut open at the end, or a quote closed before a UNION's column padding",
+            "SQL UNION or delay call cut open at the end",
+        ),
+        // In Rust, not as a pattern: a pattern without a word to look for would
+        // run on every value holding a quote and a comma (prose: `isn't it, ...`).
+        rule(
+            942174,
+            Sqli,
+            1,
+            Critical,
+            ATTACK,
+            NO_COMMENTS,
+            Detector(union_padding, b"'"),
+            "Quote closed before a UNION's column padding",
         ),
         rule(
             942320,
@@ -474,6 +484,47 @@ pub(super) fn rules() -> Vec<RuleDef> {
     ]
 }
 
+/// A quote closed before the numbers, NULLs and empty literals a UNION pads its
+/// columns with, and nothing else: `', 2, 1`, `'', '', 13`, `' ,null,null`.
+fn union_padding(s: &str) -> bool {
+    let trim = |b: &[u8]| -> usize { b.iter().take_while(|c| c.is_ascii_whitespace()).count() };
+    let b = s.as_bytes();
+    let mut i = trim(b);
+    if b.get(i) != Some(&b'\'') {
+        return false;
+    }
+    i += 1;
+    i += trim(&b[i..]);
+    if b.get(i) == Some(&b'\'') {
+        i += 1;
+        i += trim(&b[i..]);
+    }
+    let mut items = 0;
+    while b.get(i) == Some(&b',') {
+        i += 1;
+        i += trim(&b[i..]);
+        let rest = &b[i..];
+        let item = if rest.first() == Some(&b'\'') {
+            let gap = trim(&rest[1..]);
+            if rest.get(1 + gap) != Some(&b'\'') {
+                return false;
+            }
+            gap + 2
+        } else if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"null") {
+            4
+        } else {
+            rest.iter().take_while(|c| c.is_ascii_digit()).count()
+        };
+        if item == 0 {
+            return false;
+        }
+        i += item;
+        i += trim(&b[i..]);
+        items += 1;
+    }
+    items > 0 && i == b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,22 +543,37 @@ mod tests {
             "1 UNION DISTINCT ",
             "if(now()=sysdate(),sleep(",
             "1 and benchmark( ",
+        ] {
+            assert!(fires(942173, a), "missed {a:?}");
+        }
+        for a in [
             "' ', 10",
             "'', '', '', 13",
             "', 2, 1",
-            "' ,null,null",
+            "' ,null,NULL ",
+            " '  ,  ' ' , 7",
         ] {
-            assert!(fires(942173, a), "missed {a:?}");
+            assert!(fires(942174, a), "missed {a:?}");
         }
         for b in [
             "the union all members joined",
             "time.sleep(",
             "sleep (8 hours)",
+        ] {
+            assert!(!fires(942173, b), "flagged {b:?}");
+        }
+        for b in [
             "'a', 'b', 10",
             "', and so on",
             "10, 20, 30",
+            "'",
+            "', ",
+            "', 2, x",
+            "', 2 1",
+            "', nullable",
+            "' ' 10",
         ] {
-            assert!(!fires(942173, b), "flagged {b:?}");
+            assert!(!fires(942174, b), "flagged {b:?}");
         }
     }
 
