@@ -487,42 +487,21 @@ pub(super) fn rules() -> Vec<RuleDef> {
 /// A quote closed before the numbers, NULLs and empty literals a UNION pads its
 /// columns with, and nothing else: `', 2, 1`, `'', '', 13`, `' ,null,null`.
 fn union_padding(s: &str) -> bool {
-    let trim = |b: &[u8]| -> usize { b.iter().take_while(|c| c.is_ascii_whitespace()).count() };
-    let b = s.as_bytes();
-    let mut i = trim(b);
-    if b.get(i) != Some(&b'\'') {
+    let column = |c: &str| {
+        c.eq_ignore_ascii_case("null")
+            || (!c.is_empty() && c.bytes().all(|d| d.is_ascii_digit()))
+            || c.strip_prefix('\'')
+                .and_then(|c| c.strip_suffix('\''))
+                .is_some_and(|gap| gap.trim_ascii().is_empty())
+    };
+    let Some(rest) = s.trim_ascii_start().strip_prefix('\'') else {
         return false;
-    }
-    i += 1;
-    i += trim(&b[i..]);
-    if b.get(i) == Some(&b'\'') {
-        i += 1;
-        i += trim(&b[i..]);
-    }
-    let mut items = 0;
-    while b.get(i) == Some(&b',') {
-        i += 1;
-        i += trim(&b[i..]);
-        let rest = &b[i..];
-        let item = if rest.first() == Some(&b'\'') {
-            let gap = trim(&rest[1..]);
-            if rest.get(1 + gap) != Some(&b'\'') {
-                return false;
-            }
-            gap + 2
-        } else if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"null") {
-            4
-        } else {
-            rest.iter().take_while(|c| c.is_ascii_digit()).count()
-        };
-        if item == 0 {
-            return false;
-        }
-        i += item;
-        i += trim(&b[i..]);
-        items += 1;
-    }
-    items > 0 && i == b.len()
+    };
+    let rest = rest.trim_ascii_start();
+    let rest = rest.strip_prefix('\'').unwrap_or(rest);
+    rest.trim_ascii()
+        .strip_prefix(',')
+        .is_some_and(|list| list.split(',').all(|c| column(c.trim_ascii())))
 }
 
 #[cfg(test)]
