@@ -113,6 +113,11 @@ pub struct WafConfig {
     pub decode_base64: bool,
     /// Rules written in the configuration.
     pub custom_rules: Vec<CustomRuleConfig>,
+    /// Method, path and header values (of at most 512 bytes each) that each
+    /// worker thread remembers with the built-in rules that fired on them, so
+    /// that an endpoint's path or a client's User-Agent is inspected once, not on
+    /// every request; 0 inspects them every time.
+    pub seen_values: usize,
 }
 
 impl Default for WafConfig {
@@ -129,6 +134,7 @@ impl Default for WafConfig {
             headers: Vec::new(),
             decode_base64: false,
             custom_rules: Vec::new(),
+            seen_values: 1024,
         }
     }
 }

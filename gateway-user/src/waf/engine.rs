@@ -15,6 +15,7 @@ use super::request::RequestView;
 use super::rules::{
     Category, Check, Severity, builtin, parameter_value, plain_sql_name, stray_percents,
 };
+use super::seen::Seen;
 use super::sets::{RegexRule, Sets};
 use super::sqli::joined_words;
 use super::symbols::Symbols;
@@ -147,6 +148,9 @@ pub struct Engine {
     /// ASCII case (`None`: one of them may change any value).
     detector_gates: Option<Triggers>,
     custom: Vec<CustomRule>,
+    /// Method, path and header values earlier requests sent, and what fired on
+    /// them.
+    pub(super) seen: Seen,
 }
 
 /// A route's compiled WAF policy.
@@ -398,6 +402,7 @@ impl Engine {
             detectors,
             detector_gates,
             custom,
+            seen: Seen::new(cfg.seen_values),
         })
     }
 
@@ -640,8 +645,20 @@ impl Engine {
         let bit = field.kind.bit();
         let consider =
             |rule: usize, acc: &mut Acc| self.consider(self.meta[rule], field, policy, acc);
-        if !plain && let Some(rules) = recent.as_deref().and_then(|r| r.get(bit, &field.value)) {
-            rules.iter().for_each(|&rule| consider(rule, acc));
+        // A method, path or header value an earlier request of this thread sent
+        // (an endpoint's path, the client's User-Agent) fired what it fired then.
+        let repeats = Seen::holds(field.kind) && recent.is_some();
+        let answered = |acc: &mut Acc| {
+            if let Some(rules) = recent.as_deref().and_then(|r| r.get(bit, &field.value)) {
+                rules.iter().for_each(|&rule| consider(rule, acc));
+                return true;
+            }
+            repeats
+                && self.seen.with(bit, policy.paranoia, &field.value, |rules| {
+                    rules.iter().for_each(|&rule| consider(rule, acc));
+                })
+        };
+        if !plain && answered(acc) {
             if !self.custom.is_empty() {
                 self.chains.with_cache(slots, &field.value, |cache| {
                     self.custom_rules(field, policy, acc, cache);
@@ -656,7 +673,12 @@ impl Engine {
                     Some(recent) => {
                         let start = recent.start();
                         self.builtin_rules(bit, policy.paranoia, cache, |rule| recent.push(rule));
-                        for &rule in recent.finish(bit, &field.value, start) {
+                        let fired = recent.finish(bit, &field.value, start);
+                        if repeats {
+                            self.seen
+                                .remember(bit, policy.paranoia, &field.value, fired);
+                        }
+                        for &rule in fired {
                             consider(rule, acc);
                         }
                     }

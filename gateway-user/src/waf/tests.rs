@@ -831,3 +831,110 @@ fn a_referer_from_another_origin_adds_no_score_at_paranoia_2() {
         v.matches
     );
 }
+
+/// A request carrying `value` in its path (as a segment) and in its User-Agent
+/// and Referer headers, or `None` when the value cannot be a header.
+fn in_request_metadata(value: &str) -> Option<Req> {
+    let header = http::HeaderValue::from_str(value).ok()?;
+    let mut r = Req::get("a=1");
+    r.path = format!("/api/{}", value.replace(['/', '?', '#', ' '], "%20"));
+    r.headers.insert("user-agent", header.clone());
+    r.headers.insert("referer", header);
+    Some(r)
+}
+
+#[test]
+fn method_path_and_header_values_seen_before_get_the_answer_they_got_first() {
+    // Each value twice at each level, alternating levels, on an engine that
+    // remembers values and on one that does not: the verdicts must not differ.
+    let remembers = engine("{ seen_values: 100000 }");
+    let forgets = engine("{ seen_values: 0 }");
+    let levels: Vec<_> = [1u8, 2]
+        .iter()
+        .map(|&paranoia| {
+            let yaml = format!("{{ paranoia: {paranoia} }}");
+            let cfg = serde_yaml_ng::from_str(&yaml).expect("policy parses");
+            (
+                remembers.route_policy(&cfg).expect("policy compiles"),
+                forgets.route_policy(&cfg).expect("policy compiles"),
+            )
+        })
+        .collect();
+    let requests: Vec<Req> = corpus_lines(&["waf", "waf-public/dev"])
+        .iter()
+        .filter(|l| l.len() <= 400)
+        .filter_map(|l| in_request_metadata(l))
+        .collect();
+    assert!(requests.len() > 3_000, "{} requests", requests.len());
+    let mut blocked = 0;
+    for r in &requests {
+        for _ in 0..2 {
+            for (mine, theirs) in &levels {
+                let v = remembers.inspect(&r.view(), mine);
+                assert_eq!(v, forgets.inspect(&r.view(), theirs), "{:?}", r.path);
+                blocked += usize::from(v.blocked);
+            }
+        }
+    }
+    // The values were remembered, and the comparison was not made on passes only.
+    assert!(remembers.seen.len() > 3_000, "{}", remembers.seen.len());
+    assert_eq!(forgets.seen.len(), 0);
+    assert!(blocked > 2_000, "{blocked}");
+}
+
+#[test]
+fn a_remembered_header_value_is_still_excluded_and_checked_by_custom_rules() {
+    let e = engine(
+        r#"
+custom_rules:
+  - { id: 100001, field: header.user-agent, operator: { contains: curl }, score: 5 }
+"#,
+    );
+    let mut r = Req::get("a=1");
+    r.headers.insert(
+        "user-agent",
+        http::HeaderValue::from_static("curl/8 1' or '1'='1"),
+    );
+    let all = e.default_policy();
+    let excluded = e
+        .route_policy(
+            &serde_yaml_ng::from_str(
+                "{ exclude: [{ rule: 942000-942999, field: header.user-agent }] }",
+            )
+            .expect("policy parses"),
+        )
+        .expect("policy compiles");
+    let sql = |v: &Verdict| v.matches.iter().any(|m| m.rule_id / 1000 == 942);
+    let custom = |v: &Verdict| v.matches.iter().any(|m| m.rule_id == 100001);
+    let first = e.inspect(&r.view(), &all);
+    assert!(sql(&first) && custom(&first), "{:?}", first.matches);
+    let again = e.inspect(&r.view(), &excluded);
+    assert!(!sql(&again) && custom(&again), "{:?}", again.matches);
+    assert_eq!(e.inspect(&r.view(), &all), first);
+}
+
+#[test]
+fn a_worker_remembers_at_most_seen_values_values() {
+    let e = engine("{ seen_values: 10 }");
+    for n in 0..50 {
+        let mut r = Req::get("a=1");
+        let ua = format!("Mozilla/5.0 (client {n})");
+        r.headers.insert(
+            "user-agent",
+            http::HeaderValue::from_str(&ua).expect("header"),
+        );
+        assert!(!r.run(&e).blocked);
+        assert!((1..=10).contains(&e.seen.len()), "{}", e.seen.len());
+    }
+    // A value longer than a remembered one may be is inspected every time.
+    let e = default_engine();
+    let mut r = Req::get("a=1");
+    r.path = "/".into();
+    let long = format!("Mozilla/5.0 ({})", "x".repeat(600));
+    r.headers.insert(
+        "user-agent",
+        http::HeaderValue::from_str(&long).expect("header"),
+    );
+    r.run(&e);
+    assert_eq!(e.seen.len(), 2, "only the method and the path");
+}
