@@ -1,7 +1,9 @@
 //! Criterion benchmark of WAF inspection: the median time to inspect a typical
 //! 1 KiB JSON API request, the same request with varied text (a different one
 //! each time, from the benign corpus), and a 64 KiB JSON body, at paranoia 1
-//! (the default) and 2.
+//! (the default) and 2; and the 1 KiB request at paranoia 1 with
+//! `seen_values: 0`, which inspects its method, path and headers every time, as
+//! the first request of a client with a new User-Agent is.
 //! `cargo bench -p gateway-user --bench waf`; `cargo xtask bench waf` runs it and
 //! reads the medians from `target/criterion/`.
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -20,6 +22,16 @@ const VARIED: usize = 500;
 fn inspect(c: &mut Criterion) {
     let (headers, body, big) = requests();
     let orders = varied(VARIED);
+    let unseen = Engine::compile(&WafConfig {
+        seen_values: 0,
+        ..WafConfig::default()
+    })
+    .expect("the default rules compile");
+    let unseen_policy = unseen.default_policy();
+    let request = view(&headers, body.as_bytes());
+    c.bench_function("waf_pl1_1KiB_json_unseen", |bench| {
+        bench.iter(|| unseen.inspect(std::hint::black_box(&request), &unseen_policy))
+    });
     for paranoia in [1u8, 2] {
         let config = WafConfig {
             paranoia,
