@@ -131,8 +131,10 @@ impl WafStage {
 /// Runs the inspection, catching a panic (a bug in the engine) so it costs
 /// this request its answer rather than its connection.
 fn guarded<T>(inspect: impl FnOnce() -> T) -> Option<T> {
-    // Unwind safe in fact: the engine holds no interior mutability, and all the
-    // inspection's scratch state is its own, dropped with the panic.
+    // Unwind safe in fact: all the inspection's scratch state is its own, dropped
+    // with the panic, and the engine's one interior mutability, a worker's table of
+    // the values it has seen (`waf::seen`), gets a value only once that value's
+    // inspection has finished.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(inspect)).ok()
 }
 
