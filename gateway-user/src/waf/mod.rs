@@ -7,7 +7,7 @@
 //! Layout: `request` (input view), `fields` (what is inspected), `transform`
 //! (decoders and normalizers), `chains` (each field's chain values, computed once),
 //! `recent` (values seen earlier in the request and what fired on them), `seen`
-//! (header values earlier requests sent, per worker thread),
+//! (method, path and header values earlier requests sent, per worker thread),
 //! `symbols` and `prefilter` (what a value holds, what a regex needs), `sets` (the
 //! built-in regexes as sets), `sqli` (libinjection-style tokenizer and grammar),
 //! `xss` (HTML tag scanner), `js` (script-context sinks), `rules` (built-in rules
