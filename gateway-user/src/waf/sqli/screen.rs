@@ -13,7 +13,7 @@
 //! except MSSQL's `PRINT @@var`, so `print` counts as a SQL word here. Phone numbers,
 //! dates, paths and hyphenated prose (`+1 555 0100`, `2024-01-02`, `/api/v1/orders`,
 //! "well-known") pass.
-use super::tokenizer::{Kind, classify_bytes};
+use super::tokenizer::{CLASSIFIED, Kind, classify_bytes};
 
 /// True when `input` tokenizes to identifiers, numbers, variables, dots, unknown
 /// symbols and arithmetic only, in the only context it can be read in (it has no
@@ -21,8 +21,8 @@ use super::tokenizer::{Kind, classify_bytes};
 ///
 /// One pass over bytes and words together: most values pass, and a second pass
 /// over each of them cost more than the words a failing value reads before its
-/// first symbol. Each run of word characters is lowercased as it is read, so a
-/// word is looked up without being read again.
+/// first symbol. Most words are no SQL word by their first and last letters and
+/// length alone (`may_be_sql_word`), and are neither lowercased nor looked up.
 pub(super) fn only_names_and_literals(input: &str) -> bool {
     let b = input.as_bytes();
     let mut i = 0;
@@ -30,29 +30,19 @@ pub(super) fn only_names_and_literals(input: &str) -> bool {
         match CLASS[usize::from(c)] {
             WORD => {
                 let start = i;
-                let mut lower = [0u8; WORD_BUF];
-                // One lookup per byte tells a word byte and gives it in lowercase.
-                while let Some(&l) = b.get(i).map(|&c| &LOWER_WORD[usize::from(c)])
-                    && l != 0
-                {
-                    if let Some(d) = lower.get_mut(i - start) {
-                        *d = l;
-                    }
+                while b.get(i).is_some_and(|&c| CLASS[usize::from(c)] == WORD) {
                     i += 1;
                 }
                 let run = &b[start..i];
                 let sql = if run[0].is_ascii_digit() {
                     !run_has_no_sql_word(run)
                 } else {
-                    // A run longer than the buffer is no SQL word (`is_sql_word`).
-                    lower.get(..run.len()).is_some_and(is_lower_sql_word)
+                    may_be_sql_word(run) && is_sql_word(run)
                 };
                 // MySQL's `\N` glued to a keyword is NULL and the keyword
                 // (`SELECT\NFROM`): the word after the `N` counts too.
-                let after_null = start > 0
-                    && b[start - 1] == b'\\'
-                    && run[0] == b'N'
-                    && lower.get(1..run.len()).is_some_and(is_lower_sql_word);
+                let after_null =
+                    start > 0 && b[start - 1] == b'\\' && run[0] == b'N' && is_sql_word(&run[1..]);
                 if sql || after_null {
                     return false;
                 }
@@ -119,18 +109,44 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// Each `WORD` byte in ASCII lowercase; 0 for the other bytes.
-const LOWER_WORD: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        if CLASS[c] == WORD {
-            t[c] = (c as u8).to_ascii_lowercase();
-        }
-        c += 1;
+/// For each first letter and length of a word, the last letters of the words
+/// [`is_lower_sql_word`] accepts: every word the tokenizer classifies, and
+/// `print`.
+const SQL_WORD_ENDS: [[u32; WORD_BUF + 1]; 26] = {
+    let mut t = [[0u32; WORD_BUF + 1]; 26];
+    let mut i = 0;
+    while i <= CLASSIFIED.len() {
+        let w: &[u8] = if i == CLASSIFIED.len() {
+            b"print"
+        } else {
+            CLASSIFIED[i]
+        };
+        let (first, last) = (w[0], w[w.len() - 1]);
+        assert!(first.is_ascii_lowercase() && last.is_ascii_lowercase() && w.len() <= WORD_BUF);
+        t[(first - b'a') as usize][w.len()] |= 1 << (last - b'a');
+        i += 1;
     }
     t
 };
+
+/// False when the run of word characters `run` is surely no SQL word (its
+/// length, first and last letters are no SQL word's, in any ASCII case); true
+/// when [`is_sql_word`] must tell.
+fn may_be_sql_word(run: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (run.first(), run.last()) else {
+        return false;
+    };
+    // `| 0x20` lowercases an ASCII letter, and makes no letter of another word
+    // character (digits, `_`, `$`): those are let through.
+    let (first, last) = (first | 0x20, last | 0x20);
+    if run.len() > WORD_BUF {
+        return false;
+    }
+    if !first.is_ascii_lowercase() || !last.is_ascii_lowercase() {
+        return true;
+    }
+    SQL_WORD_ENDS[usize::from(first - b'a')][run.len()] & 1 << (last - b'a') != 0
+}
 
 /// No word the tokenizer can take from this run of word characters classifies as
 /// SQL (anything but an identifier or a TRUE/NULL-like literal).
@@ -237,6 +253,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn no_sql_word_is_told_apart_by_its_ends_and_most_prose_is() {
+        for w in CLASSIFIED.iter().copied().chain([&b"print"[..]]) {
+            let upper = w.to_ascii_uppercase();
+            let mut mixed = w.to_vec();
+            mixed[0] = mixed[0].to_ascii_uppercase();
+            for form in [w, &upper, &mixed] {
+                assert!(may_be_sql_word(form), "{}", String::from_utf8_lossy(form));
+            }
+        }
+        let prose = "Please leave the parcel at the door thanks lorem ipsum dolor sit amet \
+            Running shoes Socks pack gift note Baker street London";
+        let words: Vec<&str> = prose.split_whitespace().collect();
+        let passed = words
+            .iter()
+            .filter(|w| !may_be_sql_word(w.as_bytes()))
+            .count();
+        assert!(passed * 4 >= words.len() * 3, "{passed} of {}", words.len());
+        // Digits, `_` and `$` at an end are left to the lookup.
+        for w in ["x1", "_or", "a$"] {
+            assert!(may_be_sql_word(w.as_bytes()), "{w}");
+        }
+    }
+
     /// The screen as two passes, symbols first and then words: the definition the
     /// one-pass screen must agree with.
     fn two_pass_screen(input: &str) -> bool {
@@ -302,6 +342,12 @@ mod tests {
             "null",
             "9pm",
             "2:",
+            "WHERE",
+            "Waitfor",
+            "information_schema",
+            "xor",
+            "NOTNULL",
+            "iS",
         ];
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         let mut next = move || {

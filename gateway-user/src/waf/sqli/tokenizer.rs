@@ -355,7 +355,7 @@ macro_rules! classified_words {
         }
 
         /// Every word `classify_bytes` gives a class.
-        const CLASSIFIED: &[&[u8]] = &[$($($word,)+)+];
+        pub(super) const CLASSIFIED: &[&[u8]] = &[$($($word,)+)+];
     };
 }
 
