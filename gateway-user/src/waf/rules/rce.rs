@@ -521,6 +521,16 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     if !inner.bytes().any(is_trigger) {
         return false;
     }
+    // With no escape in the word, every quote is a mark: an odd count of either
+    // kind is the apostrophe left open of below (`O'Brien`, `Don't`), told
+    // without cleaning the word.
+    let bytes = inner.as_bytes();
+    if !bytes.iter().any(|&c| c == b'\\' || c == b'^') {
+        let odd = |quote: u8| bytes.iter().filter(|&&c| c == quote).count() % 2 == 1;
+        if odd(b'\'') || odd(b'"') {
+            return false;
+        }
+    }
     let mut cleaned = Cleaned::default();
     let mut chars = inner.chars();
     let mut first = true;
