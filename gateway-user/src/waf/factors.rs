@@ -330,7 +330,9 @@ impl PatternSet {
         }
         let mut found = self.unfactored;
         if let Some(finder) = &self.finder {
-            if folds_to_ascii(value) {
+            // `symbols` are those of `value`, or of a value it differs from in
+            // ASCII case only: without their non-ASCII bit, `value` is ASCII.
+            if symbols.has_any(Symbols::NON_ASCII) && folds_to_ascii(value) {
                 for &owner in &self.owners {
                     set_bit(&mut found, usize::from(owner));
                 }
