@@ -78,7 +78,12 @@ pub fn sink_reference(s: &str) -> bool {
             SINK_BY_FIRST[usize::from(c)]
                 .checked_sub(1)
                 .map(|k| SINKS[usize::from(k)].as_bytes())
-                .is_some_and(|sink| b[start..].starts_with(sink) && used(start, sink))
+                // The second letter first: prose is full of each sink's first.
+                .is_some_and(|sink| {
+                    b.get(start + 1) == Some(&sink[1])
+                        && b[start..].starts_with(sink)
+                        && used(start, sink)
+                })
         })
     } else {
         FINDERS.iter().any(|finder| {
