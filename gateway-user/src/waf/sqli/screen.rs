@@ -136,12 +136,13 @@ fn may_be_sql_word(run: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (run.first(), run.last()) else {
         return false;
     };
-    // `| 0x20` lowercases an ASCII letter, and makes no letter of another word
-    // character (digits, `_`, `$`): those are let through.
-    let (first, last) = (first | 0x20, last | 0x20);
+    // Longer words are identifiers to the tokenizer (`is_sql_word`).
     if run.len() > WORD_BUF {
         return false;
     }
+    // `| 0x20` lowercases an ASCII letter, and makes no letter of another word
+    // character (digits, `_`, `$`): those are let through.
+    let (first, last) = (first | 0x20, last | 0x20);
     if !first.is_ascii_lowercase() || !last.is_ascii_lowercase() {
         return true;
     }
