@@ -10,7 +10,9 @@
 //! Arguments: `1k`, `64k`, `varied` (500 distinct 1 KiB requests, cycled
 //! through) or the absolute path of a JSON body to post in the 1 KiB request's
 //! place, the number of inspections (default 1000),
-//! and the paranoia level (default 1). Callgrind's `Collected` total divided by the
+//! and the paranoia level (default 1). With `WAF_SEEN_VALUES=0` in the
+//! environment the engine remembers no values, as the bench's `unseen` case.
+//! Callgrind's `Collected` total divided by the
 //! count is the cost of one inspection. The first inspections also build the
 //! matchers' lazy automata: for the cost once they are built, subtract a run of
 //! one pass (`1`, or `500` for `varied`) from a longer one.
@@ -49,10 +51,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = WafConfig {
+    let mut config = WafConfig {
         paranoia,
         ..WafConfig::default()
     };
+    if let Some(n) = std::env::var("WAF_SEEN_VALUES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        config.seen_values = n;
+    }
     let engine = match Engine::compile(&config) {
         Ok(e) => e,
         Err(e) => {

@@ -66,6 +66,8 @@ struct Branch {
     needs: Option<Symbols>,
     /// More punctuation every match holds one of, besides `needs`.
     also: Option<Symbols>,
+    /// Any further sets of punctuation every match holds one of each.
+    rest: Vec<Symbols>,
 }
 
 /// Compiles `source` case-insensitive, with room for the large rules.
@@ -122,6 +124,7 @@ impl Branch {
             factors: factors(source),
             needs: needs.next(),
             also: needs.next(),
+            rest: needs.collect(),
         }
     }
 }
@@ -175,6 +178,9 @@ pub(super) struct PatternSet {
     /// branch, and most sets have no second requirement at all.
     needed: u64,
     also_needed: u64,
+    /// `Branch::rest` of each branch, tested on the few candidates only: a
+    /// browser's User-Agent holds `(`, `;` and `.`, and no quote.
+    rest: Vec<Box<[Symbols]>>,
 }
 
 type Bits = [u64; WORDS];
@@ -198,6 +204,7 @@ impl PatternSet {
         let (mut also_by_symbol, mut also_needless) = (vec![[0; WORDS]; 64], [0; WORDS]);
         let mut branches = Vec::with_capacity(count);
         let mut pattern_of = Vec::with_capacity(count);
+        let mut rest = Vec::with_capacity(count);
         for (p, pattern) in patterns.iter().enumerate() {
             for branch in &pattern.branches {
                 let i = branches.len();
@@ -214,6 +221,7 @@ impl PatternSet {
                 }
                 needing(branch.needs, i, &mut by_symbol, &mut needless);
                 needing(branch.also, i, &mut also_by_symbol, &mut also_needless);
+                rest.push(branch.rest.clone().into_boxed_slice());
             }
         }
         let finder = match strings.is_empty() {
@@ -240,6 +248,7 @@ impl PatternSet {
             also_needless,
             needed,
             also_needed,
+            rest,
         })
     }
 
@@ -270,11 +279,7 @@ impl PatternSet {
     /// it: none, when the factors and punctuation are right.
     #[cfg(test)]
     pub(super) fn skipped(&self, value: &str) -> Vec<usize> {
-        let run: Vec<usize> = ones(
-            self.candidates(value, Symbols::of(value)),
-            self.branches.len(),
-        )
-        .collect();
+        let run: Vec<usize> = self.to_run(value, Symbols::of(value)).collect();
         let mut skipped: Vec<usize> = (0..self.branches.len())
             .filter(|b| !run.contains(b) && self.branches[*b].is_match(value))
             .map(|b| usize::from(self.pattern_of[b]))
@@ -290,7 +295,7 @@ impl PatternSet {
         value: &str,
         symbols: Symbols,
     ) -> impl Iterator<Item = (usize, &'a Regex)> + 'a {
-        let mut found = ones(self.candidates(value, symbols), self.branches.len()).peekable();
+        let mut found = self.to_run(value, symbols).peekable();
         std::iter::from_fn(move || {
             let branch = found.next()?;
             let pattern = self.pattern_of[branch];
@@ -302,8 +307,15 @@ impl PatternSet {
         })
     }
 
-    /// The branches that may match `value`: those whose punctuation it holds,
-    /// and a factor of, when they have factors.
+    /// The branches to run on `value`, in order: the candidates that also hold
+    /// one of each of their further sets of punctuation.
+    fn to_run<'a>(&'a self, value: &str, symbols: Symbols) -> impl Iterator<Item = usize> + 'a {
+        ones(self.candidates(value, symbols), self.branches.len())
+            .filter(move |&b| self.rest[b].iter().all(|s| s.intersects(symbols)))
+    }
+
+    /// The branches that may match `value`: those whose punctuation it holds
+    /// (the first two sets), and a factor of, when they have factors.
     fn candidates(&self, value: &str, symbols: Symbols) -> Bits {
         let words = self.branches.len().div_ceil(64);
         // The branches needing nothing, and those needing a symbol `bits` holds.
@@ -726,7 +738,12 @@ mod tests {
 
     #[test]
     fn a_branch_runs_only_on_a_value_holding_each_kind_of_punctuation_it_needs() {
-        let s = set(&[r"[\r\n][\w-]+[ \t]*:", r"\bunion\b", r"<script"]);
+        let s = set(&[
+            r"[\r\n][\w-]+[ \t]*:",
+            r"\bunion\b",
+            r"<script",
+            r#"['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("#,
+        ]);
         let runs = |v: &str| {
             s.runs(v, Symbols::of(v))
                 .map(|(p, _)| p)
@@ -736,6 +753,13 @@ mod tests {
         assert_eq!(runs("line one\nline two"), Vec::<usize>::new());
         assert_eq!(runs("x\r\nSet-Cookie: a=1"), vec![0]);
         assert_eq!(runs("a <script> union"), vec![1, 2]);
+        // Three kinds: a quote, a dot and a parenthesis. A browser's
+        // User-Agent holds the last two.
+        assert_eq!(
+            runs("Mozilla/5.0 (X11; Linux x86_64; rv:120.0)"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(runs("'sys'.'tem'('id')"), vec![3]);
     }
 
     #[test]

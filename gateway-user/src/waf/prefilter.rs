@@ -112,10 +112,10 @@ fn required_chars(pattern: &str) -> Option<Symbols> {
     required_sets(pattern).first().copied()
 }
 
-/// Up to two sets of characters such that every match of `pattern` holds one of
-/// each, the cheapest first: `[\r\n][\w-]+:` needs a line break and a colon,
-/// and a value with a colon alone (a time, a URL) cannot match. The second is
-/// left out when a value holding the first always holds it too.
+/// Sets of characters such that every match of `pattern` holds one of each,
+/// the cheapest first: `[\r\n][\w-]+:` needs a line break and a colon, and a
+/// value with a colon alone (a time, a URL) cannot match. A set is left out
+/// when a value holding an earlier one always holds it too.
 pub fn required_sets(pattern: &str) -> Vec<Symbols> {
     let Ok(hir) = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
@@ -129,17 +129,12 @@ pub fn required_sets(pattern: &str) -> Vec<Symbols> {
     sets.retain(|set| set.ascii & COMMON == 0);
     // Stable: among equal costs the first found wins, as `required` picks it.
     sets.sort_by_key(|set| set.cost());
-    let mut out: Vec<Symbols> = Vec::with_capacity(2);
+    let mut out: Vec<Symbols> = Vec::new();
     for set in sets.into_iter().map(Chars::symbols) {
-        match out.first() {
-            None => out.push(set),
-            // A second set only helps when some value holds the first but not
-            // it: not when it holds every symbol of the first.
-            Some(first) if set.union(*first) != set => {
-                out.push(set);
-                break;
-            }
-            Some(_) => {}
+        // A set only helps when some value holds every earlier one but not it:
+        // not when it holds every symbol of one of them.
+        if out.iter().all(|&earlier| set.union(earlier) != set) {
+            out.push(set);
         }
     }
     out
@@ -467,6 +462,10 @@ mod tests {
         // A second set the first implies is no requirement of its own.
         assert_eq!(required_sets(r"\$[$}]").len(), 1);
         assert_eq!(required_sets(r"\bselect\b").len(), 0);
+        // Every kind is kept, the rarest first.
+        let sets = required_sets(r#"['"][a-z_]+['"]\.\("#);
+        assert_eq!(sets.len(), 3);
+        assert_eq!(sets[0], Symbols::of("("));
     }
 
     #[test]
