@@ -132,7 +132,7 @@ pub fn required_sets(pattern: &str) -> Vec<Symbols> {
     let mut out: Vec<Symbols> = Vec::new();
     for set in sets.into_iter().map(Chars::symbols) {
         // A set only helps when some value holds every earlier one but not it:
-        // not when it holds every symbol of one of them.
+        // not when it holds every symbol of an earlier set.
         if out.iter().all(|&earlier| set.union(earlier) != set) {
             out.push(set);
         }
