@@ -80,7 +80,7 @@ pub fn sink_reference(s: &str) -> bool {
                 .map(|k| SINKS[usize::from(k)].as_bytes())
                 // The second letter first: prose is full of each sink's first.
                 .is_some_and(|sink| {
-                    b.get(start + 1) == Some(&sink[1])
+                    b.get(start + 1) == sink.get(1)
                         && b[start..].starts_with(sink)
                         && used(start, sink)
                 })

@@ -109,15 +109,19 @@ const CLASS: [u8; 256] = {
     t
 };
 
+/// The one word the grammar reads a construct from alone (`PRINT @@var`), a
+/// SQL word here though the tokenizer leaves it unclassified.
+const PRINT: &[u8] = b"print";
+
 /// For each first letter and length of a word, the last letters of the words
 /// [`is_lower_sql_word`] accepts: every word the tokenizer classifies, and
-/// `print`.
+/// [`PRINT`].
 const SQL_WORD_ENDS: [[u32; WORD_BUF + 1]; 26] = {
     let mut t = [[0u32; WORD_BUF + 1]; 26];
     let mut i = 0;
     while i <= CLASSIFIED.len() {
         let w: &[u8] = if i == CLASSIFIED.len() {
-            b"print"
+            PRINT
         } else {
             CLASSIFIED[i]
         };
@@ -191,8 +195,7 @@ fn is_sql_word(word: &[u8]) -> bool {
 
 /// [`is_sql_word`] for a word already in lowercase.
 fn is_lower_sql_word(lower: &[u8]) -> bool {
-    // `PRINT @@var` is the one construct the grammar reads from words alone.
-    !matches!(classify_bytes(lower), Kind::Bare | Kind::Num) || lower == b"print"
+    !matches!(classify_bytes(lower), Kind::Bare | Kind::Num) || lower == PRINT
 }
 
 #[cfg(test)]
@@ -256,7 +259,7 @@ mod tests {
 
     #[test]
     fn no_sql_word_is_told_apart_by_its_ends_and_most_prose_is() {
-        for w in CLASSIFIED.iter().copied().chain([&b"print"[..]]) {
+        for w in CLASSIFIED.iter().copied().chain([PRINT]) {
             let upper = w.to_ascii_uppercase();
             let mut mixed = w.to_vec();
             mixed[0] = mixed[0].to_ascii_uppercase();
