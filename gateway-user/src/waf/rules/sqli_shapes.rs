@@ -236,11 +236,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // The last form is the probe that asks which names a filter knows
             // (`ABS(`, `if (`, `length||(`): nothing follows the parenthesis.
             Regex(concat!(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\(|^\s*"##,
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|\b(?:ascii|ord|unicode|hex|bin|length)\s*\(\s*(?:substring|substr|mid|left|right)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\(|^\s*"##,
                 sql_callables!(),
                 r##"\b[^\w(]{0,8}\(\s*$"##
             )),
-            "SQL-only function call, a SQL function called right after a logic word, or a SQL function's name and its parenthesis as the whole value",
+            "SQL-only function call, a character's code taken from a substring (`ascii(substring(`, blind extraction), a SQL function called right after a logic word, or a SQL function's name and its parenthesis as the whole value",
         ),
         rule(
             942521,
@@ -265,8 +265,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // unequal: `<=>`, `&&`, `||`, `<<`, `->>`, `1!=11`, `1 is not 2`. The
             // comparison operators a filter API takes as a value (`>=`, `!=`,
             // `like`, `regexp`) are no attack alone.
-            Regex(r##"^\s*(?:<=>|&&|\|\||<<|>>|->>?|\d+\s*(?:!=|<>|\s+is\s+not\s+)\s*\d+)\s*$"##),
-            "SQL operator alone as the value, or two numbers compared unequal",
+            // Two numbers matched as patterns (`42 like 42`) are SQL's comparison too.
+            Regex(
+                r##"^\s*(?:<=>|&&|\|\||<<|>>|->>?|\d+\s*(?:!=|<>|\s+is\s+not\s+)\s*\d+|\d+\s+(?:not\s+)?(?:like|rlike|regexp)\s+\d+)\s*$"##,
+            ),
+            "SQL operator alone as the value, two numbers compared unequal, or two numbers matched by LIKE",
         ),
         rule(
             942440,
@@ -316,9 +319,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 statement_keywords!(),
                 r##"\b|^\s*['"`][^\w'"`]*"##,
                 statement_keywords!(),
-                r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()|^\s*select\s+(?:-?\d+|'[^']*'|"[^"]*"|null|@@?\w+)(?:\s*,\s*(?:-?\d+|'[^']*'|"[^"]*"|null|@@?\w+))+\s*(?:;|--|#|$)"##
+                r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()|^\s*-?\d+['"`]\s*(?:union|select)\b[^'"`]*$|;\s*(?:drop|delete|truncate|update|insert|exec(?:ute)?)\s+[\w`"\[\].]+\s*(?:(?:--|#)[\s-]*$|/\*)|^\s*select\s+(?:-?\d+|0x[0-9a-f]+|'[^']*'|"[^"]*"|null|@@?\w+)(?:\s*,\s*(?:-?\d+|0x[0-9a-f]+|'[^']*'|"[^"]*"|null|@@?\w+))+\s*(?:[`'"]\w*[`'"]*)?\s*(?:;|--|#|$)"##
             )),
-            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`), a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`), or a SELECT of literals alone (`select 1,2,3`)",
+            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`, `5' UNION id>0--`), a statement keyword and a name after `;` that a comment ends the value after (`10;DROP members --`), a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`), or a SELECT of literals alone (`select 1,2,3`, `SELECT 1,0xEF` and a backtick)",
         ),
         rule(
             942340,
@@ -432,8 +435,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"/\*[!+][\w\s=\-()]*\*/|/\*!\s?\d{5}"##),
-            "MySQL executable comment or optimizer hint",
+            // A version number right after `/*!` is MySQL's alone; a minified
+            // file's licence comment (`/*! jQuery v3.7 | ... */`) has a space or
+            // a name there.
+            Regex(r##"/\*[!+][\w\s=\-()]*\*/|/\*!\s?\d{5}|/\*!\d{3,}"##),
+            "MySQL executable comment (`/*!50000union*/`, `/*!1111'*/`) or optimizer hint",
         ),
         rule(
             942181,
@@ -577,6 +583,8 @@ mod tests {
             "1!=11",
             "11 <> 1",
             "1 is not 2",
+            "42 like 42",
+            "1 RLIKE 1",
         ] {
             assert!(fires(942131, a), "missed {a:?}");
         }
@@ -590,6 +598,8 @@ mod tests {
             "x -> y",
             "1 != 2 != 3",
             "v1 <> v2",
+            "42 like a 42",
+            "I like 42",
         ] {
             assert!(!fires(942131, b), "flagged {b:?}");
         }
@@ -685,6 +695,12 @@ mod tests {
         assert!(fires(942410, "date_format(now(),'%Y')"));
         assert!(!fires(942410, "format(now())"));
         assert!(fires(942410, "x and ascii(substr(a,1,1))"));
+        assert!(fires(
+            942410,
+            "123+ ((0 / ascii(substring(passwd,1,1)) * 4294967296)"
+        ));
+        assert!(fires(942410, "1-ORD(MID(user(), 2, 1))"));
+        assert!(!fires(942410, "ascii (text) or substring (slice) search"));
         assert!(fires(942410, "||(length(database()))"));
         assert!(!fires(942410, "red and length (in cm)"));
         assert!(!fires(942410, "if not exit(manager)"));
@@ -861,6 +877,12 @@ mod tests {
         assert!(!fires(942500, "/* plain comment */"));
         assert!(fires(942500, "/*!50000"));
         assert!(!fires(942500, "/*! 1.2.3 lib */"));
+        assert!(fires(942500, "1/*!1111'*/"));
+        assert!(!fires(
+            942500,
+            "/*! jQuery v3.7.1 | (c) OpenJS Foundation */"
+        ));
+        assert!(!fires(942500, "/*!\n * Bootstrap v5.3.0\n */"));
     }
 
     #[test]
@@ -937,6 +959,14 @@ mod tests {
         assert!(fires(942362, "SELECT @version,@@datadir;"));
         assert!(!fires(942362, "select 1, 2 or 3 items"));
         assert!(!fires(942362, "select 1"));
+        assert!(fires(942362, "SELECT 1,2,0xEF`"));
+        assert!(fires(942362, "SELECT 1,2,3`abc``"));
+        assert!(fires(942362, "5000224' UNION user_id>0--"));
+        assert!(!fires(942362, "6' drop cloth"));
+        assert!(fires(942362, "10;DROP members --"));
+        assert!(fires(942362, "1; delete orders#"));
+        assert!(fires(942362, "x'; exec master..xp_cmdshell/*"));
+        assert!(!fires(942362, "old ones; drop them -- says the guide"));
     }
 
     #[test]

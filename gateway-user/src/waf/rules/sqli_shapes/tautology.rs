@@ -1,5 +1,5 @@
 //! The SQL tautology `x = x` (`' or 'a'='a`, `x'='x`, `" or "abc" like "abc`): the
-//! same operand on both sides of `=` or `LIKE`, which a regex without backreferences
+//! same operand on both sides of `=`, `<=>` or `LIKE`, which a regex without backreferences
 //! cannot say. Both operands are read around each operator: a word, number or quoted
 //! word each, the left one after a logic word or at the start of the value, the
 //! right one followed by the end, a comment, a chained `=` or another logic word.
@@ -18,6 +18,13 @@ pub(in crate::waf::rules) fn tautology(s: &str) -> bool {
         from = i + 1;
         let before = i.checked_sub(1).map(|j| b[j]);
         let after = b.get(i + 1).copied();
+        // MySQL's NULL-safe equality `<=>` compares as `=` does.
+        if before == Some(b'<') && after == Some(b'>') {
+            if same_operands(b, i - 1, i + 2, false) {
+                return true;
+            }
+            continue;
+        }
         if before.is_some_and(|c| b"=!<>:".contains(&c))
             || after.is_some_and(|c| b"=>~".contains(&c))
         {
@@ -58,7 +65,11 @@ fn same_operands(b: &[u8], op: usize, end: usize, quoted: bool) -> bool {
     if !l.eq_ignore_ascii_case(r) || (quoted && !(l_quoted && r_quoted)) {
         return false;
     }
-    let logic_before = start == 0 || ends_with_logic(&b[..start]);
+    // A comma before two quoted operands ends an earlier literal
+    // (`'admin', '1'='1'`): an argument list of SQL, not of code (`f('a', b='b')`).
+    let logic_before = start == 0
+        || ends_with_logic(&b[..start])
+        || (l_quoted && r_quoted && b[..start].trim_ascii_end().ends_with(b","));
     let comment_after = starts_with_comment(rest);
     // Two bare words (`a=a`) read as a condition only after a logic word, with a
     // comment behind, or as the whole value's start when a quote breaks it out;
@@ -186,6 +197,17 @@ mod tests {
         assert!(tautology("'1'='1'='1"));
         assert!(tautology("1 or 1=1"));
         assert!(tautology("admin' AND 'X' = 'x' #"));
+        assert!(tautology("'admin', '1'='1'"));
+        assert!(tautology("x' or 'a'<=>'a"));
+        assert!(tautology("42<=>42"));
+    }
+
+    #[test]
+    fn a_comma_or_a_spaceship_operator_alone_make_no_tautology() {
+        assert!(!tautology("f('a', b='b')"));
+        assert!(!tautology("('a', 'b'='c')"));
+        assert!(!tautology("$a <=> $a;"));
+        assert!(!tautology("a <=> b"));
     }
 
     #[test]

@@ -568,8 +568,8 @@ impl<'s, 'a> Parser<'s, 'a> {
         let j = self.run_end(i + 1, Kind::LParen);
         if !self.is_word(i, "union") {
             // EXCEPT / INTERSECT are English too: only with a list prose does not
-            // write (`except select 1,2`).
-            return self.is_word(j, "select")
+            // write (`except select 1,2`, `except values(1,2)`).
+            return (self.is_word(j, "select")
                 && matches!(
                     self.kind(j + 1),
                     Some(Kind::Num | Kind::Str | Kind::Var | Kind::Func | Kind::LParen)
@@ -577,7 +577,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                 && matches!(
                     self.kind(j + 2),
                     None | Some(Kind::Comma | Kind::Comment | Kind::Keyword)
-                );
+                ))
+                || self.values_row(j);
         }
         (self.is_word(j, "select")
             && (j + 1 == self.t.len() || self.stmt_valid(j) || self.signed_select_list(j + 1)))
@@ -1682,10 +1683,16 @@ mod tests {
     #[test]
     fn except_and_intersect_need_a_select_list_prose_does_not_write() {
         detected(
-            &["1 except select 1,2--", "1 intersect select null,null--"],
+            &[
+                "1 except select 1,2--",
+                "1 intersect select null,null--",
+                "except values(1,2)",
+                "1 intersect values row(1, 'a')",
+            ],
             &[
                 "everything except select items",
                 "roads intersect select points",
+                "all except values (freedom, trust)",
             ],
         );
     }
