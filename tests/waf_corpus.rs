@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use gateway::waf::{Engine, RequestView, RoutePolicy, WafConfig};
 
+#[path = "support/percent.rs"]
+mod percent;
+use percent::pct;
+
 /// The corpus directory; `WAF_CORPUS_DIR` points the test at another labelled set
 /// with the same layout (e.g. a held-out corpus).
 fn corpus_dir() -> PathBuf {
@@ -27,18 +31,6 @@ fn lines(path: &PathBuf) -> Vec<String> {
                 .replace("\\t", "\t")
         })
         .collect()
-}
-
-fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// How a payload is put into a request.

@@ -7,17 +7,9 @@ use gateway::waf::{Engine, RequestView, WafConfig};
 use std::io::BufRead;
 use std::process::ExitCode;
 
-fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+#[path = "../../tests/support/percent.rs"]
+mod percent;
+use percent::pct;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
