@@ -321,7 +321,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 statement_keywords!(),
                 r##"\b[^'"`]*$|^\s*(?:drop|truncate|alter)/\*|^\s*drop\s+[\w`".\[\]]+\s*;\s*(?:--|#)[\s-]*$|^\s*from\s+[\w`".\[\]]+\s+where\s+[\w`".]+\s*(?:=|<>|!=|<=|>=|<|>|\blike\b|\bin\s*\()|^\s*-?\d+['"`]\s*(?:union|select)\b[^'"`]*$|;\s*(?:drop|delete|truncate|update|insert|exec(?:ute)?)\s+[\w`"\[\].]+\s*(?:(?:--|#)[\s-]*$|/\*)|^\s*select\s+(?:-?\d+|0x[0-9a-f]+|'[^']*'|"[^"]*"|null|@@?\w+)(?:\s*,\s*(?:-?\d+|0x[0-9a-f]+|'[^']*'|"[^"]*"|null|@@?\w+))+\s*(?:[`'"]\w*[`'"]*)?\s*(?:;|--|#|$)"##
             )),
-            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`, `5' UNION id>0--`), a statement keyword and a name after `;` that a comment ends the value after (`10;DROP members --`), a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`), or a SELECT of literals alone (`select 1,2,3`, `SELECT 1,0xEF` and a backtick)",
+            "EXEC( or EXEC of a system procedure prefix at the start of the value, a value that closes an expression and aliases it before FROM (`) AS t FROM`), a SQL statement keyword after `;`, `)` or a quote left open (`'UNION A`, `5' UNION id>0--`), a statement keyword and a name after `;`, then a comment that ends the value (`10;DROP members --`), a value that starts a statement's clause (`DROP/*x*/t`, `DROP t;--`, `FROM t WHERE c=`), or a SELECT of literals alone (`select 1,2,3`, `SELECT 1,0xEF` and a backtick)",
         ),
         rule(
             942340,
