@@ -546,7 +546,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\b(?:ascii|ord|substr(?:ing)?|mid|length)\s*\(\s*\(?\s*select\b|\b(?:and|or|&&|\|\|)\s+\(?\s*select\s+.+\bfrom\b"##,
+                // The table after FROM is no article: "or select components
+                // from the toolbars" is a help text (`the`, `a` and `an` spelled
+                // out, as the regex engine has no lookahead). `\b` goes with the
+                // words only: before `||` it asked for a letter glued to it.
+                r##"\b(?:ascii|ord|substr(?:ing)?|mid|length)\s*\(\s*\(?\s*select\b|(?:\b(?:and|or)|&&|\|\|)\s+\(?\s*select\s+.+\bfrom\s+(?:[^\sta]|t(?:$|[^h]|h(?:$|[^e]|e\w))|a(?:[^\sn]|n\w))"##,
             ),
             "SQL blind extraction with a subquery",
         ),
@@ -628,6 +632,28 @@ mod tests {
             "'#{name}'",
         ] {
             assert!(!fires(942310, b), "fired on {b}");
+        }
+    }
+
+    #[test]
+    fn a_subquery_after_a_logic_word_fires_but_a_help_text_choosing_from_the_toolbar_does_not() {
+        for a in [
+            "1 or select password from users",
+            "x' and (select count(*) from information_schema.tables)>0--",
+            "1 OR SELECT 1 FROM t",
+            "1 or select name from the_users",
+            "1 || select user from a1",
+            "1 or select x from another",
+        ] {
+            assert!(fires(942260, a), "missed {a:?}");
+        }
+        for b in [
+            "Type an expression or select components from the toolbars, and press Return",
+            "Open a file or select one from a list",
+            "and select an item from an earlier order",
+            "Drag it here or select files from THE desktop",
+        ] {
+            assert!(!fires(942260, b), "fired on {b:?}");
         }
     }
 
