@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use gateway::waf::{Engine, RequestView, RoutePolicy, WafConfig};
 
-#[path = "support/percent.rs"]
-mod percent;
-use percent::pct;
+#[path = "support/corpus_line.rs"]
+mod corpus_line;
+use corpus_line::{pct, unescape};
 
 /// The corpus directory; `WAF_CORPUS_DIR` points the test at another labelled set
 /// with the same layout (e.g. a held-out corpus).
@@ -25,11 +25,7 @@ fn lines(path: &PathBuf) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with("##"))
-        .map(|l| {
-            l.replace("\\n", "\n")
-                .replace("\\r", "\r")
-                .replace("\\t", "\t")
-        })
+        .map(unescape)
         .collect()
 }
 

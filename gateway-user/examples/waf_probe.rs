@@ -7,9 +7,9 @@ use gateway::waf::{Engine, RequestView, WafConfig};
 use std::io::BufRead;
 use std::process::ExitCode;
 
-#[path = "../../tests/support/percent.rs"]
-mod percent;
-use percent::pct;
+#[path = "../../tests/support/corpus_line.rs"]
+mod corpus_line;
+use corpus_line::{pct, unescape};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,11 +28,7 @@ fn main() -> ExitCode {
     let policy = engine.default_policy();
     let headers = http::HeaderMap::new();
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-        // Corpus lines write newlines and tabs as escapes.
-        let l = line
-            .replace("\\n", "\n")
-            .replace("\\r", "\r")
-            .replace("\\t", "\t");
+        let l = unescape(&line);
         let query = format!("q={}", pct(&l));
         let body = serde_json::json!({ "q": l }).to_string();
         let mut shown = Vec::new();
