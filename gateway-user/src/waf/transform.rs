@@ -512,10 +512,7 @@ fn parse_entity(b: &[u8]) -> Option<(char, usize)> {
     // Longest known name that prefixes the run (`&ltscript` is `<script`).
     for len in (2..=j).rev() {
         let cand = &name[..len];
-        if let Some(&(_, ch)) = NAMED_ENTITIES
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(cand))
-        {
+        if let Some(ch) = named_entity(cand.as_bytes()) {
             let mut used = len;
             if b.get(used) == Some(&b';') {
                 used += 1;
@@ -531,6 +528,15 @@ fn parse_entity(b: &[u8]) -> Option<(char, usize)> {
         }
     }
     None
+}
+
+/// The character a named character reference stands for (`gt` is `>`), for the
+/// names [`html_entity_decode`] knows; case-insensitive.
+pub fn named_entity(name: &[u8]) -> Option<char> {
+    NAMED_ENTITIES
+        .iter()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        .map(|&(_, ch)| ch)
 }
 
 /// Lowercase (ASCII fast path).

@@ -8,7 +8,9 @@ use crate::waf::sqli::{
     comment_splits_sql_word, invisible_mark_len, is_sql_statement, is_sqli, joined_words,
 };
 use crate::waf::symbols::Symbols;
-use crate::waf::transform::{hex_val, html_entity_decode, remove_comments, replace_comments};
+use crate::waf::transform::{
+    hex_val, html_entity_decode, named_entity, remove_comments, replace_comments,
+};
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
@@ -143,16 +145,24 @@ fn escapes(b: &[u8]) -> Option<String> {
 }
 
 /// The value with its HTML character references decoded, when it has a numeric one
-/// (`&#39;`, `&#x27;`) or a quote written as a named one (`&quot;`, `&apos;`); `None`
-/// otherwise. Prose with `&amp;` alone is left as it is.
+/// (`&#39;`, `&#x27;`) or a named one closed by `;` other than `&amp;` (a quote,
+/// `&quot;`, or an operator, `or 20 &gt; 1`); `None` otherwise. Prose with `&amp;`
+/// alone is left as it is.
 fn entities(s: &str) -> Option<String> {
     let b = s.as_bytes();
     memchr::memchr_iter(b'&', b).find(|&i| {
         let rest = &b[i + 1..];
-        rest.first() == Some(&b'#')
-            || rest.get(..5).is_some_and(|w| {
-                w.eq_ignore_ascii_case(b"quot;") || w.eq_ignore_ascii_case(b"apos;")
-            })
+        if rest.first() == Some(&b'#') {
+            return true;
+        }
+        let name = rest
+            .iter()
+            .take(10)
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        rest.get(name) == Some(&b';')
+            && !rest[..name].eq_ignore_ascii_case(b"amp")
+            && named_entity(&rest[..name]).is_some()
     })?;
     match html_entity_decode(s) {
         Cow::Owned(plain) => Some(plain),
@@ -795,11 +805,17 @@ mod tests {
             "1&#34;&#41;&#41;&#32;AND&#32;1710&#61;&#40;SELECT&#32;COUNT&#40;&#42;&#41;&#32;FROM&#32;INFORMATION_SCHEMA&#46;COLUMNS&#41;&#35;",
             "&#x31;&#x27;&#x20;&#x75;&#x6e;&#x69;&#x6f;&#x6e;&#x20;&#x73;&#x65;&#x6c;&#x65;&#x63;&#x74;&#x20;&#x31;&#x2c;&#x32;&#x2d;&#x2d;",
             "1&quot; OR &quot;a&quot;=&quot;a",
+            // An operator written as a named reference, as an HTML-escaping layer
+            // (or a guide rendered to HTML) hands it on.
+            "or 20 &gt; 1",
+            "1 or 2&lt;3--",
         ] {
             assert!(sqli_detector(attack), "missed {attack:?}");
         }
         for benign in [
             "O&#39;Brien &amp; Sons",
+            "use &lt;select&gt; or &lt;input&gt; for the choice",
+            "a &gt; b or c &lt; d",
             "Tom &amp; Jerry&#39;s &quot;best&quot; episodes, 1940&#45;1958",
             "caf&#233; &#8211; open 9&#8211;5",
             "AT&T select plan",

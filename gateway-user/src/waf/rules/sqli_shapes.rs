@@ -174,9 +174,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*\w{1,20}(?:'\s*(?:and|or|xor|&&|\|\|)\s*'|"\s*(?:and|or|xor|&&|\|\|)\s*")\w{1,20}\s*$"##,
+                r##"^\s*\w{1,20}(?:'\s*(?:and|or|xor|&&|\|\|)\s*'|"\s*(?:and|or|xor|&&|\|\|)\s*")\w{1,20}\s*$|^\s*'\w{1,20}'\s*\|\|\s*'\w{1,20}'\s*$"##,
             ),
-            "The whole value closes a literal, adds a logic word and opens another (A' OR 'B)",
+            "The whole value closes a literal, adds a logic word and opens another (A' OR 'B), or is two literals joined by SQL's concatenation ('test'||'ing')",
         ),
         rule(
             942330,
@@ -1115,6 +1115,11 @@ mod tests {
             "What's the difference between 'let' and 'const'?"
         ));
         assert!(!fires(942523, "A' or \"B"));
+        // The concatenation probe: the value is the literal, rebuilt by `||`.
+        assert!(fires(942523, "'test'||'ing'"));
+        assert!(fires(942523, "'adm' || 'in'"));
+        assert!(!fires(942523, "'a' || 'b' joins two strings in SQL"));
+        assert!(!fires(942523, "name || 'anonymous'"));
     }
 
     #[test]
