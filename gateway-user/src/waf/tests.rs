@@ -771,6 +771,9 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         "&lt;x=",
         "<style",
         "<a href=",
+        "<a style=/*",
+        "<a style='\\",
+        "<meta content=0;url=",
     ];
     for unit in units {
         let value = unit.repeat(120 * 1024 / unit.len());

@@ -124,12 +124,56 @@ fn scheme_runs_script(value: &str) -> Option<bool> {
 /// (`\0075\0072\006c`). Anything it finds in a value it finds in a longer one that
 /// ends the same way.
 fn css_runs_script(value: &str) -> bool {
-    css_escapes(value) >= 4
-        || value.contains("expression(")
-        || value.contains("javascript:")
-        || value.contains("vbscript:")
-        || value.contains("behavior:")
-        || value.contains("-moz-binding")
+    css_escapes(value) >= 4 || css_code(value)
+}
+
+fn css_code(css: &str) -> bool {
+    css.contains("expression(")
+        || css.contains("javascript:")
+        || css.contains("vbscript:")
+        || css.contains("behavior:")
+        || css.contains("-moz-binding")
+}
+
+/// How many inline styles one scan reads as CSS's parser does ([`css_plain`]):
+/// unlike [`css_runs_script`], what it finds in a value it may not find in a longer
+/// one that ends the same way (a quote opened earlier hides a comment), so nested
+/// tags' values are read one by one, and this bounds the work to a few times the
+/// value's length.
+const CSS_READINGS: u8 = 16;
+
+/// CSS as its parser reads it: comments outside strings dropped and a backslash
+/// before anything but a hex digit or a line end dropped, the character after it
+/// kept as it is (`ex/*x*//*/*/pression(`, `ex\pression(` are `expression(`).
+fn css_plain(css: &str) -> String {
+    let b = css.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut quote = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            None if c == b'/' && b.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |p| i + 2 + p + 2);
+                continue;
+            }
+            None if matches!(c, b'"' | b'\'') => quote = Some(c),
+            Some(q) if c == q => quote = None,
+            _ => {}
+        }
+        if c == b'\\'
+            && let Some(&next) = b.get(i + 1)
+            && !next.is_ascii_hexdigit()
+            && next != b'\n'
+        {
+            out.push(next);
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// How many CSS hex escapes (`\75`, `\0075`) a value holds; inline styles written by
@@ -183,6 +227,26 @@ fn leaky_attr(attr: &str) -> bool {
 fn offsite_value(v: &str) -> bool {
     let v = v.trim_start_matches(|c: char| c <= ' ' || matches!(c, '"' | '\'' | '`'));
     v.starts_with("//") || v.starts_with("http://") || v.starts_with("https://")
+}
+
+/// A charset of the UTF-7 family (`utf-7`, IMAP's `x-imap4-modified-utf7`,
+/// `unicode-1-1-utf-7`), alone or in a `content` type.
+fn utf7_charset(v: &str) -> bool {
+    v.contains("utf-7") || v.contains("utf7")
+}
+
+/// A refresh `content` (a delay, `;` or `,`, then `url=`) whose URL points to
+/// another host.
+fn offsite_refresh(v: &str) -> bool {
+    let v = v.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, ' ' | '.'));
+    let Some(v) = v.strip_prefix([';', ',']) else {
+        return false;
+    };
+    let v = v.trim_start();
+    let Some(v) = v.strip_prefix("url") else {
+        return false;
+    };
+    v.trim_start().strip_prefix('=').is_some_and(offsite_value)
 }
 
 /// A stylesheet `url()` that points to another host.
@@ -411,6 +475,7 @@ fn scan_value(s: &str) -> XssFindings {
     let mut read_from = ReadFrom::new(b.len());
     let mut style_end = 0;
     let mut scripty = ScriptyValues::default();
+    let mut css_readings = CSS_READINGS;
     let (mut url_eq, mut stylesheet, mut import) = (
         NextFind::new("url="),
         NextFind::new("stylesheet"),
@@ -527,6 +592,33 @@ fn scan_value(s: &str) -> XssFindings {
                     && scripty.runs_script(s, vs, ve))
             {
                 f.script_uri = true;
+            }
+            // An inline style hiding its code behind comments or escapes.
+            if attr == "style"
+                && !f.script_uri
+                && css_readings > 0
+                && (value.contains("/*") || value.contains('\\'))
+            {
+                css_readings -= 1;
+                f.script_uri = css_code(&css_plain(value));
+            }
+            // A page read in UTF-7 runs `+ADw-script+AD4-` as a tag, and a cookie
+            // set by markup fixes the session: a `<meta>` that does either is
+            // script-capable.
+            if local == "meta"
+                && ((matches!(attr, "charset" | "content") && utf7_charset(value))
+                    || (attr == "http-equiv" && value == "set-cookie"))
+            {
+                f.dangerous_tag = true;
+            }
+            // Netscape's JavaScript style sheets: `<style type="text/javascript">`
+            // holds script.
+            if local == "style" && attr == "type" && value.contains("javascript") {
+                f.dangerous_tag = true;
+            }
+            // A refresh that sends the page to another site (`0; url=//evil/`).
+            if local == "meta" && attr == "content" && offsite_refresh(value) {
+                f.offsite = true;
             }
             // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
             // follows the delay.
@@ -689,6 +781,46 @@ mod tests {
         assert!(
             !scan("<meta http-equiv=\"refresh\" content=\"30;url=https://example.com/\">").any()
         );
+        // A refresh off-site is a redirect (paranoia 2); one to the same site, or
+        // a page's description mentioning a URL, is not.
+        assert!(
+            scan("<meta http-equiv=\"refresh\" content=\"0; url=http://evil.example:3555/x\">")
+                .offsite
+        );
+        assert!(!scan("<meta http-equiv=\"refresh\" content=\"5; url=/home\">").offsite);
+        assert!(
+            !scan("<meta property=\"og:image\" content=\"https://cdn.example/i?url=https://x\">")
+                .offsite
+        );
+        // A charset of the UTF-7 family, or a cookie set by markup.
+        for a in [
+            "<meta charset=\"x-imap4-modified-utf7\">&adz&agn",
+            "<meta http-equiv=\"content-type\" content=\"text/html; charset=utf-7\">",
+            "<meta http-equiv=\"set-cookie\" content=\"sid=1; path=/\">",
+        ] {
+            assert!(scan(a).dangerous_tag, "missed {a}");
+        }
+        assert!(!scan("<meta charset=\"utf-8\">").any());
+        assert!(scan("<style type=\"text/javascript\">alert('kcf');</style>").dangerous_tag);
+        assert!(!scan("<style type=\"text/css\">p{color:red}</style>").any());
+    }
+
+    #[test]
+    fn inline_styles_are_read_without_their_comments_and_escapes() {
+        for a in [
+            "<a style='no\\kcf:nokcf(\"*//*\");kcf:ex/*kcf*//*/*/pression(alert(\"kcf\"))'>",
+            "<div style=\"width:ex\\pression(alert(1))\">",
+            "<div style=\"x:exp/**/ression(alert(1))\">",
+        ] {
+            assert!(scan(a).script_uri, "missed {a}");
+        }
+        for b in [
+            // In a string, a comment mark is text.
+            "<div style=\"content:'ex/*'\">",
+            "<p style=\"font-family:'a\\'b'; /* note */ color:red\">",
+        ] {
+            assert!(!scan(b).any(), "flagged {b}");
+        }
     }
 
     #[test]

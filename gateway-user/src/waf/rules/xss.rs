@@ -76,7 +76,8 @@ fn tag_split_markup(s: &str) -> bool {
 }
 
 fn offsite_markup(s: &str) -> bool {
-    (s.contains("url(") || s.contains("<form") || s.contains("hx-")) && scan(s).offsite
+    (s.contains("url(") || s.contains("<form") || s.contains("hx-") || s.contains("url="))
+        && scan(s).offsite
 }
 
 pub(super) fn rules() -> Vec<RuleDef> {
@@ -253,11 +254,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // Script bound outside HTML: an IE behavior or XBL binding loaded by
             // CSS (`behavior: url(x.htc)`), a PDF action dictionary that launches a
             // program, runs script or submits the document (`/S /Launch /F …`), an
-            // `mhtml:` URL picking a part out of an archive.
+            // `mhtml:` URL picking a part out of an archive, an IE expression in
+            // a style attribute injected after a quote (`" style=x:expression(…)`).
             Regex(
-                r##"\bbehavior\s*:\s*url\s*\(|-moz-binding\s*:\s*url\s*\(|/type\s*/action\b|/s\s*/(?:launch|javascript|submitform|importdata)\s*/|\bmhtml:[^\s!]+!"##,
+                r##"(?:^|['"`\s/;])style\s*=\s*['"`]?(?:[^'"`<>]*;)?\s*[\w-]+\s*:[\s+]*expression\s*\(|\bbehavior\s*:\s*url\s*\(|-moz-binding\s*:\s*url\s*\(|/type\s*/action\b|/s\s*/(?:launch|javascript|submitform|importdata)\s*/|\bmhtml:[^\s!]+!"##,
             ),
-            "XSS: script bound by CSS, a PDF action or an mhtml: URL",
+            "XSS: script bound by CSS (an IE expression, a behavior, a binding), a PDF action or an mhtml: URL",
         ),
         rule(
             941310,
@@ -287,7 +289,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Detector(offsite_markup, b"<"),
-            "XSS: stylesheet, form or htmx request that loads from or posts to another site",
+            "XSS: stylesheet, form, htmx request or refresh that loads from, posts to or goes to another site",
         ),
         rule(
             941290,
@@ -450,11 +452,15 @@ mod tests {
             "/Type /Action /S /Launch /Win << /F (cmd.exe) /P (/c calc) >>",
             "/S /JavaScript /JS (app.alert(1))",
             "mhtml:http://attacker.com/n.html!xss.html",
+            "' style=abc:expression(alert(1)) '",
+            "x\" style=\"background-image: expression(alert('x'))",
         ] {
             assert!(fires(941300, a), "missed {a}");
         }
         for b in [
             "request-continuation behavior: see below",
+            "style = a regular expression (see the manual)",
+            "the style: expression (noun), expressive (adjective)",
             "the /S switch runs setup silently",
             "save as mhtml: a single file",
             "installer.exe /S /D=C:\\Apps",
