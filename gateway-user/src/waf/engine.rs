@@ -39,17 +39,34 @@ const PLAIN: [bool; 256] = {
 
 /// All bytes `PLAIN`, with no `__`, `--` or `@@` (a SQL server variable,
 /// `@@version`): one pass, the pair test only at the bytes that can start one.
+/// A script URL (`javascript:x`, 941181) is no plain token either.
 /// `Some(true)` when the plain value holds a `+`.
 fn plain(value: &[u8]) -> Option<bool> {
-    let (mut prev, mut plus) = (0u8, false);
+    let (mut prev, mut plus, mut colon) = (0u8, false, false);
     for &c in value {
         if !PLAIN[usize::from(c)] || (c == prev && matches!(c, b'_' | b'-' | b'@')) {
             return None;
         }
         plus |= c == b'+';
+        colon |= c == b':';
         prev = c;
     }
+    if colon && script_scheme(value) {
+        return None;
+    }
     Some(plus)
+}
+
+/// A value that starts with a scheme that runs script (`javascript:`, `vbscript:`,
+/// `livescript:`), in any case.
+fn script_scheme(value: &[u8]) -> bool {
+    [&b"javascript:"[..], b"vbscript:", b"livescript:"]
+        .iter()
+        .any(|s| {
+            value
+                .get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+        })
 }
 
 /// A value that writes its spaces as `+` (`;+cat+/etc/passwd`, `<svg+onload=..>`,

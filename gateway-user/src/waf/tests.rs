@@ -109,6 +109,20 @@ fn a_lone_server_variable_is_no_plain_token() {
 }
 
 #[test]
+fn a_script_url_of_letters_and_digits_is_no_plain_token() {
+    // `javascript:x` is letters and `:` only, like a `urn:isbn:…` id, but it runs.
+    let v = Req::get("link=JavaScript:vvv001234").run(&default_engine());
+    assert!(v.blocked, "{:?}", v.matches);
+    assert!(
+        v.matches.iter().any(|m| m.rule_id == 941181),
+        "{:?}",
+        v.matches
+    );
+    let v = Req::get("id=urn:isbn:0451450523").run(&default_engine());
+    assert!(v.matches.is_empty(), "{:?}", v.matches);
+}
+
+#[test]
 fn a_sql_system_name_alone_is_read_at_paranoia_2_only() {
     // A plain token skips every rule, but at paranoia 2 `xp_cmdshell` alone is a probe.
     let pl2 = engine("{ paranoia: 2 }");

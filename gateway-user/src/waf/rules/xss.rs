@@ -126,6 +126,19 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: javascript: URL",
         ),
         rule(
+            941181,
+            Xss,
+            1,
+            Critical,
+            t,
+            XSS,
+            // The whole value is a script URL, whatever it runs: a link or URL field
+            // set to `javascript:x` (a scanner's probe, `javascript:vvv001234`).
+            // "javascript: the good parts" has a space after the colon.
+            Regex(r##"^\s*(?:java|vb|live)script:[^\s]"##),
+            "XSS: the value is a javascript: URL",
+        ),
+        rule(
             941190,
             Xss,
             1,
@@ -190,6 +203,20 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"(?:^|['"`\s/;])on[a-z]{3,}\s*(?:=|\\x3d|\\u003d|\\u\{3d\}|\\0?75)[\s;]*['"`]?\s*\(?\s*[\w$.\[\]'"]+\s*\)?\s*(?:\(|`)|(?:^|['"`\s/;.])on[a-z]{3,}=(?:[a-z_$][\w$]*|\([\w$,]*\))=>|(?:^|['"`\s/;])on[a-z]{3,}\s*=\s*['"`]?\s*(?:var|let|const)\s+[\w$]+\s*="##,
             ),
             "XSS: event handler injected into an attribute",
+        ),
+        rule(
+            941241,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            // A quote closed, then an event handler attribute with any value
+            // (`" onmouseover=vvv001234`): the probe before the payload.
+            Regex(
+                r##"['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
+            ),
+            "XSS: a quote closed, then an event handler attribute",
         ),
         rule(
             941250,
@@ -442,6 +469,39 @@ mod tests {
             "{{lookup (lookup this \"constructor\") \"prototype\"}}"
         ));
         assert!(!fires(941260, "{{lookup people 'name'}}"));
+    }
+
+    #[test]
+    fn a_script_url_as_the_value_or_a_handler_after_a_quote_fire_but_prose_does_not() {
+        for a in [
+            "javascript:vvv001234v001234",
+            " vbscript:x",
+            "JavaScript:foo",
+        ] {
+            assert!(fires(941181, a), "missed {a}");
+        }
+        for b in [
+            "javascript: the good parts",
+            "learn javascript:basics",
+            "see https://x.example/javascript:y",
+        ] {
+            assert!(!fires(941181, b), "flagged {b}");
+        }
+        for a in [
+            "\" onMouseOver=vvv001234v001234",
+            "x' onfocus=y autofocus",
+            "\"onerror=x",
+        ] {
+            assert!(fires(941241, a), "missed {a}");
+        }
+        for b in [
+            "\"online=true\"",
+            "the \"one=1\" setting",
+            "\" only = when set",
+            "\"onclick\" handlers",
+        ] {
+            assert!(!fires(941241, b), "flagged {b}");
+        }
     }
 
     #[test]
