@@ -398,7 +398,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             ATTACK,
             DEC,
-            Regex(r##"\(\s*\)\s*\{\s*[^}]*;\s*\}\s*;"##),
+            // Anywhere, `() { :; };`; as the value's start, any function body
+            // closed (`() { _; } >_[$($())] { … }`, the later Shellshock CVEs).
+            Regex(r##"\(\s*\)\s*\{\s*[^}]*;\s*\}\s*;|^\s*\(\s*\)\s*\{[^}]*\}"##),
             "Shellshock function definition",
         ),
         rule(
@@ -638,6 +640,15 @@ impl Cleaned {
 mod tests {
     use super::{COMMAND, any_word_hides_command, obfuscated_command};
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_shellshock_definition_fires_but_code_with_empty_parentheses_does_not() {
+        assert!(fires(932170, "() { :; }; /bin/cat /etc/passwd"));
+        assert!(fires(932170, "() { _; } >_[$($())] { id; }"));
+        assert!(fires(932170, " () {x;} echo"));
+        assert!(!fires(932170, "call f() { in a block }"));
+        assert!(!fires(932170, "() => { return 1 }"));
+    }
 
     #[test]
     fn a_short_command_redirected_after_a_separator_fires() {
