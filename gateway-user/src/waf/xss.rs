@@ -127,6 +127,8 @@ fn css_runs_script(value: &str) -> bool {
     css_escapes(value) >= 4 || css_code(value)
 }
 
+/// CSS that runs code as written: an IE expression, a script URL, an IE behavior
+/// or an XBL binding.
 fn css_code(css: &str) -> bool {
     css.contains("expression(")
         || css.contains("javascript:")
@@ -138,7 +140,7 @@ fn css_code(css: &str) -> bool {
 /// How many inline styles one scan reads as CSS's parser does ([`css_plain`]):
 /// unlike [`css_runs_script`], what it finds in a value it may not find in a longer
 /// one that ends the same way (a quote opened earlier hides a comment), so nested
-/// tags' values are read one by one, and this bounds the work to a few times the
+/// tags' values are read one by one, and this bounds that work to 16 times the
 /// value's length.
 const CSS_READINGS: u8 = 16;
 
