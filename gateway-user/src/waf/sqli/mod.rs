@@ -388,6 +388,9 @@ mod tests {
             "/CREATE TABLE Persons",
             "')DROP TABLE users",
             "\";delete from logs where id>0",
+            // `login` is a column's name as often as MSSQL's noun.
+            "SELECT login FROM ALL_USERS",
+            "select login from users where id = 1",
         ] {
             assert!(is_sql_statement(p), "missed: {p}");
         }
@@ -404,6 +407,7 @@ mod tests {
             "`DROP TABLE users`",
             "\"select * from users\" is a query",
             "'delete from cart'",
+            "select login from the menu",
         ] {
             assert!(!is_sql_statement(b), "false positive: {b}");
         }

@@ -375,7 +375,7 @@ classified_words! {
         b"outer" b"on" b"using" b"delay" b"waitfor" b"outfile" b"dumpfile" b"not"
         b"column" b"view" b"index" b"function" b"trigger" b"begin" b"with" b"offset"
         b"fetch" b"rows" b"only" b"nowait" b"analyse" b"binary" b"group" b"order"
-        b"load_file" b"information_schema" b"sysobjects" b"syscolumns" b"login";
+        b"load_file" b"information_schema" b"sysobjects" b"syscolumns";
 }
 
 /// The word at `pos` is a SQL keyword (not a name or a function).

@@ -218,7 +218,6 @@ fn names_a_thing(t: &Token<'_>) -> bool {
             "trigger",
             "offset",
             "rows",
-            "login",
         ]
         .iter()
         .any(|w| t.is(w))
@@ -730,7 +729,7 @@ impl<'s, 'a> Parser<'s, 'a> {
                         || (j > 0
                             && self.kind(j - 1) == Some(Kind::LParen)
                             && self.kind(j + 2) == Some(Kind::RParen))
-                        // A column that happens to be a keyword: `select login/2 from`.
+                        // A column that happens to be a keyword: `select rows/2 from`.
                         || (!w("from")
                             && (matches!(self.kind(j + 2), Some(Kind::Op | Kind::Comma))
                                 || self.is_word(j + 2, "from")))
