@@ -461,7 +461,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$|\b(?:x?or|and)\s?(?:\d{1,10}|'[^'=]{1,10}'|"[^"=]{1,10}")\s?(?:[=<>]|!=)|['"]\s+x?or\s+[\w.]+\s*(?:=|<>|!=|<=|>=|<|>)|@\w+\s+(?:between|like|x?or|div)\s*["'`\d]"##,
+                r##"^\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?(?:true|false)\s*$|\b(?:x?or|and)\s*(?:\d{1,10}|'[^'=]{1,10}'|"[^"=]{1,10}")\s*(?:[=<>]|!=)|['"]\s+x?or\s+[\w.]+\s*(?:=|<>|!=|<=|>=|<|>)|@\w+\s+(?:between|like|x?or|div)\s*["'`\d]"##,
             ),
             "A logic word and a boolean constant as the whole value, OR or AND with a literal compared, or a quote closed before OR and a comparison",
         ),
@@ -903,6 +903,9 @@ mod tests {
         assert!(!fires(942390, "true or false"));
         assert!(!fires(942390, "or true love"));
         assert!(fires(942390, "foo or 1="));
+        // Padding with spaces changes nothing.
+        assert!(fires(942390, "or  4975==4975'"));
+        assert!(fires(942390, "x and\t\t'a' = 'a"));
         assert!(fires(942390, "x xor 'a'<"));
         assert!(fires(942390, "foo ' or bar="));
         assert!(!fires(942390, "one or two = three"));

@@ -970,6 +970,22 @@ impl<'s, 'a> Parser<'s, 'a> {
                             && ev.ops == 0
                             && matches!(ev.first, Operand::Literal(_))
                             && after == Some(Kind::Group))
+                        // `5 OR 3 GROUP BY CONCAT(..) HAVING MIN(0)--`: with no
+                        // parenthesis closed, a literal, then the clause a number
+                        // alone may take (`5 GROUP BY CONCAT(..) HAVING ...`), with a
+                        // HAVING or a comment of its own ("2 or 3 group by age" is
+                        // English).
+                        || (literal_prefix
+                            && ev.ops == 0
+                            && matches!(ev.first, Operand::Literal(_))
+                            && after == Some(Kind::Group)
+                            && self.t.get(ev.end..).is_some_and(|rest| {
+                                rest.iter().any(|t| {
+                                    t.kind == Kind::Comment
+                                        || (t.kind == Kind::Group && t.is("having"))
+                                })
+                            })
+                            && self.continuation(ev.end, quoted, prefix, closers))
                         // `1 OR x=y#`: after a number, as after nothing, a comparison
                         // cut off by a comment.
                         || (literal_prefix
@@ -1765,8 +1781,17 @@ mod tests {
     #[test]
     fn a_clause_after_closing_the_callers_parenthesis_and_a_logic_word_is_sql() {
         detected(
-            &["-7791) OR 1 GROUP BY CONCAT('a',FLOOR(RAND(0)*2)) HAVING MIN(0)#"],
-            &["(see 1) or 2 group by them", "2 or 3 group by age"],
+            &[
+                "-7791) OR 1 GROUP BY CONCAT('a',FLOOR(RAND(0)*2)) HAVING MIN(0)#",
+                // With no parenthesis closed: the clause with a HAVING or a comment.
+                "1337 or 3 group by concat(version(),floor(rand(2)*3))having min(2) -- ",
+                "5 or 1 group by x having 1=1",
+            ],
+            &[
+                "(see 1) or 2 group by them",
+                "2 or 3 group by age",
+                "2 or 3 group by age, having fun",
+            ],
         );
     }
 
