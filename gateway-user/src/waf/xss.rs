@@ -618,13 +618,13 @@ fn scan_value(s: &str) -> XssFindings {
             if local == "style" && attr == "type" && value.contains("javascript") {
                 f.dangerous_tag = true;
             }
-            // A refresh that sends the page to another site (`0; url=//evil/`).
-            if local == "meta" && attr == "content" && offsite_refresh(value) {
-                f.offsite = true;
-            }
             // `<meta http-equiv=refresh content="0;url=javascript:...">`: the URL
             // follows the delay.
             if local == "meta" && attr == "content" {
+                // A refresh that sends the page to another site (`0; url=//evil/`).
+                if offsite_refresh(value) {
+                    f.offsite = true;
+                }
                 if !f.script_uri
                     && let Some(at) = url_eq.at(b, vs).filter(|&at| at + 4 <= ve)
                 {

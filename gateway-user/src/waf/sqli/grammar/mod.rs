@@ -963,29 +963,23 @@ impl<'s, 'a> Parser<'s, 'a> {
                 } else {
                     ev.cmp_strict && prefix != Prefix::Bare
                         || (ev.cmp_strict && ev.ops == 1 && terminal)
-                        // `1) OR 1 GROUP BY CONCAT(..) HAVING MIN(0)#`: the caller's
-                        // parenthesis closed, then a clause of the attacker's own.
-                        || (literal_prefix
-                            && closers > 0
-                            && ev.ops == 0
-                            && matches!(ev.first, Operand::Literal(_))
-                            && after == Some(Kind::Group))
-                        // `5 OR 3 GROUP BY CONCAT(..) HAVING MIN(0)--`: with no
-                        // parenthesis closed, a literal, then the clause a number
-                        // alone may take (`5 GROUP BY CONCAT(..) HAVING ...`), with a
-                        // HAVING or a comment of its own ("2 or 3 group by age" is
-                        // English).
+                        // A literal, then a clause of the attacker's own: after the
+                        // caller's parenthesis is closed, any (`1) OR 1 GROUP BY
+                        // CONCAT(..) HAVING MIN(0)#`); with none closed, the clause a
+                        // number alone may take (`5 GROUP BY CONCAT(..) HAVING ...`)
+                        // with a HAVING or a comment of its own (`5 OR 3 GROUP BY ...
+                        // HAVING MIN(0)--`; "2 or 3 group by age" is English).
                         || (literal_prefix
                             && ev.ops == 0
                             && matches!(ev.first, Operand::Literal(_))
                             && after == Some(Kind::Group)
-                            && self.t.get(ev.end..).is_some_and(|rest| {
-                                rest.iter().any(|t| {
-                                    t.kind == Kind::Comment
-                                        || (t.kind == Kind::Group && t.is("having"))
-                                })
-                            })
-                            && self.continuation(ev.end, quoted, prefix, closers))
+                            && (closers > 0
+                                || (self.t.get(ev.end..).is_some_and(|rest| {
+                                    rest.iter().any(|t| {
+                                        t.kind == Kind::Comment
+                                            || (t.kind == Kind::Group && t.is("having"))
+                                    })
+                                }) && self.continuation(ev.end, quoted, prefix, closers))))
                         // `1 OR x=y#`: after a number, as after nothing, a comparison
                         // cut off by a comment.
                         || (literal_prefix
