@@ -27,6 +27,10 @@ pub struct XssFindings {
     /// An element whose `id` or `name` is a property of `document` that scripts
     /// read (`<img name=cookie>`, `<a id=defaultView>`): DOM clobbering.
     pub clobbers: bool,
+    /// An element with an inline style that declares something
+    /// (`<div style="position:fixed;top:0">`): CSS injection, which can overlay,
+    /// hide or restyle the page without running script.
+    pub styled: bool,
 }
 
 impl XssFindings {
@@ -594,6 +598,9 @@ fn scan_value(s: &str) -> XssFindings {
                     && scripty.runs_script(s, vs, ve))
             {
                 f.script_uri = true;
+            }
+            if attr == "style" && value.contains(':') {
+                f.styled = true;
             }
             // An inline style hiding its code behind comments or escapes.
             if attr == "style"

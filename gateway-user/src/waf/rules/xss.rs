@@ -75,6 +75,10 @@ fn tag_split_markup(s: &str) -> bool {
         || (cleaned.contains('<') && scan(&cleaned).any())
 }
 
+fn styled_markup(s: &str) -> bool {
+    s.contains("style") && scan(s).styled
+}
+
 fn offsite_markup(s: &str) -> bool {
     (s.contains("url(") || s.contains("<form") || s.contains("hx-") || s.contains("url="))
         && scan(s).offsite
@@ -319,6 +323,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: stylesheet, form, htmx request or refresh that loads from, posts to or goes to another site",
         ),
         rule(
+            941330,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            Detector(styled_markup, b"<"),
+            "XSS: markup with an inline style (CSS injection)",
+        ),
+        rule(
             941290,
             Xss,
             2,
@@ -377,6 +391,31 @@ mod tests {
         assert!(!fires(941290, "import('./module.js')"));
         assert!(!fires(941290, "new Worker('worker.js')"));
         assert!(!fires(941290, "import (see https://example.com)"));
+    }
+
+    #[test]
+    fn markup_with_an_inline_style_fires_at_paranoia_2_and_escaped_markup_does_not() {
+        for a in [
+            "<div style=\"position:fixed;top:0;left:0;width:100%;height:100%\">Log in again</div>",
+            "<div style=\"[a]color[b]:[c]red\">XXX</div>",
+            "x\"><span style='font-family:foo}color=red;'>KCF",
+            "&lt;p style=&quot;display:none&quot;&gt;",
+        ] {
+            assert!(fires(941330, a), "missed {a:?}");
+        }
+        for b in [
+            "<div style=\"\">x</div>",
+            "<p class=\"note\">display: none hides it</p>",
+            "Set style=\"color: red\" on the element",
+            // An HTML value: its escaped markup is text, not an element.
+            "the <code>&lt;rect style=&quot;transform-origin: center;&quot; /&gt;</code> form",
+        ] {
+            assert!(!fires(941330, b), "flagged {b:?}");
+        }
+        let rule = crate::waf::rules::builtin()
+            .into_iter()
+            .find(|r| r.id == 941330);
+        assert_eq!(rule.map(|r| r.paranoia), Some(2));
     }
 
     #[test]
