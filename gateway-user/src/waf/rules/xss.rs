@@ -216,11 +216,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             // A quote closed, then an event handler attribute with any value
-            // (`" onmouseover=vvv001234`): the probe before the payload.
+            // (`" onmouseover=vvv001234`): the probe before the payload. Or,
+            // after a space, a style attribute (`' style=vvv001234`), 941330's
+            // CSS injection from inside a tag.
             Regex(
-                r##"['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
+                r##"['"`]\s+style\s*=\s*[^\s]|['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
             ),
-            "XSS: a quote closed, then an event handler attribute",
+            "XSS: a quote closed, then an event handler or style attribute",
         ),
         rule(
             941250,
@@ -546,10 +548,14 @@ mod tests {
             "\" onMouseOver=vvv001234v001234",
             "x' onfocus=y autofocus",
             "\"onerror=x",
+            "' style=vvv001234v001234",
+            "x\" style=\"position:fixed\"",
         ] {
             assert!(fires(941241, a), "missed {a}");
         }
         for b in [
+            "the \"style=dark\" option",
+            "it's style=ok and the writers' style guide",
             "\"online=true\"",
             "the \"one=1\" setting",
             "\" only = when set",
