@@ -788,6 +788,9 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         "<a style=/*",
         "<a style='\\",
         "<meta content=0;url=",
+        "</textarea><a",
+        "<title></title ><b",
+        "</xmp",
     ];
     for unit in units {
         let value = unit.repeat(120 * 1024 / unit.len());

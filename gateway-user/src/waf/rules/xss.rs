@@ -79,6 +79,56 @@ fn styled_markup(s: &str) -> bool {
     s.contains("style") && scan(s).styled
 }
 
+/// Elements whose content is text up to their end tag (raw text and escapable
+/// raw text): a value that closes one it did not open leaves the text its value
+/// was put in, and what follows is read as markup.
+const RAW_TEXT: &[&str] = &[
+    "textarea", "title", "style", "script", "noscript", "xmp", "iframe", "noembed", "noframes",
+];
+
+/// An end tag of a raw-text element that the value did not open, then markup
+/// (`</textarea><img …>`, `</title>--><x/>`): a breakout of the element the
+/// value is shown in. An HTML fragment that is whole opens what it closes.
+/// Linear: each element's first start tag is looked for once.
+fn raw_text_breakout(s: &str) -> bool {
+    let b = s.as_bytes();
+    // Where the last start tag or comment begins: markup after an end tag.
+    let Some(last_markup) = memchr::memrchr_iter(b'<', b).find(|&lt| {
+        b.get(lt + 1)
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'!')
+    }) else {
+        return false;
+    };
+    let mut first_open: [Option<Option<usize>>; RAW_TEXT.len()] = [None; RAW_TEXT.len()];
+    memchr::memmem::find_iter(b, b"</")
+        .take_while(|&at| at < last_markup)
+        .any(|at| {
+            let rest = b.get(at + 2..).unwrap_or_default();
+            let len = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let (name, after) = rest.split_at(len);
+            let closed = after.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'>');
+            let Some(t) = RAW_TEXT.iter().position(|t| t.as_bytes() == name) else {
+                return false;
+            };
+            closed
+                && first_open.get_mut(t).is_some_and(|slot| {
+                    slot.get_or_insert_with(|| start_tag(b, name))
+                        .is_none_or(|o| o > at)
+                })
+        })
+}
+
+/// Where `s` first holds a start tag named `name` (`<name` then no further
+/// name character).
+fn start_tag(s: &[u8], name: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'<', s).find(|&lt| {
+        s.get(lt + 1..lt + 1 + name.len()) == Some(name)
+            && !s
+                .get(lt + 1 + name.len())
+                .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':'))
+    })
+}
+
 fn offsite_markup(s: &str) -> bool {
     (s.contains("url(") || s.contains("<form") || s.contains("hx-") || s.contains("url="))
         && scan(s).offsite
@@ -325,6 +375,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "XSS: stylesheet, form, htmx request or refresh that loads from, posts to or goes to another site",
         ),
         rule(
+            941340,
+            Xss,
+            2,
+            Critical,
+            t,
+            XSS,
+            Detector(raw_text_breakout, b"<"),
+            "XSS: a text element closed that the value did not open, then markup",
+        ),
+        rule(
             941330,
             Xss,
             2,
@@ -418,6 +478,28 @@ mod tests {
             .into_iter()
             .find(|r| r.id == 941330);
         assert_eq!(rule.map(|r| r.paranoia), Some(2));
+    }
+
+    #[test]
+    fn closing_a_text_element_the_value_did_not_open_then_markup_fires() {
+        for a in [
+            "</textarea>--><xss_dom_xyzzy/><!--<textarea>",
+            "</title><img src=x>",
+            "x</STYLE ><b>bold</b>",
+            "</noscript><p title=\"</noscript><x>\">",
+        ] {
+            assert!(fires(941340, a), "missed {a:?}");
+        }
+        for b in [
+            "<textarea>notes</textarea><p>next</p>",
+            "<title>Home</title><meta charset=utf-8>",
+            "close it with </textarea> and go on",
+            "</div><p>a fragment</p>",
+            "</textarea >",
+            "<textarea rows=3>x</textarea><br>",
+        ] {
+            assert!(!fires(941340, b), "flagged {b:?}");
+        }
     }
 
     #[test]
