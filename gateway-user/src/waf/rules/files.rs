@@ -228,6 +228,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "SSRF scheme, cloud metadata address, or a URL whose host parsers disagree on (`http://a.example &@b.example/`)",
         ),
+        rule(
+            931180,
+            Rfi,
+            1,
+            Critical,
+            ATTACK,
+            XSS,
+            Detector(nested_scheme, b":"),
+            "RFI: a URL scheme written inside itself, to survive a filter that strips it once",
+        ),
         // Values only, as CRS's 931130 reads ARGS: a Referer is a URL by
         // definition, and would add this score to every request a browser sends
         // from another origin.
@@ -242,6 +252,37 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a URL",
         ),
     ]
+}
+
+/// Schemes a filter may take out of a value, once.
+const STRIPPED_SCHEMES: &[&str] = &[
+    "http://",
+    "https://",
+    "ftp://",
+    "ftps://",
+    "file://",
+    "php://",
+    "phar://",
+    "expect://",
+    "data:",
+];
+
+/// A scheme inside a broken copy of itself, which it completes once a filter
+/// takes it out: `hthttp://tp://evil.example/` is `http://evil.example/` again.
+/// Nobody writes one but to get past such a filter.
+fn nested_scheme(s: &str) -> bool {
+    let b = s.as_bytes();
+    STRIPPED_SCHEMES.iter().any(|scheme| {
+        let t = scheme.as_bytes();
+        memchr::memmem::find_iter(b, t).any(|at| {
+            let after = b.get(at + t.len()..).unwrap_or_default();
+            (1..t.len()).any(|i| {
+                at >= i
+                    && b.get(at - i..at) == t.get(..i)
+                    && t.get(i..).is_some_and(|rest| after.starts_with(rest))
+            })
+        })
+    })
 }
 
 /// The whole value is one absolute path into a system directory (`/etc/...`,
@@ -346,6 +387,29 @@ fn system_path(s: &str) -> bool {
 mod tests {
     use super::system_path;
     use crate::waf::rules::fires;
+
+    #[test]
+    fn a_scheme_nested_in_itself_fires_but_urls_side_by_side_do_not() {
+        for a in [
+            "hthttp://tp://www.google.com/humans.txt",
+            "HTTPhttp://://evil.example/x.txt",
+            "hthttps://tps://evil.example/",
+            "phphp://p://filter/resource=index.php",
+            "%64at%64ata:a:text/html,x",
+            "?page=fifile://le:///etc/passwd",
+        ] {
+            assert!(fires(931180, a), "missed {a}");
+        }
+        for b in [
+            "http://a.example/?next=http://b.example/",
+            "see https://x.example and http://y.example",
+            "https://web.archive.org/web/2020/https://example.com/",
+            "data:text/plain,data: yes",
+            "hthttp://",
+        ] {
+            assert!(!fires(931180, b), "flagged {b}");
+        }
+    }
 
     #[test]
     fn metadata_hosts_and_urls_parsers_disagree_on_fire_but_plain_urls_do_not() {
