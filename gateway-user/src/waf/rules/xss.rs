@@ -100,8 +100,9 @@ fn raw_text_breakout(s: &str) -> bool {
         return false;
     };
     let mut first_open: [Option<Option<usize>>; RAW_TEXT.len()] = [None; RAW_TEXT.len()];
-    memchr::memmem::find_iter(b, b"</")
+    memchr::memchr_iter(b'<', b)
         .take_while(|&at| at < last_markup)
+        .filter(|&at| b.get(at + 1) == Some(&b'/'))
         .any(|at| {
             let rest = b.get(at + 2..).unwrap_or_default();
             let len = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
