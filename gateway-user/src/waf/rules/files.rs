@@ -33,7 +33,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             URL,
             Regex(
-                r##"(?:(?:\\?\.){2,}[\\/]+(?:\.[\\/]+)*[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}|(?:^|[\\/=:'"\s])\.\.[\\/]+(?:[\w.-]+[\\/]+)*[\w.-]*\.(?:pem|key|properties|env|htpasswd|htaccess|p12|pfx|jks|keystore|kdbx|sqlite3?|bak|swp)\b"##,
+                r##"^\s*[\\/]+\.\.[\\/]|(?:(?:\\?\.){2,}[\\/]+(?:\.[\\/]+)*[^\\/]*){3}|\.\.;[\w=.,;-]{0,40}[\\/]|(?:^|[\\/=:'"\s])(?:\\?\.){2,}[\\/]+(?:\\?\.[\\/]+)*(?:etc|proc|windows|winnt|boot|usr|var|root|home|inetpub|web-inf|meta-inf)\b|\.{3,}[\\/]{2,}|(?:^|[\\/=:'"\s])\.\.[\\/]+(?:[\w.-]+[\\/]+)*[\w.-]*\.(?:pem|key|properties|env|htpasswd|htaccess|p12|pfx|jks|keystore|kdbx|sqlite3?|bak|swp)\b"##,
             ),
             "Path traversal",
         ),
@@ -499,6 +499,9 @@ mod tests {
             "..;a=1/..;a=1/..;a=1/..;a=1/",
             "/../conf/config.properties",
             "\\../ssl/yaws-key.pem",
+            // Up from the root: only a path joined to another climbs from there.
+            "/../xyzzy",
+            "\\..\\xyzzy",
             "../.env",
             // Three climbs with `./` between them (dotdotpwn's patterns).
             "/./.././.././../{file}",
@@ -511,6 +514,8 @@ mod tests {
             "see ../docs/setup.md",
             "a..b.pem",
             "./../.././docs",
+            "https://example.com/a/b/../c",
+            "x /../y",
         ] {
             assert!(!fires(930110, b), "flagged {b:?}");
         }
