@@ -21,10 +21,6 @@ pub enum Transform {
     UrlDecode,
     /// `&lt;`, `&#60;`, `&#x3c;` (semicolon optional) and the common named entities.
     HtmlEntityDecode,
-    /// As `HtmlEntityDecode`, read as a browser reads a value that is HTML: when
-    /// the value holds a tag, a `<` or `>` written as a reference stays written
-    /// (in markup it is text, and never opens a tag).
-    HtmlDecode,
     /// Lowercase.
     Lowercase,
     /// Runs of whitespace and control characters become one space.
@@ -50,10 +46,9 @@ pub enum Transform {
 
 impl Transform {
     /// Every transformation, in declaration order.
-    pub const ALL: [Transform; 13] = [
+    pub const ALL: [Transform; 12] = [
         Transform::UrlDecode,
         Transform::HtmlEntityDecode,
-        Transform::HtmlDecode,
         Transform::Lowercase,
         Transform::CompressWhitespace,
         Transform::RemoveWhitespace,
@@ -147,7 +142,7 @@ impl Transform {
         const SHELL: Triggers = Triggers::on(Symbols::of_bytes(b"$\n\r\\'\"^"));
         Some(match self {
             Transform::UrlDecode => URL,
-            Transform::HtmlEntityDecode | Transform::HtmlDecode => HTML,
+            Transform::HtmlEntityDecode => HTML,
             Transform::Lowercase => LOWERCASE,
             Transform::CompressWhitespace => COMPRESS,
             Transform::RemoveWhitespace | Transform::Trim => WHITESPACE,
@@ -192,10 +187,7 @@ impl Transform {
                 Some(needs.with(Symbols::of_bytes(b"\n\r")))
             }
             Transform::CmdLine => Some(needs),
-            Transform::UrlDecode
-            | Transform::HtmlEntityDecode
-            | Transform::HtmlDecode
-            | Transform::Base64Decode => None,
+            Transform::UrlDecode | Transform::HtmlEntityDecode | Transform::Base64Decode => None,
         }
     }
 }
@@ -205,7 +197,6 @@ pub fn apply(t: Transform, input: &str) -> Cow<'_, str> {
     match t {
         Transform::UrlDecode => url_decode_repeated(input),
         Transform::HtmlEntityDecode => html_entity_decode(input),
-        Transform::HtmlDecode => html_decode(input),
         Transform::Lowercase => lowercase(input),
         Transform::CompressWhitespace => compress_whitespace(input),
         Transform::RemoveWhitespace => remove_whitespace(input),
@@ -446,28 +437,6 @@ const NAMED_ENTITIES: &[(&str, char)] = &[
 
 /// HTML entity decoding, numeric (decimal, hex, semicolon optional) and named.
 pub fn html_entity_decode(input: &str) -> Cow<'_, str> {
-    decode_entities(input, false)
-}
-
-/// [`html_entity_decode`] as a browser reads a value that is HTML. When the value
-/// holds a tag (`<` then a letter, or `</` then one), references to `<` and `>`
-/// stay as they are written: an HTML parser reads them as text, never as a tag,
-/// so `<code>&lt;iframe&gt;</code>` names an element and runs none. A value with
-/// no tag is decoded in full, as it may be placed where references are decoded
-/// before the markup is read.
-pub fn html_decode(input: &str) -> Cow<'_, str> {
-    let b = input.as_bytes();
-    let holds_tag = memchr::memchr_iter(b'<', b).any(|i| {
-        let next = b.get(i + 1..).unwrap_or_default();
-        let name = next.strip_prefix(b"/").unwrap_or(next);
-        name.first().is_some_and(u8::is_ascii_alphabetic)
-    });
-    decode_entities(input, holds_tag)
-}
-
-/// Decodes the references of `input`; with `keep_angles`, those to `<` and `>`
-/// are left as written.
-fn decode_entities(input: &str, keep_angles: bool) -> Cow<'_, str> {
     if !input.contains('&') {
         return Cow::Borrowed(input);
     }
@@ -480,9 +449,7 @@ fn decode_entities(input: &str, keep_angles: bool) -> Cow<'_, str> {
             i += 1;
             continue;
         }
-        if let Some((ch, len)) = parse_entity(&b[i + 1..])
-            && !(keep_angles && matches!(ch, '<' | '>'))
-        {
+        if let Some((ch, len)) = parse_entity(&b[i + 1..]) {
             out.push_str(&input[last..i]);
             out.push(ch);
             i += 1 + len;
@@ -1008,33 +975,6 @@ mod tests {
         );
         assert_eq!(html_entity_decode("&ltscript"), "<script");
         assert_eq!(html_entity_decode("Tom & Jerry &co"), "Tom & Jerry &co");
-    }
-
-    #[test]
-    fn html_decode_keeps_escaped_angles_in_a_value_that_holds_a_tag() {
-        // Markup: the escaped element names stay text, the rest is decoded.
-        assert_eq!(
-            html_decode("in an <code>&lt;iframe&gt;</code> &amp; a &#60;base&#x3e;"),
-            "in an <code>&lt;iframe&gt;</code> & a &#60;base&#x3e;"
-        );
-        assert_eq!(
-            html_decode("</b>&lt;script&gt; &#xff1c;x&#65310;"),
-            "</b>&lt;script&gt; &#xff1c;x&#65310;"
-        );
-        // Attribute values are decoded as the browser decodes them.
-        assert_eq!(
-            html_decode("<a href=\"&#106;avascript&colon;x\">"),
-            "<a href=\"javascript:x\">"
-        );
-        // No tag: decoded in full, as `html_entity_decode`.
-        for s in [
-            "&lt;img src=x onerror=alert(1)&gt;",
-            "1 &lt; 2 &amp;&amp; 3 &gt; 2",
-            "a < b",
-        ] {
-            assert_eq!(html_decode(s), html_entity_decode(s), "{s:?}");
-        }
-        assert_eq!(html_decode("x <3 &lt;b&gt;"), "x <3 <b>");
     }
 
     #[test]

@@ -249,6 +249,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 "|pphar://har://|phphar://ar://|phaphar://r://|pharphar://://|phar:phar:////|phar:/phar:///",
                 "|eexpect://xpect://|exexpect://pect://|expexpect://ect://|expeexpect://ct://|expecexpect://t://|expectexpect://://|expect:expect:////|expect:/expect:///",
                 "|ddata:ata:|dadata:ta:|datdata:a:|datadata::",
+                "|ddata://ata://|dadata://ta://|datdata://a://|datadata://://|data:data:////|data:/data:///",
+                "|zzip://ip://|zizip://p://|zipzip://://|zip:zip:////|zip:/zip:///",
+                "|gglob://lob://|glglob://ob://|gloglob://b://|globglob://://|glob:glob:////|glob:/glob:///",
+                "|ggopher://opher://|gogopher://pher://|gopgopher://her://|gophgopher://er://|gophegopher://r://|gophergopher://://|gopher:gopher:////|gopher:/gopher:///",
+                "|ddict://ict://|didict://ct://|dicdict://t://|dictdict://://|dict:dict:////|dict:/dict:///",
             )),
             "RFI: a URL scheme written inside itself, to survive a filter that strips it once",
         ),
@@ -379,6 +384,8 @@ mod tests {
             "hthttps://tps://evil.example/",
             "phphp://p://filter/resource=index.php",
             "%64at%64ata:a:text/html,x",
+            "dadata://ta://text/plain;base64,SSBsb3ZlIFBIUAo=",
+            "zizip://p://shell.jpg%23payload.php",
             "?page=fifile://le:///etc/passwd",
         ] {
             assert!(fires(931180, a), "missed {a}");

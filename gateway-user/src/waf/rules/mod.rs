@@ -182,13 +182,12 @@ pub mod pipelines {
     pub const URL: &[Transform] = &[UrlDecode];
     /// URL-decoded, NULs removed.
     pub const DEC: &[Transform] = &[UrlDecode, RemoveNulls];
-    /// For HTML/JS: URL and entity decoded (references to `<` and `>` kept in
-    /// a value that holds a tag), NULs removed, lowercase.
-    pub const XSS: &[Transform] = &[UrlDecode, HtmlDecode, RemoveNulls, Lowercase];
+    /// For HTML/JS: URL and entity decoded, NULs removed, lowercase.
+    pub const XSS: &[Transform] = &[UrlDecode, HtmlEntityDecode, RemoveNulls, Lowercase];
     /// As `XSS` without any whitespace (for `java\tscript:`).
     pub const XSS_TIGHT: &[Transform] = &[
         UrlDecode,
-        HtmlDecode,
+        HtmlEntityDecode,
         RemoveNulls,
         Lowercase,
         RemoveWhitespace,

@@ -80,54 +80,45 @@ fn styled_markup(s: &str) -> bool {
 }
 
 /// Elements whose content is text up to their end tag (raw text and escapable
-/// raw text): a value that closes one it did not open leaves the text its value
-/// was put in, and what follows is read as markup.
+/// raw text): a value shown in one that closes it leaves the text, and what
+/// follows is read as markup.
 const RAW_TEXT: &[&str] = &[
     "textarea", "title", "style", "script", "noscript", "xmp", "iframe", "noembed", "noframes",
 ];
 
-/// An end tag of a raw-text element that the value did not open, then markup
-/// (`</textarea><img …>`, `</title>--><x/>`): a breakout of the element the
-/// value is shown in. An HTML fragment that is whole opens what it closes.
-/// Linear: each element's first start tag is looked for once.
+/// The value opens by closing a raw-text element (`</textarea>`, `"></title>`,
+/// nothing but punctuation before the end tag), and markup follows: a breakout
+/// of the element the value is shown in, which scanners probe before any payload.
+/// A fragment that closes what it opened, prose that names an end tag, and a
+/// template partial (`{{ title }}</title><meta …>`) all have words before it.
 fn raw_text_breakout(s: &str) -> bool {
     let b = s.as_bytes();
-    // Where the last start tag or comment begins: markup after an end tag.
-    let Some(last_markup) = memchr::memrchr_iter(b'<', b).find(|&lt| {
-        b.get(lt + 1)
-            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'!')
-    }) else {
+    let Some(at) = b
+        .iter()
+        .position(|c| c.is_ascii_alphanumeric() || *c == b'<')
+    else {
         return false;
     };
-    let mut first_open: [Option<Option<usize>>; RAW_TEXT.len()] = [None; RAW_TEXT.len()];
-    memchr::memchr_iter(b'<', b)
-        .take_while(|&at| at < last_markup)
-        .filter(|&at| b.get(at + 1) == Some(&b'/'))
-        .any(|at| {
-            let rest = b.get(at + 2..).unwrap_or_default();
-            let len = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
-            let (name, after) = rest.split_at(len);
-            let closed = after.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'>');
-            let Some(t) = RAW_TEXT.iter().position(|t| t.as_bytes() == name) else {
-                return false;
-            };
-            closed
-                && first_open.get_mut(t).is_some_and(|slot| {
-                    slot.get_or_insert_with(|| start_tag(b, name))
-                        .is_none_or(|o| o > at)
-                })
+    let Some(rest) = b.get(at..).and_then(|r| r.strip_prefix(b"</")) else {
+        return false;
+    };
+    let len = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let (name, after) = rest.split_at(len);
+    // An end tag's name ends at a space, `/` or `>`, and the tag at the next `>`.
+    let Some(end) = after
+        .first()
+        .filter(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
+        .and_then(|_| memchr::memchr(b'>', after))
+    else {
+        return false;
+    };
+    RAW_TEXT.iter().any(|t| t.as_bytes() == name)
+        && after.get(end..).is_some_and(|tail| {
+            memchr::memchr_iter(b'<', tail).any(|lt| {
+                tail.get(lt + 1)
+                    .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'!')
+            })
         })
-}
-
-/// Where `s` first holds a start tag named `name` (`<name` then no further
-/// name character).
-fn start_tag(s: &[u8], name: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'<', s).find(|&lt| {
-        s.get(lt + 1..lt + 1 + name.len()) == Some(name)
-            && !s
-                .get(lt + 1 + name.len())
-                .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':'))
-    })
 }
 
 fn offsite_markup(s: &str) -> bool {
@@ -267,13 +258,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             // A quote closed, then an event handler attribute with any value
-            // (`" onmouseover=vvv001234`): the probe before the payload. Or,
-            // after a space, a style attribute (`' style=vvv001234`), 941330's
-            // CSS injection from inside a tag.
+            // (`" onmouseover=vvv001234`): the probe before the payload. Or a
+            // style attribute after a quote that the value opens with (`'
+            // style=vvv001234`); a quote inside markup or code before it is not
+            // the end of the attribute the value was put in.
             Regex(
-                r##"['"`]\s+style\s*=\s*[^\s]|['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
+                r##"^\s*\w*['"`]\s+style\s*=\s*[^\s]|['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
             ),
-            "XSS: a quote closed, then an event handler or style attribute",
+            "XSS: a quote closed, then an event handler attribute (or, opening the value, a style attribute)",
         ),
         rule(
             941250,
@@ -383,7 +375,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Detector(raw_text_breakout, b"<"),
-            "XSS: a text element closed that the value did not open, then markup",
+            "XSS: the value opens by closing a text element, then markup",
         ),
         rule(
             941330,
@@ -393,7 +385,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Detector(styled_markup, b"<"),
-            "XSS: markup with an inline style (CSS injection)",
+            "XSS: an inline style that CSS parsers read otherwise than it looks (CSS injection)",
         ),
         rule(
             941290,
@@ -457,21 +449,26 @@ mod tests {
     }
 
     #[test]
-    fn markup_with_an_inline_style_fires_at_paranoia_2_and_escaped_markup_does_not() {
+    fn inline_css_that_parsers_read_otherwise_fires_at_paranoia_2_but_editor_styles_do_not() {
         for a in [
-            "<div style=\"position:fixed;top:0;left:0;width:100%;height:100%\">Log in again</div>",
             "<div style=\"[a]color[b]:[c]red\">XXX</div>",
             "x\"><span style='font-family:foo}color=red;'>KCF",
-            "&lt;p style=&quot;display:none&quot;&gt;",
+            "<div style=\"background:url(/f#oo/;color:red/*/foo.jpg);\">X</div>",
+            "<div style=\"font-family:'foo&#10;;color:red;'\">KCF",
+            "<div style=\"behaviour: url(http://evil.example/x.htc);\">",
+            "<div style=\"binding: url('http://evil.example/x.xml')\">",
+            "&lt;p style=&quot;x:y{z}&quot;&gt;",
         ] {
             assert!(fires(941330, a), "missed {a:?}");
         }
+        // What rich-text editors and e-mail templates write.
         for b in [
-            "<div style=\"\">x</div>",
-            "<p class=\"note\">display: none hides it</p>",
-            "Set style=\"color: red\" on the element",
-            // An HTML value: its escaped markup is text, not an element.
-            "the <code>&lt;rect style=&quot;transform-origin: center;&quot; /&gt;</code> form",
+            "<p style=\"text-align: center;\">Hello</p>",
+            "<span style=\"color: #e03e2d; font-family: 'Open Sans', sans-serif;\">red</span>",
+            "<td style=\"padding:0;\n  border-collapse:collapse\">x</td>",
+            "<div style=\"background: url(https://example.com/bg.png)\">x</div>",
+            "<span style=\"font-family: &quot;\\5FAE\\8F6F\\96C5\\9ED1&quot;\">x</span>",
+            "<p class=\"note\">a {brace} and [bracket] outside any style</p>",
         ] {
             assert!(!fires(941330, b), "flagged {b:?}");
         }
@@ -482,41 +479,44 @@ mod tests {
     }
 
     #[test]
-    fn closing_a_text_element_the_value_did_not_open_then_markup_fires() {
+    fn a_value_that_opens_by_closing_a_text_element_then_markup_fires() {
         for a in [
             "</textarea>--><xss_dom_xyzzy/><!--<textarea>",
-            "</title><img src=x>",
-            "x</STYLE ><b>bold</b>",
-            "</noscript><p title=\"</noscript><x>\">",
+            "\"></title><img src=x>",
+            " </STYLE ><b>bold</b>",
+            "</title/><x/>",
+            "</textarea x><x/>",
+            "'--></noscript><p title=\"</noscript><x>\">",
         ] {
             assert!(fires(941340, a), "missed {a:?}");
         }
         for b in [
             "<textarea>notes</textarea><p>next</p>",
-            "<title>Home</title><meta charset=utf-8>",
             "close it with </textarea> and go on",
+            "Put </style> before <body> in the template.",
+            "{{ page.title }}</title>\n<meta name=\"description\" content=\"x\">",
             "</div><p>a fragment</p>",
             "</textarea >",
-            "<textarea rows=3>x</textarea><br>",
+            "</titles><x>",
         ] {
             assert!(!fires(941340, b), "flagged {b:?}");
         }
     }
 
     #[test]
-    fn element_names_escaped_in_html_are_text_but_escaped_markup_alone_fires() {
-        // Documentation that is HTML names elements; a browser shows the names.
-        for b in [
-            "Inside an <code>&lt;iframe&gt;</code> with <code>display:none</code> applied.",
-            "Modules (<code>&lt;script type=\"module\"&gt;</code>). See <a href=\"https://crbug.com/1\">bug 1</a>.",
-        ] {
-            assert!(!fires(941110, b), "flagged {b:?}");
-        }
-        // With no real tag, the value may be decoded before it is read as markup.
-        assert!(fires(941110, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-        assert!(fires(941110, "%26lt%3Biframe src=//evil.example%26gt%3B"));
-        // References inside a real tag's attribute are decoded, as a browser does.
-        assert!(fires(941170, "<a href=\"&#106;avascript:alert(1)\">x</a>"));
+    fn escaped_markup_fires_whatever_real_tags_stand_around_it() {
+        // A value may be decoded before it is read as markup, and a tag beside the
+        // escaped one says nothing about that; nor do attribute values, which
+        // scripts read back into the page.
+        assert!(fires(
+            941120,
+            "<b>x</b> &lt;img src=x onerror=location=name&gt;"
+        ));
+        assert!(fires(941110, "<i></i>&lt;iframe src=//evil.example/p&gt;"));
+        assert!(fires(
+            941120,
+            "<span title=\"&lt;img src=x onerror=alert(1)&gt;\">x</span>"
+        ));
     }
 
     #[test]
@@ -637,8 +637,10 @@ mod tests {
             assert!(fires(941241, a), "missed {a}");
         }
         for b in [
+            "<img src=\"https://cdn.example.com/a.png\" style=\"width: 300px;\">",
+            "<table class=\"m\" style=\"border-collapse:collapse\">",
+            "plot(x, label='a' style='--')",
             "the \"style=dark\" option",
-            "it's style=ok and the writers' style guide",
             "\"online=true\"",
             "the \"one=1\" setting",
             "\" only = when set",
