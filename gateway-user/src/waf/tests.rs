@@ -793,6 +793,9 @@ fn pathological_values_neither_overflow_a_worker_stack_nor_hang() {
         "</xmp",
         "<a style='x",
         "<a style=\"behaviour",
+        "<a/style=x",
+        "<a\"style=x",
+        "<p/style=color:red;",
     ];
     for unit in units {
         let value = unit.repeat(120 * 1024 / unit.len());

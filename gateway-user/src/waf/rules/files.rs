@@ -248,7 +248,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 "|pphp://hp://|phphp://p://|phpphp://://|php:php:////|php:/php:///",
                 "|pphar://har://|phphar://ar://|phaphar://r://|pharphar://://|phar:phar:////|phar:/phar:///",
                 "|eexpect://xpect://|exexpect://pect://|expexpect://ect://|expeexpect://ct://|expecexpect://t://|expectexpect://://|expect:expect:////|expect:/expect:///",
-                "|ddata:ata:|dadata:ta:|datdata:a:|datadata::",
+                // Not `datadata::`, a path in Rust or C++ (`SomeDataData::new`).
+                "|ddata:ata:|dadata:ta:|datdata:a:",
                 "|ddata://ata://|dadata://ta://|datdata://a://|datadata://://|data:data:////|data:/data:///",
                 "|zzip://ip://|zizip://p://|zipzip://://|zip:zip:////|zip:/zip:///",
                 "|gglob://lob://|glglob://ob://|gloglob://b://|globglob://://|glob:glob:////|glob:/glob:///",
@@ -396,6 +397,7 @@ mod tests {
             "https://web.archive.org/web/2020/https://example.com/",
             "data:text/plain,data: yes",
             "hthttp://",
+            "SomeDataData::new()",
         ] {
             assert!(!fires(931180, b), "flagged {b}");
         }

@@ -87,7 +87,7 @@ const RAW_TEXT: &[&str] = &[
 ];
 
 /// The value opens by closing a raw-text element (`</textarea>`, `"></title>`,
-/// nothing but punctuation before the end tag), and markup follows: a breakout
+/// nothing but ASCII punctuation before the end tag), and markup follows: a breakout
 /// of the element the value is shown in, which scanners probe before any payload.
 /// A fragment that closes what it opened, prose that names an end tag, and a
 /// template partial (`{{ title }}</title><meta …>`) all have words before it.
@@ -95,7 +95,7 @@ fn raw_text_breakout(s: &str) -> bool {
     let b = s.as_bytes();
     let Some(at) = b
         .iter()
-        .position(|c| c.is_ascii_alphanumeric() || *c == b'<')
+        .position(|c| c.is_ascii_alphanumeric() || *c >= 0x80 || *c == b'<')
     else {
         return false;
     };
@@ -385,7 +385,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS,
             Detector(styled_markup, b"<"),
-            "XSS: an inline style that CSS parsers read otherwise than it looks (CSS injection)",
+            "XSS: an inline style with a comment or a script binding (CSS injection)",
         ),
         rule(
             941290,
@@ -449,26 +449,26 @@ mod tests {
     }
 
     #[test]
-    fn inline_css_that_parsers_read_otherwise_fires_at_paranoia_2_but_editor_styles_do_not() {
+    fn inline_css_with_a_comment_or_a_binding_fires_at_paranoia_2_but_editor_styles_do_not() {
         for a in [
-            "<div style=\"[a]color[b]:[c]red\">XXX</div>",
-            "x\"><span style='font-family:foo}color=red;'>KCF",
             "<div style=\"background:url(/f#oo/;color:red/*/foo.jpg);\">X</div>",
-            "<div style=\"font-family:'foo&#10;;color:red;'\">KCF",
+            "<div style=\"font-family:foo{bar;color:red/*x*/\">X</div>",
             "<div style=\"behaviour: url(http://evil.example/x.htc);\">",
             "<div style=\"binding: url('http://evil.example/x.xml')\">",
-            "&lt;p style=&quot;x:y{z}&quot;&gt;",
+            "&lt;p style=&quot;color:red/**/&quot;&gt;",
         ] {
             assert!(fires(941330, a), "missed {a:?}");
         }
-        // What rich-text editors and e-mail templates write.
+        // What rich-text editors, Word, e-mail templates and front-end code write.
         for b in [
             "<p style=\"text-align: center;\">Hello</p>",
             "<span style=\"color: #e03e2d; font-family: 'Open Sans', sans-serif;\">red</span>",
-            "<td style=\"padding:0;\n  border-collapse:collapse\">x</td>",
+            "<span style='mso-hansi-font-family:\"Times New\nRoman\"'>x</span>",
+            "<td style=\"background-color: {{brand_color}};\">x</td>",
+            "<div style={{ padding: 10 }}>x</div>",
+            "<div style=\"grid-template-columns: [full-start] 1fr [full-end]\">x</div>",
             "<div style=\"background: url(https://example.com/bg.png)\">x</div>",
-            "<span style=\"font-family: &quot;\\5FAE\\8F6F\\96C5\\9ED1&quot;\">x</span>",
-            "<p class=\"note\">a {brace} and [bracket] outside any style</p>",
+            "<p class=\"note\">a /* comment */ outside any style</p>",
         ] {
             assert!(!fires(941330, b), "flagged {b:?}");
         }
@@ -498,6 +498,7 @@ mod tests {
             "</div><p>a fragment</p>",
             "</textarea >",
             "</titles><x>",
+            "東京</title><meta name=\"x\">",
         ] {
             assert!(!fires(941340, b), "flagged {b:?}");
         }
