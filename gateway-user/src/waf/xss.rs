@@ -605,24 +605,20 @@ fn scan_value(s: &str) -> XssFindings {
             {
                 f.script_uri = true;
             }
-            // Each looked for through its next occurrence: an unquoted value
-            // runs to the end of a value without spaces, in every tag.
-            if attr == "style"
-                && !f.styled
-                && (comment.within(b, vs, ve)
-                    || behaviour.within(b, vs, ve)
-                    || binding.within(b, vs, ve))
-            {
-                f.styled = true;
-            }
-            // An inline style hiding its code behind comments or escapes.
-            if attr == "style"
-                && !f.script_uri
-                && css_readings > 0
-                && (value.contains("/*") || value.contains('\\'))
-            {
-                css_readings -= 1;
-                f.script_uri = css_code(&css_plain(value));
+            if attr == "style" {
+                // Each looked for through its next occurrence: an unquoted value
+                // runs to the end of a value without spaces, in every tag.
+                let commented = comment.within(b, vs, ve);
+                if !f.styled
+                    && (commented || behaviour.within(b, vs, ve) || binding.within(b, vs, ve))
+                {
+                    f.styled = true;
+                }
+                // An inline style hiding its code behind comments or escapes.
+                if !f.script_uri && css_readings > 0 && (commented || value.contains('\\')) {
+                    css_readings -= 1;
+                    f.script_uri = css_code(&css_plain(value));
+                }
             }
             // A page read in UTF-7 runs `+ADw-script+AD4-` as a tag, and a cookie
             // set by markup fixes the session: a `<meta>` that does either is
