@@ -174,7 +174,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(
-                r##"^\s*\w{1,20}(?:'\s*(?:and|or|xor|&&|\|\|)\s*'|"\s*(?:and|or|xor|&&|\|\|)\s*")\w{1,20}\s*$|^\s*'\w{1,20}'\s*\|\|\s*'\w{1,20}'\s*$"##,
+                r##"^\s*\w{1,20}(?:'\s*(?:and|or|xor|&&|\|\|)\s*'|"\s*(?:and|or|xor|&&|\|\|)\s*")\w{1,20}\s*$|^\s*['‘’]\w{1,20}['‘’]\s*\|\|\s*['‘’]\w{1,20}['‘’]\s*$"##,
             ),
             "The whole value closes a literal, adds a logic word and opens another (A' OR 'B), or is two literals joined by SQL's concatenation ('test'||'ing')",
         ),
@@ -236,7 +236,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // The last form is the probe that asks which names a filter knows
             // (`ABS(`, `if (`, `length||(`): nothing follows the parenthesis.
             Regex(concat!(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|\b(?:ascii|ord|unicode|hex|bin|length)\s*\(\s*(?:substring|substr|mid|left|right)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|database|user|version|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|rand|floor|instr|locate|left|right|lower|upper|md5|sha1|schema|current_user|system_user|session_user|load_file|pg_sleep|db_name)\(|^\s*"##,
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|\b(?:ascii|ord|unicode|hex|bin|length)\s*\(\s*(?:substring|substr|mid|left|right)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|floor|instr|locate|left|right|lower|upper|md5|sha1|load_file|pg_sleep)\((?:\s*[^\s)]|\s*$)|(?:database|user|version|rand|schema|current_user|system_user|session_user|db_name)\()|^\s*"##,
                 sql_callables!(),
                 r##"\b[^\w(]{0,8}\(\s*$"##
             )),
@@ -391,7 +391,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
         ),
         // Injections cut where the caller's query goes on, as a filter or a
         // scanner's probe leaves them: a UNION or a delay call open at the end of
-        // the value (`2 union all`, `if(now()=sysdate(),sleep(`).
+        // the value (`2 union all`, `if(now()=sysdate(),sleep(`). And a UNION whose
+        // SELECT a filter took out, its literal columns still read from a table
+        // (`1 UNION ALL 1,'a',1 FROM users`).
         rule(
             942173,
             Sqli,
@@ -400,9 +402,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\bunion\s+(?:all|distinct)\s*$|(?:^|[^\w.$>:])(?:sleep|pg_sleep|benchmark)\s*\(\s*$"##,
+                r##"\bunion\s+(?:all|distinct)\s*$|(?:^|[^\w.$>:])(?:sleep|pg_sleep|benchmark)\s*\(\s*$|\bunion\s+(?:all\s+|distinct\s+)?(?:(?:-?\d+|null|0x[0-9a-f]+|'[^']*'|"[^"]*")\s*,\s*)+(?:-?\d+|null|0x[0-9a-f]+|'[^']*'|"[^"]*")\s+from\s+[\w`"\[]"##,
             ),
-            "SQL UNION or delay call cut open at the end",
+            "SQL UNION or delay call cut open at the end, or a UNION of literal columns without its SELECT",
         ),
         // In Rust, not as a pattern: a pattern without a word to look for would
         // run on every value holding a quote and a comma (prose: `isn't it, ...`).
@@ -528,6 +530,8 @@ mod tests {
             "1 UNION DISTINCT ",
             "if(now()=sysdate(),sleep(",
             "1 and benchmark( ",
+            "001 UNION ALL 1,1,'a',1,1,1 FROM users;--",
+            "1 union null,null from dual",
         ] {
             assert!(fires(942173, a), "missed {a:?}");
         }
@@ -542,6 +546,8 @@ mod tests {
         }
         for b in [
             "the union all members joined",
+            "a union of 2, 3 and 4 from the list",
+            "union all workers, managers from the plant",
             "time.sleep(",
             "sleep (8 hours)",
         ] {
@@ -704,6 +710,12 @@ mod tests {
         assert!(fires(942410, "||(length(database()))"));
         assert!(!fires(942410, "red and length (in cm)"));
         assert!(!fires(942410, "if not exit(manager)"));
+        // A function that takes arguments, named with empty parentheses, is named
+        // in prose; one that takes none is called.
+        assert!(!fires(942410, "index() and count() methods of Sequence"));
+        assert!(fires(942410, "1 and count(*)>0"));
+        assert!(fires(942410, "1 and ascii( "));
+        assert!(fires(942410, "1 or version()"));
         // A bare opener as the whole value: the name probe.
         for probe in [
             "ABS(",
@@ -1121,6 +1133,8 @@ mod tests {
         // The concatenation probe: the value is the literal, rebuilt by `||`.
         assert!(fires(942523, "'test'||'ing'"));
         assert!(fires(942523, "'adm' || 'in'"));
+        // Typographic quotes, as a best-fit conversion hands them to a database.
+        assert!(fires(942523, "\u{2018}test\u{2019}||\u{2019}ing\u{2019}"));
         assert!(!fires(942523, "'a' || 'b' joins two strings in SQL"));
         assert!(!fires(942523, "name || 'anonymous'"));
     }
