@@ -46,6 +46,24 @@ const DANGEROUS_TAGS: &[&str] = &[
     "vmlframe", "portal", "isindex", "xss", "xml", "handler", "listener",
 ];
 
+/// Tags that load or run nothing without an attribute: a bare `<iframe>` is an
+/// empty frame, a bare `<object>` an empty box. Prose and documentation name them
+/// (`the <object> element`); an injection gives them a source.
+const INERT_BARE: &[&str] = &[
+    "iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal", "vmlframe",
+];
+
+/// Whether the tag whose name ends at `j` closes with no attribute (`<object>`,
+/// `<iframe />`). One left open at the end of the value is not bare: the page
+/// supplies the rest.
+fn bare(b: &[u8], j: usize) -> bool {
+    let mut k = j;
+    while k < b.len() && (b[k] <= b' ' || b[k] == b'/') {
+        k += 1;
+    }
+    b.get(k) == Some(&b'>')
+}
+
 const URL_ATTRIBUTES: &[&str] = &[
     "href",
     "src",
@@ -514,7 +532,7 @@ fn scan_value(s: &str) -> XssFindings {
         }
         let name = &s[start..j];
         let local = name.rsplit(':').next().unwrap_or(name);
-        if DANGEROUS_TAGS.contains(&local) {
+        if DANGEROUS_TAGS.contains(&local) && !(INERT_BARE.contains(&local) && bare(b, j)) {
             f.dangerous_tag = true;
         }
         // `<style>` whose sheet imports or runs code. One inside an earlier one's
@@ -736,6 +754,23 @@ mod tests {
         assert!(scan("<scr<script>ipt>").dangerous_tag);
         assert!(scan("<layer src=\"http://evil/x.html\"></layer>").dangerous_tag);
         assert!(!scan("<layer>css cascade layer</layer>").dangerous_tag);
+        // A frame or an object needs a source; named bare, it is prose.
+        for a in [
+            "<iframe/src=//evil>",
+            "<object data=x.swf>",
+            "<embed",
+            "<base href=//x/>",
+        ] {
+            assert!(scan(a).dangerous_tag, "missed {a}");
+        }
+        for b in [
+            "attribute of the <object>. Use",
+            "an <iframe /> element",
+            "<embed>",
+        ] {
+            assert!(!scan(b).dangerous_tag, "flagged {b}");
+        }
+        assert!(scan("the <script> element").dangerous_tag);
     }
 
     #[test]

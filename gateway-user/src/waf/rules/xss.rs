@@ -206,8 +206,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
+            // Closing brackets alone and then a line break end a statement in
+            // code (`foo("x")` and `self.bar = 1` on the next line of Python);
+            // a breakout needs an operator or the call on the same line.
             Regex(
-                r##"['"`]\s*[-+*/;,)\]}|&^%]+\s*\(?\s*(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*[-+*/;)|&^%]+\s*(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
+                r##"['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*(?:[-+*/;,)|&^%]*[-+*/;|&^%][-+*/;,)|&^%]*\s*|[,)]+[ \t]*)(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
             ),
             "XSS: breaking out of a JS string",
         ),
@@ -585,6 +588,20 @@ mod tests {
             assert!(fires(941200, a), "missed {a}");
         }
         assert!(!fires(941200, "\"quoted\"} (printed) copy"));
+        for a in [
+            "');\nalert(1)//",
+            "\"\n;self.location='//x'",
+            "'), alert(1)",
+        ] {
+            assert!(fires(941200, a), "missed {a:?}");
+        }
+        for b in [
+            "raise TypeError(\"x\")\n            print(result.dump())",
+            "foo(\"a\"))\n        self.literal = x",
+            "data[\"k\"],\n    fetch(url)",
+        ] {
+            assert!(!fires(941200, b), "flagged {b:?}");
+        }
     }
 
     #[test]
