@@ -236,7 +236,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // The last form is the probe that asks which names a filter knows
             // (`ABS(`, `if (`, `length||(`): nothing follows the parenthesis.
             Regex(concat!(
-                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|found_rows|row_count|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|unix_timestamp|utc_timestamp|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|curdate|curtime|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|uuid_short|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|sqlite_version|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\(|\b(?:ascii|ord|unicode|hex|bin|length)\s*\(\s*(?:substring|substr|mid|left|right)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|floor|instr|locate|left|right|lower|upper|md5|sha1|load_file|pg_sleep)\((?:\s*[^\s)]|\s*$)|(?:database|user|version|rand|schema|current_user|system_user|session_user|db_name)\()|^\s*"##,
+                r##"\b(?:find_in_set|make_set|export_set|substring_index|char_length|character_length|octet_length|bit_length|bit_count|strcmp|ifnull|nullif|soundex|uncompress|uncompressed_length|aes_decrypt|aes_encrypt|des_decrypt|des_encrypt|old_password|master_pos_wait|release_lock|get_lock|is_free_lock|is_used_lock|coercibility|collation|convert_tz|str_to_date|sec_to_time|time_to_sec|from_unixtime|timestampdiff|timestampadd|dayofmonth|dayofweek|dayofyear|weekofyear|weight_string|procedure_analyse|coalesce|sys_context|asciistr|rawtohex|rawtonhex|hextoraw|bin_to_num|xmltype|var_samp|var_pop|stddev_samp|stddev_pop|lcase|ucase|date_add|date_sub|date_format|datediff|dayname|monthname|from_days|to_days|to_seconds|makedate|maketime|period_add|period_diff|addtime|adddate|subdate|subtime|inet6?_aton|inet6?_ntoa|is_ipv[46]|crc32|lpad|rpad|nvl2?|to_char|to_number|json_extract|json_keys|elt|concat_ws|nchr|unistr|regexp_(?:substr|like|replace|instr)|last_day|from_base64|to_base64|zeroblob|randomblob|current_setting|string_agg|listagg|xmlagg|xmlelement)\s*\((?:\s*[^\s)]|\s*$)|\b(?:found_rows|row_count|curdate|curtime|utc_timestamp|unix_timestamp|uuid_short|sqlite_version)\s*\(|\b(?:ascii|ord|unicode|hex|bin|length)\s*\(\s*(?:substring|substr|mid|left|right)\s*\(|(?:\b(?:and|or|xor)|&&|\|\|)\s*\(?\s*(?:(?:ascii|substring|substr|mid|length|char|chr|ord|if|ifnull|iif|sleep|benchmark|concat|count|exists|extractvalue|updatexml|hex|unhex|cast|convert|elt|make_set|floor|instr|locate|left|right|lower|upper|md5|sha1|load_file|pg_sleep)\((?:\s*[^\s)]|\s*$)|(?:database|user|version|rand|schema|current_user|system_user|session_user|db_name)\()|^\s*"##,
                 sql_callables!(),
                 r##"\b[^\w(]{0,8}\(\s*$"##
             )),
@@ -475,7 +475,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             NO_COMMENTS,
             Regex(
-                r##"\brlike\b|\bregexp\s+binary\b|\bnot\s+between\s+\d+\s+and\b|\bexists\s*\(\s*select\b|\bhaving\s+(?:'[^'=]{1,10}'|\d{1,10})\s*[=<>]|\bset\s+@@?\w+\s*:?=|\blike\s*\(?\s*(?:n?char|chr)\s*\(|\bload\s+data\s+(?:local\s+)?infile\b|[\d)'"`]\s+as\s+["'`]?\w+["'`]?\s+from\s+[\w`"]|["'`]\s+(?:not\s+)?regexp\b|\bsounds\s+like\s*["'`]|\)\s*when\s+\d+\s+then\b|\border\s+by\s+if(?:null)?\s*\(|\bexists\s+select\b|\bcase\s+[\w.()'"@]+\s+when\s+[\w.()'"@]+\s+then\b|\b(?:insert|select|update|delete|create|truncate|rename|desc|alter|load)\s*\(\s*space\s*\("##,
+                r##"\brlike\b|\bregexp\s+binary\b|\bnot\s+between\s+\d+\s+and\b|\bexists\s*\(\s*select\b|\bhaving\s+(?:'[^'=]{1,10}'|\d{1,10})\s*[=<>]|\bset\s+@@?\w+\s*:?=|\blike\s*\(?\s*(?:n?char|chr)\s*\(|\bload\s+data\s+(?:local\s+)?infile\b|(?:\b\d+|[)'"`])\s+as\s+["'`]?\w+["'`]?\s+from\s+[\w`"]|["'`]\s+(?:not\s+)?regexp\b|\bsounds\s+like\s*["'`]|\)\s*when\s+\d+\s+then\b|\border\s+by\s+if(?:null)?\s*\(|\bexists\s+select\b|\bcase\s+[\w.()'"@]+\s+when\s+[\w.()'"@]+\s+then\b|\b(?:insert|select|update|delete|create|truncate|rename|desc|alter|load)\s*\(\s*space\s*\("##,
             ),
             "SQL operator or clause only SQL writes (RLIKE, EXISTS (SELECT, HAVING 1=, SET @v=)",
         ),
@@ -716,6 +716,12 @@ mod tests {
         assert!(fires(942410, "1 and count(*)>0"));
         assert!(fires(942410, "1 and ascii( "));
         assert!(fires(942410, "1 or version()"));
+        assert!(!fires(
+            942410,
+            "ignore a false alarm when using GCC builtin strcmp()."
+        ));
+        assert!(fires(942410, "strcmp(a,b)"));
+        assert!(fires(942410, "x' or found_rows()"));
         // A bare opener as the whole value: the name probe.
         for probe in [
             "ABS(",
@@ -1000,6 +1006,12 @@ mod tests {
         assert!(!fires(942120, "it looks like chrome"));
         assert!(!fires(942120, "not between us"));
         assert!(!fires(942120, "as seen from above"));
+        // A version glued to a name is not a number selected as a column.
+        assert!(!fires(
+            942120,
+            "the depends in libcrypt1 as upgrades from buster"
+        ));
+        assert!(fires(942120, "union select 1,2 as pw from users"));
         assert!(fires(942120, "' regexp ("));
         assert!(fires(942120, "x sounds like 'a'"));
         assert!(fires(942120, ") when 1 then 2"));
