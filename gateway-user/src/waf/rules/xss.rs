@@ -208,9 +208,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             XSS,
             // Closing brackets alone and then a line break end a statement in
             // code (`foo("x")` and `self.bar = 1` on the next line of Python);
-            // a breakout needs an operator or the call on the same line.
+            // a breakout needs an operator or the call on the same line. A value
+            // that opens with a statement break, after a number or a comment's
+            // end, breaks out of a script's number or comment
+            // (`1;window.top.x.log()//`, `*/;window.location=…/*`).
             Regex(
-                r##"['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*(?:[-+*/;,)|&^%]*[-+*/;|&^%][-+*/;,)|&^%]*\s*|[,)]+[ \t]*)(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
+                r##"['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*(?:[-+*/;,)|&^%]*[-+*/;|&^%][-+*/;,)|&^%]*\s*|[,)]+[ \t]*)(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:window|top|self|parent|document|location)\s*\.\s*[\w$.]+\s*(?:\(|=[^=])"##,
             ),
             "XSS: breaking out of a JS string",
         ),
@@ -594,6 +597,21 @@ mod tests {
             "'), alert(1)",
         ] {
             assert!(fires(941200, a), "missed {a:?}");
+        }
+        for a in [
+            "1;window.top._x.log_sink();//",
+            ";window.location='//evil'",
+            "*/;top.x.y()/*",
+            " -1.5 ; document.body.append(x)",
+        ] {
+            assert!(fires(941200, a), "missed {a:?}");
+        }
+        for b in [
+            "a;window.open(1)",
+            "1; window.x == y",
+            "see ;window.foo in the docs",
+        ] {
+            assert!(!fires(941200, b), "flagged {b:?}");
         }
         for b in [
             "raise TypeError(\"x\")\n            print(result.dump())",
