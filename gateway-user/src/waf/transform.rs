@@ -801,7 +801,10 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     if let Some(out) = unquote_ascii(input) {
         return Cow::Owned(out);
     }
-    let mut s: Cow<'_, str> = Cow::Borrowed(input);
+    let mut s: Cow<'_, str> = match table_cut(input) {
+        Some(end) => Cow::Borrowed(&input[..end]),
+        None => Cow::Borrowed(input),
+    };
     // Both forms start with `$`, which most values lack.
     if s.contains('$') && (s.contains("$IFS") || s.contains("${IFS}")) {
         s = Cow::Owned(
@@ -873,6 +876,43 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
         s = Cow::Owned(without_ascii(&s, quoting));
     }
     then(then(s, lowercase), compress_whitespace)
+}
+
+/// Where a shell stops running a value that holds a Markdown table: at the
+/// table's delimiter row (`|---|:--:|`). A line that opens with a pipe is a syntax
+/// error to sh and bash, which run nothing from it on, and PowerShell runs
+/// nothing of a script it cannot parse; the lines before it that a trailing `|`,
+/// `&&` or `\` joins to it (the header row, `| Id | Date |`) do not run either.
+/// `None` for a value without such a row after its first line.
+fn table_cut(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr(b'|', b)?;
+    let mut start = memchr::memchr(b'\n', b)? + 1;
+    loop {
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |p| start + p);
+        let line = s[start..end].trim_matches([' ', '\t', '\r']);
+        if line.starts_with('|')
+            && line.contains('-')
+            && line
+                .bytes()
+                .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'))
+        {
+            let mut cut = start;
+            loop {
+                let head = s[..cut].trim_end_matches(['\n', '\r', ' ', '\t']);
+                if cut == 0
+                    || !(head.ends_with('|') || head.ends_with("&&") || head.ends_with('\\'))
+                {
+                    return Some(cut);
+                }
+                cut = head.rfind('\n').map_or(0, |p| p + 1);
+            }
+        }
+        if end == b.len() {
+            return None;
+        }
+        start = end + 1;
+    }
 }
 
 /// `cmd_line` of ASCII text without `$` or line breaks: the quoting marks dropped,
@@ -1035,6 +1075,22 @@ mod tests {
         );
         assert_eq!(base64_decode("hello world"), "hello world");
         assert_eq!(base64_decode("AAECAwQFBgcICQoL"), "AAECAwQFBgcICQoL");
+    }
+
+    #[test]
+    fn a_markdown_table_ends_what_a_shell_would_run() {
+        // The header row joins the delimiter row, a syntax error: nothing runs.
+        let table = "| Version | Date |\n|---|:---:|\n| 1.0 | 2026-01-02 |";
+        assert_eq!(table_cut(table), Some(0));
+        assert_eq!(cmd_line(table), "");
+        // A command on a line of its own before the table still runs.
+        let before = "x;id\n\n| Id | Who |\n| --- | --- |\n| 1 | me |";
+        assert_eq!(cmd_line(before), "x;id;;");
+        // A line that only opens with a pipe, or a table without its delimiter
+        // row, is read whole.
+        assert_eq!(table_cut("a\n| id"), None);
+        assert_eq!(table_cut("| Id | Date |\n| 1 | 2 |"), None);
+        assert_eq!(table_cut("|---|---|\n;id"), None);
     }
 
     #[test]
