@@ -801,8 +801,8 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     if let Some(out) = unquote_ascii(input) {
         return Cow::Owned(out);
     }
-    let mut s: Cow<'_, str> = match table_cut(input) {
-        Some(end) => Cow::Borrowed(&input[..end]),
+    let mut s: Cow<'_, str> = match without_tables(input) {
+        Some(rest) => Cow::Owned(rest),
         None => Cow::Borrowed(input),
     };
     // Both forms start with `$`, which most values lack.
@@ -878,41 +878,78 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     then(then(s, lowercase), compress_whitespace)
 }
 
-/// Where a shell stops running a value that holds a Markdown table: at the
-/// table's delimiter row (`|---|:--:|`). A line that opens with a pipe is a syntax
-/// error to sh and bash, which run nothing from it on, and PowerShell runs
-/// nothing of a script it cannot parse; the lines before it that a trailing `|`,
-/// `&&` or `\` joins to it (the header row, `| Id | Date |`) do not run either.
-/// `None` for a value without such a row after its first line.
-fn table_cut(s: &str) -> Option<usize> {
+/// The value with the lines of its Markdown tables left empty, where no shell runs
+/// any of them; `None` when it has none. A table is a header line ending with
+/// `|`, a delimiter row (`|---|:--:|`, not the value's first line) and the rows
+/// after it that open with `|`. To sh and bash a line that opens with a pipe is
+/// a syntax error, and the header's trailing pipe joins the header to it, so they
+/// parse none of it (`| Id | Date |` pipes into nothing); PowerShell cannot parse
+/// the empty pipe element between a line's closing `|` and the next one's
+/// opening `|`. A line a shell could still run part of stays: one with a quote,
+/// a backtick or `$` (the value may sit inside the caller's quotes, which such a
+/// line could close, or expand), a `#`, `\\`, `<` or carriage return, and every
+/// line of a table whose header a trailing `\\` joins to the line before. The
+/// lines around a table are read as they are.
+fn without_tables(s: &str) -> Option<String> {
     let b = s.as_bytes();
     memchr::memchr(b'|', b)?;
-    let mut start = memchr::memchr(b'\n', b)? + 1;
-    loop {
-        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |p| start + p);
-        let line = s[start..end].trim_matches([' ', '\t', '\r']);
-        if line.starts_with('|')
-            && line.contains('-')
-            && line
-                .bytes()
-                .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'))
-        {
-            let mut cut = start;
-            loop {
-                let head = s[..cut].trim_end_matches(['\n', '\r', ' ', '\t']);
-                if cut == 0
-                    || !(head.ends_with('|') || head.ends_with("&&") || head.ends_with('\\'))
-                {
-                    return Some(cut);
-                }
-                cut = head.rfind('\n').map_or(0, |p| p + 1);
-            }
-        }
-        if end == b.len() {
-            return None;
-        }
-        start = end + 1;
+    memchr::memchr(b'\n', b)?;
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for p in memchr::memchr_iter(b'\n', b) {
+        spans.push(start..p);
+        start = p + 1;
     }
+    spans.push(start..b.len());
+    let line = |i: usize| &s[spans[i].clone()];
+    let plain = |l: &str| {
+        !l.bytes()
+            .any(|c| matches!(c, b'\'' | b'"' | b'`' | b'$' | b'#' | b'\\' | b'<' | b'\r'))
+    };
+    let ends_pipe = |l: &str| l.trim_end_matches([' ', '\t']).ends_with('|');
+    let delimiter = |l: &str| {
+        l.starts_with('|')
+            && l.contains('-')
+            && l.bytes()
+                .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'))
+            && ends_pipe(l)
+    };
+    let mut blank = vec![false; spans.len()];
+    let mut any = false;
+    let mut i = 1;
+    while i < spans.len() {
+        let header = line(i - 1);
+        if delimiter(line(i))
+            && !blank[i - 1]
+            && ends_pipe(header)
+            && plain(header)
+            && (i < 2 || !line(i - 2).ends_with('\\'))
+        {
+            blank[i - 1] = true;
+            blank[i] = true;
+            any = true;
+            i += 1;
+            while i < spans.len() && line(i).starts_with('|') && plain(line(i)) {
+                blank[i] = true;
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    for (k, span) in spans.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        if !blank[k] {
+            out.push_str(&s[span.clone()]);
+        }
+    }
+    Some(out)
 }
 
 /// `cmd_line` of ASCII text without `$` or line breaks: the quoting marks dropped,
@@ -1078,19 +1115,40 @@ mod tests {
     }
 
     #[test]
-    fn a_markdown_table_ends_what_a_shell_would_run() {
+    fn a_markdown_table_is_not_read_as_a_shell_line_but_what_stands_around_it_is() {
         // The header row joins the delimiter row, a syntax error: nothing runs.
         let table = "| Version | Date |\n|---|:---:|\n| 1.0 | 2026-01-02 |";
-        assert_eq!(table_cut(table), Some(0));
-        assert_eq!(cmd_line(table), "");
-        // A command on a line of its own before the table still runs.
-        let before = "x;id\n\n| Id | Who |\n| --- | --- |\n| 1 | me |";
-        assert_eq!(cmd_line(before), "x;id;;");
-        // A line that only opens with a pipe, or a table without its delimiter
-        // row, is read whole.
-        assert_eq!(table_cut("a\n| id"), None);
-        assert_eq!(table_cut("| Id | Date |\n| 1 | 2 |"), None);
-        assert_eq!(table_cut("|---|---|\n;id"), None);
+        assert_eq!(without_tables(table).as_deref(), Some("\n\n"));
+        assert_eq!(cmd_line(table), ";;");
+        // Lines before and after a table are read as they are.
+        let around = "x;id\n| Id | Who |\n| --- | --- |\n| 1 | me |\nuptime";
+        assert_eq!(cmd_line(around), "x;id;;;;uptime");
+        // No table: a line that only opens with a pipe, rows without a delimiter
+        // row, a delimiter row first, or a header that does not end with a pipe.
+        for v in [
+            "a\n| id",
+            "| Id | Date |\n| 1 | 2 |",
+            "|---|---|\n;id",
+            "x \\\n|-|\nid",
+        ] {
+            assert_eq!(without_tables(v), None, "{v:?}");
+        }
+        // Lines a shell could run part of stay: quotes, backticks, `$`, comments,
+        // carriage returns, a continuation into the header.
+        for v in [
+            "x |\n|-|\n| ';id;' |",
+            "x |\n|-|\n| $(id) |",
+            ";curl x|sh #|\n|-|",
+            ";touch x |\r\n|-|",
+            "a \\\n| id |\n|-|",
+            "cat <<a |\n|-|\na\nid",
+        ] {
+            let kept = without_tables(v).unwrap_or_else(|| v.to_string());
+            assert!(
+                kept.contains("id") || kept.contains("curl") || kept.contains("touch"),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]
