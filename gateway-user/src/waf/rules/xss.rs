@@ -206,15 +206,23 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             XSS,
-            // Closing brackets alone and then a line break end a statement in
-            // code (`foo("x")` and `self.bar = 1` on the next line of Python);
-            // a breakout needs an operator or the call on the same line. A value
+            // After closing brackets alone, a line break ends a statement (JS
+            // inserts the semicolon), so a sink on the next line runs; but
+            // `print(` and `self.` there are Python's (`foo("x")` and `self.bar = 1`
+            // on the next line), and need an operator or the same line. A value
             // that opens with a statement break, after a number or a comment's
-            // end, breaks out of a script's number or comment
-            // (`1;window.top.x.log()//`, `*/;window.location=…/*`).
-            Regex(
-                r##"['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?(?:alert|prompt|confirm|eval|print)\s*\)?\s*(?:\(|`)|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:document|window|top|self|parent|location|this)\s*(?:\.|\[)|['"`]\s*(?:[-+*/;,)|&^%]*[-+*/;|&^%][-+*/;,)|&^%]*\s*|[,)]+[ \t]*)(?:fetch|atob|settimeout|setinterval|import)\s*\(|['"`]\s*;\s*(?:new\s+function|function\s*\()|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:window|top|self|parent|document|location)\s*\.\s*[\w$.]+\s*(?:\(|=[^=])"##,
-            ),
+            // end, breaks out of a script's number or comment: a call with no
+            // arguments that ends the value (`1;window.top.x.log()//`) or a
+            // navigation (`*/;location='//evil'`).
+            Regex(concat!(
+                r##"['"`]\s*[-+*/;,)\]}|&^%]+\s*\(?\s*(?:alert|prompt|confirm|eval)\s*\)?\s*(?:\(|`)"##,
+                r##"|['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?print\s*\)?\s*(?:\(|`)"##,
+                r##"|['"`]\s*[-+*/;)|&^%]+\s*(?:document|window|top|parent|location)\s*(?:\.|\[)"##,
+                r##"|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:self|this)\s*(?:\.|\[)"##,
+                r##"|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\("##,
+                r##"|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
+                r##"|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:(?:window|top|self|parent|document)\s*\.\s*[\w$.]+\s*\(\s*\)\s*;?\s*(?://.*|/\*.*)?$|(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:\s*\.\s*href)?\s*=[^=])"##,
+            )),
             "XSS: breaking out of a JS string",
         ),
         rule(
@@ -595,6 +603,9 @@ mod tests {
             "');\nalert(1)//",
             "\"\n;self.location='//x'",
             "'), alert(1)",
+            // JS ends the statement at the line break: the next line runs.
+            "')\ntop.location=atob('Ly9ldmlsLmNvbQ');f('",
+            "\")\nsetTimeout(atob(\"YWxlcnQoMSk=\"));f(\"",
         ] {
             assert!(fires(941200, a), "missed {a:?}");
         }
@@ -602,7 +613,8 @@ mod tests {
             "1;window.top._x.log_sink();//",
             ";window.location='//evil'",
             "*/;top.x.y()/*",
-            " -1.5 ; document.body.append(x)",
+            " -1.5 ; document.body.remove()",
+            "1;location.href='//evil'",
         ] {
             assert!(fires(941200, a), "missed {a:?}");
         }
@@ -610,13 +622,16 @@ mod tests {
             "a;window.open(1)",
             "1; window.x == y",
             "see ;window.foo in the docs",
+            // Snippets of scripts that open with a semicolon.
+            ";window.dataLayer = window.dataLayer || [];",
+            ";document.addEventListener('DOMContentLoaded', init);",
+            "2;location.city=Paris",
         ] {
             assert!(!fires(941200, b), "flagged {b:?}");
         }
         for b in [
             "raise TypeError(\"x\")\n            print(result.dump())",
             "foo(\"a\"))\n        self.literal = x",
-            "data[\"k\"],\n    fetch(url)",
         ] {
             assert!(!fires(941200, b), "flagged {b:?}");
         }
