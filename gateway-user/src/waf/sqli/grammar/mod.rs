@@ -735,6 +735,17 @@ impl<'s, 'a> Parser<'s, 'a> {
                                 || self.is_word(j + 2, "from")))
                 }
                 Some(Kind::Bare) => {
+                    // The column may be named again (`select password as p from
+                    // users`), then a table, or the list goes on or ends.
+                    if self.is_word(j + 2, "as")
+                        && matches!(self.kind(j + 3), Some(Kind::Bare | Kind::Str))
+                    {
+                        return matches!(
+                            self.kind(j + 4),
+                            None | Some(Kind::Comma | Kind::Comment | Kind::Semi | Kind::RParen)
+                        ) || (self.is_word(j + 4, "from")
+                            && self.kind(j + 5) == Some(Kind::Bare));
+                    }
                     matches!(
                         self.kind(j + 2),
                         None | Some(
@@ -1988,6 +1999,18 @@ mod tests {
                 "3.34.0 - 2019-09-09\n-------------------",
                 "2024 - 2025\n----",
             ],
+        );
+    }
+
+    #[test]
+    fn a_union_select_whose_column_is_named_again_is_a_union() {
+        detected(
+            &[
+                "1' union select password as a from users--",
+                "1 union select md5 as a from users",
+                "0 union select hash_v2 as \"h\" from admins",
+            ],
+            &["Union Select Committee as chair from 2026"],
         );
     }
 
