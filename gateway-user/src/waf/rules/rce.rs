@@ -322,6 +322,28 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ),
             "Windows command",
         ),
+        // cmd.exe's loop and condition (CRS's 932140). A loop names its variable
+        // with `%` (`for /f %a in (x) do calc`), which no prose or other language
+        // writes; a condition tests what only batch tests (`if exist`, `if not
+        // defined`, `if errorlevel`), compares with batch's words (`equ`, `gtr`),
+        // or compares with `==` and then runs a command, where C and Python open a
+        // block (`if (a == b) {`, `if x == 1:`). The shell reading has dropped the
+        // quotes (`if "%x%"=="a" echo` reads `if %x%==a echo`).
+        rule(
+            932141,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            CMD,
+            Regex(concat!(
+                r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]\s+in\s*\([^)\n]*\)\s*do\b"##,
+                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S+\s+(?:\(|@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)\b)"##,
+                r##"|\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S"##,
+                r##"|\S+\s*==\s*\S+\s+(?:\(|@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause)\b))"##,
+            )),
+            "Windows batch FOR loop or IF condition",
+        ),
         rule(
             932120,
             Rce,
@@ -896,6 +918,33 @@ mod tests {
         assert!(!fires(932111, "sleep 8 hours"));
         assert!(!fires(932111, "sleep apnea treatment"));
         assert!(!fires(932111, "sleep"));
+    }
+
+    #[test]
+    fn windows_batch_loops_and_conditions_fire_but_code_and_prose_do_not() {
+        for a in [
+            "& FOR /F \"tokens=1-3\" %A IN (\"jejeje brbr\") DO @echo pwnd",
+            "for %%G in (Sun Mon) do echo %%G",
+            "For /R C:\\temp\\ %G IN (*.bak) do del %G",
+            "IF EXIST \"temp.txt\" ECHO found",
+            "IF NOT DEFINED _example ECHO Value Missing",
+            "if %n1% gtr %n2% echo greater",
+            "IF /I \"%var%\"==\"hello\" ( ECHO found )",
+            "if (AA) == (AA) echo same",
+        ] {
+            assert!(fires(932141, a), "missed {a:?}");
+        }
+        for b in [
+            "for each item in (list) do something",
+            "if (a == b) { return 1; }",
+            "if x == 1:\n    print(x)",
+            "if a == b then c",
+            "if defined by the user, the value wins",
+            "Let us know if exist-checks fail",
+            "30% off for 2 in (a) box",
+        ] {
+            assert!(!fires(932141, b), "flagged {b:?}");
+        }
     }
 
     #[test]
