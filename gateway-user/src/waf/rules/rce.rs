@@ -500,19 +500,20 @@ fn any_word_hides_command(cmd: &regex::Regex, s: &str) -> bool {
 /// What may start obfuscation in a word: shell quoting marks and a glob class.
 const TRIGGERS: &[u8] = b"'\"\\^[";
 
-/// The rule's prefilter: a value with none of these is never read. `$` for
-/// [`empty_expansions`].
-const PREFILTER: &[u8] = b"'\"\\^[$";
+/// The rule's prefilter: a value with none of these is never read. `$` and the
+/// backtick for [`empty_expansions`].
+const PREFILTER: &[u8] = b"'\"\\^[$`";
 
 /// `c$@at`, `c$*at`, `c$1at`, `c${x}at`: inside a shell word, `$@` and `$*`
 /// (no positional parameters), `$1`..`$9` and an unset variable expand to
-/// nothing, so they hide a command the way `''` does, and are read as `''`.
-/// (`$$`, `$?`, `$!`, `$-` and `$_` expand to text, and stay.)
+/// nothing, and so do an empty command substitution (`` pi``ng ``, `w$()hoami`):
+/// they hide a command the way `''` does, and are read as `''`. (`$$`, `$?`, `$!`,
+/// `$-` and `$_` expand to text, and stay.)
 fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     static EMPTY: std::sync::LazyLock<Option<regex::Regex>> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\})").ok());
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\}|\(\))|``").ok());
     match EMPTY.as_ref() {
-        Some(re) if s.contains('$') => re.replace_all(s, "''"),
+        Some(re) if s.contains('$') || s.contains("``") => re.replace_all(s, "''"),
         _ => std::borrow::Cow::Borrowed(s),
     }
 }
@@ -660,7 +661,7 @@ impl Cleaned {
 
 #[cfg(test)]
 mod tests {
-    use super::{COMMAND, any_word_hides_command, obfuscated_command};
+    use super::{COMMAND, any_word_hides_command, empty_expansions, obfuscated_command};
     use crate::waf::rules::fires;
 
     #[test]
@@ -721,6 +722,9 @@ mod tests {
             ";/bin/c[a]t /etc/pa[s]swd",
             "[w]h[o]ami",
             "caf\u{e9} l\\s",
+            // An empty command substitution inside the word.
+            "pi``ng 127.0.0.1",
+            ";w$()hoami",
         ] {
             assert!(obfuscated_command(a), "missed {a}");
         }
@@ -737,6 +741,9 @@ mod tests {
             "'cat'",
             "caf\u{e9} d'Orsay",
             "",
+            // Markdown's double-backtick code spans.
+            "run ``ls -la`` first",
+            "```bash\nls\n```",
         ] {
             assert!(!obfuscated_command(b), "flagged {b}");
         }
@@ -781,7 +788,7 @@ mod tests {
                     ] {
                         assert_eq!(
                             obfuscated_command(&s),
-                            any_word_hides_command(cmd, &s),
+                            any_word_hides_command(cmd, &empty_expansions(&s)),
                             "{s:?}"
                         );
                     }
