@@ -84,6 +84,7 @@ pub struct Token<'a> {
 
 impl<'a> Token<'a> {
     /// Case-insensitive comparison of the token text.
+    #[inline]
     pub fn is(&self, word: &str) -> bool {
         self.text.eq_ignore_ascii_case(word)
     }
