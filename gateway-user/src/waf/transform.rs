@@ -813,10 +813,8 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
                 .replace("$IFS", " "),
         );
     }
-    if s.as_bytes().iter().any(|&c| c == b'\n' || c == b'\r') && !s.contains("```") {
-        // Line breaks separate commands; keep them visible as `;` after compression.
-        // Markdown with fenced code is documentation: there they stay whitespace.
-        s = Cow::Owned(s.replace(['\n', '\r'], ";"));
+    if s.as_bytes().iter().any(|&c| c == b'\n' || c == b'\r') {
+        s = Cow::Owned(breaks_as_separators(&s));
     }
     if s.contains('$') {
         // `cat$u /etc$u/passwd`, `ca$@t`: an empty expansion glued to a word.
@@ -878,6 +876,40 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
     then(then(s, lowercase), compress_whitespace)
 }
 
+/// Line breaks as the command separators they are, kept visible as `;` after
+/// compression; inside a Markdown code block, from a ```` ``` ```` line to the
+/// next one or, left open, to the end of the value, documentation: there they
+/// stay whitespace. The lines before a fence are not in it: a value that only
+/// ends in one is read as a shell reads it.
+fn breaks_as_separators(s: &str) -> String {
+    if !s.contains("```") {
+        return s.replace(['\n', '\r'], ";");
+    }
+    let lines: Vec<&str> = s.split('\n').collect();
+    let fences: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with("```"))
+        .collect();
+    let mut fenced = vec![false; lines.len()];
+    for pair in fences.chunks(2) {
+        let end = pair.get(1).copied().unwrap_or(lines.len());
+        for f in &mut fenced[pair[0]..end] {
+            *f = true;
+        }
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in lines.iter().enumerate() {
+        if fenced[i] {
+            out.push_str(line);
+        } else {
+            out.push_str(&line.replace('\r', ";"));
+        }
+        if i + 1 < lines.len() {
+            out.push(if fenced[i] { '\n' } else { ';' });
+        }
+    }
+    out
+}
+
 /// The value with the lines of its Markdown tables left empty, where no shell runs
 /// any of them; `None` when it has none. A table is a header line ending with
 /// `|`, a delimiter row (`|---|:--:|`, not the value's first line) and the rows
@@ -887,9 +919,11 @@ pub fn cmd_line(input: &str) -> Cow<'_, str> {
 /// the empty pipe element between a line's closing `|` and the next one's
 /// opening `|`. A line a shell could still run part of stays: one with a quote,
 /// a backtick or `$` (the value may sit inside the caller's quotes, which such a
-/// line could close, or expand), a `#`, `\\`, `<` or carriage return, and every
-/// line of a table whose header a trailing `\\` joins to the line before. The
-/// lines around a table are read as they are.
+/// line could close, or expand), a bracket (which could close a `${`, `((`,
+/// `[[` or `case` opened above, where a `|` is text), a `#`, a backslash, `<` or
+/// a carriage return; and so does every line of a table whose header a trailing
+/// backslash joins to the line before. The lines around a table are read as
+/// they are.
 fn without_tables(s: &str) -> Option<String> {
     let b = s.as_bytes();
     memchr::memchr(b'|', b)?;
@@ -902,10 +936,7 @@ fn without_tables(s: &str) -> Option<String> {
     }
     spans.push(start..b.len());
     let line = |i: usize| &s[spans[i].clone()];
-    let plain = |l: &str| {
-        !l.bytes()
-            .any(|c| matches!(c, b'\'' | b'"' | b'`' | b'$' | b'#' | b'\\' | b'<' | b'\r'))
-    };
+    let plain = |l: &str| !l.bytes().any(|c| b"'\"`$#\\<\r(){}[]".contains(&c));
     let ends_pipe = |l: &str| l.trim_end_matches([' ', '\t']).ends_with('|');
     let delimiter = |l: &str| {
         l.starts_with('|')
@@ -1115,6 +1146,25 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_separate_commands_outside_a_closed_code_fence() {
+        assert_eq!(breaks_as_separators("a\nid\r\nb"), "a;id;;b");
+        // Inside a closed fence the breaks stay; around it they separate.
+        assert_eq!(
+            breaks_as_separators("run:\n```\nls -la\n```\nid"),
+            "run:;```\nls -la\n```;id"
+        );
+        // A fence left open fences what follows it, not what stands before it.
+        assert_eq!(
+            breaks_as_separators("see\n```sh\nls\nid"),
+            "see;```sh\nls\nid"
+        );
+        assert_eq!(
+            breaks_as_separators("127.0.0.1\nid\n```"),
+            "127.0.0.1;id;```"
+        );
+    }
+
+    #[test]
     fn a_markdown_table_is_not_read_as_a_shell_line_but_what_stands_around_it_is() {
         // The header row joins the delimiter row, a syntax error: nothing runs.
         let table = "| Version | Date |\n|---|:---:|\n| 1.0 | 2026-01-02 |";
@@ -1142,6 +1192,8 @@ mod tests {
             ";touch x |\r\n|-|",
             "a \\\n| id |\n|-|",
             "cat <<a |\n|-|\na\nid",
+            ": ${x-\n|a|\n|-|\n|};id",
+            "(( 1 |\n|-|\n| 1 ));id",
         ] {
             let kept = without_tables(v).unwrap_or_else(|| v.to_string());
             assert!(
