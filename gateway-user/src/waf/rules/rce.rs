@@ -324,11 +324,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
         ),
         // cmd.exe's loop and condition (CRS's 932140). A loop names its variable
         // with `%` (`for /f %a in (x) do calc`), which no prose or other language
-        // writes; a condition tests what only batch tests (`if exist`, `if not
-        // defined`, `if errorlevel`), compares with batch's words (`equ`, `gtr`),
-        // or compares with `==` and then runs a command, where C and Python open a
-        // block (`if (a == b) {`, `if x == 1:`). The shell reading has dropped the
-        // quotes (`if "%x%"=="a" echo` reads `if %x%==a echo`).
+        // writes. A condition tests what only batch tests (`if exist x`, `if not
+        // defined x`, `if errorlevel 1`), compares batch operands (`%a%`, a
+        // number) with batch's words (`equ`, `gtr`; LaTeX's `\geq` loses its
+        // backslash in the shell reading), or compares with `==`; then it runs a
+        // batch command. C, JS and Python compare inside parentheses or end the
+        // operand with `:`, and call or assign after it (`if (x == 1) exit(1);`,
+        // `if x == 1: start()`). The shell reading has dropped the quotes
+        // (`if "%x%"=="a" echo` reads `if %x%==a echo`).
         rule(
             932141,
             Rce,
@@ -338,9 +341,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             CMD,
             Regex(concat!(
                 r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]\s+in\s*\([^)\n]*\)\s*do\b"##,
-                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S+\s+(?:\(|@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)\b)"##,
-                r##"|\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S"##,
-                r##"|\S+\s*==\s*\S+\s+(?:\(|@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause)\b))"##,
+                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
+                r##"|(?:%[^%\s]+%|![^!\s]+!|-?\d+|\[[^\]\s]*\])\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+"##,
+                r##"|(?:\([^)\s]*\)|[^\s()]+)\s*==\s*(?:\([^)\s]*\)|[^\s()]*[^\s():]))\s+"##,
+                // Then a command, with an argument or none; `exit(1)` and `type =`
+                // are C, JS and Python.
+                r##"(?:@\S|\(\s*(?:@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)\b)|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)(?:\s+[^\s(=;]|\s*$))"##,
             )),
             "Windows batch FOR loop or IF condition",
         ),
@@ -506,16 +512,29 @@ const PREFILTER: &[u8] = b"'\"\\^[$`";
 
 /// `c$@at`, `c$*at`, `c$1at`, `c${x}at`: inside a shell word, `$@` and `$*`
 /// (no positional parameters), `$1`..`$9` and an unset variable expand to
-/// nothing, and so do an empty command substitution (`` pi``ng ``, `w$()hoami`):
-/// they hide a command the way `''` does, and are read as `''`. (`$$`, `$?`, `$!`,
-/// `$-` and `$_` expand to text, and stay.)
+/// nothing, and so does an empty command substitution (`w$()hoami`, and
+/// `` pi``ng `` between two letters: reST and Markdown write ``` ``GET``/``HEAD`` ```
+/// around words): they hide a command the way `''` does, and are read as `''`.
+/// (`$$`, `$?`, `$!`, `$-` and `$_` expand to text, and stay.)
 fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     static EMPTY: std::sync::LazyLock<Option<regex::Regex>> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\}|\(\))|``").ok());
-    match EMPTY.as_ref() {
-        Some(re) if s.contains('$') || s.contains("``") => re.replace_all(s, "''"),
-        _ => std::borrow::Cow::Borrowed(s),
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\}|\(\))").ok());
+    static GLUED: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(\w)``(\w)").ok());
+    let mut out = std::borrow::Cow::Borrowed(s);
+    if s.contains('$')
+        && let Some(re) = EMPTY.as_ref()
+        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "''")
+    {
+        out = std::borrow::Cow::Owned(o);
     }
+    if s.contains("``")
+        && let Some(re) = GLUED.as_ref()
+        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}''${2}")
+    {
+        out = std::borrow::Cow::Owned(o);
+    }
+    out
 }
 
 fn is_trigger(c: u8) -> bool {
@@ -741,8 +760,11 @@ mod tests {
             "'cat'",
             "caf\u{e9} d'Orsay",
             "",
-            // Markdown's double-backtick code spans.
+            // Markdown's and reST's double-backtick code spans.
             "run ``ls -la`` first",
+            "Supports ``GET``/``HEAD`` requests only.",
+            "Fetch with ``curl``/``wget`` first.",
+            "The ``tar``\\ ball",
             "```bash\nls\n```",
         ] {
             assert!(!obfuscated_command(b), "flagged {b}");
@@ -938,6 +960,8 @@ mod tests {
             "if %n1% gtr %n2% echo greater",
             "IF /I \"%var%\"==\"hello\" ( ECHO found )",
             "if (AA) == (AA) echo same",
+            "IF ERRORLEVEL 3 IF NOT ERRORLEVEL 4 echo x",
+            "IF EXIST C:\\pagefile.sys (CMD) ELSE (CMD)",
         ] {
             assert!(fires(932141, a), "missed {a:?}");
         }
@@ -949,6 +973,17 @@ mod tests {
             "if defined by the user, the value wins",
             "Let us know if exist-checks fail",
             "30% off for 2 in (a) box",
+            // One-line bodies in C, JS and Python; LaTeX; prose.
+            "if (argc == 1) exit(1);",
+            "if (x == 0) type = \"zero\";",
+            "if (state == 'idle') start();",
+            "if x == 1: exit()",
+            "if __name__ == \"__main__\": start()",
+            "if a == b (mod n) then",
+            "The bound holds if $n \\geq 2$.",
+            "if defined here, set the value in config.yaml",
+            "If not defined explicitly, type will be inferred",
+            "how to check if errorlevel is set in batch",
         ] {
             assert!(!fires(932141, b), "flagged {b:?}");
         }

@@ -212,8 +212,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // on the next line), and need an operator or the same line. A value
             // that opens with a statement break, after a number or a comment's
             // end, breaks out of a script's number or comment: a call with no
-            // arguments that ends the value (`1;window.top.x.log()//`) or a
-            // navigation (`*/;location='//evil'`).
+            // arguments that ends the value (`1;window.top.x.log()//`), a
+            // navigation (`*/;location='//evil'`, `1;location.replace(…)`), or a
+            // window's opener or timer (`1;window.setTimeout(name)`).
             Regex(concat!(
                 r##"['"`]\s*[-+*/;,)\]}|&^%]+\s*\(?\s*(?:alert|prompt|confirm|eval)\s*\)?\s*(?:\(|`)"##,
                 r##"|['"`]\s*(?:[-+*/;,)\]}|&^%]*[-+*/;|&^%][-+*/;,)\]}|&^%]*\s*|[,)\]}]+[ \t]*)(?:\(\s*)?print\s*\)?\s*(?:\(|`)"##,
@@ -221,7 +222,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:self|this)\s*(?:\.|\[)"##,
                 r##"|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\("##,
                 r##"|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
-                r##"|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:(?:window|top|self|parent|document)\s*\.\s*[\w$.]+\s*\(\s*\)\s*;?\s*(?://.*|/\*.*)?$|(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:\s*\.\s*href)?\s*=[^=])"##,
+                r##"|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:(?:window|top|self|parent|document)\s*\.\s*[\w$.]+\s*\(\s*\)\s*;?\s*(?://.*|/\*.*)?$|(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:\s*\.\s*(?:href|host|hostname|pathname|hash|search|protocol|port))?\s*=[^=]|(?:(?:window|top|self|parent|document)\s*\.\s*)?location\s*\.\s*(?:replace|assign)\s*\(|(?:window|top|self|parent)\s*\.\s*(?:open|settimeout|setinterval|eval)\s*\()"##,
             )),
             "XSS: breaking out of a JS string",
         ),
@@ -615,6 +616,9 @@ mod tests {
             "*/;top.x.y()/*",
             " -1.5 ; document.body.remove()",
             "1;location.href='//evil'",
+            "1;location.replace('//evil.com')//",
+            "1;window.setTimeout(name)",
+            "1;location.host='evil.com'",
         ] {
             assert!(fires(941200, a), "missed {a:?}");
         }
