@@ -1146,7 +1146,7 @@ mod tests {
     }
 
     #[test]
-    fn line_breaks_separate_commands_outside_a_closed_code_fence() {
+    fn line_breaks_separate_commands_outside_a_code_fence() {
         assert_eq!(breaks_as_separators("a\nid\r\nb"), "a;id;;b");
         // Inside a closed fence the breaks stay; around it they separate.
         assert_eq!(
