@@ -10,6 +10,13 @@ macro_rules! sensitive_names {
     };
 }
 
+/// The secrets under a home directory that a probe reads (`~/.ssh`, `~/.aws`).
+macro_rules! home_secrets {
+    () => {
+        r##"(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)"##
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     let t = ATTACK | PATH;
     vec![
@@ -134,7 +141,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // delimiter, as a command's last word, or as an argument of a command
                 // after a shell separator; "add a line to ~/.gnupg/gpg.conf to ..."
                 // and "generated once; they live in ~/.ssh" are prose.
-                r##"|(?:^\s*|[=:'"(>`;|&@])~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b|\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b[\w./-]*(?:\s*(?:$|[;|&<>'"`)])|\s+[/~])|(?:[;|&`]|\$\()\s*(?:sudo\s+)?(?:[\w./-]*/)?(?:cat|tac|less|more|head|tail|cp|scp|rsync|mv|tar|zip|7z|gzip|base64|xxd|od|strings|gpg|curl|wget|nc|ncat|socat|openssl|find|ls|grep|awk|sed|chmod|rm)\b[^;|&`\n]*\s~/\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\b"##,
+                r##"|(?:^\s*|[=:'"(>`;|&@])~/\."##,
+                home_secrets!(),
+                r##"\b|\s~/\."##,
+                home_secrets!(),
+                r##"\b[\w./-]*(?:\s*(?:$|[;|&<>'"`)])|\s+[/~])|(?:[;|&`]|\$\()\s*(?:sudo\s+)?(?:[\w./-]*/)?(?:cat|tac|less|more|head|tail|cp|scp|rsync|mv|tar|zip|7z|gzip|base64|xxd|od|strings|gpg|curl|wget|nc|ncat|socat|openssl|find|ls|grep|awk|sed|chmod|rm)\b[^;|&`\n]*\s~/\."##,
+                home_secrets!(),
+                r##"\b"##,
                 // IIS's configuration, not a script named after it (`web.config.ts`);
                 // Windows drops trailing dots (`web.config.` opens it).
                 r##"|(?:^|[\\/=:'"(>])(?:web|applicationhost)\.config\.*(?:$|[^\w.-])|\s(?:web|applicationhost)\.config\.*\s*(?:$|[;|&<>'"`)])"##,

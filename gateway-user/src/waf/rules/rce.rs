@@ -28,6 +28,13 @@ macro_rules! weak_cmds {
     };
 }
 
+/// cmd.exe's commands that a batch condition runs (932141).
+macro_rules! batch_cmds {
+    () => {
+        "(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)"
+    };
+}
+
 /// What follows a command substitution's closing backtick: the end, a word or an
 /// option glued to it (`` --exec=`id`--remote ``), or shell punctuation; not
 /// prose (`` `id` is the key``, `` `ls`, `cat` ``, `` (`id`) ``, `` `id`'s ``),
@@ -346,7 +353,11 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"|(?:\([^)\s]*\)|[^\s()]+)\s*==\s*(?:\([^)\s]*\)|[^\s()]*[^\s():]))\s+"##,
                 // Then a command, with an argument or none; `exit(1)` and `type =`
                 // are C, JS and Python.
-                r##"(?:@\S|\(\s*(?:@|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)\b)|(?:echo|set|goto|call|cmd|exit|del|copy|start|cd|md|rd|type|ren|move|pause|if|for)(?:\s+[^\s(=;]|\s*$))"##,
+                r##"(?:@\S|\(\s*(?:@|"##,
+                batch_cmds!(),
+                r##"\b)|"##,
+                batch_cmds!(),
+                r##"(?:\s+[^\s(=;]|\s*$))"##,
             )),
             "Windows batch FOR loop or IF condition",
         ),

@@ -222,7 +222,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r##"|['"`]\s*(?:[-+*/;)|&^%]*[-+*/;|&^%][-+*/;)|&^%]*\s*|\)+[ \t]*)(?:self|this)\s*(?:\.|\[)"##,
                 r##"|['"`]\s*[-+*/;,)|&^%]+\s*(?:fetch|atob|settimeout|setinterval|import)\s*\("##,
                 r##"|['"`]\s*;\s*(?:new\s+function|function\s*\()"##,
-                r##"|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:(?:window|top|self|parent|document)\s*\.\s*[\w$.]+\s*\(\s*\)\s*;?\s*(?://.*|/\*.*)?$|(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:\s*\.\s*(?:href|host|hostname|pathname|hash|search|protocol|port))?\s*=[^=]|(?:(?:window|top|self|parent|document)\s*\.\s*)?location\s*\.\s*(?:replace|assign)\s*\(|(?:window|top|self|parent)\s*\.\s*(?:open|settimeout|setinterval|eval)\s*\()"##,
+                r##"|^\s*(?:-?\d+(?:\.\d+)?|\*/)?\s*;\s*(?:(?:window|top|self|parent|document)\s*\.\s*[\w$.]+\s*\(\s*\)\s*;?\s*(?://.*|/\*.*)?$|(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:(?:\s*\.\s*(?:href|host|hostname|pathname|hash|search|protocol|port))?\s*=[^=]|\s*\.\s*(?:replace|assign)\s*\()|(?:window|top|self|parent)\s*\.\s*(?:open|settimeout|setinterval|eval)\s*\()"##,
             )),
             "XSS: breaking out of a JS string",
         ),
@@ -607,10 +607,7 @@ mod tests {
             // JS ends the statement at the line break: the next line runs.
             "')\ntop.location=atob('Ly9ldmlsLmNvbQ');f('",
             "\")\nsetTimeout(atob(\"YWxlcnQoMSk=\"));f(\"",
-        ] {
-            assert!(fires(941200, a), "missed {a:?}");
-        }
-        for a in [
+            // A script's number or comment broken out of.
             "1;window.top._x.log_sink();//",
             ";window.location='//evil'",
             "*/;top.x.y()/*",
@@ -630,10 +627,7 @@ mod tests {
             ";window.dataLayer = window.dataLayer || [];",
             ";document.addEventListener('DOMContentLoaded', init);",
             "2;location.city=Paris",
-        ] {
-            assert!(!fires(941200, b), "flagged {b:?}");
-        }
-        for b in [
+            // Python's next statement after a line break.
             "raise TypeError(\"x\")\n            print(result.dump())",
             "foo(\"a\"))\n        self.literal = x",
         ] {
