@@ -37,6 +37,15 @@ macro_rules! php_index {
     };
 }
 
+/// A class of the JDK or of a library that deserialization gadget chains use:
+/// a package, then a capitalised class name (`java.io.Reader`,
+/// `org.omg.CORBA`), not a system property (`java.io.tmpdir`).
+macro_rules! java_gadget_class {
+    () => {
+        r"(?:java|javax|jdk|sun|com\.sun|org\.(?:apache|springframework|omg|codehaus|hibernate|jboss|mozilla|python)|com\.(?:mchange|alibaba|zaxxer|fasterxml))\.(?:[a-z_]\w*\.)*(?-i:[A-Z])\w*"
+    };
+}
+
 pub(super) fn rules() -> Vec<RuleDef> {
     let t = ATTACK;
     vec![
@@ -102,6 +111,22 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "PHP function call with code-injection arguments",
         ),
         rule(
+            933151,
+            Php,
+            2,
+            Critical,
+            t,
+            DEC,
+            // A call of a function only PHP names so, whatever its arguments:
+            // sockets, processes, decoders, the interpreter's own state
+            // (`pfsockopen('x', 25)`, `posix_getegid()`, `curl_init()`). A
+            // method (`$c->curl_init()`, `os.posix_spawn(`) is some other code.
+            Regex(
+                r##"(?:^|[^\w.>:$])(?:posix_\w+|pcntl_\w+|proc_(?:open|close|nice|terminate|get_status)|shell_exec|passthru|p?fsockopen|stream_socket_(?:client|server)|curl_(?:init|exec|multi_exec|setopt(?:_array)?)|gzuncompress|gzinflate|gzdecode|str_rot13|base64_decode|convert_uudecode|hex2bin|create_function|call_user_func(?:_array)?|file_(?:get|put)_contents|phpinfo|php_uname|phpversion|getmypid|getmyuid|getmygid|get_current_user|ini_(?:set|get|get_all|restore)|assert_options|set_time_limit|ignore_user_abort|highlight_file|show_source|move_uploaded_file|escapeshell(?:cmd|arg)|file(?:group|owner|perms|inode)|get_defined_(?:vars|functions|constants)|unserialize|parse_ini_(?:file|string)|gethostbyname|dns_get_record|mb_send_mail|register_shutdown_function|forward_static_call(?:_array)?)\s*(?:/\*[^*]*\*/\s*)*\("##,
+            ),
+            "PHP function call of a PHP-only function",
+        ),
+        rule(
             933160,
             Php,
             1,
@@ -129,7 +154,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // is how Vue, Angular and jQuery code calls helpers.
                 r##"|\$+\s*(?:\{[^}]{1,40}\}|@?[a-z_]\w*)(?:\s*(?:/\*[^*]*\*/\s*)*"##,
                 php_index!(),
-                r##")+(?:\s*/\*[^*]*\*/\s*)*\("##,
+                // A space before the parentheses when a call's arguments
+                // follow (`$a[@d] ()`, `$x[0] (16)`), not words (`$a[$k] (see
+                // above)`).
+                r##")+(?:(?:\s*/\*[^*]*\*/\s*)*\(|\s+\(\s*[\d'")])"##,
                 r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*"##,
                 php_index!(),
                 r##")*(?:\s*/\*[^*]*\*/)*\("##,
@@ -149,8 +177,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 php_callables!(),
                 r##")\s*['"]\s*\(|\[\s*['"]?(?:"##,
                 php_exec_fns!(),
-                r##")['"]?\s*\]\s*\[\s*0\s*\]\s*\("##,
-                r##"|['"](?:[^'"\\]*\\x[0-9a-f]{2}){2,}[^'"]*['"]\s*\(|['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("##
+                r##")['"]?\s*\]\s*\[\s*0\s*\]\s*[)}]?\s*\("##,
+                r##"|['"](?:[^'"\\]*\\x[0-9a-f]{2}){2,}[^'"]*['"]\s*\(|['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("##,
+                // Two calls through variables joined by PHP's `.` (`$f(101).$f(120)`,
+                // `chr` held in `$f`); an obfuscator's name of O and 0
+                // (`$OOO0000O0 (16)`); a shell function with a comment before its
+                // parentheses (`exec/*c*/()`).
+                r##"|\$[a-z_]\w*\s*\([^()]{0,20}\)\s*\.\s*\$[a-z_]\w*\s*\(|\$(?:o+0|0+o)[o0]{3,}\s*[(\[{]|(?:^|[^\w.>:$])(?:"##,
+                php_exec_fns!(),
+                r##")\s*(?:/\*[^*]*\*/\s*)+\("##
             )),
             "PHP dynamic call: through a variable, a string or an array element",
         ),
@@ -351,6 +386,39 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Java deserialization gadget: a serialized stream's header, or a gadget chain's class",
         ),
         rule(
+            944140,
+            Java,
+            2,
+            Critical,
+            NAMES,
+            DEC,
+            // A key that names a class of the JDK or of a library gadget chains
+            // use (`{"java.io.Reader": …}`, `{"org.omg.CORBA": …}`): Jackson's
+            // wrapper-object typing builds the class a key names. A system
+            // property (`java.io.tmpdir`) names no class.
+            Regex(concat!(
+                r"^\s*",
+                java_gadget_class!(),
+                r"\s*$|\bprocessbuilder\b"
+            )),
+            "Java class named by a key",
+        ),
+        rule(
+            944145,
+            Java,
+            2,
+            Critical,
+            t,
+            DEC,
+            // ... and such a key in JSON a value carries (`q={"java.io.Reader": 1}`).
+            Regex(concat!(
+                r#"[{,]\s*["']"#,
+                java_gadget_class!(),
+                r#"["']\s*:"#
+            )),
+            "Java class named by a key of JSON in a value",
+        ),
+        rule(
             944150,
             Java,
             1,
@@ -475,6 +543,13 @@ mod tests {
             "\"system\"(ls);",
             "\"\\x73y\\x73tem\"(ls);",
             "( string ) \"sys\".\"t\".\"em\" ('uname');",
+            "$_aB_4c[@5]/*wat*/[@d] ()",
+            "$x[0] (16)",
+            "(string) {[system][0]} ('uname');",
+            "$f(101).$f(120)",
+            "$OOO0000O0 (16)",
+            "exec/*comment*/()",
+            "exec /*comment*/ ()",
         ] {
             assert!(fires(933170, a), "missed {a:?}");
         }
@@ -491,6 +566,10 @@ mod tests {
             "the (system) (default) setting",
             "$items[$key] is an array element",
             "$items[$key] (see above) is an array element",
+            "$(this).$el(x)",
+            "$('#a').text($b('c'))",
+            "the exec (see below) call",
+            "exec(/*no*/ x)",
         ] {
             assert!(!fires(933170, b), "flagged {b:?}");
         }
@@ -507,6 +586,29 @@ mod tests {
     }
 
     #[test]
+    fn a_call_of_a_php_only_function_fires_at_paranoia_two_but_a_method_or_mention_does_not() {
+        for a in [
+            "pfsockopen('foo', 25)",
+            "posix_getegid()",
+            "curl_iNit()",
+            "gethostbynamE(",
+            "filegroup  (blah)",
+            "x;base64_decode /*c*/ ($x)",
+        ] {
+            assert!(fires(933151, a), "missed {a:?}");
+        }
+        for b in [
+            "$ch->curl_init()",
+            "os.posix_spawn(path)",
+            "I don't like gzuncompress",
+            "the base64_decode function",
+            "socket.gethostbyname",
+        ] {
+            assert!(!fires(933151, b), "flagged {b:?}");
+        }
+    }
+
+    #[test]
     fn java_serialized_streams_and_gadget_classes_fire() {
         for a in [
             "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ",
@@ -519,6 +621,38 @@ mod tests {
             assert!(fires(944130, a), "missed {a}");
         }
         assert!(!fires(944130, "a transformer model with a closure"));
+    }
+
+    #[test]
+    fn a_key_naming_a_jdk_or_gadget_class_fires_but_a_property_or_value_does_not() {
+        for a in [
+            "java.io.BufferedInputStream",
+            "java.lang.StringBuilder",
+            "org.omg.CORBA",
+            "com.sun.rowset.JdbcRowSetImpl",
+            "java.evil.processbuilder",
+        ] {
+            assert!(fires(944140, a), "missed {a:?}");
+        }
+        for b in [
+            "java.io.tmpdir",
+            "java.version",
+            "org.apache.commons",
+            "javaScript",
+        ] {
+            assert!(!fires(944140, b), "flagged {b:?}");
+        }
+        // In a value, only as a key of JSON: a class named alone is a stack
+        // trace, a log line or a search.
+        assert!(fires(944145, "{\"java.io.DataInputStream\": \"test\"}"));
+        assert!(fires(944145, "[1, {'x': 2}, {'org.omg.CORBA': 3}]"));
+        assert!(!fires(944145, "at java.io.Reader.read(Reader.java:140)"));
+        assert!(!fires(944145, "{\"java.io.tmpdir\": \"/tmp\"}"));
+        assert!(!fires(944145, "{\"error\": \"java.io.IOException\"}"));
+        let rule = crate::waf::rules::builtin()
+            .into_iter()
+            .find(|r| r.id == 944140);
+        assert_eq!(rule.map(|r| r.targets), Some(super::NAMES));
     }
 
     #[test]
