@@ -75,6 +75,39 @@ fn tag_split_markup(s: &str) -> bool {
         || (cleaned.contains('<') && scan(&cleaned).any())
 }
 
+/// `ja&Tab;vascript:`, `v&NewLine;b&Tab;script&colon;`, `java\tscript:`: a
+/// script scheme whose name whitespace entities or control characters split,
+/// which only a filter evasion writes, whatever follows the colon (a lone
+/// `javascript:` is prose naming the scheme).
+fn obfuscated_scheme(s: &str) -> bool {
+    static SCHEME: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        let gap = r"(?:&(?:tab|newline|#0*(?:9|10|13)|#x0*[9ad]);?|[\t\n\r])*";
+        let spell = |word: &str| {
+            word.chars()
+                .map(|c| format!("{c}{gap}"))
+                .collect::<String>()
+        };
+        regex::RegexBuilder::new(&format!(
+            "(?:{}|{}|{}){}(?::|&colon;|&#0*58;?|&#x0*3a;?)",
+            spell("java"),
+            spell("vb"),
+            spell("live"),
+            spell("script"),
+        ))
+        .case_insensitive(true)
+        .build()
+        .ok()
+    });
+    // The plain spelling matches too, and is left to the other rules.
+    SCHEME.as_ref().is_some_and(|re| {
+        re.find_iter(s).any(|m| {
+            m.as_str()
+                .bytes()
+                .any(|c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'))
+        })
+    })
+}
+
 fn styled_markup(s: &str) -> bool {
     s.contains("style") && scan(s).styled
 }
@@ -167,9 +200,19 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS_TIGHT,
             Regex(
-                r##"(?:java|vb|live)script:(?:[\w$.\[\]'"]+[(`=]|//|/\*|\{|\(|!|void\b|\d|top\b|this\b|window\b|document\b|eval\b|self\b|parent\b|location\b|%)"##,
+                r##"(?:java|vb|live)script:(?:[\w$.\[\]'"]+[(`=]|//|/\*|\{|\(|!|void\b|\d|top\b|this\b|window\b|document\b|eval\b|self\b|parent\b|location\b|%)|\burl\(['"]?(?:java|vb|live)script\b"##,
             ),
             "XSS: javascript: URL",
+        ),
+        rule(
+            941182,
+            Xss,
+            1,
+            Critical,
+            t,
+            DEC,
+            Detector(obfuscated_scheme, b"&\t\n\r"),
+            "XSS: script scheme split by whitespace entities or control characters",
         ),
         rule(
             941181,
@@ -278,7 +321,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // style=vvv001234`); a quote inside markup or code before it is not
             // the end of the attribute the value was put in.
             Regex(
-                r##"^\s*\w*['"`]\s+style\s*=\s*[^\s]|['"`]\s*on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*\s*=\s*[^\s]"##,
+                r##"^\s*\w*['"`]\s+style\s*=\s*[^\s]|(?:['"`]\s*|^\s*)(?:on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|zoom|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*|formaction)\s*=\s*(?:[^\s]|$)"##,
             ),
             "XSS: a quote closed, then an event handler attribute (or, opening the value, a style attribute)",
         ),
@@ -682,6 +725,11 @@ mod tests {
             "\"onerror=x",
             "' style=vvv001234v001234",
             "x\" style=\"position:fixed\"",
+            // The probe with nothing after its `=`, a form's action, a whole value.
+            "\"onzoom=",
+            "'formaction=",
+            "  onload= ",
+            "onmouseover=x",
         ] {
             assert!(fires(941241, a), "missed {a}");
         }
@@ -694,9 +742,38 @@ mod tests {
             "the \"one=1\" setting",
             "\" only = when set",
             "\"onclick\" handlers",
+            "onboarding=true",
+            "the formaction= attribute",
+            "onload is an event",
         ] {
             assert!(!fires(941241, b), "flagged {b}");
         }
+    }
+
+    #[test]
+    fn a_script_scheme_split_by_entities_or_controls_fires_but_its_name_does_not() {
+        for a in [
+            "ja&Tab;vascript: ",
+            "ja&tab;vascript: ",
+            "v&newline;b&tab;s&newline;c&newline;r&tab;i&tab;p&newline;t&colon;:",
+            "java\tscript:x",
+            "jav&#x09;ascript:alert(1)",
+            "javascript&colon;alert(1)",
+            "<a href=\"ja&#10;vascript&#58;\">",
+        ] {
+            assert!(fires(941182, a), "missed {a:?}");
+        }
+        for b in [
+            "javascript: the good parts",
+            "Java & JavaScript: a comparison",
+            "java\nscript writers",
+            "vbscript:",
+            "Tom &amp; Jerry: live",
+        ] {
+            assert!(!fires(941182, b), "flagged {b:?}");
+        }
+        assert!(fires(941180, "x=x:url(javascript"));
+        assert!(!fires(941180, "the url of javascript docs"));
     }
 
     #[test]
