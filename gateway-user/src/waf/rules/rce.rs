@@ -577,7 +577,8 @@ fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     {
         out = std::borrow::Cow::Owned(o);
     }
-    if (s.contains("``") || s.contains("()"))
+    if memchr::memchr3(b'`', b'<', b'>', s.as_bytes()).is_some()
+        && (s.contains("``") || s.contains("()"))
         && let Some(re) = GLUED.as_ref()
         && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}${3}${4}''${2}${5}${6}")
     {

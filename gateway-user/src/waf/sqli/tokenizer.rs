@@ -95,6 +95,14 @@ impl<'a> Token<'a> {
 /// slower generic path on every value tokenized). Longer inputs grow the buffer.
 pub(super) const FIRST_TOKENS: usize = 1024 / std::mem::size_of::<Token<'static>>();
 
+/// `v` emptied, as room for tokens of another lifetime: the same allocation, as
+/// collecting a vector's own iterator into elements of the same layout reuses
+/// its buffer (and allocates anew, correct and slower, if it ever does not).
+pub(super) fn recycle<'b>(mut v: Vec<Token<'_>>) -> Vec<Token<'b>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 /// A token buffer of at most `MAX_TOKENS` tokens.
 pub struct Tokens<'a> {
     // Allocated, not an array on the stack: setting up 64 slots cost more than an
@@ -109,6 +117,16 @@ impl<'a> Tokens<'a> {
         Tokens {
             buf: Vec::with_capacity(FIRST_TOKENS),
         }
+    }
+
+    /// A buffer in the room of `buf`, emptied.
+    pub fn recycled(buf: Vec<Token<'_>>) -> Tokens<'a> {
+        Tokens { buf: recycle(buf) }
+    }
+
+    /// The room, to be `recycled` for another value.
+    pub fn into_vec(self) -> Vec<Token<'a>> {
+        self.buf
     }
 
     /// The tokens as a slice.

@@ -27,6 +27,18 @@ impl<'a> Folded<'a> {
         }
     }
 
+    /// A buffer in the room of `buf`, emptied.
+    pub fn recycled(buf: Vec<Token<'_>>) -> Folded<'a> {
+        Folded {
+            buf: super::tokenizer::recycle(buf),
+        }
+    }
+
+    /// The room, to be `recycled` for another value.
+    pub fn into_vec(self) -> Vec<Token<'a>> {
+        self.buf
+    }
+
     /// The folded tokens.
     pub fn as_slice(&self) -> &[Token<'a>] {
         &self.buf
