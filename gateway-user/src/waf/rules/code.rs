@@ -406,11 +406,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // use (`{"java.io.Reader": …}`, `{"org.omg.CORBA": …}`): Jackson's
             // wrapper-object typing builds the class a key names. A system
             // property (`java.io.tmpdir`) names no class.
-            Regex(concat!(
-                r"^\s*",
-                java_gadget_class!(),
-                r"\s*$|\bprocessbuilder\b"
-            )),
+            Regex(concat!(r"^\s*", java_gadget_class!(), r"\s*$")),
             "Java class named by a key",
         ),
         rule(
@@ -667,7 +663,6 @@ mod tests {
             "java.lang.StringBuilder",
             "org.omg.CORBA",
             "com.sun.rowset.JdbcRowSetImpl",
-            "java.evil.processbuilder",
         ] {
             assert!(fires(944140, a), "missed {a:?}");
         }
