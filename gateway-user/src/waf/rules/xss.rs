@@ -75,20 +75,23 @@ fn tag_split_markup(s: &str) -> bool {
         || (cleaned.contains('<') && scan(&cleaned).any())
 }
 
-/// `ja&Tab;vascript:`, `v&NewLine;b&Tab;script&colon;`, `java\tscript:`: a
+/// `ja&Tab;vascript:`, `v&NewLine;b&Tab;script&colon;`, `java\tscript:x`: a
 /// script scheme whose name whitespace entities or control characters split,
-/// which only a filter evasion writes, whatever follows the colon (a lone
-/// `javascript:` is prose naming the scheme).
+/// which only a filter evasion spells so, whatever follows the colon (a lone
+/// `javascript:` is prose naming the scheme). An entity or a control character
+/// inside `java` or `script`, or an entity between them, is one; a line break
+/// between them (`Going live\nScript: …`) or a colon written as an entity
+/// (`JavaScript&#x3a; The Good Parts`, an encoder's prose) count only before
+/// something glued to the colon.
 fn obfuscated_scheme(s: &str) -> bool {
     static SCHEME: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
         let gap = r"(?:&(?:tab|newline|#0*(?:9|10|13)|#x0*[9ad]);?|[\t\n\r])*";
         let spell = |word: &str| {
-            word.chars()
-                .map(|c| format!("{c}{gap}"))
-                .collect::<String>()
+            let letters: Vec<String> = word.chars().map(String::from).collect();
+            letters.join(gap)
         };
         regex::RegexBuilder::new(&format!(
-            "(?:{}|{}|{}){}(?::|&colon;|&#0*58;?|&#x0*3a;?)",
+            "(?:{}|{}|{})({gap})(?:{})({gap})(:|&colon;|&#0*58;?|&#x0*3a;?)",
             spell("java"),
             spell("vb"),
             spell("live"),
@@ -98,12 +101,24 @@ fn obfuscated_scheme(s: &str) -> bool {
         .build()
         .ok()
     });
-    // The plain spelling matches too, and is left to the other rules.
+    let split = |t: &str| t.bytes().any(|c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'));
     SCHEME.as_ref().is_some_and(|re| {
-        re.find_iter(s).any(|m| {
-            m.as_str()
-                .bytes()
-                .any(|c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'))
+        re.captures_iter(s).any(|c| {
+            let (Some(all), Some(between), Some(before), Some(colon)) =
+                (c.get(0), c.get(1), c.get(2), c.get(3))
+            else {
+                return false;
+            };
+            let halves =
+                split(&s[all.start()..between.start()]) || split(&s[between.end()..before.start()]);
+            let entity_between = between.as_str().contains('&') || before.as_str().contains('&');
+            let glued = s[all.end()..]
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_whitespace());
+            halves
+                || entity_between
+                || ((split(between.as_str()) || split(before.as_str()) || colon.len() > 1) && glued)
         })
     })
 }
@@ -200,7 +215,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             t,
             XSS_TIGHT,
             Regex(
-                r##"(?:java|vb|live)script:(?:[\w$.\[\]'"]+[(`=]|//|/\*|\{|\(|!|void\b|\d|top\b|this\b|window\b|document\b|eval\b|self\b|parent\b|location\b|%)|\burl\(['"]?(?:java|vb|live)script\b"##,
+                r##"(?:java|vb|live)script:(?:[\w$.\[\]'"]+[(`=]|//|/\*|\{|\(|!|void\b|\d|top\b|this\b|window\b|document\b|eval\b|self\b|parent\b|location\b|%)|\burl\(['"]?(?:java|vb|live)script(?:$|&|\\)"##,
             ),
             "XSS: javascript: URL",
         ),
@@ -321,7 +336,7 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // style=vvv001234`); a quote inside markup or code before it is not
             // the end of the attribute the value was put in.
             Regex(
-                r##"^\s*\w*['"`]\s+style\s*=\s*[^\s]|(?:['"`]\s*|^\s*)(?:on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|zoom|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*|formaction)\s*=\s*(?:[^\s]|$)"##,
+                r##"^\s*\w*['"`]\s+style\s*=\s*[^\s]|['"`]\s*(?:on(?:mouse|pointer|touch|key|drag|drop|focus|blur|click|dblclick|auxclick|contextmenu|error|load|unload|beforeunload|abort|change|input|invalid|submit|reset|select|search|scroll|wheel|zoom|resize|animation|transition|toggle|begin|end|repeat|play|pause|ended|canplay|message|hashchange|popstate|pageshow|copy|cut|paste|show|start|finish|readystatechange)[a-z]*|formaction)\s*=\s*(?:[^\s]|$)"##,
             ),
             "XSS: a quote closed, then an event handler attribute (or, opening the value, a style attribute)",
         ),
@@ -728,8 +743,6 @@ mod tests {
             // The probe with nothing after its `=`, a form's action, a whole value.
             "\"onzoom=",
             "'formaction=",
-            "  onload= ",
-            "onmouseover=x",
         ] {
             assert!(fires(941241, a), "missed {a}");
         }
@@ -759,6 +772,7 @@ mod tests {
             "java\tscript:x",
             "jav&#x09;ascript:alert(1)",
             "javascript&colon;alert(1)",
+            "java\nscript:alert(1)",
             "<a href=\"ja&#10;vascript&#58;\">",
         ] {
             assert!(fires(941182, a), "missed {a:?}");
@@ -769,11 +783,16 @@ mod tests {
             "java\nscript writers",
             "vbscript:",
             "Tom &amp; Jerry: live",
+            "JavaScript&#x3a; The Good Parts",
+            "Learn JavaScript&colon; a primer",
+            "Going live\nScript: Welcome everyone",
+            "VB\nScript: legacy",
         ] {
             assert!(!fires(941182, b), "flagged {b:?}");
         }
         assert!(fires(941180, "x=x:url(javascript"));
         assert!(!fires(941180, "the url of javascript docs"));
+        assert!(!fires(941180, ".icon { background: url(javascript.png) }"));
     }
 
     #[test]
