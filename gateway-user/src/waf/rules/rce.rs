@@ -213,9 +213,9 @@ pub(super) fn rules() -> Vec<RuleDef> {
             // ANSI-C quoting next to a separator, or a command glued from variables
             // after a separator (`;a=i;b=d;$a$b`), its arguments variables too
             // (`c=cat&&$c $a$b`): shell, never prose.
-            Regex(concat!(
+            Regex(
                 r##"(?:^|[;|&\s])[a-z_]\w*=\S*\s*(?:;|&&|\|\|?)\s*\$\{?[a-z_]\w*\}?(?:\s+(?:\$\{?[a-z_]\w*\}?)+)*\s*(?:$|[;|&#])|(?:^|[;|&]\s*)[a-z_]\w*=\$['"][^'"]+['"]\s*[;|&]|\$'(?:[^'\\]*\\(?:[0-7]{1,3}|x[0-9a-f]{1,2})){2}|[;|&]\s*(?:\$\{?[a-z_]\w*\}?){2,}\s*(?:$|[;|&#])"##,
-            )),
+            ),
             "Shell variable or ANSI-C quoted command",
         ),
         rule(

@@ -100,7 +100,9 @@ pub(super) const FIRST_TOKENS: usize = 1024 / std::mem::size_of::<Token<'static>
 /// its buffer (and allocates anew, correct and slower, if it ever does not).
 pub(super) fn recycle<'b>(mut v: Vec<Token<'_>>) -> Vec<Token<'b>> {
     v.clear();
-    v.into_iter().filter_map(|_| None).collect()
+    v.into_iter()
+        .map(|_| unreachable!("the vector was just emptied"))
+        .collect()
 }
 
 /// A token buffer of at most `MAX_TOKENS` tokens.
