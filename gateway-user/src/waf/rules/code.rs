@@ -183,13 +183,13 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 php_exec_fns!(),
                 r##")['"]?\s*\]\s*\[\s*0\s*\]\s*[)}]?\s*\("##,
                 r##"|['"](?:[^'"\\]*\\x[0-9a-f]{2}){2,}[^'"]*['"]\s*\(|['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*\("##,
+                // A name built of strings, then called through its variable
+                // (`$a = 'sys'.'tem'; $a('id');`).
+                r##"|\$[a-z_]\w*\s*=\s*['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*;\s*\$[a-z_]\w*\s*\("##,
                 // Two calls through variables joined by PHP's `.` (`$f(101).$f(120)`,
                 // `chr` held in `$f`); an obfuscator's name of O and 0
                 // (`$OOO0000O0 (16)`); a shell function with a comment before its
                 // parentheses (`exec/*c*/()`).
-                // A name built of strings, then called through its variable
-                // (`$a = 'sys'.'tem'; $a('id');`).
-                r##"|\$[a-z_]\w*\s*=\s*['"][a-z_]{1,12}['"](?:\s*\.\s*['"][a-z_]{1,12}['"])+\s*;\s*\$[a-z_]\w*\s*\("##,
                 r##"|\$[a-z_]\w*\s*\(\s*\d+\s*\)\s*\.\s*\$[a-z_]\w*\s*\(\s*\d|\$(?:o+0|0+o)[o0]{3,}\s*[(\[{]|(?:^|[^\w.>:$])(?:"##,
                 php_exec_fns!(),
                 r##")\s*(?:/\*[^*]*\*/\s*)+\("##

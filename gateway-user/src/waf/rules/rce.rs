@@ -1096,7 +1096,8 @@ mod tests {
         assert!(fires(932107, "ipconfig.exe /all"));
         assert!(!fires(932107, "setup.exe -n 5"));
         assert!(fires(932107, "/usr/bin/id|"));
-        // A reconnaissance command ended by a separator, whatever follows.
+        // A reconnaissance command with a separator glued to it and more after
+        // it, or only separators to the end.
         assert!(fires(932107, "whoami;0'0'\""));
         assert!(fires(932107, "uname|"));
         assert!(fires(932100, ";lastlog -u root"));
@@ -1109,7 +1110,8 @@ mod tests {
         ] {
             assert!(!fires(932107, b), "flagged {b:?}");
         }
-        // A system directory after other paths; a system program reading logs.
+        // An archiver given a system directory after its other arguments; a
+        // system program reading a system file.
         assert!(fires(932107, "tar -xzf /var/www/exfiltrate.tar.gz /etc"));
         assert!(fires(932107, "/bin/zcat -f /etc/shadow.gz"));
         assert!(!fires(932107, "tail -f /var/log/app.log"));

@@ -740,7 +740,7 @@ mod tests {
             "\"onerror=x",
             "' style=vvv001234v001234",
             "x\" style=\"position:fixed\"",
-            // The probe with nothing after its `=`, a form's action, a whole value.
+            // The probe with nothing after its `=`, and a form's action.
             "\"onzoom=",
             "'formaction=",
         ] {
