@@ -35,6 +35,15 @@ macro_rules! batch_cmds {
     };
 }
 
+/// The start of a cmd.exe condition and the tests only batch writes: a file
+/// that exists, a variable defined, an exit code (932141). The comparisons
+/// follow it in the rule.
+macro_rules! batch_if_test {
+    () => {
+        r##"\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##
+    };
+}
+
 /// What follows a command substitution's closing backtick: the end, a word or an
 /// option glued to it (`` --exec=`id`--remote ``), or shell punctuation; not
 /// prose (`` `id` is the key``, `` `ls`, `cat` ``, `` (`id`) ``, `` `id`'s ``),
@@ -370,7 +379,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // A loop runs any command (`do calc`); a format string's
                 // `for %s in (%s) do %s` runs none.
                 r##"\bfor\s+(?:/[dlrf]\b[^%\n]{0,80})?%%?[\w~/\-]*\s+in\s*\([^)\n]*\)\s*do(?:\s*[@(^&!]|\s+[\w"]|\s+%%|\s+%[a-ce-rt-z~])"##,
-                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
+                "|",
+                batch_if_test!(),
                 r##"|\(?\s*(?:%[^%\s]+%|![^!\s]+!|-?\d+|\[[^\]\s]*\])\s+(?:equ|neq|lss|leq|gtr|geq)\s+[^\s()]+\s*\)?"##,
                 // An empty right side is the shell reading's `""`:
                 // `if "%v%"=="" (set v=1)`.
@@ -385,7 +395,8 @@ pub(super) fn rules() -> Vec<RuleDef> {
                 // Or a block opened at the line's end after a test only batch
                 // writes (`IF EXIST x (`, `if not "A%1" == "A" (`); `if x == y
                 // (` is pseudo-code.
-                r##"|\bif\s+(?:/i\s+)?(?:not\s+)?(?:(?:exist|defined)\s+\S*[^\s,.;:]|(?:errorlevel|cmdextversion)\s+\d+"##,
+                "|",
+                batch_if_test!(),
                 r##"|\(?\s*(?:%[^%\s]+%|![^!\s]+!|-?\d+)\s+(?:equ|neq|lss|leq|gtr|geq)\s+[^\s()]+\s*\)?"##,
                 r##"|[^\s()]*[%!][^\s()]*\s*==\s*[^\s()]*)\s+\(\s*$"##,
             )),
