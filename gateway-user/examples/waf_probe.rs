@@ -13,22 +13,26 @@ use std::process::ExitCode;
 mod corpus_line;
 use corpus_line::{Placement, build, unescape};
 
+/// The placements `-p` names.
+const PLACEMENTS: &[(&str, Placement)] = &[
+    ("query", Placement::Query),
+    ("json", Placement::Json),
+    ("multipart", Placement::Multipart),
+    ("rawquery", Placement::RawQuery),
+    ("rawjson", Placement::RawJson),
+    ("xml", Placement::Xml),
+    ("ua", Placement::UserAgent),
+    ("graphql", Placement::GraphQl),
+    ("cookie", Placement::Cookie),
+    ("path", Placement::PathSegment),
+    ("referer", Placement::Referer),
+];
+
 /// The placement a `-p` name stands for.
 fn placement(name: &str) -> Option<Placement> {
-    Some(match name {
-        "query" => Placement::Query,
-        "json" => Placement::Json,
-        "multipart" => Placement::Multipart,
-        "rawquery" => Placement::RawQuery,
-        "rawjson" => Placement::RawJson,
-        "xml" => Placement::Xml,
-        "ua" => Placement::UserAgent,
-        "graphql" => Placement::GraphQl,
-        "cookie" => Placement::Cookie,
-        "path" => Placement::PathSegment,
-        "referer" => Placement::Referer,
-        _ => return None,
-    })
+    PLACEMENTS
+        .iter()
+        .find_map(|&(n, p)| (n == name).then_some(p))
 }
 
 fn main() -> ExitCode {
@@ -46,9 +50,8 @@ fn main() -> ExitCode {
         match named {
             Some(named) => placements = named,
             None => {
-                eprintln!(
-                    "waf_probe: -p takes names from query,json,multipart,rawquery,rawjson,xml,ua,graphql,cookie,path,referer"
-                );
+                let names: Vec<&str> = PLACEMENTS.iter().map(|&(n, _)| n).collect();
+                eprintln!("waf_probe: -p takes names from {}", names.join(","));
                 return ExitCode::FAILURE;
             }
         }
